@@ -1,0 +1,14 @@
+/**
+ * AssemblyScript WebAssembly kernels (scalar, SIMD, relaxed SIMD) with plain-TS float64
+ * references: pairwise distances, top-k, mining and retrieval metrics.
+ *
+ * @example
+ * ```ts
+ * import { hasWasmSimd } from "@likeness/kernels";
+ * console.log("SIMD:", hasWasmSimd());
+ * ```
+ *
+ * @module
+ */
+export * from "./probe.ts";
+export * from "./wasm_module.ts";
