@@ -4,9 +4,15 @@ import { checkOneOf, createRng, labelIds, sameLabelMatrix, ShapeError, toMatrix,
 import { assertClose, compareClose } from "@likeness/core/testing";
 
 test("toMatrix rejects ragged, empty and non-finite input with typed codes", () => {
-  assert.throws(() => toMatrix([[1, 2], [3]], "query"), (e: unknown) => e instanceof ShapeError && e.code === "SHAPE_MISMATCH");
+  assert.throws(
+    () => toMatrix([[1, 2], [3]], "query"),
+    (e: unknown) => e instanceof ShapeError && e.code === "SHAPE_MISMATCH",
+  );
   assert.throws(() => toMatrix([], "query"), (e: unknown) => e instanceof ShapeError && e.code === "EMPTY_INPUT");
-  assert.throws(() => toMatrix([[1, NaN]], "query"), (e: unknown) => e instanceof ValueError && e.code === "NON_FINITE");
+  assert.throws(
+    () => toMatrix([[1, NaN]], "query"),
+    (e: unknown) => e instanceof ValueError && e.code === "NON_FINITE",
+  );
   const m = toMatrix([[1, 2], [3, 4]]);
   assert.deepEqual(Array.from(m.data), [1, 2, 3, 4]);
 });

@@ -33,7 +33,7 @@ export interface CloseReport {
 function flatten(x: unknown, out: number[]): number[] {
   if (typeof x === "number") out.push(x);
   else if (ArrayBuffer.isView(x)) out.push(...Array.from(x as unknown as ArrayLike<number>));
-  else if (Array.isArray(x)) for (const v of x) flatten(v, out);
+  else if (Array.isArray(x)) { for (const v of x) flatten(v, out); }
   else throw new TypeError(`compareClose: cannot flatten ${typeof x}`);
   return out;
 }

@@ -48,15 +48,21 @@ export function toMatrix(input: number[][] | Matrix, what = "input"): Matrix {
     const row = input[i];
     if (!row || row.length !== cols) {
       throw new ShapeError(
-        `Cannot use ${what}: row ${i} has ${row?.length ?? 0} columns but row 0 has ${cols}; make every row the same length`,
+        `Cannot use ${what}: row ${i} has ${
+          row?.length ?? 0
+        } columns but row 0 has ${cols}; make every row the same length`,
       );
     }
     for (let j = 0; j < cols; j++) {
       const v = row[j];
       if (typeof v !== "number" || !Number.isFinite(v)) {
-        throw new ValueError("NON_FINITE", `Cannot use ${what}: value at [${i}, ${j}] is ${v}; every value must be a finite number`, {
-          details: { row: i, col: j },
-        });
+        throw new ValueError(
+          "NON_FINITE",
+          `Cannot use ${what}: value at [${i}, ${j}] is ${v}; every value must be a finite number`,
+          {
+            details: { row: i, col: j },
+          },
+        );
       }
       data[i * cols + j] = v;
     }
@@ -85,7 +91,10 @@ export function checkMatrix(m: Matrix, what = "input"): void {
     throw new ShapeError(`Cannot use ${what}: rows and cols must be non-negative integers (got ${m.rows}×${m.cols})`);
   }
   if (m.rows === 0 || m.cols === 0) {
-    throw new ShapeError(`Cannot use ${what}: it is empty (${m.rows}×${m.cols}); pass at least one row and one column`, "EMPTY_INPUT");
+    throw new ShapeError(
+      `Cannot use ${what}: it is empty (${m.rows}×${m.cols}); pass at least one row and one column`,
+      "EMPTY_INPUT",
+    );
   }
   if (m.data.length !== m.rows * m.cols) {
     throw new ShapeError(
@@ -111,9 +120,13 @@ export function checkFinite(data: ArrayLike<number>, what = "input"): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if (!Number.isFinite(v)) {
-      throw new ValueError("NON_FINITE", `Cannot use ${what}: value at flat index ${i} is ${v}; every value must be finite`, {
-        details: { index: i },
-      });
+      throw new ValueError(
+        "NON_FINITE",
+        `Cannot use ${what}: value at flat index ${i} is ${v}; every value must be finite`,
+        {
+          details: { index: i },
+        },
+      );
     }
   }
 }

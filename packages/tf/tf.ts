@@ -28,7 +28,10 @@ const TF_BACKENDS: readonly TfBackendName[] = ["wasm", "webgpu", "cpu"];
  */
 export async function useTfBackend(name: TfBackendName = "wasm"): Promise<TfBackendName> {
   if (!TF_BACKENDS.includes(name)) {
-    throw new ValueError("UNKNOWN_NAME", `Unknown tfjs backend ${JSON.stringify(name)}: use one of ${TF_BACKENDS.join(", ")}`);
+    throw new ValueError(
+      "UNKNOWN_NAME",
+      `Unknown tfjs backend ${JSON.stringify(name)}: use one of ${TF_BACKENDS.join(", ")}`,
+    );
   }
   if (tf.getBackend() === name) return name;
   if (name === "webgpu") await import("@tensorflow/tfjs-backend-webgpu");
@@ -37,7 +40,9 @@ export async function useTfBackend(name: TfBackendName = "wasm"): Promise<TfBack
     ok = await tf.setBackend(name);
     await tf.ready();
   } catch (cause) {
-    throw new ValueError("UNSUPPORTED", `tfjs backend "${name}" failed to start: ${(cause as Error).message}`, { cause });
+    throw new ValueError("UNSUPPORTED", `tfjs backend "${name}" failed to start: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   if (!ok) throw new ValueError("UNSUPPORTED", `tfjs backend "${name}" is not available in this runtime; use "wasm"`);
   return name;

@@ -9,5 +9,8 @@ test("wasm backend computes gradients", async () => {
 });
 
 test("unknown tfjs backend is a typed error", async () => {
-  await assert.rejects(() => useTfBackend("gpu" as "wasm"), (e: Error & { code?: string }) => e.code === "UNKNOWN_NAME");
+  await assert.rejects(
+    () => useTfBackend("gpu" as "wasm"),
+    (e: Error & { code?: string }) => e.code === "UNKNOWN_NAME",
+  );
 });

@@ -1,0 +1,168 @@
+/**
+ * Input validation shared by every backend, so that all of them throw the same typed errors
+ * with the same codes for the same bad input (the conformance suite checks this).
+ *
+ * @module
+ */
+import { checkMatrix, checkOneOf, checkPositiveInt, type Matrix, ShapeError, ValueError } from "@likeness/core";
+import { type Metric, METRICS, type TopKOptions, type TripletType } from "./types.ts";
+
+/** Triplet margin types. */
+export const _TRIPLET_TYPES: readonly TripletType[] = ["all", "hard", "semihard", "easy"];
+
+/** Validate `pairwise` input; returns the checked metric. */
+export function _checkPairwise(query: Matrix, reference: Matrix, metric: unknown, op = "pairwise distance"): Metric {
+  const m = checkOneOf(metric, METRICS, "metric");
+  checkMatrix(query, "query");
+  checkMatrix(reference, "reference");
+  if (query.cols !== reference.cols) {
+    throw new ShapeError(
+      `Cannot compute ${op}: query has ${query.cols} columns but reference has ${reference.cols}; ` +
+        `embed both with the same model`,
+      "SHAPE_MISMATCH",
+      { details: { queryCols: query.cols, referenceCols: reference.cols } },
+    );
+  }
+  return m;
+}
+
+/** Checked top-k options with defaults filled in. */
+export interface _CheckedTopK {
+  k: number;
+  metric: Metric;
+  largest: boolean;
+  /** Eligibility per reference row (1 = eligible), or undefined when there is no filter. */
+  eligible?: Uint8Array;
+}
+
+/** Validate `topk` input and fill in defaults. */
+export function _checkTopK(query: Matrix, reference: Matrix, options: TopKOptions): _CheckedTopK {
+  if (!options || typeof options !== "object") {
+    throw new ValueError("INVALID_ARGUMENT", "Cannot run top-k: pass options { k, metric? }");
+  }
+  const metric = _checkPairwise(query, reference, options.metric ?? "cosine", "top-k");
+  const k = checkPositiveInt(options.k, "k");
+  if (k > reference.rows) {
+    throw new ShapeError(
+      `Cannot run top-k: k = ${k} but there are only ${reference.rows} references; use k ≤ ${reference.rows}`,
+      "K_TOO_LARGE",
+      { details: { k, references: reference.rows } },
+    );
+  }
+  const largest = options.largest ?? (metric === "dot" || metric === "cosine");
+  if (typeof largest !== "boolean") {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid largest: expected true or false, got ${String(largest)}`);
+  }
+  const { referenceLabels, allowLabels } = options;
+  if ((referenceLabels === undefined) !== (allowLabels === undefined)) {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      "Cannot filter top-k by label: pass both referenceLabels and allowLabels, or neither",
+    );
+  }
+  let eligible: Uint8Array | undefined;
+  if (referenceLabels !== undefined && allowLabels !== undefined) {
+    if (!(referenceLabels instanceof Int32Array) || !(allowLabels instanceof Int32Array)) {
+      throw new ValueError("INVALID_ARGUMENT", "Cannot filter top-k by label: referenceLabels and allowLabels must be Int32Array");
+    }
+    if (referenceLabels.length !== reference.rows) {
+      throw new ShapeError(
+        `Cannot filter top-k by label: got ${referenceLabels.length} reference labels but reference has ` +
+          `${reference.rows} rows; pass one label per reference row`,
+        "LABEL_MISMATCH",
+      );
+    }
+    const allow = new Set(allowLabels);
+    eligible = new Uint8Array(reference.rows);
+    for (let j = 0; j < reference.rows; j++) eligible[j] = allow.has(referenceLabels[j]) ? 1 : 0;
+  }
+  return { k, metric, largest, eligible };
+}
+
+/** Validate a square B×B matrix and its B×B `same` mask; returns B. */
+export function _checkSquare(dist: Matrix, same: Uint8Array, op: string): number {
+  checkMatrix(dist, "distance matrix");
+  if (dist.rows !== dist.cols) {
+    throw new ShapeError(
+      `Cannot run ${op}: the distance matrix must be square (B×B) but is ${dist.rows}×${dist.cols}; ` +
+        `pass pairwise(embeddings, embeddings)`,
+    );
+  }
+  if (!(same instanceof Uint8Array)) {
+    throw new ValueError("INVALID_ARGUMENT", `Cannot run ${op}: same must be a Uint8Array B×B mask (see sameLabelMatrix)`);
+  }
+  if (same.length !== dist.rows * dist.rows) {
+    throw new ShapeError(
+      `Cannot run ${op}: same mask has ${same.length} entries but the distance matrix is ${dist.rows}×${dist.rows}; ` +
+        `build it with sameLabelMatrix(labels) from one label per row`,
+      "LABEL_MISMATCH",
+    );
+  }
+  return dist.rows;
+}
+
+/** Validate a finite number option. */
+export function _checkFiniteOption(value: unknown, name: string, op: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new ValueError("INVALID_ARGUMENT", `Cannot run ${op}: ${name} must be a finite number, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validate `smallerIsCloser` (default true). */
+export function _smallerIsCloser(options: { smallerIsCloser?: boolean } | undefined, op: string): boolean {
+  const v = options?.smallerIsCloser ?? true;
+  if (typeof v !== "boolean") {
+    throw new ValueError("INVALID_ARGUMENT", `Cannot run ${op}: smallerIsCloser must be true or false, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** Validate retrieval-metric input; returns the number of queries. */
+export function _checkRetrieval(relevant: Uint8Array, relevantCount: Int32Array, k: number): number {
+  checkPositiveInt(k, "k");
+  if (!(relevant instanceof Uint8Array) || !(relevantCount instanceof Int32Array)) {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      "Cannot compute retrieval metrics: relevant must be a Uint8Array (rows × k) and relevantCount an Int32Array (rows)",
+    );
+  }
+  if (relevant.length === 0) {
+    throw new ShapeError("Cannot compute retrieval metrics: no queries; pass at least one row of top-k results", "EMPTY_INPUT");
+  }
+  if (relevant.length % k !== 0) {
+    throw new ShapeError(
+      `Cannot compute retrieval metrics: relevant has ${relevant.length} entries, not a multiple of k = ${k}; ` +
+        `pass one row of k flags per query`,
+    );
+  }
+  const rows = relevant.length / k;
+  if (relevantCount.length !== rows) {
+    throw new ShapeError(
+      `Cannot compute retrieval metrics: relevantCount has ${relevantCount.length} entries but relevant has ${rows} ` +
+        `rows; pass one count per query`,
+    );
+  }
+  for (let i = 0; i < rows; i++) {
+    if (relevantCount[i] < 0) {
+      throw new ValueError(
+        "OUT_OF_RANGE",
+        `Cannot compute retrieval metrics: relevantCount[${i}] = ${relevantCount[i]} is negative`,
+      );
+    }
+  }
+  return rows;
+}
+
+/** Validate tripletMargin options. */
+export function _checkTripletOptions(options: { margin: number; type: TripletType }): {
+  margin: number;
+  type: TripletType;
+} {
+  if (!options || typeof options !== "object") {
+    throw new ValueError("INVALID_ARGUMENT", "Cannot mine triplets: pass options { margin, type }");
+  }
+  const type = checkOneOf(options.type, _TRIPLET_TYPES, "triplet type");
+  const margin = _checkFiniteOption(options.margin, "margin", "triplet mining");
+  return { margin, type };
+}
