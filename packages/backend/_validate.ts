@@ -5,7 +5,7 @@
  * @module
  */
 import { checkMatrix, checkOneOf, checkPositiveInt, type Matrix, ShapeError, ValueError } from "@likeness/core";
-import { type Metric, METRICS, type TopKOptions, type TripletType } from "./types.ts";
+import { type Metric, METRICS, type MiningOptions, type TopKOptions, type TripletType } from "./types.ts";
 
 /** Triplet margin types. */
 export const _TRIPLET_TYPES: readonly TripletType[] = ["all", "hard", "semihard", "easy"];
@@ -63,7 +63,10 @@ export function _checkTopK(query: Matrix, reference: Matrix, options: TopKOption
   let eligible: Uint8Array | undefined;
   if (referenceLabels !== undefined && allowLabels !== undefined) {
     if (!(referenceLabels instanceof Int32Array) || !(allowLabels instanceof Int32Array)) {
-      throw new ValueError("INVALID_ARGUMENT", "Cannot filter top-k by label: referenceLabels and allowLabels must be Int32Array");
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        "Cannot filter top-k by label: referenceLabels and allowLabels must be Int32Array",
+      );
     }
     if (referenceLabels.length !== reference.rows) {
       throw new ShapeError(
@@ -89,7 +92,9 @@ export function _checkSquare(dist: Matrix, same: Uint8Array, op: string): number
     );
   }
   if (!(same instanceof Uint8Array)) {
-    throw new ValueError("INVALID_ARGUMENT", `Cannot run ${op}: same must be a Uint8Array B×B mask (see sameLabelMatrix)`);
+    throw new ShapeError(
+      `Cannot run ${op}: same must be a Uint8Array B×B mask (build it with sameLabelMatrix(labels))`,
+    );
   }
   if (same.length !== dist.rows * dist.rows) {
     throw new ShapeError(
@@ -113,56 +118,115 @@ export function _checkFiniteOption(value: unknown, name: string, op: string): nu
 export function _smallerIsCloser(options: { smallerIsCloser?: boolean } | undefined, op: string): boolean {
   const v = options?.smallerIsCloser ?? true;
   if (typeof v !== "boolean") {
-    throw new ValueError("INVALID_ARGUMENT", `Cannot run ${op}: smallerIsCloser must be true or false, got ${String(v)}`);
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Cannot run ${op}: smallerIsCloser must be true or false, got ${String(v)}`,
+    );
   }
   return v;
 }
 
-/** Validate retrieval-metric input; returns the number of queries. */
+/** Validate retrieval-metric input (same rules and codes as the kernels' wrapper); returns the number of queries. */
 export function _checkRetrieval(relevant: Uint8Array, relevantCount: Int32Array, k: number): number {
-  checkPositiveInt(k, "k");
+  const op = "compute retrieval metrics";
+  if (!Number.isInteger(k) || k < 1) {
+    throw new ValueError("INVALID_ARGUMENT", `Cannot ${op}: k must be a positive integer, got ${k}`);
+  }
   if (!(relevant instanceof Uint8Array) || !(relevantCount instanceof Int32Array)) {
-    throw new ValueError(
-      "INVALID_ARGUMENT",
-      "Cannot compute retrieval metrics: relevant must be a Uint8Array (rows × k) and relevantCount an Int32Array (rows)",
+    throw new ShapeError(
+      `Cannot ${op}: relevant must be a Uint8Array (queries × k flags) and relevantCount an Int32Array (R per query)`,
     );
   }
-  if (relevant.length === 0) {
-    throw new ShapeError("Cannot compute retrieval metrics: no queries; pass at least one row of top-k results", "EMPTY_INPUT");
-  }
-  if (relevant.length % k !== 0) {
+  const rows = relevantCount.length;
+  if (rows === 0) throw new ShapeError(`Cannot ${op}: there are no queries; pass at least one`, "EMPTY_INPUT");
+  if (relevant.length !== rows * k) {
     throw new ShapeError(
-      `Cannot compute retrieval metrics: relevant has ${relevant.length} entries, not a multiple of k = ${k}; ` +
+      `Cannot ${op}: relevant has ${relevant.length} flags but ${rows} queries × k=${k} needs ${rows * k}; ` +
         `pass one row of k flags per query`,
     );
   }
-  const rows = relevant.length / k;
-  if (relevantCount.length !== rows) {
-    throw new ShapeError(
-      `Cannot compute retrieval metrics: relevantCount has ${relevantCount.length} entries but relevant has ${rows} ` +
-        `rows; pass one count per query`,
-    );
-  }
   for (let i = 0; i < rows; i++) {
-    if (relevantCount[i] < 0) {
+    const r = relevantCount[i];
+    if (r < 0) throw new ValueError("INVALID_ARGUMENT", `Cannot ${op}: relevantCount[${i}] is ${r}; R must be ≥ 0`);
+    if (r > k) {
       throw new ValueError(
         "OUT_OF_RANGE",
-        `Cannot compute retrieval metrics: relevantCount[${i}] = ${relevantCount[i]} is negative`,
+        `Cannot ${op}: query ${i} has R=${r} relevant references but k=${k}; R-precision and MAP@R need k ≥ R, ` +
+          `so retrieve more neighbours`,
+        { details: { query: i, r, k } },
+      );
+    }
+    let hits = 0;
+    for (let j = 0; j < k; j++) if (relevant[i * k + j] !== 0) hits++;
+    if (hits > r) {
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        `Cannot ${op}: query ${i} has ${hits} relevant neighbours in its top ${k} but relevantCount says R=${r}; ` +
+          `count every relevant reference`,
       );
     }
   }
   return rows;
 }
 
-/** Validate tripletMargin options. */
-export function _checkTripletOptions(options: { margin: number; type: TripletType }): {
-  margin: number;
-  type: TripletType;
-} {
-  if (!options || typeof options !== "object") {
-    throw new ValueError("INVALID_ARGUMENT", "Cannot mine triplets: pass options { margin, type }");
+function _options<T>(opts: T, op: string): T {
+  if (opts === null || typeof opts !== "object") {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Cannot run ${op}: options are required (an object with the miner's margins)`,
+    );
   }
-  const type = checkOneOf(options.type, _TRIPLET_TYPES, "triplet type");
-  const margin = _checkFiniteOption(options.margin, "margin", "triplet mining");
-  return { margin, type };
+  return opts;
+}
+
+/** Validate batch-hard input; returns `smallerIsCloser`. */
+export function _checkBatchHard(dist: Matrix, same: Uint8Array, options: MiningOptions | undefined): boolean {
+  const op = "batch-hard mining";
+  _checkSquare(dist, same, op);
+  if (options !== undefined) _options(options, op);
+  return _smallerIsCloser(options, op);
+}
+
+/** Validate triplet-margin input; returns the checked options. */
+export function _checkTriplet(
+  dist: Matrix,
+  same: Uint8Array,
+  options: MiningOptions & { margin: number; type: TripletType },
+): { margin: number; type: TripletType; smallerIsCloser: boolean } {
+  const op = "triplet mining";
+  _checkSquare(dist, same, op);
+  const o = _options(options, op);
+  const smallerIsCloser = _smallerIsCloser(o, op);
+  const type = checkOneOf(o.type, _TRIPLET_TYPES, "triplet type");
+  const margin = _checkFiniteOption(o.margin, "margin", op);
+  return { margin, type, smallerIsCloser };
+}
+
+/** Validate pair-margin input; returns the checked options. */
+export function _checkPairMargin(
+  dist: Matrix,
+  same: Uint8Array,
+  options: MiningOptions & { posMargin: number; negMargin: number },
+): { posMargin: number; negMargin: number; smallerIsCloser: boolean } {
+  const op = "pair-margin mining";
+  _checkSquare(dist, same, op);
+  const o = _options(options, op);
+  const smallerIsCloser = _smallerIsCloser(o, op);
+  const posMargin = _checkFiniteOption(o.posMargin, "posMargin", op);
+  const negMargin = _checkFiniteOption(o.negMargin, "negMargin", op);
+  return { posMargin, negMargin, smallerIsCloser };
+}
+
+/** Validate multi-similarity input; returns the checked options. */
+export function _checkMultiSimilarity(
+  dist: Matrix,
+  same: Uint8Array,
+  options: MiningOptions & { epsilon: number },
+): { epsilon: number; smallerIsCloser: boolean } {
+  const op = "multi-similarity mining";
+  _checkSquare(dist, same, op);
+  const o = _options(options, op);
+  const smallerIsCloser = _smallerIsCloser(o, op);
+  const epsilon = _checkFiniteOption(o.epsilon, "epsilon", op);
+  return { epsilon, smallerIsCloser };
 }

@@ -12,3 +12,5 @@
  */
 export * from "./probe.ts";
 export * from "./wasm_module.ts";
+export * from "./mining.ts";
+export * from "./dense.ts";

@@ -1,0 +1,135 @@
+/**
+ * The `js` backend: the plain-TS float64 references of `@likeness/kernels/reference`, with the
+ * results rounded to float32. Slow, dependency-free and always available; the oracle every
+ * other backend is tested against.
+ *
+ * @module
+ */
+import type { Matrix } from "@likeness/core";
+import {
+  batchHardRef,
+  multiSimilarityRef,
+  normalizeRef,
+  normsRef,
+  pairMarginRef,
+  pairwiseRef,
+  retrievalMetricsRef,
+  topkRef,
+  tripletMarginRef,
+} from "@likeness/kernels/reference";
+import type {
+  Backend,
+  BackendInfo,
+  BatchHardResult,
+  Metric,
+  MiningOptions,
+  Pairs,
+  RetrievalMetrics,
+  TopKOptions,
+  TopKResult,
+  Triplets,
+  TripletType,
+} from "./types.ts";
+import {
+  _checkBatchHard,
+  _checkMultiSimilarity,
+  _checkPairMargin,
+  _checkPairwise,
+  _checkRetrieval,
+  _checkTopK,
+  _checkTriplet,
+} from "./_validate.ts";
+
+/**
+ * Create the `js` reference backend.
+ *
+ * @returns a backend computing in float64 and returning float32
+ * @example
+ * ```ts
+ * import { createJsBackend } from "@likeness/backend";
+ * const js = createJsBackend();
+ * const q = { data: new Float32Array([3, 4]), rows: 1, cols: 2 };
+ * console.log(await js.norms(q)); // Float32Array [5]
+ * ```
+ */
+export function createJsBackend(): Backend {
+  return new JsBackend();
+}
+
+/** The reference backend (see {@link createJsBackend}). */
+class JsBackend implements Backend {
+  readonly info: BackendInfo = {
+    name: "js",
+    detail: "plain TypeScript float64 reference, float32 results",
+    threads: 1,
+  };
+
+  pairwise(query: Matrix, reference: Matrix, metric: Metric): Promise<Matrix> {
+    return run(() => {
+      const m = _checkPairwise(query, reference, metric);
+      const r = pairwiseRef(query, reference, m);
+      return { data: Float32Array.from(r.data), rows: r.rows, cols: r.cols };
+    });
+  }
+
+  norms(m: Matrix): Promise<Float32Array> {
+    return run(() => Float32Array.from(normsRef(m)));
+  }
+
+  normalize(m: Matrix): Promise<Matrix> {
+    return run(() => {
+      const r = normalizeRef(m);
+      return { data: Float32Array.from(r.data), rows: r.rows, cols: r.cols };
+    });
+  }
+
+  topk(query: Matrix, reference: Matrix, opts: TopKOptions): Promise<TopKResult> {
+    return run(() => {
+      const c = _checkTopK(query, reference, opts);
+      const r = topkRef(query, reference, { ...opts, k: c.k, metric: c.metric, largest: c.largest });
+      return { indices: r.indices, values: Float32Array.from(r.values), rows: r.rows, k: r.k };
+    });
+  }
+
+  batchHard(dist: Matrix, same: Uint8Array, opts?: MiningOptions): Promise<BatchHardResult> {
+    return run(() => batchHardRef(dist, same, { smallerIsCloser: _checkBatchHard(dist, same, opts) }));
+  }
+
+  tripletMargin(
+    dist: Matrix,
+    same: Uint8Array,
+    opts: MiningOptions & { margin: number; type: TripletType },
+  ): Promise<Triplets> {
+    return run(() => tripletMarginRef(dist, same, _checkTriplet(dist, same, opts)));
+  }
+
+  pairMargin(
+    dist: Matrix,
+    same: Uint8Array,
+    opts: MiningOptions & { posMargin: number; negMargin: number },
+  ): Promise<Pairs> {
+    return run(() => pairMarginRef(dist, same, _checkPairMargin(dist, same, opts)));
+  }
+
+  multiSimilarity(dist: Matrix, same: Uint8Array, opts: MiningOptions & { epsilon: number }): Promise<Pairs> {
+    return run(() => multiSimilarityRef(dist, same, _checkMultiSimilarity(dist, same, opts)));
+  }
+
+  retrievalMetrics(relevant: Uint8Array, relevantCount: Int32Array, k: number): Promise<RetrievalMetrics> {
+    return run(() => {
+      _checkRetrieval(relevant, relevantCount, k);
+      return retrievalMetricsRef(relevant, relevantCount, k);
+    });
+  }
+
+  dispose(): void {}
+}
+
+/** Run synchronously but report errors as a rejected promise, like the async backends. */
+function run<T>(f: () => T): Promise<T> {
+  try {
+    return Promise.resolve(f());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The job protocol shared by the dense kernels' main thread and its workers (private).
+ *
+ * A control block (an Int32Array over a SharedArrayBuffer) holds a generation counter that the
+ * main thread bumps for each job, a done counter the workers increment, the operation, the
+ * thread count and the row count; a Float64Array over the same buffer holds the arguments.
+ * Every thread runs the same export on its own slice of query rows.
+ *
+ * @module
+ */
+
+/** Int32 slots of the control block. */
+export const GEN = 0;
+/** Workers that finished the current generation. */
+export const DONE = 1;
+/** Operation: OP_PAIRWISE, OP_TOPK or OP_STOP. */
+export const OP = 2;
+/** Threads taking part (main thread included). */
+export const NTHREADS = 3;
+/** Query rows to split. */
+export const ROWS = 4;
+/** Bytes of scratch per thread (top-k). */
+export const SCRATCH_STRIDE = 5;
+/** Set to 1 by a worker whose slice threw. */
+export const ERROR = 6;
+/** Byte offset of the Float64 argument area. */
+export const ARGS_OFFSET = 64;
+/** Maximum arguments. */
+export const MAX_ARGS = 24;
+/** Bytes of the control block. */
+export const CONTROL_BYTES = ARGS_OFFSET + MAX_ARGS * 8;
+
+/** Operation codes. */
+export const OP_PAIRWISE = 1;
+/** Top-k. */
+export const OP_TOPK = 2;
+/** Stop the worker loop. */
+export const OP_STOP = -1;
+
+/** Iterations a waiting thread polls before it blocks (a few tens of microseconds). */
+export const SPIN = 20000;
+
+/**
+ * Query rows [i0, i1) of thread `t` of `n` for `rows` rows (slices are even so the 2-row
+ * register tile stays whole).
+ *
+ * @param t thread index (0 = main)
+ * @param n thread count
+ * @param rows total query rows
+ * @returns [i0, i1)
+ */
+export function sliceRows(t: number, n: number, rows: number): [number, number] {
+  let per = Math.ceil(rows / n);
+  per += per & 1;
+  const i0 = Math.min(rows, t * per);
+  return [i0, Math.min(rows, i0 + per)];
+}
+
+type KernelFn = (...args: number[]) => unknown;
+
+/** Most multiply-adds one kernel call may do before the next chunk (about 0.1–0.3 s). */
+export const CHUNK_WORK = 2 ** 32;
+
+/**
+ * Run thread `t`'s slice of the job described by `op` and `args`.
+ *
+ * The slice is processed in calls of growing size (2, 4, 8, … rows): V8 runs the first call of a
+ * WebAssembly function in its baseline tier and only later calls use optimised code, so one long
+ * first call would run several times slower. Later chunks are large enough that the reference
+ * rows stream through the cache only a few times.
+ *
+ * @param exports the kernel module's exports
+ * @param op OP_PAIRWISE or OP_TOPK
+ * @param args the export's arguments (row range and scratch are replaced per thread)
+ * @param t thread index
+ * @param n thread count
+ * @param rows total query rows
+ * @param scratchStride bytes of scratch per thread
+ */
+export function runSlice(
+  exports: WebAssembly.Exports,
+  op: number,
+  args: ArrayLike<number>,
+  t: number,
+  n: number,
+  rows: number,
+  scratchStride: number,
+): void {
+  const [s0, s1] = sliceRows(t, n, rows);
+  if (s0 >= s1) return;
+  const a = Array.from(args);
+  // Both ops take (q, r, nr, d, ...): work per query row is nr·d.
+  const perRow = Math.max(1, a[2] * a[3]);
+  const cap = Math.max(2, Math.floor(CHUNK_WORK / perRow) & ~1);
+  let chunk = 2;
+  for (let i0 = s0; i0 < s1; i0 += chunk, chunk = Math.min(cap, chunk * 2)) {
+    const i1 = Math.min(s1, i0 + chunk);
+    if (op === OP_PAIRWISE) {
+      // (q, r, nr, d, metric, qinv, rinv, out, i0, i1)
+      a[8] = i0;
+      a[9] = i1;
+      (exports.pairwise as KernelFn)(...a.slice(0, 10));
+    } else if (op === OP_TOPK) {
+      // (q, r, nr, d, metric, qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb)
+      a[12] = i0;
+      a[13] = i1;
+      a[14] = args[14] + t * scratchStride;
+      (exports.topk as KernelFn)(...a.slice(0, 16));
+    }
+  }
+}
+
+interface WorkerInit {
+  bytes: Uint8Array;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  tid: number;
+}
+
+/**
+ * The worker's body: instantiate the shared-memory build on the memory it is sent, answer
+ * `ready`, then serve jobs: poll the generation counter briefly, then block in `Atomics.wait`.
+ * Its source is sent to the Worker as text (see `_dense_pool.ts`), so it may use only its own
+ * code, the constants above, `sliceRows` and `runSlice`.
+ */
+export function workerMain(): void {
+  const scope = globalThis as unknown as {
+    onmessage: ((e: MessageEvent<WorkerInit>) => void) | null;
+    postMessage(message: unknown): void;
+    close(): void;
+  };
+  scope.onmessage = async (e: MessageEvent<WorkerInit>) => {
+    scope.onmessage = null;
+    const { bytes, memory, control, tid } = e.data;
+    let exports: WebAssembly.Exports;
+    try {
+      const { instance } = await WebAssembly.instantiate(bytes as BufferSource, { env: { memory } });
+      exports = instance.exports;
+    } catch (cause) {
+      scope.postMessage({ error: String(cause) });
+      return;
+    }
+    const ctl = new Int32Array(control);
+    const args = new Float64Array(control, ARGS_OFFSET, MAX_ARGS);
+    let gen = Atomics.load(ctl, GEN);
+    scope.postMessage({ ready: true });
+    for (;;) {
+      let spins = 0;
+      while (Atomics.load(ctl, GEN) === gen) {
+        if (++spins > SPIN) {
+          Atomics.wait(ctl, GEN, gen);
+          spins = 0;
+        }
+      }
+      gen = Atomics.load(ctl, GEN);
+      const op = Atomics.load(ctl, OP);
+      if (op === OP_STOP) break;
+      try {
+        runSlice(exports, op, args, tid, ctl[NTHREADS], ctl[ROWS], ctl[SCRATCH_STRIDE]);
+      } catch {
+        Atomics.store(ctl, ERROR, 1);
+      } finally {
+        Atomics.add(ctl, DONE, 1);
+        Atomics.notify(ctl, DONE);
+      }
+    }
+    scope.close();
+  };
+}
+
+/**
+ * JavaScript source of the worker: the constants, `sliceRows`, `runSlice` and `workerMain`,
+ * taken from this module's (transpiled) functions so that both sides run the same code.
+ *
+ * @returns module source text for a Worker
+ */
+export function workerSource(): string {
+  const constants = {
+    GEN,
+    DONE,
+    OP,
+    NTHREADS,
+    ROWS,
+    SCRATCH_STRIDE,
+    ERROR,
+    ARGS_OFFSET,
+    MAX_ARGS,
+    OP_PAIRWISE,
+    OP_TOPK,
+    OP_STOP,
+    SPIN,
+    CHUNK_WORK,
+  };
+  return [
+    ...Object.entries(constants).map(([k, v]) => `const ${k} = ${v};`),
+    sliceRows.toString(),
+    runSlice.toString(),
+    `(${workerMain.toString()})();`,
+  ].join("\n");
+}

@@ -1,0 +1,158 @@
+/**
+ * Worker pool of the multithreaded dense kernels (private): `n - 1` Workers plus the calling
+ * thread share one `WebAssembly.Memory`; each job splits query rows between them.
+ *
+ * @module
+ */
+import {
+  ARGS_OFFSET,
+  CONTROL_BYTES,
+  DONE,
+  ERROR,
+  GEN,
+  MAX_ARGS,
+  NTHREADS,
+  OP,
+  OP_STOP,
+  ROWS,
+  runSlice,
+  SCRATCH_STRIDE,
+  SPIN,
+  workerSource,
+} from "./_dense_job.ts";
+
+interface WorkerLike {
+  postMessage(message: unknown): void;
+  terminate(): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+  onerror: ((e: Event) => void) | null;
+}
+
+type WaitAsync = (
+  a: Int32Array,
+  index: number,
+  value: number,
+  timeout?: number,
+) => { async: boolean; value: Promise<string> | string };
+
+/** A started pool. */
+export class DensePool {
+  /** Threads taking part in a job (main thread included). */
+  readonly threads: number;
+  readonly #workers: WorkerLike[];
+  readonly #ctl: Int32Array;
+  readonly #args: Float64Array;
+
+  private constructor(workers: WorkerLike[], control: SharedArrayBuffer) {
+    this.#workers = workers;
+    this.threads = workers.length + 1;
+    this.#ctl = new Int32Array(control);
+    this.#args = new Float64Array(control, ARGS_OFFSET, MAX_ARGS);
+  }
+
+  /**
+   * Start `threads - 1` workers on `memory` running the module `bytes`.
+   *
+   * @param bytes the shared-memory build of the dense kernels
+   * @param memory the shared memory
+   * @param threads total threads (≥ 2)
+   * @returns the pool once every worker has instantiated the module
+   * @throws when a worker cannot start (the caller falls back to one thread)
+   */
+  static async start(bytes: Uint8Array, memory: WebAssembly.Memory, threads: number): Promise<DensePool> {
+    const control = new SharedArrayBuffer(CONTROL_BYTES);
+    const WorkerCtor = (globalThis as unknown as { Worker: new (url: URL, o: { type: "module" }) => WorkerLike })
+      .Worker;
+    const workers: WorkerLike[] = [];
+    const url = URL.createObjectURL(new Blob([workerSource()], { type: "text/javascript" }));
+    try {
+      const ready: Promise<void>[] = [];
+      for (let t = 1; t < threads; t++) {
+        const w = new WorkerCtor(new URL(url), { type: "module" });
+        workers.push(w);
+        ready.push(
+          new Promise<void>((resolve, reject) => {
+            w.onmessage = (e: MessageEvent) => {
+              w.onmessage = null;
+              if (e.data?.ready) resolve();
+              else reject(new Error(`dense worker failed: ${e.data?.error ?? "unknown"}`));
+            };
+            w.onerror = (e: Event) => {
+              e.preventDefault?.();
+              reject(new Error(`dense worker failed: ${(e as ErrorEvent).message ?? "error"}`));
+            };
+          }),
+        );
+        w.postMessage({ bytes, memory, control, tid: t });
+      }
+      await Promise.all(ready);
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      throw e;
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+    return new DensePool(workers, control);
+  }
+
+  /**
+   * Run one job on every thread and resolve when all slices are done.
+   *
+   * @param exports the calling thread's instance exports (same module, same memory)
+   * @param op operation code
+   * @param args the export's arguments
+   * @param rows query rows to split
+   * @param scratchStride bytes of scratch per thread
+   * @throws {Error} when a worker's slice failed
+   */
+  async run(
+    exports: WebAssembly.Exports,
+    op: number,
+    args: number[],
+    rows: number,
+    scratchStride = 0,
+  ): Promise<void> {
+    const ctl = this.#ctl;
+    const n = this.threads;
+    this.#args.set(args);
+    ctl[OP] = op;
+    ctl[NTHREADS] = n;
+    ctl[ROWS] = rows;
+    ctl[SCRATCH_STRIDE] = scratchStride;
+    ctl[ERROR] = 0;
+    Atomics.store(ctl, DONE, 0);
+    Atomics.add(ctl, GEN, 1);
+    Atomics.notify(ctl, GEN);
+    let failure: unknown;
+    try {
+      runSlice(exports, op, args, 0, n, rows, scratchStride);
+    } catch (e) {
+      failure = e;
+    }
+    const want = n - 1;
+    let spins = 0;
+    const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+    for (;;) {
+      const done = Atomics.load(ctl, DONE);
+      if (done >= want) break;
+      if (++spins < SPIN) continue;
+      if (waitAsync) {
+        const r = waitAsync(ctl, DONE, done, 100);
+        if (r.async) await r.value;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    }
+    if (failure !== undefined) throw failure;
+    if (Atomics.load(ctl, ERROR)) throw new Error("a dense kernel worker failed while running its slice");
+  }
+
+  /** Stop and terminate every worker. */
+  close(): void {
+    const ctl = this.#ctl;
+    Atomics.store(ctl, OP, OP_STOP);
+    Atomics.add(ctl, GEN, 1);
+    Atomics.notify(ctl, GEN);
+    for (const w of this.#workers) w.terminate();
+  }
+}

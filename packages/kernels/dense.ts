@@ -1,0 +1,351 @@
+/**
+ * Dense kernels behind the `Backend` method signatures: pairwise distances and similarities,
+ * row norms, normalisation and exact top-k, in WebAssembly (scalar, SIMD or relaxed SIMD),
+ * optionally split across Workers over one shared memory.
+ *
+ * @module
+ */
+import { checkMatrix, checkOneOf, type Matrix, ShapeError, ValueError } from "@likeness/core";
+import { type BackendInfo, largerIsCloser, type Metric, type TopKOptions, type TopKResult } from "@likeness/backend";
+import { wasmBytes as scalarBytes } from "./generated/dense_scalar.generated.ts";
+import { wasmBytes as simdBytes } from "./generated/dense_simd.generated.ts";
+import { wasmBytes as relaxedBytes } from "./generated/dense_relaxed.generated.ts";
+import { wasmBytes as scalarMtBytes } from "./generated/dense_scalar_mt.generated.ts";
+import { wasmBytes as simdMtBytes } from "./generated/dense_simd_mt.generated.ts";
+import { wasmBytes as relaxedMtBytes } from "./generated/dense_relaxed_mt.generated.ts";
+import { KernelModule } from "./wasm_module.ts";
+import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
+import { OP_PAIRWISE, OP_TOPK, runSlice } from "./_dense_job.ts";
+import { DensePool } from "./_dense_pool.ts";
+import { checkK, checkPair, DENSE_METRICS, eligibleMask } from "./reference/mod.ts";
+
+/** Which build of the dense kernels to run. */
+export type DenseVariant = "scalar" | "simd" | "relaxed";
+
+/** Options for {@link createDenseKernels}. */
+export interface DenseKernelsOptions {
+  /**
+   * `relaxed` (SIMD with fused multiply-add), `simd` or `scalar`. Default: the best the runtime
+   * supports (`relaxed` when `hasRelaxedSimd()`, else `simd` when `hasWasmSimd()`, else `scalar`).
+   */
+  variant?: DenseVariant;
+  /**
+   * Threads for pairwise and top-k (default 1). More than 1 starts `threads - 1` Workers over a
+   * shared memory; where Workers or SharedArrayBuffer are missing, or a Worker fails to start, it
+   * runs on 1 thread and `info.detail` says why.
+   */
+  threads?: number;
+  /**
+   * Calls with fewer multiply-adds (Q·R·D) than this, or fewer than 3 query rows, stay on the
+   * calling thread (default 262,144; 0 splits every call, as the parity tests do).
+   */
+  minParallelWork?: number;
+}
+
+/** Dense kernels with the `Backend` method signatures. */
+export interface DenseKernels {
+  /** What runs: backend name (`wasm-simd` or `wasm`), variant, threads. */
+  readonly info: BackendInfo;
+  /** The build in use. */
+  readonly variant: DenseVariant;
+  /** Q×R matrix of `metric(query_i, reference_j)` (see the `Backend` conventions). */
+  pairwise(query: Matrix, reference: Matrix, metric: Metric): Promise<Matrix>;
+  /** L2 norm of each row. */
+  norms(m: Matrix): Promise<Float32Array>;
+  /** Rows scaled to unit L2 norm (zero rows stay zero). */
+  normalize(m: Matrix): Promise<Matrix>;
+  /** Exact top-k per query, streamed over references in blocks (memory O(Q·k + block)). */
+  topk(query: Matrix, reference: Matrix, options: TopKOptions): Promise<TopKResult>;
+  /** Stop the Workers and release memory; later calls throw. */
+  dispose(): void;
+}
+
+const VARIANTS: readonly DenseVariant[] = ["scalar", "simd", "relaxed"];
+const BYTES: Record<DenseVariant, [() => Uint8Array, () => Uint8Array]> = {
+  scalar: [scalarBytes, scalarMtBytes],
+  simd: [simdBytes, simdMtBytes],
+  relaxed: [relaxedBytes, relaxedMtBytes],
+};
+/** Pages of the shared memory's maximum (1 GiB); must not exceed the modules' declared maximum. */
+const SHARED_MAX_PAGES = 16384;
+/** Default: below this many multiply-adds a job runs on the calling thread only. */
+const PARALLEL_MIN_WORK = 1 << 18;
+
+type Fn = (...args: number[]) => number;
+
+function defaultVariant(): DenseVariant {
+  if (hasRelaxedSimd()) return "relaxed";
+  return hasWasmSimd() ? "simd" : "scalar";
+}
+
+/** Reference rows per block for dimension d: same rule as `blockRows` in the kernels. */
+function blockRows(d: number): number {
+  return Math.max(4, Math.floor(32768 / Math.max(d, 1)) & ~3);
+}
+
+interface State {
+  module: KernelModule;
+  pool: DensePool | null;
+}
+
+/**
+ * Create dense kernels. The module (and the Workers, when `threads > 1`) start on the first
+ * call; every call copies its inputs into the module's memory, runs and copies the result out.
+ * Calls on one instance run one at a time, in order.
+ *
+ * Memory: one linear memory per instance, grown to the largest call (inputs + output; top-k needs
+ * Q·k results and 2 × block floats of scratch per thread, never Q×R). With threads the memory is
+ * shared and capped at 1 GiB.
+ *
+ * @param options variant and threads
+ * @returns the kernels
+ * @throws {ValueError} UNKNOWN_NAME for an unknown variant; UNSUPPORTED when the runtime lacks
+ *   the variant's WebAssembly features; INVALID_ARGUMENT for a bad thread count
+ * @example
+ * ```ts
+ * import { createDenseKernels } from "@likeness/kernels";
+ * const k = createDenseKernels({ variant: "simd" });
+ * const q = { data: new Float32Array([1, 0]), rows: 1, cols: 2 };
+ * const r = { data: new Float32Array([1, 0, 0, 1]), rows: 2, cols: 2 };
+ * console.log((await k.pairwise(q, r, "cosine")).data); // Float32Array [1, 0]
+ * console.log((await k.topk(q, r, { k: 1, metric: "l2" })).indices); // Int32Array [0]
+ * k.dispose();
+ * ```
+ */
+export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKernels {
+  const variant = options.variant === undefined ? defaultVariant() : checkOneOf(options.variant, VARIANTS, "variant");
+  if (variant !== "scalar" && !hasWasmSimd()) {
+    throw new ValueError("UNSUPPORTED", `WebAssembly SIMD is not available in this runtime; use variant "scalar"`);
+  }
+  if (variant === "relaxed" && !hasRelaxedSimd()) {
+    throw new ValueError(
+      "UNSUPPORTED",
+      `WebAssembly relaxed SIMD is not available in this runtime; use variant "simd"`,
+    );
+  }
+  const requested = options.threads ?? 1;
+  if (!Number.isInteger(requested) || requested < 1 || requested > 64) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid threads: expected an integer from 1 to 64, got ${requested}`);
+  }
+  const minWork = options.minParallelWork ?? PARALLEL_MIN_WORK;
+  if (!(minWork >= 0)) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid minParallelWork: expected a number >= 0, got ${minWork}`);
+  }
+  const canThread = hasWasmThreads();
+  const info: BackendInfo = {
+    name: variant === "scalar" ? "wasm" : "wasm-simd",
+    detail: "",
+    threads: requested > 1 && canThread ? requested : 1,
+    relaxed: variant === "relaxed",
+  };
+  const describe = (why = "") => {
+    info.detail = `${variant} build, ${info.threads} thread${info.threads === 1 ? "" : "s"}${why ? ` (${why})` : ""}`;
+  };
+  describe(requested > 1 && !canThread ? "Worker or SharedArrayBuffer unavailable" : "");
+
+  let state: Promise<State> | null = null;
+  let pool: DensePool | null = null;
+  let disposed = false;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function init(): Promise<State> {
+    const [single, multi] = BYTES[variant];
+    if (info.threads > 1) {
+      try {
+        const memory = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+        const module = await KernelModule.create(multi(), memory);
+        pool = await DensePool.start(multi(), memory, info.threads);
+        if (disposed) pool.close();
+        return { module, pool };
+      } catch (cause) {
+        info.threads = 1;
+        describe(`threads unavailable: ${(cause as Error).message}`);
+      }
+    }
+    const module = await KernelModule.create(single(), new WebAssembly.Memory({ initial: 1 }));
+    return { module, pool: null };
+  }
+
+  /** Run `f` after every earlier call, with the started module. */
+  function serial<T>(f: (s: State) => Promise<T> | T): Promise<T> {
+    if (disposed) {
+      return Promise.reject(new ValueError("INVALID_ARGUMENT", "These dense kernels were disposed; create new ones"));
+    }
+    state ??= init();
+    const run = queue.then(async () => f(await state!));
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Lay out regions, turning a failed memory growth into a typed error. */
+  function layout(s: State, op: string, ...sizes: number[]) {
+    const total = sizes.reduce((a, b) => a + b + 16, s.module.heapBase);
+    const limit = s.pool ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
+    if (total > limit) {
+      throw new ShapeError(
+        `Cannot compute ${op}: it needs ${Math.ceil(total / 2 ** 20)} MiB of WebAssembly memory but at most ${
+          Math.floor(limit / 2 ** 20)
+        } MiB can be used; split the query into smaller batches`,
+        "TOO_LARGE",
+      );
+    }
+    try {
+      return s.module.layout(...sizes);
+    } catch (cause) {
+      throw new ShapeError(
+        `Cannot compute ${op}: could not grow WebAssembly memory to ${
+          Math.ceil(total / 2 ** 20)
+        } MiB; split the query into smaller batches`,
+        "TOO_LARGE",
+        { cause },
+      );
+    }
+  }
+
+  async function runRows(s: State, op: number, args: number[], rows: number, work: number, stride = 0) {
+    const ex = s.module.instance.exports;
+    if (s.pool && rows > 2 && work >= minWork) await s.pool.run(ex, op, args, rows, stride);
+    else runSlice(ex, op, args, 0, 1, rows, stride);
+  }
+
+  return {
+    info,
+    variant,
+
+    pairwise(query: Matrix, reference: Matrix, metric: Metric): Promise<Matrix> {
+      try {
+        checkOneOf(metric, DENSE_METRICS, "metric");
+        checkPair(query, reference, "pairwise distance");
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return serial(async (s) => {
+        const Q = query.rows, R = reference.rows, D = query.cols;
+        const m = s.module;
+        const [rq, rr, rqi, rri, ro] = layout(s, "pairwise distance", Q * D * 4, R * D * 4, Q * 4, R * 4, Q * R * 4);
+        m.f32(rq).set(query.data);
+        m.f32(rr).set(reference.data);
+        const metricCode = DENSE_METRICS.indexOf(metric);
+        if (metric === "cosine") {
+          (m.fn<Fn>("norms"))(rq.offset, Q, D, rqi.offset, 1);
+          (m.fn<Fn>("norms"))(rr.offset, R, D, rri.offset, 1);
+        }
+        const i1 = Q;
+        await runRows(
+          s,
+          OP_PAIRWISE,
+          [rq.offset, rr.offset, R, D, metricCode, rqi.offset, rri.offset, ro.offset, 0, i1],
+          Q,
+          Q * R * D,
+        );
+        return { data: m.f32(ro).slice(), rows: Q, cols: R };
+      });
+    },
+
+    norms(x: Matrix): Promise<Float32Array> {
+      try {
+        checkMatrix(x, "input");
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return serial((s) => {
+        const m = s.module;
+        const [rx, ro] = layout(s, "norms", x.rows * x.cols * 4, x.rows * 4);
+        m.f32(rx).set(x.data);
+        (m.fn<Fn>("norms"))(rx.offset, x.rows, x.cols, ro.offset, 0);
+        return m.f32(ro).slice();
+      });
+    },
+
+    normalize(x: Matrix): Promise<Matrix> {
+      try {
+        checkMatrix(x, "input");
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return serial((s) => {
+        const m = s.module;
+        const [rx] = layout(s, "normalize", x.rows * x.cols * 4);
+        m.f32(rx).set(x.data);
+        (m.fn<Fn>("normalize"))(rx.offset, x.rows, x.cols, rx.offset);
+        return { data: m.f32(rx).slice(), rows: x.rows, cols: x.cols };
+      });
+    },
+
+    topk(query: Matrix, reference: Matrix, options: TopKOptions): Promise<TopKResult> {
+      let metric: Metric, mask: Uint8Array | null, k: number;
+      try {
+        if (!options || typeof options !== "object") {
+          throw new ValueError("INVALID_ARGUMENT", "Cannot take top-k: pass options { k, metric? }");
+        }
+        metric = checkOneOf(options.metric ?? "cosine", DENSE_METRICS, "metric");
+        checkPair(query, reference, "top-k");
+        k = options.k;
+        checkK(k, reference.rows);
+        mask = eligibleMask(reference, options);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      const largest = options.largest ?? largerIsCloser(metric);
+      return serial(async (s) => {
+        const Q = query.rows, R = reference.rows, D = query.cols;
+        const m = s.module;
+        const rb = blockRows(D);
+        const threads = s.pool ? s.pool.threads : 1;
+        const stride = 2 * rb * 4;
+        const [rq, rr, rqi, rri, re, rv, ri, rs] = layout(
+          s,
+          "top-k",
+          Q * D * 4,
+          R * D * 4,
+          Q * 4,
+          R * 4,
+          mask ? R : 0,
+          Q * k * 4,
+          Q * k * 4,
+          threads * stride,
+        );
+        m.f32(rq).set(query.data);
+        m.f32(rr).set(reference.data);
+        if (mask) m.u8(re).set(mask);
+        if (metric === "cosine") {
+          (m.fn<Fn>("norms"))(rq.offset, Q, D, rqi.offset, 1);
+          (m.fn<Fn>("norms"))(rr.offset, R, D, rri.offset, 1);
+        }
+        const args = [
+          rq.offset,
+          rr.offset,
+          R,
+          D,
+          DENSE_METRICS.indexOf(metric),
+          rqi.offset,
+          rri.offset,
+          mask ? re.offset : 0,
+          k,
+          largest ? 1 : 0,
+          rv.offset,
+          ri.offset,
+          0,
+          Q,
+          rs.offset,
+          rb,
+        ];
+        await runRows(s, OP_TOPK, args, Q, Q * R * D, stride);
+        const keys = m.f32(rv);
+        const indices = m.i32(ri).slice();
+        const values = new Float32Array(Q * k);
+        for (let t = 0; t < values.length; t++) {
+          values[t] = indices[t] < 0 ? NaN : largest ? -keys[t] : keys[t];
+        }
+        return { indices, values, rows: Q, k };
+      });
+    },
+
+    dispose(): void {
+      if (disposed) return;
+      disposed = true;
+      pool?.close();
+      pool = null;
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRng, type Matrix } from "@likeness/core";
+import { assertClose } from "@likeness/core/testing";
+import { METRICS } from "@likeness/backend";
+import { createDenseKernels, type DenseVariant, hasRelaxedSimd } from "./mod.ts";
+import { pairwiseRef, topkRef } from "./reference/mod.ts";
+
+const LENGTHS = [1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 384];
+
+function random(rows: number, cols: number, seed: number): Matrix {
+  const rng = createRng(seed);
+  const data = new Float32Array(rows * cols);
+  for (let i = 0; i < data.length; i++) data[i] = rng.next() * 2 - 1;
+  return { data, rows, cols };
+}
+
+async function parity(variant: DenseVariant, threads: number): Promise<void> {
+  const kernels = createDenseKernels({ variant, threads, minParallelWork: 0 });
+  try {
+    for (const d of LENGTHS) {
+      const q = random(5, d, 7 * d);
+      const r = random(30, d, 7 * d + 1);
+      for (const metric of METRICS) {
+        for (const largest of [undefined, true, false]) {
+          const k = 6;
+          const got = await kernels.topk(q, r, { k, metric, largest });
+          const want = topkRef(q, r, { k, metric, largest });
+          const what = `${variant} threads=${threads} D=${d} ${metric} largest=${largest}`;
+          assert.equal(got.rows, 5);
+          assert.equal(got.k, k);
+          // Values best first match the reference's sorted values ...
+          assertClose(got.values, want.values, { rtol: 1e-5, atol: 1e-5, what });
+          // ... and every index carries its own value (near-ties may swap places in float32).
+          const all = pairwiseRef(q, r, metric).data;
+          const at = Array.from(got.indices, (j, t) => all[Math.floor(t / k) * r.rows + j]);
+          assertClose(got.values, at, { rtol: 1e-5, atol: 1e-5, what: `${what} (indices)` });
+          if (d >= 4) assert.deepEqual(got.indices, want.indices, what);
+        }
+      }
+    }
+  } finally {
+    kernels.dispose();
+  }
+}
+
+test("dense topk: scalar matches the float64 reference (1 thread)", () => parity("scalar", 1));
+test("dense topk: simd matches the float64 reference (1 thread)", () => parity("simd", 1));
+test(
+  "dense topk: relaxed matches the float64 reference (1 thread)",
+  { skip: !hasRelaxedSimd() && "no relaxed SIMD" },
+  () => parity("relaxed", 1),
+);
+test("dense topk: scalar matches the float64 reference (2 threads)", () => parity("scalar", 2));
+test("dense topk: simd matches the float64 reference (2 threads)", () => parity("simd", 2));
+test(
+  "dense topk: relaxed matches the float64 reference (2 threads)",
+  { skip: !hasRelaxedSimd() && "no relaxed SIMD" },
+  () => parity("relaxed", 2),
+);
+
+test("dense topk: ties go to the lower index, smallest and largest", async () => {
+  const kernels = createDenseKernels({ variant: "simd" });
+  try {
+    // Integer data: every distance is exact in float32, with many equal values.
+    const q = { data: new Float32Array([0, 0]), rows: 1, cols: 2 };
+    const r = { data: new Float32Array([1, 0, 0, 1, 2, 0, -1, 0, 0, -2, 0, 0]), rows: 6, cols: 2 };
+    const near = await kernels.topk(q, r, { k: 6, metric: "l1" });
+    assert.deepEqual(Array.from(near.indices), [5, 0, 1, 3, 2, 4]);
+    assert.deepEqual(Array.from(near.values), [0, 1, 1, 1, 2, 2]);
+    const far = await kernels.topk(q, r, { k: 3, metric: "l1", largest: true });
+    assert.deepEqual(Array.from(far.indices), [2, 4, 0]);
+    const dot = await kernels.topk({ data: new Float32Array([1, 1]), rows: 1, cols: 2 }, r, { k: 2, metric: "dot" });
+    assert.deepEqual(Array.from(dot.indices), [2, 0]); // 2 then the first of the 1s
+  } finally {
+    kernels.dispose();
+  }
+});
+
+test("dense topk: label filter keeps eligible references and pads with -1 / NaN", async () => {
+  const kernels = createDenseKernels({ variant: "simd", threads: 2, minParallelWork: 0 });
+  try {
+    const q = random(9, 20, 1);
+    const r = random(50, 20, 2);
+    const referenceLabels = new Int32Array(50).map((_, j) => j % 10);
+    const allowLabels = new Int32Array([3, 7]);
+    const got = await kernels.topk(q, r, { k: 12, metric: "l2", referenceLabels, allowLabels });
+    const want = topkRef(q, r, { k: 12, metric: "l2", referenceLabels, allowLabels });
+    assert.deepEqual(got.indices, want.indices);
+    assertClose(got.values, want.values, { rtol: 1e-5, atol: 1e-5 });
+    for (let t = 0; t < got.indices.length; t++) {
+      const j = got.indices[t];
+      if (t % 12 >= 10) {
+        assert.equal(j, -1); // only 10 references have label 3 or 7
+        assert.ok(Number.isNaN(got.values[t]));
+      } else assert.ok(j % 10 === 3 || j % 10 === 7);
+    }
+  } finally {
+    kernels.dispose();
+  }
+});
+
+test("dense topk: many references stream in blocks (k = R, odd query count)", async () => {
+  const kernels = createDenseKernels({ variant: "simd", threads: 2 });
+  try {
+    const q = random(3, 8, 11);
+    const r = random(5000, 8, 12); // 4096 references per block at D = 8: two blocks
+    const got = await kernels.topk(q, r, { k: 20, metric: "cosine" });
+    const want = topkRef(q, r, { k: 20, metric: "cosine" });
+    assertClose(got.values, want.values, { rtol: 1e-5, atol: 1e-5 });
+    const full = await kernels.topk(q, random(7, 8, 12), { k: 7, metric: "sqeuclidean" });
+    assert.deepEqual(Array.from(full.indices.subarray(0, 7)).sort(), [0, 1, 2, 3, 4, 5, 6]);
+  } finally {
+    kernels.dispose();
+  }
+});

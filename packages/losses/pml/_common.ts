@@ -1,0 +1,462 @@
+/**
+ * Private helpers shared by the pytorch-metric-learning losses: input checks, pml's
+ * distances (LpDistance, CosineSimilarity, DotProductSimilarity, SNRDistance), label
+ * masks, pair/triplet enumeration, masked log-sum-exp and pml's reducers.
+ *
+ * Not re-exported.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import {
+  checkLabels,
+  createRng,
+  equalLabels,
+  type Label,
+  type LabelMatcher,
+  sameLabelMatrix,
+  ShapeError,
+  ValueError,
+} from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { type Distance, distance } from "../distances.ts";
+import type { PmlDistance } from "./pml_distance.ts";
+
+export type { PmlDistance };
+
+/** Whether a distance L2-normalises rows (pml's `normalize_embeddings`). */
+export function normalizes(d: PmlDistance): boolean {
+  const o = (d as Partial<Distance>).options;
+  const name = (d as Partial<Distance>).name;
+  return name === "cosine" || (o?.normalize ?? (d as { normalize?: boolean }).normalize ?? false);
+}
+
+/** Identity in the forward pass, zero gradient (torch's `.detach()`). */
+export const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
+  // deno-lint-ignore no-explicit-any
+  ((x: tf.Tensor, _save: any) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as any,
+) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+/** sqrt with a zero (not NaN) gradient where the argument is 0; negative rounding clamps to 0. */
+export function safeSqrt(x: tf.Tensor): tf.Tensor {
+  const pos = tf.step(x);
+  return tf.mul(tf.sqrt(tf.add(tf.mul(x, pos), tf.sub(1, pos))), pos);
+}
+
+/** 1 where x > 0 else 0, with a zero gradient (tfjs has no gradient for comparisons). */
+export function positiveMask(x: tf.Tensor): tf.Tensor {
+  return tf.step(x);
+}
+
+/** Row-wise L2 normalisation like torch's `F.normalize(x, p=2, dim=1, eps=1e-12)`. */
+export function l2Normalize(x: tf.Tensor2D, axis = 1): tf.Tensor2D {
+  const norm = safeSqrt(tf.sum(tf.square(x), axis, true));
+  return tf.div(x, tf.maximum(norm, 1e-12)) as tf.Tensor2D;
+}
+
+/**
+ * pml's LpDistance(normalize_embeddings=True, p=2, power): `distance("euclidean", { normalize: true, power })`.
+ *
+ * @param options normalizeEmbeddings (default true), power (default 1)
+ * @returns a distance (smaller is closer)
+ */
+export function lpDistance(options: { normalizeEmbeddings?: boolean; power?: number } = {}): Distance {
+  return distance("euclidean", { normalize: options.normalizeEmbeddings ?? true, power: options.power ?? 1 });
+}
+
+/**
+ * pml's CosineSimilarity: `distance("cosine", { kind: "similarity" })`.
+ *
+ * @returns a similarity (larger is closer)
+ */
+export function cosineSimilarity(): Distance {
+  return distance("cosine", { kind: "similarity" });
+}
+
+/**
+ * pml's DotProductSimilarity, whose `normalize_embeddings` defaults to true like every pml distance:
+ * `distance("dot", { kind: "similarity", normalize: true })`.
+ *
+ * @returns a similarity (larger is closer)
+ */
+export function dotProductSimilarity(options: { normalizeEmbeddings?: boolean } = {}): Distance {
+  return distance("dot", { kind: "similarity", normalize: options.normalizeEmbeddings ?? true });
+}
+
+/** `distance.margin(x, y)` of pml: x - y for distances, y - x for similarities. */
+export function margin(dist: PmlDistance, x: tf.Tensor | number, y: tf.Tensor | number): tf.Tensor {
+  return dist.smallerIsCloser ? tf.sub(x, y) : tf.sub(y, x);
+}
+
+/**
+ * Check the embeddings: rank 2, at least one row, finite values.
+ *
+ * @throws {ShapeError} SHAPE_MISMATCH / EMPTY_INPUT
+ * @throws {ValueError} NON_FINITE
+ */
+export function checkEmbeddings(embeddings: tf.Tensor2D, loss: string): void {
+  if (!embeddings || embeddings.rank !== 2) {
+    throw new ShapeError(`Cannot compute ${loss}: embeddings must be a B×D tensor (got rank ${embeddings?.rank})`);
+  }
+  if (embeddings.shape[0] === 0 || embeddings.shape[1] === 0) {
+    throw new ShapeError(`Cannot compute ${loss}: embeddings are empty (${embeddings.shape.join("×")})`, "EMPTY_INPUT");
+  }
+  const bad = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(embeddings))).dataSync()[0]);
+  if (bad) {
+    throw new ValueError(
+      "NON_FINITE",
+      `Cannot compute ${loss}: embeddings contain NaN or infinite values; check the model output`,
+    );
+  }
+}
+
+/**
+ * Labels of the target, checked against the batch size.
+ *
+ * @throws {ShapeError} LABEL_MISMATCH when absent or of the wrong length
+ */
+export function requireLabels(target: LossTarget | undefined, n: number, loss: string): readonly Label[] {
+  const labels = target?.labels;
+  if (!labels) {
+    throw new ShapeError(
+      `Cannot compute ${loss}: target.labels is missing; pass one label per embedding row`,
+      "LABEL_MISMATCH",
+    );
+  }
+  checkLabels(labels, n, "embeddings");
+  return labels;
+}
+
+/**
+ * Integer class ids in [0, numClasses) for classifier/proxy losses.
+ *
+ * @throws {ShapeError} LABEL_MISMATCH
+ * @throws {ValueError} OUT_OF_RANGE
+ */
+export function requireClassIds(
+  target: LossTarget | undefined,
+  n: number,
+  numClasses: number,
+  loss: string,
+): Int32Array {
+  const labels = requireLabels(target, n, loss);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const l = labels[i];
+    if (typeof l !== "number" || !Number.isInteger(l) || l < 0 || l >= numClasses) {
+      throw new ValueError(
+        "OUT_OF_RANGE",
+        `Cannot compute ${loss}: label ${
+          JSON.stringify(l)
+        } at row ${i} is not a class id in [0, ${numClasses}); map labels to 0..numClasses-1 or raise numClasses`,
+        { details: { row: i } },
+      );
+    }
+    out[i] = l;
+  }
+  return out;
+}
+
+/** Pairs of pml's `get_all_pairs_indices` (or mined): a1/p positives, a2/n negatives. */
+export interface PairIndices {
+  a1: number[];
+  p: number[];
+  a2: number[];
+  n: number[];
+}
+
+/** Same-label matrix (diagonal 1) as booleans, row-major. */
+export function sameMatrix(labels: readonly Label[], match: LabelMatcher | undefined): Uint8Array {
+  return sameLabelMatrix(labels, match ?? equalLabels);
+}
+
+/** All positive pairs (a ≠ p, same label) and negative pairs (different label), row-major order. */
+export function allPairs(labels: readonly Label[], match?: LabelMatcher): PairIndices {
+  const b = labels.length;
+  const same = sameMatrix(labels, match);
+  const out: PairIndices = { a1: [], p: [], a2: [], n: [] };
+  for (let i = 0; i < b; i++) {
+    for (let j = 0; j < b; j++) {
+      if (i === j) continue;
+      if (same[i * b + j]) {
+        out.a1.push(i);
+        out.p.push(j);
+      } else {
+        out.a2.push(i);
+        out.n.push(j);
+      }
+    }
+  }
+  return out;
+}
+
+/** Triplet indices as parallel arrays: anchor, positive, negative. */
+export interface TripletIndices {
+  a: Int32Array;
+  p: Int32Array;
+  n: Int32Array;
+}
+
+/** All triplets (a, p, n) of pml's `get_all_triplets_indices` (a ≠ p same label, n other label). */
+export function allTriplets(labels: readonly Label[], match?: LabelMatcher): TripletIndices {
+  const b = labels.length;
+  const same = sameMatrix(labels, match);
+  let count = 0;
+  const posCount = new Int32Array(b);
+  for (let i = 0; i < b; i++) {
+    let np = 0;
+    for (let j = 0; j < b; j++) if (same[i * b + j]) np++;
+    posCount[i] = np - 1;
+    count += (np - 1) * (b - np);
+  }
+  const out = { a: new Int32Array(count), p: new Int32Array(count), n: new Int32Array(count) };
+  let k = 0;
+  for (let a = 0; a < b; a++) {
+    if (posCount[a] === 0) continue;
+    for (let p = 0; p < b; p++) {
+      if (p === a || !same[a * b + p]) continue;
+      for (let n = 0; n < b; n++) {
+        if (same[a * b + n]) continue;
+        out.a[k] = a;
+        out.p[k] = p;
+        out.n[k] = n;
+        k++;
+      }
+    }
+  }
+  return out;
+}
+
+function checkIndex(i: number, b: number, loss: string): void {
+  if (!Number.isInteger(i) || i < 0 || i >= b) {
+    throw new ValueError(
+      "OUT_OF_RANGE",
+      `Cannot compute ${loss}: mined index ${i} is not a row of the batch [0, ${b}); mine on this batch`,
+    );
+  }
+}
+
+/** pml's `convert_to_pairs`: mined pairs as given, triplets split into (a,p) and (a,n), else all pairs. */
+export function pairsOf(target: LossTarget, labels: readonly Label[], loss: string): PairIndices {
+  const ind = target.indices;
+  const b = labels.length;
+  if (!ind) return allPairs(labels, target.match);
+  const out: PairIndices = { a1: [], p: [], a2: [], n: [] };
+  if (ind.triplets) {
+    for (const [a, p, n] of ind.triplets) {
+      for (const i of [a, p, n]) checkIndex(i, b, loss);
+      out.a1.push(a);
+      out.p.push(p);
+      out.a2.push(a);
+      out.n.push(n);
+    }
+  } else {
+    for (const [a, p] of ind.positivePairs ?? []) {
+      checkIndex(a, b, loss);
+      checkIndex(p, b, loss);
+      out.a1.push(a);
+      out.p.push(p);
+    }
+    for (const [a, n] of ind.negativePairs ?? []) {
+      checkIndex(a, b, loss);
+      checkIndex(n, b, loss);
+      out.a2.push(a);
+      out.n.push(n);
+    }
+  }
+  return out;
+}
+
+/** pml's `convert_to_triplets`: mined triplets, triplets formed from mined pairs, else all triplets. */
+export function tripletsOf(target: LossTarget, labels: readonly Label[], loss: string): TripletIndices {
+  const ind = target.indices;
+  const b = labels.length;
+  if (!ind) return allTriplets(labels, target.match);
+  const list: (readonly [number, number, number])[] = [];
+  if (ind.triplets) {
+    for (const t of ind.triplets) {
+      for (const i of t) checkIndex(i, b, loss);
+      list.push(t);
+    }
+  } else {
+    for (const [a1, p] of ind.positivePairs ?? []) {
+      checkIndex(a1, b, loss);
+      checkIndex(p, b, loss);
+      for (const [a2, n] of ind.negativePairs ?? []) {
+        checkIndex(n, b, loss);
+        if (a1 === a2) list.push([a1, p, n]);
+      }
+    }
+  }
+  return {
+    a: Int32Array.from(list, (t) => t[0]),
+    p: Int32Array.from(list, (t) => t[1]),
+    n: Int32Array.from(list, (t) => t[2]),
+  };
+}
+
+/** Pair masks B×B (float32 0/1) built from pair indices. */
+export function pairMasks(pairs: PairIndices, b: number): { pos: Float32Array; neg: Float32Array } {
+  const pos = new Float32Array(b * b);
+  const neg = new Float32Array(b * b);
+  for (let k = 0; k < pairs.a1.length; k++) pos[pairs.a1[k] * b + pairs.p[k]] = 1;
+  for (let k = 0; k < pairs.a2.length; k++) neg[pairs.a2[k] * b + pairs.n[k]] = 1;
+  return { pos, neg };
+}
+
+/** Gather `mat[rows[k], cols[k]]` into a 1-D tensor (differentiable; the gradient scatters with ScatterNd,
+ * since tfjs-wasm has no UnsortedSegmentSum for GatherV2's gradient and GatherNd has none). */
+export function gather2d(mat: tf.Tensor2D, rows: ArrayLike<number>, cols: ArrayLike<number>): tf.Tensor1D {
+  const k = rows.length;
+  const flat = new Int32Array(k * 2);
+  for (let i = 0; i < k; i++) {
+    flat[2 * i] = rows[i];
+    flat[2 * i + 1] = cols[i];
+  }
+  const idx = tf.tensor2d(flat, [k, 2], "int32");
+  const shape = mat.shape;
+  const body = (m: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+    save([idx]);
+    return {
+      value: tf.gatherND(m, idx),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0], dy, shape),
+    };
+  };
+  // deno-lint-ignore no-explicit-any
+  const f = tf.customGrad(body as any) as unknown as (m: tf.Tensor) => tf.Tensor;
+  return f(mat) as tf.Tensor1D;
+}
+
+/** Gather `v[idx[k]]` of a B-vector (differentiable). */
+export function gather1d(v: tf.Tensor, idx: ArrayLike<number>): tf.Tensor1D {
+  return gather2d(tf.reshape(v, [-1, 1]) as tf.Tensor2D, idx, new Int32Array(idx.length));
+}
+
+/** One-hot K×B selection matrix: row k has a 1 at column idx[k]. */
+export function selector(idx: readonly number[], b: number): tf.Tensor2D {
+  const out = new Float32Array(idx.length * b);
+  for (let k = 0; k < idx.length; k++) out[k * b + idx[k]] = 1;
+  return tf.tensor2d(out, [idx.length, b]);
+}
+
+/** A zero scalar still connected to `x` (so gradients are zeros, not missing). */
+export function zeroLoss(x: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.add(tf.mul(tf.sum(x), 0), 0) as tf.Scalar);
+}
+
+/**
+ * pml's `lmu.logsumexp(x, keep_mask, add_one, dim)`: log-sum-exp over the kept entries
+ * (plus a 0 term when `addOne`); rows (or columns) with nothing kept give 0.
+ */
+export function maskedLogSumExp(x: tf.Tensor2D, mask: tf.Tensor2D, addOne: boolean, axis = 1): tf.Tensor {
+  const keep = tf.greater(mask, 0);
+  const any = tf.any(keep, axis, true);
+  const xm = tf.where(keep, x, tf.fill(x.shape, -3.0e38));
+  let m = stopGradient(tf.max(xm, axis, true));
+  if (addOne) m = tf.maximum(m, 0);
+  m = tf.where(any, m, tf.zerosLike(m));
+  // (tf.broadcastTo's gradient is slow on wasm: broadcast through tf.sub instead)
+  const e = tf.mul(tf.exp(tf.where(keep, tf.sub(x, m), tf.zerosLike(x))), mask);
+  let s = tf.sum(e, axis, true);
+  if (addOne) s = tf.add(s, tf.exp(tf.neg(m)));
+  const safe = tf.where(any, s, tf.onesLike(s));
+  return tf.where(any, tf.add(tf.log(safe), m), tf.zerosLike(s));
+}
+
+/** pml's MeanReducer: mean of the per-element losses (0 when there are none). */
+export function meanReduce(losses: tf.Tensor): tf.Scalar {
+  if (losses.size === 0) return tf.scalar(0);
+  return tf.mean(losses) as tf.Scalar;
+}
+
+/** pml's AvgNonZeroReducer: mean over the losses > 0 (0 when none is). */
+export function avgNonZeroReduce(losses: tf.Tensor): tf.Scalar {
+  if (losses.size === 0) return tf.scalar(0);
+  const mask = positiveMask(losses);
+  const count = tf.tidy(() => tf.sum(mask).dataSync()[0]);
+  if (count < 1) return zeroLoss(losses);
+  return tf.div(tf.sum(tf.mul(losses, mask)), count) as tf.Scalar;
+}
+
+/** pml's DivisorReducer: sum / divisor (0 when the divisor is 0). */
+export function divisorReduce(losses: tf.Tensor, divisor: number): tf.Scalar {
+  if (losses.size === 0 || divisor <= 0) return zeroLoss(losses);
+  return tf.div(tf.sum(losses), divisor) as tf.Scalar;
+}
+
+/** pml's `convert_to_weights`: per-row weights from how often a row appears in the mined tuples. */
+export function minerWeights(target: LossTarget, b: number): Float32Array {
+  const w = new Float32Array(b);
+  const ind = target.indices;
+  const flat: number[] = [];
+  if (ind) {
+    for (const t of ind.triplets ?? []) flat.push(...t);
+    for (const t of ind.positivePairs ?? []) flat.push(...t);
+    for (const t of ind.negativePairs ?? []) flat.push(...t);
+  }
+  if (flat.length === 0) return w.fill(1);
+  const counts = new Float64Array(b);
+  for (const i of flat) {
+    checkIndex(i, b, "loss");
+    counts[i]++;
+  }
+  let max = 0;
+  for (const c of counts) max = Math.max(max, c);
+  for (let i = 0; i < b; i++) w[i] = counts[i] / max;
+  return w;
+}
+
+/** Softmax cross-entropy per row against integer targets (torch's CrossEntropyLoss(reduction="none")). */
+export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Tensor1D {
+  const oneHot = tf.oneHot(tf.tensor1d(targets, "int32"), logits.shape[1]);
+  const logp = tf.logSoftmax(logits, 1);
+  return tf.neg(tf.sum(tf.mul(oneHot, logp), 1)) as tf.Tensor1D;
+}
+
+/** Check a finite number option. */
+export function checkNumber(value: number, name: string, loss: string, min = -Infinity): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Invalid ${name} for ${loss}: expected a finite number${min > -Infinity ? ` >= ${min}` : ""}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Build a learned weight matrix as a tf.Variable from given values or a seeded normal init. */
+export function makeWeight(
+  rows: number,
+  cols: number,
+  init: readonly (readonly number[])[] | Float32Array | undefined,
+  seed: number,
+  scale: number,
+  what: string,
+  loss: string,
+): tf.Variable {
+  let data: Float32Array;
+  if (init instanceof Float32Array) {
+    if (init.length !== rows * cols) {
+      throw new ShapeError(`Cannot create ${loss}: ${what} has ${init.length} values but needs ${rows}×${cols}`);
+    }
+    data = init;
+  } else if (init) {
+    if (init.length !== rows || init.some((r) => r.length !== cols)) {
+      throw new ShapeError(`Cannot create ${loss}: ${what} must be ${rows}×${cols}`);
+    }
+    data = new Float32Array(rows * cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[i * cols + j] = init[i][j];
+  } else {
+    const rng = createRng(seed);
+    data = new Float32Array(rows * cols);
+    for (let i = 0; i < data.length; i++) {
+      data[i] = scale * rng.normal();
+    }
+  }
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new ValueError("NON_FINITE", `Cannot create ${loss}: ${what} contains a non-finite value`);
+    }
+  }
+  return tf.variable(tf.tensor2d(data, [rows, cols]), true);
+}

@@ -1,0 +1,117 @@
+/**
+ * Private base of ArcFaceLoss and CosFaceLoss (pml's LargeMarginSoftmaxLoss machinery):
+ * cosine logits against a learned D×C weight matrix W, the target class's cosine modified,
+ * scaled, softmax cross-entropy per row, mean.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import { ShapeError, ValueError } from "@likeness/core";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  checkEmbeddings,
+  crossEntropy,
+  l2Normalize,
+  makeWeight,
+  meanReduce,
+  minerWeights,
+  requireClassIds,
+} from "./_common.ts";
+
+/** Options shared by the weight-matrix classifier losses. */
+export interface PmlClassifierOptions {
+  /** Number of classes C (required). */
+  numClasses: number;
+  /** Embedding size D (required). */
+  embeddingSize: number;
+  /** Initial W, D×C (pml's layout); default: seeded normal init. */
+  W?: readonly (readonly number[])[] | Float32Array;
+  /** Seed of the default init (default 0). */
+  seed?: number;
+}
+
+/** Check numClasses / embeddingSize. */
+export function checkClassifierSizes(numClasses: number, embeddingSize: number, loss: string): void {
+  for (const [v, n] of [[numClasses, "numClasses"], [embeddingSize, "embeddingSize"]] as const) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new ValueError("INVALID_ARGUMENT", `Invalid ${n} for ${loss}: expected a positive integer, got ${v}`);
+    }
+  }
+}
+
+/** Check that embeddings have `embeddingSize` columns. */
+export function checkEmbeddingSize(embeddings: tf.Tensor2D, embeddingSize: number, loss: string): void {
+  if (embeddings.shape[1] !== embeddingSize) {
+    throw new ShapeError(
+      `Cannot compute ${loss}: embeddings have ${
+        embeddings.shape[1]
+      } columns but the loss was built with embeddingSize ${embeddingSize}`,
+    );
+  }
+}
+
+/** Base of ArcFace / CosFace: subclasses modify the target-class cosine. */
+export abstract class LargeMarginSoftmaxBase implements Loss {
+  /** pml's class name. */
+  abstract readonly name: string;
+  /** Number of classes. */
+  readonly numClasses: number;
+  /** Embedding size. */
+  readonly embeddingSize: number;
+  /** Scale of the logits. */
+  readonly scale: number;
+  /** Class weights W, D×C, trainable. */
+  readonly W: tf.Variable;
+
+  /** Columns of W per class (1, or SubCenterArcFace's subCenters). */
+  readonly centersPerClass: number;
+
+  protected constructor(options: PmlClassifierOptions, scale: number, loss: string, centersPerClass = 1) {
+    checkClassifierSizes(options.numClasses, options.embeddingSize, loss);
+    this.numClasses = options.numClasses;
+    this.embeddingSize = options.embeddingSize;
+    this.scale = scale;
+    this.centersPerClass = centersPerClass;
+    const cols = options.numClasses * centersPerClass;
+    this.W = makeWeight(options.embeddingSize, cols, options.W, options.seed ?? 0, 1, "W", loss);
+  }
+
+  /** B×C cosine to each class: the best of its centres (W's columns are class-major). */
+  protected cosine(embeddings: tf.Tensor2D): tf.Tensor2D {
+    const all = tf.matMul(l2Normalize(embeddings), l2Normalize(this.W as unknown as tf.Tensor2D, 0)) as tf.Tensor2D;
+    if (this.centersPerClass === 1) return all;
+    return tf.max(tf.reshape(all, [-1, this.numClasses, this.centersPerClass]), 2) as tf.Tensor2D;
+  }
+
+  /** Modified cosine of the target class. */
+  protected abstract modify(cosTarget: tf.Tensor1D): tf.Tensor1D;
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels: class ids in [0, numClasses) (optional mined tuples as row weights)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    checkEmbeddings(embeddings, this.name);
+    checkEmbeddingSize(embeddings, this.embeddingSize, this.name);
+    const b = embeddings.shape[0];
+    const ids = requireClassIds(target, b, this.numClasses, this.name);
+    const weights = minerWeights(target, b);
+    return tf.tidy(() => {
+      const cosine = this.cosine(embeddings);
+      const mask = tf.oneHot(tf.tensor1d(ids, "int32"), this.numClasses);
+      const cosTarget = tf.sum(tf.mul(cosine, mask), 1) as tf.Tensor1D;
+      const diff = tf.sub(this.modify(cosTarget), cosTarget);
+      const logits = tf.mul(tf.add(cosine, tf.mul(mask, tf.reshape(diff, [-1, 1]))), this.scale) as tf.Tensor2D;
+      return meanReduce(tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)));
+    });
+  }
+
+  /** @returns `[W]` */
+  trainableVariables(): tf.Variable[] {
+    return [this.W];
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * pytorch-metric-learning's AngularLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  checkEmbeddings,
+  checkNumber,
+  l2Normalize,
+  maskedLogSumExp,
+  meanReduce,
+  pairsOf,
+  requireLabels,
+  sameMatrix,
+  selector,
+  zeroLoss,
+} from "./_common.ts";
+
+/** Options of {@link PmlAngularLoss}. */
+export interface PmlAngularLossOptions {
+  /** Angle α in degrees (default 40). */
+  alpha?: number;
+}
+
+/**
+ * AngularLoss of pml 2.8.1 (Wang et al. 2017), on L2-normalised embeddings: for every positive pair
+ * (a, p), log(1 + Σ_{n: label ≠ label(a)} exp(4 tan²α (x_a + x_p)·x_n − 2 (1 + tan²α) x_a·x_p)),
+ * mean over positive pairs. A batch without positive or negative pairs gives 0.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlAngularLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlAngularLoss();
+ * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlAngularLoss implements Loss {
+  /** pml's class name. */
+  readonly name = "AngularLoss";
+  /** α in degrees. */
+  readonly alpha: number;
+
+  /**
+   * @param options alpha (degrees)
+   * @throws {ValueError} INVALID_ARGUMENT
+   */
+  constructor(options: PmlAngularLossOptions = {}) {
+    this.alpha = checkNumber(options.alpha ?? 40, "alpha", this.name);
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels (optional mined pairs, matcher)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    checkEmbeddings(embeddings, this.name);
+    const b = embeddings.shape[0];
+    const labels = requireLabels(target, b, this.name);
+    const pairs = pairsOf(target, labels, this.name);
+    if (pairs.a1.length === 0 || pairs.a2.length === 0) return zeroLoss(embeddings);
+    const same = sameMatrix(labels, target.match);
+    const k = pairs.a1.length;
+    const keep = new Float32Array(k * b);
+    for (let i = 0; i < k; i++) for (let j = 0; j < b; j++) keep[i * b + j] = same[pairs.a1[i] * b + j] ? 0 : 1;
+    const t2 = Math.tan((this.alpha * Math.PI) / 180) ** 2;
+    return tf.tidy(() => {
+      const x = l2Normalize(embeddings);
+      const anchors = tf.matMul(selector(pairs.a1, b), x);
+      const positives = tf.matMul(selector(pairs.p, b), x);
+      const apDot = tf.sum(tf.mul(anchors, positives), 1, true);
+      const apX = tf.matMul(tf.add(anchors, positives), x, false, true); // K×B
+      const form = tf.sub(tf.mul(4 * t2, apX), tf.mul(2 * (1 + t2), apDot)) as tf.Tensor2D;
+      return meanReduce(maskedLogSumExp(form, tf.tensor2d(keep, [k, b]), true));
+    });
+  }
+
+  /** @returns no learned parameters */
+  trainableVariables(): tf.Variable[] {
+    return [];
+  }
+}

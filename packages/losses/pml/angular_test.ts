@@ -1,0 +1,50 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { assertClose } from "@likeness/core/testing";
+import { PmlAngularLoss } from "./angular.ts";
+import { allFinite, assertCode, batch, groups, perm, permute, setup, unit, value, valueAndGrad } from "./_test_util.ts";
+
+await setup();
+const E = batch(27, 12, 4);
+const Y = groups(3, 4);
+
+function brute(e: number[][], y: number[], alphaDeg: number): number {
+  const u = e.map(unit);
+  const t2 = Math.tan((alphaDeg * Math.PI) / 180) ** 2;
+  const dot = (a: number[], b: number[]) => a.reduce((s, v, k) => s + v * b[k], 0);
+  const out: number[] = [];
+  for (let a = 0; a < y.length; a++) {
+    for (let p = 0; p < y.length; p++) {
+      if (p === a || y[p] !== y[a]) continue;
+      let s = 1;
+      for (let n = 0; n < y.length; n++) {
+        if (y[n] === y[a]) continue;
+        s += Math.exp(4 * t2 * dot(u[a].map((v, k) => v + u[p][k]), u[n]) - 2 * (1 + t2) * dot(u[a], u[p]));
+      }
+      out.push(Math.log(s));
+    }
+  }
+  return out.reduce((x, v) => x + v, 0) / out.length;
+}
+
+test("AngularLoss matches a float64 loop", () => {
+  for (const a of [40, 30]) {
+    assertClose(value(new PmlAngularLoss({ alpha: a }), E, { labels: Y }), brute(E, Y, a), { rtol: 1e-5 });
+  }
+});
+
+test("AngularLoss is invariant to batch order", () => {
+  const loss = new PmlAngularLoss();
+  const p = permute(E, Y, perm(67, E.length));
+  assertClose(value(loss, p.e, { labels: p.labels }), value(loss, E, { labels: Y }), { rtol: 1e-5 });
+});
+
+test("AngularLoss is 0 without positive or negative pairs, with finite gradients", () => {
+  const r = valueAndGrad(new PmlAngularLoss(), E.slice(0, 3), { labels: [0, 1, 2] });
+  assert.equal(r.value, 0);
+  assert.ok(allFinite(r.grad));
+});
+
+test("AngularLoss rejects bad input with stable codes", () => {
+  assertCode(() => value(new PmlAngularLoss(), E, { labels: [0] }), "LABEL_MISMATCH");
+});

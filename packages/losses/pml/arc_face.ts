@@ -1,0 +1,51 @@
+/**
+ * pytorch-metric-learning's ArcFaceLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import { checkNumber } from "./_common.ts";
+import { LargeMarginSoftmaxBase, type PmlClassifierOptions } from "./_large_margin.ts";
+
+/** Options of {@link PmlArcFaceLoss}. */
+export interface PmlArcFaceLossOptions extends PmlClassifierOptions {
+  /** Additive angular margin in degrees (default 28.6). */
+  margin?: number;
+  /** Logit scale (default 64). */
+  scale?: number;
+}
+
+/**
+ * ArcFaceLoss of pml 2.8.1: softmax cross-entropy over scale·cos θ_c, the target class's angle
+ * increased by `margin` degrees (cos(θ_y + m)); W (D×C) is a trainable variable.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlArcFaceLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlArcFaceLoss({ numClasses: 2, embeddingSize: 2 });
+ * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlArcFaceLoss extends LargeMarginSoftmaxBase {
+  /** pml's class name. */
+  readonly name = "ArcFaceLoss";
+  /** Margin in degrees. */
+  readonly margin: number;
+
+  /**
+   * @param options numClasses, embeddingSize, margin (degrees), scale, W, seed
+   * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when W has the wrong shape
+   */
+  constructor(options: PmlArcFaceLossOptions) {
+    super(options, checkNumber(options.scale ?? 64, "scale", "ArcFaceLoss"), "ArcFaceLoss");
+    this.margin = checkNumber(options.margin ?? 28.6, "margin", "ArcFaceLoss");
+  }
+
+  /** cos(acos(c) + m). */
+  protected modify(cosTarget: tf.Tensor1D): tf.Tensor1D {
+    const angles = tf.acos(tf.clipByValue(cosTarget, -1 + 1e-7, 1 - 1e-7));
+    return tf.cos(tf.add(angles, (this.margin * Math.PI) / 180)) as tf.Tensor1D;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * pytorch-metric-learning's ContrastiveLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  avgNonZeroReduce,
+  checkEmbeddings,
+  checkNumber,
+  gather2d,
+  lpDistance,
+  margin as distMargin,
+  pairsOf,
+  type PmlDistance,
+  requireLabels,
+  zeroLoss,
+} from "./_common.ts";
+
+/** Options of {@link PmlContrastiveLoss}. */
+export interface PmlContrastiveLossOptions {
+  /** Positive pairs are penalised beyond this distance (default 0). */
+  posMargin?: number;
+  /** Negative pairs are penalised within this distance (default 1). */
+  negMargin?: number;
+  /** Distance (default LpDistance between normalised rows). */
+  distance?: PmlDistance;
+}
+
+/** Shared body of ContrastiveLoss and SignalToNoiseRatioContrastiveLoss. */
+export function contrastiveCompute(
+  name: string,
+  distance: PmlDistance,
+  posMargin: number,
+  negMargin: number,
+  embeddings: tf.Tensor2D,
+  target: LossTarget,
+): tf.Scalar {
+  checkEmbeddings(embeddings, name);
+  const labels = requireLabels(target, embeddings.shape[0], name);
+  const pairs = pairsOf(target, labels, name);
+  return tf.tidy(() => {
+    const mat = distance.matrix(embeddings);
+    let total: tf.Tensor = zeroLoss(mat);
+    if (pairs.a1.length > 0) {
+      const d = gather2d(mat, pairs.a1, pairs.p);
+      total = tf.add(total, avgNonZeroReduce(tf.relu(distMargin(distance, d, posMargin))));
+    }
+    if (pairs.a2.length > 0) {
+      const d = gather2d(mat, pairs.a2, pairs.n);
+      total = tf.add(total, avgNonZeroReduce(tf.relu(distMargin(distance, negMargin, d))));
+    }
+    return total as tf.Scalar;
+  });
+}
+
+/**
+ * ContrastiveLoss of pytorch-metric-learning 2.8.1: relu(d(a,p) - posMargin) over positive pairs plus
+ * relu(negMargin - d(a,n)) over negative pairs (reversed for similarities), each averaged over its
+ * non-zero terms, summed. No pairs of a kind contribute 0.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlContrastiveLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlContrastiveLoss({ negMargin: 1 });
+ * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlContrastiveLoss implements Loss {
+  /** pml's class name. */
+  readonly name: string = "ContrastiveLoss";
+  /** Positive margin. */
+  readonly posMargin: number;
+  /** Negative margin. */
+  readonly negMargin: number;
+  /** The distance. */
+  readonly distance: PmlDistance;
+
+  /**
+   * @param options posMargin, negMargin, distance
+   * @throws {ValueError} INVALID_ARGUMENT for non-finite margins
+   */
+  constructor(options: PmlContrastiveLossOptions = {}) {
+    this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", "ContrastiveLoss");
+    this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", "ContrastiveLoss");
+    this.distance = options.distance ?? lpDistance();
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels (optional mined pairs/triplets, matcher)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    return contrastiveCompute(this.name, this.distance, this.posMargin, this.negMargin, embeddings, target);
+  }
+
+  /** @returns no learned parameters */
+  trainableVariables(): tf.Variable[] {
+    return [];
+  }
+}

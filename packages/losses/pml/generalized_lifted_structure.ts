@@ -1,0 +1,98 @@
+/**
+ * pytorch-metric-learning's GeneralizedLiftedStructureLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  checkEmbeddings,
+  checkNumber,
+  lpDistance,
+  margin as distMargin,
+  maskedLogSumExp,
+  meanReduce,
+  pairMasks,
+  pairsOf,
+  type PmlDistance,
+  requireLabels,
+} from "./_common.ts";
+
+/** Options of {@link PmlGeneralizedLiftedStructureLoss}. */
+export interface PmlGeneralizedLiftedStructureLossOptions {
+  /** Default 1. */
+  negMargin?: number;
+  /** Default 0. */
+  posMargin?: number;
+  /** Distance (default LpDistance between normalised rows). */
+  distance?: PmlDistance;
+}
+
+/**
+ * GeneralizedLiftedStructureLoss of pml 2.8.1: per anchor
+ * relu(log Σ_p exp(d_ap - posMargin) + log Σ_n exp(negMargin - d_an)), mean over anchors
+ * (empty sums count 0).
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlGeneralizedLiftedStructureLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlGeneralizedLiftedStructureLoss();
+ * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlGeneralizedLiftedStructureLoss implements Loss {
+  /** pml's class name. */
+  readonly name = "GeneralizedLiftedStructureLoss";
+  /** Negative margin. */
+  readonly negMargin: number;
+  /** Positive margin. */
+  readonly posMargin: number;
+  /** The distance. */
+  readonly distance: PmlDistance;
+
+  /**
+   * @param options negMargin, posMargin, distance
+   * @throws {ValueError} INVALID_ARGUMENT
+   */
+  constructor(options: PmlGeneralizedLiftedStructureLossOptions = {}) {
+    this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
+    this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
+    this.distance = options.distance ?? lpDistance();
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels (optional mined pairs, matcher)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    checkEmbeddings(embeddings, this.name);
+    const b = embeddings.shape[0];
+    const labels = requireLabels(target, b, this.name);
+    const masks = pairMasks(pairsOf(target, labels, this.name), b);
+    return tf.tidy(() => {
+      const mat = this.distance.matrix(embeddings);
+      const pos = maskedLogSumExp(
+        distMargin(this.distance, mat, this.posMargin) as tf.Tensor2D,
+        tf.tensor2d(masks.pos, [b, b]),
+        false,
+      );
+      const neg = maskedLogSumExp(
+        distMargin(this.distance, this.negMargin, mat) as tf.Tensor2D,
+        tf.tensor2d(masks.neg, [b, b]),
+        false,
+      );
+      return meanReduce(tf.relu(tf.add(pos, neg)));
+    });
+  }
+
+  /** @returns no learned parameters */
+  trainableVariables(): tf.Variable[] {
+    return [];
+  }
+}

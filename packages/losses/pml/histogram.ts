@@ -1,0 +1,114 @@
+/**
+ * pytorch-metric-learning's HistogramLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import { ValueError } from "@likeness/core";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  checkEmbeddings,
+  cosineSimilarity,
+  gather2d,
+  type PmlDistance,
+  requireLabels,
+  tripletsOf,
+  zeroLoss,
+} from "./_common.ts";
+
+/** Options of {@link PmlHistogramLoss}. */
+export interface PmlHistogramLossOptions {
+  /** Number of bins over [-1, 1] (default 100; give this or `delta`). */
+  nBins?: number;
+  /** Bin width (alternative to nBins: nBins = 2 / delta). */
+  delta?: number;
+  /** Similarity in [-1, 1] (default CosineSimilarity). */
+  distance?: PmlDistance;
+}
+
+/**
+ * HistogramLoss of pml 2.8.1 (Ustinova & Lempitsky 2016): linear-interpolation histograms of the
+ * anchor-positive and anchor-negative similarities over every triplet (or the mined ones), and
+ * loss = Σ_r h⁻_r · Φ⁺_r, the probability that a negative pair is more similar than a positive one.
+ * A batch without triplets gives 0.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlHistogramLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlHistogramLoss({ nBins: 10 });
+ * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlHistogramLoss implements Loss {
+  /** pml's class name. */
+  readonly name = "HistogramLoss";
+  /** Number of bins. */
+  readonly nBins: number;
+  /** Bin width. */
+  readonly delta: number;
+  /** The similarity. */
+  readonly distance: PmlDistance;
+
+  /**
+   * @param options nBins or delta, distance
+   * @throws {ValueError} INVALID_ARGUMENT for both nBins and delta, or bad values
+   */
+  constructor(options: PmlHistogramLossOptions = {}) {
+    if (options.nBins !== undefined && options.delta !== undefined) {
+      throw new ValueError("INVALID_ARGUMENT", "Invalid HistogramLoss options: give nBins or delta, not both");
+    }
+    if (options.delta !== undefined) {
+      if (!(options.delta > 0 && options.delta <= 2)) {
+        throw new ValueError(
+          "INVALID_ARGUMENT",
+          `Invalid delta for HistogramLoss: expected a number in (0, 2], got ${options.delta}`,
+        );
+      }
+      this.nBins = Math.round(2 / options.delta);
+    } else {
+      this.nBins = options.nBins ?? 100;
+    }
+    if (!Number.isInteger(this.nBins) || this.nBins < 1) {
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        `Invalid nBins for HistogramLoss: expected a positive integer, got ${this.nBins}`,
+      );
+    }
+    this.delta = 2 / this.nBins;
+    this.distance = options.distance ?? cosineSimilarity();
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels (optional mined triplets, matcher)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    checkEmbeddings(embeddings, this.name);
+    const labels = requireLabels(target, embeddings.shape[0], this.name);
+    const t = tripletsOf(target, labels, this.name);
+    if (t.a.length === 0) return zeroLoss(embeddings);
+    return tf.tidy(() => {
+      const mat = this.distance.matrix(embeddings);
+      const a = t.a;
+      const ap = gather2d(mat, a, t.p);
+      const an = gather2d(mat, a, t.n);
+      const bins = tf.reshape(tf.linspace(-1, 1, this.nBins + 1), [-1, 1]);
+      const density = (s: tf.Tensor) =>
+        tf.div(tf.sum(tf.relu(tf.sub(1, tf.div(tf.abs(tf.sub(tf.reshape(s, [1, -1]), bins)), this.delta))), 1), s.size);
+      const pos = density(ap);
+      const neg = density(an);
+      return tf.sum(tf.mul(neg, tf.cumsum(pos, 0))) as tf.Scalar;
+    });
+  }
+
+  /** @returns no learned parameters */
+  trainableVariables(): tf.Variable[] {
+    return [];
+  }
+}

@@ -1,0 +1,83 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { assertClose } from "@likeness/core/testing";
+import { PmlHistogramLoss } from "./histogram.ts";
+import {
+  allFinite,
+  assertCode,
+  batch,
+  cos64,
+  groups,
+  perm,
+  permute,
+  setup,
+  value,
+  valueAndGrad,
+} from "./_test_util.ts";
+
+await setup();
+const E = batch(28, 12, 4);
+const Y = groups(3, 4);
+
+function density(xs: number[], nBins: number): number[] {
+  const delta = 2 / nBins;
+  const h = new Array(nBins + 1).fill(0);
+  for (const x of xs) {
+    const r = Math.min(Math.floor((x + 1) / delta), nBins - 1);
+    h[r] += ((r + 1) * delta - 1 - x) / delta;
+    h[r + 1] += (x + 1 - r * delta) / delta;
+  }
+  return h.map((v) => v / xs.length);
+}
+
+function brute(e: number[][], y: number[], nBins: number): number {
+  const s = cos64(e);
+  const ap: number[] = [];
+  const an: number[] = [];
+  for (let a = 0; a < y.length; a++) {
+    for (let p = 0; p < y.length; p++) {
+      if (p === a || y[p] !== y[a]) continue;
+      for (let n = 0; n < y.length; n++) {
+        if (y[n] === y[a]) continue;
+        ap.push(s[a][p]);
+        an.push(s[a][n]);
+      }
+    }
+  }
+  const hp = density(ap, nBins);
+  const hn = density(an, nBins);
+  let cdf = 0;
+  let loss = 0;
+  for (let r = 0; r <= nBins; r++) {
+    cdf += hp[r];
+    loss += hn[r] * cdf;
+  }
+  return loss;
+}
+
+test("HistogramLoss matches a float64 loop", () => {
+  for (const b of [100, 7]) {
+    assertClose(value(new PmlHistogramLoss({ nBins: b }), E, { labels: Y }), brute(E, Y, b), { rtol: 1e-5 });
+  }
+  assertClose(value(new PmlHistogramLoss({ delta: 0.5 }), E, { labels: Y }), brute(E, Y, 4), { rtol: 1e-5 });
+});
+
+test("HistogramLoss is invariant to batch order", () => {
+  const loss = new PmlHistogramLoss();
+  const p = permute(E, Y, perm(71, E.length));
+  assertClose(value(loss, p.e, { labels: p.labels }), value(loss, E, { labels: Y }), { rtol: 1e-5 });
+});
+
+test("HistogramLoss is 0 when every positive is more similar than every negative, and without triplets", () => {
+  const e = [[1, 0], [1, 0.01], [-1, 0], [-1, 0.01]];
+  assertClose(value(new PmlHistogramLoss(), e, { labels: [0, 0, 1, 1] }), 0, { atol: 1e-7 });
+  const r = valueAndGrad(new PmlHistogramLoss(), E.slice(0, 3), { labels: [0, 1, 2] });
+  assert.equal(r.value, 0);
+  assert.ok(allFinite(r.grad));
+});
+
+test("HistogramLoss rejects bad input with stable codes", () => {
+  assertCode(() => new PmlHistogramLoss({ nBins: 10, delta: 0.2 }), "INVALID_ARGUMENT");
+  assertCode(() => new PmlHistogramLoss({ nBins: 0 }), "INVALID_ARGUMENT");
+  assertCode(() => value(new PmlHistogramLoss(), E, { labels: [0] }), "LABEL_MISMATCH");
+});

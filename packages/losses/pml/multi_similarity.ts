@@ -1,0 +1,99 @@
+/**
+ * pytorch-metric-learning's MultiSimilarityLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  checkEmbeddings,
+  checkNumber,
+  cosineSimilarity,
+  maskedLogSumExp,
+  meanReduce,
+  pairMasks,
+  pairsOf,
+  type PmlDistance,
+  requireLabels,
+} from "./_common.ts";
+
+/** Options of {@link PmlMultiSimilarityLoss}. */
+export interface PmlMultiSimilarityLossOptions {
+  /** Positive weight (default 2). */
+  alpha?: number;
+  /** Negative weight (default 50). */
+  beta?: number;
+  /** Similarity offset (default 0.5). */
+  base?: number;
+  /** Distance (default CosineSimilarity). */
+  distance?: PmlDistance;
+}
+
+/**
+ * MultiSimilarityLoss of pml 2.8.1. Per anchor i:
+ * (1/α) log(1 + Σ_p exp(-α (s_ip - base))) + (1/β) log(1 + Σ_n exp(β (s_in - base))), mean over anchors
+ * (an anchor without positives or negatives contributes 0 for that term). Mined pairs restrict the sums.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlMultiSimilarityLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlMultiSimilarityLoss();
+ * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlMultiSimilarityLoss implements Loss {
+  /** pml's class name. */
+  readonly name = "MultiSimilarityLoss";
+  /** α. */
+  readonly alpha: number;
+  /** β. */
+  readonly beta: number;
+  /** base. */
+  readonly base: number;
+  /** The similarity. */
+  readonly distance: PmlDistance;
+
+  /**
+   * @param options alpha, beta, base, distance
+   * @throws {ValueError} INVALID_ARGUMENT
+   */
+  constructor(options: PmlMultiSimilarityLossOptions = {}) {
+    this.alpha = checkNumber(options.alpha ?? 2, "alpha", this.name);
+    this.beta = checkNumber(options.beta ?? 50, "beta", this.name);
+    this.base = checkNumber(options.base ?? 0.5, "base", this.name);
+    this.distance = options.distance ?? cosineSimilarity();
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels (optional mined pairs, matcher)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    checkEmbeddings(embeddings, this.name);
+    const b = embeddings.shape[0];
+    const labels = requireLabels(target, b, this.name);
+    const masks = pairMasks(pairsOf(target, labels, this.name), b);
+    return tf.tidy(() => {
+      let mat: tf.Tensor2D = this.distance.matrix(embeddings);
+      if (this.distance.smallerIsCloser) mat = tf.neg(mat);
+      const pos = tf.tensor2d(masks.pos, [b, b]);
+      const neg = tf.tensor2d(masks.neg, [b, b]);
+      const posExp = tf.mul(-this.alpha, tf.sub(mat, this.base)) as tf.Tensor2D;
+      const negExp = tf.mul(this.beta, tf.sub(mat, this.base)) as tf.Tensor2D;
+      const posLoss = tf.div(maskedLogSumExp(posExp, pos, true), this.alpha);
+      const negLoss = tf.div(maskedLogSumExp(negExp, neg, true), this.beta);
+      return meanReduce(tf.add(posLoss, negLoss));
+    });
+  }
+
+  /** @returns no learned parameters */
+  trainableVariables(): tf.Variable[] {
+    return [];
+  }
+}

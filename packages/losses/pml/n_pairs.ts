@@ -1,0 +1,91 @@
+/**
+ * pytorch-metric-learning's NPairsLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import { labelIds } from "@likeness/core";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  checkEmbeddings,
+  crossEntropy,
+  dotProductSimilarity,
+  meanReduce,
+  pairsOf,
+  type PmlDistance,
+  requireLabels,
+  selector,
+  zeroLoss,
+} from "./_common.ts";
+
+/** Options of {@link PmlNPairsLoss}. */
+export interface PmlNPairsLossOptions {
+  /** Similarity (default pml's DotProductSimilarity, which normalises rows: the cosine). */
+  distance?: PmlDistance;
+}
+
+/**
+ * NPairsLoss of pml 2.8.1: one positive pair per distinct anchor label (the first anchor with a
+ * positive, and its first positive), then softmax cross-entropy of each anchor against all chosen
+ * positives, mean over anchors. A batch without positive pairs gives 0.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlNPairsLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlNPairsLoss();
+ * const x = tf.tensor2d([[1, 0], [1, 0.2], [0, 1], [0.1, 1]]);
+ * console.log(loss.compute(x, { labels: [0, 0, 1, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlNPairsLoss implements Loss {
+  /** pml's class name. */
+  readonly name = "NPairsLoss";
+  /** The similarity. */
+  readonly distance: PmlDistance;
+
+  /** @param options distance */
+  constructor(options: PmlNPairsLossOptions = {}) {
+    this.distance = options.distance ?? dotProductSimilarity();
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels (optional mined pairs, matcher)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    checkEmbeddings(embeddings, this.name);
+    const b = embeddings.shape[0];
+    const labels = requireLabels(target, b, this.name);
+    const pairs = pairsOf(target, labels, this.name);
+    const ids = labelIds(labels);
+    const seen = new Set<number>();
+    const a: number[] = [];
+    const p: number[] = [];
+    for (let k = 0; k < pairs.a1.length; k++) {
+      const id = ids[pairs.a1[k]];
+      if (seen.has(id)) continue;
+      seen.add(id);
+      a.push(pairs.a1[k]);
+      p.push(pairs.p[k]);
+    }
+    if (a.length === 0) return zeroLoss(embeddings);
+    return tf.tidy(() => {
+      const anchors = tf.matMul(selector(a, b), embeddings) as tf.Tensor2D;
+      const positives = tf.matMul(selector(p, b), embeddings) as tf.Tensor2D;
+      let sim = this.distance.matrix(anchors, positives);
+      if (this.distance.smallerIsCloser) sim = tf.neg(sim);
+      return meanReduce(crossEntropy(sim, Int32Array.from(a, (_v, i) => i)));
+    });
+  }
+
+  /** @returns no learned parameters */
+  trainableVariables(): tf.Variable[] {
+    return [];
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * pytorch-metric-learning's NormalizedSoftmaxLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  checkEmbeddings,
+  checkNumber,
+  cosineSimilarity,
+  crossEntropy,
+  l2Normalize,
+  makeWeight,
+  meanReduce,
+  minerWeights,
+  type PmlDistance,
+  requireClassIds,
+} from "./_common.ts";
+import { checkClassifierSizes, checkEmbeddingSize, type PmlClassifierOptions } from "./_large_margin.ts";
+
+/** Options of {@link PmlNormalizedSoftmaxLoss}. */
+export interface PmlNormalizedSoftmaxLossOptions extends PmlClassifierOptions {
+  /** Softmax temperature (default 0.05). */
+  temperature?: number;
+  /** Similarity between embeddings and class weights (default CosineSimilarity). */
+  distance?: PmlDistance;
+}
+
+/**
+ * NormalizedSoftmaxLoss of pml 2.8.1: softmax cross-entropy over sim(x, w_c)/temperature with
+ * column-normalised class weights W (D×C, a trainable variable); mean over rows.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlNormalizedSoftmaxLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlNormalizedSoftmaxLoss({ numClasses: 2, embeddingSize: 2 });
+ * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlNormalizedSoftmaxLoss implements Loss {
+  /** pml's class name. */
+  readonly name = "NormalizedSoftmaxLoss";
+  /** Number of classes. */
+  readonly numClasses: number;
+  /** Embedding size. */
+  readonly embeddingSize: number;
+  /** Temperature. */
+  readonly temperature: number;
+  /** The similarity. */
+  readonly distance: PmlDistance;
+  /** Class weights W, D×C, trainable. */
+  readonly W: tf.Variable;
+
+  /**
+   * @param options numClasses, embeddingSize, temperature, W, seed, distance
+   * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when W has the wrong shape
+   */
+  constructor(options: PmlNormalizedSoftmaxLossOptions) {
+    checkClassifierSizes(options.numClasses, options.embeddingSize, this.name);
+    this.numClasses = options.numClasses;
+    this.embeddingSize = options.embeddingSize;
+    this.temperature = checkNumber(options.temperature ?? 0.05, "temperature", this.name, Number.MIN_VALUE);
+    this.distance = options.distance ?? cosineSimilarity();
+    this.W = makeWeight(options.embeddingSize, options.numClasses, options.W, options.seed ?? 0, 1, "W", this.name);
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels: class ids in [0, numClasses) (optional mined tuples as row weights)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    checkEmbeddings(embeddings, this.name);
+    checkEmbeddingSize(embeddings, this.embeddingSize, this.name);
+    const b = embeddings.shape[0];
+    const ids = requireClassIds(target, b, this.numClasses, this.name);
+    const weights = minerWeights(target, b);
+    return tf.tidy(() => {
+      const w = tf.transpose(l2Normalize(this.W as unknown as tf.Tensor2D, 0)) as tf.Tensor2D;
+      let exponent = tf.div(this.distance.matrix(embeddings, w), this.temperature) as tf.Tensor2D;
+      if (this.distance.smallerIsCloser) exponent = tf.neg(exponent);
+      return meanReduce(tf.mul(crossEntropy(exponent, ids), tf.tensor1d(weights)));
+    });
+  }
+
+  /** @returns `[W]` */
+  trainableVariables(): tf.Variable[] {
+    return [this.W];
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * pytorch-metric-learning's ProxyNCALoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  checkEmbeddings,
+  checkNumber,
+  l2Normalize,
+  lpDistance,
+  makeWeight,
+  minerWeights,
+  normalizes,
+  type PmlDistance,
+  requireClassIds,
+} from "./_common.ts";
+import { checkClassifierSizes, checkEmbeddingSize } from "./_large_margin.ts";
+import { ncaLosses } from "./nca.ts";
+
+/** Options of {@link PmlProxyNCALoss}. */
+export interface PmlProxyNCALossOptions {
+  /** Number of classes C (required). */
+  numClasses: number;
+  /** Embedding size D (required). */
+  embeddingSize: number;
+  /** Softmax scale (default 1). */
+  softmaxScale?: number;
+  /** Initial proxies, C×D; default: seeded standard normal init. */
+  proxies?: readonly (readonly number[])[] | Float32Array;
+  /** Seed of the default init (default 0). */
+  seed?: number;
+  /** Distance (default squared L2 between normalised rows, as NCALoss). */
+  distance?: PmlDistance;
+}
+
+/**
+ * ProxyNCALoss of pml 2.8.1: NCA against one (normalised) proxy per class: per row,
+ * -log softmax_c(-scale·d(x, proxy_c))[y], mean. Proxies (C×D) are a trainable variable.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlProxyNCALoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlProxyNCALoss({ numClasses: 2, embeddingSize: 2 });
+ * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlProxyNCALoss implements Loss {
+  /** pml's class name. */
+  readonly name = "ProxyNCALoss";
+  /** Number of classes. */
+  readonly numClasses: number;
+  /** Embedding size. */
+  readonly embeddingSize: number;
+  /** Softmax scale. */
+  readonly softmaxScale: number;
+  /** The distance. */
+  readonly distance: PmlDistance;
+  /** Proxies, C×D, trainable. */
+  readonly proxies: tf.Variable;
+
+  /**
+   * @param options numClasses, embeddingSize, softmaxScale, proxies, seed, distance
+   * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when proxies have the wrong shape
+   */
+  constructor(options: PmlProxyNCALossOptions) {
+    checkClassifierSizes(options.numClasses, options.embeddingSize, this.name);
+    this.numClasses = options.numClasses;
+    this.embeddingSize = options.embeddingSize;
+    this.softmaxScale = checkNumber(options.softmaxScale ?? 1, "softmaxScale", this.name);
+    this.distance = options.distance ?? lpDistance({ power: 2 });
+    this.proxies = makeWeight(
+      options.numClasses,
+      options.embeddingSize,
+      options.proxies,
+      options.seed ?? 0,
+      1,
+      "proxies",
+      this.name,
+    );
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels: class ids in [0, numClasses) (optional mined tuples as row weights)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    checkEmbeddings(embeddings, this.name);
+    checkEmbeddingSize(embeddings, this.embeddingSize, this.name);
+    const b = embeddings.shape[0];
+    const c = this.numClasses;
+    const ids = requireClassIds(target, b, c, this.name);
+    const weights = minerWeights(target, b);
+    const same = new Float32Array(b * c);
+    for (let i = 0; i < b; i++) same[i * c + ids[i]] = 1;
+    return tf.tidy(() => {
+      const p = this.proxies as unknown as tf.Tensor2D;
+      const prox = normalizes(this.distance) ? l2Normalize(p) : p;
+      return ncaLosses(this.distance, this.softmaxScale, embeddings, prox, same, weights);
+    });
+  }
+
+  /** @returns `[proxies]` */
+  trainableVariables(): tf.Variable[] {
+    return [this.proxies];
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * pytorch-metric-learning's SignalToNoiseRatioContrastiveLoss.
+ *
+ * @module
+ */
+import type { tf } from "@likeness/tf";
+import type { Loss, LossTarget } from "../types.ts";
+import { checkNumber, type PmlDistance } from "./_common.ts";
+import { snrDistance } from "./pml_distance.ts";
+import { contrastiveCompute } from "./contrastive.ts";
+
+/** Options of {@link PmlSignalToNoiseRatioContrastiveLoss}. */
+export interface PmlSignalToNoiseRatioContrastiveLossOptions {
+  /** Default 0. */
+  posMargin?: number;
+  /** Default 1. */
+  negMargin?: number;
+  /** Distance (default SNRDistance: var(a - b) / var(a) on normalised rows). */
+  distance?: PmlDistance;
+}
+
+/**
+ * SignalToNoiseRatioContrastiveLoss of pml 2.8.1: ContrastiveLoss with the SNR distance.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlSignalToNoiseRatioContrastiveLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlSignalToNoiseRatioContrastiveLoss();
+ * console.log(loss.compute(tf.tensor2d([[1, 0, 2], [1, 0.2, 2], [0, 1, 0]]), { labels: [0, 0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlSignalToNoiseRatioContrastiveLoss implements Loss {
+  /** pml's class name. */
+  readonly name = "SignalToNoiseRatioContrastiveLoss";
+  /** Positive margin. */
+  readonly posMargin: number;
+  /** Negative margin. */
+  readonly negMargin: number;
+  /** The distance. */
+  readonly distance: PmlDistance;
+
+  /**
+   * @param options posMargin, negMargin, distance
+   * @throws {ValueError} INVALID_ARGUMENT
+   */
+  constructor(options: PmlSignalToNoiseRatioContrastiveLossOptions = {}) {
+    this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
+    this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
+    this.distance = options.distance ?? snrDistance();
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D (D ≥ 2)
+   * @param target labels (optional mined pairs, matcher)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    return contrastiveCompute(this.name, this.distance, this.posMargin, this.negMargin, embeddings, target);
+  }
+
+  /** @returns no learned parameters */
+  trainableVariables(): tf.Variable[] {
+    return [];
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * pytorch-metric-learning's SoftTripleLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import { ValueError } from "@likeness/core";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  checkEmbeddings,
+  checkNumber,
+  cosineSimilarity,
+  crossEntropy,
+  makeWeight,
+  meanReduce,
+  minerWeights,
+  type PmlDistance,
+  requireClassIds,
+} from "./_common.ts";
+import { checkClassifierSizes, checkEmbeddingSize } from "./_large_margin.ts";
+
+/** Options of {@link PmlSoftTripleLoss}. */
+export interface PmlSoftTripleLossOptions {
+  /** Number of classes C (required). */
+  numClasses: number;
+  /** Embedding size D (required). */
+  embeddingSize: number;
+  /** Centres per class K (default 10). */
+  centersPerClass?: number;
+  /** λ, the logit scale (default 20). */
+  la?: number;
+  /** γ, the softmax temperature over a class's centres (default 0.1). */
+  gamma?: number;
+  /** δ, the margin on the target class (default 0.01). */
+  margin?: number;
+  /** Initial centres, D×(C·K), class-major columns; default: seeded normal init. */
+  fc?: readonly (readonly number[])[] | Float32Array;
+  /** Seed of the default init (default 0). */
+  seed?: number;
+  /** Similarity (default CosineSimilarity). */
+  distance?: PmlDistance;
+}
+
+/**
+ * SoftTripleLoss of pml 2.8.1 (Qian et al. 2019): class similarity = Σ_k softmax_k(s_k/γ)·s_k over the
+ * class's K centres, then cross-entropy of λ·(class similarity − δ on the target), mean over rows.
+ * The centre regulariser of the paper is not included (pml leaves it to a weight regulariser).
+ * Centres (`fc`, D×C·K) are a trainable variable.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlSoftTripleLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlSoftTripleLoss({ numClasses: 2, embeddingSize: 2, centersPerClass: 2 });
+ * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlSoftTripleLoss implements Loss {
+  /** pml's class name. */
+  readonly name = "SoftTripleLoss";
+  /** Number of classes. */
+  readonly numClasses: number;
+  /** Embedding size. */
+  readonly embeddingSize: number;
+  /** Centres per class. */
+  readonly centersPerClass: number;
+  /** λ. */
+  readonly la: number;
+  /** γ. */
+  readonly gamma: number;
+  /** δ. */
+  readonly margin: number;
+  /** The similarity. */
+  readonly distance: PmlDistance;
+  /** Centres, D×(C·K), trainable. */
+  readonly fc: tf.Variable;
+
+  /**
+   * @param options numClasses, embeddingSize, centersPerClass, la, gamma, margin, fc, seed, distance
+   * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when fc has the wrong shape
+   */
+  constructor(options: PmlSoftTripleLossOptions) {
+    checkClassifierSizes(options.numClasses, options.embeddingSize, this.name);
+    this.numClasses = options.numClasses;
+    this.embeddingSize = options.embeddingSize;
+    this.centersPerClass = options.centersPerClass ?? 10;
+    if (!Number.isInteger(this.centersPerClass) || this.centersPerClass < 1) {
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        `Invalid centersPerClass for SoftTripleLoss: expected a positive integer, got ${this.centersPerClass}`,
+      );
+    }
+    this.la = checkNumber(options.la ?? 20, "la", this.name);
+    this.gamma = checkNumber(options.gamma ?? 0.1, "gamma", this.name, Number.MIN_VALUE);
+    this.margin = checkNumber(options.margin ?? 0.01, "margin", this.name);
+    this.distance = options.distance ?? cosineSimilarity();
+    const cols = this.numClasses * this.centersPerClass;
+    this.fc = makeWeight(
+      options.embeddingSize,
+      cols,
+      options.fc,
+      options.seed ?? 0,
+      1 / Math.sqrt(options.embeddingSize),
+      "fc",
+      this.name,
+    );
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels: class ids in [0, numClasses) (optional mined tuples as row weights)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    checkEmbeddings(embeddings, this.name);
+    checkEmbeddingSize(embeddings, this.embeddingSize, this.name);
+    const b = embeddings.shape[0];
+    const ids = requireClassIds(target, b, this.numClasses, this.name);
+    const weights = minerWeights(target, b);
+    return tf.tidy(() => {
+      let sim = this.distance.matrix(embeddings, tf.transpose(this.fc) as tf.Tensor2D);
+      if (this.distance.smallerIsCloser) sim = tf.neg(sim);
+      const s = tf.reshape(sim, [b, this.numClasses, this.centersPerClass]);
+      const prob = tf.softmax(tf.div(s, this.gamma), 2);
+      const classSim = tf.sum(tf.mul(prob, s), 2);
+      const margin = tf.mul(tf.oneHot(tf.tensor1d(ids, "int32"), this.numClasses), this.margin);
+      const logits = tf.mul(this.la, tf.sub(classSim, margin)) as tf.Tensor2D;
+      return meanReduce(tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)));
+    });
+  }
+
+  /** @returns `[fc]` */
+  trainableVariables(): tf.Variable[] {
+    return [this.fc];
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * pytorch-metric-learning's SubCenterArcFaceLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import { ValueError } from "@likeness/core";
+import { checkNumber } from "./_common.ts";
+import { LargeMarginSoftmaxBase, type PmlClassifierOptions } from "./_large_margin.ts";
+
+/** Options of {@link PmlSubCenterArcFaceLoss}. */
+export interface PmlSubCenterArcFaceLossOptions extends PmlClassifierOptions {
+  /** Additive angular margin in degrees (default 28.6). */
+  margin?: number;
+  /** Logit scale (default 64). */
+  scale?: number;
+  /** Centres per class (default 3). W is D×(numClasses·subCenters), class-major columns. */
+  subCenters?: number;
+}
+
+/**
+ * SubCenterArcFaceLoss of pml 2.8.1: ArcFace where each class has `subCenters` weight columns and
+ * the class cosine is the largest of its centres' cosines. W is a trainable variable.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlSubCenterArcFaceLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlSubCenterArcFaceLoss({ numClasses: 2, embeddingSize: 2, subCenters: 2 });
+ * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlSubCenterArcFaceLoss extends LargeMarginSoftmaxBase {
+  /** pml's class name. */
+  readonly name = "SubCenterArcFaceLoss";
+  /** Margin in degrees. */
+  readonly margin: number;
+
+  /**
+   * @param options numClasses, embeddingSize, margin (degrees), scale, subCenters, W, seed
+   * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when W has the wrong shape
+   */
+  constructor(options: PmlSubCenterArcFaceLossOptions) {
+    const k = options.subCenters ?? 3;
+    if (!Number.isInteger(k) || k < 1) {
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        `Invalid subCenters for SubCenterArcFaceLoss: expected a positive integer, got ${k}`,
+      );
+    }
+    super(options, checkNumber(options.scale ?? 64, "scale", "SubCenterArcFaceLoss"), "SubCenterArcFaceLoss", k);
+    this.margin = checkNumber(options.margin ?? 28.6, "margin", "SubCenterArcFaceLoss");
+  }
+
+  /** cos(acos(c) + m). */
+  protected modify(cosTarget: tf.Tensor1D): tf.Tensor1D {
+    const angles = tf.acos(tf.clipByValue(cosTarget, -1 + 1e-7, 1 - 1e-7));
+    return tf.cos(tf.add(angles, (this.margin * Math.PI) / 180)) as tf.Tensor1D;
+  }
+}

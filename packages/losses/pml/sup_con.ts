@@ -1,0 +1,92 @@
+/**
+ * pytorch-metric-learning's SupConLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  avgNonZeroReduce,
+  checkEmbeddings,
+  checkNumber,
+  cosineSimilarity,
+  maskedLogSumExp,
+  pairMasks,
+  pairsOf,
+  type PmlDistance,
+  requireLabels,
+  zeroLoss,
+} from "./_common.ts";
+
+/** Options of {@link PmlSupConLoss}. */
+export interface PmlSupConLossOptions {
+  /** Temperature (default 0.1). */
+  temperature?: number;
+  /** Distance (default CosineSimilarity). */
+  distance?: PmlDistance;
+}
+
+/**
+ * SupConLoss of pml 2.8.1: per anchor, minus the mean over its positives of
+ * log(exp(s_ap/τ) / Σ_{k pos or neg of a} exp(s_ak/τ)); averaged over the non-zero anchors
+ * (AvgNonZeroReducer). A batch without positives or negatives gives 0.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlSupConLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlSupConLoss();
+ * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlSupConLoss implements Loss {
+  /** pml's class name. */
+  readonly name = "SupConLoss";
+  /** τ. */
+  readonly temperature: number;
+  /** The similarity. */
+  readonly distance: PmlDistance;
+
+  /**
+   * @param options temperature, distance
+   * @throws {ValueError} INVALID_ARGUMENT for a temperature <= 0
+   */
+  constructor(options: PmlSupConLossOptions = {}) {
+    this.temperature = checkNumber(options.temperature ?? 0.1, "temperature", this.name, Number.MIN_VALUE);
+    this.distance = options.distance ?? cosineSimilarity();
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels (optional mined pairs, matcher)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    checkEmbeddings(embeddings, this.name);
+    const b = embeddings.shape[0];
+    const labels = requireLabels(target, b, this.name);
+    const pairs = pairsOf(target, labels, this.name);
+    if (pairs.a1.length === 0 || pairs.a2.length === 0) return zeroLoss(embeddings);
+    const masks = pairMasks(pairs, b);
+    return tf.tidy(() => {
+      let mat: tf.Tensor2D = this.distance.matrix(embeddings);
+      if (this.distance.smallerIsCloser) mat = tf.neg(mat);
+      mat = tf.div(mat, this.temperature);
+      const pos = tf.tensor2d(masks.pos, [b, b]);
+      const any = tf.add(pos, tf.tensor2d(masks.neg, [b, b])) as tf.Tensor2D;
+      const denom = maskedLogSumExp(mat, any, false);
+      const logProb = tf.sub(mat, denom);
+      const meanPos = tf.div(tf.sum(tf.mul(pos, logProb), 1), tf.add(tf.sum(pos, 1), 1.1754943508222875e-38));
+      return avgNonZeroReduce(tf.neg(meanPos));
+    });
+  }
+
+  /** @returns no learned parameters */
+  trainableVariables(): tf.Variable[] {
+    return [];
+  }
+}

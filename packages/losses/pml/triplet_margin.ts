@@ -1,0 +1,103 @@
+/**
+ * pytorch-metric-learning's TripletMarginLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  avgNonZeroReduce,
+  checkEmbeddings,
+  checkNumber,
+  gather2d,
+  lpDistance,
+  margin as distMargin,
+  type PmlDistance,
+  requireLabels,
+  tripletsOf,
+  zeroLoss,
+} from "./_common.ts";
+
+/** Options of {@link PmlTripletMarginLoss} (pml's names, camelCased). */
+export interface PmlTripletMarginLossOptions {
+  /** Margin between the anchor-positive and anchor-negative distances (default 0.05). */
+  margin?: number;
+  /** Use min(d(a,n), d(p,n)) as the negative distance (default false). */
+  swap?: boolean;
+  /** softplus instead of relu (default false). */
+  smoothLoss?: boolean;
+  /** Distance (default LpDistance, L2 between normalised rows). */
+  distance?: PmlDistance;
+}
+
+/**
+ * TripletMarginLoss of pytorch-metric-learning 2.8.1: relu(d(a,p) - d(a,n) + margin) over every
+ * triplet (or the mined ones in `target.indices`), averaged over the non-zero terms
+ * (AvgNonZeroReducer). A batch without a triplet gives 0.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlTripletMarginLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlTripletMarginLoss({ margin: 0.1 });
+ * const x = tf.tensor2d([[1, 0], [0.9, 0.1], [0, 1]]);
+ * console.log(loss.compute(x, { labels: [0, 0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlTripletMarginLoss implements Loss {
+  /** pml's class name. */
+  readonly name = "TripletMarginLoss";
+  /** Margin. */
+  readonly margin: number;
+  /** Whether the swap trick is used. */
+  readonly swap: boolean;
+  /** Whether softplus replaces relu. */
+  readonly smoothLoss: boolean;
+  /** The distance. */
+  readonly distance: PmlDistance;
+
+  /**
+   * @param options margin, swap, smoothLoss, distance
+   * @throws {ValueError} INVALID_ARGUMENT for a non-finite margin
+   */
+  constructor(options: PmlTripletMarginLossOptions = {}) {
+    this.margin = checkNumber(options.margin ?? 0.05, "margin", this.name);
+    this.swap = options.swap ?? false;
+    this.smoothLoss = options.smoothLoss ?? false;
+    this.distance = options.distance ?? lpDistance();
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels (and optional mined triplets / pairs, label matcher)
+   * @returns scalar loss (0 when there is no triplet)
+   * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    checkEmbeddings(embeddings, this.name);
+    const labels = requireLabels(target, embeddings.shape[0], this.name);
+    const t = tripletsOf(target, labels, this.name);
+    if (t.a.length === 0) return zeroLoss(embeddings);
+    return tf.tidy(() => {
+      const mat = this.distance.matrix(embeddings);
+      const { a, p, n } = t;
+      const ap = gather2d(mat, a, p);
+      let an: tf.Tensor = gather2d(mat, a, n);
+      if (this.swap) {
+        const pn = gather2d(mat, p, n);
+        an = this.distance.smallerIsCloser ? tf.minimum(an, pn) : tf.maximum(an, pn);
+      }
+      const violation = tf.add(distMargin(this.distance, ap, an), this.margin);
+      const losses = this.smoothLoss ? tf.softplus(violation) : tf.relu(violation);
+      return avgNonZeroReduce(losses);
+    });
+  }
+
+  /** @returns no learned parameters */
+  trainableVariables(): tf.Variable[] {
+    return [];
+  }
+}

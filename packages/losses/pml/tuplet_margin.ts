@@ -1,0 +1,98 @@
+/**
+ * pytorch-metric-learning's TupletMarginLoss.
+ *
+ * @module
+ */
+import { tf } from "@likeness/tf";
+import type { Loss, LossTarget } from "../types.ts";
+import {
+  checkEmbeddings,
+  checkNumber,
+  cosineSimilarity,
+  gather2d,
+  maskedLogSumExp,
+  meanReduce,
+  pairMasks,
+  pairsOf,
+  type PmlDistance,
+  requireLabels,
+  selector,
+  zeroLoss,
+} from "./_common.ts";
+
+/** Options of {@link PmlTupletMarginLoss}. */
+export interface PmlTupletMarginLossOptions {
+  /** Angular margin in degrees (default 5.73). */
+  margin?: number;
+  /** Scale (default 64). */
+  scale?: number;
+  /** Similarity (default CosineSimilarity; must be a cosine). */
+  distance?: PmlDistance;
+}
+
+/**
+ * TupletMarginLoss of pml 2.8.1 (Yu & Tao 2019): for every positive pair (a, p),
+ * log(1 + Σ_{n neg of a} exp(scale (cos θ_an - cos(θ_ap - margin)))), mean over positive pairs.
+ * A batch without positive or negative pairs gives 0.
+ *
+ * @example
+ * ```ts
+ * import { tf, useTfBackend } from "@likeness/tf";
+ * import { PmlTupletMarginLoss } from "@likeness/losses";
+ * await useTfBackend("wasm");
+ * const loss = new PmlTupletMarginLoss();
+ * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
+ * ```
+ */
+export class PmlTupletMarginLoss implements Loss {
+  /** pml's class name. */
+  readonly name = "TupletMarginLoss";
+  /** Margin in degrees. */
+  readonly margin: number;
+  /** Scale. */
+  readonly scale: number;
+  /** The similarity. */
+  readonly distance: PmlDistance;
+
+  /**
+   * @param options margin (degrees), scale, distance
+   * @throws {ValueError} INVALID_ARGUMENT
+   */
+  constructor(options: PmlTupletMarginLossOptions = {}) {
+    this.margin = checkNumber(options.margin ?? 5.73, "margin", this.name);
+    this.scale = checkNumber(options.scale ?? 64, "scale", this.name);
+    this.distance = options.distance ?? cosineSimilarity();
+  }
+
+  /**
+   * Loss of a batch.
+   *
+   * @param embeddings B×D
+   * @param target labels (optional mined pairs, matcher)
+   * @returns scalar loss
+   * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
+   */
+  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+    checkEmbeddings(embeddings, this.name);
+    const b = embeddings.shape[0];
+    const labels = requireLabels(target, b, this.name);
+    const pairs = pairsOf(target, labels, this.name);
+    if (pairs.a1.length === 0 || pairs.a2.length === 0) return zeroLoss(embeddings);
+    const { neg } = pairMasks(pairs, b);
+    return tf.tidy(() => {
+      const mat = this.distance.matrix(embeddings);
+      const cosAp = tf.clipByValue(gather2d(mat, pairs.a1, pairs.p), -1 + 1e-7, 1 - 1e-7);
+      const shifted = tf.cos(tf.sub(tf.acos(cosAp), (this.margin * Math.PI) / 180));
+      const sa = selector(pairs.a1, b);
+      const rows = tf.matMul(sa, mat); // K×B: the anchor's similarities
+      const negMask = tf.matMul(sa, tf.tensor2d(neg, [b, b])) as tf.Tensor2D;
+      const inside = tf.mul(this.scale, tf.sub(rows, tf.reshape(shifted, [-1, 1]))) as tf.Tensor2D;
+      return meanReduce(maskedLogSumExp(inside, negMask, true));
+    });
+  }
+
+  /** @returns no learned parameters */
+  trainableVariables(): tf.Variable[] {
+    return [];
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * Private helpers shared by the miners: input validation, the same-label mask, the distance
+ * matrix on the backend, and conversion of kernel results to {@link MinedIndices}.
+ *
+ * @module
+ */
+import {
+  checkLabels,
+  checkMatrix,
+  equalLabels,
+  type Label,
+  type Matrix,
+  sameLabelMatrix,
+  ShapeError,
+  ValueError,
+} from "@likeness/core";
+import type { Pairs, Triplets } from "@likeness/backend";
+import { createBackend, largerIsCloser } from "@likeness/backend";
+import type { Distance } from "@likeness/losses";
+import { tf } from "@likeness/tf";
+import { createDenseKernels, createMiningKernels } from "@likeness/kernels";
+import { jsMinerBackend } from "./_js_backend.ts";
+import type { MinedIndices, MineOptions, MinerBackend, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
+
+/** pytorch-metric-learning's default distance: L2 between L2-normalised embeddings. */
+export const LP_NORMALIZED: MinerDistance = Object.freeze({ metric: "l2", normalize: true });
+
+let defaultBackend: Promise<MinerBackend> | undefined;
+
+/**
+ * The WebAssembly kernels of `@likeness/kernels` (dense pairwise on one thread, mining), or the
+ * plain-TS references where WebAssembly cannot start.
+ *
+ * @returns a miner backend
+ */
+function wasmMinerBackend(): MinerBackend {
+  try {
+    const dense = createDenseKernels();
+    const mining = createMiningKernels();
+    return {
+      pairwise: (q, r, metric) => dense.pairwise(q, r, metric),
+      normalize: (m) => dense.normalize(m),
+      batchHard: (d, same, o) => mining.batchHard(d, same, o),
+      tripletMargin: (d, same, o) => mining.tripletMargin(d, same, o),
+      pairMargin: (d, same, o) => mining.pairMargin(d, same, o),
+      multiSimilarity: (d, same, o) => mining.multiSimilarity(d, same, o),
+    };
+  } catch {
+    return jsMinerBackend();
+  }
+}
+
+/**
+ * The default backend, created once on first use: `createBackend({ tf: false })` of
+ * `@likeness/backend` (WebGPU, WASM SIMD, WASM or JS by priority, `LIKENESS_BACKEND` overrides);
+ * if no backend starts, the WebAssembly kernels directly (or the plain-TS references).
+ *
+ * @returns the shared default backend
+ */
+export function _defaultBackend(): Promise<MinerBackend> {
+  defaultBackend ??= createBackend({ tf: false }).then((s) => s.backend as MinerBackend, () => wasmMinerBackend());
+  return defaultBackend;
+}
+
+/** A batch prepared for selection. */
+export interface _Prepared {
+  /** Embeddings as a matrix. */
+  emb: Matrix;
+  /** B×B distance or similarity values. */
+  dist: Matrix;
+  /** B×B positive mask (diagonal 1; selection ignores it). */
+  same: Uint8Array;
+  /** Whether smaller values of `dist` mean closer. */
+  smallerIsCloser: boolean;
+}
+
+/**
+ * Convert a tensor or matrix to a validated matrix.
+ *
+ * @param embeddings tensor or matrix
+ * @returns a checked matrix (a copy for tensors)
+ */
+export async function _toMatrix(embeddings: MinerInput): Promise<Matrix> {
+  let m: Matrix;
+  if (embeddings && "data" in embeddings && embeddings.data instanceof Float32Array) {
+    m = embeddings as Matrix;
+  } else {
+    const t = embeddings as { shape?: number[]; rank?: number; data?: () => Promise<unknown> };
+    if (!t || !Array.isArray(t.shape) || typeof t.data !== "function") {
+      throw new ShapeError("Cannot mine: embeddings must be a tf.Tensor2D or { data: Float32Array, rows, cols }");
+    }
+    if (t.shape.length !== 2) {
+      throw new ShapeError(`Cannot mine: embeddings must be 2-D (B×D) but have shape [${t.shape.join(", ")}]`);
+    }
+    const data = await t.data();
+    m = { data: Float32Array.from(data as ArrayLike<number>), rows: t.shape[0], cols: t.shape[1] };
+  }
+  checkMatrix(m, "embeddings");
+  return m;
+}
+
+/**
+ * Whether a distance option is a `Distance` object of `@likeness/losses`.
+ *
+ * @param d distance option
+ * @returns true for a Distance object
+ */
+export function _isDistanceObject(d: MinerDistance | Distance): d is Distance {
+  return typeof (d as Distance)?.matrix === "function" && typeof (d as Distance).smallerIsCloser === "boolean";
+}
+
+/**
+ * Validate the distance option.
+ *
+ * @param d distance spec
+ * @returns the spec
+ */
+export function _checkDistance(d: MinerDistance | Distance): MinerDistance | Distance {
+  if (_isDistanceObject(d)) return d;
+  const metrics = ["dot", "cosine", "l2", "sqeuclidean", "l1"];
+  if (!d || !metrics.includes(d.metric)) {
+    throw new ValueError(
+      "UNKNOWN_NAME",
+      `Unknown miner distance metric ${JSON.stringify(d?.metric)}: use one of ${metrics.join(", ")}`,
+    );
+  }
+  if (d.power !== undefined && !(Number.isFinite(d.power) && d.power > 0)) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid distance power ${d.power}: expected a positive number`);
+  }
+  return d;
+}
+
+/**
+ * Validate a finite number option.
+ *
+ * @param value the value
+ * @param name option name
+ * @returns the value
+ */
+export function _checkNumber(value: number, name: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a finite number, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Distance matrix of embeddings with themselves on the backend.
+ *
+ * @param backend backend
+ * @param emb embeddings
+ * @param distance distance spec
+ * @returns B×B matrix
+ */
+export async function _distanceMatrix(
+  backend: MinerBackend,
+  emb: Matrix,
+  distance: MinerDistance | Distance,
+): Promise<Matrix> {
+  if (_isDistanceObject(distance)) {
+    const m = tf.tidy(() => distance.matrix(tf.tensor2d(emb.data, [emb.rows, emb.cols])));
+    try {
+      return { data: Float32Array.from(await m.data()), rows: emb.rows, cols: emb.rows };
+    } finally {
+      m.dispose();
+    }
+  }
+  const x = distance.normalize ? await backend.normalize(emb) : emb;
+  const dist = await backend.pairwise(x, x, distance.metric);
+  const power = distance.power ?? 1;
+  if (power !== 1) { for (let i = 0; i < dist.data.length; i++) dist.data[i] = dist.data[i] ** power; }
+  return dist;
+}
+
+/**
+ * Whether smaller values mean closer for a distance option.
+ *
+ * @param d distance option
+ * @returns true for distances, false for similarities
+ */
+export function _smallerIsCloser(d: MinerDistance | Distance): boolean {
+  return _isDistanceObject(d) ? d.smallerIsCloser : !largerIsCloser(d.metric);
+}
+
+/**
+ * Validate inputs and compute the distance matrix and positive mask.
+ *
+ * @param embeddings tensor or matrix
+ * @param labels one label per row
+ * @param options label matcher
+ * @param distance distance spec
+ * @param backend backend option (or undefined for the default)
+ * @returns the prepared batch
+ */
+export async function _prepare(
+  embeddings: MinerInput,
+  labels: readonly Label[],
+  options: MineOptions | undefined,
+  distance: MinerDistance | Distance,
+  backend: MinerOptions["backend"],
+): Promise<_Prepared & { backend: MinerBackend }> {
+  const emb = await _toMatrix(embeddings);
+  checkLabels(labels, emb.rows);
+  const match = options?.match ?? equalLabels;
+  if (typeof match !== "function") {
+    throw new ValueError("INVALID_ARGUMENT", "Invalid match option: expected a function (a, b) => boolean");
+  }
+  const same = sameLabelMatrix(labels, match);
+  const be = await (backend ?? _defaultBackend());
+  const dist = await _distanceMatrix(be, emb, distance);
+  return { emb, dist, same, smallerIsCloser: _smallerIsCloser(distance), backend: be };
+}
+
+/**
+ * Flat triplets to tuples.
+ *
+ * @param t kernel triplets
+ * @returns mined indices with `triplets`
+ */
+export function _fromTriplets(t: Triplets): MinedIndices {
+  const triplets: [number, number, number][] = [];
+  for (let i = 0; i < t.count; i++) triplets.push([t.indices[3 * i], t.indices[3 * i + 1], t.indices[3 * i + 2]]);
+  return { triplets };
+}
+
+/**
+ * Flat pairs to tuples.
+ *
+ * @param flat [a, b, a, b, ...]
+ * @returns pairs
+ */
+export function _pairs(flat: ArrayLike<number>): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  return out;
+}
+
+/**
+ * Kernel pairs to mined indices.
+ *
+ * @param p kernel pairs
+ * @returns mined indices with positive and negative pairs
+ */
+export function _fromPairs(p: Pairs): MinedIndices {
+  return { positivePairs: _pairs(p.positive), negativePairs: _pairs(p.negative) };
+}

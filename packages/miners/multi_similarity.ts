@@ -1,0 +1,74 @@
+/**
+ * MultiSimilarityMiner: informative pairs relative to the hardest pair of the other kind.
+ *
+ * @module
+ */
+import type { Distance } from "@likeness/losses";
+import type { Label } from "@likeness/core";
+import { _checkDistance, _checkNumber, _fromPairs, _prepare } from "./_base.ts";
+import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
+
+/** pytorch-metric-learning's MultiSimilarityMiner default distance: cosine similarity. */
+export const COSINE_SIMILARITY: MinerDistance = Object.freeze({ metric: "cosine", normalize: true });
+
+/** Options of {@link MultiSimilarityMiner}. */
+export interface MultiSimilarityMinerOptions extends MinerOptions {
+  /** Margin ε (default 0.1). */
+  epsilon?: number;
+}
+
+/**
+ * MultiSimilarityMiner (pytorch-metric-learning 2.8.1 semantics; default distance cosine
+ * similarity). Per anchor a, on similarities: keeps negative (a, n) when s(a,n) + ε exceeds the
+ * smallest positive similarity of a, and positive (a, p), p ≠ a, when s(a,p) − ε is below the
+ * largest negative similarity of a. On distances the comparisons flip. An anchor without
+ * positives keeps no negatives, one without negatives keeps no positives.
+ * Runs on the backend's `multiSimilarity` kernel.
+ *
+ * @example
+ * ```ts
+ * import { MultiSimilarityMiner } from "@likeness/miners";
+ * const miner = new MultiSimilarityMiner({ epsilon: 0.1 });
+ * const emb = { data: new Float32Array([1, 0, 0.6, 0.8, 0, 1, 0.8, 0.6]), rows: 4, cols: 2 };
+ * const { positivePairs, negativePairs } = await miner.mine(emb, [0, 0, 1, 1]);
+ * console.log(positivePairs?.length, negativePairs?.length);
+ * ```
+ */
+export class MultiSimilarityMiner implements Miner {
+  /** Class name. */
+  readonly name = "MultiSimilarityMiner";
+  /** Margin ε. */
+  readonly epsilon: number;
+  /** Distance. */
+  readonly distance: MinerDistance | Distance;
+  #backend: MinerOptions["backend"];
+
+  /**
+   * @param options epsilon (0.1), distance (cosine similarity), backend
+   * @throws {ValueError} INVALID_ARGUMENT for a non-finite epsilon; UNKNOWN_NAME for an unknown metric
+   */
+  constructor(options: MultiSimilarityMinerOptions = {}) {
+    this.epsilon = _checkNumber(options.epsilon ?? 0.1, "epsilon");
+    this.distance = _checkDistance(options.distance ?? COSINE_SIMILARITY);
+    this.#backend = options.backend;
+  }
+
+  /**
+   * Mine positive and negative pairs.
+   *
+   * @param embeddings B×D tensor or matrix
+   * @param labels one label per row
+   * @param options label matcher (default equality)
+   * @returns `{ positivePairs, negativePairs }`, ordered by (a, j)
+   * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
+   * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
+   */
+  async mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
+    const p = await _prepare(embeddings, labels, options, this.distance, this.#backend);
+    const pairs = await p.backend.multiSimilarity(p.dist, p.same, {
+      epsilon: this.epsilon,
+      smallerIsCloser: p.smallerIsCloser,
+    });
+    return _fromPairs(pairs);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * TripletMarginMiner: triplets by how much they violate a margin.
+ *
+ * @module
+ */
+import type { Distance } from "@likeness/losses";
+import type { Label } from "@likeness/core";
+import { checkOneOf } from "@likeness/core";
+import type { TripletType } from "@likeness/backend";
+import { _checkDistance, _checkNumber, _fromTriplets, _prepare, LP_NORMALIZED } from "./_base.ts";
+import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
+
+export type { TripletType };
+
+/** Triplet types of {@link TripletMarginMiner}. */
+export const TRIPLET_TYPES: readonly TripletType[] = ["all", "hard", "semihard", "easy"];
+
+/** Options of {@link TripletMarginMiner}. */
+export interface TripletMarginMinerOptions extends MinerOptions {
+  /** Margin (default 0.2). */
+  margin?: number;
+  /** Which triplets to keep (default "all"): see {@link TripletMarginMiner}. */
+  type?: TripletType;
+}
+
+/**
+ * TripletMarginMiner (pytorch-metric-learning 2.8.1 semantics). With the triplet margin
+ * m = d(a,n) − d(a,p) (for similarities s(a,p) − s(a,n)), keeps every triplet (a, p, n), p ≠ a a
+ * positive and n a negative of a, where:
+ * - `all`: m ≤ margin (violates the margin);
+ * - `hard`: m ≤ 0 (the negative is at least as close as the positive);
+ * - `semihard`: 0 < m ≤ margin;
+ * - `easy`: m > margin (complement of `all`).
+ * The enumeration and comparison run on the backend's `tripletMargin` kernel.
+ *
+ * @example
+ * ```ts
+ * import { TripletMarginMiner } from "@likeness/miners";
+ * const miner = new TripletMarginMiner({ margin: 0.2, type: "semihard" });
+ * const emb = { data: new Float32Array([1, 0, 0.9, 0.1, 0, 1, 0.1, 0.9]), rows: 4, cols: 2 };
+ * const { triplets } = await miner.mine(emb, [0, 0, 1, 1]);
+ * console.log(triplets?.length);
+ * ```
+ */
+export class TripletMarginMiner implements Miner {
+  /** Class name. */
+  readonly name = "TripletMarginMiner";
+  /** Margin. */
+  readonly margin: number;
+  /** Triplet type. */
+  readonly type: TripletType;
+  /** Distance. */
+  readonly distance: MinerDistance | Distance;
+  #backend: MinerOptions["backend"];
+
+  /**
+   * @param options margin (0.2), type ("all"), distance (L2 of normalised rows), backend
+   * @throws {ValueError} INVALID_ARGUMENT for a non-finite margin; UNKNOWN_NAME for an unknown type or metric
+   */
+  constructor(options: TripletMarginMinerOptions = {}) {
+    this.margin = _checkNumber(options.margin ?? 0.2, "margin");
+    this.type = checkOneOf(options.type ?? "all", TRIPLET_TYPES, "triplet type");
+    this.distance = _checkDistance(options.distance ?? LP_NORMALIZED);
+    this.#backend = options.backend;
+  }
+
+  /**
+   * Mine triplets.
+   *
+   * @param embeddings B×D tensor or matrix
+   * @param labels one label per row
+   * @param options label matcher (default equality)
+   * @returns `{ triplets }`, ordered by (a, p, n)
+   * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ; EMPTY_INPUT / SHAPE_MISMATCH for bad embeddings
+   * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
+   */
+  async mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
+    const p = await _prepare(embeddings, labels, options, this.distance, this.#backend);
+    const t = await p.backend.tripletMargin(p.dist, p.same, {
+      margin: this.margin,
+      type: this.type,
+      smallerIsCloser: p.smallerIsCloser,
+    });
+    return _fromTriplets(t);
+  }
+}

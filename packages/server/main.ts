@@ -1,0 +1,97 @@
+/**
+ * `deno task serve --model DIR --data DIR --port N [--token T]` (and `bun run serve ...`).
+ * Entry point: parses flags, opens the durable store, loads the model, serves on loopback or
+ * the given host. The token may also come from LIKENESS_TOKEN.
+ *
+ * Flags:
+ *   --model DIR     servable artifact directory (from SimilarityModel.save)
+ *   --dim N         serve a vector-only index of dimension N instead of a model
+ *   --data DIR      reference store directory (default ./data)
+ *   --port N        TCP port (default 8787; 0 picks a free one)
+ *   --host H        bind address (default 127.0.0.1)
+ *   --token T       bearer token for writes (default $LIKENESS_TOKEN)
+ *   --protect-reads require the token for reads too
+ *   --backend NAME  compute backend (default auto; also $LIKENESS_BACKEND)
+ */
+import process from "node:process";
+import { isLikenessError } from "@likeness/core";
+import { type BackendName, createBackend } from "@likeness/backend";
+import { createApp } from "./app.ts";
+import { FileStore } from "./file_store.ts";
+import { type ServedModel, vectorOnlyModel } from "./model.ts";
+import { serveFetch } from "./runtime_serve.ts";
+import { loadServedModel } from "./load_model.ts";
+
+const HELP = `likeness serve: the inference server
+
+Usage: serve --model DIR [--data DIR] [--port N] [--host H] [--token T] [--protect-reads] [--backend NAME]
+       serve --dim N ...            (vector-only index, no encoder)
+
+The token may also be given as LIKENESS_TOKEN. Writes (POST/DELETE /v1/references) need
+"Authorization: Bearer <token>" when a token is set.`;
+
+/** Parse `--flag value` pairs and boolean flags. */
+export function parseFlags(argv: string[]): Record<string, string | boolean> {
+  const out: Record<string, string | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("--")) throw new Error(`Unexpected argument "${a}"; flags look like --port 8787`);
+    const [k, inline] = a.slice(2).split("=", 2);
+    if (inline !== undefined) out[k] = inline;
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith("--")) out[k] = argv[++i];
+    else out[k] = true;
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  if (flags.help) {
+    console.log(HELP);
+    return;
+  }
+  let model: ServedModel;
+  if (typeof flags.model === "string") model = await loadServedModel(flags.model);
+  else if (typeof flags.dim === "string") model = vectorOnlyModel(Number(flags.dim));
+  else throw new Error("Give --model DIR (a saved artifact) or --dim N (vector-only); see --help");
+  const port = flags.port === undefined ? 8787 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--port must be 0..65535, got ${flags.port}`);
+  }
+  const token = typeof flags.token === "string" ? flags.token : process.env.LIKENESS_TOKEN;
+  const store = new FileStore(typeof flags.data === "string" ? flags.data : "./data");
+  const { backend } = await createBackend({
+    tf: false,
+    ...(typeof flags.backend === "string" ? { prefer: flags.backend as BackendName } : {}),
+  });
+  const { app, index, close } = await createApp({
+    model,
+    store,
+    backend,
+    auth: { token, protectReads: flags["protect-reads"] === true },
+  });
+  const server = await serveFetch(app.fetch, {
+    port,
+    hostname: typeof flags.host === "string" ? flags.host : "127.0.0.1",
+  });
+  console.log(
+    `likeness: serving ${model.name} (${model.dim}-d, ${index.size} references, backend ${backend.info.name}, store ${store.describe()}${
+      store.tornBytes ? `, dropped a torn tail of ${store.tornBytes} bytes` : ""
+    }) on http://${server.hostname}:${server.port}`,
+  );
+  const stop = async () => {
+    await server.close();
+    await close();
+    backend.dispose();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+if (import.meta.main) {
+  main().catch((e) => {
+    console.error(isLikenessError(e) ? `error [${e.code}]: ${e.message}` : `error: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * Prometheus text-format metrics: request counts and latency histogram by route and status,
+ * errors by code, references added.
+ *
+ * @module
+ */
+
+const BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
+
+/**
+ * In-process metrics registry rendered as Prometheus text (version 0.0.4).
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "@likeness/server";
+ * const m = new Metrics();
+ * m.request("GET", "/v1/health", 200, 1.2);
+ * console.log(m.render({ references: 0 }).includes("likeness_requests_total")); // true
+ * ```
+ */
+export class Metrics {
+  #requests = new Map<string, number>();
+  #hist = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  #errors = new Map<string, number>();
+  #added = 0;
+
+  /** Count a request and its latency. */
+  request(method: string, route: string, status: number, ms: number): void {
+    const key = `method="${method}",route="${route}",status="${status}"`;
+    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+    const hk = `route="${route}"`;
+    let h = this.#hist.get(hk);
+    if (!h) this.#hist.set(hk, h = { buckets: BUCKETS_MS.map(() => 0), sum: 0, count: 0 });
+    BUCKETS_MS.forEach((b, i) => {
+      if (ms <= b) h!.buckets[i]++;
+    });
+    h.sum += ms / 1000;
+    h.count++;
+  }
+
+  /** Count an error response by code. */
+  error(code: string): void {
+    this.#errors.set(code, (this.#errors.get(code) ?? 0) + 1);
+  }
+
+  /** Count references written. */
+  added(n: number): void {
+    this.#added += n;
+  }
+
+  /** Render all metrics. */
+  render(gauges: { references: number }): string {
+    const out: string[] = [];
+    out.push("# HELP likeness_requests_total HTTP requests by method, route and status.");
+    out.push("# TYPE likeness_requests_total counter");
+    for (const [k, v] of this.#requests) out.push(`likeness_requests_total{${k}} ${v}`);
+    out.push("# HELP likeness_request_duration_seconds Request latency.");
+    out.push("# TYPE likeness_request_duration_seconds histogram");
+    for (const [k, h] of this.#hist) {
+      BUCKETS_MS.forEach((b, i) =>
+        out.push(`likeness_request_duration_seconds_bucket{${k},le="${b / 1000}"} ${h.buckets[i]}`)
+      );
+      out.push(`likeness_request_duration_seconds_bucket{${k},le="+Inf"} ${h.count}`);
+      out.push(`likeness_request_duration_seconds_sum{${k}} ${h.sum}`);
+      out.push(`likeness_request_duration_seconds_count{${k}} ${h.count}`);
+    }
+    out.push("# HELP likeness_errors_total Error responses by code.");
+    out.push("# TYPE likeness_errors_total counter");
+    for (const [k, v] of this.#errors) out.push(`likeness_errors_total{code="${k}"} ${v}`);
+    out.push("# HELP likeness_references_written_total References added or updated.");
+    out.push("# TYPE likeness_references_written_total counter");
+    out.push(`likeness_references_written_total ${this.#added}`);
+    out.push("# HELP likeness_references Live references in the index.");
+    out.push("# TYPE likeness_references gauge");
+    out.push(`likeness_references ${gauges.references}`);
+    return out.join("\n") + "\n";
+  }
+}

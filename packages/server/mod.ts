@@ -1,0 +1,27 @@
+/**
+ * The likeness inference server: a Hono app that embeds, searches, classifies and hot-adds
+ * references with a durable on-disk store, for Deno, Bun and edge runtimes.
+ *
+ * @example
+ * ```ts
+ * import { createApp, FileStore, vectorOnlyModel } from "@likeness/server";
+ * import { createBackend } from "@likeness/backend";
+ * const { backend } = await createBackend({ tf: false });
+ * const { app } = await createApp({ model: vectorOnlyModel(3), store: new FileStore("./data"), backend });
+ * const res = await app.request("/v1/health");
+ * console.log(await res.json());
+ * ```
+ *
+ * @module
+ */
+export * from "./app.ts";
+export * from "./auth.ts";
+export * from "./crc32.ts";
+export * from "./file_store.ts";
+export * from "./http_errors.ts";
+export * from "./index.ts";
+export * from "./metrics.ts";
+export * from "./model.ts";
+export * from "./openapi.ts";
+export * from "./store.ts";
+export * from "./runtime_serve.ts";

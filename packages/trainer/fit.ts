@@ -1,0 +1,513 @@
+/**
+ * `fit`: train a {@link SimilarityModel} with a loss on labelled groups or scored pairs.
+ *
+ * @module
+ */
+import { createRng, type Label, LikenessError, type Matrix, ShapeError, ValueError } from "@likeness/core";
+import type { Loss, LossTarget, MinedIndices } from "@likeness/losses";
+import { batchLength, type EncoderBatch, type NamedTensor, type SimilarityModel } from "@likeness/models";
+import { tf } from "@likeness/tf";
+import type { BatchInfo, Callback, CallbackContext, EpochLog } from "./callbacks.ts";
+import { checkpointFromFiles, checkpointToFiles, type CheckpointStore } from "./checkpoint.ts";
+import { clipByGlobalNorm, globalNorm } from "./clip.ts";
+import { adam, type Optimizer, sgd } from "./optimizers.ts";
+import { constantLr, type LrSchedule } from "./schedule.ts";
+
+/**
+ * Training data: items plus either one label per item (group losses; Quaterion's
+ * SimilarityGroupSample) or pairs of item indices with scores (pair losses; SimilarityPairSample).
+ */
+export interface FitData {
+  /** The items (array, or a tensor whose first axis is the item). */
+  inputs: EncoderBatch;
+  /** One label per item (required for group losses and miners). */
+  labels?: readonly Label[];
+  /** Pairs `[a, b]` of item indices (pair mode: batches are drawn over pairs). */
+  pairs?: readonly (readonly [number, number])[];
+  /** One score per pair (1 similar, 0 dissimilar, or graded). */
+  scores?: readonly number[];
+  /** One subgroup id per item (Quaterion's subgroups). */
+  subgroups?: readonly number[];
+}
+
+/** A sampler of batches: helper-compatible with `@likeness/samplers`' BatchSampler. */
+export interface FitSampler {
+  /** Batches per epoch. */
+  readonly batchesPerEpoch: number;
+  /**
+   * The batches of epoch `e` (indices of items, or of pairs in pair mode).
+   * @param epoch 0-based epoch
+   */
+  epoch(epoch: number): number[][];
+}
+
+/** What `fit` needs from a miner (any `@likeness/miners` Miner fits). */
+export interface FitMiner {
+  /**
+   * Mine index tuples from a batch's embeddings.
+   * @param embeddings B×D (not differentiated)
+   * @param labels one per row
+   */
+  mine(embeddings: tf.Tensor2D, labels: readonly Label[]): Promise<MinedIndices>;
+}
+
+/** What `fit` needs from an embedding cache (`@likeness/cache`'s EmbeddingCache fits). */
+export interface FitCache {
+  /**
+   * Embeddings of `inputs` under a frozen encoder.
+   * @param encoder the model's encoder
+   * @param inputs the items
+   * @param options entry name and progress
+   */
+  embed(
+    encoder: SimilarityModel["encoder"],
+    inputs: EncoderBatch,
+    options?: { name?: string; batchSize?: number; onProgress?: (p: { done: number; total: number }) => void },
+  ): Promise<Matrix>;
+}
+
+/** Options of {@link fit}. */
+export interface FitOptions {
+  /** Epochs (default 1). */
+  epochs?: number;
+  /** Items (or pairs) per batch when no sampler is given (default 32). */
+  batchSize?: number;
+  /** Batch sampler (e.g. `mPerClassSampler(labels, …)`); default: seeded shuffled batches. */
+  sampler?: FitSampler;
+  /** Drop a last batch smaller than `batchSize` (default false; a last batch of 1 is always dropped). */
+  dropLast?: boolean;
+  /** `adam` (default), `sgd`, or an {@link Optimizer}. */
+  optimizer?: "adam" | "sgd" | Optimizer;
+  /** A number (constant) or a schedule (default 1e-3). */
+  learningRate?: number | LrSchedule;
+  /** Clip gradients to this global L2 norm (default: no clipping). */
+  clipNorm?: number;
+  /** Seed of the batch order (default 0). Same seed, same data, same model: same weights. */
+  seed?: number;
+  /** Miner whose tuples reach the loss as `target.indices` (mined on the batch's embeddings). */
+  miner?: FitMiner;
+  /** Validation data: its mean loss is logged as `val_loss` each epoch. */
+  validation?: FitData;
+  /** Extra per-epoch metrics (e.g. precision@1 from `@likeness/eval`), merged into the epoch log. */
+  validate?: (model: SimilarityModel, epoch: number) => Record<string, number> | Promise<Record<string, number>>;
+  /** Callbacks (progress reporter, early stopping, JSONL logger, ...). */
+  callbacks?: Callback[];
+  /** Save the state as checkpoint `last` in this store every `checkpointEvery` epochs. */
+  checkpoint?: CheckpointStore;
+  /** Epochs between checkpoints (default 1); the final epoch is always saved. */
+  checkpointEvery?: number;
+  /** Resume from checkpoint `last` in `checkpoint` when it exists (default false). */
+  resume?: boolean;
+  /** Cache of frozen-encoder features (default: compute them once per `fit` call). */
+  cache?: FitCache;
+  /** Cache entry name prefix for the training data (`<name>` and `<name>-val`). */
+  cacheName?: string;
+  /** Items per encoder call when computing frozen features (default 128). */
+  encodeBatchSize?: number;
+  /** Progress while frozen features are computed. */
+  onFeatures?: (p: { done: number; total: number }) => void;
+  /** Stop between batches when aborted. */
+  signal?: AbortSignal;
+}
+
+/** What {@link fit} returns. */
+export interface FitResult {
+  /** One log per completed epoch (including epochs restored from a checkpoint). */
+  history: EpochLog[];
+  /** Epochs completed. */
+  epochs: number;
+  /** Optimiser steps completed. */
+  steps: number;
+  /** Why training ended early, if it did. */
+  stopReason?: string;
+  /** Epoch the run resumed after (0 for a fresh run). */
+  resumedFrom: number;
+}
+
+type Mode = "groups" | "pairs";
+
+function epochRng(seed: number, epoch: number) {
+  return createRng((seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
+}
+
+function checkData(data: FitData, what: string): { n: number; mode: Mode; units: number } {
+  if (!data || typeof data !== "object" || data.inputs === undefined) {
+    throw new ValueError("INVALID_ARGUMENT", `Cannot train: ${what} needs { inputs, labels } or { inputs, pairs, scores }`);
+  }
+  const n = batchLength(data.inputs);
+  if (n === 0) throw new ShapeError(`Cannot train: ${what} has no inputs`, "EMPTY_INPUT");
+  const checkLabelList = (labels: readonly Label[]) => {
+    if (labels.length !== n) {
+      throw new ShapeError(`Cannot train: ${what} has ${labels.length} labels for ${n} inputs; pass one label per input`, "LABEL_MISMATCH");
+    }
+    const bad = labels.findIndex((l) => l === undefined || l === null || (typeof l === "number" && !Number.isFinite(l)));
+    if (bad >= 0) {
+      throw new ShapeError(`Cannot train: ${what} label ${bad} is ${labels[bad]}; every input needs a label`, "LABEL_MISMATCH", { details: { index: bad } });
+    }
+  };
+  if (data.subgroups && data.subgroups.length !== n) {
+    throw new ShapeError(`Cannot train: ${what} has ${data.subgroups.length} subgroups for ${n} inputs`, "LABEL_MISMATCH");
+  }
+  if (data.pairs) {
+    const pairs = data.pairs;
+    if (pairs.length === 0) throw new ShapeError(`Cannot train: ${what} has an empty pairs list`, "EMPTY_INPUT");
+    pairs.forEach((p, i) => {
+      if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => Number.isInteger(v) && v >= 0 && v < n)) {
+        throw new ShapeError(`Cannot train: ${what} pair ${i} is ${JSON.stringify(p)}; pairs are [a, b] indices into the ${n} inputs`, "OUT_OF_RANGE");
+      }
+    });
+    if (data.scores && data.scores.length !== pairs.length) {
+      throw new ShapeError(`Cannot train: ${what} has ${data.scores.length} scores for ${pairs.length} pairs; pass one score per pair`, "LABEL_MISMATCH");
+    }
+    if (data.scores?.some((s) => !Number.isFinite(s))) {
+      throw new ValueError("NON_FINITE", `Cannot train: ${what} has a non-finite pair score`);
+    }
+    if (data.labels) checkLabelList(data.labels);
+    return { n, mode: "pairs", units: pairs.length };
+  }
+  if (!data.labels) {
+    throw new ShapeError(
+      `Cannot train: ${what} has no labels; pass labels (one per input) for group losses, or pairs and scores for pair losses`,
+      "LABEL_MISMATCH",
+    );
+  }
+  checkLabelList(data.labels);
+  return { n, mode: "groups", units: n };
+}
+
+function pick(inputs: EncoderBatch, idx: readonly number[]): { batch: EncoderBatch; owned?: tf.Tensor } {
+  if (inputs instanceof tf.Tensor) {
+    const t = tf.tidy(() => tf.gather(inputs, tf.tensor1d(idx as number[], "int32")));
+    return { batch: t, owned: t };
+  }
+  return { batch: idx.map((i) => inputs[i]) };
+}
+
+function rows(m: Matrix, idx: readonly number[]): tf.Tensor2D {
+  const out = new Float32Array(idx.length * m.cols);
+  idx.forEach((r, k) => out.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), k * m.cols));
+  return tf.tensor2d(out, [idx.length, m.cols]);
+}
+
+interface PreparedBatch {
+  /** Item indices whose embeddings the loss sees. */
+  items: number[];
+  target: LossTarget;
+}
+
+function prepare(data: FitData, mode: Mode, unitIdx: readonly number[]): PreparedBatch {
+  if (mode === "groups") {
+    const target: LossTarget = { labels: unitIdx.map((i) => data.labels![i]) };
+    if (data.subgroups) target.subgroups = unitIdx.map((i) => data.subgroups![i]);
+    return { items: [...unitIdx], target };
+  }
+  const local = new Map<number, number>();
+  const items: number[] = [];
+  const at = (i: number) => {
+    let k = local.get(i);
+    if (k === undefined) {
+      k = items.length;
+      local.set(i, k);
+      items.push(i);
+    }
+    return k;
+  };
+  const pairs = unitIdx.map((p) => [at(data.pairs![p][0]), at(data.pairs![p][1])] as [number, number]);
+  const target: LossTarget = { pairs, scores: unitIdx.map((p) => data.scores ? data.scores[p] : 1) };
+  if (data.labels) target.labels = items.map((i) => data.labels![i]);
+  if (data.subgroups) target.subgroups = items.map((i) => data.subgroups![i]);
+  return { items, target };
+}
+
+function defaultBatches(units: number, batchSize: number, dropLast: boolean, seed: number, epoch: number): number[][] {
+  const order = epochRng(seed, epoch).shuffle(Array.from({ length: units }, (_, i) => i));
+  const out: number[][] = [];
+  for (let s = 0; s < units; s += batchSize) {
+    const b = order.slice(s, s + batchSize);
+    if (b.length < 2 || (dropLast && b.length < batchSize)) continue;
+    out.push(b);
+  }
+  return out;
+}
+
+/**
+ * Train a model with a loss.
+ *
+ * Trainable encoders run forward and backward on every batch. Frozen encoders (USE-lite) are
+ * embedded once (through `options.cache` when given) and only the head is trained. The loss's
+ * own variables (proxies, centers, learned margins) are optimised with the model.
+ *
+ * Non-finite losses stop training before the bad step is applied, so the model and checkpoint
+ * `last` keep the last good state.
+ *
+ * @param model encoder + head
+ * @param loss a `@likeness/losses` Loss (compute + trainableVariables)
+ * @param data items with labels, or with pairs and scores
+ * @param options epochs, batching, optimiser, schedule, clipping, validation, callbacks, checkpoints
+ * @returns history and counts
+ * @throws {ShapeError} EMPTY_INPUT, LABEL_MISMATCH (missing labels), OUT_OF_RANGE (data smaller than one batch)
+ * @throws {ValueError} NON_FINITE (loss became NaN/Inf: details name the epoch, step and last checkpoint); INVALID_ARGUMENT
+ * @throws {LikenessError} CORRUPT when resuming from a damaged checkpoint
+ * @example
+ * ```ts
+ * import { LinearHead, MlpEncoder, SimilarityModel } from "@likeness/models";
+ * import { TripletLoss } from "@likeness/losses";
+ * import { fit, progressReporter } from "@likeness/trainer";
+ * const model = new SimilarityModel(new MlpEncoder({ inputDim: 2, hidden: [8], outputDim: 4, seed: 1 }));
+ * const inputs = [[0, 0], [0, 1], [5, 5], [5, 6]];
+ * const result = await fit(model, new TripletLoss({ margin: 0.5 }), { inputs, labels: [0, 0, 1, 1] }, {
+ *   epochs: 3, batchSize: 4, learningRate: 1e-2, seed: 1,
+ *   callbacks: [progressReporter({ write: (t) => console.log(t.trimEnd()) })],
+ * });
+ * console.log(result.history.length); // 3
+ * ```
+ */
+export async function fit(model: SimilarityModel, loss: Loss, data: FitData, options: FitOptions = {}): Promise<FitResult> {
+  if (!model || typeof model.forwardHead !== "function") {
+    throw new ValueError("INVALID_ARGUMENT", "Cannot train: pass a SimilarityModel from @likeness/models");
+  }
+  if (!loss || typeof loss.compute !== "function" || typeof loss.trainableVariables !== "function") {
+    throw new ValueError("INVALID_ARGUMENT", "Cannot train: pass a Loss (an object with compute() and trainableVariables())");
+  }
+  const epochs = options.epochs ?? 1;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new ValueError("INVALID_ARGUMENT", `Invalid epochs: expected a positive integer, got ${epochs}`);
+  const batchSize = options.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 2) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid batchSize: expected an integer >= 2, got ${batchSize}`);
+  }
+  if (options.clipNorm !== undefined && !(options.clipNorm > 0)) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid clipNorm: expected a positive number, got ${options.clipNorm}`);
+  }
+  const seed = options.seed ?? 0;
+  const { n, mode, units } = checkData(data, "the training data");
+  if (!options.sampler && units < batchSize) {
+    const what = mode === "pairs" ? "pairs" : "items";
+    throw new ShapeError(
+      `Cannot train: the data set has ${units} ${what} but batchSize is ${batchSize}; use batchSize <= ${units} or add data`,
+      "OUT_OF_RANGE",
+      { details: { units, batchSize } },
+    );
+  }
+  const val = options.validation ? { data: options.validation, ...checkData(options.validation, "the validation data") } : undefined;
+  if (options.miner && !data.labels) {
+    throw new ShapeError("Cannot mine without labels: pass labels with the training data, or drop the miner", "LABEL_MISMATCH");
+  }
+
+  // Frozen encoders: embed every item once; only the head trains.
+  const frozen = !model.encoder.trainable || typeof model.encoder.forward !== "function";
+  const features = async (d: FitData, name?: string): Promise<Matrix> => {
+    const encodeBatchSize = options.encodeBatchSize ?? 128;
+    if (options.cache) {
+      return await options.cache.embed(model.encoder, d.inputs, { name, batchSize: encodeBatchSize, onProgress: options.onFeatures });
+    }
+    const total = batchLength(d.inputs);
+    let m: Matrix | undefined;
+    for (let s = 0; s < total; s += encodeBatchSize) {
+      const idx = Array.from({ length: Math.min(total, s + encodeBatchSize) - s }, (_, k) => s + k);
+      const { batch, owned } = pick(d.inputs, idx);
+      const e = await model.encoder.encode(batch);
+      owned?.dispose();
+      if (!m) m = { data: new Float32Array(total * e.shape[1]), rows: total, cols: e.shape[1] };
+      m.data.set(await e.data() as Float32Array, s * m.cols);
+      e.dispose();
+      options.onFeatures?.({ done: s + idx.length, total });
+    }
+    return m!;
+  };
+  const trainFeatures = frozen ? await features(data, options.cacheName) : undefined;
+  const valFeatures = frozen && val ? await features(val.data, options.cacheName ? `${options.cacheName}-val` : undefined) : undefined;
+
+  const vars = [...model.trainableVariables(), ...loss.trainableVariables()];
+  if (vars.length === 0) {
+    throw new ValueError("INVALID_ARGUMENT", "Cannot train: the model and loss have no trainable variables; add a head with weights (e.g. LinearHead) to a frozen encoder");
+  }
+  const lossVars = loss.trainableVariables();
+  const optimizer: Optimizer = typeof options.optimizer === "object"
+    ? options.optimizer
+    : options.optimizer === "sgd"
+    ? sgd()
+    : options.optimizer === undefined || options.optimizer === "adam"
+    ? adam()
+    : (() => {
+      throw new ValueError("UNKNOWN_NAME", `Unknown optimizer ${JSON.stringify(options.optimizer)}: use one of adam, sgd, or pass an Optimizer`);
+    })();
+  const schedule: LrSchedule = typeof options.learningRate === "function" ? options.learningRate : constantLr(options.learningRate ?? 1e-3);
+  const batchesOf = (e: number): number[][] => {
+    if (!options.sampler) return defaultBatches(units, batchSize, options.dropLast ?? false, seed, e);
+    const bs = options.sampler.epoch(e);
+    for (const b of bs) {
+      if (b.some((i) => !Number.isInteger(i) || i < 0 || i >= units)) {
+        throw new ShapeError(`The sampler returned an index outside 0..${units - 1}; build it from the same data passed to fit`, "OUT_OF_RANGE");
+      }
+    }
+    return bs;
+  };
+  const stepsPerEpoch = options.sampler ? options.sampler.batchesPerEpoch : batchesOf(0).length;
+  const totalSteps = stepsPerEpoch * epochs;
+  const callbacks = options.callbacks ?? [];
+  let stopReason: string | undefined;
+  const ctx: CallbackContext = {
+    model,
+    epochs,
+    stop: (reason: string) => {
+      stopReason ??= reason;
+    },
+  };
+
+  // Resume.
+  let startEpoch = 0;
+  let step = 0;
+  let history: EpochLog[] = [];
+  let lastSaved: number | undefined;
+  if (options.resume && options.checkpoint) {
+    const files = await options.checkpoint.load("last");
+    if (files) {
+      const { state, tensors } = await checkpointFromFiles(files, "last");
+      const strip = (p: string) => tensors.filter((t) => t.name.startsWith(p)).map((t) => ({ ...t, name: t.name.slice(p.length) }));
+      model.setWeights(strip("model/"));
+      const lw = new Map(strip("loss/").map((t) => [t.name, t]));
+      lossVars.forEach((v, i) => {
+        const t = lw.get(String(i));
+        if (!t) throw new LikenessError("CORRUPT", `Checkpoint "last" lacks loss weight ${i}; was it saved with another loss?`);
+        v.assign(tf.tensor(t.values, t.shape, "float32"));
+      });
+      optimizer.setState({ tensors: strip("opt/"), meta: state.optimizerMeta }, vars);
+      startEpoch = state.epoch;
+      step = state.step;
+      history = state.history as EpochLog[];
+      lastSaved = state.epoch;
+      state.callbacks.forEach((s, i) => callbacks[i]?.setState?.(s));
+    }
+  }
+  const resumedFrom = startEpoch;
+
+  const saveCheckpoint = async (epochDone: number) => {
+    if (!options.checkpoint) return;
+    const tensors: NamedTensor[] = [
+      ...model.getWeights().map((t) => ({ ...t, name: `model/${t.name}` })),
+      ...lossVars.map((v, i) => ({ name: `loss/${i}`, shape: [...v.shape], values: new Float32Array(v.dataSync() as Float32Array) })),
+    ];
+    const opt = optimizer.getState();
+    tensors.push(...opt.tensors.map((t) => ({ ...t, name: `opt/${t.name}` })));
+    await options.checkpoint.save(
+      "last",
+      await checkpointToFiles({
+        state: {
+          version: 1,
+          epoch: epochDone,
+          step,
+          seed,
+          optimizer: optimizer.name,
+          optimizerMeta: opt.meta,
+          history: history as Record<string, number | undefined>[],
+          callbacks: callbacks.map((c) => c.getState?.() ?? null),
+        },
+        tensors,
+      }),
+    );
+    lastSaved = epochDone;
+  };
+
+  const embedBatch = (items: readonly number[], feats: Matrix | undefined, inputs: EncoderBatch, training: boolean) => {
+    if (feats) {
+      const f = rows(feats, items);
+      return { run: () => model.forwardHead(f, { training }), dispose: () => f.dispose() };
+    }
+    const { batch, owned } = pick(inputs, items);
+    return { run: () => model.forward(batch, { training }), dispose: () => owned?.dispose() };
+  };
+
+  const validationLoss = (): number | undefined => {
+    if (!val) return undefined;
+    let sum = 0;
+    let count = 0;
+    for (let s = 0; s < val.units; s += batchSize) {
+      const unitIdx = Array.from({ length: Math.min(val.units, s + batchSize) - s }, (_, k) => s + k);
+      if (unitIdx.length < 2) continue;
+      const { items, target } = prepare(val.data, val.mode, unitIdx);
+      const b = embedBatch(items, valFeatures, val.data.inputs, false);
+      const v = tf.tidy(() => loss.compute(b.run(), target).dataSync()[0]);
+      b.dispose();
+      sum += v * unitIdx.length;
+      count += unitIdx.length;
+    }
+    return count > 0 ? sum / count : undefined;
+  };
+
+  for (const c of callbacks) await c.onTrainBegin?.(ctx);
+  let epoch = startEpoch;
+  for (; epoch < epochs && stopReason === undefined; epoch++) {
+    const batches = batchesOf(epoch);
+    let lossSum = 0;
+    let normSum = 0;
+    let lr = 0;
+    for (let bi = 0; bi < batches.length; bi++) {
+      if (options.signal?.aborted) {
+        stopReason = "aborted";
+        break;
+      }
+      const { items, target } = prepare(data, mode, batches[bi]);
+      const b = embedBatch(items, trainFeatures, data.inputs, true);
+      try {
+        if (options.miner) {
+          const emb = tf.tidy(() => b.run());
+          try {
+            target.indices = await options.miner.mine(emb, target.labels!);
+          } finally {
+            emb.dispose();
+          }
+        }
+        lr = schedule({ step, epoch, stepsPerEpoch, totalSteps });
+        const { value, norm } = tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => loss.compute(b.run(), target), vars);
+          const v = value.dataSync()[0];
+          if (!Number.isFinite(v)) return { value: v, norm: NaN };
+          let gl = vars.map((x) => grads[x.name] as tf.Tensor | undefined);
+          let gn: number;
+          if (options.clipNorm !== undefined) {
+            const c = clipByGlobalNorm(gl, options.clipNorm);
+            gl = c.grads;
+            gn = c.norm;
+          } else {
+            gn = globalNorm(gl);
+          }
+          if (Number.isFinite(gn)) optimizer.apply(vars, gl, lr);
+          return { value: v, norm: gn };
+        });
+        if (!Number.isFinite(value) || !Number.isFinite(norm)) {
+          const where = lastSaved === undefined ? "no checkpoint was saved yet" : `checkpoint "last" holds epoch ${lastSaved}`;
+          const what = Number.isFinite(value) ? `gradient norm is ${norm}` : `loss is ${value}`;
+          throw new ValueError(
+            "NON_FINITE",
+            `Training stopped at epoch ${epoch + 1}, batch ${bi + 1} (step ${step + 1}): the ${what}; the step was not applied and ${where}. Lower the learning rate, set clipNorm, or check the inputs for NaN`,
+            { details: { epoch: epoch + 1, batch: bi + 1, step: step + 1, lastCheckpointEpoch: lastSaved ?? null } },
+          );
+        }
+        step++;
+        lossSum += value;
+        normSum += norm;
+        const info: BatchInfo = { epoch: epoch + 1, epochs, batch: bi + 1, batches: batches.length, loss: value, lr };
+        for (const c of callbacks) c.onBatchEnd?.(info, ctx);
+      } finally {
+        b.dispose();
+      }
+    }
+    if (stopReason === "aborted") break;
+    const nb = Math.max(1, batches.length);
+    const log: EpochLog = { epoch: epoch + 1, loss: lossSum / nb, lr, steps: step, grad_norm: normSum / nb };
+    const vl = validationLoss();
+    if (vl !== undefined) log.val_loss = vl;
+    if (options.validate) {
+      const metrics = await options.validate(model, epoch + 1);
+      for (const [k, v] of Object.entries(metrics ?? {})) if (typeof v === "number") log[k] = v;
+    }
+    history.push(log);
+    for (const c of callbacks) await c.onEpochEnd?.(log, ctx);
+    const every = options.checkpointEvery ?? 1;
+    if ((epoch + 1) % every === 0 || epoch + 1 === epochs || stopReason !== undefined) await saveCheckpoint(epoch + 1);
+  }
+  for (const c of callbacks) await c.onTrainEnd?.(history, ctx);
+  const result: FitResult = { history, epochs: history.length, steps: step, resumedFrom };
+  if (stopReason !== undefined) result.stopReason = stopReason;
+  return result;
+}

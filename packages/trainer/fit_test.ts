@@ -1,0 +1,246 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConvNetEncoder, LinearHead, MlpEncoder, SimilarityModel } from "@likeness/models";
+import { EmbeddingCache } from "@likeness/cache";
+import { tf, useTfBackend } from "@likeness/tf";
+import {
+  DirCheckpointStore,
+  earlyStopping,
+  fit,
+  jsonlLogger,
+  MemoryCheckpointStore,
+  progressReporter,
+  sgd,
+  stepLr,
+} from "@likeness/trainer";
+import { ToyLoss, toyData } from "./_test_util.ts";
+
+const code = (c: string) => (e: Error & { code?: string }) => e.code === c;
+const mlp = (seed = 1) => new SimilarityModel(new MlpEncoder({ inputDim: 4, hidden: [8], outputDim: 3, seed }));
+const flat = (m: SimilarityModel) => m.getWeights().flatMap((w) => Array.from(w.values));
+
+test("fit lowers the loss, trains the loss's own parameter, logs JSONL and reports progress", async () => {
+  await useTfBackend("wasm");
+  const model = mlp();
+  const loss = new ToyLoss();
+  const lines: string[] = [];
+  const plain: string[] = [];
+  const tty: string[] = [];
+  const result = await fit(model, loss, toyData(), {
+    epochs: 6,
+    batchSize: 8,
+    learningRate: 0.05,
+    seed: 3,
+    callbacks: [
+      jsonlLogger((l) => lines.push(l)),
+      progressReporter({ write: (t) => plain.push(t) }),
+      progressReporter({ write: (t) => tty.push(t), isTTY: true, width: 10 }),
+    ],
+  });
+  assert.equal(result.epochs, 6);
+  assert.equal(result.steps, 12);
+  const first = result.history[0].loss;
+  const last = result.history[5].loss;
+  assert.ok(last < first * 0.8, `loss ${first} -> ${last}`);
+  const s = loss.s.dataSync()[0];
+  assert.ok(s > 0.2 && s < 2.05, `learned parameter moved toward 2: ${s}`);
+  assert.equal(lines.length, 6);
+  const parsed = JSON.parse(lines[5]);
+  assert.equal(parsed.type, "epoch");
+  assert.equal(parsed.epoch, 6);
+  assert.equal(parsed.steps, 12);
+  assert.ok(parsed.grad_norm > 0);
+  assert.equal(plain.length, 6);
+  assert.match(plain[0], /^epoch 1\/6 loss \d+\.\d{4} lr 0\.0500\n$/);
+  assert.ok(tty.some((t) => t.startsWith("\repoch 1/6 [====>     ] 1/2 loss")), tty[0]);
+  assert.ok(tty.at(-1)!.endsWith("\n"));
+});
+
+test("same seed gives identical weights; another seed gives different ones", async () => {
+  const run = async (seed: number) => {
+    const model = mlp();
+    await fit(model, new ToyLoss(), toyData(), { epochs: 2, batchSize: 5, learningRate: 0.02, seed });
+    return flat(model);
+  };
+  const a = await run(11);
+  assert.deepEqual(await run(11), a);
+  assert.notDeepEqual(await run(12), a);
+});
+
+test("resume from a checkpoint on disk continues exactly where it stopped", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "likeness-ckpt-"));
+  try {
+    const opts = { batchSize: 5, learningRate: 0.02, seed: 5, clipNorm: 5 };
+    const straightModel = mlp();
+    const straightLoss = new ToyLoss();
+    await fit(straightModel, straightLoss, toyData(), { ...opts, epochs: 4 });
+
+    const store = new DirCheckpointStore(dir);
+    await fit(mlp(), new ToyLoss(), toyData(), { ...opts, epochs: 2, checkpoint: store });
+    const model = mlp();
+    const loss = new ToyLoss();
+    const stop = earlyStopping({ monitor: "loss", patience: 10 });
+    const result = await fit(model, loss, toyData(), { ...opts, epochs: 4, checkpoint: store, resume: true, callbacks: [stop] });
+    assert.equal(result.resumedFrom, 2);
+    assert.equal(result.history.length, 4);
+    assert.equal(result.steps, 12); // 16 items in batches of 5, 5, 5 (a last batch of 1 is dropped)
+    assert.deepEqual(flat(model), flat(straightModel));
+    assert.equal(loss.s.dataSync()[0], straightLoss.s.dataSync()[0]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("SGD with a step schedule and gradient clipping bounds each update", async () => {
+  const model = mlp();
+  const before = flat(model);
+  const result = await fit(model, new ToyLoss(), toyData(), {
+    epochs: 1,
+    batchSize: 16,
+    optimizer: sgd(),
+    learningRate: 1,
+    clipNorm: 0.01,
+    seed: 1,
+  });
+  const after = flat(model);
+  const delta = Math.hypot(...after.map((v, i) => v - before[i]));
+  assert.ok(delta <= 0.01 + 1e-6 && delta > 0, `update norm ${delta}`);
+  assert.ok(result.history[0].grad_norm > 0.01);
+  const lrs: number[] = [];
+  await fit(mlp(), new ToyLoss(), toyData(), {
+    epochs: 4,
+    batchSize: 16,
+    optimizer: "sgd",
+    learningRate: stepLr({ lr: 0.1, stepSize: 2, gamma: 0.5 }),
+    callbacks: [{ onEpochEnd: (log) => void lrs.push(log.lr) }],
+  });
+  assert.deepEqual(lrs, [0.1, 0.1, 0.05, 0.05]);
+});
+
+test("early stopping stops and names the reason", async () => {
+  const result = await fit(mlp(), new ToyLoss(), toyData(), {
+    epochs: 10,
+    batchSize: 8,
+    learningRate: 0.05,
+    callbacks: [earlyStopping({ monitor: "loss", mode: "max", patience: 1 })],
+  });
+  assert.equal(result.history.length, 3);
+  assert.match(result.stopReason!, /^early_stopping: loss did not improve/);
+});
+
+test("typed errors: data smaller than a batch, missing labels, bad pairs", async () => {
+  const d = toyData(2);
+  await assert.rejects(() => fit(mlp(), new ToyLoss(), d, { batchSize: 8 }), (e: Error & { code?: string }) => e.code === "OUT_OF_RANGE" && /batchSize <= 4/.test(e.message));
+  await assert.rejects(() => fit(mlp(), new ToyLoss(), { inputs: d.inputs }), code("LABEL_MISMATCH"));
+  await assert.rejects(() => fit(mlp(), new ToyLoss(), { inputs: d.inputs, labels: [0, 1] }), code("LABEL_MISMATCH"));
+  await assert.rejects(() => fit(mlp(), new ToyLoss(), { inputs: d.inputs, labels: [0, 1, undefined as unknown as number, 1] }), code("LABEL_MISMATCH"));
+  await assert.rejects(() => fit(mlp(), new ToyLoss(), { inputs: d.inputs, pairs: [[0, 9]], scores: [1] }), code("OUT_OF_RANGE"));
+  await assert.rejects(() => fit(mlp(), new ToyLoss(), d, { batchSize: 2, optimizer: "rmsprop" as "sgd" }), code("UNKNOWN_NAME"));
+  await assert.rejects(() => fit(mlp(), new ToyLoss(), d, { batchSize: 2, epochs: 0 }), code("INVALID_ARGUMENT"));
+});
+
+test("a non-finite loss stops training, skips the bad step and keeps the last good checkpoint", async () => {
+  const model = mlp();
+  const loss = new ToyLoss();
+  loss.nanFrom = 6; // batches 1-4 are epochs 1-2 (2 batches each); call 6 is epoch 3, batch 2
+  const store = new MemoryCheckpointStore();
+  let weightsAtEpoch2: number[] = [];
+  const err = await fit(model, loss, toyData(), {
+    epochs: 5,
+    batchSize: 8,
+    learningRate: 0.05,
+    checkpoint: store,
+    callbacks: [{ onEpochEnd: (log, ctx) => void (log.epoch === 2 && (weightsAtEpoch2 = flat(ctx.model))) }],
+  }).then(() => undefined, (e) => e);
+  assert.ok(err, "fit must reject");
+  assert.equal(err.code, "NON_FINITE");
+  assert.match(err.message, /epoch 3, batch 2 .*loss is NaN.*checkpoint "last" holds epoch 2/);
+  assert.equal(err.details.lastCheckpointEpoch, 2);
+  // the model holds epoch 3 batch 1's update only; the checkpoint holds epoch 2
+  const restored = mlp(99);
+  const resumed = await fit(restored, new ToyLoss(), toyData(), { epochs: 2, batchSize: 8, checkpoint: store, resume: true });
+  assert.equal(resumed.resumedFrom, 2);
+  assert.deepEqual(flat(restored), weightsAtEpoch2);
+});
+
+test("frozen encoder: features come from the cache once, only the head trains; pair mode works", async () => {
+  class Frozen {
+    readonly type = "frozen-toy";
+    readonly dim = 4;
+    readonly trainable = false;
+    calls = 0;
+    encode(batch: unknown) {
+      this.calls++;
+      return Promise.resolve(tf.tensor2d(batch as number[][]));
+    }
+    identity = () => "frozen-toy:1";
+    config = () => ({ type: this.type });
+    variables = () => [];
+    getWeights = () => [];
+    setWeights() {}
+    dispose() {}
+  }
+  const enc = new Frozen();
+  const model = new SimilarityModel(enc, new LinearHead({ inputDim: 4, outputDim: 2, seed: 1 }));
+  const cache = new EmbeddingCache();
+  const headBefore = flat(model);
+  const d = toyData();
+  await fit(model, new ToyLoss(), d, { epochs: 3, batchSize: 8, cache, cacheName: "toy", encodeBatchSize: 100, learningRate: 0.05 });
+  assert.equal(enc.calls, 1);
+  assert.equal(cache.stats.misses, 1);
+  assert.notDeepEqual(flat(model), headBefore);
+  await fit(model, new ToyLoss(), d, { epochs: 1, batchSize: 8, cache, cacheName: "toy" });
+  assert.equal(enc.calls, 1, "second fit served from the cache");
+  // pair mode: batches over pairs, labels follow the items
+  const seen: number[] = [];
+  const pairs = Array.from({ length: 8 }, (_, i) => [i, (i + 2) % 16] as [number, number]);
+  const loss = new ToyLoss();
+  const inner = loss.compute.bind(loss);
+  loss.compute = (e, t) => {
+    seen.push(t.pairs!.length, e.shape[0]);
+    assert.equal(t.labels!.length, e.shape[0]);
+    return inner(e, t);
+  };
+  await fit(model, loss, { inputs: d.inputs, labels: d.labels, pairs, scores: pairs.map(() => 1) }, { epochs: 1, batchSize: 4, seed: 2 });
+  assert.deepEqual(seen.filter((_, i) => i % 2 === 0), [4, 4]);
+  assert.ok(seen.filter((_, i) => i % 2 === 1).every((v) => v >= 5 && v <= 8));
+});
+
+test("a miner's tuples reach the loss; a convnet trains on the cpu backend", async () => {
+  const minedCalls: number[] = [];
+  const miner = {
+    mine(e: tf.Tensor2D, labels: readonly (number | string | readonly (number | string)[])[]) {
+      minedCalls.push(e.shape[0]);
+      return Promise.resolve({ triplets: [[0, labels.indexOf(labels[0], 1), labels.findIndex((l) => l !== labels[0])] as [number, number, number]] });
+    },
+  };
+  const loss = new ToyLoss();
+  const inner = loss.compute.bind(loss);
+  let got = 0;
+  loss.compute = (e, t) => {
+    got += t.indices?.triplets?.length ?? 0;
+    return inner(e, t);
+  };
+  await fit(mlp(), loss, toyData(), { epochs: 1, batchSize: 8, miner });
+  assert.deepEqual(minedCalls, [8, 8]);
+  assert.equal(got, 2);
+
+  await useTfBackend("cpu");
+  try {
+    const images = Array.from({ length: 8 }, (_, i) => Array.from({ length: 36 }, (_, k) => ((k + (i % 2) * 7) % 9) / 9));
+    const conv = new SimilarityModel(new ConvNetEncoder({ inputShape: [6, 6, 1], conv: [{ filters: 2, pool: 2 }], outputDim: 3, seed: 1 }));
+    const before = flat(conv);
+    const r = await fit(conv, new ToyLoss(), { inputs: tf.tensor4d(images.flat(), [8, 6, 6, 1]), labels: images.map((_, i) => i % 2) }, {
+      epochs: 2,
+      batchSize: 4,
+      learningRate: 0.01,
+    });
+    assert.equal(r.steps, 4);
+    assert.notDeepEqual(flat(conv).slice(0, 18), before.slice(0, 18), "conv filters changed");
+  } finally {
+    await useTfBackend("wasm");
+  }
+});
