@@ -28,6 +28,7 @@ import {
   METRICS,
   type TopKResult,
   type TripletType,
+  type WebGpuBackend,
 } from "@likeness/backend";
 import { hasWasmSimd } from "@likeness/kernels";
 
@@ -316,6 +317,18 @@ cases.push({
 });
 
 cases.push({
+  name: "topk over many queries (70 × 300, several query chunks and reference blocks on WebGPU)",
+  async run(b) {
+    const rng = createRng(20);
+    const q = rand(rng, 70, 6);
+    const r = rand(rng, 300, 6);
+    for (const metric of ["cosine", "l2"] as const) {
+      await checkTopK(await b.topk(q, r, { k: 7, metric }), q, r, 7, metric);
+    }
+  },
+});
+
+cases.push({
   name: "topk with k above the GPU limit (k = 70) and k = R",
   async run(b) {
     const rng = createRng(18);
@@ -501,6 +514,23 @@ for (const name of NAMES) {
     });
   }
 }
+
+test(
+  "webgpu: k > 64 was handed to the delegate and counted; k ≤ 64 stayed on the GPU",
+  skipReason("webgpu") ? { skip: skipReason("webgpu") } : {},
+  async () => {
+    const b = (await backend("webgpu")) as WebGpuBackend;
+    const before = b.fallbacks["k > 64"] ?? 0;
+    const rng = createRng(21);
+    const q = rand(rng, 2, 4);
+    const r = rand(rng, 80, 4);
+    await checkTopK(await b.topk(q, r, { k: 65, metric: "l1" }), q, r, 65, "l1");
+    assert.equal(b.fallbacks["k > 64"], before + 1);
+    await checkTopK(await b.topk(q, r, { k: 64, metric: "l1" }), q, r, 64, "l1");
+    assert.equal(b.fallbacks["k > 64"], before + 1);
+    assert.equal(Object.keys(b.fallbacks).filter((k) => k !== "k > 64").length, 0, JSON.stringify(b.fallbacks));
+  },
+);
 
 test("conformance teardown: disposed backends reject further calls", async () => {
   const q: Matrix = { data: new Float32Array([1, 2]), rows: 1, cols: 2 };

@@ -77,9 +77,60 @@ export function blockRows(d: i32): i32 {
   return max(rows, 4);
 }
 
+/** Bytes of work memory `pairwiseRange` needs (none in the scalar build; same ABI as SIMD). */
+export function workBytes(d: i32): i32 {
+  return 0;
+}
+
+/** Nothing to pack in the scalar build (same ABI as the SIMD build). */
+export function packBlock(r: usize, d: i32, jb: i32, je: i32, work: usize): void {}
+
+/**
+ * Query rows i and i + 1 (only i when `two` is 0) against references [jb, je): finished values
+ * go to o0[0 .. je - jb) and o1[0 .. je - jb).
+ */
+export function blockPair(
+  q: usize,
+  r: usize,
+  d: i32,
+  metric: i32,
+  qinv: usize,
+  rinv: usize,
+  i: i32,
+  two: i32,
+  jb: i32,
+  je: i32,
+  o0: usize,
+  o1: usize,
+  work: usize,
+): void {
+  const kind = kindOf(metric);
+  const ld = <usize>d << 2;
+  const nb = ld;
+  const a0 = q + <usize>i * ld;
+  const a1 = a0 + ld;
+  const j4 = jb + ((je - jb) & ~3);
+  let j = jb;
+  if (two) {
+    for (; j < j4; j += 4) {
+      const oj = <usize>(j - jb) << 2;
+      tile2x4(kind, a0, a1, r + <usize>j * ld, ld, nb, o0 + oj, o1 + oj);
+    }
+  }
+  for (; j < je; j++) {
+    const oj = <usize>(j - jb) << 2;
+    const b = r + <usize>j * ld;
+    store<f32>(o0 + oj, tile1x1(kind, a0, b, nb));
+    if (two) store<f32>(o1 + oj, tile1x1(kind, a1, b, nb));
+  }
+  const rv = rinv + (<usize>jb << 2);
+  finish(metric, o0, je - jb, metric == 1 ? load<f32>(qinv + (<usize>i << 2)) : 0, rv);
+  if (two) finish(metric, o1, je - jb, metric == 1 ? load<f32>(qinv + (<usize>(i + 1) << 2)) : 0, rv);
+}
+
 /**
  * Pairwise values for query rows [i0, i1) × reference rows [j0, j1).
- * Element (i, j) goes to out + ((i - i0) * ldo + (j - j0)) * 4.
+ * Element (i, j) goes to out + ((i - i0) * ldo + (j - j0)) * 4. `work` is unused here.
  */
 export function pairwiseRange(
   q: usize,
@@ -94,48 +145,15 @@ export function pairwiseRange(
   i1: i32,
   j0: i32,
   j1: i32,
+  work: usize,
 ): void {
-  const kind = kindOf(metric);
-  const ld = <usize> d << 2;
-  const nb = ld;
   const rb = blockRows(d);
-  const ldoB = <usize> ldo << 2;
+  const ldoB = <usize>ldo << 2;
   for (let jb = j0; jb < j1; jb += rb) {
     const je = min(jb + rb, j1);
-    const j4 = jb + ((je - jb) & ~3);
-    let i = i0;
-    for (; i + 2 <= i1; i += 2) {
-      const a0 = q + <usize> i * ld;
-      const a1 = a0 + ld;
-      const o0 = out + <usize> (i - i0) * ldoB;
-      const o1 = o0 + ldoB;
-      let j = jb;
-      for (; j < j4; j += 4) {
-        const oj = <usize> (j - j0) << 2;
-        tile2x4(kind, a0, a1, r + <usize> j * ld, ld, nb, o0 + oj, o1 + oj);
-      }
-      for (; j < je; j++) {
-        const oj = <usize> (j - j0) << 2;
-        const b = r + <usize> j * ld;
-        store<f32>(o0 + oj, tile1x1(kind, a0, b, nb));
-        store<f32>(o1 + oj, tile1x1(kind, a1, b, nb));
-      }
-      const ob = <usize> (jb - j0) << 2;
-      const rv = rinv + (<usize> jb << 2);
-      finish(metric, o0 + ob, je - jb, metric == 1 ? load<f32>(qinv + (<usize> i << 2)) : 0, rv);
-      finish(metric, o1 + ob, je - jb, metric == 1 ? load<f32>(qinv + (<usize> (i + 1) << 2)) : 0, rv);
-    }
-    if (i < i1) {
-      const a0 = q + <usize> i * ld;
-      const o0 = out + <usize> (i - i0) * ldoB;
-      for (let j = jb; j < je; j++) store<f32>(o0 + (<usize> (j - j0) << 2), tile1x1(kind, a0, r + <usize> j * ld, nb));
-      finish(
-        metric,
-        o0 + (<usize> (jb - j0) << 2),
-        je - jb,
-        metric == 1 ? load<f32>(qinv + (<usize> i << 2)) : 0,
-        rinv + (<usize> jb << 2),
-      );
+    for (let i = i0; i < i1; i += 2) {
+      const o0 = out + <usize>(i - i0) * ldoB + (<usize>(jb - j0) << 2);
+      blockPair(q, r, d, metric, qinv, rinv, i, i + 2 <= i1 ? 1 : 0, jb, je, o0, o0 + ldoB, work);
     }
   }
 }
@@ -152,8 +170,9 @@ export function pairwise(
   out: usize,
   i0: i32,
   i1: i32,
+  work: usize,
 ): void {
-  pairwiseRange(q, r, d, metric, qinv, rinv, out + <usize> i0 * (<usize> nr << 2), nr, i0, i1, 0, nr);
+  pairwiseRange(q, r, d, metric, qinv, rinv, out + <usize> i0 * (<usize> nr << 2), nr, i0, i1, 0, nr, work);
 }
 
 /** L2 norm of each row (`inverse` = 1: 1/norm instead, 0 for zero rows). */

@@ -1,16 +1,16 @@
 // deno-fmt-ignore-file (AssemblyScript: deno fmt would drop the @inline decorators)
 // Dense kernel module (simd build): pairwise, norms and normalisation from ../pairwise/simd.ts plus
 // exact top-k streamed over reference blocks. Entry point compiled by build.json.
-import { pairwiseRange } from "../pairwise/simd";
+import { blockPair, packBlock } from "../pairwise/simd";
 import { topkInit, topkSelect } from "./select";
 
-export { blockRows, normalize, norms, pairwise, pairwiseRange } from "../pairwise/simd";
+export { blockPair, blockRows, normalize, norms, packBlock, pairwise, pairwiseRange, workBytes } from "../pairwise/simd";
 export { topkInit, topkSelect } from "./select";
 export { fmaPeak } from "../pairwise/peak";
 
 /**
  * Top-k for query rows [i0, i1) against all nr references, in blocks of `rb` references.
- * `scratch` holds 2 × rb floats (private to the calling thread). Lists at vals/idx (k per row).
+ * `scratch` holds 2 × rb floats then `workBytes(d)` bytes (private to the calling thread). Lists at vals/idx (k per row).
  */
 export function topk(
   q: usize,
@@ -31,11 +31,13 @@ export function topk(
   rb: i32,
 ): void {
   topkInit(vals, idx, k, i0, i1);
+  const work = scratch + (<usize>rb << 3);
   for (let b0 = 0; b0 < nr; b0 += rb) {
     const b1 = min(b0 + rb, nr);
+    packBlock(r, d, b0, b1, work);
     for (let i = i0; i < i1; i += 2) {
       const ie = min(i + 2, i1);
-      pairwiseRange(q, r, d, metric, qinv, rinv, scratch, rb, i, ie, b0, b1);
+      blockPair(q, r, d, metric, qinv, rinv, i, ie - i == 2 ? 1 : 0, b0, b1, scratch, scratch + (<usize>rb << 2), work);
       topkSelect(scratch, rb, i, ie, b0, b1, elig, k, largest, vals, idx);
     }
   }

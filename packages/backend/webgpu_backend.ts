@@ -40,8 +40,9 @@ export interface WebGpuBackendOptions {
   /** An adapter already probed with {@link probeWebGpu} (default: probe now). */
   probe?: WebGpuProbe;
   /**
-   * Values in the top-k scratch block (query chunk × reference block; default 2^24 = 64 MiB).
-   * Tests make it small so that top-k merges over many reference blocks.
+   * Values in one pairwise output chunk and in the top-k scratch block (query chunk × reference
+   * block); default 2^24 (64 MiB). Tests make it small so that pairwise runs in several query
+   * chunks and top-k merges over several reference blocks and query chunks.
    */
   scratchFloats?: number;
 }
@@ -109,6 +110,16 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions): Promis
 
 /**
  * WebGPU implementation of {@link Backend}. Create it with {@link createWebGpuBackend}.
+ *
+ * @example
+ * ```ts
+ * import { createWasmBackend, createWebGpuBackend } from "@likeness/backend";
+ * const gpu = await createWebGpuBackend({ delegate: createWasmBackend(), allowFallbackAdapter: true });
+ * const q = { data: new Float32Array([1, 2, 3, 4]), rows: 2, cols: 2 };
+ * console.log((await gpu.pairwise(q, q, "dot")).data); // Float32Array [5, 11, 11, 25]
+ * console.log(gpu.fallbacks); // {} (nothing handed to the delegate yet)
+ * gpu.dispose();
+ * ```
  */
 export class WebGpuBackend implements Backend {
   /** Name and details. */
@@ -277,10 +288,8 @@ export class WebGpuBackend implements Backend {
     const qBuf = this.#upload(query.data);
     const rBuf = this.#upload(reference.data);
     try {
-      const chunkRows = Math.max(
-        1,
-        Math.min(query.rows, Math.floor(Math.min(maxB, 1 << 26) / (R * 4)), MAX_GROUPS * 64),
-      );
+      const chunkFloats = Math.min(maxB / 4, this.#scratchFloats);
+      const chunkRows = Math.max(1, Math.min(query.rows, Math.floor(chunkFloats / R), MAX_GROUPS * _PAIRWISE_TILE));
       const pipe = this.#pipelineFor(m);
       for (let q0 = 0; q0 < query.rows; q0 += chunkRows) {
         const qn = Math.min(chunkRows, query.rows - q0);
@@ -343,9 +352,10 @@ export class WebGpuBackend implements Backend {
     if (query.data.byteLength > maxB || reference.data.byteLength > maxB) {
       return this.#fallback("buffer over binding limit").topk(query, reference, options);
     }
-    const qChunk = Math.min(Q, QUERY_CHUNK);
+    const qChunk = Math.min(Q, QUERY_CHUNK, Math.max(1, Math.floor(this.#scratchFloats / _PAIRWISE_TILE)));
     const rBlock = Math.min(
       R,
+      MAX_GROUPS * _PAIRWISE_TILE,
       Math.max(
         _PAIRWISE_TILE,
         Math.floor(Math.min(this.#scratchFloats, maxB / 4) / qChunk / _PAIRWISE_TILE) * _PAIRWISE_TILE,

@@ -22,8 +22,7 @@ import { createDenseKernels, createMiningKernels } from "@likeness/kernels";
 import { jsMinerBackend } from "./_js_backend.ts";
 import type { MinedIndices, MineOptions, MinerBackend, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
 
-/** pytorch-metric-learning's default distance: L2 between L2-normalised embeddings. */
-export const LP_NORMALIZED: MinerDistance = Object.freeze({ metric: "l2", normalize: true });
+export { LP_NORMALIZED } from "./distances.ts";
 
 let defaultBackend: Promise<MinerBackend> | undefined;
 

@@ -17,7 +17,7 @@
  * @module
  */
 export * from "./types.ts";
-export { LP_NORMALIZED } from "./_base.ts";
+export * from "./distances.ts";
 export * from "./batch_hard.ts";
 export * from "./triplet_margin.ts";
 export * from "./pair_margin.ts";

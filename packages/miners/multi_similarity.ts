@@ -6,10 +6,8 @@
 import type { Distance } from "@likeness/losses";
 import type { Label } from "@likeness/core";
 import { _checkDistance, _checkNumber, _fromPairs, _prepare } from "./_base.ts";
+import { COSINE_SIMILARITY } from "./distances.ts";
 import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
-
-/** pytorch-metric-learning's MultiSimilarityMiner default distance: cosine similarity. */
-export const COSINE_SIMILARITY: MinerDistance = Object.freeze({ metric: "cosine", normalize: true });
 
 /** Options of {@link MultiSimilarityMiner}. */
 export interface MultiSimilarityMinerOptions extends MinerOptions {

@@ -9,6 +9,8 @@ import {
   checkEmbeddings,
   checkNumber,
   cosineSimilarity,
+  gather1d,
+  gather2d,
   pairMasks,
   pairsOf,
   type PmlDistance,
@@ -71,32 +73,32 @@ export class PmlNTXentLoss implements Loss {
     const pairs = pairsOf(target, labels, this.name);
     if (pairs.a1.length === 0 || pairs.a2.length === 0) return zeroLoss(embeddings);
     const { neg } = pairMasks(pairs, b);
-    // one-hot rows selecting anchor a and positive p of each positive pair
-    const k = pairs.a1.length;
-    const selA = new Float32Array(k * b);
-    const selP = new Float32Array(k * b);
-    for (let i = 0; i < k; i++) {
-      selA[i * b + pairs.a1[i]] = 1;
-      selP[i * b + pairs.p[i]] = 1;
-    }
+    const hasNeg = new Float32Array(b);
+    for (const i of pairs.a2) hasNeg[i] = 1;
     return tf.tidy(() => {
       let mat: tf.Tensor2D = this.distance.matrix(embeddings);
       if (this.distance.smallerIsCloser) mat = tf.neg(mat);
       mat = tf.div(mat, this.temperature);
-      const sa = tf.tensor2d(selA, [k, b]);
-      const rows = tf.matMul(sa, mat); // k×b: the anchor's row
-      const pos = tf.sum(tf.mul(rows, tf.tensor2d(selP, [k, b])), 1, true); // k×1
-      const negMask = tf.matMul(sa, tf.tensor2d(neg, [b, b])); // k×b
+      // per anchor row: max over its negatives and Σ exp(s_an - max), then per positive pair
+      // -log(e^{s_ap} / (e^{s_ap} + Σ_n e^{s_an})) in log space (O(B²) memory, no per-pair rows)
+      const negMask = tf.tensor2d(neg, [b, b]);
       const isNeg = tf.greater(negMask, 0);
-      const negVals = tf.where(isNeg, rows, tf.fill(rows.shape, -3e38));
-      const m = stopGradient(tf.maximum(pos, tf.max(negVals, 1, true)));
-      const numer = tf.exp(tf.sub(pos, m));
-      const shifted = tf.where(isNeg, tf.sub(rows, m), tf.zerosLike(rows));
-      const denom = tf.add(tf.sum(tf.mul(tf.exp(shifted), negMask), 1, true), numer);
-      // -log(numer / denom) in log space: pml adds a tiny constant inside the log, which caps the loss
-      // at -log(float tiny); the log-space form is exact and never overflows.
-      const losses = tf.sub(tf.log(denom), tf.sub(pos, m));
-      return tf.mean(losses) as tf.Scalar;
+      const has = tf.tensor1d(hasNeg);
+      const rowMax = tf.mul(stopGradient(tf.max(tf.where(isNeg, mat, tf.fill([b, b], -3e38)), 1)), has);
+      const rowSum = tf.sum(
+        tf.mul(tf.exp(tf.where(isNeg, tf.sub(mat, tf.reshape(rowMax, [b, 1])), tf.zerosLike(mat))), negMask),
+        1,
+      );
+      const sap = gather2d(mat, pairs.a1, pairs.p);
+      const mn = gather1d(rowMax, pairs.a1);
+      const sn = gather1d(rowSum, pairs.a1);
+      const hn = tf.greater(gather1d(has, pairs.a1), 0);
+      const m = stopGradient(tf.where(hn, tf.maximum(sap, mn), sap));
+      const negTerm = tf.mul(sn, tf.exp(tf.where(hn, tf.sub(mn, m), tf.zerosLike(m))));
+      const den = tf.add(tf.exp(tf.sub(sap, m)), negTerm);
+      // pml adds the smallest float inside the log, which caps the loss near 87 in float32; the
+      // log-space form here is exact and never overflows.
+      return tf.mean(tf.sub(tf.log(den), tf.sub(sap, m))) as tf.Scalar;
     });
   }
 

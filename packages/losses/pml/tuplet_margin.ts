@@ -9,6 +9,7 @@ import {
   checkEmbeddings,
   checkNumber,
   cosineSimilarity,
+  gather1d,
   gather2d,
   maskedLogSumExp,
   meanReduce,
@@ -16,7 +17,6 @@ import {
   pairsOf,
   type PmlDistance,
   requireLabels,
-  selector,
   zeroLoss,
 } from "./_common.ts";
 
@@ -79,15 +79,20 @@ export class PmlTupletMarginLoss implements Loss {
     const pairs = pairsOf(target, labels, this.name);
     if (pairs.a1.length === 0 || pairs.a2.length === 0) return zeroLoss(embeddings);
     const { neg } = pairMasks(pairs, b);
+    const hasNeg = new Float32Array(b);
+    for (const i of pairs.a2) hasNeg[i] = 1;
     return tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);
       const cosAp = tf.clipByValue(gather2d(mat, pairs.a1, pairs.p), -1 + 1e-7, 1 - 1e-7);
       const shifted = tf.cos(tf.sub(tf.acos(cosAp), (this.margin * Math.PI) / 180));
-      const sa = selector(pairs.a1, b);
-      const rows = tf.matMul(sa, mat); // K×B: the anchor's similarities
-      const negMask = tf.matMul(sa, tf.tensor2d(neg, [b, b])) as tf.Tensor2D;
-      const inside = tf.mul(this.scale, tf.sub(rows, tf.reshape(shifted, [-1, 1]))) as tf.Tensor2D;
-      return meanReduce(maskedLogSumExp(inside, negMask, true));
+      // log(1 + Σ_n exp(scale (s_an - c))) = softplus(logΣ_n exp(scale s_an) - scale c): one
+      // log-sum-exp per anchor row, O(B²) memory
+      const rowLse = tf.reshape(
+        maskedLogSumExp(tf.mul(this.scale, mat) as tf.Tensor2D, tf.tensor2d(neg, [b, b]), false),
+        [b],
+      );
+      const perPair = tf.softplus(tf.sub(gather1d(rowLse, pairs.a1), tf.mul(this.scale, shifted)));
+      return meanReduce(tf.mul(perPair, gather1d(tf.tensor1d(hasNeg), pairs.a1)));
     });
   }
 
