@@ -16,7 +16,8 @@
 # `run` unpacks the loaders, points Vulkan at the NVIDIA ICD when one is mounted, prints the
 # adapter, and runs tests/backend_conformance_test.ts with LIKENESS_TEST_WEBGPU=1 and
 # LIKENESS_TEST_WEBGPU_REAL=1 (the suite then fails if the adapter is a software fallback). The
-# log goes to $OUT/gpu_conformance.log when $OUT is set (the device tool brings it back).
+# log goes to $OUT/gpu_conformance.log when $OUT is set (the device tool brings it back); then
+# tests/backend_gpu_timing.ts prints webgpu vs wasm-simd timings to $OUT/gpu_timing.jsonl.
 #
 # Not yet run on a real GPU: see packages/backend/README.md.
 set -euo pipefail
@@ -58,12 +59,19 @@ run)
   nvidia-smi -L 2>/dev/null || true
   "$deno" eval --no-check '
     const a = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" });
-    console.log(a ? `adapter: ${JSON.stringify(a.info)}` : "adapter: none");
+    const i = a?.info;
+    console.log(i ? `adapter: ${i.vendor} ${i.architecture} ${i.description} fallback=${i.isFallbackAdapter}` : "adapter: none");
     if (a) console.log(`maxStorageBufferBindingSize: ${a.limits.maxStorageBufferBindingSize}`);
   ' 2>&1 | tee "$out/gpu_adapter.log"
   set -o pipefail
+  status=0
   LIKENESS_TEST_WEBGPU=1 LIKENESS_TEST_WEBGPU_REAL=1 \
-    "$deno" test -A --no-check tests/backend_conformance_test.ts 2>&1 | tee "$out/gpu_conformance.log"
+    "$deno" test -A --no-check tests/backend_conformance_test.ts 2>&1 | tee "$out/gpu_conformance.log" || status=$?
+  # Timings (webgpu vs wasm-simd, JSON lines): pairwise B=256/1024, kNN 100k x 384 (Q=1000, k=10), batch-hard B=1024.
+  # GPU_CHECK_SMALL=1 uses tiny sizes (to try the script on a software adapter).
+  timeout 240 "$deno" run -A --no-check tests/backend_gpu_timing.ts ${GPU_CHECK_SMALL:+--small} 2>&1 |
+    tee "$out/gpu_timing.jsonl" || true
+  exit "$status"
   ;;
 *)
   echo "usage: bash tools/gpu_check.sh prepare|run" >&2

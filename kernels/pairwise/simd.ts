@@ -37,41 +37,21 @@
   return metric <= 1 ? 0 : metric <= 3 ? 1 : 2;
 }
 
-// Packed layout. A panel holds 4 reference rows interleaved by groups of 4 elements:
-// [s][row 0..3][4 floats] for s in 0..d4/4, where d4 is d rounded up to a multiple of 4 and the
-// padding (and rows past the end) are zeros. A query pair is packed the same way with 2 rows.
-// Zero padding adds nothing to any metric (0·0 = 0, 0 - 0 = 0), so no element tail is needed,
-// and every load in the tile uses one pointer plus an immediate offset.
-
-// Copy rows [j, j + n) (n ≤ count) of a row-major matrix into `count`-row interleaved form at dst.
-function pack(src: usize, ld: usize, d: i32, j: i32, n: i32, count: i32, dst: usize): void {
-  const steps = (d + 3) >> 2;
-  const full = d >> 2;
-  const stride = <usize>count << 4;
-  for (let t = 0; t < count; t++) {
-    let o = dst + (<usize>t << 4);
-    if (t < n) {
-      const a = src + <usize>(j + t) * ld;
-      for (let s = 0; s < full; s++) {
-        v128.store(o, v128.load(a + (<usize>s << 4)));
-        o += stride;
-      }
-      if (full < steps) {
-        v128.store(o, f32x4.splat(0));
-        for (let e = full << 2; e < d; e++) store<f32>(o + (<usize>(e & 3) << 2), load<f32>(a + (<usize>e << 2)));
-      }
-    } else {
-      const z = f32x4.splat(0);
-      for (let s = 0; s < steps; s++) {
-        v128.store(o, z);
-        o += stride;
-      }
-    }
-  }
+// Scalar element operation for tails.
+// @ts-ignore: decorator
+@inline function op(kind: i32, x: f32, y: f32): f32 {
+  if (kind == 0) return x * y;
+  const t = x - y;
+  if (kind == 1) return t * t;
+  return abs<f32>(t);
 }
 
-// 2 packed query rows × one 4-row panel, `steps` groups of 4 elements. Raw sums: 4 at o0, 4 at o1.
-function tile2x4(kind: i32, qp: usize, rp: usize, steps: i32, o0: usize, o1: usize): void {
+// 2 query rows × 4 reference rows. `n4`: bytes of the multiple-of-4 prefix, `nb`: bytes per row.
+// Writes 4 raw sums at o0 (row a0) and 4 at o1 (row a1).
+function tile2x4(kind: i32, a0: usize, a1: usize, b0: usize, ld: usize, n4: usize, nb: usize, o0: usize, o1: usize): void {
+  const b1 = b0 + ld;
+  const b2 = b1 + ld;
+  const b3 = b2 + ld;
   let s00 = f32x4.splat(0);
   let s01 = s00;
   let s02 = s00;
@@ -80,75 +60,154 @@ function tile2x4(kind: i32, qp: usize, rp: usize, steps: i32, o0: usize, o1: usi
   let s11 = s00;
   let s12 = s00;
   let s13 = s00;
-  const end = qp + (<usize>steps << 5);
+  let k: usize = 0;
   if (kind == 0) {
-    while (qp < end) {
-      const x0 = v128.load(qp);
-      const x1 = v128.load(qp, 16);
-      let y = v128.load(rp);
+    for (; k < n4; k += 16) {
+      const x0 = v128.load(a0 + k);
+      const x1 = v128.load(a1 + k);
+      let y = v128.load(b0 + k);
       s00 = madd(x0, y, s00);
       s10 = madd(x1, y, s10);
-      y = v128.load(rp, 16);
+      y = v128.load(b1 + k);
       s01 = madd(x0, y, s01);
       s11 = madd(x1, y, s11);
-      y = v128.load(rp, 32);
+      y = v128.load(b2 + k);
       s02 = madd(x0, y, s02);
       s12 = madd(x1, y, s12);
-      y = v128.load(rp, 48);
+      y = v128.load(b3 + k);
       s03 = madd(x0, y, s03);
       s13 = madd(x1, y, s13);
-      qp += 32;
-      rp += 64;
     }
   } else if (kind == 1) {
-    while (qp < end) {
-      const x0 = v128.load(qp);
-      const x1 = v128.load(qp, 16);
-      let y = v128.load(rp);
+    for (; k < n4; k += 16) {
+      const x0 = v128.load(a0 + k);
+      const x1 = v128.load(a1 + k);
+      let y = v128.load(b0 + k);
       let t = f32x4.sub(x0, y);
       s00 = madd(t, t, s00);
       t = f32x4.sub(x1, y);
       s10 = madd(t, t, s10);
-      y = v128.load(rp, 16);
+      y = v128.load(b1 + k);
       t = f32x4.sub(x0, y);
       s01 = madd(t, t, s01);
       t = f32x4.sub(x1, y);
       s11 = madd(t, t, s11);
-      y = v128.load(rp, 32);
+      y = v128.load(b2 + k);
       t = f32x4.sub(x0, y);
       s02 = madd(t, t, s02);
       t = f32x4.sub(x1, y);
       s12 = madd(t, t, s12);
-      y = v128.load(rp, 48);
+      y = v128.load(b3 + k);
       t = f32x4.sub(x0, y);
       s03 = madd(t, t, s03);
       t = f32x4.sub(x1, y);
       s13 = madd(t, t, s13);
-      qp += 32;
-      rp += 64;
     }
   } else {
-    while (qp < end) {
-      const x0 = v128.load(qp);
-      const x1 = v128.load(qp, 16);
-      let y = v128.load(rp);
+    for (; k < n4; k += 16) {
+      const x0 = v128.load(a0 + k);
+      const x1 = v128.load(a1 + k);
+      let y = v128.load(b0 + k);
       s00 = f32x4.add(s00, f32x4.abs(f32x4.sub(x0, y)));
       s10 = f32x4.add(s10, f32x4.abs(f32x4.sub(x1, y)));
-      y = v128.load(rp, 16);
+      y = v128.load(b1 + k);
       s01 = f32x4.add(s01, f32x4.abs(f32x4.sub(x0, y)));
       s11 = f32x4.add(s11, f32x4.abs(f32x4.sub(x1, y)));
-      y = v128.load(rp, 32);
+      y = v128.load(b2 + k);
       s02 = f32x4.add(s02, f32x4.abs(f32x4.sub(x0, y)));
       s12 = f32x4.add(s12, f32x4.abs(f32x4.sub(x1, y)));
-      y = v128.load(rp, 48);
+      y = v128.load(b3 + k);
       s03 = f32x4.add(s03, f32x4.abs(f32x4.sub(x0, y)));
       s13 = f32x4.add(s13, f32x4.abs(f32x4.sub(x1, y)));
-      qp += 32;
-      rp += 64;
     }
   }
   v128.store(o0, hsum4(s00, s01, s02, s03));
   v128.store(o1, hsum4(s10, s11, s12, s13));
+  // Explicit tail: the last d % 4 elements, scalar.
+  for (; k < nb; k += 4) {
+    const x0 = load<f32>(a0 + k);
+    const x1 = load<f32>(a1 + k);
+    let y = load<f32>(b0 + k);
+    store<f32>(o0, load<f32>(o0) + op(kind, x0, y));
+    store<f32>(o1, load<f32>(o1) + op(kind, x1, y));
+    y = load<f32>(b1 + k);
+    store<f32>(o0 + 4, load<f32>(o0 + 4) + op(kind, x0, y));
+    store<f32>(o1 + 4, load<f32>(o1 + 4) + op(kind, x1, y));
+    y = load<f32>(b2 + k);
+    store<f32>(o0 + 8, load<f32>(o0 + 8) + op(kind, x0, y));
+    store<f32>(o1 + 8, load<f32>(o1 + 8) + op(kind, x1, y));
+    y = load<f32>(b3 + k);
+    store<f32>(o0 + 12, load<f32>(o0 + 12) + op(kind, x0, y));
+    store<f32>(o1 + 12, load<f32>(o1 + 12) + op(kind, x1, y));
+  }
+}
+
+// 1 query row × 4 reference rows (odd last query row).
+function tile1x4(kind: i32, a0: usize, b0: usize, ld: usize, n4: usize, nb: usize, o0: usize): void {
+  const b1 = b0 + ld;
+  const b2 = b1 + ld;
+  const b3 = b2 + ld;
+  let s0 = f32x4.splat(0);
+  let s1 = s0;
+  let s2 = s0;
+  let s3 = s0;
+  let k: usize = 0;
+  if (kind == 0) {
+    for (; k < n4; k += 16) {
+      const x0 = v128.load(a0 + k);
+      s0 = madd(x0, v128.load(b0 + k), s0);
+      s1 = madd(x0, v128.load(b1 + k), s1);
+      s2 = madd(x0, v128.load(b2 + k), s2);
+      s3 = madd(x0, v128.load(b3 + k), s3);
+    }
+  } else if (kind == 1) {
+    for (; k < n4; k += 16) {
+      const x0 = v128.load(a0 + k);
+      let t = f32x4.sub(x0, v128.load(b0 + k));
+      s0 = madd(t, t, s0);
+      t = f32x4.sub(x0, v128.load(b1 + k));
+      s1 = madd(t, t, s1);
+      t = f32x4.sub(x0, v128.load(b2 + k));
+      s2 = madd(t, t, s2);
+      t = f32x4.sub(x0, v128.load(b3 + k));
+      s3 = madd(t, t, s3);
+    }
+  } else {
+    for (; k < n4; k += 16) {
+      const x0 = v128.load(a0 + k);
+      s0 = f32x4.add(s0, f32x4.abs(f32x4.sub(x0, v128.load(b0 + k))));
+      s1 = f32x4.add(s1, f32x4.abs(f32x4.sub(x0, v128.load(b1 + k))));
+      s2 = f32x4.add(s2, f32x4.abs(f32x4.sub(x0, v128.load(b2 + k))));
+      s3 = f32x4.add(s3, f32x4.abs(f32x4.sub(x0, v128.load(b3 + k))));
+    }
+  }
+  v128.store(o0, hsum4(s0, s1, s2, s3));
+  for (; k < nb; k += 4) {
+    const x0 = load<f32>(a0 + k);
+    store<f32>(o0, load<f32>(o0) + op(kind, x0, load<f32>(b0 + k)));
+    store<f32>(o0 + 4, load<f32>(o0 + 4) + op(kind, x0, load<f32>(b1 + k)));
+    store<f32>(o0 + 8, load<f32>(o0 + 8) + op(kind, x0, load<f32>(b2 + k)));
+    store<f32>(o0 + 12, load<f32>(o0 + 12) + op(kind, x0, load<f32>(b3 + k)));
+  }
+}
+
+// 1 × 1 (last reference rows when R is not a multiple of 4).
+function tile1x1(kind: i32, a0: usize, b0: usize, n4: usize, nb: usize): f32 {
+  let s = f32x4.splat(0);
+  let k: usize = 0;
+  if (kind == 0) {
+    for (; k < n4; k += 16) s = madd(v128.load(a0 + k), v128.load(b0 + k), s);
+  } else if (kind == 1) {
+    for (; k < n4; k += 16) {
+      const t = f32x4.sub(v128.load(a0 + k), v128.load(b0 + k));
+      s = madd(t, t, s);
+    }
+  } else {
+    for (; k < n4; k += 16) s = f32x4.add(s, f32x4.abs(f32x4.sub(v128.load(a0 + k), v128.load(b0 + k))));
+  }
+  let r = hsum(s);
+  for (; k < nb; k += 4) r += op(kind, load<f32>(a0 + k), load<f32>(b0 + k));
+  return r;
 }
 
 // Finish raw sums in place: cosine scales by inverse norms, l2 takes sqrt (clamped at 0).
@@ -184,27 +243,17 @@ export function blockRows(d: i32): i32 {
   return max(rows, 4);
 }
 
-/** Bytes of private work memory `pairwiseRange` needs for dimension d (packed block and pair). */
+/** Bytes of work memory `pairwiseRange` needs: none (kept in the ABI for packed variants). */
 export function workBytes(d: i32): i32 {
-  const d4 = (d + 3) & ~3;
-  return (blockRows(d) + 2) * d4 * 4 + 64;
+  return 0;
 }
 
-/** Pack reference rows [jb, je) (at most `blockRows(d)`) into 4-row panels in `work`. */
-export function packBlock(r: usize, d: i32, jb: i32, je: i32, work: usize): void {
-  const ld = <usize>d << 2;
-  const panelB = <usize>((d + 3) >> 2) << 6;
-  const groups = (je - jb + 3) >> 2;
-  for (let g = 0; g < groups; g++) {
-    const j = jb + (g << 2);
-    pack(r, ld, d, j, min(4, je - j), 4, work + <usize>g * panelB);
-  }
-}
+/** Nothing to pack: the tiles read row-major references directly (packing measured slower on V8). */
+export function packBlock(r: usize, d: i32, jb: i32, je: i32, work: usize): void {}
 
 /**
- * Query rows i and i + 1 (only i when `two` is 0) against the block packed by `packBlock`:
- * finished values for references [jb, je) go to o0[0 .. je - jb) and o1[0 .. je - jb).
- * `r` is unused here (the block is packed); the scalar build reads it directly.
+ * Query rows i and i + 1 (only i when `two` is 0) against references [jb, je): finished values
+ * go to o0[0 .. je - jb) and o1[0 .. je - jb).
  */
 export function blockPair(
   q: usize,
@@ -222,26 +271,27 @@ export function blockPair(
   work: usize,
 ): void {
   const kind = kindOf(metric);
-  const steps = (d + 3) >> 2;
-  const panelB = <usize>steps << 6;
-  const qpack = work + <usize>blockRows(d) * (<usize>steps << 4);
-  const tmp = qpack + (<usize>steps << 5);
-  pack(q, <usize>d << 2, d, i, two ? 2 : 1, 2, qpack);
-  const groups = (je - jb + 3) >> 2;
-  for (let g = 0; g < groups; g++) {
-    const j = jb + (g << 2);
-    const oj = <usize>g << 4;
-    const rp = work + <usize>g * panelB;
-    if (two && j + 4 <= je) {
-      tile2x4(kind, qpack, rp, steps, o0 + oj, o1 + oj);
-    } else {
-      tile2x4(kind, qpack, rp, steps, tmp, tmp + 16);
-      const n = min(4, je - j);
-      for (let t = 0; t < n; t++) {
-        store<f32>(o0 + oj + (<usize>t << 2), load<f32>(tmp + (<usize>t << 2)));
-        if (two) store<f32>(o1 + oj + (<usize>t << 2), load<f32>(tmp + 16 + (<usize>t << 2)));
-      }
+  const ld = <usize>d << 2;
+  const nb = ld;
+  const n4 = <usize>(d & ~3) << 2;
+  const a0 = q + <usize>i * ld;
+  const a1 = a0 + ld;
+  const j4 = jb + ((je - jb) & ~3);
+  let j = jb;
+  if (two) {
+    for (; j < j4; j += 4) {
+      const oj = <usize>(j - jb) << 2;
+      tile2x4(kind, a0, a1, r + <usize>j * ld, ld, n4, nb, o0 + oj, o1 + oj);
     }
+    for (; j < je; j++) {
+      const oj = <usize>(j - jb) << 2;
+      const b = r + <usize>j * ld;
+      store<f32>(o0 + oj, tile1x1(kind, a0, b, n4, nb));
+      store<f32>(o1 + oj, tile1x1(kind, a1, b, n4, nb));
+    }
+  } else {
+    for (; j < j4; j += 4) tile1x4(kind, a0, r + <usize>j * ld, ld, n4, nb, o0 + (<usize>(j - jb) << 2));
+    for (; j < je; j++) store<f32>(o0 + (<usize>(j - jb) << 2), tile1x1(kind, a0, r + <usize>j * ld, n4, nb));
   }
   const rv = rinv + (<usize>jb << 2);
   finish(metric, o0, je - jb, metric == 1 ? load<f32>(qinv + (<usize>i << 2)) : 0, rv);
@@ -251,8 +301,8 @@ export function blockPair(
 /**
  * Pairwise values for query rows [i0, i1) × reference rows [j0, j1).
  * Element (i, j) goes to out + ((i - i0) * ldo + (j - j0)) * 4. `qinv`/`rinv` hold inverse
- * norms (0 for zero rows) and are read only for cosine. `work` is `workBytes(d)` bytes private
- * to the calling thread.
+ * norms (0 for zero rows) and are read only for cosine. `work`: `workBytes(d)` bytes private to
+ * the calling thread (none needed by this build).
  */
 export function pairwiseRange(
   q: usize,

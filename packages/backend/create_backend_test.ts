@@ -103,3 +103,29 @@ test("createBackend starts the matching tfjs backend (wasm for the wasm backends
     s.backend.dispose();
   }
 });
+
+test("LIKENESS_BACKEND is read from the real environment when no env source is given", async () => {
+  const g = globalThis as {
+    Deno?: { env: { set(k: string, v: string): void; delete(k: string): void; get(k: string): string | undefined } };
+    process?: { env: Record<string, string | undefined> };
+  };
+  const prev = g.Deno ? g.Deno.env.get("LIKENESS_BACKEND") : g.process?.env.LIKENESS_BACKEND;
+  const set = (v: string | undefined) => {
+    if (g.Deno) v === undefined ? g.Deno.env.delete("LIKENESS_BACKEND") : g.Deno.env.set("LIKENESS_BACKEND", v);
+    else if (g.process) v === undefined ? delete g.process.env.LIKENESS_BACKEND : (g.process.env.LIKENESS_BACKEND = v);
+  };
+  // Set only around the synchronous part of createBackend (it reads the environment before its
+  // first await), so parallel test files never see the variable.
+  set("js");
+  let pending;
+  try {
+    pending = createBackend({ tf: false });
+  } finally {
+    set(prev);
+  }
+  const s = await pending;
+  assert.equal(s.backend.info.name, "js");
+  assert.equal(s.source, "env");
+  assert.deepEqual(s.skipped, []);
+  s.backend.dispose();
+});

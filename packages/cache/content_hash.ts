@@ -36,7 +36,10 @@ export async function hashInputs(inputs: tf.Tensor | readonly unknown[]): Promis
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [];
   if (inputs instanceof tf.Tensor) {
-    parts.push(enc.encode(`tensor:${inputs.dtype}:${inputs.shape.join("x")}:`), f32(await inputs.data() as Float32Array));
+    parts.push(
+      enc.encode(`tensor:${inputs.dtype}:${inputs.shape.join("x")}:`),
+      f32(await inputs.data() as Float32Array),
+    );
   } else {
     parts.push(enc.encode(`items:${inputs.length}:`));
     inputs.forEach((item, i) => {
@@ -52,7 +55,10 @@ export async function hashInputs(inputs: tf.Tensor | readonly unknown[]): Promis
           s = JSON.stringify(item);
         } catch { /* handled below */ }
         if (s === undefined) {
-          throw new ValueError("INVALID_ARGUMENT", `Cannot hash input ${i} (${typeof item}) for the cache: use strings, number rows or JSON objects`);
+          throw new ValueError(
+            "INVALID_ARGUMENT",
+            `Cannot hash input ${i} (${typeof item}) for the cache: use strings, number rows or JSON objects`,
+          );
         }
         const b = enc.encode(s);
         parts.push(enc.encode("j"), u32(b.length), b);

@@ -14,7 +14,10 @@ const SUFFIX = ".lkemb";
 
 function checkKey(key: string): string {
   if (!/^[A-Za-z0-9._-]{1,200}$/.test(key) || key.startsWith(".")) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid cache key ${JSON.stringify(key)}: use letters, digits, ".", "_" and "-" only`);
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Invalid cache key ${JSON.stringify(key)}: use letters, digits, ".", "_" and "-" only`,
+    );
   }
   return key;
 }
@@ -68,7 +71,9 @@ export class DirStore implements CacheStore {
   /** @inheritdoc */
   async keys(): Promise<string[]> {
     try {
-      return (await readdir(this.dir)).filter((f) => f.endsWith(SUFFIX) && !f.startsWith(".")).map((f) => f.slice(0, -SUFFIX.length));
+      return (await readdir(this.dir)).filter((f) => f.endsWith(SUFFIX) && !f.startsWith(".")).map((f) =>
+        f.slice(0, -SUFFIX.length)
+      );
     } catch (e) {
       if ((e as { code?: string }).code === "ENOENT") return [];
       throw e;

@@ -111,7 +111,11 @@ export class EmbeddingCache {
    * @throws {ValueError} INVALID_ARGUMENT for a trainable encoder (unless `allowTrainable`) or a bad name
    * @throws {ShapeError} EMPTY_INPUT for no inputs; {ValueError} NON_FINITE when the encoder outputs NaN/Inf (nothing is cached)
    */
-  async embed(encoder: CacheableEncoder, inputs: tf.Tensor | readonly unknown[], options: EmbedOptions = {}): Promise<Matrix> {
+  async embed(
+    encoder: CacheableEncoder,
+    inputs: tf.Tensor | readonly unknown[],
+    options: EmbedOptions = {},
+  ): Promise<Matrix> {
     if (!encoder || typeof encoder.identity !== "function" || typeof encoder.encode !== "function") {
       throw new ValueError("INVALID_ARGUMENT", "Cannot cache embeddings: pass an encoder with identity() and encode()");
     }
@@ -128,7 +132,10 @@ export class EmbeddingCache {
       throw new ValueError("INVALID_ARGUMENT", `Invalid batchSize: expected a positive integer, got ${batchSize}`);
     }
     if (options.name !== undefined && !/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,120}$/.test(options.name)) {
-      throw new ValueError("INVALID_ARGUMENT", `Invalid cache entry name ${JSON.stringify(options.name)}: use letters, digits, ".", "_" and "-"`);
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        `Invalid cache entry name ${JSON.stringify(options.name)}: use letters, digits, ".", "_" and "-"`,
+      );
     }
     const identity = encoder.identity();
     const contentHash = await hashInputs(inputs);
@@ -143,7 +150,10 @@ export class EmbeddingCache {
     if (bytes) {
       try {
         const { header, matrix } = await decodeEntry(bytes);
-        if (header.identity === identity && header.contentHash === contentHash && header.cols === encoder.dim && header.rows === n) {
+        if (
+          header.identity === identity && header.contentHash === contentHash && header.cols === encoder.dim &&
+          header.rows === n
+        ) {
           this.stats.storeHits++;
           this.#remember(key, { identity, contentHash, matrix });
           return matrix;
@@ -191,7 +201,9 @@ export class EmbeddingCache {
       if (part instanceof tf.Tensor) part.dispose();
       if (e.shape[0] !== end - start || e.shape[1] !== dim) {
         e.dispose();
-        throw new ShapeError(`Cannot cache embeddings: the encoder returned [${e.shape}] for ${end - start} inputs but its dim is ${dim}`);
+        throw new ShapeError(
+          `Cannot cache embeddings: the encoder returned [${e.shape}] for ${end - start} inputs but its dim is ${dim}`,
+        );
       }
       data.set(await e.data() as Float32Array, start * dim);
       e.dispose();

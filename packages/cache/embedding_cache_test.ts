@@ -121,7 +121,10 @@ test("a corrupt cache file is detected, recomputed and rewritten, never loaded",
 test("typed errors: trainable encoder, empty input, non-finite output (nothing cached)", async () => {
   const store = new MemoryStore();
   const cache = new EmbeddingCache({ store });
-  await assert.rejects(() => cache.embed(new MlpEncoder({ inputDim: 2, outputDim: 2 }), [[1, 2]]), code("INVALID_ARGUMENT"));
+  await assert.rejects(
+    () => cache.embed(new MlpEncoder({ inputDim: 2, outputDim: 2 }), [[1, 2]]),
+    code("INVALID_ARGUMENT"),
+  );
   const snap = await cache.embed(new MlpEncoder({ inputDim: 2, outputDim: 2 }), [[1, 2]], { allowTrainable: true });
   assert.equal(snap.cols, 2);
   await assert.rejects(() => cache.embed(new ToyEncoder(), []), code("EMPTY_INPUT"));

@@ -59,7 +59,13 @@ function payloadBytes(m: Matrix): Uint8Array {
  */
 export async function encodeEntry(m: Matrix, meta: { identity: string; contentHash: string }): Promise<Uint8Array> {
   const payload = payloadBytes(m);
-  const header: EntryHeader = { identity: meta.identity, contentHash: meta.contentHash, rows: m.rows, cols: m.cols, sha256: await sha256(payload) };
+  const header: EntryHeader = {
+    identity: meta.identity,
+    contentHash: meta.contentHash,
+    rows: m.rows,
+    cols: m.cols,
+    sha256: await sha256(payload),
+  };
   const h = new TextEncoder().encode(JSON.stringify(header));
   const out = new Uint8Array(MAGIC.length + 4 + h.length + payload.length);
   out.set(MAGIC, 0);

@@ -12,19 +12,23 @@
  *   --token T       bearer token for writes (default $LIKENESS_TOKEN)
  *   --protect-reads require the token for reads too
  *   --backend NAME  compute backend (default auto; also $LIKENESS_BACKEND)
+ *   --qdrant URL    keep references in a Qdrant collection instead of --data
+ *   --collection C  Qdrant collection name (default likeness)
  */
 import process from "node:process";
 import { isLikenessError } from "@likeness/core";
 import { type BackendName, createBackend } from "@likeness/backend";
 import { createApp } from "./app.ts";
 import { FileStore } from "./file_store.ts";
+import { QdrantStore } from "./qdrant_store.ts";
 import { type ServedModel, vectorOnlyModel } from "./model.ts";
 import { serveFetch } from "./runtime_serve.ts";
 import { loadServedModel } from "./load_model.ts";
 
 const HELP = `likeness serve: the inference server
 
-Usage: serve --model DIR [--data DIR] [--port N] [--host H] [--token T] [--protect-reads] [--backend NAME]
+Usage: serve --model DIR [--data DIR | --qdrant URL [--collection C]] [--port N] [--host H] [--token T]
+             [--protect-reads] [--backend NAME]
        serve --dim N ...            (vector-only index, no encoder)
 
 The token may also be given as LIKENESS_TOKEN. Writes (POST/DELETE /v1/references) need
@@ -59,7 +63,14 @@ async function main(): Promise<void> {
     throw new Error(`--port must be 0..65535, got ${flags.port}`);
   }
   const token = typeof flags.token === "string" ? flags.token : process.env.LIKENESS_TOKEN;
-  const store = new FileStore(typeof flags.data === "string" ? flags.data : "./data");
+  const store = typeof flags.qdrant === "string"
+    ? await QdrantStore.connect({
+      url: flags.qdrant,
+      collection: typeof flags.collection === "string" ? flags.collection : "likeness",
+      dim: model.dim,
+      apiKey: process.env.QDRANT_API_KEY,
+    })
+    : new FileStore(typeof flags.data === "string" ? flags.data : "./data");
   const { backend } = await createBackend({
     tf: false,
     ...(typeof flags.backend === "string" ? { prefer: flags.backend as BackendName } : {}),
@@ -76,7 +87,7 @@ async function main(): Promise<void> {
   });
   console.log(
     `likeness: serving ${model.name} (${model.dim}-d, ${index.size} references, backend ${backend.info.name}, store ${store.describe()}${
-      store.tornBytes ? `, dropped a torn tail of ${store.tornBytes} bytes` : ""
+      store instanceof FileStore && store.tornBytes ? `, dropped a torn tail of ${store.tornBytes} bytes` : ""
     }) on http://${server.hostname}:${server.port}`,
   );
   const stop = async () => {

@@ -25,3 +25,4 @@ export * from "./model.ts";
 export * from "./openapi.ts";
 export * from "./store.ts";
 export * from "./runtime_serve.ts";
+export * from "./qdrant_store.ts";

@@ -106,9 +106,13 @@ export interface EarlyStopping extends Callback {
  */
 export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping {
   const mode = options.mode ?? "min";
-  if (mode !== "min" && mode !== "max") throw new ValueError("UNKNOWN_NAME", `Unknown mode ${JSON.stringify(mode)}: use one of min, max`);
+  if (mode !== "min" && mode !== "max") {
+    throw new ValueError("UNKNOWN_NAME", `Unknown mode ${JSON.stringify(mode)}: use one of min, max`);
+  }
   const patience = options.patience ?? 3;
-  if (!Number.isInteger(patience) || patience < 0) throw new ValueError("INVALID_ARGUMENT", `Invalid patience ${patience}: expected an integer >= 0`);
+  if (!Number.isInteger(patience) || patience < 0) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid patience ${patience}: expected an integer >= 0`);
+  }
   const minDelta = Math.abs(options.minDelta ?? 0);
   let best: number | undefined;
   let bestEpoch = 0;
@@ -126,7 +130,12 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping
       const key = options.monitor ?? (log.val_loss !== undefined ? "val_loss" : "loss");
       const v = log[key];
       if (typeof v !== "number") {
-        throw new ValueError("NOT_FOUND", `Early stopping watches "${key}" but the epoch log has no such metric; use one of ${Object.keys(log).join(", ")}`);
+        throw new ValueError(
+          "NOT_FOUND",
+          `Early stopping watches "${key}" but the epoch log has no such metric; use one of ${
+            Object.keys(log).join(", ")
+          }`,
+        );
       }
       if (better(v)) {
         best = v;

@@ -109,10 +109,18 @@ export async function checkpointToFiles(data: CheckpointData): Promise<Record<st
  * console.log((await checkpointFromFiles(f)).state.epoch); // 2
  * ```
  */
-export async function checkpointFromFiles(files: Record<string, Uint8Array>, name = "checkpoint"): Promise<CheckpointData> {
+export async function checkpointFromFiles(
+  files: Record<string, Uint8Array>,
+  name = "checkpoint",
+): Promise<CheckpointData> {
   const need = (f: string) => {
     const b = files[f];
-    if (!b) throw new LikenessError("CORRUPT", `Checkpoint "${name}" has no ${f}; delete it and train from scratch or from another checkpoint`);
+    if (!b) {
+      throw new LikenessError(
+        "CORRUPT",
+        `Checkpoint "${name}" has no ${f}; delete it and train from scratch or from another checkpoint`,
+      );
+    }
     return b;
   };
   let state: TrainerState;
@@ -122,9 +130,16 @@ export async function checkpointFromFiles(files: Record<string, Uint8Array>, nam
     manifest = JSON.parse(new TextDecoder().decode(need("tensors.json")));
   } catch (cause) {
     if (cause instanceof LikenessError) throw cause;
-    throw new LikenessError("CORRUPT", `Checkpoint "${name}" has unreadable JSON; delete it and train from scratch`, { cause });
+    throw new LikenessError("CORRUPT", `Checkpoint "${name}" has unreadable JSON; delete it and train from scratch`, {
+      cause,
+    });
   }
-  if (state?.version !== 1) throw new LikenessError("CORRUPT", `Checkpoint "${name}" has an unknown state version; delete it and train from scratch`);
+  if (state?.version !== 1) {
+    throw new LikenessError(
+      "CORRUPT",
+      `Checkpoint "${name}" has an unknown state version; delete it and train from scratch`,
+    );
+  }
   const tensors = await unpackWeights(manifest, need("tensors.bin"), `checkpoint "${name}" tensors.bin`);
   return { state, tensors };
 }

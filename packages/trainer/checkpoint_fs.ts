@@ -12,7 +12,10 @@ import type { CheckpointStore } from "./checkpoint.ts";
 
 function checkName(name: string): string {
   if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,100}$/.test(name)) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid checkpoint name ${JSON.stringify(name)}: use letters, digits, ".", "_" and "-"`);
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Invalid checkpoint name ${JSON.stringify(name)}: use letters, digits, ".", "_" and "-"`,
+    );
   }
   return name;
 }

@@ -8,7 +8,7 @@ import type { Loss, LossTarget, MinedIndices } from "@likeness/losses";
 import { batchLength, type EncoderBatch, type NamedTensor, type SimilarityModel } from "@likeness/models";
 import { tf } from "@likeness/tf";
 import type { BatchInfo, Callback, CallbackContext, EpochLog } from "./callbacks.ts";
-import { checkpointFromFiles, checkpointToFiles, type CheckpointStore } from "./checkpoint.ts";
+import { checkpointFromFiles, type CheckpointStore, checkpointToFiles } from "./checkpoint.ts";
 import { clipByGlobalNorm, globalNorm } from "./clip.ts";
 import { adam, type Optimizer, sgd } from "./optimizers.ts";
 import { constantLr, type LrSchedule } from "./schedule.ts";
@@ -132,32 +132,53 @@ function epochRng(seed: number, epoch: number) {
 
 function checkData(data: FitData, what: string): { n: number; mode: Mode; units: number } {
   if (!data || typeof data !== "object" || data.inputs === undefined) {
-    throw new ValueError("INVALID_ARGUMENT", `Cannot train: ${what} needs { inputs, labels } or { inputs, pairs, scores }`);
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Cannot train: ${what} needs { inputs, labels } or { inputs, pairs, scores }`,
+    );
   }
   const n = batchLength(data.inputs);
   if (n === 0) throw new ShapeError(`Cannot train: ${what} has no inputs`, "EMPTY_INPUT");
   const checkLabelList = (labels: readonly Label[]) => {
     if (labels.length !== n) {
-      throw new ShapeError(`Cannot train: ${what} has ${labels.length} labels for ${n} inputs; pass one label per input`, "LABEL_MISMATCH");
+      throw new ShapeError(
+        `Cannot train: ${what} has ${labels.length} labels for ${n} inputs; pass one label per input`,
+        "LABEL_MISMATCH",
+      );
     }
-    const bad = labels.findIndex((l) => l === undefined || l === null || (typeof l === "number" && !Number.isFinite(l)));
+    const bad = labels.findIndex((l) =>
+      l === undefined || l === null || (typeof l === "number" && !Number.isFinite(l))
+    );
     if (bad >= 0) {
-      throw new ShapeError(`Cannot train: ${what} label ${bad} is ${labels[bad]}; every input needs a label`, "LABEL_MISMATCH", { details: { index: bad } });
+      throw new ShapeError(
+        `Cannot train: ${what} label ${bad} is ${labels[bad]}; every input needs a label`,
+        "LABEL_MISMATCH",
+        { details: { index: bad } },
+      );
     }
   };
   if (data.subgroups && data.subgroups.length !== n) {
-    throw new ShapeError(`Cannot train: ${what} has ${data.subgroups.length} subgroups for ${n} inputs`, "LABEL_MISMATCH");
+    throw new ShapeError(
+      `Cannot train: ${what} has ${data.subgroups.length} subgroups for ${n} inputs`,
+      "LABEL_MISMATCH",
+    );
   }
   if (data.pairs) {
     const pairs = data.pairs;
     if (pairs.length === 0) throw new ShapeError(`Cannot train: ${what} has an empty pairs list`, "EMPTY_INPUT");
     pairs.forEach((p, i) => {
       if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => Number.isInteger(v) && v >= 0 && v < n)) {
-        throw new ShapeError(`Cannot train: ${what} pair ${i} is ${JSON.stringify(p)}; pairs are [a, b] indices into the ${n} inputs`, "OUT_OF_RANGE");
+        throw new ShapeError(
+          `Cannot train: ${what} pair ${i} is ${JSON.stringify(p)}; pairs are [a, b] indices into the ${n} inputs`,
+          "OUT_OF_RANGE",
+        );
       }
     });
     if (data.scores && data.scores.length !== pairs.length) {
-      throw new ShapeError(`Cannot train: ${what} has ${data.scores.length} scores for ${pairs.length} pairs; pass one score per pair`, "LABEL_MISMATCH");
+      throw new ShapeError(
+        `Cannot train: ${what} has ${data.scores.length} scores for ${pairs.length} pairs; pass one score per pair`,
+        "LABEL_MISMATCH",
+      );
     }
     if (data.scores?.some((s) => !Number.isFinite(s))) {
       throw new ValueError("NON_FINITE", `Cannot train: ${what} has a non-finite pair score`);
@@ -262,15 +283,25 @@ function defaultBatches(units: number, batchSize: number, dropLast: boolean, see
  * console.log(result.history.length); // 3
  * ```
  */
-export async function fit(model: SimilarityModel, loss: Loss, data: FitData, options: FitOptions = {}): Promise<FitResult> {
+export async function fit(
+  model: SimilarityModel,
+  loss: Loss,
+  data: FitData,
+  options: FitOptions = {},
+): Promise<FitResult> {
   if (!model || typeof model.forwardHead !== "function") {
     throw new ValueError("INVALID_ARGUMENT", "Cannot train: pass a SimilarityModel from @likeness/models");
   }
   if (!loss || typeof loss.compute !== "function" || typeof loss.trainableVariables !== "function") {
-    throw new ValueError("INVALID_ARGUMENT", "Cannot train: pass a Loss (an object with compute() and trainableVariables())");
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      "Cannot train: pass a Loss (an object with compute() and trainableVariables())",
+    );
   }
   const epochs = options.epochs ?? 1;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new ValueError("INVALID_ARGUMENT", `Invalid epochs: expected a positive integer, got ${epochs}`);
+  if (!Number.isInteger(epochs) || epochs < 1) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid epochs: expected a positive integer, got ${epochs}`);
+  }
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 2) {
     throw new ValueError("INVALID_ARGUMENT", `Invalid batchSize: expected an integer >= 2, got ${batchSize}`);
@@ -279,7 +310,7 @@ export async function fit(model: SimilarityModel, loss: Loss, data: FitData, opt
     throw new ValueError("INVALID_ARGUMENT", `Invalid clipNorm: expected a positive number, got ${options.clipNorm}`);
   }
   const seed = options.seed ?? 0;
-  const { n, mode, units } = checkData(data, "the training data");
+  const { mode, units } = checkData(data, "the training data");
   if (!options.sampler && units < batchSize) {
     const what = mode === "pairs" ? "pairs" : "items";
     throw new ShapeError(
@@ -288,9 +319,14 @@ export async function fit(model: SimilarityModel, loss: Loss, data: FitData, opt
       { details: { units, batchSize } },
     );
   }
-  const val = options.validation ? { data: options.validation, ...checkData(options.validation, "the validation data") } : undefined;
+  const val = options.validation
+    ? { data: options.validation, ...checkData(options.validation, "the validation data") }
+    : undefined;
   if (options.miner && !data.labels) {
-    throw new ShapeError("Cannot mine without labels: pass labels with the training data, or drop the miner", "LABEL_MISMATCH");
+    throw new ShapeError(
+      "Cannot mine without labels: pass labels with the training data, or drop the miner",
+      "LABEL_MISMATCH",
+    );
   }
 
   // Frozen encoders: embed every item once; only the head trains.
@@ -298,7 +334,11 @@ export async function fit(model: SimilarityModel, loss: Loss, data: FitData, opt
   const features = async (d: FitData, name?: string): Promise<Matrix> => {
     const encodeBatchSize = options.encodeBatchSize ?? 128;
     if (options.cache) {
-      return await options.cache.embed(model.encoder, d.inputs, { name, batchSize: encodeBatchSize, onProgress: options.onFeatures });
+      return await options.cache.embed(model.encoder, d.inputs, {
+        name,
+        batchSize: encodeBatchSize,
+        onProgress: options.onFeatures,
+      });
     }
     const total = batchLength(d.inputs);
     let m: Matrix | undefined;
@@ -315,11 +355,16 @@ export async function fit(model: SimilarityModel, loss: Loss, data: FitData, opt
     return m!;
   };
   const trainFeatures = frozen ? await features(data, options.cacheName) : undefined;
-  const valFeatures = frozen && val ? await features(val.data, options.cacheName ? `${options.cacheName}-val` : undefined) : undefined;
+  const valFeatures = frozen && val
+    ? await features(val.data, options.cacheName ? `${options.cacheName}-val` : undefined)
+    : undefined;
 
   const vars = [...model.trainableVariables(), ...loss.trainableVariables()];
   if (vars.length === 0) {
-    throw new ValueError("INVALID_ARGUMENT", "Cannot train: the model and loss have no trainable variables; add a head with weights (e.g. LinearHead) to a frozen encoder");
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      "Cannot train: the model and loss have no trainable variables; add a head with weights (e.g. LinearHead) to a frozen encoder",
+    );
   }
   const lossVars = loss.trainableVariables();
   const optimizer: Optimizer = typeof options.optimizer === "object"
@@ -329,15 +374,23 @@ export async function fit(model: SimilarityModel, loss: Loss, data: FitData, opt
     : options.optimizer === undefined || options.optimizer === "adam"
     ? adam()
     : (() => {
-      throw new ValueError("UNKNOWN_NAME", `Unknown optimizer ${JSON.stringify(options.optimizer)}: use one of adam, sgd, or pass an Optimizer`);
+      throw new ValueError(
+        "UNKNOWN_NAME",
+        `Unknown optimizer ${JSON.stringify(options.optimizer)}: use one of adam, sgd, or pass an Optimizer`,
+      );
     })();
-  const schedule: LrSchedule = typeof options.learningRate === "function" ? options.learningRate : constantLr(options.learningRate ?? 1e-3);
+  const schedule: LrSchedule = typeof options.learningRate === "function"
+    ? options.learningRate
+    : constantLr(options.learningRate ?? 1e-3);
   const batchesOf = (e: number): number[][] => {
     if (!options.sampler) return defaultBatches(units, batchSize, options.dropLast ?? false, seed, e);
     const bs = options.sampler.epoch(e);
     for (const b of bs) {
       if (b.some((i) => !Number.isInteger(i) || i < 0 || i >= units)) {
-        throw new ShapeError(`The sampler returned an index outside 0..${units - 1}; build it from the same data passed to fit`, "OUT_OF_RANGE");
+        throw new ShapeError(
+          `The sampler returned an index outside 0..${units - 1}; build it from the same data passed to fit`,
+          "OUT_OF_RANGE",
+        );
       }
     }
     return bs;
@@ -363,12 +416,18 @@ export async function fit(model: SimilarityModel, loss: Loss, data: FitData, opt
     const files = await options.checkpoint.load("last");
     if (files) {
       const { state, tensors } = await checkpointFromFiles(files, "last");
-      const strip = (p: string) => tensors.filter((t) => t.name.startsWith(p)).map((t) => ({ ...t, name: t.name.slice(p.length) }));
+      const strip = (p: string) =>
+        tensors.filter((t) => t.name.startsWith(p)).map((t) => ({ ...t, name: t.name.slice(p.length) }));
       model.setWeights(strip("model/"));
       const lw = new Map(strip("loss/").map((t) => [t.name, t]));
       lossVars.forEach((v, i) => {
         const t = lw.get(String(i));
-        if (!t) throw new LikenessError("CORRUPT", `Checkpoint "last" lacks loss weight ${i}; was it saved with another loss?`);
+        if (!t) {
+          throw new LikenessError(
+            "CORRUPT",
+            `Checkpoint "last" lacks loss weight ${i}; was it saved with another loss?`,
+          );
+        }
         v.assign(tf.tensor(t.values, t.shape, "float32"));
       });
       optimizer.setState({ tensors: strip("opt/"), meta: state.optimizerMeta }, vars);
@@ -385,7 +444,11 @@ export async function fit(model: SimilarityModel, loss: Loss, data: FitData, opt
     if (!options.checkpoint) return;
     const tensors: NamedTensor[] = [
       ...model.getWeights().map((t) => ({ ...t, name: `model/${t.name}` })),
-      ...lossVars.map((v, i) => ({ name: `loss/${i}`, shape: [...v.shape], values: new Float32Array(v.dataSync() as Float32Array) })),
+      ...lossVars.map((v, i) => ({
+        name: `loss/${i}`,
+        shape: [...v.shape],
+        values: new Float32Array(v.dataSync() as Float32Array),
+      })),
     ];
     const opt = optimizer.getState();
     tensors.push(...opt.tensors.map((t) => ({ ...t, name: `opt/${t.name}` })));
@@ -475,11 +538,15 @@ export async function fit(model: SimilarityModel, loss: Loss, data: FitData, opt
           return { value: v, norm: gn };
         });
         if (!Number.isFinite(value) || !Number.isFinite(norm)) {
-          const where = lastSaved === undefined ? "no checkpoint was saved yet" : `checkpoint "last" holds epoch ${lastSaved}`;
+          const where = lastSaved === undefined
+            ? "no checkpoint was saved yet"
+            : `checkpoint "last" holds epoch ${lastSaved}`;
           const what = Number.isFinite(value) ? `gradient norm is ${norm}` : `loss is ${value}`;
           throw new ValueError(
             "NON_FINITE",
-            `Training stopped at epoch ${epoch + 1}, batch ${bi + 1} (step ${step + 1}): the ${what}; the step was not applied and ${where}. Lower the learning rate, set clipNorm, or check the inputs for NaN`,
+            `Training stopped at epoch ${epoch + 1}, batch ${bi + 1} (step ${
+              step + 1
+            }): the ${what}; the step was not applied and ${where}. Lower the learning rate, set clipNorm, or check the inputs for NaN`,
             { details: { epoch: epoch + 1, batch: bi + 1, step: step + 1, lastCheckpointEpoch: lastSaved ?? null } },
           );
         }

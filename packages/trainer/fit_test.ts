@@ -16,7 +16,7 @@ import {
   sgd,
   stepLr,
 } from "@likeness/trainer";
-import { ToyLoss, toyData } from "./_test_util.ts";
+import { toyData, ToyLoss } from "./_test_util.ts";
 
 const code = (c: string) => (e: Error & { code?: string }) => e.code === c;
 const mlp = (seed = 1) => new SimilarityModel(new MlpEncoder({ inputDim: 4, hidden: [8], outputDim: 3, seed }));
@@ -83,7 +83,13 @@ test("resume from a checkpoint on disk continues exactly where it stopped", asyn
     const model = mlp();
     const loss = new ToyLoss();
     const stop = earlyStopping({ monitor: "loss", patience: 10 });
-    const result = await fit(model, loss, toyData(), { ...opts, epochs: 4, checkpoint: store, resume: true, callbacks: [stop] });
+    const result = await fit(model, loss, toyData(), {
+      ...opts,
+      epochs: 4,
+      checkpoint: store,
+      resume: true,
+      callbacks: [stop],
+    });
     assert.equal(result.resumedFrom, 2);
     assert.equal(result.history.length, 4);
     assert.equal(result.steps, 12); // 16 items in batches of 5, 5, 5 (a last batch of 1 is dropped)
@@ -133,12 +139,24 @@ test("early stopping stops and names the reason", async () => {
 
 test("typed errors: data smaller than a batch, missing labels, bad pairs", async () => {
   const d = toyData(2);
-  await assert.rejects(() => fit(mlp(), new ToyLoss(), d, { batchSize: 8 }), (e: Error & { code?: string }) => e.code === "OUT_OF_RANGE" && /batchSize <= 4/.test(e.message));
+  await assert.rejects(
+    () => fit(mlp(), new ToyLoss(), d, { batchSize: 8 }),
+    (e: Error & { code?: string }) => e.code === "OUT_OF_RANGE" && /batchSize <= 4/.test(e.message),
+  );
   await assert.rejects(() => fit(mlp(), new ToyLoss(), { inputs: d.inputs }), code("LABEL_MISMATCH"));
   await assert.rejects(() => fit(mlp(), new ToyLoss(), { inputs: d.inputs, labels: [0, 1] }), code("LABEL_MISMATCH"));
-  await assert.rejects(() => fit(mlp(), new ToyLoss(), { inputs: d.inputs, labels: [0, 1, undefined as unknown as number, 1] }), code("LABEL_MISMATCH"));
-  await assert.rejects(() => fit(mlp(), new ToyLoss(), { inputs: d.inputs, pairs: [[0, 9]], scores: [1] }), code("OUT_OF_RANGE"));
-  await assert.rejects(() => fit(mlp(), new ToyLoss(), d, { batchSize: 2, optimizer: "rmsprop" as "sgd" }), code("UNKNOWN_NAME"));
+  await assert.rejects(
+    () => fit(mlp(), new ToyLoss(), { inputs: d.inputs, labels: [0, 1, undefined as unknown as number, 1] }),
+    code("LABEL_MISMATCH"),
+  );
+  await assert.rejects(
+    () => fit(mlp(), new ToyLoss(), { inputs: d.inputs, pairs: [[0, 9]], scores: [1] }),
+    code("OUT_OF_RANGE"),
+  );
+  await assert.rejects(
+    () => fit(mlp(), new ToyLoss(), d, { batchSize: 2, optimizer: "rmsprop" as "sgd" }),
+    code("UNKNOWN_NAME"),
+  );
   await assert.rejects(() => fit(mlp(), new ToyLoss(), d, { batchSize: 2, epochs: 0 }), code("INVALID_ARGUMENT"));
 });
 
@@ -161,7 +179,12 @@ test("a non-finite loss stops training, skips the bad step and keeps the last go
   assert.equal(err.details.lastCheckpointEpoch, 2);
   // the model holds epoch 3 batch 1's update only; the checkpoint holds epoch 2
   const restored = mlp(99);
-  const resumed = await fit(restored, new ToyLoss(), toyData(), { epochs: 2, batchSize: 8, checkpoint: store, resume: true });
+  const resumed = await fit(restored, new ToyLoss(), toyData(), {
+    epochs: 2,
+    batchSize: 8,
+    checkpoint: store,
+    resume: true,
+  });
   assert.equal(resumed.resumedFrom, 2);
   assert.deepEqual(flat(restored), weightsAtEpoch2);
 });
@@ -188,7 +211,14 @@ test("frozen encoder: features come from the cache once, only the head trains; p
   const cache = new EmbeddingCache();
   const headBefore = flat(model);
   const d = toyData();
-  await fit(model, new ToyLoss(), d, { epochs: 3, batchSize: 8, cache, cacheName: "toy", encodeBatchSize: 100, learningRate: 0.05 });
+  await fit(model, new ToyLoss(), d, {
+    epochs: 3,
+    batchSize: 8,
+    cache,
+    cacheName: "toy",
+    encodeBatchSize: 100,
+    learningRate: 0.05,
+  });
   assert.equal(enc.calls, 1);
   assert.equal(cache.stats.misses, 1);
   assert.notDeepEqual(flat(model), headBefore);
@@ -204,7 +234,11 @@ test("frozen encoder: features come from the cache once, only the head trains; p
     assert.equal(t.labels!.length, e.shape[0]);
     return inner(e, t);
   };
-  await fit(model, loss, { inputs: d.inputs, labels: d.labels, pairs, scores: pairs.map(() => 1) }, { epochs: 1, batchSize: 4, seed: 2 });
+  await fit(model, loss, { inputs: d.inputs, labels: d.labels, pairs, scores: pairs.map(() => 1) }, {
+    epochs: 1,
+    batchSize: 4,
+    seed: 2,
+  });
   assert.deepEqual(seen.filter((_, i) => i % 2 === 0), [4, 4]);
   assert.ok(seen.filter((_, i) => i % 2 === 1).every((v) => v >= 5 && v <= 8));
 });
@@ -214,7 +248,13 @@ test("a miner's tuples reach the loss; a convnet trains on the cpu backend", asy
   const miner = {
     mine(e: tf.Tensor2D, labels: readonly (number | string | readonly (number | string)[])[]) {
       minedCalls.push(e.shape[0]);
-      return Promise.resolve({ triplets: [[0, labels.indexOf(labels[0], 1), labels.findIndex((l) => l !== labels[0])] as [number, number, number]] });
+      return Promise.resolve({
+        triplets: [[
+          0,
+          labels.indexOf(labels[0], 1),
+          labels.findIndex((l) => l !== labels[0]),
+        ] as [number, number, number]],
+      });
     },
   };
   const loss = new ToyLoss();
@@ -230,10 +270,18 @@ test("a miner's tuples reach the loss; a convnet trains on the cpu backend", asy
 
   await useTfBackend("cpu");
   try {
-    const images = Array.from({ length: 8 }, (_, i) => Array.from({ length: 36 }, (_, k) => ((k + (i % 2) * 7) % 9) / 9));
-    const conv = new SimilarityModel(new ConvNetEncoder({ inputShape: [6, 6, 1], conv: [{ filters: 2, pool: 2 }], outputDim: 3, seed: 1 }));
+    const images = Array.from(
+      { length: 8 },
+      (_, i) => Array.from({ length: 36 }, (_, k) => ((k + (i % 2) * 7) % 9) / 9),
+    );
+    const conv = new SimilarityModel(
+      new ConvNetEncoder({ inputShape: [6, 6, 1], conv: [{ filters: 2, pool: 2 }], outputDim: 3, seed: 1 }),
+    );
     const before = flat(conv);
-    const r = await fit(conv, new ToyLoss(), { inputs: tf.tensor4d(images.flat(), [8, 6, 6, 1]), labels: images.map((_, i) => i % 2) }, {
+    const r = await fit(conv, new ToyLoss(), {
+      inputs: tf.tensor4d(images.flat(), [8, 6, 6, 1]),
+      labels: images.map((_, i) => i % 2),
+    }, {
       epochs: 2,
       batchSize: 4,
       learningRate: 0.01,

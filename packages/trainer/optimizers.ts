@@ -26,7 +26,10 @@ export interface Optimizer {
    * @param state tensors and meta
    * @param vars the variables (for shapes)
    */
-  setState(state: { tensors: readonly NamedTensor[]; meta: Record<string, number> }, vars: readonly tf.Variable[]): void;
+  setState(
+    state: { tensors: readonly NamedTensor[]; meta: Record<string, number> },
+    vars: readonly tf.Variable[],
+  ): void;
   /** Free the slot variables. */
   dispose(): void;
 }
@@ -51,7 +54,9 @@ class Slots {
   export(): NamedTensor[] {
     const out: NamedTensor[] = [];
     for (const [kind, list] of this.#slots) {
-      list.forEach((v, i) => out.push({ name: `${kind}/${i}`, shape: [...v.shape], values: new Float32Array(v.dataSync() as Float32Array) }));
+      list.forEach((v, i) =>
+        out.push({ name: `${kind}/${i}`, shape: [...v.shape], values: new Float32Array(v.dataSync() as Float32Array) })
+      );
     }
     return out;
   }
@@ -64,7 +69,9 @@ class Slots {
         const t = by.get(`${kind}/${i}`);
         if (!t) return;
         if (t.shape.length !== v.shape.length || t.shape.some((d, k) => d !== v.shape[k])) {
-          throw new ShapeError(`Cannot restore optimiser state ${kind}/${i}: shape [${t.shape}] but the variable is [${v.shape}]; the model changed since the checkpoint`);
+          throw new ShapeError(
+            `Cannot restore optimiser state ${kind}/${i}: shape [${t.shape}] but the variable is [${v.shape}]; the model changed since the checkpoint`,
+          );
         }
         slots[i].assign(tf.tensor(t.values, t.shape, "float32"));
       });

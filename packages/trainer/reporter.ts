@@ -73,7 +73,11 @@ export function progressReporter(options: ProgressReporterOptions): Callback {
       count++;
       const head = `epoch ${info.epoch}/${info.epochs}`;
       if (tty) {
-        write(`\r${head} ${renderBar(info.batch, info.batches, width)} ${info.batch}/${info.batches} loss ${fmt(lossSum / count)} lr ${fmt(info.lr)}\x1b[K`);
+        write(
+          `\r${head} ${renderBar(info.batch, info.batches, width)} ${info.batch}/${info.batches} loss ${
+            fmt(lossSum / count)
+          } lr ${fmt(info.lr)}\x1b[K`,
+        );
       } else if (options.everyBatches && info.batch % options.everyBatches === 0) {
         write(`${head} batch ${info.batch}/${info.batches} loss ${fmt(lossSum / count)} lr ${fmt(info.lr)}\n`);
       }
@@ -83,7 +87,9 @@ export function progressReporter(options: ProgressReporterOptions): Callback {
         .filter(([k]) => !["epoch", "loss", "lr", "steps", "grad_norm"].includes(k))
         .map(([k, v]) => `${k} ${fmt(v)}`)
         .join(" ");
-      const line = `epoch ${log.epoch}/${ctx.epochs} loss ${fmt(log.loss)}${extras ? " " + extras : ""} lr ${fmt(log.lr)}`;
+      const line = `epoch ${log.epoch}/${ctx.epochs} loss ${fmt(log.loss)}${extras ? " " + extras : ""} lr ${
+        fmt(log.lr)
+      }`;
       write(tty ? `\r${line}\x1b[K\n` : `${line}\n`);
     },
   };

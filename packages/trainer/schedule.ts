@@ -78,8 +78,12 @@ export function cosineLr(options: { lr: number; minLr?: number; warmupSteps?: nu
   const lr = positive(options.lr, "lr");
   const minLr = options.minLr ?? 0;
   const warm = options.warmupSteps ?? 0;
-  if (!(minLr >= 0 && minLr <= lr)) throw new ValueError("INVALID_ARGUMENT", `Invalid minLr ${minLr}: expected 0 <= minLr <= lr`);
-  if (!Number.isInteger(warm) || warm < 0) throw new ValueError("INVALID_ARGUMENT", `Invalid warmupSteps ${warm}: expected an integer >= 0`);
+  if (!(minLr >= 0 && minLr <= lr)) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid minLr ${minLr}: expected 0 <= minLr <= lr`);
+  }
+  if (!Number.isInteger(warm) || warm < 0) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid warmupSteps ${warm}: expected an integer >= 0`);
+  }
   return ({ step, totalSteps }) => {
     if (step < warm) return lr * (step + 1) / warm;
     const span = Math.max(1, totalSteps - warm);

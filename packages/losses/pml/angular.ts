@@ -5,13 +5,14 @@
  */
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
+import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   checkNumber,
   l2Normalize,
   maskedLogSumExp,
-  meanReduce,
   pairsOf,
+  reduceWith,
   requireLabels,
   sameMatrix,
   selector,
@@ -22,6 +23,8 @@ import {
 export interface PmlAngularLossOptions {
   /** Angle α in degrees (default 40). */
   alpha?: number;
+  /** Reduction of the per-element losses (default mean, pml's MeanReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -44,12 +47,16 @@ export class PmlAngularLoss implements Loss {
   /** α in degrees. */
   readonly alpha: number;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options alpha (degrees)
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlAngularLossOptions = {}) {
     this.alpha = checkNumber(options.alpha ?? 40, "alpha", this.name);
+    this.reducer = options.reducer ?? meanReducer();
   }
 
   /**
@@ -78,7 +85,7 @@ export class PmlAngularLoss implements Loss {
       const apDot = tf.sum(tf.mul(anchors, positives), 1, true);
       const apX = tf.matMul(tf.add(anchors, positives), x, false, true); // K×B
       const form = tf.sub(tf.mul(4 * t2, apX), tf.mul(2 * (1 + t2), apDot)) as tf.Tensor2D;
-      return meanReduce(maskedLogSumExp(form, tf.tensor2d(keep, [k, b]), true));
+      return reduceWith(this.reducer, maskedLogSumExp(form, tf.tensor2d(keep, [k, b]), true));
     });
   }
 

@@ -5,8 +5,8 @@
  */
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
+import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
-  avgNonZeroReduce,
   checkEmbeddings,
   checkNumber,
   cosineSimilarity,
@@ -14,6 +14,7 @@ import {
   pairMasks,
   pairsOf,
   type PmlDistance,
+  reduceWith,
   requireLabels,
   stopGradient,
 } from "./_common.ts";
@@ -26,6 +27,8 @@ export interface PmlCircleLossOptions {
   gamma?: number;
   /** Similarity (default CosineSimilarity). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default average over non-zero terms, pml's AvgNonZeroReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -52,6 +55,9 @@ export class PmlCircleLoss implements Loss {
   /** The similarity. */
   readonly distance: PmlDistance;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options m, gamma, distance
    * @throws {ValueError} INVALID_ARGUMENT
@@ -60,6 +66,7 @@ export class PmlCircleLoss implements Loss {
     this.m = checkNumber(options.m ?? 0.4, "m", this.name);
     this.gamma = checkNumber(options.gamma ?? 80, "gamma", this.name);
     this.distance = options.distance ?? cosineSimilarity();
+    this.reducer = options.reducer ?? avgNonZeroReducer();
   }
 
   /**
@@ -89,7 +96,7 @@ export class PmlCircleLoss implements Loss {
       const ln = maskedLogSumExp(negLogits, neg, false);
       const rowOk = tf.mul(tf.step(tf.sum(pos, 1, true)), tf.step(tf.sum(neg, 1, true)));
       const losses = tf.mul(tf.softplus(tf.add(lp, ln)), rowOk);
-      return avgNonZeroReduce(losses);
+      return reduceWith(this.reducer, losses);
     });
   }
 

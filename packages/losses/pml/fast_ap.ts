@@ -6,14 +6,15 @@
 import { tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
+import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   lpDistance,
-  meanReduce,
   minerWeights,
   pairMasks,
   pairsOf,
   type PmlDistance,
+  reduceWith,
   requireLabels,
   zeroLoss,
 } from "./_common.ts";
@@ -26,6 +27,8 @@ export interface PmlFastAPLossOptions {
   distance?: PmlDistance;
   /** Upper end of the histogram (default 4 = 2^power for the default distance). */
   histogramMax?: number;
+  /** Reduction of the per-element losses (default mean, pml's MeanReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -52,6 +55,9 @@ export class PmlFastAPLoss implements Loss {
   /** Histogram upper end. */
   readonly histogramMax: number;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options numBins, distance, histogramMax
    * @throws {ValueError} INVALID_ARGUMENT for numBins < 1 or histogramMax <= 0
@@ -72,6 +78,7 @@ export class PmlFastAPLoss implements Loss {
         `Invalid histogramMax for FastAPLoss: expected a positive number, got ${this.histogramMax}`,
       );
     }
+    this.reducer = options.reducer ?? meanReducer();
   }
 
   /**
@@ -115,7 +122,7 @@ export class PmlFastAPLoss implements Loss {
       const w = tf.gather(tf.tensor1d(weights), keepIdx);
       const sel = tf.oneHot(keepIdx, b);
       const perAnchor = tf.squeeze(tf.matMul(tf.cast(sel, "float32"), tf.reshape(fastAp, [b, 1])), [1]);
-      return meanReduce(tf.mul(tf.sub(1, tf.div(perAnchor, np)), w));
+      return reduceWith(this.reducer, tf.mul(tf.sub(1, tf.div(perAnchor, np)), w));
     });
   }
 

@@ -5,16 +5,17 @@
  */
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
+import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   checkNumber,
   lpDistance,
   margin as distMargin,
   maskedLogSumExp,
-  meanReduce,
   pairMasks,
   pairsOf,
   type PmlDistance,
+  reduceWith,
   requireLabels,
 } from "./_common.ts";
 
@@ -26,6 +27,8 @@ export interface PmlGeneralizedLiftedStructureLossOptions {
   posMargin?: number;
   /** Distance (default LpDistance between normalised rows). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default mean, pml's MeanReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -52,6 +55,9 @@ export class PmlGeneralizedLiftedStructureLoss implements Loss {
   /** The distance. */
   readonly distance: PmlDistance;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options negMargin, posMargin, distance
    * @throws {ValueError} INVALID_ARGUMENT
@@ -60,6 +66,7 @@ export class PmlGeneralizedLiftedStructureLoss implements Loss {
     this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
     this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
     this.distance = options.distance ?? lpDistance();
+    this.reducer = options.reducer ?? meanReducer();
   }
 
   /**
@@ -87,7 +94,7 @@ export class PmlGeneralizedLiftedStructureLoss implements Loss {
         tf.tensor2d(masks.neg, [b, b]),
         false,
       );
-      return meanReduce(tf.relu(tf.add(pos, neg)));
+      return reduceWith(this.reducer, tf.relu(tf.add(pos, neg)));
     });
   }
 

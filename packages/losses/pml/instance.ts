@@ -6,13 +6,14 @@
 import { tf } from "@likeness/tf";
 import { type Label, ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
+import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   checkNumber,
   cosineSimilarity,
   crossEntropy,
-  meanReduce,
   type PmlDistance,
+  reduceWith,
   requireLabels,
 } from "./_common.ts";
 
@@ -22,6 +23,8 @@ export interface PmlInstanceLossOptions {
   gamma?: number;
   /** Similarity (default CosineSimilarity). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default mean, pml's MeanReducer). */
+  reducer?: Reducer;
 }
 
 /** Dense ids of labels in sorted order (torch.unique(..., return_inverse=True)). */
@@ -59,6 +62,9 @@ export class PmlInstanceLoss implements Loss {
   /** The similarity. */
   readonly distance: PmlDistance;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options gamma, distance
    * @throws {ValueError} INVALID_ARGUMENT
@@ -66,6 +72,7 @@ export class PmlInstanceLoss implements Loss {
   constructor(options: PmlInstanceLossOptions = {}) {
     this.gamma = checkNumber(options.gamma ?? 64, "gamma", this.name);
     this.distance = options.distance ?? cosineSimilarity();
+    this.reducer = options.reducer ?? meanReducer();
   }
 
   /**
@@ -86,7 +93,7 @@ export class PmlInstanceLoss implements Loss {
     return tf.tidy(() => {
       let sim = this.distance.matrix(embeddings);
       if (this.distance.smallerIsCloser) sim = tf.neg(sim);
-      return meanReduce(crossEntropy(tf.mul(sim, this.gamma) as tf.Tensor2D, ids));
+      return reduceWith(this.reducer, crossEntropy(tf.mul(sim, this.gamma) as tf.Tensor2D, ids));
     });
   }
 

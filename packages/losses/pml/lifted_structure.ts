@@ -5,6 +5,7 @@
  */
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
+import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   checkNumber,
@@ -13,10 +14,10 @@ import {
   lpDistance,
   margin as distMargin,
   maskedLogSumExp,
-  meanReduce,
   pairMasks,
   pairsOf,
   type PmlDistance,
+  reduceWith,
   requireLabels,
   stopGradient,
   zeroLoss,
@@ -30,6 +31,8 @@ export interface PmlLiftedStructureLossOptions {
   posMargin?: number;
   /** Distance (default LpDistance between normalised rows). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default mean, pml's MeanReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -56,6 +59,9 @@ export class PmlLiftedStructureLoss implements Loss {
   /** The distance. */
   readonly distance: PmlDistance;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options negMargin, posMargin, distance
    * @throws {ValueError} INVALID_ARGUMENT
@@ -64,6 +70,7 @@ export class PmlLiftedStructureLoss implements Loss {
     this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
     this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
     this.distance = options.distance ?? lpDistance();
+    this.reducer = options.reducer ?? meanReducer();
   }
 
   /**
@@ -109,7 +116,7 @@ export class PmlLiftedStructureLoss implements Loss {
       const negLoss = tf.add(tf.log(s), m);
       const d = gather2d(mat, pairs.a1, pairs.p);
       const perPair = tf.div(tf.square(tf.relu(tf.add(negLoss, distMargin(this.distance, d, this.posMargin)))), 2);
-      return meanReduce(perPair);
+      return reduceWith(this.reducer, perPair);
     });
   }
 

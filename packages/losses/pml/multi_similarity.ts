@@ -5,15 +5,16 @@
  */
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
+import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   checkNumber,
   cosineSimilarity,
   maskedLogSumExp,
-  meanReduce,
   pairMasks,
   pairsOf,
   type PmlDistance,
+  reduceWith,
   requireLabels,
 } from "./_common.ts";
 
@@ -27,6 +28,8 @@ export interface PmlMultiSimilarityLossOptions {
   base?: number;
   /** Distance (default CosineSimilarity). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default mean, pml's MeanReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -55,6 +58,9 @@ export class PmlMultiSimilarityLoss implements Loss {
   /** The similarity. */
   readonly distance: PmlDistance;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options alpha, beta, base, distance
    * @throws {ValueError} INVALID_ARGUMENT
@@ -64,6 +70,7 @@ export class PmlMultiSimilarityLoss implements Loss {
     this.beta = checkNumber(options.beta ?? 50, "beta", this.name);
     this.base = checkNumber(options.base ?? 0.5, "base", this.name);
     this.distance = options.distance ?? cosineSimilarity();
+    this.reducer = options.reducer ?? meanReducer();
   }
 
   /**
@@ -88,7 +95,7 @@ export class PmlMultiSimilarityLoss implements Loss {
       const negExp = tf.mul(this.beta, tf.sub(mat, this.base)) as tf.Tensor2D;
       const posLoss = tf.div(maskedLogSumExp(posExp, pos, true), this.alpha);
       const negLoss = tf.div(maskedLogSumExp(negExp, neg, true), this.beta);
-      return meanReduce(tf.add(posLoss, negLoss));
+      return reduceWith(this.reducer, tf.add(posLoss, negLoss));
     });
   }
 

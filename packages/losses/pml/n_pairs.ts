@@ -6,13 +6,14 @@
 import { tf } from "@likeness/tf";
 import { labelIds } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
+import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   crossEntropy,
   dotProductSimilarity,
-  meanReduce,
   pairsOf,
   type PmlDistance,
+  reduceWith,
   requireLabels,
   selector,
   zeroLoss,
@@ -22,6 +23,8 @@ import {
 export interface PmlNPairsLossOptions {
   /** Similarity (default pml's DotProductSimilarity, which normalises rows: the cosine). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default mean, pml's MeanReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -45,9 +48,15 @@ export class PmlNPairsLoss implements Loss {
   /** The similarity. */
   readonly distance: PmlDistance;
 
-  /** @param options distance */
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
+  /**
+   * @param options distance, reducer
+   */
   constructor(options: PmlNPairsLossOptions = {}) {
     this.distance = options.distance ?? dotProductSimilarity();
+    this.reducer = options.reducer ?? meanReducer();
   }
 
   /**
@@ -80,7 +89,7 @@ export class PmlNPairsLoss implements Loss {
       const positives = tf.matMul(selector(p, b), embeddings) as tf.Tensor2D;
       let sim = this.distance.matrix(anchors, positives);
       if (this.distance.smallerIsCloser) sim = tf.neg(sim);
-      return meanReduce(crossEntropy(sim, Int32Array.from(a, (_v, i) => i)));
+      return reduceWith(this.reducer, crossEntropy(sim, Int32Array.from(a, (_v, i) => i)));
     });
   }
 

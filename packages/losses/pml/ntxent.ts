@@ -5,6 +5,7 @@
  */
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
+import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   checkNumber,
@@ -14,6 +15,7 @@ import {
   pairMasks,
   pairsOf,
   type PmlDistance,
+  reduceWith,
   requireLabels,
   stopGradient,
   zeroLoss,
@@ -25,6 +27,8 @@ export interface PmlNTXentLossOptions {
   temperature?: number;
   /** Distance (default CosineSimilarity). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default mean, pml's MeanReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -49,6 +53,9 @@ export class PmlNTXentLoss implements Loss {
   /** The similarity. */
   readonly distance: PmlDistance;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options temperature, distance
    * @throws {ValueError} INVALID_ARGUMENT for a temperature <= 0
@@ -56,6 +63,7 @@ export class PmlNTXentLoss implements Loss {
   constructor(options: PmlNTXentLossOptions = {}) {
     this.temperature = checkNumber(options.temperature ?? 0.07, "temperature", this.name, Number.MIN_VALUE);
     this.distance = options.distance ?? cosineSimilarity();
+    this.reducer = options.reducer ?? meanReducer();
   }
 
   /**
@@ -98,7 +106,7 @@ export class PmlNTXentLoss implements Loss {
       const den = tf.add(tf.exp(tf.sub(sap, m)), negTerm);
       // pml adds the smallest float inside the log, which caps the loss near 87 in float32; the
       // log-space form here is exact and never overflows.
-      return tf.mean(tf.sub(tf.log(den), tf.sub(sap, m))) as tf.Scalar;
+      return reduceWith(this.reducer, tf.sub(tf.log(den), tf.sub(sap, m)));
     });
   }
 

@@ -5,8 +5,8 @@
  */
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
+import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
-  avgNonZeroReduce,
   checkEmbeddings,
   checkNumber,
   cosineSimilarity,
@@ -14,6 +14,7 @@ import {
   pairMasks,
   pairsOf,
   type PmlDistance,
+  reduceWith,
   requireLabels,
   zeroLoss,
 } from "./_common.ts";
@@ -24,6 +25,8 @@ export interface PmlSupConLossOptions {
   temperature?: number;
   /** Distance (default CosineSimilarity). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default average over non-zero terms, pml's AvgNonZeroReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -48,6 +51,9 @@ export class PmlSupConLoss implements Loss {
   /** The similarity. */
   readonly distance: PmlDistance;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options temperature, distance
    * @throws {ValueError} INVALID_ARGUMENT for a temperature <= 0
@@ -55,6 +61,7 @@ export class PmlSupConLoss implements Loss {
   constructor(options: PmlSupConLossOptions = {}) {
     this.temperature = checkNumber(options.temperature ?? 0.1, "temperature", this.name, Number.MIN_VALUE);
     this.distance = options.distance ?? cosineSimilarity();
+    this.reducer = options.reducer ?? avgNonZeroReducer();
   }
 
   /**
@@ -81,7 +88,7 @@ export class PmlSupConLoss implements Loss {
       const denom = maskedLogSumExp(mat, any, false);
       const logProb = tf.sub(mat, denom);
       const meanPos = tf.div(tf.sum(tf.mul(pos, logProb), 1), tf.add(tf.sum(pos, 1), 1.1754943508222875e-38));
-      return avgNonZeroReduce(tf.neg(meanPos));
+      return reduceWith(this.reducer, tf.neg(meanPos));
     });
   }
 

@@ -5,14 +5,15 @@
  */
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
+import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
-  avgNonZeroReduce,
   checkEmbeddings,
   checkNumber,
   gather2d,
   lpDistance,
   margin as distMargin,
   type PmlDistance,
+  reduceWith,
   requireLabels,
   tripletsOf,
   zeroLoss,
@@ -28,6 +29,8 @@ export interface PmlTripletMarginLossOptions {
   smoothLoss?: boolean;
   /** Distance (default LpDistance, L2 between normalised rows). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default average over non-zero terms, pml's AvgNonZeroReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -57,6 +60,9 @@ export class PmlTripletMarginLoss implements Loss {
   /** The distance. */
   readonly distance: PmlDistance;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options margin, swap, smoothLoss, distance
    * @throws {ValueError} INVALID_ARGUMENT for a non-finite margin
@@ -66,6 +72,7 @@ export class PmlTripletMarginLoss implements Loss {
     this.swap = options.swap ?? false;
     this.smoothLoss = options.smoothLoss ?? false;
     this.distance = options.distance ?? lpDistance();
+    this.reducer = options.reducer ?? avgNonZeroReducer();
   }
 
   /**
@@ -92,7 +99,7 @@ export class PmlTripletMarginLoss implements Loss {
       }
       const violation = tf.add(distMargin(this.distance, ap, an), this.margin);
       const losses = this.smoothLoss ? tf.softplus(violation) : tf.relu(violation);
-      return avgNonZeroReduce(losses);
+      return reduceWith(this.reducer, losses);
     });
   }
 

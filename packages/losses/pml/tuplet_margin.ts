@@ -5,6 +5,7 @@
  */
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
+import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   checkNumber,
@@ -12,10 +13,10 @@ import {
   gather1d,
   gather2d,
   maskedLogSumExp,
-  meanReduce,
   pairMasks,
   pairsOf,
   type PmlDistance,
+  reduceWith,
   requireLabels,
   zeroLoss,
 } from "./_common.ts";
@@ -28,6 +29,8 @@ export interface PmlTupletMarginLossOptions {
   scale?: number;
   /** Similarity (default CosineSimilarity; must be a cosine). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default mean, pml's MeanReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -54,6 +57,9 @@ export class PmlTupletMarginLoss implements Loss {
   /** The similarity. */
   readonly distance: PmlDistance;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options margin (degrees), scale, distance
    * @throws {ValueError} INVALID_ARGUMENT
@@ -62,6 +68,7 @@ export class PmlTupletMarginLoss implements Loss {
     this.margin = checkNumber(options.margin ?? 5.73, "margin", this.name);
     this.scale = checkNumber(options.scale ?? 64, "scale", this.name);
     this.distance = options.distance ?? cosineSimilarity();
+    this.reducer = options.reducer ?? meanReducer();
   }
 
   /**
@@ -92,7 +99,7 @@ export class PmlTupletMarginLoss implements Loss {
         [b],
       );
       const perPair = tf.softplus(tf.sub(gather1d(rowLse, pairs.a1), tf.mul(this.scale, shifted)));
-      return meanReduce(tf.mul(perPair, gather1d(tf.tensor1d(hasNeg), pairs.a1)));
+      return reduceWith(this.reducer, tf.mul(perPair, gather1d(tf.tensor1d(hasNeg), pairs.a1)));
     });
   }
 

@@ -1,0 +1,75 @@
+// deno-fmt-ignore-file (AssemblyScript: deno fmt would drop the @inline decorators)
+// Convolution-gradient kernels, scalar build. Memory contract and formulas in README.md;
+// simd.ts has the same exports and gives bit-identical results (same per-element order of
+// f32 multiply-then-add).
+import { endCol, firstCol } from "./common";
+
+/**
+ * dW[r, c, i, j] = Σ_{b, oh, ow} x[b, oh·sh − pt + r, ow·sw − pl + c, i] · dy[b, oh, ow, j].
+ * x: n×h×w×ci f32 (NHWC), dy: n×ho×wo×co f32, dw: kh×kw×ci×co f32 (HWIO, overwritten).
+ */
+export function conv2d_backprop_filter_f32(
+  x: usize, dy: usize, dw: usize,
+  n: i32, h: i32, w: i32, ci: i32, ho: i32, wo: i32, co: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  memory.fill(dw, 0, (<usize>kh * <usize>kw * <usize>ci * <usize>co) << 2);
+  const xs: usize = (<usize>sw * <usize>ci) << 2;
+  const ds: usize = <usize>co << 2;
+  for (let b = 0; b < n; b++) {
+    for (let oh = 0; oh < ho; oh++) {
+      const dyRow = dy + ((<usize>(b * ho + oh) * <usize>wo * <usize>co) << 2);
+      for (let r = 0; r < kh; r++) {
+        const ih = oh * sh - pt + r;
+        if (ih < 0 || ih >= h) continue;
+        const xRow = x + ((<usize>(b * h + ih) * <usize>w * <usize>ci) << 2);
+        for (let c = 0; c < kw; c++) {
+          const lo = firstCol(c, sw, pl);
+          const hi = endCol(c, sw, pl, w, wo);
+          if (lo >= hi) continue;
+          const xp = xRow + ((<usize>(lo * sw - pl + c) * <usize>ci) << 2);
+          const dp = dyRow + ((<usize>lo * <usize>co) << 2);
+          const wt = dw + ((<usize>(r * kw + c) * <usize>ci * <usize>co) << 2);
+          tap(xp, dp, hi - lo, xs, ds, wt, ci, co);
+        }
+      }
+    }
+  }
+}
+
+/** dW_tap[i, j] += Σ_k x[k·xs + i] · dy[k·ds + j] over `cnt` output positions. */
+function tap(xp: usize, dp: usize, cnt: i32, xs: usize, ds: usize, wt: usize, ci: i32, co: i32): void {
+  for (let i = 0; i < ci; i++) {
+    const wr = wt + ((<usize>i * <usize>co) << 2);
+    for (let j = 0; j < co; j++) {
+      let acc = load<f32>(wr + (<usize>j << 2));
+      let px = xp + (<usize>i << 2);
+      let pd = dp + (<usize>j << 2);
+      for (let k = 0; k < cnt; k++) {
+        acc = acc + load<f32>(px) * load<f32>(pd);
+        px += xs;
+        pd += ds;
+      }
+      store<f32>(wr + (<usize>j << 2), acc);
+    }
+  }
+}
+
+/**
+ * out[s, :] = Σ_{i : ids[i] = s} x[i, :]; rows whose id is outside [0, segments) are dropped.
+ * x: n×inner f32, ids: n i32, out: segments×inner f32 (overwritten).
+ */
+export function unsorted_segment_sum_f32(x: usize, ids: usize, out: usize, n: i32, inner: i32, segments: i32): void {
+  memory.fill(out, 0, (<usize>segments * <usize>inner) << 2);
+  const rowBytes: usize = <usize>inner << 2;
+  for (let i = 0; i < n; i++) {
+    const s = load<i32>(ids + (<usize>i << 2));
+    if (s < 0 || s >= segments) continue;
+    const src = x + <usize>i * rowBytes;
+    const dst = out + <usize>s * rowBytes;
+    for (let j = 0; j < inner; j++) {
+      const o = <usize>j << 2;
+      store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+    }
+  }
+}

@@ -1,0 +1,163 @@
+// deno-fmt-ignore-file (AssemblyScript: deno fmt would drop the @inline decorators)
+// Convolution-gradient kernels, WebAssembly SIMD build. Same exports, memory contract and
+// bit-identical results as scalar.ts (see README.md): each filter tap is an outer-product
+// accumulation dW_tap (ci×co) += Xᵀ·dY over one output row, computed in register tiles of
+// 4 input channels × 8 output channels (f32x4 multiply then add, the scalar build's order).
+// Tails: co mod 8 ≥ 4 takes a 4×4 tile, co mod 4 a scalar column, ci mod 4 single rows.
+import { endCol, firstCol } from "./common";
+
+/**
+ * dW[r, c, i, j] = Σ_{b, oh, ow} x[b, oh·sh − pt + r, ow·sw − pl + c, i] · dy[b, oh, ow, j].
+ * x: n×h×w×ci f32 (NHWC), dy: n×ho×wo×co f32, dw: kh×kw×ci×co f32 (HWIO, overwritten).
+ */
+export function conv2d_backprop_filter_f32(
+  x: usize, dy: usize, dw: usize,
+  n: i32, h: i32, w: i32, ci: i32, ho: i32, wo: i32, co: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  memory.fill(dw, 0, (<usize>kh * <usize>kw * <usize>ci * <usize>co) << 2);
+  const xs: usize = (<usize>sw * <usize>ci) << 2;
+  const ds: usize = <usize>co << 2;
+  for (let b = 0; b < n; b++) {
+    for (let oh = 0; oh < ho; oh++) {
+      const dyRow = dy + ((<usize>(b * ho + oh) * <usize>wo * <usize>co) << 2);
+      for (let r = 0; r < kh; r++) {
+        const ih = oh * sh - pt + r;
+        if (ih < 0 || ih >= h) continue;
+        const xRow = x + ((<usize>(b * h + ih) * <usize>w * <usize>ci) << 2);
+        for (let c = 0; c < kw; c++) {
+          const lo = firstCol(c, sw, pl);
+          const hi = endCol(c, sw, pl, w, wo);
+          if (lo >= hi) continue;
+          const xp = xRow + ((<usize>(lo * sw - pl + c) * <usize>ci) << 2);
+          const dp = dyRow + ((<usize>lo * <usize>co) << 2);
+          const wt = dw + ((<usize>(r * kw + c) * <usize>ci * <usize>co) << 2);
+          tap(xp, dp, hi - lo, xs, ds, wt, ci, co);
+        }
+      }
+    }
+  }
+}
+
+function tap(xp: usize, dp: usize, cnt: i32, xs: usize, ds: usize, wt: usize, ci: i32, co: i32): void {
+  const wrow: usize = <usize>co << 2;
+  const ci4 = ci & ~3;
+  const co8 = co & ~7;
+  const co4 = co & ~3;
+  let i = 0;
+  for (; i < ci4; i += 4) {
+    const wr = wt + <usize>i * wrow;
+    const px = xp + (<usize>i << 2);
+    let j = 0;
+    for (; j < co8; j += 8) tile4x8(px, dp + (<usize>j << 2), cnt, xs, ds, wr + (<usize>j << 2), wrow);
+    for (; j < co4; j += 4) tile4x4(px, dp + (<usize>j << 2), cnt, xs, ds, wr + (<usize>j << 2), wrow);
+    for (; j < co; j++) {
+      for (let t = 0; t < 4; t++) col(px + (<usize>t << 2), dp + (<usize>j << 2), cnt, xs, ds, wr + <usize>t * wrow + (<usize>j << 2));
+    }
+  }
+  for (; i < ci; i++) {
+    const wr = wt + <usize>i * wrow;
+    const px = xp + (<usize>i << 2);
+    let j = 0;
+    for (; j < co4; j += 4) tile1x4(px, dp + (<usize>j << 2), cnt, xs, ds, wr + (<usize>j << 2));
+    for (; j < co; j++) col(px, dp + (<usize>j << 2), cnt, xs, ds, wr + (<usize>j << 2));
+  }
+}
+
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+/** 4 input channels × 8 output channels. */
+function tile4x8(px: usize, pd: usize, cnt: i32, xs: usize, ds: usize, w: usize, wrow: usize): void {
+  const w1 = w + wrow;
+  const w2 = w1 + wrow;
+  const w3 = w2 + wrow;
+  let a00 = v128.load(w), a01 = v128.load(w, 16);
+  let a10 = v128.load(w1), a11 = v128.load(w1, 16);
+  let a20 = v128.load(w2), a21 = v128.load(w2, 16);
+  let a30 = v128.load(w3), a31 = v128.load(w3, 16);
+  for (let k = 0; k < cnt; k++) {
+    const d0 = v128.load(pd);
+    const d1 = v128.load(pd, 16);
+    const x0 = f32x4.splat(load<f32>(px));
+    const x1 = f32x4.splat(load<f32>(px, 4));
+    const x2 = f32x4.splat(load<f32>(px, 8));
+    const x3 = f32x4.splat(load<f32>(px, 12));
+    a00 = madd(a00, x0, d0); a01 = madd(a01, x0, d1);
+    a10 = madd(a10, x1, d0); a11 = madd(a11, x1, d1);
+    a20 = madd(a20, x2, d0); a21 = madd(a21, x2, d1);
+    a30 = madd(a30, x3, d0); a31 = madd(a31, x3, d1);
+    px += xs;
+    pd += ds;
+  }
+  v128.store(w, a00); v128.store(w, a01, 16);
+  v128.store(w1, a10); v128.store(w1, a11, 16);
+  v128.store(w2, a20); v128.store(w2, a21, 16);
+  v128.store(w3, a30); v128.store(w3, a31, 16);
+}
+
+/** 4 input channels × 4 output channels. */
+function tile4x4(px: usize, pd: usize, cnt: i32, xs: usize, ds: usize, w: usize, wrow: usize): void {
+  const w1 = w + wrow;
+  const w2 = w1 + wrow;
+  const w3 = w2 + wrow;
+  let a0 = v128.load(w), a1 = v128.load(w1), a2 = v128.load(w2), a3 = v128.load(w3);
+  for (let k = 0; k < cnt; k++) {
+    const d = v128.load(pd);
+    a0 = madd(a0, f32x4.splat(load<f32>(px)), d);
+    a1 = madd(a1, f32x4.splat(load<f32>(px, 4)), d);
+    a2 = madd(a2, f32x4.splat(load<f32>(px, 8)), d);
+    a3 = madd(a3, f32x4.splat(load<f32>(px, 12)), d);
+    px += xs;
+    pd += ds;
+  }
+  v128.store(w, a0); v128.store(w1, a1); v128.store(w2, a2); v128.store(w3, a3);
+}
+
+/** 1 input channel × 4 output channels. */
+function tile1x4(px: usize, pd: usize, cnt: i32, xs: usize, ds: usize, w: usize): void {
+  let a = v128.load(w);
+  for (let k = 0; k < cnt; k++) {
+    a = madd(a, f32x4.splat(load<f32>(px)), v128.load(pd));
+    px += xs;
+    pd += ds;
+  }
+  v128.store(w, a);
+}
+
+/** 1 input channel × 1 output channel (scalar tail). */
+function col(px: usize, pd: usize, cnt: i32, xs: usize, ds: usize, w: usize): void {
+  let acc = load<f32>(w);
+  for (let k = 0; k < cnt; k++) {
+    acc = acc + load<f32>(px) * load<f32>(pd);
+    px += xs;
+    pd += ds;
+  }
+  store<f32>(w, acc);
+}
+
+/**
+ * out[s, :] = Σ_{i : ids[i] = s} x[i, :]; rows whose id is outside [0, segments) are dropped.
+ * x: n×inner f32, ids: n i32, out: segments×inner f32 (overwritten). 4 lanes at a time, scalar tail.
+ */
+export function unsorted_segment_sum_f32(x: usize, ids: usize, out: usize, n: i32, inner: i32, segments: i32): void {
+  memory.fill(out, 0, (<usize>segments * <usize>inner) << 2);
+  const rowBytes: usize = <usize>inner << 2;
+  const inner4 = inner & ~3;
+  for (let i = 0; i < n; i++) {
+    const s = load<i32>(ids + (<usize>i << 2));
+    if (s < 0 || s >= segments) continue;
+    const src = x + <usize>i * rowBytes;
+    const dst = out + <usize>s * rowBytes;
+    let j = 0;
+    for (; j < inner4; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+    }
+    for (; j < inner; j++) {
+      const o = <usize>j << 2;
+      store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+    }
+  }
+}
