@@ -14,9 +14,13 @@
  *   in query chunks) and plain JS (a few queries only);
  * - `batch_hard`: mining rows from `bench/kernels_mining.ts` when present.
  *
- * `gflops` counts 2·Q·R·D flops for every metric (one multiply-add per element pair).
- * `peakRatio` = gflops / (threads × fma peak of the same runtime and build); `speedup` = 2-thread
- * over 1-thread time; `vsTfjs` = tfjs-wasm time over ours (> 1 = we are faster).
+ * `gflops` counts 2·Q·R·D flops for every metric (one multiply-add per element pair), over the
+ * median wall time `ms`. The machine this runs on may be shared, so rows also carry `cpuMs`, the
+ * process's CPU time (all threads) per run, which time-slicing by other processes does not
+ * inflate, and `gflopsCpu` from it. `peakRatio` = gflopsCpu / FMA peak (also CPU-timed, same
+ * runtime and build): the fraction of the peak each busy thread reaches. `speedup` = 1-thread
+ * over 2-thread wall time (only meaningful on an otherwise idle machine); `vsTfjs` = tfjs-wasm wall
+ * time over ours and `vsTfjsCpu` the same in CPU time (> 1 = we are faster).
  *
  * @module
  */
@@ -36,6 +40,7 @@ import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import process from "node:process";
 
 declare const Bun: { version: string; argv: string[] } | undefined;
 
@@ -75,21 +80,41 @@ function round(x: number): number {
   return Number.isFinite(x) ? Number(x.toPrecision(4)) : x;
 }
 
+/** Wall and CPU times of one measurement. */
+interface Timing {
+  /** Median wall time over the runs. */
+  median: number;
+  /** Fastest run (the least disturbed by other processes on a shared machine). */
+  best: number;
+  /** Median CPU time of the process (all its threads) per run: robust to time-slicing. */
+  cpu: number;
+}
+
+/** CPU time of this process so far, in ms (user + system, every thread). */
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /**
- * Median wall time in ms after `warmup` calls (first WASM calls run unoptimised), over at most
- * `runs` runs and about `budgetMs` of measuring (at least one run).
+ * Wall time in ms after `warmup` calls (first WASM calls run unoptimised), over at most `runs`
+ * runs and about `budgetMs` of measuring (at least one run).
  */
-async function time(fn: () => unknown, warmup: number, runs: number, budgetMs = quick ? 600 : 1500): Promise<number> {
+async function time(fn: () => unknown, warmup: number, runs: number, budgetMs = quick ? 600 : 1500): Promise<Timing> {
   for (let i = 0; i < warmup; i++) await fn();
   const t: number[] = [];
+  const c: number[] = [];
   const start = performance.now();
   for (let i = 0; i < runs && (i === 0 || performance.now() - start < budgetMs); i++) {
+    const c0 = cpuNow();
     const t0 = performance.now();
     await fn();
     t.push(performance.now() - t0);
+    c.push(cpuNow() - c0);
   }
   t.sort((a, b) => a - b);
-  return t[Math.floor(t.length / 2)];
+  c.sort((a, b) => a - b);
+  return { median: t[Math.floor(t.length / 2)], best: t[0], cpu: c[Math.floor(c.length / 2)] };
 }
 
 function random(rows: number, cols: number, seed: number): Matrix {
@@ -110,12 +135,16 @@ async function fmaPeak(variant: "relaxed" | "simd"): Promise<number> {
   peak(1e5, 0.999, 0.001); // baseline tier; later calls run optimised code
   peak(1e5, 0.999, 0.001);
   let best = Infinity;
+  let bestCpu = Infinity;
   for (let r = 0; r < 5; r++) {
+    const c0 = cpuNow();
     const t0 = performance.now();
     peak(iters, 0.999, 0.001);
     best = Math.min(best, performance.now() - t0);
+    bestCpu = Math.min(bestCpu, cpuNow() - c0);
   }
   const gflops = (iters * 96) / best / 1e6;
+  const gflopsCpu = (iters * 96) / bestCpu / 1e6;
   emit({
     bench: "fma_peak",
     impl: `wasm-${variant}`,
@@ -124,8 +153,10 @@ async function fmaPeak(variant: "relaxed" | "simd"): Promise<number> {
     shape: `${iters}x12xf32x4`,
     ms: best,
     gflops,
+    cpuMs: bestCpu,
+    gflopsCpu,
   });
-  return gflops;
+  return gflopsCpu;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,7 +241,8 @@ async function benchPairwise(variant: DenseVariant, peaks: Record<string, number
       const runs = quick ? (small ? 20 : 3) : (small ? 50 : 8);
       for (const metric of ["cosine", "l2"] as const) {
         const shape = `${b}x${b}x${d} ${metric}`;
-        const tfMs = await time(() => tfPairwise(x, y, metric), small ? 2 : 1, runs);
+        const tfT = await time(() => tfPairwise(x, y, metric), small ? 2 : 1, runs);
+        const tfMs = tfT.median;
         emit({
           bench: "pairwise",
           impl: "tfjs-wasm",
@@ -218,16 +250,30 @@ async function benchPairwise(variant: DenseVariant, peaks: Record<string, number
           threads: 1,
           shape,
           ms: tfMs,
+          bestMs: tfT.best,
           gflops: flops / tfMs / 1e6,
+          cpuMs: tfT.cpu,
+          gflopsCpu: flops / tfT.cpu / 1e6,
         });
         if (small || !quick) {
-          const jsMs = await time(() => jsPairwise(x, y, metric), small ? 1 : 0, small ? 3 : 1);
-          emit({ bench: "pairwise", impl: "js", runtime, threads: 1, shape, ms: jsMs, gflops: flops / jsMs / 1e6 });
+          const js = await time(() => jsPairwise(x, y, metric), small ? 1 : 0, small ? 3 : 1);
+          emit({
+            bench: "pairwise",
+            impl: "js",
+            runtime,
+            threads: 1,
+            shape,
+            ms: js.median,
+            bestMs: js.best,
+            gflops: flops / js.median / 1e6,
+            cpuMs: js.cpu,
+          });
         }
         let one = NaN;
         for (const threads of [1, 2]) {
           const k = kernels[threads];
-          const ms = await time(() => k.pairwise(x, y, metric), 3, runs);
+          const t = await time(() => k.pairwise(x, y, metric), 3, runs);
+          const ms = t.median;
           if (threads === 1) one = ms;
           const gflops = flops / ms / 1e6;
           emit({
@@ -237,9 +283,13 @@ async function benchPairwise(variant: DenseVariant, peaks: Record<string, number
             threads: k.info.threads,
             shape,
             ms,
+            bestMs: t.best,
             gflops,
-            peakRatio: gflops / (k.info.threads * (peaks[variant] ?? NaN)),
+            cpuMs: t.cpu,
+            gflopsCpu: flops / t.cpu / 1e6,
+            peakRatio: flops / t.cpu / 1e6 / (peaks[variant] ?? NaN),
             vsTfjs: tfMs / ms,
+            vsTfjsCpu: tfT.cpu / t.cpu,
             ...(threads === 2 ? { speedup: one / ms } : {}),
           });
         }
@@ -315,13 +365,24 @@ async function benchKnn(variant: DenseVariant, peaks: Record<string, number>): P
     for (let i0 = 0; i0 < Q; i0 += 100) await tfChunk(i0, Math.min(100, Q - i0));
   };
   await tfChunk(0, 2);
-  const tfMs = await time(tfKnn, 0, 1);
+  const tfT = await time(tfKnn, 0, 1);
+  const tfMs = tfT.median;
   refT.dispose();
-  emit({ bench: "knn", impl: "tfjs-wasm", runtime, threads: 1, shape, ms: tfMs, gflops: flops / tfMs / 1e6 });
+  emit({
+    bench: "knn",
+    impl: "tfjs-wasm",
+    runtime,
+    threads: 1,
+    shape,
+    ms: tfMs,
+    gflops: flops / tfMs / 1e6,
+    cpuMs: tfT.cpu,
+    gflopsCpu: flops / tfT.cpu / 1e6,
+  });
 
   const jsQ = quick ? 2 : 10;
   const jsQueries = { data: queries.data.subarray(0, jsQ * D), rows: jsQ, cols: D };
-  const jsMs = await time(() => jsTopk(jsQueries, refs, K), 0, 1);
+  const jsMs = (await time(() => jsTopk(jsQueries, refs, K), 0, 1)).median;
   emit({
     bench: "knn",
     impl: "js",
@@ -339,7 +400,8 @@ async function benchKnn(variant: DenseVariant, peaks: Record<string, number>): P
       // Warm up (compiles optimised code) on a few queries.
       const warm = { data: queries.data.subarray(0, 8 * D), rows: 8, cols: D };
       await k.topk(warm, refs, { k: K, metric: "cosine" });
-      const ms = await time(() => k.topk(queries, refs, { k: K, metric: "cosine" }), 0, 1);
+      const t = await time(() => k.topk(queries, refs, { k: K, metric: "cosine" }), 0, 1);
+      const ms = t.median;
       if (threads === 1) one = ms;
       const gflops = flops / ms / 1e6;
       emit({
@@ -350,8 +412,11 @@ async function benchKnn(variant: DenseVariant, peaks: Record<string, number>): P
         shape,
         ms,
         gflops,
-        peakRatio: gflops / (k.info.threads * (peaks[variant] ?? NaN)),
+        cpuMs: t.cpu,
+        gflopsCpu: flops / t.cpu / 1e6,
+        peakRatio: flops / t.cpu / 1e6 / (peaks[variant] ?? NaN),
         vsTfjs: tfMs / ms,
+        vsTfjsCpu: tfT.cpu / t.cpu,
         ...(threads === 2 ? { speedup: one / ms } : {}),
       });
     } finally {
@@ -366,6 +431,18 @@ async function main(): Promise<void> {
   mkdirSync(dirname(outFile), { recursive: true });
   if (!child) writeFileSync(outFile, "");
   await useTfBackend("wasm");
+  // The machine may be shared: record its load so the numbers can be read in context.
+  const { loadavg, cpus } = await import("node:os");
+  emit({
+    bench: "env",
+    impl: "-",
+    runtime,
+    threads: cpus().length,
+    shape: quick ? "quick" : "full",
+    ms: 0,
+    gflops: null,
+    load1: loadavg()[0],
+  });
   const peaks: Record<string, number> = {};
   if (hasRelaxedSimd()) peaks.relaxed = await fmaPeak("relaxed");
   if (hasWasmSimd()) peaks.simd = await fmaPeak("simd");

@@ -76,7 +76,8 @@ export interface BackendSelection {
  *
  * @param options preference, strictness, threads, fallback-adapter policy, env source, tf
  * @returns the backend, the skipped candidates and the tfjs backend started
- * @throws {ValueError} UNKNOWN_NAME for an unknown backend name (option or `LIKENESS_BACKEND`)
+ * @throws {ValueError} UNKNOWN_NAME for an unknown backend name (option or `LIKENESS_BACKEND`, any case);
+ *   INVALID_ARGUMENT for a thread count that is not an integer from 1 to 64
  * @throws {LikenessError} UNSUPPORTED with `strict: true` when the preferred backend cannot start
  * @example
  * ```ts
@@ -94,7 +95,7 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
     preferred = checkOneOf(options.prefer, allowed, "backend");
     source = "option";
   } else {
-    const fromEnv = readEnv(BACKEND_ENV, options.env);
+    const fromEnv = readEnv(BACKEND_ENV, options.env)?.toLowerCase();
     if (fromEnv !== undefined) {
       if (!(allowed as readonly string[]).includes(fromEnv)) {
         throw new ValueError(
@@ -105,6 +106,11 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
       preferred = fromEnv as BackendName | "auto";
       if (preferred !== "auto") source = "env";
     }
+  }
+  const t = options.threads;
+  if (t !== undefined && (!Number.isInteger(t) || t < 1 || t > 64)) {
+    // Checked here: a bad value must not make every WebAssembly candidate fail and silently pick js.
+    throw new ValueError("INVALID_ARGUMENT", `Invalid threads: expected an integer from 1 to 64, got ${t}`);
   }
   const start = preferred === "auto" ? 0 : BACKEND_NAMES.indexOf(preferred);
   const candidates = options.strict ? [BACKEND_NAMES[start]] : BACKEND_NAMES.slice(start);

@@ -46,16 +46,18 @@ test("prefer by option wins over LIKENESS_BACKEND; the env applies when prefer i
   const b = await createBackend({ prefer: "auto", env: { LIKENESS_BACKEND: "wasm" }, tf: false });
   assert.equal(b.backend.info.name, "wasm");
   assert.equal(b.source, "env");
-  const c = await createBackend({ env: (n) => (n === "LIKENESS_BACKEND" ? " js " : undefined), tf: false });
+  const c = await createBackend({ env: (n) => (n === "LIKENESS_BACKEND" ? " JS " : undefined), tf: false });
   assert.equal(c.backend.info.name, "js");
   for (const s of [a, b, c]) s.backend.dispose();
 });
 
-test("unknown backend names throw UNKNOWN_NAME, from the option and from the environment", async () => {
+test("unknown backend names throw UNKNOWN_NAME (option and environment); bad threads INVALID_ARGUMENT", async () => {
   await assert.rejects(
     createBackend({ prefer: "cuda" as "js", tf: false }),
     (e) => code(e) === "UNKNOWN_NAME" && /cuda.*webgpu, wasm-simd, wasm, js, auto/.test((e as Error).message),
   );
+  await assert.rejects(createBackend({ threads: 0, tf: false }), (e) => code(e) === "INVALID_ARGUMENT");
+  await assert.rejects(createBackend({ threads: 1.5, tf: false }), (e) => code(e) === "INVALID_ARGUMENT");
   await assert.rejects(
     createBackend({ env: { LIKENESS_BACKEND: "gpu" }, tf: false }),
     (e) => code(e) === "UNKNOWN_NAME" && /LIKENESS_BACKEND/.test((e as Error).message),

@@ -132,3 +132,21 @@ test("typed errors: trainable encoder, empty input, non-finite output (nothing c
   await assert.rejects(() => cache.embed(new ToyEncoder(1, true), texts, { name: "nan" }), code("NON_FINITE"));
   assert.equal(await store.get("nan"), undefined);
 });
+
+test("real USE-lite embeddings round-trip through the disk cache bit for bit", async () => {
+  await useTfBackend("wasm");
+  const { loadUseLite } = await import("@likeness/models");
+  const dir = await mkdtemp(join(tmpdir(), "likeness-cache-"));
+  try {
+    const use = await loadUseLite();
+    const sentences = ["How old are you?", "What is your age?", "The weather is lovely today."];
+    const first = await new EmbeddingCache({ store: new DirStore(dir) }).embed(use, sentences, { batchSize: 2 });
+    const fresh = new EmbeddingCache({ store: new DirStore(dir) });
+    const again = await fresh.embed(use, sentences);
+    assert.equal(fresh.stats.storeHits, 1);
+    assert.equal(again.cols, 512);
+    assert.deepEqual(Array.from(again.data), Array.from(first.data));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -75,7 +75,7 @@ export const CHUNK_WORK = 2 ** 32;
  * @param t thread index
  * @param n thread count
  * @param rows total query rows
- * @param scratchStride bytes of scratch per thread
+ * @param scratchStride bytes of scratch (top-k) or work (pairwise) memory per thread
  */
 export function runSlice(
   exports: WebAssembly.Exports,
@@ -96,10 +96,11 @@ export function runSlice(
   for (let i0 = s0; i0 < s1; i0 += chunk, chunk = Math.min(cap, chunk * 2)) {
     const i1 = Math.min(s1, i0 + chunk);
     if (op === OP_PAIRWISE) {
-      // (q, r, nr, d, metric, qinv, rinv, out, i0, i1)
+      // (q, r, nr, d, metric, qinv, rinv, out, i0, i1, work)
       a[8] = i0;
       a[9] = i1;
-      (exports.pairwise as KernelFn)(...a.slice(0, 10));
+      a[10] = args[10] + t * scratchStride;
+      (exports.pairwise as KernelFn)(...a.slice(0, 11));
     } else if (op === OP_TOPK) {
       // (q, r, nr, d, metric, qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb)
       a[12] = i0;

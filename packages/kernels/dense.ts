@@ -78,9 +78,14 @@ function defaultVariant(): DenseVariant {
   return hasWasmSimd() ? "simd" : "scalar";
 }
 
-/** Reference rows per block for dimension d: same rule as `blockRows` in the kernels. */
-function blockRows(d: number): number {
-  return Math.max(4, Math.floor(32768 / Math.max(d, 1)) & ~3);
+/** Reference rows per block for dimension d (the module's own rule). */
+function blockRows(m: KernelModule, d: number): number {
+  return m.fn<Fn>("blockRows")(d);
+}
+
+/** Bytes of per-thread work memory the module's pairwise needs for dimension d (16-byte multiple). */
+function workBytes(m: KernelModule, d: number): number {
+  return (m.fn<Fn>("workBytes")(d) + 15) & ~15;
 }
 
 interface State {
@@ -222,7 +227,18 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
       return serial(async (s) => {
         const Q = query.rows, R = reference.rows, D = query.cols;
         const m = s.module;
-        const [rq, rr, rqi, rri, ro] = layout(s, "pairwise distance", Q * D * 4, R * D * 4, Q * 4, R * 4, Q * R * 4);
+        const threads = s.pool ? s.pool.threads : 1;
+        const stride = workBytes(m, D);
+        const [rq, rr, rqi, rri, ro, rw] = layout(
+          s,
+          "pairwise distance",
+          Q * D * 4,
+          R * D * 4,
+          Q * 4,
+          R * 4,
+          Q * R * 4,
+          threads * stride,
+        );
         m.f32(rq).set(query.data);
         m.f32(rr).set(reference.data);
         const metricCode = DENSE_METRICS.indexOf(metric);
@@ -234,9 +250,10 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
         await runRows(
           s,
           OP_PAIRWISE,
-          [rq.offset, rr.offset, R, D, metricCode, rqi.offset, rri.offset, ro.offset, 0, i1],
+          [rq.offset, rr.offset, R, D, metricCode, rqi.offset, rri.offset, ro.offset, 0, i1, rw.offset],
           Q,
           Q * R * D,
+          stride,
         );
         return { data: m.f32(ro).slice(), rows: Q, cols: R };
       });
@@ -290,9 +307,9 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
       return serial(async (s) => {
         const Q = query.rows, R = reference.rows, D = query.cols;
         const m = s.module;
-        const rb = blockRows(D);
+        const rb = blockRows(m, D);
         const threads = s.pool ? s.pool.threads : 1;
-        const stride = 2 * rb * 4;
+        const stride = 2 * rb * 4 + workBytes(m, D);
         const [rq, rr, rqi, rri, re, rv, ri, rs] = layout(
           s,
           "top-k",

@@ -14,3 +14,4 @@ export * from "./probe.ts";
 export * from "./wasm_module.ts";
 export * from "./mining.ts";
 export * from "./dense.ts";
+export * from "./conv.ts";

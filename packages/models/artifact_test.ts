@@ -7,6 +7,7 @@ import {
   ConvNetEncoder,
   type Head,
   LinearHead,
+  loadUseLite,
   MlpEncoder,
   registerHead,
   SequentialHead,
@@ -114,6 +115,24 @@ test("a failing save leaves no partial artifact", async () => {
     // a BigInt cannot be written as JSON: the save fails after the weights were packed
     await assert.rejects(() => model.save(join(dir, "m"), { calibration: { threshold: 1n } }), TypeError);
     assert.deepEqual(await readdir(dir), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a USE-lite + head artifact stores only the head's weights and restores from the package", async () => {
+  await useTfBackend("wasm");
+  const dir = await mkdtemp(join(tmpdir(), "likeness-art-"));
+  try {
+    const model = new SimilarityModel(await loadUseLite(), new LinearHead({ inputDim: 512, outputDim: 8, seed: 3 }));
+    const texts = ["a small dog", "a large cat"];
+    const before = await model.encode(texts);
+    await model.save(dir, { overwrite: true });
+    const manifest = JSON.parse(await readFile(join(dir, "weights.json"), "utf8"));
+    assert.deepEqual(manifest.tensors.map((t: { name: string }) => t.name), ["head/kernel", "head/bias"]);
+    const again = await SimilarityModel.load(dir);
+    assert.equal(again.encoder.type, "use-lite");
+    assert.deepEqual(Array.from((await again.encode(texts)).data), Array.from(before.data));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

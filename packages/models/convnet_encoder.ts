@@ -1,15 +1,15 @@
 /**
  * A small convolutional encoder for grey or colour images (e.g. 28×28 MNIST digits).
  *
- * Training note: tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel, so the
- * gradient of a convolution's filter cannot be computed on `wasm`; train convnets on the
- * `cpu` tfjs backend (`await useTfBackend("cpu")`). Inference works on every backend.
+ * Training note: tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel; importing this
+ * module registers a composed one (see `wasm_conv_backprop.ts`), so convnets train on `wasm`.
  *
  * @module
  */
 import { createRng, ValueError } from "@likeness/core";
 import { tf } from "@likeness/tf";
 import { denseBatch } from "./_input.ts";
+import "./wasm_conv_backprop.ts";
 import { activate, type Activation, checkActivation, checkDim, glorotUniform } from "./_params.ts";
 import { TrainableEncoderBase } from "./_trainable.ts";
 import type { ComponentConfig, EncoderBatch, ForwardOptions } from "./types.ts";

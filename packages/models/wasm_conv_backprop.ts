@@ -18,21 +18,30 @@ interface WasmBackendLike {
   disposeData(dataId: object): void;
 }
 type Info = { dataId: object; shape: number[]; dtype: string };
-type KernelFn = (args: { inputs: Record<string, Info>; backend: WasmBackendLike; attrs: Record<string, unknown> }) => Info;
+type KernelFn = (
+  args: { inputs: Record<string, Info>; backend: WasmBackendLike; attrs: Record<string, unknown> },
+) => Info;
 
 function kernel(name: string): KernelFn {
   const k = tf.getKernel(name, "wasm");
-  if (!k) throw new ValueError("UNSUPPORTED", `tfjs-backend-wasm has no ${name} kernel; cannot compose Conv2DBackpropFilter`);
+  if (!k) {
+    throw new ValueError("UNSUPPORTED", `tfjs-backend-wasm has no ${name} kernel; cannot compose Conv2DBackpropFilter`);
+  }
   return k.kernelFunc as unknown as KernelFn;
 }
 
-function conv2dBackpropFilter(args: { inputs: Record<string, Info>; backend: WasmBackendLike; attrs: Record<string, unknown> }): Info {
+function conv2dBackpropFilter(
+  args: { inputs: Record<string, Info>; backend: WasmBackendLike; attrs: Record<string, unknown> },
+): Info {
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs;
   const filterShape = attrs.filterShape as [number, number, number, number];
   const dataFormat = (attrs.dataFormat as string | undefined) ?? "NHWC";
   if (dataFormat !== "NHWC") {
-    throw new ValueError("UNSUPPORTED", `Conv2DBackpropFilter on wasm supports NHWC only (got ${dataFormat}); use the cpu backend`);
+    throw new ValueError(
+      "UNSUPPORTED",
+      `Conv2DBackpropFilter on wasm supports NHWC only (got ${dataFormat}); use the cpu backend`,
+    );
   }
   const strides = attrs.strides as number | [number, number];
   const [sh, sw] = typeof strides === "number" ? [strides, strides] : strides;
@@ -57,11 +66,20 @@ function conv2dBackpropFilter(args: { inputs: Record<string, Info>; backend: Was
     let g = conv({
       inputs: { x: xt, filter: dyt },
       backend,
-      attrs: { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: "NHWC", dilations: [sh, sw] },
+      attrs: {
+        strides: [1, 1],
+        pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+        dataFormat: "NHWC",
+        dilations: [sh, sw],
+      },
     }); // [C, >=kh, >=kw, Co]
     tmp.push(g);
     if (g.shape[1] !== kh || g.shape[2] !== kw) {
-      g = kernel("Slice")({ inputs: { x: g }, backend, attrs: { begin: [0, 0, 0, 0], size: [g.shape[0], kh, kw, g.shape[3]] } });
+      g = kernel("Slice")({
+        inputs: { x: g },
+        backend,
+        attrs: { begin: [0, 0, 0, 0], size: [g.shape[0], kh, kw, g.shape[3]] },
+      });
       tmp.push(g);
     }
     const out = transpose({ inputs: { x: g }, backend, attrs: { perm: [1, 2, 0, 3] } }); // [kh, kw, C, Co]

@@ -11,7 +11,12 @@ function values(rng: ReturnType<typeof createRng>, n: number): number[] {
 
 test("composed wasm Conv2DBackpropFilter matches the cpu backend over pads, strides and shapes", async () => {
   assert.equal(registerWasmConvBackpropFilter(), false, "registered on import");
-  const cases: { x: [number, number, number, number]; k: [number, number, number, number]; stride: number | [number, number]; pad: "valid" | "same" | number }[] = [
+  const cases: {
+    x: [number, number, number, number];
+    k: [number, number, number, number];
+    stride: number | [number, number];
+    pad: "valid" | "same" | number;
+  }[] = [
     { x: [2, 8, 8, 1], k: [3, 3, 1, 4], stride: 1, pad: "valid" },
     { x: [3, 7, 9, 2], k: [3, 2, 2, 3], stride: 1, pad: "same" },
     { x: [2, 9, 9, 3], k: [3, 3, 3, 2], stride: 2, pad: "valid" },

@@ -107,7 +107,7 @@ function _dot(a: Float64Array, b: Float64Array): number {
 
 function _normalize(v: Float64Array): number {
   const n = Math.sqrt(_dot(v, v));
-  if (n > 0) for (let i = 0; i < v.length; i++) v[i] /= n;
+  if (n > 0) { for (let i = 0; i < v.length; i++) v[i] /= n; }
   return n;
 }
 
@@ -150,7 +150,7 @@ function _pca(m: Matrix, seed: number, iterations: number): Projection2d {
     // Fix the sign: largest-magnitude coordinate positive.
     let big = 0;
     for (let j = 1; j < cols; j++) if (Math.abs(v[j]) > Math.abs(v[big])) big = j;
-    if (v[big] < 0) for (let j = 0; j < cols; j++) v[j] = -v[j];
+    if (v[big] < 0) { for (let j = 0; j < cols; j++) v[j] = -v[j]; }
     axes.push(v);
     eig.push(lambda);
   }

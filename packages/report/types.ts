@@ -84,6 +84,8 @@ export interface EmbeddingMap {
   seed?: number;
   /** Chart title (default `"Test embeddings"`). */
   title?: string;
+  /** At most this many points are drawn (a seeded random subset beyond it) (default 2000). */
+  maxPoints?: number;
 }
 
 /** A data item shown in the examples: an image, a text, or both. */

@@ -367,6 +367,7 @@ export async function fit(
     );
   }
   const lossVars = loss.trainableVariables();
+  const ownOptimizer = typeof options.optimizer !== "object";
   const optimizer: Optimizer = typeof options.optimizer === "object"
     ? options.optimizer
     : options.optimizer === "sgd"
@@ -407,174 +408,185 @@ export async function fit(
     },
   };
 
-  // Resume.
-  let startEpoch = 0;
-  let step = 0;
-  let history: EpochLog[] = [];
-  let lastSaved: number | undefined;
-  if (options.resume && options.checkpoint) {
-    const files = await options.checkpoint.load("last");
-    if (files) {
-      const { state, tensors } = await checkpointFromFiles(files, "last");
-      const strip = (p: string) =>
-        tensors.filter((t) => t.name.startsWith(p)).map((t) => ({ ...t, name: t.name.slice(p.length) }));
-      model.setWeights(strip("model/"));
-      const lw = new Map(strip("loss/").map((t) => [t.name, t]));
-      lossVars.forEach((v, i) => {
-        const t = lw.get(String(i));
-        if (!t) {
-          throw new LikenessError(
-            "CORRUPT",
-            `Checkpoint "last" lacks loss weight ${i}; was it saved with another loss?`,
-          );
-        }
-        v.assign(tf.tensor(t.values, t.shape, "float32"));
-      });
-      optimizer.setState({ tensors: strip("opt/"), meta: state.optimizerMeta }, vars);
-      startEpoch = state.epoch;
-      step = state.step;
-      history = state.history as EpochLog[];
-      lastSaved = state.epoch;
-      state.callbacks.forEach((s, i) => callbacks[i]?.setState?.(s));
-    }
-  }
-  const resumedFrom = startEpoch;
-
-  const saveCheckpoint = async (epochDone: number) => {
-    if (!options.checkpoint) return;
-    const tensors: NamedTensor[] = [
-      ...model.getWeights().map((t) => ({ ...t, name: `model/${t.name}` })),
-      ...lossVars.map((v, i) => ({
-        name: `loss/${i}`,
-        shape: [...v.shape],
-        values: new Float32Array(v.dataSync() as Float32Array),
-      })),
-    ];
-    const opt = optimizer.getState();
-    tensors.push(...opt.tensors.map((t) => ({ ...t, name: `opt/${t.name}` })));
-    await options.checkpoint.save(
-      "last",
-      await checkpointToFiles({
-        state: {
-          version: 1,
-          epoch: epochDone,
-          step,
-          seed,
-          optimizer: optimizer.name,
-          optimizerMeta: opt.meta,
-          history: history as Record<string, number | undefined>[],
-          callbacks: callbacks.map((c) => c.getState?.() ?? null),
-        },
-        tensors,
-      }),
-    );
-    lastSaved = epochDone;
-  };
-
-  const embedBatch = (items: readonly number[], feats: Matrix | undefined, inputs: EncoderBatch, training: boolean) => {
-    if (feats) {
-      const f = rows(feats, items);
-      return { run: () => model.forwardHead(f, { training }), dispose: () => f.dispose() };
-    }
-    const { batch, owned } = pick(inputs, items);
-    return { run: () => model.forward(batch, { training }), dispose: () => owned?.dispose() };
-  };
-
-  const validationLoss = (): number | undefined => {
-    if (!val) return undefined;
-    let sum = 0;
-    let count = 0;
-    for (let s = 0; s < val.units; s += batchSize) {
-      const unitIdx = Array.from({ length: Math.min(val.units, s + batchSize) - s }, (_, k) => s + k);
-      if (unitIdx.length < 2) continue;
-      const { items, target } = prepare(val.data, val.mode, unitIdx);
-      const b = embedBatch(items, valFeatures, val.data.inputs, false);
-      const v = tf.tidy(() => loss.compute(b.run(), target).dataSync()[0]);
-      b.dispose();
-      sum += v * unitIdx.length;
-      count += unitIdx.length;
-    }
-    return count > 0 ? sum / count : undefined;
-  };
-
-  for (const c of callbacks) await c.onTrainBegin?.(ctx);
-  let epoch = startEpoch;
-  for (; epoch < epochs && stopReason === undefined; epoch++) {
-    const batches = batchesOf(epoch);
-    let lossSum = 0;
-    let normSum = 0;
-    let lr = 0;
-    for (let bi = 0; bi < batches.length; bi++) {
-      if (options.signal?.aborted) {
-        stopReason = "aborted";
-        break;
-      }
-      const { items, target } = prepare(data, mode, batches[bi]);
-      const b = embedBatch(items, trainFeatures, data.inputs, true);
-      try {
-        if (options.miner) {
-          const emb = tf.tidy(() => b.run());
-          try {
-            target.indices = await options.miner.mine(emb, target.labels!);
-          } finally {
-            emb.dispose();
+  try {
+    // Resume.
+    let startEpoch = 0;
+    let step = 0;
+    let history: EpochLog[] = [];
+    let lastSaved: number | undefined;
+    if (options.resume && options.checkpoint) {
+      const files = await options.checkpoint.load("last");
+      if (files) {
+        const { state, tensors } = await checkpointFromFiles(files, "last");
+        const strip = (p: string) =>
+          tensors.filter((t) => t.name.startsWith(p)).map((t) => ({ ...t, name: t.name.slice(p.length) }));
+        model.setWeights(strip("model/"));
+        const lw = new Map(strip("loss/").map((t) => [t.name, t]));
+        lossVars.forEach((v, i) => {
+          const t = lw.get(String(i));
+          if (!t) {
+            throw new LikenessError(
+              "CORRUPT",
+              `Checkpoint "last" lacks loss weight ${i}; was it saved with another loss?`,
+            );
           }
-        }
-        lr = schedule({ step, epoch, stepsPerEpoch, totalSteps });
-        const { value, norm } = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => loss.compute(b.run(), target), vars);
-          const v = value.dataSync()[0];
-          if (!Number.isFinite(v)) return { value: v, norm: NaN };
-          let gl = vars.map((x) => grads[x.name] as tf.Tensor | undefined);
-          let gn: number;
-          if (options.clipNorm !== undefined) {
-            const c = clipByGlobalNorm(gl, options.clipNorm);
-            gl = c.grads;
-            gn = c.norm;
-          } else {
-            gn = globalNorm(gl);
-          }
-          if (Number.isFinite(gn)) optimizer.apply(vars, gl, lr);
-          return { value: v, norm: gn };
+          v.assign(tf.tensor(t.values, t.shape, "float32"));
         });
-        if (!Number.isFinite(value) || !Number.isFinite(norm)) {
-          const where = lastSaved === undefined
-            ? "no checkpoint was saved yet"
-            : `checkpoint "last" holds epoch ${lastSaved}`;
-          const what = Number.isFinite(value) ? `gradient norm is ${norm}` : `loss is ${value}`;
-          throw new ValueError(
-            "NON_FINITE",
-            `Training stopped at epoch ${epoch + 1}, batch ${bi + 1} (step ${
-              step + 1
-            }): the ${what}; the step was not applied and ${where}. Lower the learning rate, set clipNorm, or check the inputs for NaN`,
-            { details: { epoch: epoch + 1, batch: bi + 1, step: step + 1, lastCheckpointEpoch: lastSaved ?? null } },
-          );
-        }
-        step++;
-        lossSum += value;
-        normSum += norm;
-        const info: BatchInfo = { epoch: epoch + 1, epochs, batch: bi + 1, batches: batches.length, loss: value, lr };
-        for (const c of callbacks) c.onBatchEnd?.(info, ctx);
-      } finally {
-        b.dispose();
+        optimizer.setState({ tensors: strip("opt/"), meta: state.optimizerMeta }, vars);
+        startEpoch = state.epoch;
+        step = state.step;
+        history = state.history as EpochLog[];
+        lastSaved = state.epoch;
+        state.callbacks.forEach((s, i) => callbacks[i]?.setState?.(s));
       }
     }
-    if (stopReason === "aborted") break;
-    const nb = Math.max(1, batches.length);
-    const log: EpochLog = { epoch: epoch + 1, loss: lossSum / nb, lr, steps: step, grad_norm: normSum / nb };
-    const vl = validationLoss();
-    if (vl !== undefined) log.val_loss = vl;
-    if (options.validate) {
-      const metrics = await options.validate(model, epoch + 1);
-      for (const [k, v] of Object.entries(metrics ?? {})) if (typeof v === "number") log[k] = v;
+    const resumedFrom = startEpoch;
+
+    const saveCheckpoint = async (epochDone: number) => {
+      if (!options.checkpoint) return;
+      const tensors: NamedTensor[] = [
+        ...model.getWeights().map((t) => ({ ...t, name: `model/${t.name}` })),
+        ...lossVars.map((v, i) => ({
+          name: `loss/${i}`,
+          shape: [...v.shape],
+          values: new Float32Array(v.dataSync() as Float32Array),
+        })),
+      ];
+      const opt = optimizer.getState();
+      tensors.push(...opt.tensors.map((t) => ({ ...t, name: `opt/${t.name}` })));
+      await options.checkpoint.save(
+        "last",
+        await checkpointToFiles({
+          state: {
+            version: 1,
+            epoch: epochDone,
+            step,
+            seed,
+            optimizer: optimizer.name,
+            optimizerMeta: opt.meta,
+            history: history as Record<string, number | undefined>[],
+            callbacks: callbacks.map((c) => c.getState?.() ?? null),
+          },
+          tensors,
+        }),
+      );
+      lastSaved = epochDone;
+    };
+
+    const embedBatch = (
+      items: readonly number[],
+      feats: Matrix | undefined,
+      inputs: EncoderBatch,
+      training: boolean,
+    ) => {
+      if (feats) {
+        const f = rows(feats, items);
+        return { run: () => model.forwardHead(f, { training }), dispose: () => f.dispose() };
+      }
+      const { batch, owned } = pick(inputs, items);
+      return { run: () => model.forward(batch, { training }), dispose: () => owned?.dispose() };
+    };
+
+    const validationLoss = (): number | undefined => {
+      if (!val) return undefined;
+      let sum = 0;
+      let count = 0;
+      for (let s = 0; s < val.units; s += batchSize) {
+        const unitIdx = Array.from({ length: Math.min(val.units, s + batchSize) - s }, (_, k) => s + k);
+        if (unitIdx.length < 2) continue;
+        const { items, target } = prepare(val.data, val.mode, unitIdx);
+        const b = embedBatch(items, valFeatures, val.data.inputs, false);
+        const v = tf.tidy(() => loss.compute(b.run(), target).dataSync()[0]);
+        b.dispose();
+        sum += v * unitIdx.length;
+        count += unitIdx.length;
+      }
+      return count > 0 ? sum / count : undefined;
+    };
+
+    for (const c of callbacks) await c.onTrainBegin?.(ctx);
+    let epoch = startEpoch;
+    for (; epoch < epochs && stopReason === undefined; epoch++) {
+      const batches = batchesOf(epoch);
+      let lossSum = 0;
+      let normSum = 0;
+      let lr = 0;
+      for (let bi = 0; bi < batches.length; bi++) {
+        if (options.signal?.aborted) {
+          stopReason = "aborted";
+          break;
+        }
+        const { items, target } = prepare(data, mode, batches[bi]);
+        const b = embedBatch(items, trainFeatures, data.inputs, true);
+        try {
+          if (options.miner) {
+            const emb = tf.tidy(() => b.run());
+            try {
+              target.indices = await options.miner.mine(emb, target.labels!);
+            } finally {
+              emb.dispose();
+            }
+          }
+          lr = schedule({ step, epoch, stepsPerEpoch, totalSteps });
+          const { value, norm } = tf.tidy(() => {
+            const { value, grads } = tf.variableGrads(() => loss.compute(b.run(), target), vars);
+            const v = value.dataSync()[0];
+            if (!Number.isFinite(v)) return { value: v, norm: NaN };
+            let gl = vars.map((x) => grads[x.name] as tf.Tensor | undefined);
+            let gn: number;
+            if (options.clipNorm !== undefined) {
+              const c = clipByGlobalNorm(gl, options.clipNorm);
+              gl = c.grads;
+              gn = c.norm;
+            } else {
+              gn = globalNorm(gl);
+            }
+            if (Number.isFinite(gn)) optimizer.apply(vars, gl, lr);
+            return { value: v, norm: gn };
+          });
+          if (!Number.isFinite(value) || !Number.isFinite(norm)) {
+            const where = lastSaved === undefined
+              ? "no checkpoint was saved yet"
+              : `checkpoint "last" holds epoch ${lastSaved}`;
+            const what = Number.isFinite(value) ? `gradient norm is ${norm}` : `loss is ${value}`;
+            throw new ValueError(
+              "NON_FINITE",
+              `Training stopped at epoch ${epoch + 1}, batch ${bi + 1} (step ${
+                step + 1
+              }): the ${what}; the step was not applied and ${where}. Lower the learning rate, set clipNorm, or check the inputs for NaN`,
+              { details: { epoch: epoch + 1, batch: bi + 1, step: step + 1, lastCheckpointEpoch: lastSaved ?? null } },
+            );
+          }
+          step++;
+          lossSum += value;
+          normSum += norm;
+          const info: BatchInfo = { epoch: epoch + 1, epochs, batch: bi + 1, batches: batches.length, loss: value, lr };
+          for (const c of callbacks) c.onBatchEnd?.(info, ctx);
+        } finally {
+          b.dispose();
+        }
+      }
+      if (stopReason === "aborted") break;
+      const nb = Math.max(1, batches.length);
+      const log: EpochLog = { epoch: epoch + 1, loss: lossSum / nb, lr, steps: step, grad_norm: normSum / nb };
+      const vl = validationLoss();
+      if (vl !== undefined) log.val_loss = vl;
+      if (options.validate) {
+        const metrics = await options.validate(model, epoch + 1);
+        for (const [k, v] of Object.entries(metrics ?? {})) if (typeof v === "number") log[k] = v;
+      }
+      history.push(log);
+      for (const c of callbacks) await c.onEpochEnd?.(log, ctx);
+      const every = options.checkpointEvery ?? 1;
+      if ((epoch + 1) % every === 0 || epoch + 1 === epochs || stopReason !== undefined) {
+        await saveCheckpoint(epoch + 1);
+      }
     }
-    history.push(log);
-    for (const c of callbacks) await c.onEpochEnd?.(log, ctx);
-    const every = options.checkpointEvery ?? 1;
-    if ((epoch + 1) % every === 0 || epoch + 1 === epochs || stopReason !== undefined) await saveCheckpoint(epoch + 1);
+    for (const c of callbacks) await c.onTrainEnd?.(history, ctx);
+    const result: FitResult = { history, epochs: history.length, steps: step, resumedFrom };
+    if (stopReason !== undefined) result.stopReason = stopReason;
+    return result;
+  } finally {
+    if (ownOptimizer) optimizer.dispose();
   }
-  for (const c of callbacks) await c.onTrainEnd?.(history, ctx);
-  const result: FitResult = { history, epochs: history.length, steps: step, resumedFrom };
-  if (stopReason !== undefined) result.stopReason = stopReason;
-  return result;
 }

@@ -292,3 +292,26 @@ test("a miner's tuples reach the loss; a convnet trains on the cpu backend", asy
     await useTfBackend("wasm");
   }
 });
+
+test("fit and encode leave no tensors behind", async () => {
+  await useTfBackend("wasm");
+  const model = mlp();
+  const loss = new ToyLoss();
+  const before = tf.memory().numTensors;
+  await fit(model, loss, toyData(), {
+    epochs: 2,
+    batchSize: 8,
+    clipNorm: 1,
+    validation: toyData(2),
+    checkpoint: new MemoryCheckpointStore(),
+  });
+  await fit(model, loss, { inputs: tf.tensor2d(toyData().inputs), labels: toyData().labels }, {
+    epochs: 1,
+    batchSize: 8,
+    optimizer: "sgd",
+  });
+  const afterFit = tf.memory().numTensors;
+  await model.encode(toyData().inputs, { batchSize: 3 });
+  assert.equal(afterFit - before, 1, "only the input tensor of the second fit remains");
+  assert.equal(tf.memory().numTensors, afterFit);
+});

@@ -15,3 +15,4 @@ export * from "./mining.ts";
 export * from "./metrics.ts";
 export * from "./pairwise.ts";
 export * from "./topk.ts";
+export * from "./conv.ts";

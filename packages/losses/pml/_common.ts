@@ -1,7 +1,8 @@
 /**
- * Private helpers shared by the pytorch-metric-learning losses: input checks, pml's
- * distances (LpDistance, CosineSimilarity, DotProductSimilarity, SNRDistance), label
- * masks, pair/triplet enumeration, masked log-sum-exp and pml's reducers.
+ * Private helpers shared by the pytorch-metric-learning losses: input checks, pml's default
+ * distances (LpDistance, CosineSimilarity, DotProductSimilarity as `distance()` objects), label
+ * masks, pair/triplet enumeration, gradient-safe gathers, masked log-sum-exp, miner weights and
+ * learned-weight initialisation.
  *
  * Not re-exported.
  *
@@ -13,6 +14,7 @@ import {
   createRng,
   equalLabels,
   type Label,
+  labelIds,
   type LabelMatcher,
   sameLabelMatrix,
   ShapeError,
@@ -20,6 +22,7 @@ import {
 } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { type Distance, distance } from "../distances.ts";
+import type { Reducer } from "../reducers.ts";
 import type { PmlDistance } from "./pml_distance.ts";
 
 export type { PmlDistance };
@@ -159,31 +162,50 @@ export function requireClassIds(
 
 /** Pairs of pml's `get_all_pairs_indices` (or mined): a1/p positives, a2/n negatives. */
 export interface PairIndices {
-  a1: number[];
-  p: number[];
-  a2: number[];
-  n: number[];
+  a1: Int32Array;
+  p: Int32Array;
+  a2: Int32Array;
+  n: Int32Array;
 }
 
-/** Same-label matrix (diagonal 1) as booleans, row-major. */
+/** Same-label matrix (diagonal 1) as 0/1 bytes, row-major; dense ids for the default matcher. */
 export function sameMatrix(labels: readonly Label[], match: LabelMatcher | undefined): Uint8Array {
-  return sameLabelMatrix(labels, match ?? equalLabels);
+  if (match !== undefined && match !== equalLabels) return sameLabelMatrix(labels, match);
+  const ids = labelIds(labels);
+  const b = labels.length;
+  const out = new Uint8Array(b * b);
+  for (let i = 0; i < b; i++) {
+    const id = ids[i];
+    for (let j = 0; j < b; j++) out[i * b + j] = ids[j] === id ? 1 : 0;
+  }
+  return out;
 }
 
 /** All positive pairs (a ≠ p, same label) and negative pairs (different label), row-major order. */
 export function allPairs(labels: readonly Label[], match?: LabelMatcher): PairIndices {
   const b = labels.length;
   const same = sameMatrix(labels, match);
-  const out: PairIndices = { a1: [], p: [], a2: [], n: [] };
+  let nSame = 0;
+  for (let i = 0; i < same.length; i++) nSame += same[i];
+  const nPos = nSame - b;
+  const nNeg = b * b - nSame;
+  const out: PairIndices = {
+    a1: new Int32Array(nPos),
+    p: new Int32Array(nPos),
+    a2: new Int32Array(nNeg),
+    n: new Int32Array(nNeg),
+  };
+  let kp = 0;
+  let kn = 0;
   for (let i = 0; i < b; i++) {
     for (let j = 0; j < b; j++) {
       if (i === j) continue;
       if (same[i * b + j]) {
-        out.a1.push(i);
-        out.p.push(j);
+        out.a1[kp] = i;
+        out.p[kp++] = j;
       } else {
-        out.a2.push(i);
-        out.n.push(j);
+        out.a2[kn] = i;
+        out.n[kn++] = j;
       }
     }
   }
@@ -241,7 +263,7 @@ export function pairsOf(target: LossTarget, labels: readonly Label[], loss: stri
   const ind = target.indices;
   const b = labels.length;
   if (!ind) return allPairs(labels, target.match);
-  const out: PairIndices = { a1: [], p: [], a2: [], n: [] };
+  const out = { a1: [] as number[], p: [] as number[], a2: [] as number[], n: [] as number[] };
   if (ind.triplets) {
     for (const [a, p, n] of ind.triplets) {
       for (const i of [a, p, n]) checkIndex(i, b, loss);
@@ -264,7 +286,12 @@ export function pairsOf(target: LossTarget, labels: readonly Label[], loss: stri
       out.n.push(n);
     }
   }
-  return out;
+  return {
+    a1: Int32Array.from(out.a1),
+    p: Int32Array.from(out.p),
+    a2: Int32Array.from(out.a2),
+    n: Int32Array.from(out.n),
+  };
 }
 
 /** pml's `convert_to_triplets`: mined triplets, triplets formed from mined pairs, else all triplets. */
@@ -332,11 +359,20 @@ export function gather1d(v: tf.Tensor, idx: ArrayLike<number>): tf.Tensor1D {
   return gather2d(tf.reshape(v, [-1, 1]) as tf.Tensor2D, idx, new Int32Array(idx.length));
 }
 
-/** One-hot K×B selection matrix: row k has a 1 at column idx[k]. */
-export function selector(idx: readonly number[], b: number): tf.Tensor2D {
-  const out = new Float32Array(idx.length * b);
-  for (let k = 0; k < idx.length; k++) out[k * b + idx[k]] = 1;
-  return tf.tensor2d(out, [idx.length, b]);
+/** Rows `x[idx[k]]` (K×D, differentiable through a ScatterNd gradient). */
+export function gatherRows(x: tf.Tensor2D, idx: ArrayLike<number>): tf.Tensor2D {
+  const ind = tf.tensor2d(Int32Array.from(idx), [idx.length, 1], "int32");
+  const shape = x.shape;
+  const body = (m: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+    save([ind]);
+    return {
+      value: tf.gatherND(m, ind),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0], dy, shape),
+    };
+  };
+  // deno-lint-ignore no-explicit-any
+  const f = tf.customGrad(body as any) as unknown as (m: tf.Tensor) => tf.Tensor;
+  return f(x) as tf.Tensor2D;
 }
 
 /** A zero scalar still connected to `x` (so gradients are zeros, not missing). */
@@ -363,25 +399,9 @@ export function maskedLogSumExp(x: tf.Tensor2D, mask: tf.Tensor2D, addOne: boole
   return tf.where(any, tf.add(tf.log(safe), m), tf.zerosLike(s));
 }
 
-/** pml's MeanReducer: mean of the per-element losses (0 when there are none). */
-export function meanReduce(losses: tf.Tensor): tf.Scalar {
-  if (losses.size === 0) return tf.scalar(0);
-  return tf.mean(losses) as tf.Scalar;
-}
-
-/** pml's AvgNonZeroReducer: mean over the losses > 0 (0 when none is). */
-export function avgNonZeroReduce(losses: tf.Tensor): tf.Scalar {
-  if (losses.size === 0) return tf.scalar(0);
-  const mask = positiveMask(losses);
-  const count = tf.tidy(() => tf.sum(mask).dataSync()[0]);
-  if (count < 1) return zeroLoss(losses);
-  return tf.div(tf.sum(tf.mul(losses, mask)), count) as tf.Scalar;
-}
-
-/** pml's DivisorReducer: sum / divisor (0 when the divisor is 0). */
-export function divisorReduce(losses: tf.Tensor, divisor: number): tf.Scalar {
-  if (losses.size === 0 || divisor <= 0) return zeroLoss(losses);
-  return tf.div(tf.sum(losses), divisor) as tf.Scalar;
+/** Reduce with a {@link Reducer}; an empty input gives a 0 still connected to the graph. */
+export function reduceWith(reducer: Reducer, losses: tf.Tensor): tf.Scalar {
+  return losses.size === 0 ? zeroLoss(losses) : reducer.reduce(losses);
 }
 
 /** pml's `convert_to_weights`: per-row weights from how often a row appears in the mined tuples. */

@@ -8,13 +8,14 @@
 import { tf } from "@likeness/tf";
 import { ShapeError, ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
+import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   crossEntropy,
   l2Normalize,
   makeWeight,
-  meanReduce,
   minerWeights,
+  reduceWith,
   requireClassIds,
 } from "./_common.ts";
 
@@ -28,6 +29,20 @@ export interface PmlClassifierOptions {
   W?: readonly (readonly number[])[] | Float32Array;
   /** Seed of the default init (default 0). */
   seed?: number;
+  /** Reduction of the per-row losses (default mean, pml's MeanReducer). */
+  reducer?: Reducer;
+}
+
+/**
+ * ArcFace's target logit: cos(θ + m) while θ ≤ π − m, else cos θ − m·sin m (m in radians), with θ
+ * the angle of the clamped cosine.
+ */
+export function arcFaceModify(cosTarget: tf.Tensor1D, m: number): tf.Tensor1D {
+  const angles = tf.acos(tf.clipByValue(cosTarget, -1 + 1e-7, 1 - 1e-7));
+  const inRange = tf.step(tf.sub(Math.PI - m + 1e-12, angles)); // comparisons have no gradient in tfjs
+  const plus = tf.cos(tf.add(angles, m));
+  const fallback = tf.sub(tf.cos(angles), m * Math.sin(m));
+  return tf.add(tf.mul(inRange, plus), tf.mul(tf.sub(1, inRange), fallback)) as tf.Tensor1D;
 }
 
 /** Check numClasses / embeddingSize. */
@@ -63,6 +78,8 @@ export abstract class LargeMarginSoftmaxBase implements Loss {
   /** Class weights W, D×C, trainable. */
   readonly W: tf.Variable;
 
+  /** Reduction of the per-row losses. */
+  readonly reducer: Reducer;
   /** Columns of W per class (1, or SubCenterArcFace's subCenters). */
   readonly centersPerClass: number;
 
@@ -72,6 +89,7 @@ export abstract class LargeMarginSoftmaxBase implements Loss {
     this.embeddingSize = options.embeddingSize;
     this.scale = scale;
     this.centersPerClass = centersPerClass;
+    this.reducer = options.reducer ?? meanReducer();
     const cols = options.numClasses * centersPerClass;
     this.W = makeWeight(options.embeddingSize, cols, options.W, options.seed ?? 0, 1, "W", loss);
   }
@@ -106,7 +124,7 @@ export abstract class LargeMarginSoftmaxBase implements Loss {
       const cosTarget = tf.sum(tf.mul(cosine, mask), 1) as tf.Tensor1D;
       const diff = tf.sub(this.modify(cosTarget), cosTarget);
       const logits = tf.mul(tf.add(cosine, tf.mul(mask, tf.reshape(diff, [-1, 1]))), this.scale) as tf.Tensor2D;
-      return meanReduce(tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)));
+      return reduceWith(this.reducer, tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)));
     });
   }
 

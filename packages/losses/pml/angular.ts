@@ -9,13 +9,13 @@ import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   checkNumber,
+  gatherRows,
   l2Normalize,
   maskedLogSumExp,
   pairsOf,
   reduceWith,
   requireLabels,
   sameMatrix,
-  selector,
   zeroLoss,
 } from "./_common.ts";
 
@@ -28,9 +28,10 @@ export interface PmlAngularLossOptions {
 }
 
 /**
- * AngularLoss of pml 2.8.1 (Wang et al. 2017), on L2-normalised embeddings: for every positive pair
- * (a, p), log(1 + Σ_{n: label ≠ label(a)} exp(4 tan²α (x_a + x_p)·x_n − 2 (1 + tan²α) x_a·x_p)),
- * mean over positive pairs. A batch without positive or negative pairs gives 0.
+ * AngularLoss of pml 2.8.1 (Wang et al. 2017): for every positive pair (a, p), with x̂ the
+ * L2-normalised rows, log(1 + Σ_{n: label ≠ label(a)} exp(4 tan²α (x̂_a + x̂_p)·x_n − 2 (1 + tan²α) x̂_a·x̂_p)),
+ * mean over positive pairs. As in pml, the negatives x_n enter as given (not normalised): feed
+ * normalised embeddings for the paper's form. A batch without positive or negative pairs gives 0.
  *
  * @example
  * ```ts
@@ -79,11 +80,11 @@ export class PmlAngularLoss implements Loss {
     for (let i = 0; i < k; i++) for (let j = 0; j < b; j++) keep[i * b + j] = same[pairs.a1[i] * b + j] ? 0 : 1;
     const t2 = Math.tan((this.alpha * Math.PI) / 180) ** 2;
     return tf.tidy(() => {
-      const x = l2Normalize(embeddings);
-      const anchors = tf.matMul(selector(pairs.a1, b), x);
-      const positives = tf.matMul(selector(pairs.p, b), x);
+      // as pml 2.8.1: anchors and positives are L2-normalised, the other rows enter as given
+      const anchors = l2Normalize(gatherRows(embeddings, pairs.a1));
+      const positives = l2Normalize(gatherRows(embeddings, pairs.p));
       const apDot = tf.sum(tf.mul(anchors, positives), 1, true);
-      const apX = tf.matMul(tf.add(anchors, positives), x, false, true); // K×B
+      const apX = tf.matMul(tf.add(anchors, positives), embeddings, false, true); // K×B
       const form = tf.sub(tf.mul(4 * t2, apX), tf.mul(2 * (1 + t2), apDot)) as tf.Tensor2D;
       return reduceWith(this.reducer, maskedLogSumExp(form, tf.tensor2d(keep, [k, b]), true));
     });

@@ -19,7 +19,8 @@ function brute(e: number[][], y: number[], alphaDeg: number): number {
       let s = 1;
       for (let n = 0; n < y.length; n++) {
         if (y[n] === y[a]) continue;
-        s += Math.exp(4 * t2 * dot(u[a].map((v, k) => v + u[p][k]), u[n]) - 2 * (1 + t2) * dot(u[a], u[p]));
+        // pml: anchor and positive normalised, the negative as given
+        s += Math.exp(4 * t2 * dot(u[a].map((v, k) => v + u[p][k]), e[n]) - 2 * (1 + t2) * dot(u[a], u[p]));
       }
       out.push(Math.log(s));
     }
@@ -27,7 +28,7 @@ function brute(e: number[][], y: number[], alphaDeg: number): number {
   return out.reduce((x, v) => x + v, 0) / out.length;
 }
 
-test("AngularLoss matches a float64 loop", () => {
+test("AngularLoss matches a float64 loop (pml: negatives not normalised)", () => {
   for (const a of [40, 30]) {
     assertClose(value(new PmlAngularLoss({ alpha: a }), E, { labels: Y }), brute(E, Y, a), { rtol: 1e-5 });
   }

@@ -5,7 +5,7 @@
  */
 import { tf } from "@likeness/tf";
 import { checkNumber } from "./_common.ts";
-import { LargeMarginSoftmaxBase, type PmlClassifierOptions } from "./_large_margin.ts";
+import { arcFaceModify, LargeMarginSoftmaxBase, type PmlClassifierOptions } from "./_large_margin.ts";
 
 /** Options of {@link PmlArcFaceLoss}. */
 export interface PmlArcFaceLossOptions extends PmlClassifierOptions {
@@ -17,7 +17,8 @@ export interface PmlArcFaceLossOptions extends PmlClassifierOptions {
 
 /**
  * ArcFaceLoss of pml 2.8.1: softmax cross-entropy over scale·cos θ_c, the target class's angle
- * increased by `margin` degrees (cos(θ_y + m)); W (D×C) is a trainable variable.
+ * increased by `margin` degrees (cos(θ_y + m), continued as cos θ_y − m·sin m beyond θ_y = π − m so
+ * the logit keeps decreasing); W (D×C) is a trainable variable.
  *
  * @example
  * ```ts
@@ -43,9 +44,8 @@ export class PmlArcFaceLoss extends LargeMarginSoftmaxBase {
     this.margin = checkNumber(options.margin ?? 28.6, "margin", "ArcFaceLoss");
   }
 
-  /** cos(acos(c) + m). */
+  /** cos(θ + m) while θ ≤ π − m, else cos θ − m·sin m (pml's monotonic continuation). */
   protected modify(cosTarget: tf.Tensor1D): tf.Tensor1D {
-    const angles = tf.acos(tf.clipByValue(cosTarget, -1 + 1e-7, 1 - 1e-7));
-    return tf.cos(tf.add(angles, (this.margin * Math.PI) / 180)) as tf.Tensor1D;
+    return arcFaceModify(cosTarget, (this.margin * Math.PI) / 180);
   }
 }

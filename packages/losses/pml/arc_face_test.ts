@@ -30,9 +30,22 @@ function bruteLargeMargin(
 test("ArcFaceLoss matches a float64 loop", () => {
   for (const [m, s] of [[28.6, 64], [10, 4]]) {
     const loss = new PmlArcFaceLoss({ numClasses: 3, embeddingSize: 4, margin: m, scale: s, W });
-    const want = bruteLargeMargin(E, Y, W, s, (c) => Math.cos(Math.acos(c) + (m * Math.PI) / 180));
+    const r = (m * Math.PI) / 180;
+    const want = bruteLargeMargin(E, Y, W, s, (c) => {
+      const t = Math.acos(c);
+      return t <= Math.PI - r ? Math.cos(t + r) : c - r * Math.sin(r);
+    });
     assertClose(value(loss, E, { labels: Y }), want, { rtol: 1e-5 });
   }
+});
+
+test("ArcFaceLoss continues monotonically past θ = π − m (pml 2.8.1)", () => {
+  // a row pointing away from its class weight: θ = 180°
+  const loss = new PmlArcFaceLoss({ numClasses: 2, embeddingSize: 2, margin: 28.6, scale: 1, W: [[1, 0], [0, 1]] });
+  const r = (28.6 * Math.PI) / 180;
+  const logits = [-1 - r * Math.sin(r), 0];
+  const want = Math.log(Math.exp(logits[0]) + Math.exp(logits[1])) - logits[0];
+  assertClose(value(loss, [[-1, 0]], { labels: [0] }), want, { rtol: 1e-5 });
 });
 
 test("CosFaceLoss matches a float64 loop", () => {

@@ -5,8 +5,8 @@
  */
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
+import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
-  avgNonZeroReduce,
   checkEmbeddings,
   checkNumber,
   gather2d,
@@ -14,6 +14,7 @@ import {
   margin as distMargin,
   pairsOf,
   type PmlDistance,
+  reduceWith,
   requireLabels,
   zeroLoss,
 } from "./_common.ts";
@@ -26,6 +27,8 @@ export interface PmlContrastiveLossOptions {
   negMargin?: number;
   /** Distance (default LpDistance between normalised rows). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default average over non-zero terms, pml's AvgNonZeroReducer). */
+  reducer?: Reducer;
 }
 
 /** Shared body of ContrastiveLoss and SignalToNoiseRatioContrastiveLoss. */
@@ -36,6 +39,7 @@ export function contrastiveCompute(
   negMargin: number,
   embeddings: tf.Tensor2D,
   target: LossTarget,
+  reducer: Reducer,
 ): tf.Scalar {
   checkEmbeddings(embeddings, name);
   const labels = requireLabels(target, embeddings.shape[0], name);
@@ -45,11 +49,11 @@ export function contrastiveCompute(
     let total: tf.Tensor = zeroLoss(mat);
     if (pairs.a1.length > 0) {
       const d = gather2d(mat, pairs.a1, pairs.p);
-      total = tf.add(total, avgNonZeroReduce(tf.relu(distMargin(distance, d, posMargin))));
+      total = tf.add(total, reduceWith(reducer, tf.relu(distMargin(distance, d, posMargin))));
     }
     if (pairs.a2.length > 0) {
       const d = gather2d(mat, pairs.a2, pairs.n);
-      total = tf.add(total, avgNonZeroReduce(tf.relu(distMargin(distance, negMargin, d))));
+      total = tf.add(total, reduceWith(reducer, tf.relu(distMargin(distance, negMargin, d))));
     }
     return total as tf.Scalar;
   });
@@ -79,6 +83,9 @@ export class PmlContrastiveLoss implements Loss {
   /** The distance. */
   readonly distance: PmlDistance;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options posMargin, negMargin, distance
    * @throws {ValueError} INVALID_ARGUMENT for non-finite margins
@@ -87,6 +94,7 @@ export class PmlContrastiveLoss implements Loss {
     this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", "ContrastiveLoss");
     this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", "ContrastiveLoss");
     this.distance = options.distance ?? lpDistance();
+    this.reducer = options.reducer ?? avgNonZeroReducer();
   }
 
   /**
@@ -98,7 +106,15 @@ export class PmlContrastiveLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    return contrastiveCompute(this.name, this.distance, this.posMargin, this.negMargin, embeddings, target);
+    return contrastiveCompute(
+      this.name,
+      this.distance,
+      this.posMargin,
+      this.negMargin,
+      embeddings,
+      target,
+      this.reducer,
+    );
   }
 
   /** @returns no learned parameters */

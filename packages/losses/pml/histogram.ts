@@ -16,6 +16,25 @@ import {
   zeroLoss,
 } from "./_common.ts";
 
+/** Distinct unordered pairs {min, max} of (x[k], y[k]), sorted. */
+function uniquePairs(x: Int32Array, y: Int32Array, b: number): { i: Int32Array; j: Int32Array } {
+  const seen = new Uint8Array(b * b);
+  for (let k = 0; k < x.length; k++) {
+    const lo = Math.min(x[k], y[k]);
+    const hi = Math.max(x[k], y[k]);
+    seen[lo * b + hi] = 1;
+  }
+  const i: number[] = [];
+  const j: number[] = [];
+  for (let u = 0; u < b * b; u++) {
+    if (seen[u]) {
+      i.push(Math.floor(u / b));
+      j.push(u % b);
+    }
+  }
+  return { i: Int32Array.from(i), j: Int32Array.from(j) };
+}
+
 /** Options of {@link PmlHistogramLoss}. */
 export interface PmlHistogramLossOptions {
   /** Number of bins over [-1, 1] (default 100; give this or `delta`). */
@@ -28,7 +47,8 @@ export interface PmlHistogramLossOptions {
 
 /**
  * HistogramLoss of pml 2.8.1 (Ustinova & Lempitsky 2016): linear-interpolation histograms of the
- * anchor-positive and anchor-negative similarities over every triplet (or the mined ones), and
+ * similarities of the distinct (unordered) positive and negative pairs that occur in the triplets
+ * (every triplet, or the mined ones), and
  * loss = Σ_r h⁻_r · Φ⁺_r, the probability that a negative pair is more similar than a positive one.
  * A batch without triplets gives 0.
  *
@@ -90,19 +110,22 @@ export class PmlHistogramLoss implements Loss {
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
     checkEmbeddings(embeddings, this.name);
-    const labels = requireLabels(target, embeddings.shape[0], this.name);
+    const b = embeddings.shape[0];
+    const labels = requireLabels(target, b, this.name);
     const t = tripletsOf(target, labels, this.name);
     if (t.a.length === 0) return zeroLoss(embeddings);
     return tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);
-      const a = t.a;
-      const ap = gather2d(mat, a, t.p);
-      const an = gather2d(mat, a, t.n);
+      // pml histograms each distinct unordered pair once (its filter_pairs), not once per triplet
+      const ap = uniquePairs(t.a, t.p, b);
+      const an = uniquePairs(t.a, t.n, b);
+      const sap = gather2d(mat, ap.i, ap.j);
+      const san = gather2d(mat, an.i, an.j);
       const bins = tf.reshape(tf.linspace(-1, 1, this.nBins + 1), [-1, 1]);
       const density = (s: tf.Tensor) =>
         tf.div(tf.sum(tf.relu(tf.sub(1, tf.div(tf.abs(tf.sub(tf.reshape(s, [1, -1]), bins)), this.delta))), 1), s.size);
-      const pos = density(ap);
-      const neg = density(an);
+      const pos = density(sap);
+      const neg = density(san);
       return tf.sum(tf.mul(neg, tf.cumsum(pos, 0))) as tf.Scalar;
     });
   }

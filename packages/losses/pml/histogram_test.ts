@@ -34,15 +34,9 @@ function brute(e: number[][], y: number[], nBins: number): number {
   const s = cos64(e);
   const ap: number[] = [];
   const an: number[] = [];
-  for (let a = 0; a < y.length; a++) {
-    for (let p = 0; p < y.length; p++) {
-      if (p === a || y[p] !== y[a]) continue;
-      for (let n = 0; n < y.length; n++) {
-        if (y[n] === y[a]) continue;
-        ap.push(s[a][p]);
-        an.push(s[a][n]);
-      }
-    }
+  // each distinct unordered pair once (every positive pair and every negative pair occurs in a triplet here)
+  for (let i = 0; i < y.length; i++) {
+    for (let j = i + 1; j < y.length; j++) (y[i] === y[j] ? ap : an).push(s[i][j]);
   }
   const hp = density(ap, nBins);
   const hn = density(an, nBins);

@@ -40,8 +40,8 @@ export interface PmlMarginLossOptions {
 /**
  * MarginLoss of pml 2.8.1 (Wu et al. 2017): over every triplet (or the mined ones),
  * relu(d_ap - β + margin) + relu(β - d_an + margin), summed and divided by the number of non-zero
- * positive and negative terms (DivisorReducer); with `learnBeta`, plus ν·β (ν·Σβ_y / #non-zero
- * positives for per-class β). β is a tf.Variable exposed by `trainableVariables()` when learned.
+ * positive and negative terms (DivisorReducer); with `learnBeta`, plus ν·β (ν·Σ_triplets β_y / the same
+ * divisor for per-class β). β is a tf.Variable exposed by `trainableVariables()` when learned.
  * A batch without triplets gives 0.
  *
  * @example
@@ -121,7 +121,7 @@ export class PmlMarginLoss implements Loss {
       let loss: tf.Tensor = divisor > 0 ? tf.div(tf.sum(tf.add(posLoss, negLoss)), divisor) : zeroLoss(posLoss);
       if (this.learnBeta && this.nu !== 0) {
         if (ids) {
-          if (numPos > 0) loss = tf.add(loss, tf.div(tf.sum(tf.mul(beta, this.nu)), numPos));
+          if (divisor > 0) loss = tf.add(loss, tf.div(tf.sum(tf.mul(beta, this.nu)), divisor));
         } else loss = tf.add(loss, tf.sum(tf.mul(beta, this.nu)));
       }
       return loss as tf.Scalar;

@@ -53,6 +53,22 @@ test("MarginLoss learns beta: a trainable variable with a gradient, plus nu * be
   const perClass = new PmlMarginLoss({ learnBeta: true, numClasses: 3 });
   assert.deepEqual(perClass.trainableVariables()[0].shape, [3]);
   assertClose(value(perClass, E, { labels: Y }), brute(E, Y, 0.2, 1.2), { rtol: 1e-5 });
+  // per-class β regulariser: ν Σ_triplets β_y divided by the same divisor as the margin terms
+  const d = lp64(E);
+  let count = 0;
+  let triplets = 0;
+  for (let a = 0; a < Y.length; a++) {
+    for (let p = 0; p < Y.length; p++) {
+      if (p === a || Y[p] !== Y[a]) continue;
+      for (let n = 0; n < Y.length; n++) {
+        if (Y[n] === Y[a]) continue;
+        triplets++;
+        count += (d[a][p] - 1.2 + 0.2 > 0 ? 1 : 0) + (1.2 - d[a][n] + 0.2 > 0 ? 1 : 0);
+      }
+    }
+  }
+  const reg = new PmlMarginLoss({ learnBeta: true, numClasses: 3, nu: 0.1 });
+  assertClose(value(reg, E, { labels: Y }), brute(E, Y, 0.2, 1.2) + (0.1 * 1.2 * triplets) / count, { rtol: 1e-5 });
   assertCode(() => value(perClass, E, { labels: Y.map((v) => v + 1) }), "OUT_OF_RANGE");
 });
 

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assertClose } from "@likeness/core/testing";
+import { sumReducer } from "../reducers.ts";
 import { PmlMultiSimilarityLoss } from "./multi_similarity.ts";
 import {
   allFinite,
@@ -77,4 +78,11 @@ test("MultiSimilarityLoss rejects bad input with stable codes", () => {
   const loss = new PmlMultiSimilarityLoss();
   assertCode(() => value(loss, E, { labels: Y.slice(1) }), "LABEL_MISMATCH");
   assertCode(() => value(loss, [[NaN, 0]], { labels: [0] }), "NON_FINITE");
+});
+
+test("MultiSimilarityLoss takes another reducer", () => {
+  const mean = value(new PmlMultiSimilarityLoss(), E, { labels: Y });
+  assertClose(value(new PmlMultiSimilarityLoss({ reducer: sumReducer() }), E, { labels: Y }), mean * E.length, {
+    rtol: 1e-5,
+  });
 });

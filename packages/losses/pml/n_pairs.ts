@@ -11,11 +11,11 @@ import {
   checkEmbeddings,
   crossEntropy,
   dotProductSimilarity,
+  gatherRows,
   pairsOf,
   type PmlDistance,
   reduceWith,
   requireLabels,
-  selector,
   zeroLoss,
 } from "./_common.ts";
 
@@ -85,8 +85,8 @@ export class PmlNPairsLoss implements Loss {
     }
     if (a.length === 0) return zeroLoss(embeddings);
     return tf.tidy(() => {
-      const anchors = tf.matMul(selector(a, b), embeddings) as tf.Tensor2D;
-      const positives = tf.matMul(selector(p, b), embeddings) as tf.Tensor2D;
+      const anchors = gatherRows(embeddings, a);
+      const positives = gatherRows(embeddings, p);
       let sim = this.distance.matrix(anchors, positives);
       if (this.distance.smallerIsCloser) sim = tf.neg(sim);
       return reduceWith(this.reducer, crossEntropy(sim, Int32Array.from(a, (_v, i) => i)));

@@ -5,6 +5,7 @@
  */
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
+import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   checkNumber,
@@ -12,9 +13,9 @@ import {
   crossEntropy,
   l2Normalize,
   makeWeight,
-  meanReduce,
   minerWeights,
   type PmlDistance,
+  reduceWith,
   requireClassIds,
 } from "./_common.ts";
 import { checkClassifierSizes, checkEmbeddingSize, type PmlClassifierOptions } from "./_large_margin.ts";
@@ -54,6 +55,9 @@ export class PmlNormalizedSoftmaxLoss implements Loss {
   /** Class weights W, D×C, trainable. */
   readonly W: tf.Variable;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options numClasses, embeddingSize, temperature, W, seed, distance
    * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when W has the wrong shape
@@ -65,6 +69,7 @@ export class PmlNormalizedSoftmaxLoss implements Loss {
     this.temperature = checkNumber(options.temperature ?? 0.05, "temperature", this.name, Number.MIN_VALUE);
     this.distance = options.distance ?? cosineSimilarity();
     this.W = makeWeight(options.embeddingSize, options.numClasses, options.W, options.seed ?? 0, 1, "W", this.name);
+    this.reducer = options.reducer ?? meanReducer();
   }
 
   /**
@@ -85,7 +90,7 @@ export class PmlNormalizedSoftmaxLoss implements Loss {
       const w = tf.transpose(l2Normalize(this.W as unknown as tf.Tensor2D, 0)) as tf.Tensor2D;
       let exponent = tf.div(this.distance.matrix(embeddings, w), this.temperature) as tf.Tensor2D;
       if (this.distance.smallerIsCloser) exponent = tf.neg(exponent);
-      return meanReduce(tf.mul(crossEntropy(exponent, ids), tf.tensor1d(weights)));
+      return reduceWith(this.reducer, tf.mul(crossEntropy(exponent, ids), tf.tensor1d(weights)));
     });
   }
 

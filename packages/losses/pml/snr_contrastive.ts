@@ -5,6 +5,7 @@
  */
 import type { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
+import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import { checkNumber, type PmlDistance } from "./_common.ts";
 import { snrDistance } from "./pml_distance.ts";
 import { contrastiveCompute } from "./contrastive.ts";
@@ -17,6 +18,8 @@ export interface PmlSignalToNoiseRatioContrastiveLossOptions {
   negMargin?: number;
   /** Distance (default SNRDistance: var(a - b) / var(a) on normalised rows). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default average over non-zero terms, pml's AvgNonZeroReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -41,6 +44,9 @@ export class PmlSignalToNoiseRatioContrastiveLoss implements Loss {
   /** The distance. */
   readonly distance: PmlDistance;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options posMargin, negMargin, distance
    * @throws {ValueError} INVALID_ARGUMENT
@@ -49,6 +55,7 @@ export class PmlSignalToNoiseRatioContrastiveLoss implements Loss {
     this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
     this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
     this.distance = options.distance ?? snrDistance();
+    this.reducer = options.reducer ?? avgNonZeroReducer();
   }
 
   /**
@@ -60,7 +67,15 @@ export class PmlSignalToNoiseRatioContrastiveLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    return contrastiveCompute(this.name, this.distance, this.posMargin, this.negMargin, embeddings, target);
+    return contrastiveCompute(
+      this.name,
+      this.distance,
+      this.posMargin,
+      this.negMargin,
+      embeddings,
+      target,
+      this.reducer,
+    );
   }
 
   /** @returns no learned parameters */

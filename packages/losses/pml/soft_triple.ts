@@ -6,15 +6,16 @@
 import { tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
+import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkEmbeddings,
   checkNumber,
   cosineSimilarity,
   crossEntropy,
   makeWeight,
-  meanReduce,
   minerWeights,
   type PmlDistance,
+  reduceWith,
   requireClassIds,
 } from "./_common.ts";
 import { checkClassifierSizes, checkEmbeddingSize } from "./_large_margin.ts";
@@ -39,6 +40,8 @@ export interface PmlSoftTripleLossOptions {
   seed?: number;
   /** Similarity (default CosineSimilarity). */
   distance?: PmlDistance;
+  /** Reduction of the per-element losses (default mean, pml's MeanReducer). */
+  reducer?: Reducer;
 }
 
 /**
@@ -76,6 +79,9 @@ export class PmlSoftTripleLoss implements Loss {
   /** Centres, D×(C·K), trainable. */
   readonly fc: tf.Variable;
 
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+
   /**
    * @param options numClasses, embeddingSize, centersPerClass, la, gamma, margin, fc, seed, distance
    * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when fc has the wrong shape
@@ -105,6 +111,7 @@ export class PmlSoftTripleLoss implements Loss {
       "fc",
       this.name,
     );
+    this.reducer = options.reducer ?? meanReducer();
   }
 
   /**
@@ -129,7 +136,7 @@ export class PmlSoftTripleLoss implements Loss {
       const classSim = tf.sum(tf.mul(prob, s), 2);
       const margin = tf.mul(tf.oneHot(tf.tensor1d(ids, "int32"), this.numClasses), this.margin);
       const logits = tf.mul(this.la, tf.sub(classSim, margin)) as tf.Tensor2D;
-      return meanReduce(tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)));
+      return reduceWith(this.reducer, tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)));
     });
   }
 

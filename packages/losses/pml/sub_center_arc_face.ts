@@ -6,7 +6,7 @@
 import { tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
 import { checkNumber } from "./_common.ts";
-import { LargeMarginSoftmaxBase, type PmlClassifierOptions } from "./_large_margin.ts";
+import { arcFaceModify, LargeMarginSoftmaxBase, type PmlClassifierOptions } from "./_large_margin.ts";
 
 /** Options of {@link PmlSubCenterArcFaceLoss}. */
 export interface PmlSubCenterArcFaceLossOptions extends PmlClassifierOptions {
@@ -53,9 +53,8 @@ export class PmlSubCenterArcFaceLoss extends LargeMarginSoftmaxBase {
     this.margin = checkNumber(options.margin ?? 28.6, "margin", "SubCenterArcFaceLoss");
   }
 
-  /** cos(acos(c) + m). */
+  /** cos(θ + m) while θ ≤ π − m, else cos θ − m·sin m (pml's monotonic continuation). */
   protected modify(cosTarget: tf.Tensor1D): tf.Tensor1D {
-    const angles = tf.acos(tf.clipByValue(cosTarget, -1 + 1e-7, 1 - 1e-7));
-    return tf.cos(tf.add(angles, (this.margin * Math.PI) / 180)) as tf.Tensor1D;
+    return arcFaceModify(cosTarget, (this.margin * Math.PI) / 180);
   }
 }

@@ -16,7 +16,8 @@ test("SubCenterArcFaceLoss matches a float64 loop (best centre per class)", () =
   const m = (28.6 * Math.PI) / 180;
   const want = s.reduce((acc, row, i) => {
     const cls = [0, 1].map((c) => Math.max(...row.slice(c * 3, c * 3 + 3)));
-    const logits = cls.map((c, k) => 64 * (k === Y[i] ? Math.cos(Math.acos(c) + m) : c));
+    const arc = (c: number) => (Math.acos(c) <= Math.PI - m ? Math.cos(Math.acos(c) + m) : c - m * Math.sin(m));
+    const logits = cls.map((c, k) => 64 * (k === Y[i] ? arc(c) : c));
     return acc + lse(logits) - logits[Y[i]];
   }, 0) / E.length;
   const loss = new PmlSubCenterArcFaceLoss({ numClasses: 2, embeddingSize: 4, W });

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assertClose } from "@likeness/core/testing";
+import { sumReducer } from "../reducers.ts";
 import { PmlTripletMarginLoss } from "./triplet_margin.ts";
 import { allFinite, assertCode, batch, groups, lp64, perm, permute, setup, value, valueAndGrad } from "./_test_util.ts";
 
@@ -65,4 +66,17 @@ test("TripletMarginLoss rejects bad input with stable codes", () => {
   assertCode(() => value(loss, [[NaN, 1], [0, 1]], { labels: [0, 0] }), "NON_FINITE");
   assertCode(() => value(loss, E, { labels: Y, indices: { triplets: [[0, 1, 99]] } }), "OUT_OF_RANGE");
   assertCode(() => new PmlTripletMarginLoss({ margin: NaN }), "INVALID_ARGUMENT");
+});
+
+test("TripletMarginLoss takes another reducer (sum, as pml's reducer argument)", () => {
+  const d = lp64(E);
+  let sum = 0;
+  for (let a = 0; a < Y.length; a++) {
+    for (let p = 0; p < Y.length; p++) {
+      if (p === a || Y[p] !== Y[a]) continue;
+      for (let n = 0; n < Y.length; n++) if (Y[n] !== Y[a]) sum += Math.max(d[a][p] - d[a][n] + 0.2, 0);
+    }
+  }
+  const loss = new PmlTripletMarginLoss({ margin: 0.2, reducer: sumReducer() });
+  assertClose(value(loss, E, { labels: Y }), sum, { rtol: 1e-5 });
 });

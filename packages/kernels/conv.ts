@@ -1,0 +1,209 @@
+/**
+ * Convolution-gradient kernels (WebAssembly, scalar or SIMD) on plain typed arrays: the filter
+ * gradient of an NHWC 2-D convolution and the unsorted segment sum. Synchronous once created,
+ * so that tfjs kernels can call them (see `@likeness/tfwasm`).
+ *
+ * @module
+ */
+import { ShapeError, ValueError } from "@likeness/core";
+import { wasmBytes as convScalar } from "./generated/conv_scalar.generated.ts";
+import { wasmBytes as convSimd } from "./generated/conv_simd.generated.ts";
+import { KernelModule } from "./wasm_module.ts";
+import { hasWasmSimd } from "./probe.ts";
+import type { Conv2DGeometry } from "./reference/conv.ts";
+
+export type { Conv2DGeometry } from "./reference/conv.ts";
+
+/** Which build of the conv kernels to run. */
+export type ConvVariant = "scalar" | "simd";
+
+/** Options for {@link createConvKernels}. */
+export interface ConvKernelsOptions {
+  /** `simd` (default when the runtime supports WebAssembly SIMD) or `scalar`. */
+  variant?: ConvVariant;
+}
+
+/**
+ * Convolution-gradient kernels over float32 typed arrays (NHWC inputs, HWIO filters).
+ *
+ * @example
+ * ```ts
+ * import { createConvKernels } from "@likeness/kernels";
+ * const k = await createConvKernels();
+ * const g = { batch: 1, inHeight: 2, inWidth: 2, inChannels: 1, outHeight: 1, outWidth: 1, outChannels: 1,
+ *   filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0 };
+ * console.log(k.conv2dBackpropFilter(new Float32Array([1, 2, 3, 4]), new Float32Array([2]), g)); // [2, 4, 6, 8]
+ * k.dispose();
+ * ```
+ */
+export interface ConvKernels {
+  /** The build in use. */
+  readonly variant: ConvVariant;
+  /**
+   * Filter gradient `dW[r, c, i, j] = Σ x[b, oh·sh − pt + r, ow·sw − pl + c, i] · dy[b, oh, ow, j]`.
+   *
+   * @param x input `N × H × W × Ci`
+   * @param dy output gradient `N × Ho × Wo × Co`
+   * @param g geometry (explicit output sizes and top/left padding)
+   * @param out optional destination of length `kh·kw·Ci·Co` (default: a new array)
+   * @returns dW, `kh × kw × Ci × Co`
+   * @throws {ValueError} INVALID_ARGUMENT for a non-integer or negative size, a stride or filter size below 1
+   * @throws {ShapeError} SHAPE_MISMATCH when an array's length does not match the geometry; TOO_LARGE past 2 GiB
+   */
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, g: Conv2DGeometry, out?: Float32Array): Float32Array;
+  /**
+   * Unsorted segment sum `out[s, :] = Σ_{ids[i] = s} x[i, :]`; ids outside `[0, numSegments)` are dropped.
+   *
+   * @param x `N × inner` values
+   * @param ids segment id per row (length N)
+   * @param inner values per row
+   * @param numSegments output rows
+   * @param out optional destination of length `numSegments · inner`
+   * @returns `numSegments × inner`
+   * @throws {ValueError} INVALID_ARGUMENT for a negative or non-integer size
+   * @throws {ShapeError} SHAPE_MISMATCH when `x.length ≠ ids.length · inner` or `out` has the wrong length
+   */
+  unsortedSegmentSum(
+    x: Float32Array,
+    ids: Int32Array,
+    inner: number,
+    numSegments: number,
+    out?: Float32Array,
+  ): Float32Array;
+  /** Release the module; later calls throw. */
+  dispose(): void;
+}
+
+const MAX_BYTES = 2 ** 31 - 2 ** 20;
+
+/**
+ * Instantiate the conv kernels.
+ *
+ * @param options build to use
+ * @returns the kernels
+ * @throws {ValueError} UNKNOWN_NAME for an unknown variant; UNSUPPORTED for `simd` without WebAssembly SIMD
+ * @example
+ * ```ts
+ * import { createConvKernels } from "@likeness/kernels";
+ * const k = await createConvKernels({ variant: "scalar" });
+ * console.log(k.unsortedSegmentSum(new Float32Array([1, 2, 3]), new Int32Array([1, 0, 1]), 1, 2)); // [2, 4]
+ * ```
+ */
+export async function createConvKernels(options: ConvKernelsOptions = {}): Promise<ConvKernels> {
+  const variant = options.variant ?? (hasWasmSimd() ? "simd" : "scalar");
+  if (variant !== "simd" && variant !== "scalar") {
+    throw new ValueError("UNKNOWN_NAME", `Unknown conv kernel variant ${JSON.stringify(variant)}: use "simd" or "scalar"`);
+  }
+  if (variant === "simd" && !hasWasmSimd()) {
+    throw new ValueError("UNSUPPORTED", 'This runtime has no WebAssembly SIMD: use variant "scalar"');
+  }
+  let mod: KernelModule | undefined = await KernelModule.create(variant === "simd" ? convSimd() : convScalar());
+  const live = (): KernelModule => {
+    if (!mod) throw new ValueError("INVALID_ARGUMENT", "Conv kernels were disposed: create new ones");
+    return mod;
+  };
+  return {
+    variant,
+    conv2dBackpropFilter(x, dy, g, out) {
+      const m = live();
+      const d = _checkGeometry(g);
+      const xLen = d.batch * d.inHeight * d.inWidth * d.inChannels;
+      const dyLen = d.batch * d.outHeight * d.outWidth * d.outChannels;
+      const wLen = d.filterHeight * d.filterWidth * d.inChannels * d.outChannels;
+      _checkLength(x, xLen, "x", "N × H × W × Ci");
+      _checkLength(dy, dyLen, "dy", "N × Ho × Wo × Co");
+      if (out) _checkLength(out, wLen, "out", "kh × kw × Ci × Co");
+      _checkBytes(4 * (xLen + dyLen + wLen));
+      const [rx, rdy, rw] = m.layout(4 * xLen, 4 * dyLen, 4 * wLen);
+      m.f32(rx).set(x);
+      m.f32(rdy).set(dy);
+      m.fn<(...a: number[]) => void>("conv2d_backprop_filter_f32")(
+        rx.offset,
+        rdy.offset,
+        rw.offset,
+        d.batch,
+        d.inHeight,
+        d.inWidth,
+        d.inChannels,
+        d.outHeight,
+        d.outWidth,
+        d.outChannels,
+        d.filterHeight,
+        d.filterWidth,
+        d.strideHeight,
+        d.strideWidth,
+        d.padTop,
+        d.padLeft,
+      );
+      const res = out ?? new Float32Array(wLen);
+      res.set(m.f32(rw));
+      return res;
+    },
+    unsortedSegmentSum(x, ids, inner, numSegments, out) {
+      const m = live();
+      _checkSize(inner, "inner");
+      _checkSize(numSegments, "numSegments");
+      _checkLength(x, ids.length * inner, "x", "ids.length × inner");
+      const outLen = numSegments * inner;
+      if (out) _checkLength(out, outLen, "out", "numSegments × inner");
+      _checkBytes(4 * (x.length + ids.length + outLen));
+      const [rx, rids, rout] = m.layout(4 * x.length, 4 * ids.length, 4 * outLen);
+      m.f32(rx).set(x);
+      m.i32(rids).set(ids);
+      m.fn<(...a: number[]) => void>("unsorted_segment_sum_f32")(
+        rx.offset,
+        rids.offset,
+        rout.offset,
+        ids.length,
+        inner,
+        numSegments,
+      );
+      const res = out ?? new Float32Array(outLen);
+      res.set(m.f32(rout));
+      return res;
+    },
+    dispose() {
+      mod = undefined;
+    },
+  };
+}
+
+function _checkSize(v: number, name: string, min = 0): void {
+  if (!Number.isInteger(v) || v < min) {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Cannot run conv kernel: ${name} must be an integer ≥ ${min}, got ${v}`,
+      { details: { [name]: v } },
+    );
+  }
+}
+
+function _checkGeometry(g: Conv2DGeometry): Conv2DGeometry {
+  for (const k of ["batch", "inHeight", "inWidth", "inChannels", "outHeight", "outWidth", "outChannels"] as const) {
+    _checkSize(g[k], k);
+  }
+  for (const k of ["filterHeight", "filterWidth", "strideHeight", "strideWidth"] as const) _checkSize(g[k], k, 1);
+  _checkSize(g.padTop, "padTop");
+  _checkSize(g.padLeft, "padLeft");
+  return g;
+}
+
+function _checkLength(a: ArrayLike<number>, want: number, what: string, formula: string): void {
+  if (a.length !== want) {
+    throw new ShapeError(
+      `Cannot run conv kernel: ${what} has ${a.length} values but the geometry needs ${formula} = ${want}`,
+      "SHAPE_MISMATCH",
+      { details: { what, length: a.length, expected: want } },
+    );
+  }
+}
+
+function _checkBytes(bytes: number): void {
+  if (bytes > MAX_BYTES) {
+    throw new ShapeError(
+      `Cannot run conv kernel: ${bytes} bytes of buffers exceed the 2 GiB WebAssembly memory; split the batch`,
+      "TOO_LARGE",
+      { details: { bytes } },
+    );
+  }
+}

@@ -1,0 +1,159 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRng, type Rng } from "@likeness/core";
+import { assertClose } from "@likeness/core/testing";
+import { type Conv2DGeometry, createConvKernels, hasWasmSimd } from "@likeness/kernels";
+import { conv2dBackpropFilterRef, unsortedSegmentSumRef } from "@likeness/kernels/reference";
+
+const VARIANTS = hasWasmSimd() ? (["scalar", "simd"] as const) : (["scalar"] as const);
+
+function randn(rng: Rng, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal();
+  return a;
+}
+
+/** tfjs's output size and top/left padding for 'same' / 'valid' (dilation 1). */
+function geometry(
+  [batch, h, w, ci, co]: number[],
+  [kh, kw, sh, sw]: number[],
+  pad: "same" | "valid" | [number, number, number, number],
+): Conv2DGeometry {
+  let ho: number, wo: number, pt: number, pl: number;
+  if (pad === "valid") {
+    [ho, wo, pt, pl] = [Math.ceil((h - kh + 1) / sh), Math.ceil((w - kw + 1) / sw), 0, 0];
+  } else if (pad === "same") {
+    [ho, wo] = [Math.ceil(h / sh), Math.ceil(w / sw)];
+    pt = Math.floor(Math.max((ho - 1) * sh + kh - h, 0) / 2);
+    pl = Math.floor(Math.max((wo - 1) * sw + kw - w, 0) / 2);
+  } else {
+    const [top, bottom, left, right] = pad;
+    [ho, wo, pt, pl] = [
+      Math.floor((h + top + bottom - kh) / sh) + 1,
+      Math.floor((w + left + right - kw) / sw) + 1,
+      top,
+      left,
+    ];
+  }
+  return {
+    batch,
+    inHeight: h,
+    inWidth: w,
+    inChannels: ci,
+    outHeight: ho,
+    outWidth: wo,
+    outChannels: co,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    padTop: pt,
+    padLeft: pl,
+  };
+}
+
+const CASES: Array<[number[], number[], "same" | "valid" | [number, number, number, number]]> = [
+  [[1, 1, 1, 1, 1], [1, 1, 1, 1], "valid"],
+  [[2, 5, 7, 3, 5], [3, 3, 1, 1], "same"],
+  [[3, 9, 8, 1, 8], [3, 3, 2, 2], "same"],
+  [[2, 7, 7, 5, 17], [3, 3, 2, 2], "valid"],
+  [[1, 6, 5, 4, 16], [5, 3, 1, 2], "same"],
+  [[2, 8, 8, 13, 9], [2, 2, 2, 2], "valid"],
+  [[1, 5, 5, 3, 4], [3, 3, 1, 1], [2, 1, 0, 2]],
+  [[1, 2, 2, 2, 3], [5, 5, 1, 1], "same"],
+  [[2, 12, 11, 8, 12], [3, 3, 3, 2], "same"],
+];
+
+test("conv2dBackpropFilter matches the float64 reference (same/valid/explicit, strides 1-3, channel tails)", async () => {
+  const rng = createRng(1);
+  for (const variant of VARIANTS) {
+    const k = await createConvKernels({ variant });
+    for (const [dims, filt, pad] of CASES) {
+      const g = geometry(dims, filt, pad);
+      const x = randn(rng, g.batch * g.inHeight * g.inWidth * g.inChannels);
+      const dy = randn(rng, g.batch * g.outHeight * g.outWidth * g.outChannels);
+      assertClose(k.conv2dBackpropFilter(x, dy, g), conv2dBackpropFilterRef(x, dy, g), {
+        rtol: 1e-5,
+        atol: 1e-5,
+        what: `${variant} ${JSON.stringify([dims, filt, pad])}`,
+      });
+    }
+    k.dispose();
+  }
+});
+
+test("conv2dBackpropFilter: scalar and SIMD builds agree bit for bit over every channel tail", async (t) => {
+  if (!hasWasmSimd()) {
+    t.skip("no WebAssembly SIMD in this runtime");
+    return;
+  }
+  const rng = createRng(2);
+  const scalar = await createConvKernels({ variant: "scalar" });
+  const simd = await createConvKernels({ variant: "simd" });
+  for (const ci of [1, 3, 4, 5]) {
+    for (const co of [1, 3, 4, 5, 7, 8, 9, 15, 16, 17]) {
+      const g = geometry([2, 5, 6, ci, co], [3, 3, 1, 2], "same");
+      const x = randn(rng, g.batch * g.inHeight * g.inWidth * ci);
+      const dy = randn(rng, g.batch * g.outHeight * g.outWidth * co);
+      assert.deepEqual(simd.conv2dBackpropFilter(x, dy, g), scalar.conv2dBackpropFilter(x, dy, g), `ci ${ci} co ${co}`);
+    }
+  }
+  scalar.dispose();
+  simd.dispose();
+});
+
+test("conv2dBackpropFilter writes into `out` and zeroes taps that only see padding", async () => {
+  const k = await createConvKernels();
+  // 1×1 input, 3×3 'same' filter: only the centre tap sees the pixel.
+  const g = geometry([1, 1, 1, 1, 2], [3, 3, 1, 1], "same");
+  const out = new Float32Array(18).fill(7);
+  const res = k.conv2dBackpropFilter(new Float32Array([3]), new Float32Array([2, -1]), g, out);
+  assert.equal(res, out);
+  const want = new Float32Array(18);
+  want[8] = 6;
+  want[9] = -3;
+  assert.deepEqual(out, want);
+});
+
+test("unsortedSegmentSum matches the reference over row lengths that hit every tail, dropping bad ids", async () => {
+  const rng = createRng(3);
+  for (const variant of VARIANTS) {
+    const k = await createConvKernels({ variant });
+    for (const inner of [1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 1000]) {
+      const n = 11;
+      const segments = 4;
+      const ids = new Int32Array(n);
+      for (let i = 0; i < n; i++) ids[i] = rng.int(segments + 2) - 1; // includes -1 and `segments`
+      const x = randn(rng, n * inner);
+      assertClose(k.unsortedSegmentSum(x, ids, inner, segments), unsortedSegmentSumRef(x, ids, inner, segments), {
+        rtol: 1e-6,
+        atol: 1e-6,
+        what: `${variant} inner ${inner}`,
+      });
+    }
+    assert.deepEqual(k.unsortedSegmentSum(new Float32Array(0), new Int32Array(0), 3, 2), new Float32Array(6));
+    k.dispose();
+  }
+});
+
+test("conv kernels reject bad geometry, lengths, variants and use after dispose with typed errors", async () => {
+  const k = await createConvKernels();
+  const g = geometry([1, 4, 4, 2, 3], [3, 3, 1, 1], "valid");
+  const x = new Float32Array(32);
+  const dy = new Float32Array(12);
+  assert.throws(() => k.conv2dBackpropFilter(x.subarray(1), dy, g), { name: "ShapeError", code: "SHAPE_MISMATCH" });
+  assert.throws(() => k.conv2dBackpropFilter(x, dy.subarray(1), g), { name: "ShapeError", code: "SHAPE_MISMATCH" });
+  assert.throws(() => k.conv2dBackpropFilter(x, dy, g, new Float32Array(5)), { code: "SHAPE_MISMATCH" });
+  assert.throws(() => k.conv2dBackpropFilter(x, dy, { ...g, strideHeight: 0 }), {
+    name: "ValueError",
+    code: "INVALID_ARGUMENT",
+  });
+  assert.throws(() => k.conv2dBackpropFilter(x, dy, { ...g, padTop: 1.5 }), { code: "INVALID_ARGUMENT" });
+  assert.throws(() => k.unsortedSegmentSum(new Float32Array(5), new Int32Array(2), 2, 3), { code: "SHAPE_MISMATCH" });
+  assert.throws(() => k.unsortedSegmentSum(new Float32Array(4), new Int32Array(2), 2, -1), {
+    code: "INVALID_ARGUMENT",
+  });
+  await assert.rejects(createConvKernels({ variant: "gpu" as "simd" }), { name: "ValueError", code: "UNKNOWN_NAME" });
+  k.dispose();
+  assert.throws(() => k.unsortedSegmentSum(new Float32Array(2), new Int32Array(1), 2, 1), /disposed/);
+});
