@@ -133,3 +133,25 @@ export function prefixWeights(prefix: string, weights: readonly NamedTensor[]): 
 export function unprefixWeights(prefix: string, weights: readonly NamedTensor[]): NamedTensor[] {
   return weights.filter((w) => w.name.startsWith(prefix)).map((w) => ({ ...w, name: w.name.slice(prefix.length) }));
 }
+
+/** Validate a dropout rate in [0, 1). */
+export function checkDropout(value: unknown, name = "dropout"): number {
+  if (typeof value !== "number" || !(value >= 0 && value < 1)) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a rate in [0, 1), got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Inverted dropout when training, identity otherwise. The mask is seeded from
+ * `options.seed + salt` (the trainer passes one seed per step, so runs are reproducible).
+ */
+export function dropout<T extends tf.Tensor>(
+  x: T,
+  rate: number,
+  options: { training?: boolean; seed?: number } | undefined,
+  salt: number,
+): T {
+  if (!options?.training || rate === 0) return x;
+  return tf.dropout(x, rate, undefined, options.seed === undefined ? undefined : options.seed + salt) as T;
+}

@@ -1,7 +1,7 @@
 // Private: shared plumbing of trainable components (encoders and heads) built on a ParamSet.
 import { tf } from "@likeness/tf";
 import { hashWeights } from "./_hash.ts";
-import { ParamSet } from "./_params.ts";
+import { dropout, ParamSet } from "./_params.ts";
 import type { ComponentConfig, EncoderBatch, ForwardOptions, NamedTensor } from "./types.ts";
 
 /** Base of the built-in trainable encoders: `encode` runs `forward` without gradients. */
@@ -64,6 +64,8 @@ export abstract class HeadBase {
   abstract readonly outputDim: number;
   /** The variables. */
   protected readonly params: ParamSet;
+  /** Dropout rate on the head's input while training (Quaterion's EncoderHead dropout). */
+  protected dropoutRate = 0;
 
   constructor(owner: string) {
     this.params = new ParamSet(owner);
@@ -71,6 +73,11 @@ export abstract class HeadBase {
 
   /** Differentiable forward pass. */
   abstract forward(x: tf.Tensor2D, options?: ForwardOptions): tf.Tensor2D;
+
+  /** Apply input dropout when training. */
+  protected dropIn(x: tf.Tensor2D, options?: ForwardOptions): tf.Tensor2D {
+    return dropout(x, this.dropoutRate, options, 7919);
+  }
   /** JSON config. */
   abstract config(): ComponentConfig;
 

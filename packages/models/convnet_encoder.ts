@@ -10,7 +10,15 @@ import { createRng, ValueError } from "@likeness/core";
 import { tf } from "@likeness/tf";
 import { denseBatch } from "./_input.ts";
 import "./wasm_conv_backprop.ts";
-import { activate, type Activation, checkActivation, checkDim, glorotUniform } from "./_params.ts";
+import {
+  activate,
+  type Activation,
+  checkActivation,
+  checkDim,
+  checkDropout,
+  dropout,
+  glorotUniform,
+} from "./_params.ts";
 import { TrainableEncoderBase } from "./_trainable.ts";
 import type { ComponentConfig, EncoderBatch, ForwardOptions } from "./types.ts";
 
@@ -40,6 +48,8 @@ export interface ConvNetEncoderOptions {
   activation?: Activation;
   /** Seed of the weight initialiser (default 0). */
   seed?: number;
+  /** Dropout after the conv stack (flattened) and after each hidden dense layer while training (default 0). */
+  dropout?: number;
 }
 
 /**
@@ -88,7 +98,16 @@ export class ConvNetEncoder extends TrainableEncoderBase {
     const outputDim = checkDim(options.outputDim, "outputDim");
     const activation = checkActivation(options.activation ?? "relu");
     const seed = options.seed ?? 0;
-    this.#opts = { inputShape, conv, padding, dense, outputDim, activation, seed };
+    this.#opts = {
+      inputShape,
+      conv,
+      padding,
+      dense,
+      outputDim,
+      activation,
+      seed,
+      dropout: checkDropout(options.dropout ?? 0),
+    };
     this.dim = outputDim;
     const rng = createRng(seed);
     let [h, w, c] = inputShape;
@@ -129,11 +148,11 @@ export class ConvNetEncoder extends TrainableEncoderBase {
   /**
    * Differentiable forward pass.
    * @param batch `[n, h, w, c]` (or `[n, h*w*c]`) tensor, or n rows of `h*w*c` numbers
-   * @param _options unused (no dropout)
+   * @param options `training` enables dropout, seeded by `seed`
    * @returns `[n, dim]`
    * @throws {ShapeError} when items have the wrong size
    */
-  forward(batch: EncoderBatch, _options?: ForwardOptions): tf.Tensor2D {
+  forward(batch: EncoderBatch, options?: ForwardOptions): tf.Tensor2D {
     const o = this.#opts;
     return tf.tidy(() => {
       let x = denseBatch(batch, o.inputShape, "ConvNetEncoder") as tf.Tensor4D;
@@ -142,11 +161,11 @@ export class ConvNetEncoder extends TrainableEncoderBase {
         x = activate(tf.add(x, this.params.get(`conv${i}/bias`)) as tf.Tensor, o.activation) as tf.Tensor4D;
         if (b.pool) x = tf.maxPool(x, b.pool, b.pool, "valid");
       });
-      let y = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
+      let y = dropout(tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D, o.dropout, options, 0);
       const layers = o.dense.length + 1;
       for (let i = 0; i < layers; i++) {
         y = tf.add(tf.matMul(y, this.params.get(`dense${i}/kernel`)), this.params.get(`dense${i}/bias`));
-        if (i + 1 < layers) y = activate(y, o.activation);
+        if (i + 1 < layers) y = dropout(activate(y, o.activation), o.dropout, options, i + 1);
       }
       return y;
     });
@@ -164,6 +183,7 @@ export class ConvNetEncoder extends TrainableEncoderBase {
       outputDim: o.outputDim,
       activation: o.activation,
       seed: o.seed,
+      dropout: o.dropout,
     };
   }
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkDim } from "./_params.ts";
+import { checkDim, checkDropout } from "./_params.ts";
 import { HeadBase } from "./_trainable.ts";
 import type { ComponentConfig, ForwardOptions } from "./types.ts";
 
@@ -27,13 +27,14 @@ export class GatedHead extends HeadBase {
   readonly outputDim: number;
 
   /**
-   * @param options `inputDim`
+   * @param options `inputDim`, input `dropout` while training (default 0)
    * @throws {ValueError} INVALID_ARGUMENT for a non-positive width
    */
-  constructor(options: { inputDim: number }) {
+  constructor(options: { inputDim: number; dropout?: number }) {
     super("GatedHead");
     this.inputDim = checkDim(options.inputDim, "inputDim");
     this.outputDim = this.inputDim;
+    this.dropoutRate = checkDropout(options.dropout ?? 0);
     this.params.add("gates", [this.inputDim], new Float32Array(this.inputDim).fill(2));
   }
   /**
@@ -41,11 +42,11 @@ export class GatedHead extends HeadBase {
    * @param _options unused
    * @returns `[n, inputDim]`
    */
-  forward(x: tf.Tensor2D, _options?: ForwardOptions): tf.Tensor2D {
-    return tf.tidy(() => tf.mul(x, tf.sigmoid(this.params.get("gates"))));
+  forward(x: tf.Tensor2D, options?: ForwardOptions): tf.Tensor2D {
+    return tf.tidy(() => tf.mul(this.dropIn(x, options), tf.sigmoid(this.params.get("gates"))));
   }
   /** @returns `{ type: "gated", inputDim }` */
   config(): ComponentConfig {
-    return { type: this.type, inputDim: this.inputDim };
+    return { type: this.type, inputDim: this.inputDim, dropout: this.dropoutRate };
   }
 }

@@ -5,7 +5,7 @@
  */
 import { createRng } from "@likeness/core";
 import { tf } from "@likeness/tf";
-import { checkDim, glorotUniform } from "./_params.ts";
+import { checkDim, checkDropout, glorotUniform } from "./_params.ts";
 import { HeadBase } from "./_trainable.ts";
 import type { ComponentConfig, ForwardOptions } from "./types.ts";
 
@@ -19,6 +19,8 @@ export interface LinearHeadOptions {
   bias?: boolean;
   /** Initialiser seed (default 0). */
   seed?: number;
+  /** Dropout on the input while training (default 0). */
+  dropout?: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export class LinearHead extends HeadBase {
     this.outputDim = checkDim(options.outputDim, "outputDim");
     this.#bias = options.bias ?? true;
     this.#seed = options.seed ?? 0;
+    this.dropoutRate = checkDropout(options.dropout ?? 0);
     const rng = createRng(this.#seed);
     this.params.add(
       "kernel",
@@ -65,14 +68,22 @@ export class LinearHead extends HeadBase {
    * @param _options unused
    * @returns `[n, outputDim]`
    */
-  forward(x: tf.Tensor2D, _options?: ForwardOptions): tf.Tensor2D {
+  forward(x: tf.Tensor2D, options?: ForwardOptions): tf.Tensor2D {
     return tf.tidy(() => {
+      x = this.dropIn(x, options);
       const y: tf.Tensor2D = tf.matMul(x, this.params.get("kernel") as tf.Tensor2D);
       return this.#bias ? tf.add(y, this.params.get("bias")) as tf.Tensor2D : y;
     });
   }
-  /** @returns `{ type: "linear", inputDim, outputDim, bias, seed }` */
+  /** @returns `{ type: "linear", inputDim, outputDim, bias, seed, dropout }` */
   config(): ComponentConfig {
-    return { type: this.type, inputDim: this.inputDim, outputDim: this.outputDim, bias: this.#bias, seed: this.#seed };
+    return {
+      type: this.type,
+      inputDim: this.inputDim,
+      outputDim: this.outputDim,
+      bias: this.#bias,
+      seed: this.#seed,
+      dropout: this.dropoutRate,
+    };
   }
 }

@@ -6,7 +6,15 @@
 import { createRng } from "@likeness/core";
 import { tf } from "@likeness/tf";
 import { denseBatch } from "./_input.ts";
-import { activate, type Activation, checkActivation, checkDim, glorotUniform } from "./_params.ts";
+import {
+  activate,
+  type Activation,
+  checkActivation,
+  checkDim,
+  checkDropout,
+  dropout,
+  glorotUniform,
+} from "./_params.ts";
 import { TrainableEncoderBase } from "./_trainable.ts";
 import type { ComponentConfig, EncoderBatch, ForwardOptions } from "./types.ts";
 
@@ -22,6 +30,8 @@ export interface MlpEncoderOptions {
   activation?: Activation;
   /** Seed of the weight initialiser (default 0). */
   seed?: number;
+  /** Dropout after each hidden layer while training (default 0). */
+  dropout?: number;
 }
 
 /**
@@ -53,7 +63,7 @@ export class MlpEncoder extends TrainableEncoderBase {
     const hidden = (options.hidden ?? []).map((h, i) => checkDim(h, `hidden[${i}]`));
     const activation = checkActivation(options.activation ?? "relu");
     const seed = options.seed ?? 0;
-    this.#opts = { inputDim, hidden, outputDim, activation, seed };
+    this.#opts = { inputDim, hidden, outputDim, activation, seed, dropout: checkDropout(options.dropout ?? 0) };
     this.dim = outputDim;
     const rng = createRng(seed);
     const widths = [inputDim, ...hidden, outputDim];
@@ -67,23 +77,23 @@ export class MlpEncoder extends TrainableEncoderBase {
   /**
    * Differentiable forward pass.
    * @param batch `[n, inputDim]` tensor or n rows of `inputDim` numbers
-   * @param _options unused (no dropout)
+   * @param options `training` enables dropout, seeded by `seed`
    * @returns `[n, dim]`
    * @throws {ShapeError} when rows have the wrong width
    */
-  forward(batch: EncoderBatch, _options?: ForwardOptions): tf.Tensor2D {
+  forward(batch: EncoderBatch, options?: ForwardOptions): tf.Tensor2D {
     return tf.tidy(() => {
       let x = denseBatch(batch, [this.#opts.inputDim], "MlpEncoder") as tf.Tensor2D;
       const layers = this.#opts.hidden.length + 1;
       for (let i = 0; i < layers; i++) {
         x = tf.add(tf.matMul(x, this.params.get(`dense${i}/kernel`)), this.params.get(`dense${i}/bias`));
-        if (i + 1 < layers) x = activate(x, this.#opts.activation);
+        if (i + 1 < layers) x = dropout(activate(x, this.#opts.activation), this.#opts.dropout, options, i);
       }
       return x;
     });
   }
 
-  /** @returns `{ type: "mlp", inputDim, hidden, outputDim, activation, seed }` */
+  /** @returns `{ type: "mlp", inputDim, hidden, outputDim, activation, seed, dropout }` */
   config(): ComponentConfig {
     return { type: this.type, ...this.#opts, hidden: [...this.#opts.hidden] };
   }

@@ -5,7 +5,7 @@
  */
 import { createRng } from "@likeness/core";
 import { tf } from "@likeness/tf";
-import { checkDim, glorotUniform } from "./_params.ts";
+import { checkDim, checkDropout, glorotUniform } from "./_params.ts";
 import { HeadBase } from "./_trainable.ts";
 import type { ComponentConfig, ForwardOptions } from "./types.ts";
 
@@ -29,15 +29,16 @@ export class SkipConnectionHead extends HeadBase {
   readonly #seed: number;
 
   /**
-   * @param options `inputDim` and initialiser `seed` (default 0)
+   * @param options `inputDim`, initialiser `seed` (default 0), input `dropout` while training (default 0)
    * @throws {ValueError} INVALID_ARGUMENT for a non-positive width
    */
-  constructor(options: { inputDim: number; seed?: number }) {
+  constructor(options: { inputDim: number; seed?: number; dropout?: number }) {
     super("SkipConnectionHead");
     const d = checkDim(options.inputDim, "inputDim");
     this.inputDim = d;
     this.outputDim = d;
     this.#seed = options.seed ?? 0;
+    this.dropoutRate = checkDropout(options.dropout ?? 0);
     this.params.add("gates", [d], new Float32Array(d).fill(-4));
     this.params.add("kernel", [d, d], glorotUniform(createRng(this.#seed), [d, d], d, d));
     this.params.add("bias", [d], new Float32Array(d));
@@ -47,14 +48,15 @@ export class SkipConnectionHead extends HeadBase {
    * @param _options unused
    * @returns `[n, inputDim]`
    */
-  forward(x: tf.Tensor2D, _options?: ForwardOptions): tf.Tensor2D {
+  forward(x: tf.Tensor2D, options?: ForwardOptions): tf.Tensor2D {
     return tf.tidy(() => {
+      x = this.dropIn(x, options);
       const fc = tf.add(tf.matMul(x, this.params.get("kernel")), this.params.get("bias"));
       return tf.add(tf.mul(fc, tf.sigmoid(this.params.get("gates"))), x);
     });
   }
   /** @returns `{ type: "skip_connection", inputDim, seed }` */
   config(): ComponentConfig {
-    return { type: this.type, inputDim: this.inputDim, seed: this.#seed };
+    return { type: this.type, inputDim: this.inputDim, seed: this.#seed, dropout: this.dropoutRate };
   }
 }

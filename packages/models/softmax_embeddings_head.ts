@@ -5,7 +5,7 @@
  */
 import { createRng } from "@likeness/core";
 import { tf } from "@likeness/tf";
-import { checkDim, glorotUniform } from "./_params.ts";
+import { checkDim, checkDropout, glorotUniform } from "./_params.ts";
 import { HeadBase } from "./_trainable.ts";
 import type { ComponentConfig, ForwardOptions } from "./types.ts";
 
@@ -19,6 +19,8 @@ export interface SoftmaxEmbeddingsHeadOptions {
   outputSizePerGroup: number;
   /** Initialiser seed (default 0). */
   seed?: number;
+  /** Dropout on the input while training (default 0). */
+  dropout?: number;
 }
 
 /**
@@ -51,7 +53,14 @@ export class SoftmaxEmbeddingsHead extends HeadBase {
     const inputDim = checkDim(options.inputDim, "inputDim");
     const outputGroups = checkDim(options.outputGroups, "outputGroups");
     const outputSizePerGroup = checkDim(options.outputSizePerGroup, "outputSizePerGroup");
-    this.#opts = { inputDim, outputGroups, outputSizePerGroup, seed: options.seed ?? 0 };
+    this.#opts = {
+      inputDim,
+      outputGroups,
+      outputSizePerGroup,
+      seed: options.seed ?? 0,
+      dropout: checkDropout(options.dropout ?? 0),
+    };
+    this.dropoutRate = this.#opts.dropout;
     this.inputDim = inputDim;
     this.outputDim = outputGroups * outputSizePerGroup;
     const d = this.outputDim;
@@ -63,8 +72,9 @@ export class SoftmaxEmbeddingsHead extends HeadBase {
    * @param _options unused
    * @returns `[n, outputGroups * outputSizePerGroup]`, each group summing to 1
    */
-  forward(x: tf.Tensor2D, _options?: ForwardOptions): tf.Tensor2D {
+  forward(x: tf.Tensor2D, options?: ForwardOptions): tf.Tensor2D {
     return tf.tidy(() => {
+      x = this.dropIn(x, options);
       const n = x.shape[0];
       const y = tf.add(tf.matMul(x, this.params.get("kernel")), this.params.get("bias"));
       const g = tf.reshape(y, [n * this.#opts.outputGroups, this.#opts.outputSizePerGroup]);

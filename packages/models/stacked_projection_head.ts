@@ -5,7 +5,7 @@
  */
 import { createRng, ValueError } from "@likeness/core";
 import { tf } from "@likeness/tf";
-import { activate, type Activation, checkActivation, checkDim, glorotUniform } from "./_params.ts";
+import { activate, type Activation, checkActivation, checkDim, checkDropout, glorotUniform } from "./_params.ts";
 import { HeadBase } from "./_trainable.ts";
 import type { ComponentConfig, ForwardOptions } from "./types.ts";
 
@@ -19,6 +19,8 @@ export interface StackedProjectionHeadOptions {
   activation?: Activation;
   /** Initialiser seed (default 0). */
   seed?: number;
+  /** Dropout on the input while training (default 0). */
+  dropout?: number;
 }
 
 /**
@@ -56,7 +58,14 @@ export class StackedProjectionHead extends HeadBase {
     }
     const outputSizes = options.outputSizes.map((s, i) => checkDim(s, `outputSizes[${i}]`));
     const activation = checkActivation(options.activation ?? "relu");
-    this.#opts = { inputDim, outputSizes, activation, seed: options.seed ?? 0 };
+    this.#opts = {
+      inputDim,
+      outputSizes,
+      activation,
+      seed: options.seed ?? 0,
+      dropout: checkDropout(options.dropout ?? 0),
+    };
+    this.dropoutRate = this.#opts.dropout;
     this.inputDim = inputDim;
     this.outputDim = outputSizes[outputSizes.length - 1];
     const rng = createRng(this.#opts.seed);
@@ -72,9 +81,9 @@ export class StackedProjectionHead extends HeadBase {
    * @param _options unused
    * @returns `[n, outputDim]`
    */
-  forward(x: tf.Tensor2D, _options?: ForwardOptions): tf.Tensor2D {
+  forward(x: tf.Tensor2D, options?: ForwardOptions): tf.Tensor2D {
     return tf.tidy(() => {
-      let y = x;
+      let y = this.dropIn(x, options);
       const k = this.#opts.outputSizes.length;
       for (let i = 0; i < k; i++) {
         y = tf.add(tf.matMul(y, this.params.get(`dense${i}/kernel`)), this.params.get(`dense${i}/bias`));

@@ -33,6 +33,8 @@ export type EncoderBatch = tf.Tensor | readonly unknown[];
 export interface ForwardOptions {
   /** Whether this pass is for training (enables dropout where a component has it). Default false. */
   training?: boolean;
+  /** Seed of this pass's dropout masks (the trainer passes one per step). Default: unseeded. */
+  seed?: number;
 }
 
 /**

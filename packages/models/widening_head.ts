@@ -5,7 +5,7 @@
  */
 import { createRng } from "@likeness/core";
 import { tf } from "@likeness/tf";
-import { activate, type Activation, checkActivation, checkDim, glorotUniform } from "./_params.ts";
+import { activate, type Activation, checkActivation, checkDim, checkDropout, glorotUniform } from "./_params.ts";
 import { HeadBase } from "./_trainable.ts";
 import type { ComponentConfig, ForwardOptions } from "./types.ts";
 
@@ -19,6 +19,8 @@ export interface WideningHeadOptions {
   activation?: Activation;
   /** Initialiser seed (default 0). */
   seed?: number;
+  /** Dropout on the input while training (default 0). */
+  dropout?: number;
 }
 
 /**
@@ -50,7 +52,14 @@ export class WideningHead extends HeadBase {
     const expansionFactor = options.expansionFactor ?? 4;
     const outputDim = checkDim(Math.round(inputDim * expansionFactor), "inputDim * expansionFactor");
     const activation = checkActivation(options.activation ?? "relu");
-    this.#opts = { inputDim, expansionFactor, activation, seed: options.seed ?? 0 };
+    this.#opts = {
+      inputDim,
+      expansionFactor,
+      activation,
+      seed: options.seed ?? 0,
+      dropout: checkDropout(options.dropout ?? 0),
+    };
+    this.dropoutRate = this.#opts.dropout;
     this.inputDim = inputDim;
     this.outputDim = outputDim;
     this.params.add(
@@ -65,9 +74,12 @@ export class WideningHead extends HeadBase {
    * @param _options unused
    * @returns `[n, outputDim]`
    */
-  forward(x: tf.Tensor2D, _options?: ForwardOptions): tf.Tensor2D {
+  forward(x: tf.Tensor2D, options?: ForwardOptions): tf.Tensor2D {
     return tf.tidy(() =>
-      activate(tf.add(tf.matMul(x, this.params.get("kernel")), this.params.get("bias")), this.#opts.activation)
+      activate(
+        tf.add(tf.matMul(this.dropIn(x, options), this.params.get("kernel")), this.params.get("bias")),
+        this.#opts.activation,
+      )
     );
   }
   /** @returns `{ type: "widening", inputDim, expansionFactor, activation, seed }` */
