@@ -7,7 +7,8 @@
  * (`runs/quickstart/data`), writes `runs/quickstart/metrics.json` and `report.html`, and prints
  * the metrics table and the command that serves the model.
  *
- * Flags: --quick (small CI variant, runs/quickstart-quick), --train N, --test N, --epochs N, --seed N.
+ * Flags: --quick (small CI variant, runs/quickstart-quick), --train N, --test N, --epochs N, --seed N,
+ * --out DIR (output folder instead of runs/quickstart).
  *
  * @module
  */
@@ -35,6 +36,7 @@ import {
   parseExampleArgs,
   pickMetrics,
   progressLine,
+  REPO_ROOT,
   runDir,
   runtimeInfo,
   since,
@@ -69,7 +71,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const nTest = numberFlag(args, "test", args.quick ? 1000 : 10000);
   const epochs = numberFlag(args, "epochs", args.quick ? 2 : 3);
   const seed = numberFlag(args, "seed", 1);
-  const dir = runDir("quickstart", args.quick);
+  const dir = typeof args.flags.out === "string" ? args.flags.out : runDir("quickstart", args.quick);
   await useTfBackend("wasm");
   const { backend } = await createBackend({ tf: false });
   note(`likeness quickstart${args.quick ? " (quick)" : ""}: ${describeRuntime(runtimeInfo())}, search backend ${backend.info.name}`);
@@ -186,9 +188,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   }
   await store.close();
 
-  const serveCommand = `deno task serve --model ${args.quick ? "runs/quickstart-quick" : "runs/quickstart"}/model --data ${
-    args.quick ? "runs/quickstart-quick" : "runs/quickstart"
-  }/data`;
+  const shown = dir.startsWith(REPO_ROOT + "/") ? dir.slice(REPO_ROOT.length + 1) : dir;
+  const serveCommand = `deno task serve --model ${shown}/model --data ${shown}/data`;
   const res: ExampleResult = {
     example: "quickstart",
     quick: args.quick,

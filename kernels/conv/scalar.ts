@@ -73,3 +73,70 @@ export function unsorted_segment_sum_f32(x: usize, ids: usize, out: usize, n: i3
     }
   }
 }
+
+/**
+ * dx[b, ih, iw, i] = Σ_{r, c, j} dy[b, oh, ow, j] · W[r, c, i, j] over the (oh, ow) with
+ * oh·sh − pt + r = ih and ow·sw − pl + c = iw. dy: n×ho×wo×co, w: kh×kw×ci×co (HWIO),
+ * dx: n×h×w×ci (overwritten), wt: kh×kw×co×ci scratch (W transposed per tap).
+ */
+export function conv2d_backprop_input_f32(
+  dy: usize, w: usize, dx: usize, wt: usize,
+  n: i32, h: i32, wd: i32, ci: i32, ho: i32, wo: i32, co: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  transposeTaps(w, wt, kh * kw, ci, co);
+  memory.fill(dx, 0, (<usize>n * <usize>h * <usize>wd * <usize>ci) << 2);
+  const xs: usize = (<usize>sw * <usize>ci) << 2;
+  const ds: usize = <usize>co << 2;
+  for (let b = 0; b < n; b++) {
+    for (let oh = 0; oh < ho; oh++) {
+      const dyRow = dy + ((<usize>(b * ho + oh) * <usize>wo * <usize>co) << 2);
+      for (let r = 0; r < kh; r++) {
+        const ih = oh * sh - pt + r;
+        if (ih < 0 || ih >= h) continue;
+        const xRow = dx + ((<usize>(b * h + ih) * <usize>wd * <usize>ci) << 2);
+        for (let c = 0; c < kw; c++) {
+          const lo = firstCol(c, sw, pl);
+          const hi = endCol(c, sw, pl, wd, wo);
+          if (lo >= hi) continue;
+          const xp = xRow + ((<usize>(lo * sw - pl + c) * <usize>ci) << 2);
+          const dp = dyRow + ((<usize>lo * <usize>co) << 2);
+          const wtap = wt + ((<usize>(r * kw + c) * <usize>ci * <usize>co) << 2);
+          tapInput(dp, xp, hi - lo, ds, xs, wtap, ci, co);
+        }
+      }
+    }
+  }
+}
+
+/** wt[t, j, i] = w[t, i, j] for each of `taps` ci×co blocks. */
+export function transposeTaps(w: usize, wt: usize, taps: i32, ci: i32, co: i32): void {
+  const block: usize = (<usize>ci * <usize>co) << 2;
+  for (let t = 0; t < taps; t++) {
+    const src = w + <usize>t * block;
+    const dst = wt + <usize>t * block;
+    for (let i = 0; i < ci; i++) {
+      for (let j = 0; j < co; j++) {
+        store<f32>(dst + ((<usize>(j * ci + i)) << 2), load<f32>(src + ((<usize>(i * co + j)) << 2)));
+      }
+    }
+  }
+}
+
+/** dx[k·xs + i] += Σ_j dy[k·ds + j] · wt[j, i] over `cnt` positions. */
+function tapInput(dp: usize, xp: usize, cnt: i32, ds: usize, xs: usize, wt: usize, ci: i32, co: i32): void {
+  const wrow: usize = <usize>ci << 2;
+  for (let k = 0; k < cnt; k++) {
+    const x = xp + <usize>k * xs;
+    const d = dp + <usize>k * ds;
+    for (let i = 0; i < ci; i++) {
+      let acc = load<f32>(x + (<usize>i << 2));
+      let pw = wt + (<usize>i << 2);
+      for (let j = 0; j < co; j++) {
+        acc = acc + load<f32>(d + (<usize>j << 2)) * load<f32>(pw);
+        pw += wrow;
+      }
+      store<f32>(x + (<usize>i << 2), acc);
+    }
+  }
+}

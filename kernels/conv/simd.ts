@@ -5,6 +5,9 @@
 // 4 input channels × 8 output channels (f32x4 multiply then add, the scalar build's order).
 // Tails: co mod 8 ≥ 4 takes a 4×4 tile, co mod 4 a scalar column, ci mod 4 single rows.
 import { endCol, firstCol } from "./common";
+import { transposeTaps } from "./scalar";
+
+export { transposeTaps };
 
 /**
  * dW[r, c, i, j] = Σ_{b, oh, ow} x[b, oh·sh − pt + r, ow·sw − pl + c, i] · dy[b, oh, ow, j].
@@ -160,4 +163,141 @@ export function unsorted_segment_sum_f32(x: usize, ids: usize, out: usize, n: i3
       store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
     }
   }
+}
+
+/**
+ * dx[b, ih, iw, i] = Σ_{r, c, j} dy[b, oh, ow, j] · W[r, c, i, j] over the (oh, ow) with
+ * oh·sh − pt + r = ih and ow·sw − pl + c = iw. dy: n×ho×wo×co, w: kh×kw×ci×co (HWIO),
+ * dx: n×h×w×ci (overwritten), wt: kh×kw×co×ci scratch (W transposed per tap). Per tap and
+ * output row, DX (cnt×ci) += DY (cnt×co) · Wtᵀ in register tiles of 4 positions × 8 channels.
+ */
+export function conv2d_backprop_input_f32(
+  dy: usize, w: usize, dx: usize, wt: usize,
+  n: i32, h: i32, wd: i32, ci: i32, ho: i32, wo: i32, co: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  transposeTaps(w, wt, kh * kw, ci, co);
+  memory.fill(dx, 0, (<usize>n * <usize>h * <usize>wd * <usize>ci) << 2);
+  const xs: usize = (<usize>sw * <usize>ci) << 2;
+  const ds: usize = <usize>co << 2;
+  for (let b = 0; b < n; b++) {
+    for (let oh = 0; oh < ho; oh++) {
+      const dyRow = dy + ((<usize>(b * ho + oh) * <usize>wo * <usize>co) << 2);
+      for (let r = 0; r < kh; r++) {
+        const ih = oh * sh - pt + r;
+        if (ih < 0 || ih >= h) continue;
+        const xRow = dx + ((<usize>(b * h + ih) * <usize>wd * <usize>ci) << 2);
+        for (let c = 0; c < kw; c++) {
+          const lo = firstCol(c, sw, pl);
+          const hi = endCol(c, sw, pl, wd, wo);
+          if (lo >= hi) continue;
+          const xp = xRow + ((<usize>(lo * sw - pl + c) * <usize>ci) << 2);
+          const dp = dyRow + ((<usize>lo * <usize>co) << 2);
+          const wtap = wt + ((<usize>(r * kw + c) * <usize>ci * <usize>co) << 2);
+          tapInput(dp, xp, hi - lo, ds, xs, wtap, ci, co);
+        }
+      }
+    }
+  }
+}
+
+function tapInput(dp: usize, xp: usize, cnt: i32, ds: usize, xs: usize, wt: usize, ci: i32, co: i32): void {
+  const wrow: usize = <usize>ci << 2;
+  const ci8 = ci & ~7;
+  const ci4 = ci & ~3;
+  const k4 = cnt & ~3;
+  let k = 0;
+  for (; k < k4; k += 4) {
+    const x = xp + <usize>k * xs;
+    const d = dp + <usize>k * ds;
+    let i = 0;
+    for (; i < ci8; i += 8) in4x8(d, ds, x, xs, wt + (<usize>i << 2), wrow, co, i);
+    for (; i < ci4; i += 4) in4x4(d, ds, x, xs, wt + (<usize>i << 2), wrow, co, i);
+    for (; i < ci; i++) {
+      for (let p = 0; p < 4; p++) inCol(d + <usize>p * ds, x + <usize>p * xs + (<usize>i << 2), wt + (<usize>i << 2), wrow, co);
+    }
+  }
+  for (; k < cnt; k++) {
+    const x = xp + <usize>k * xs;
+    const d = dp + <usize>k * ds;
+    let i = 0;
+    for (; i < ci4; i += 4) in1x4(d, x + (<usize>i << 2), wt + (<usize>i << 2), wrow, co);
+    for (; i < ci; i++) inCol(d, x + (<usize>i << 2), wt + (<usize>i << 2), wrow, co);
+  }
+}
+
+/** 4 positions × 8 input channels (from channel i). */
+function in4x8(d: usize, ds: usize, x: usize, xs: usize, pw: usize, wrow: usize, co: i32, i: i32): void {
+  const o: usize = <usize>i << 2;
+  const x0 = x + o;
+  const x1 = x0 + xs;
+  const x2 = x1 + xs;
+  const x3 = x2 + xs;
+  let a00 = v128.load(x0), a01 = v128.load(x0, 16);
+  let a10 = v128.load(x1), a11 = v128.load(x1, 16);
+  let a20 = v128.load(x2), a21 = v128.load(x2, 16);
+  let a30 = v128.load(x3), a31 = v128.load(x3, 16);
+  const d1 = d + ds;
+  const d2 = d1 + ds;
+  const d3 = d2 + ds;
+  for (let j = 0; j < co; j++) {
+    const w0 = v128.load(pw);
+    const w1 = v128.load(pw, 16);
+    const jo: usize = <usize>j << 2;
+    const s0 = f32x4.splat(load<f32>(d + jo));
+    const s1 = f32x4.splat(load<f32>(d1 + jo));
+    const s2 = f32x4.splat(load<f32>(d2 + jo));
+    const s3 = f32x4.splat(load<f32>(d3 + jo));
+    a00 = madd(a00, s0, w0); a01 = madd(a01, s0, w1);
+    a10 = madd(a10, s1, w0); a11 = madd(a11, s1, w1);
+    a20 = madd(a20, s2, w0); a21 = madd(a21, s2, w1);
+    a30 = madd(a30, s3, w0); a31 = madd(a31, s3, w1);
+    pw += wrow;
+  }
+  v128.store(x0, a00); v128.store(x0, a01, 16);
+  v128.store(x1, a10); v128.store(x1, a11, 16);
+  v128.store(x2, a20); v128.store(x2, a21, 16);
+  v128.store(x3, a30); v128.store(x3, a31, 16);
+}
+
+/** 4 positions × 4 input channels. */
+function in4x4(d: usize, ds: usize, x: usize, xs: usize, pw: usize, wrow: usize, co: i32, i: i32): void {
+  const x0 = x + (<usize>i << 2);
+  const x1 = x0 + xs;
+  const x2 = x1 + xs;
+  const x3 = x2 + xs;
+  let a0 = v128.load(x0), a1 = v128.load(x1), a2 = v128.load(x2), a3 = v128.load(x3);
+  const d1 = d + ds;
+  const d2 = d1 + ds;
+  const d3 = d2 + ds;
+  for (let j = 0; j < co; j++) {
+    const wv = v128.load(pw);
+    const jo: usize = <usize>j << 2;
+    a0 = madd(a0, f32x4.splat(load<f32>(d + jo)), wv);
+    a1 = madd(a1, f32x4.splat(load<f32>(d1 + jo)), wv);
+    a2 = madd(a2, f32x4.splat(load<f32>(d2 + jo)), wv);
+    a3 = madd(a3, f32x4.splat(load<f32>(d3 + jo)), wv);
+    pw += wrow;
+  }
+  v128.store(x0, a0); v128.store(x1, a1); v128.store(x2, a2); v128.store(x3, a3);
+}
+
+/** 1 position × 4 input channels. */
+function in1x4(d: usize, x: usize, pw: usize, wrow: usize, co: i32): void {
+  let a = v128.load(x);
+  for (let j = 0; j < co; j++) {
+    a = madd(a, f32x4.splat(load<f32>(d + (<usize>j << 2))), v128.load(pw));
+    pw += wrow;
+  }
+  v128.store(x, a);
+}
+
+/** 1 position × 1 input channel (scalar tail). */
+function inCol(d: usize, x: usize, pw: usize, wrow: usize, co: i32): void {
+  let acc = load<f32>(x);
+  for (let j = 0; j < co; j++) {
+    acc = acc + load<f32>(d + (<usize>j << 2)) * load<f32>(pw);
+    pw += wrow;
+  }
+  store<f32>(x, acc);
 }

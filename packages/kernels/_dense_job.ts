@@ -60,14 +60,20 @@ type KernelFn = (...args: number[]) => unknown;
 
 /** Most multiply-adds one kernel call may do before the next chunk (about 0.1–0.3 s). */
 export const CHUNK_WORK = 2 ** 32;
+/** Kernel calls after which this thread's code is taken as optimised (no more small first chunks). */
+export const WARM_CALLS = 24;
+
+/** Kernel calls made by this thread so far (each Worker has its own count). */
+let callsMade = 0;
 
 /**
  * Run thread `t`'s slice of the job described by `op` and `args`.
  *
- * The slice is processed in calls of growing size (2, 4, 8, … rows): V8 runs the first call of a
- * WebAssembly function in its baseline tier and only later calls use optimised code, so one long
- * first call would run several times slower. Later chunks are large enough that the reference
- * rows stream through the cache only a few times.
+ * While this thread is new (fewer than WARM_CALLS kernel calls), the slice is processed in calls of
+ * growing size (2, 4, 8, … rows): V8 runs the first call of a WebAssembly function in its baseline
+ * tier and only later calls use optimised code, so one long first call would run several times
+ * slower. After that a slice runs in as few calls as CHUNK_WORK allows, so the references stream
+ * through the cache as few times as possible.
  *
  * @param exports the kernel module's exports
  * @param op OP_PAIRWISE or OP_TOPK
@@ -92,9 +98,10 @@ export function runSlice(
   // Both ops take (q, r, nr, d, ...): work per query row is nr·d.
   const perRow = Math.max(1, a[2] * a[3]);
   const cap = Math.max(2, Math.floor(CHUNK_WORK / perRow) & ~1);
-  let chunk = 2;
+  let chunk = callsMade < WARM_CALLS ? 2 : cap;
   for (let i0 = s0; i0 < s1; i0 += chunk, chunk = Math.min(cap, chunk * 2)) {
     const i1 = Math.min(s1, i0 + chunk);
+    callsMade++;
     if (op === OP_PAIRWISE) {
       // (q, r, nr, d, metric, qinv, rinv, out, i0, i1, work)
       a[8] = i0;
@@ -191,9 +198,11 @@ export function workerSource(): string {
     OP_STOP,
     SPIN,
     CHUNK_WORK,
+    WARM_CALLS,
   };
   return [
     ...Object.entries(constants).map(([k, v]) => `const ${k} = ${v};`),
+    "let callsMade = 0;",
     sliceRows.toString(),
     runSlice.toString(),
     `(${workerMain.toString()})();`,

@@ -118,3 +118,24 @@ test("every head type restores from its config with identical outputs", async ()
     assertClose(await run(again), await run(h), { what: h.type });
   }
 });
+
+test("dropout: identity at inference, seeded inverted dropout while training", async () => {
+  await useTfBackend("wasm");
+  const head = new LinearHead({ inputDim: 3, outputDim: 2, seed: 1, dropout: 0.5 });
+  const x = tf.tensor2d(X);
+  const plain = await new LinearHead({ inputDim: 3, outputDim: 2, seed: 1 }).forward(x).array();
+  assert.deepEqual(await head.forward(x).array(), plain);
+  const a = await head.forward(x, { training: true, seed: 5 }).array();
+  assert.deepEqual(await head.forward(x, { training: true, seed: 5 }).array(), a);
+  assert.notDeepEqual(a, plain);
+  assert.equal(buildHead(head.config()).config().dropout, 0.5);
+  // the mask keeps an input (scaled by 2) or zeroes it
+  const g = new GatedHead({ inputDim: 3, dropout: 0.5 });
+  const out = (await g.forward(tf.ones([4, 3]), { training: true, seed: 9 }).data()) as Float32Array;
+  const kept = 2 * sig(2);
+  assert.ok(Array.from(out).every((v) => Math.abs(v) < 1e-7 || Math.abs(v - kept) < 1e-5), String(out));
+  assert.throws(
+    () => new LinearHead({ inputDim: 3, outputDim: 2, dropout: 1 }),
+    (e: Error & { code?: string }) => e.code === "INVALID_ARGUMENT",
+  );
+});

@@ -1,46 +1,72 @@
 /**
  * Load a saved artifact directory as a {@link ServedModel}.
  *
+ * Calibration convention (`calibration.json` of the artifact): `{ "metric": "cosine_similarity",
+ * "threshold": t }` means classify answers a label only when the nearest reference has cosine
+ * similarity ≥ t; `{ "metric": "cosine_distance", "threshold": d }` is the same with t = 1 − d.
+ * Other calibration files are ignored (no open-set threshold).
+ *
  * @module
  */
-import { LikenessError } from "@likeness/core";
+import { LikenessError, ValueError } from "@likeness/core";
 import type { ServedModel } from "./model.ts";
+
+/**
+ * The similarity threshold a calibration object describes, if any.
+ *
+ * @param calibration the artifact's calibration JSON
+ * @returns minimum cosine similarity, or undefined
+ * @throws {ValueError} INVALID_ARGUMENT for a threshold that is not a finite number or an unknown metric
+ * @example
+ * ```ts
+ * import { similarityThreshold } from "@likeness/server";
+ * console.log(similarityThreshold({ metric: "cosine_distance", threshold: 0.25 })); // 0.75
+ * ```
+ */
+export function similarityThreshold(calibration: unknown): number | undefined {
+  if (!calibration || typeof calibration !== "object") return undefined;
+  const c = calibration as { metric?: unknown; threshold?: unknown };
+  if (c.threshold === undefined) return undefined;
+  if (typeof c.threshold !== "number" || !Number.isFinite(c.threshold)) {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `calibration.threshold must be a finite number, got ${JSON.stringify(c.threshold)}`,
+    );
+  }
+  const metric = c.metric ?? "cosine_similarity";
+  if (metric === "cosine_similarity") return c.threshold;
+  if (metric === "cosine_distance") return 1 - c.threshold;
+  throw new ValueError(
+    "INVALID_ARGUMENT",
+    `calibration.metric ${
+      JSON.stringify(metric)
+    } is not supported by the server: use "cosine_similarity" or "cosine_distance"`,
+  );
+}
 
 /**
  * Restore a servable artifact (written by `SimilarityModel.save`) for the server.
  *
  * @param dir artifact directory
  * @returns the served model, with its calibrated threshold if the artifact has one
- * @throws {LikenessError} MISSING_DEPENDENCY when @likeness/models is unavailable, or what `load` throws
+ * @throws {LikenessError} MISSING_DEPENDENCY when @likeness/models is unavailable, or what loading throws
  */
 export async function loadServedModel(dir: string): Promise<ServedModel> {
-  let models: Record<string, unknown>;
+  let models: typeof import("@likeness/models");
   try {
     models = await import("@likeness/models");
   } catch (cause) {
     throw new LikenessError("MISSING_DEPENDENCY", "Serving a model needs @likeness/models", { cause });
   }
-  const SimilarityModel = models.SimilarityModel as {
-    load(dir: string): Promise<{
-      name?: string;
-      dim: number;
-      calibration?: { threshold?: number };
-      encode(inputs: unknown[], options?: unknown): Promise<unknown>;
-    }>;
-  };
-  const m = await SimilarityModel.load(dir);
+  const { model, calibration, metadata } = await models.SimilarityModel.loadArtifact(dir);
+  const name = typeof metadata?.name === "string" ? metadata.name : dir.split(/[\\/]/).filter(Boolean).pop() ?? "model";
   return {
-    name: m.name ?? dir,
-    dim: m.dim,
-    threshold: m.calibration?.threshold,
+    name,
+    dim: model.dim,
+    threshold: similarityThreshold(calibration),
     async encode(inputs: unknown[]): Promise<Float32Array[]> {
-      const out = await m.encode(inputs) as unknown;
-      if (Array.isArray(out)) return out.map((r) => Float32Array.from(r as ArrayLike<number>));
-      const t = out as { data(): Promise<Float32Array>; shape: number[]; dispose(): void };
-      const data = await t.data();
-      const [n, d] = t.shape;
-      t.dispose();
-      return Array.from({ length: n }, (_, i) => data.slice(i * d, (i + 1) * d));
+      const m = await model.encode(inputs);
+      return Array.from({ length: m.rows }, (_, i) => m.data.slice(i * m.cols, (i + 1) * m.cols));
     },
   };
 }

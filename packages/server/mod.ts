@@ -26,3 +26,4 @@ export * from "./openapi.ts";
 export * from "./store.ts";
 export * from "./runtime_serve.ts";
 export * from "./qdrant_store.ts";
+export * from "./load_model.ts";

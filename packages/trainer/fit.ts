@@ -479,12 +479,15 @@ export async function fit(
       inputs: EncoderBatch,
       training: boolean,
     ) => {
+      // One dropout seed per step: the mining pass and the gradient pass see the same masks,
+      // and a resumed run draws the same masks as an uninterrupted one.
+      const fw = { training, seed: (Math.imul(seed + 1, 0x85ebca6b) ^ Math.imul(step + 1, 0xc2b2ae35)) >>> 0 };
       if (feats) {
         const f = rows(feats, items);
-        return { run: () => model.forwardHead(f, { training }), dispose: () => f.dispose() };
+        return { run: () => model.forwardHead(f, fw), dispose: () => f.dispose() };
       }
       const { batch, owned } = pick(inputs, items);
-      return { run: () => model.forward(batch, { training }), dispose: () => owned?.dispose() };
+      return { run: () => model.forward(batch, fw), dispose: () => owned?.dispose() };
     };
 
     const validationLoss = (): number | undefined => {

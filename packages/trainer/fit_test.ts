@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConvNetEncoder, LinearHead, MlpEncoder, SimilarityModel } from "@likeness/models";
+import { ConvNetEncoder, LinearHead, MlpEncoder, sha256Hex, SimilarityModel } from "@likeness/models";
 import { EmbeddingCache } from "@likeness/cache";
 import { tf, useTfBackend } from "@likeness/tf";
 import {
@@ -19,7 +19,8 @@ import {
 import { toyData, ToyLoss } from "./_test_util.ts";
 
 const code = (c: string) => (e: Error & { code?: string }) => e.code === c;
-const mlp = (seed = 1) => new SimilarityModel(new MlpEncoder({ inputDim: 4, hidden: [8], outputDim: 3, seed }));
+const mlp = (seed = 1, dropout = 0) =>
+  new SimilarityModel(new MlpEncoder({ inputDim: 4, hidden: [8], outputDim: 3, seed, dropout }));
 const flat = (m: SimilarityModel) => m.getWeights().flatMap((w) => Array.from(w.values));
 
 test("fit lowers the loss, trains the loss's own parameter, logs JSONL and reports progress", async () => {
@@ -61,7 +62,7 @@ test("fit lowers the loss, trains the loss's own parameter, logs JSONL and repor
 
 test("same seed gives identical weights; another seed gives different ones", async () => {
   const run = async (seed: number) => {
-    const model = mlp();
+    const model = mlp(1, 0.3); // dropout masks are seeded per step too
     await fit(model, new ToyLoss(), toyData(), { epochs: 2, batchSize: 5, learningRate: 0.02, seed });
     return flat(model);
   };
@@ -74,13 +75,13 @@ test("resume from a checkpoint on disk continues exactly where it stopped", asyn
   const dir = await mkdtemp(join(tmpdir(), "likeness-ckpt-"));
   try {
     const opts = { batchSize: 5, learningRate: 0.02, seed: 5, clipNorm: 5 };
-    const straightModel = mlp();
+    const straightModel = mlp(1, 0.3);
     const straightLoss = new ToyLoss();
     await fit(straightModel, straightLoss, toyData(), { ...opts, epochs: 4 });
 
     const store = new DirCheckpointStore(dir);
-    await fit(mlp(), new ToyLoss(), toyData(), { ...opts, epochs: 2, checkpoint: store });
-    const model = mlp();
+    await fit(mlp(1, 0.3), new ToyLoss(), toyData(), { ...opts, epochs: 2, checkpoint: store });
+    const model = mlp(1, 0.3);
     const loss = new ToyLoss();
     const stop = earlyStopping({ monitor: "loss", patience: 10 });
     const result = await fit(model, loss, toyData(), {
@@ -314,4 +315,14 @@ test("fit and encode leave no tensors behind", async () => {
   await model.encode(toyData().inputs, { batchSize: 3 });
   assert.equal(afterFit - before, 1, "only the input tensor of the second fit remains");
   assert.equal(tf.memory().numTensors, afterFit);
+});
+
+test("training is bit-identical in Deno and Bun (pinned weight hash, dropout included)", async () => {
+  await useTfBackend("wasm");
+  const inputs = Array.from({ length: 16 }, (_, i) => [(i % 4) / 4, i % 2, ((i * 7) % 5) / 5, i % 3]);
+  const labels = inputs.map((_, i) => i % 2);
+  const model = new SimilarityModel(new MlpEncoder({ inputDim: 4, hidden: [8], outputDim: 3, seed: 1, dropout: 0.2 }));
+  await fit(model, new ToyLoss(), { inputs, labels }, { epochs: 3, batchSize: 5, learningRate: 0.02, seed: 9 });
+  const w = new Float32Array(flat(model));
+  assert.equal((await sha256Hex(new Uint8Array(w.buffer))).slice(0, 16), "d61662820eaabbfb");
 });

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
+import type { tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
 import { checkNumber } from "./_common.ts";
 import { arcFaceModify, LargeMarginSoftmaxBase, type PmlClassifierOptions } from "./_large_margin.ts";

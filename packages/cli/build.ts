@@ -1,0 +1,224 @@
+/**
+ * Turning a validated config into live parts: the model (encoder, head), the loss, the miner,
+ * the batch sampler, the optimizer and the learning-rate schedule.
+ *
+ * @module
+ */
+import { isLikenessError } from "@likeness/core";
+import * as losses from "@likeness/losses";
+import * as miners from "@likeness/miners";
+import {
+  buildHead,
+  ConvNetEncoder,
+  type ConvNetEncoderOptions,
+  type Encoder,
+  loadUseLite,
+  MlpEncoder,
+  type MlpEncoderOptions,
+  SimilarityModel,
+} from "@likeness/models";
+import { mPerClassSampler, noDuplicatesSampler, pairBatchSampler } from "@likeness/samplers";
+import { adam, constantLr, cosineLr, type FitSampler, type LrSchedule, type Optimizer, sgd, stepLr } from "@likeness/trainer";
+import type { MinerBackend } from "@likeness/miners";
+import { LOSSES, MINERS } from "./components.ts";
+import type { TrainConfig } from "./config.ts";
+import type { LoadedData } from "./data.ts";
+import type { Issue } from "./schema.ts";
+
+/** A config problem found while building (exit code 2), with the JSON path of the culprit. */
+export class ConfigError extends Error {
+  /** The problems. */
+  readonly issues: Issue[];
+  /**
+   * @param issues problems, each with its JSON path
+   */
+  constructor(issues: Issue[]) {
+    super(issues.map((i) => `${i.path}: ${i.message}`).join("\n"));
+    this.name = "ConfigError";
+    this.issues = issues;
+  }
+}
+
+/** Run `fn`; a typed likeness error becomes a {@link ConfigError} at `path`. */
+async function at<T>(path: string, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isLikenessError(e) && e.code !== "MISSING_DEPENDENCY" && e.code !== "NOT_FOUND") {
+      throw new ConfigError([{ path, message: e.message }]);
+    }
+    throw e;
+  }
+}
+
+function rest(obj: Record<string, unknown>, drop: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (k !== drop) out[k] = v;
+  return out;
+}
+
+/**
+ * Build the model of a config for the loaded data.
+ *
+ * @param config validated config
+ * @param data loaded data (feature width and image shape)
+ * @returns the model (fresh weights)
+ * @throws {ConfigError} for an encoder or head that does not fit the data
+ */
+export async function buildModel(config: TrainConfig, data: LoadedData): Promise<SimilarityModel> {
+  const seed = config.seed ?? 1;
+  const enc = config.encoder;
+  let encoder: Encoder;
+  if (enc.type === "use-lite") {
+    encoder = await loadUseLite();
+  } else {
+    if (data.kind !== "features" || data.dim === undefined) {
+      throw new ConfigError([{
+        path: "config.encoder.type",
+        message: `the ${enc.type} encoder reads numeric features, but this data set holds texts; use "use-lite"`,
+      }]);
+    }
+    const dim = data.dim;
+    if (enc.type === "mlp") {
+      encoder = await at("config.encoder", () =>
+        new MlpEncoder({ seed, ...rest(enc, "type"), inputDim: dim } as unknown as MlpEncoderOptions));
+    } else {
+      let shape = enc.inputShape as [number, number, number] | undefined;
+      if (!shape) {
+        const side = Math.round(Math.sqrt(dim));
+        shape = data.imageShape ? [data.imageShape[0], data.imageShape[1], 1] : side * side === dim ? [side, side, 1] : undefined;
+      }
+      if (!shape || shape[0] * shape[1] * shape[2] !== dim) {
+        throw new ConfigError([{
+          path: "config.encoder.inputShape",
+          message: `must multiply out to the ${dim} features of the data set, got ${
+            shape ? JSON.stringify(shape) : "nothing"
+          }; give [height, width, channels]`,
+        }]);
+      }
+      encoder = await at("config.encoder", () =>
+        new ConvNetEncoder({ seed, ...rest(enc, "type"), inputShape: shape } as unknown as ConvNetEncoderOptions));
+    }
+  }
+  const head = config.head && config.head.type !== "empty"
+    ? await at("config.head", () => buildHead({ seed: seed + 1, ...config.head!, inputDim: encoder.dim }))
+    : undefined;
+  return new SimilarityModel(encoder, head, { normalize: config.normalize ?? true });
+}
+
+function toDistance(v: unknown): losses.Distance {
+  if (typeof v === "string") return losses.distance(v as losses.DistanceName);
+  const o = v as { name: losses.DistanceName } & losses.DistanceOptions;
+  return losses.distance(o.name, rest(o as unknown as Record<string, unknown>, "name") as losses.DistanceOptions);
+}
+
+function toReducer(v: unknown): losses.Reducer {
+  if (typeof v === "string") return losses.reducer(v as losses.ReducerName);
+  const o = v as { name: losses.ReducerName; low?: number; high?: number };
+  return losses.reducer(o.name, { low: o.low, high: o.high });
+}
+
+/**
+ * Build the loss of a config.
+ *
+ * @param config validated config
+ * @param classes number of classes in the training data (for classifier losses)
+ * @param embeddingSize the model's output width
+ * @returns the loss
+ * @throws {ConfigError} when the loss rejects its parameters
+ */
+export async function buildLoss(config: TrainConfig, classes: number, embeddingSize: number): Promise<losses.Loss> {
+  const spec = LOSSES[config.loss.name];
+  const params: Record<string, unknown> = { ...(config.loss.params ?? {}) };
+  for (const key of ["distance", "subgroupDistance"]) if (params[key] !== undefined) params[key] = toDistance(params[key]);
+  if (params.reducer !== undefined) params.reducer = toReducer(params.reducer);
+  if (spec.auto?.classes && params[spec.auto.classes] === undefined) params[spec.auto.classes] = classes;
+  if (spec.auto?.embeddingSize && params[spec.auto.embeddingSize] === undefined) {
+    params[spec.auto.embeddingSize] = embeddingSize;
+  }
+  if ("seed" in spec.params && params.seed === undefined) params.seed = config.seed ?? 1;
+  const Ctor = (losses as unknown as Record<string, new (o: unknown) => losses.Loss>)[spec.className];
+  return await at("config.loss.params", () => new Ctor(params));
+}
+
+/**
+ * Build the miner of a config (undefined when it has none).
+ *
+ * @param config validated config
+ * @param backend the search backend the miner runs on
+ * @returns the miner
+ * @throws {ConfigError} when the miner rejects its parameters
+ */
+export async function buildMiner(config: TrainConfig, backend: MinerBackend): Promise<miners.Miner | undefined> {
+  if (!config.miner) return undefined;
+  const spec = MINERS[config.miner.name];
+  const params: Record<string, unknown> = { ...(config.miner.params ?? {}), backend };
+  if (typeof params.distance === "string") params.distance = { metric: params.distance };
+  const Ctor = (miners as unknown as Record<string, new (o: unknown) => miners.Miner>)[spec.className];
+  return await at("config.miner.params", () => new Ctor(params));
+}
+
+/**
+ * Build the batch sampler (undefined: the trainer's seeded shuffled batches).
+ *
+ * @param config validated config
+ * @param labels training labels (group data) or undefined
+ * @param pairCount number of training pairs (pair data)
+ * @returns the sampler
+ * @throws {ConfigError} when the sampler cannot serve the data (too few classes for m-per-class)
+ */
+export async function buildSampler(
+  config: TrainConfig,
+  labels: readonly number[] | undefined,
+  pairCount: number,
+): Promise<FitSampler | undefined> {
+  const sc = config.sampler;
+  if (!sc || sc.name === "shuffle") return undefined;
+  const batchSize = config.trainer?.batchSize ?? 64;
+  const seed = config.trainer?.seed ?? config.seed ?? 1;
+  return await at("config.sampler", () => {
+    if (sc.name === "m-per-class") {
+      return mPerClassSampler(labels!, {
+        m: sc.m as number,
+        batchSize,
+        seed,
+        batchesPerEpoch: sc.batchesPerEpoch as number | undefined,
+        withReplacement: sc.withReplacement as boolean | undefined,
+      });
+    }
+    if (sc.name === "no-duplicates") {
+      return noDuplicatesSampler(labels!, { batchSize, seed, dropLast: sc.dropLast as boolean | undefined });
+    }
+    return pairBatchSampler(pairCount, {
+      batchSize,
+      seed,
+      shuffle: sc.shuffle as boolean | undefined,
+      dropLast: sc.dropLast as boolean | undefined,
+    });
+  });
+}
+
+/**
+ * The optimizer of a config (default adam).
+ *
+ * @param config validated config
+ * @returns the optimizer
+ */
+export function buildOptimizer(config: TrainConfig): Optimizer {
+  const o = config.trainer?.optimizer ?? { name: "adam" };
+  return o.name === "sgd" ? sgd(rest(o, "name")) : adam(rest(o, "name"));
+}
+
+/**
+ * The learning rate of a config: a constant, step or cosine schedule from `trainer.lr` (default 1e-3).
+ *
+ * @param config validated config
+ * @returns the schedule
+ */
+export function buildSchedule(config: TrainConfig): LrSchedule {
+  const lr = config.trainer?.lr ?? 1e-3;
+  const sc = config.trainer?.schedule;
+  if (!sc || sc.name === "constant") return constantLr(lr);
+  if (sc.name === "step") return stepLr({ lr, stepSize: sc.stepSize as number, gamma: sc.gamma as number | undefined });
+  return cosineLr({ lr, minLr: sc.minLr as number | undefined, warmupSteps: sc.warmupSteps as number | undefined });
+}
