@@ -6,7 +6,9 @@
  * filter-gradient kernel alone at the second conv's shape (x 64×14×14×32, dy 64×14×14×64):
  * likeness SIMD, likeness scalar and tfjs-backend-cpu's kernel.
  *
- * Each number is the median of 5 runs after one warm-up. Output: one JSON line per measurement
+ * Each wasm number is the median of 5 runs after one warm-up, first with only the missing kernels
+ * registered, then with `replace: true` (likeness's Conv2DBackpropInput and MaxPoolGrad too);
+ * tfjs-backend-cpu gets one cold run (its convolutions are plain JS loops, about a minute a step). Output: one JSON line per measurement
  * `{bench, impl, runtime, shape, ms}` on stdout and in `runs/bench/conv_backprop.jsonl`, then
  * ratios against tfjs-backend-cpu on stderr.
  *
@@ -39,8 +41,8 @@ function randn(n: number, scale = 1): Float32Array {
   return a;
 }
 
-function median(fn: () => void, runs = 5): number {
-  fn();
+function median(fn: () => void, runs = 5, warmUp = true): number {
+  if (warmUp) fn();
   const t: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
@@ -67,7 +69,7 @@ const init = {
   w4: randn(128 * 64, 0.09),
 };
 
-async function trainStep(backend: TfBackendName): Promise<number> {
+async function trainStep(backend: TfBackendName, runs: number): Promise<number> {
   await useTfBackend(backend);
   const x = tf.tensor4d(xData, [B, 28, 28, 1]);
   const y = tf.tensor2d(yData, [B, 64]);
@@ -88,24 +90,32 @@ async function trainStep(backend: TfBackendName): Promise<number> {
     return tf.losses.meanSquaredError(y, tf.matMul(d, w4 as tf.Tensor2D)) as tf.Scalar;
   };
   const opt = tf.train.adam(1e-3);
-  const ms = median(() => {
-    const l = opt.minimize(loss, true, vars);
-    l?.dataSync();
-    l?.dispose();
-  });
+  const ms = median(
+    () => {
+      const l = opt.minimize(loss, true, vars);
+      l?.dataSync();
+      l?.dispose();
+    },
+    runs,
+    runs > 1,
+  );
   opt.dispose();
   tf.dispose([x, y, ...vars]);
   return ms;
 }
 
+const stepShape = "B64 28x28x1 c32-pool-c64-pool-d128-d64";
 const reg = await registerLikenessWasmKernels();
 console.error(`registered on wasm: ${reg.registered.join(", ") || "(none)"}; present: ${reg.present.join(", ")}`);
-
-const stepShape = "B64 28x28x1 c32-pool-c64-pool-d128-d64";
-const wasmStep = await trainStep("wasm");
-record("train_step", `tfjs-wasm + likeness ${reg.variant}`, stepShape, wasmStep);
-const cpuStep = await trainStep("cpu");
-record("train_step", "tfjs-backend-cpu", stepShape, cpuStep);
+const wasmStep = await trainStep("wasm", 5);
+record("train_step", `tfjs-wasm + likeness ${reg.variant} (missing kernels only)`, stepShape, wasmStep);
+const rep = await registerLikenessWasmKernels({ replace: true });
+console.error(`replaced on wasm: ${rep.replaced.join(", ") || "(none)"}`);
+const fastStep = await trainStep("wasm", 5);
+record("train_step", `tfjs-wasm + likeness ${reg.variant} (replace: true)`, stepShape, fastStep);
+// tfjs-backend-cpu's convolutions are plain JS loops: one cold step (about a minute here) is all it gets.
+const cpuStep = await trainStep("cpu", 1);
+record("train_step", "tfjs-backend-cpu (1 cold run)", stepShape, cpuStep);
 
 // The filter-gradient kernel alone at the second conv's shape.
 const g = {
@@ -134,21 +144,27 @@ for (const variant of ["simd", "scalar"] as const) {
 await useTfBackend("cpu");
 const tx = tf.tensor4d(kx, [B, 14, 14, 32]);
 const tdy = tf.tensor4d(kdy, [B, 14, 14, 64]);
-const cpuKernel = median(() => {
-  const r = tf.engine().runKernel("Conv2DBackpropFilter", { x: tx, dy: tdy }, {
-    strides: 1,
-    pad: "same",
-    dataFormat: "NHWC",
-    filterShape: [3, 3, 32, 64],
-  }) as tf.Tensor;
-  r.dataSync();
-  r.dispose();
-}, 3);
-record("conv2d_backprop_filter", "tfjs-backend-cpu", kShape, cpuKernel);
+const cpuKernel = median(
+  () => {
+    const r = tf.engine().runKernel("Conv2DBackpropFilter", { x: tx, dy: tdy }, {
+      strides: 1,
+      pad: "same",
+      dataFormat: "NHWC",
+      filterShape: [3, 3, 32, 64],
+    }) as tf.Tensor;
+    r.dataSync();
+    r.dispose();
+  },
+  1,
+  false,
+);
+record("conv2d_backprop_filter", "tfjs-backend-cpu (1 cold run)", kShape, cpuKernel);
 tf.dispose([tx, tdy]);
 
 await mkdir("runs/bench", { recursive: true });
 await writeFile("runs/bench/conv_backprop.jsonl", rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-console.error(`train step: wasm+likeness ${wasmStep.toFixed(1)} ms, cpu ${cpuStep.toFixed(1)} ms, ratio cpu/wasm ${
-  (cpuStep / wasmStep).toFixed(2)
-}`);
+console.error(
+  `train step ms: wasm+likeness ${wasmStep.toFixed(0)}, with replace ${fastStep.toFixed(0)}, cpu ${
+    cpuStep.toFixed(0)
+  }; cpu/wasm ${(cpuStep / wasmStep).toFixed(1)}x, cpu/wasm(replace) ${(cpuStep / fastStep).toFixed(1)}x`,
+);

@@ -100,13 +100,19 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const tLoad = since(t0);
 
   const aucOf = async (model: SimilarityModel | undefined) => {
-    const ref = model ? await model.encode(refX, { batchSize: 1000 }) : { data: await refX.data() as Float32Array, rows: refIdx.length, cols: 784 };
-    const q = model ? await model.encode(testX, { batchSize: 1000 }) : { data: await testX.data() as Float32Array, rows: nTest, cols: 784 };
+    const ref = model
+      ? await model.encode(refX, { batchSize: 1000 })
+      : { data: await refX.data() as Float32Array, rows: refIdx.length, cols: 784 };
+    const q = model
+      ? await model.encode(testX, { batchSize: 1000 })
+      : { data: await testX.data() as Float32Array, rows: nTest, cols: 784 };
     return Math.round(rocAuc(await knnScores(backend, q, ref, k), truth) * 1e4) / 1e4;
   };
   const pixels = await aucOf(undefined);
   const untrained = await aucOf(
-    new SimilarityModel(new MlpEncoder({ inputDim: 784, hidden: [256], outputDim: 64, seed }), undefined, { normalize: true }),
+    new SimilarityModel(new MlpEncoder({ inputDim: 784, hidden: [256], outputDim: 64, seed }), undefined, {
+      normalize: true,
+    }),
   );
   note(`training on digits 0-7 (${normalIdx.length} images, ${epochs} epochs) ...`);
   const t1 = performance.now();

@@ -53,7 +53,12 @@ export async function trainMlp(
   options: { epochs: number; seed: number; backend: Backend; hidden?: number[]; outputDim?: number },
 ): Promise<{ model: SimilarityModel; steps: number; history: unknown[] }> {
   const model = new SimilarityModel(
-    new MlpEncoder({ inputDim: x.shape[1], hidden: options.hidden ?? [256], outputDim: options.outputDim ?? 64, seed: options.seed }),
+    new MlpEncoder({
+      inputDim: x.shape[1],
+      hidden: options.hidden ?? [256],
+      outputDim: options.outputDim ?? 64,
+      seed: options.seed,
+    }),
     undefined,
     { normalize: true },
   );
@@ -62,7 +67,12 @@ export async function trainMlp(
   const batchSize = m * Math.min(classes, 10);
   const result = await fit(model, new PmlTripletMarginLoss({ margin: 0.2 }), { inputs: x, labels }, {
     epochs: options.epochs,
-    sampler: mPerClassSampler(labels, { m, batchSize, seed: options.seed, batchesPerEpoch: Math.ceil(labels.length / batchSize) }),
+    sampler: mPerClassSampler(labels, {
+      m,
+      batchSize,
+      seed: options.seed,
+      batchesPerEpoch: Math.ceil(labels.length / batchSize),
+    }),
     miner: new TripletMarginMiner({ margin: 0.2, type: "semihard", backend: options.backend }),
     learningRate: 1e-3,
     seed: options.seed,
@@ -103,10 +113,12 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
 
   const names = ["precision_at_1", "r_precision", "mean_average_precision_at_r"] as const;
   const evalOn = async (model: SimilarityModel, xs: tf.Tensor2D, ls: number[]) =>
-    pickMetrics((await computeAccuracy({ embeddings: await model.encode(xs, { batchSize: 1000 }), labels: ls }, undefined, {
-      include: names,
-      backend,
-    })).metrics);
+    pickMetrics(
+      (await computeAccuracy({ embeddings: await model.encode(xs, { batchSize: 1000 }), labels: ls }, undefined, {
+        include: names,
+        backend,
+      })).metrics,
+    );
 
   const t1 = performance.now();
   const untrainedModel = new SimilarityModel(
@@ -116,11 +128,16 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   );
   const untrainedUnseen = await evalOn(untrainedModel, unseenX, unseenLabels);
   const untrainedSeen = await evalOn(untrainedModel, seenX, seenLabels);
-  const pixelsUnseen = pickMetrics((await computeAccuracy(
-    { embeddings: { data: await unseenX.data() as Float32Array, rows: unseenX.shape[0], cols: 784 }, labels: unseenLabels },
-    undefined,
-    { include: names, backend },
-  )).metrics);
+  const pixelsUnseen = pickMetrics(
+    (await computeAccuracy(
+      {
+        embeddings: { data: await unseenX.data() as Float32Array, rows: unseenX.shape[0], cols: 784 },
+        labels: unseenLabels,
+      },
+      undefined,
+      { include: names, backend },
+    )).metrics,
+  );
   note(`training on the 6 seen classes (${trainIdx.length} images, ${epochs} epochs) ...`);
   const { model, steps, history } = await trainMlp(x, labels, { epochs, seed, backend });
   const tTrain = since(t1);

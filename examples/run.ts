@@ -30,7 +30,9 @@ export const EXAMPLES: readonly string[] = [
  */
 export async function runExample(name: string, argv: readonly string[]): Promise<ExampleResult> {
   const here = dirname(fileURLToPath(import.meta.url));
-  const available = readdirSync(here).filter((f) => /^[a-z][a-z0-9-]*\.ts$/.test(f) && f !== "run.ts" && !f.endsWith("_test.ts"))
+  const available = readdirSync(here).filter((f) =>
+    /^[a-z][a-z0-9-]*\.ts$/.test(f) && f !== "run.ts" && !f.endsWith("_test.ts")
+  )
     .map((f) => f.slice(0, -3));
   if (!available.includes(name)) {
     throw new Error(`Unknown example ${JSON.stringify(name)}: use one of ${available.join(", ")}`);

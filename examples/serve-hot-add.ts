@@ -14,7 +14,7 @@
 import process from "node:process";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createRng, type Matrix } from "@likeness/core";
+import { createRng } from "@likeness/core";
 import { loadDigits } from "@likeness/data";
 import { MlpEncoder, SimilarityModel } from "@likeness/models";
 import { createBackend } from "@likeness/backend";
@@ -23,7 +23,7 @@ import { PmlTripletMarginLoss } from "@likeness/losses";
 import { TripletMarginMiner } from "@likeness/miners";
 import { mPerClassSampler } from "@likeness/samplers";
 import { fit } from "@likeness/trainer";
-import { createApp, FileStore, serveFetch, type ServedModel } from "@likeness/server";
+import { createApp, FileStore, type ServedModel, serveFetch } from "@likeness/server";
 import { tf, useTfBackend } from "@likeness/tf";
 import {
   type ExampleResult,
@@ -55,10 +55,6 @@ export async function servedModelFromArtifact(dir: string): Promise<ServedModel>
       return Array.from({ length: m.rows }, (_, i) => m.data.slice(i * m.cols, (i + 1) * m.cols));
     },
   };
-}
-
-function rowOf(m: Matrix, i: number): number[] {
-  return Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols));
 }
 
 /**
@@ -128,8 +124,17 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const cal = calibrateThreshold(sims, same, { targetPrecision: 0.99, smallerIsCloser: false });
   await model.save(join(dir, "model"), {
     overwrite: true,
-    calibration: { threshold: cal.threshold, metric: "cosine similarity of the nearest reference", targetPrecision: 0.99 },
-    metadata: { example: "serve-hot-add", dataset: "scikit-learn digits", input: "64 values scaled to [0, 1]", heldOut: [newClass] },
+    calibration: {
+      threshold: cal.threshold,
+      metric: "cosine similarity of the nearest reference",
+      targetPrecision: 0.99,
+    },
+    metadata: {
+      example: "serve-hot-add",
+      dataset: "scikit-learn digits",
+      input: "64 values scaled to [0, 1]",
+      heldOut: [newClass],
+    },
   });
   model.dispose();
 

@@ -64,7 +64,10 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const cache = new EmbeddingCache({ store: new DirStore(CACHE_DIR) });
   const tag = `verses-s${seed}-${nTrain}-${nTest}`;
   const trainTexts = [...train.map((p) => p.kjv), ...train.map((p) => p.web)];
-  const trainF = await cache.embed(use, trainTexts, { name: `${tag}-train`, onProgress: progressLine("USE-lite train verses") });
+  await cache.embed(use, trainTexts, {
+    name: `${tag}-train`,
+    onProgress: progressLine("USE-lite train verses"),
+  });
   const testKjv = await cache.embed(use, test.map((p) => p.kjv), {
     name: `${tag}-test-kjv`,
     onProgress: progressLine("USE-lite test KJV"),
@@ -130,7 +133,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
       epochs,
       steps: result.steps,
       optimizer: `adam lr ${lr}`,
-      metric: `cosine; each of ${nTest} held-out KJV verses retrieves among the ${nTest} held-out WEB verses; recall_at_k is k=10`,
+      metric:
+        `cosine; each of ${nTest} held-out KJV verses retrieves among the ${nTest} held-out WEB verses; recall_at_k is k=10`,
       cache: { dir: ".cache/embeddings", ...cache.stats },
     },
     runtime: runtimeInfo(),

@@ -86,7 +86,10 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     name: `${tag}-train`,
     onProgress: progressLine("USE-lite train glosses"),
   });
-  const testF = await cache.embed(use, testTexts, { name: `${tag}-test`, onProgress: progressLine("USE-lite test glosses") });
+  const testF = await cache.embed(use, testTexts, {
+    name: `${tag}-test`,
+    onProgress: progressLine("USE-lite test glosses"),
+  });
   const tEmbed = since(t1);
   note(`embeddings: ${trainF.rows} train + ${testF.rows} test (cache ${JSON.stringify(cache.stats)})`);
 

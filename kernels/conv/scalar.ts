@@ -6,17 +6,21 @@ import { endCol, firstCol } from "./common";
 
 /**
  * dW[r, c, i, j] = Σ_{b, oh, ow} x[b, oh·sh − pt + r, ow·sw − pl + c, i] · dy[b, oh, ow, j].
- * x: n×h×w×ci f32 (NHWC), dy: n×ho×wo×co f32, dw: kh×kw×ci×co f32 (HWIO, overwritten).
+ * x: n×h×w×ci f32 (NHWC), dy: n×ho×wo×co f32, dw: kh×kw×ci×co f32 (HWIO, overwritten),
+ * part: kh×kw×ci×co f32 scratch. Sums are three-level (row partials into a per-image partial,
+ * image partials into dw) to keep f32 rounding error low.
  */
 export function conv2d_backprop_filter_f32(
-  x: usize, dy: usize, dw: usize,
+  x: usize, dy: usize, dw: usize, part: usize,
   n: i32, h: i32, w: i32, ci: i32, ho: i32, wo: i32, co: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
 ): void {
-  memory.fill(dw, 0, (<usize>kh * <usize>kw * <usize>ci * <usize>co) << 2);
+  const total = <i32>kh * kw * ci * co;
+  memory.fill(dw, 0, <usize>total << 2);
   const xs: usize = (<usize>sw * <usize>ci) << 2;
   const ds: usize = <usize>co << 2;
   for (let b = 0; b < n; b++) {
+    memory.fill(part, 0, <usize>total << 2);
     for (let oh = 0; oh < ho; oh++) {
       const dyRow = dy + ((<usize>(b * ho + oh) * <usize>wo * <usize>co) << 2);
       for (let r = 0; r < kh; r++) {
@@ -29,20 +33,21 @@ export function conv2d_backprop_filter_f32(
           if (lo >= hi) continue;
           const xp = xRow + ((<usize>(lo * sw - pl + c) * <usize>ci) << 2);
           const dp = dyRow + ((<usize>lo * <usize>co) << 2);
-          const wt = dw + ((<usize>(r * kw + c) * <usize>ci * <usize>co) << 2);
+          const wt = part + ((<usize>(r * kw + c) * <usize>ci * <usize>co) << 2);
           tap(xp, dp, hi - lo, xs, ds, wt, ci, co);
         }
       }
     }
+    addInto(dw, part, total);
   }
 }
 
-/** dW_tap[i, j] += Σ_k x[k·xs + i] · dy[k·ds + j] over `cnt` output positions. */
+/** dW_tap[i, j] += (Σ_k x[k·xs + i] · dy[k·ds + j]) over `cnt` output positions (a row partial). */
 function tap(xp: usize, dp: usize, cnt: i32, xs: usize, ds: usize, wt: usize, ci: i32, co: i32): void {
   for (let i = 0; i < ci; i++) {
     const wr = wt + ((<usize>i * <usize>co) << 2);
     for (let j = 0; j < co; j++) {
-      let acc = load<f32>(wr + (<usize>j << 2));
+      let acc: f32 = 0;
       let px = xp + (<usize>i << 2);
       let pd = dp + (<usize>j << 2);
       for (let k = 0; k < cnt; k++) {
@@ -50,7 +55,7 @@ function tap(xp: usize, dp: usize, cnt: i32, xs: usize, ds: usize, wt: usize, ci
         px += xs;
         pd += ds;
       }
-      store<f32>(wr + (<usize>j << 2), acc);
+      store<f32>(wr + (<usize>j << 2), load<f32>(wr + (<usize>j << 2)) + acc);
     }
   }
 }
@@ -138,5 +143,57 @@ function tapInput(dp: usize, xp: usize, cnt: i32, ds: usize, xs: usize, wt: usiz
       }
       store<f32>(x + (<usize>i << 2), acc);
     }
+  }
+}
+
+/**
+ * Max-pool gradient: each output window's dy goes to the first position (row-major in the
+ * window) holding the window's strict maximum; padding never wins. x: n×h×w×c, dy: n×ho×wo×c,
+ * dx: n×h×w×c (overwritten).
+ */
+export function max_pool_grad_f32(
+  x: usize, dy: usize, dx: usize,
+  n: i32, h: i32, w: i32, c: i32, ho: i32, wo: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  memory.fill(dx, 0, (<usize>n * <usize>h * <usize>w * <usize>c) << 2);
+  for (let b = 0; b < n; b++) {
+    const xImg = x + ((<usize>b * <usize>h * <usize>w * <usize>c) << 2);
+    const dxImg = dx + ((<usize>b * <usize>h * <usize>w * <usize>c) << 2);
+    for (let oh = 0; oh < ho; oh++) {
+      const r0 = oh * sh - pt;
+      const rLo = max(0, r0);
+      const rHi = min(h, r0 + kh);
+      for (let ow = 0; ow < wo; ow++) {
+        const c0 = ow * sw - pl;
+        const cLo = max(0, c0);
+        const cHi = min(w, c0 + kw);
+        const dyAt = dy + ((<usize>((b * ho + oh) * wo + ow) * <usize>c) << 2);
+        for (let ch = 0; ch < c; ch++) {
+          let best = -Infinity;
+          let arg = -1;
+          for (let r = rLo; r < rHi; r++) {
+            for (let cc = cLo; cc < cHi; cc++) {
+              const v = load<f32>(xImg + ((<usize>((r * w + cc) * c + ch)) << 2));
+              if (v > best) {
+                best = v;
+                arg = r * w + cc;
+              }
+            }
+          }
+          if (arg < 0) continue;
+          const at = dxImg + ((<usize>(arg * c + ch)) << 2);
+          store<f32>(at, load<f32>(at) + load<f32>(dyAt + (<usize>ch << 2)));
+        }
+      }
+    }
+  }
+}
+
+/** dst[t] += src[t] for t < count. */
+export function addInto(dst: usize, src: usize, count: i32): void {
+  for (let t = 0; t < count; t++) {
+    const o = <usize>t << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
   }
 }

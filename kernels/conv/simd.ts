@@ -5,23 +5,27 @@
 // 4 input channels × 8 output channels (f32x4 multiply then add, the scalar build's order).
 // Tails: co mod 8 ≥ 4 takes a 4×4 tile, co mod 4 a scalar column, ci mod 4 single rows.
 import { endCol, firstCol } from "./common";
-import { transposeTaps } from "./scalar";
+import { addInto, transposeTaps } from "./scalar";
 
 export { transposeTaps };
 
 /**
  * dW[r, c, i, j] = Σ_{b, oh, ow} x[b, oh·sh − pt + r, ow·sw − pl + c, i] · dy[b, oh, ow, j].
- * x: n×h×w×ci f32 (NHWC), dy: n×ho×wo×co f32, dw: kh×kw×ci×co f32 (HWIO, overwritten).
+ * x: n×h×w×ci f32 (NHWC), dy: n×ho×wo×co f32, dw: kh×kw×ci×co f32 (HWIO, overwritten),
+ * part: kh×kw×ci×co f32 scratch. Sums are three-level (row partials into a per-image partial,
+ * image partials into dw) to keep f32 rounding error low.
  */
 export function conv2d_backprop_filter_f32(
-  x: usize, dy: usize, dw: usize,
+  x: usize, dy: usize, dw: usize, part: usize,
   n: i32, h: i32, w: i32, ci: i32, ho: i32, wo: i32, co: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
 ): void {
-  memory.fill(dw, 0, (<usize>kh * <usize>kw * <usize>ci * <usize>co) << 2);
+  const total = <i32>kh * kw * ci * co;
+  memory.fill(dw, 0, <usize>total << 2);
   const xs: usize = (<usize>sw * <usize>ci) << 2;
   const ds: usize = <usize>co << 2;
   for (let b = 0; b < n; b++) {
+    memory.fill(part, 0, <usize>total << 2);
     for (let oh = 0; oh < ho; oh++) {
       const dyRow = dy + ((<usize>(b * ho + oh) * <usize>wo * <usize>co) << 2);
       for (let r = 0; r < kh; r++) {
@@ -34,11 +38,12 @@ export function conv2d_backprop_filter_f32(
           if (lo >= hi) continue;
           const xp = xRow + ((<usize>(lo * sw - pl + c) * <usize>ci) << 2);
           const dp = dyRow + ((<usize>lo * <usize>co) << 2);
-          const wt = dw + ((<usize>(r * kw + c) * <usize>ci * <usize>co) << 2);
+          const wt = part + ((<usize>(r * kw + c) * <usize>ci * <usize>co) << 2);
           tap(xp, dp, hi - lo, xs, ds, wt, ci, co);
         }
       }
     }
+    addInto(dw, part, total);
   }
 }
 
@@ -76,10 +81,8 @@ function tile4x8(px: usize, pd: usize, cnt: i32, xs: usize, ds: usize, w: usize,
   const w1 = w + wrow;
   const w2 = w1 + wrow;
   const w3 = w2 + wrow;
-  let a00 = v128.load(w), a01 = v128.load(w, 16);
-  let a10 = v128.load(w1), a11 = v128.load(w1, 16);
-  let a20 = v128.load(w2), a21 = v128.load(w2, 16);
-  let a30 = v128.load(w3), a31 = v128.load(w3, 16);
+  const z = f32x4.splat(0);
+  let a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
   for (let k = 0; k < cnt; k++) {
     const d0 = v128.load(pd);
     const d1 = v128.load(pd, 16);
@@ -94,10 +97,15 @@ function tile4x8(px: usize, pd: usize, cnt: i32, xs: usize, ds: usize, w: usize,
     px += xs;
     pd += ds;
   }
-  v128.store(w, a00); v128.store(w, a01, 16);
-  v128.store(w1, a10); v128.store(w1, a11, 16);
-  v128.store(w2, a20); v128.store(w2, a21, 16);
-  v128.store(w3, a30); v128.store(w3, a31, 16);
+  acc(w, a00, 0); acc(w, a01, 16);
+  acc(w1, a10, 0); acc(w1, a11, 16);
+  acc(w2, a20, 0); acc(w2, a21, 16);
+  acc(w3, a30, 0); acc(w3, a31, 16);
+}
+
+/** part[w + off .. +16) += a. */
+@inline function acc(w: usize, a: v128, off: usize): void {
+  v128.store(w + off, f32x4.add(v128.load(w + off), a));
 }
 
 /** 4 input channels × 4 output channels. */
@@ -105,7 +113,8 @@ function tile4x4(px: usize, pd: usize, cnt: i32, xs: usize, ds: usize, w: usize,
   const w1 = w + wrow;
   const w2 = w1 + wrow;
   const w3 = w2 + wrow;
-  let a0 = v128.load(w), a1 = v128.load(w1), a2 = v128.load(w2), a3 = v128.load(w3);
+  const z = f32x4.splat(0);
+  let a0 = z, a1 = z, a2 = z, a3 = z;
   for (let k = 0; k < cnt; k++) {
     const d = v128.load(pd);
     a0 = madd(a0, f32x4.splat(load<f32>(px)), d);
@@ -115,29 +124,29 @@ function tile4x4(px: usize, pd: usize, cnt: i32, xs: usize, ds: usize, w: usize,
     px += xs;
     pd += ds;
   }
-  v128.store(w, a0); v128.store(w1, a1); v128.store(w2, a2); v128.store(w3, a3);
+  acc(w, a0, 0); acc(w1, a1, 0); acc(w2, a2, 0); acc(w3, a3, 0);
 }
 
 /** 1 input channel × 4 output channels. */
 function tile1x4(px: usize, pd: usize, cnt: i32, xs: usize, ds: usize, w: usize): void {
-  let a = v128.load(w);
+  let a = f32x4.splat(0);
   for (let k = 0; k < cnt; k++) {
     a = madd(a, f32x4.splat(load<f32>(px)), v128.load(pd));
     px += xs;
     pd += ds;
   }
-  v128.store(w, a);
+  acc(w, a, 0);
 }
 
 /** 1 input channel × 1 output channel (scalar tail). */
 function col(px: usize, pd: usize, cnt: i32, xs: usize, ds: usize, w: usize): void {
-  let acc = load<f32>(w);
+  let s: f32 = 0;
   for (let k = 0; k < cnt; k++) {
-    acc = acc + load<f32>(px) * load<f32>(pd);
+    s = s + load<f32>(px) * load<f32>(pd);
     px += xs;
     pd += ds;
   }
-  store<f32>(w, acc);
+  store<f32>(w, load<f32>(w) + s);
 }
 
 /**
@@ -300,4 +309,73 @@ function inCol(d: usize, x: usize, pw: usize, wrow: usize, co: i32): void {
     pw += wrow;
   }
   store<f32>(x, acc);
+}
+
+/**
+ * Max-pool gradient, same contract and results as scalar.ts: the window maximum and its
+ * position are tracked for 4 channels at a time (f32x4.gt + bitselect keeps the first strict
+ * maximum), then each lane's dy is added at its position. Channel tail (c mod 4) is scalar.
+ */
+export function max_pool_grad_f32(
+  x: usize, dy: usize, dx: usize,
+  n: i32, h: i32, w: i32, c: i32, ho: i32, wo: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  memory.fill(dx, 0, (<usize>n * <usize>h * <usize>w * <usize>c) << 2);
+  const c4 = c & ~3;
+  for (let b = 0; b < n; b++) {
+    const xImg = x + ((<usize>b * <usize>h * <usize>w * <usize>c) << 2);
+    const dxImg = dx + ((<usize>b * <usize>h * <usize>w * <usize>c) << 2);
+    for (let oh = 0; oh < ho; oh++) {
+      const r0 = oh * sh - pt;
+      const rLo = max(0, r0);
+      const rHi = min(h, r0 + kh);
+      for (let ow = 0; ow < wo; ow++) {
+        const c0 = ow * sw - pl;
+        const cLo = max(0, c0);
+        const cHi = min(w, c0 + kw);
+        if (rLo >= rHi || cLo >= cHi) continue;
+        const dyAt = dy + ((<usize>((b * ho + oh) * wo + ow) * <usize>c) << 2);
+        let ch = 0;
+        for (; ch < c4; ch += 4) {
+          let best = f32x4.splat(-Infinity);
+          let arg = i32x4.splat(-1);
+          for (let r = rLo; r < rHi; r++) {
+            for (let cc = cLo; cc < cHi; cc++) {
+              const pos = r * w + cc;
+              const v = v128.load(xImg + ((<usize>(pos * c + ch)) << 2));
+              const m = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, m);
+              arg = v128.bitselect(i32x4.splat(pos), arg, m);
+            }
+          }
+          const g = v128.load(dyAt + (<usize>ch << 2));
+          scatter(dxImg, i32x4.extract_lane(arg, 0), c, ch, f32x4.extract_lane(g, 0));
+          scatter(dxImg, i32x4.extract_lane(arg, 1), c, ch + 1, f32x4.extract_lane(g, 1));
+          scatter(dxImg, i32x4.extract_lane(arg, 2), c, ch + 2, f32x4.extract_lane(g, 2));
+          scatter(dxImg, i32x4.extract_lane(arg, 3), c, ch + 3, f32x4.extract_lane(g, 3));
+        }
+        for (; ch < c; ch++) {
+          let best = -Infinity;
+          let arg = -1;
+          for (let r = rLo; r < rHi; r++) {
+            for (let cc = cLo; cc < cHi; cc++) {
+              const v = load<f32>(xImg + ((<usize>((r * w + cc) * c + ch)) << 2));
+              if (v > best) {
+                best = v;
+                arg = r * w + cc;
+              }
+            }
+          }
+          scatter(dxImg, arg, c, ch, load<f32>(dyAt + (<usize>ch << 2)));
+        }
+      }
+    }
+  }
+}
+
+@inline function scatter(dxImg: usize, pos: i32, c: i32, ch: i32, g: f32): void {
+  if (pos < 0) return;
+  const at = dxImg + ((<usize>(pos * c + ch)) << 2);
+  store<f32>(at, load<f32>(at) + g);
 }

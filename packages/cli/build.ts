@@ -18,7 +18,16 @@ import {
   SimilarityModel,
 } from "@likeness/models";
 import { mPerClassSampler, noDuplicatesSampler, pairBatchSampler } from "@likeness/samplers";
-import { adam, constantLr, cosineLr, type FitSampler, type LrSchedule, type Optimizer, sgd, stepLr } from "@likeness/trainer";
+import {
+  adam,
+  constantLr,
+  cosineLr,
+  type FitSampler,
+  type LrSchedule,
+  type Optimizer,
+  sgd,
+  stepLr,
+} from "@likeness/trainer";
 import type { MinerBackend } from "@likeness/miners";
 import { LOSSES, MINERS } from "./components.ts";
 import type { TrainConfig } from "./config.ts";
@@ -80,13 +89,19 @@ export async function buildModel(config: TrainConfig, data: LoadedData): Promise
     }
     const dim = data.dim;
     if (enc.type === "mlp") {
-      encoder = await at("config.encoder", () =>
-        new MlpEncoder({ seed, ...rest(enc, "type"), inputDim: dim } as unknown as MlpEncoderOptions));
+      encoder = await at(
+        "config.encoder",
+        () => new MlpEncoder({ seed, ...rest(enc, "type"), inputDim: dim } as unknown as MlpEncoderOptions),
+      );
     } else {
       let shape = enc.inputShape as [number, number, number] | undefined;
       if (!shape) {
         const side = Math.round(Math.sqrt(dim));
-        shape = data.imageShape ? [data.imageShape[0], data.imageShape[1], 1] : side * side === dim ? [side, side, 1] : undefined;
+        shape = data.imageShape
+          ? [data.imageShape[0], data.imageShape[1], 1]
+          : side * side === dim
+          ? [side, side, 1]
+          : undefined;
       }
       if (!shape || shape[0] * shape[1] * shape[2] !== dim) {
         throw new ConfigError([{
@@ -96,8 +111,10 @@ export async function buildModel(config: TrainConfig, data: LoadedData): Promise
           }; give [height, width, channels]`,
         }]);
       }
-      encoder = await at("config.encoder", () =>
-        new ConvNetEncoder({ seed, ...rest(enc, "type"), inputShape: shape } as unknown as ConvNetEncoderOptions));
+      encoder = await at(
+        "config.encoder",
+        () => new ConvNetEncoder({ seed, ...rest(enc, "type"), inputShape: shape } as unknown as ConvNetEncoderOptions),
+      );
     }
   }
   const head = config.head && config.head.type !== "empty"
@@ -130,15 +147,19 @@ function toReducer(v: unknown): losses.Reducer {
 export async function buildLoss(config: TrainConfig, classes: number, embeddingSize: number): Promise<losses.Loss> {
   const spec = LOSSES[config.loss.name];
   const params: Record<string, unknown> = { ...(config.loss.params ?? {}) };
-  for (const key of ["distance", "subgroupDistance"]) if (params[key] !== undefined) params[key] = toDistance(params[key]);
-  if (params.reducer !== undefined) params.reducer = toReducer(params.reducer);
   if (spec.auto?.classes && params[spec.auto.classes] === undefined) params[spec.auto.classes] = classes;
   if (spec.auto?.embeddingSize && params[spec.auto.embeddingSize] === undefined) {
     params[spec.auto.embeddingSize] = embeddingSize;
   }
   if ("seed" in spec.params && params.seed === undefined) params.seed = config.seed ?? 1;
   const Ctor = (losses as unknown as Record<string, new (o: unknown) => losses.Loss>)[spec.className];
-  return await at("config.loss.params", () => new Ctor(params));
+  return await at("config.loss.params", () => {
+    for (const key of ["distance", "subgroupDistance"]) {
+      if (params[key] !== undefined) params[key] = toDistance(params[key]);
+    }
+    if (params.reducer !== undefined) params.reducer = toReducer(params.reducer);
+    return new Ctor(params);
+  });
 }
 
 /**

@@ -68,7 +68,8 @@ Config sections:
   loss      {"name": "TripletMarginLoss", "params": {"margin": 0.1}}  any loss of @likeness/losses
   miner     {"name": "TripletMarginMiner", "params": {"type": "semihard"}}  (optional)
   sampler   {"name": "m-per-class", "m": 4} | "shuffle" | "no-duplicates" | "pairs"
-  trainer   {"epochs", "batchSize", "optimizer": "adam" | "sgd", "lr", "schedule", "clip", "seed"}
+  trainer   {"epochs", "batchSize", "optimizer": "adam" | "sgd", "lr", "clip", "seed",
+             "schedule": "constant" | {"name": "step", "stepSize": EPOCHS, "gamma"} | {"name": "cosine", "minLr", "warmupSteps"}}
   eval      {"metrics": [...], "k": N | "max_bin_count" | "all", "metric": "cosine", "baseline", "calibrate"}
 
 Losses: ${Object.keys(LOSSES).filter((n) => !n.startsWith("Pml") || !(n.slice(3) in LOSSES)).join(", ")}`,
@@ -111,14 +112,15 @@ Usage: likeness help [command]`,
 
 const COMMANDS = ["train", "eval", "serve", "bench", "report", "help"];
 
-function runtimeArgs(script: string): [string, string[]] {
+function runtimeArgs(script: string, preload?: string): [string, string[]] {
   const g = globalThis as { Deno?: unknown };
   const exe = process.execPath;
-  return g.Deno ? [exe, ["run", "-A", script]] : [exe, [script]];
+  const pre = preload ? ["--preload", preload] : [];
+  return g.Deno ? [exe, ["run", "-A", ...pre, script]] : [exe, [...pre, script]];
 }
 
-function spawnScript(script: string, args: readonly string[]): Promise<number> {
-  const [exe, pre] = runtimeArgs(script);
+function spawnScript(script: string, args: readonly string[], preload?: string): Promise<number> {
+  const [exe, pre] = runtimeArgs(script, preload);
   return new Promise((res) => {
     const child = spawn(exe, [...pre, ...args], { stdio: "inherit", cwd: REPO_ROOT });
     const forward = (sig: "SIGINT" | "SIGTERM") => () => child.kill(sig);
@@ -137,9 +139,12 @@ function spawnScript(script: string, args: readonly string[]): Promise<number> {
 function formatTable(rows: { name: string; values: Record<string, number> }[]): string[] {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
   const header = ["", ...cols];
-  const body = rows.map((r) => [r.name, ...cols.map((c) => (r.values[c] === undefined ? "-" : r.values[c].toFixed(4)))]);
+  const body = rows.map((
+    r,
+  ) => [r.name, ...cols.map((c) => (r.values[c] === undefined ? "-" : r.values[c].toFixed(4)))]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
 }
 
@@ -164,7 +169,11 @@ async function cmdTrain(argv: readonly string[], io: CliIO): Promise<number> {
   io.out(`${name}: ${metrics.dataset}; ${metrics.model}; ${metrics.loss}`);
   for (const l of formatTable(rows)) io.out(l);
   io.out(`${metrics.epochs} epochs, ${metrics.steps} steps, ${metrics.wallSeconds.total} s`);
-  io.out(`wrote ${join(dir, "model")}, ${join(dir, "metrics.json")}, ${join(dir, "train_log.jsonl")}, ${join(dir, "report.html")}`);
+  io.out(
+    `wrote ${join(dir, "model")}, ${join(dir, "metrics.json")}, ${join(dir, "train_log.jsonl")}, ${
+      join(dir, "report.html")
+    }`,
+  );
   io.out(`serve it: deno task likeness serve --model ${join(dir, "model")}`);
   return 0;
 }
@@ -185,7 +194,9 @@ async function cmdEval(argv: readonly string[], io: CliIO): Promise<number> {
   if ((dataName === "csv" || dataName === "jsonl") && typeof flags.path !== "string") {
     throw new UsageError(`likeness eval: --data ${dataName} needs --path FILE`);
   }
-  if (!existsSync(flags.model)) throw new UsageError(`likeness eval: no model at ${flags.model}; pass a folder written by likeness train`);
+  if (!existsSync(flags.model)) {
+    throw new UsageError(`likeness eval: no model at ${flags.model}; pass a folder written by likeness train`);
+  }
   const { useTfBackend } = await import("@likeness/tf");
   const { createBackend } = await import("@likeness/backend");
   const { SimilarityModel } = await import("@likeness/models");
@@ -194,14 +205,25 @@ async function cmdEval(argv: readonly string[], io: CliIO): Promise<number> {
   const { DirStore, EmbeddingCache } = await import("@likeness/cache");
   await useTfBackend("wasm");
   const { model, metadata } = await SimilarityModel.loadArtifact(flags.model);
-  const trained = (metadata?.config ?? {}) as { data?: { name: string }; seed?: number; eval?: Record<string, unknown> };
-  const data: { name: string; [k: string]: unknown } = trained.data?.name === dataName ? { ...trained.data } : { name: dataName };
+  const trained = (metadata?.config ?? {}) as {
+    data?: { name: string };
+    seed?: number;
+    eval?: Record<string, unknown>;
+  };
+  const data: { name: string; [k: string]: unknown } = trained.data?.name === dataName
+    ? { ...trained.data }
+    : { name: dataName };
   if (typeof flags.path === "string") data.path = flags.path;
+  // Only the test split is evaluated: read a single training image.
+  if (dataName === "mnist" || dataName === "fashion-mnist") data.trainLimit = 1;
   const loaded = await loadConfigData(data, trained.seed ?? 1);
   if (loaded.kind === "features" && model.encoder.type !== "use-lite") {
-    const want = model.encoder.config().inputDim ?? (model.encoder.config().inputShape as number[] | undefined)?.reduce((a, b) => a * b, 1);
+    const want = model.encoder.config().inputDim ??
+      (model.encoder.config().inputShape as number[] | undefined)?.reduce((a, b) => a * b, 1);
     if (typeof want === "number" && want !== loaded.dim) {
-      throw new UsageError(`likeness eval: the model reads ${want} features but ${dataName} has ${loaded.dim}; evaluate on the data it was trained on`);
+      throw new UsageError(
+        `likeness eval: the model reads ${want} features but ${dataName} has ${loaded.dim}; evaluate on the data it was trained on`,
+      );
     }
   }
   const { backend } = await createBackend({ tf: false });
@@ -213,9 +235,11 @@ async function cmdEval(argv: readonly string[], io: CliIO): Promise<number> {
       backend,
       limit: typeof flags.limit === "number" ? flags.limit : undefined,
     });
-    if (flags.json) io.out(JSON.stringify({ model: flags.model, data: loaded.description, metrics: r.metrics }));
+    if (flags.json) io.out(JSON.stringify({ model: flags.model, data: dataName, metrics: r.metrics }));
     else {
-      io.out(`${flags.model} on ${loaded.description}`);
+      const n = loaded.kind === "pairs" ? loaded.testPairs!.a.length : loaded.test!.labels.length;
+      const used = typeof flags.limit === "number" ? Math.min(n, flags.limit) : n;
+      io.out(`${flags.model} on the ${dataName} test split (${used} ${loaded.kind === "pairs" ? "pairs" : "items"})`);
       for (const l of formatTable([{ name: "model", values: r.metrics }])) io.out(l);
     }
   } finally {
@@ -228,8 +252,8 @@ async function cmdEval(argv: readonly string[], io: CliIO): Promise<number> {
 async function cmdServe(argv: readonly string[], io: CliIO): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) return help("serve", io);
   const script = join(REPO_ROOT, "packages", "server", "main.ts");
-  const args = argv.map((a) => a);
-  return await spawnScript(script, args);
+  // The preload selects the tfjs backend before the server restores a model.
+  return await spawnScript(script, argv, join(REPO_ROOT, "packages", "cli", "_tf_preload.ts"));
 }
 
 async function cmdBench(argv: readonly string[], io: CliIO): Promise<number> {
@@ -238,7 +262,9 @@ async function cmdBench(argv: readonly string[], io: CliIO): Promise<number> {
   const kinds = ["kernels", "losses", "serve"];
   const kind = positionals[0];
   if (!kind) throw new UsageError("likeness bench: name a benchmark: kernels, losses or serve; see --help");
-  if (!kinds.includes(kind)) throw new UsageError(`likeness bench: unknown benchmark "${kind}"${didYouMean(kind, kinds)}`);
+  if (!kinds.includes(kind)) {
+    throw new UsageError(`likeness bench: unknown benchmark "${kind}"${didYouMean(kind, kinds)}`);
+  }
   if (positionals.length > 1) throw new UsageError(`likeness bench: unexpected argument "${positionals[1]}"`);
   const script = join(REPO_ROOT, "bench", `${kind}_main.ts`);
   return await spawnScript(script, flags.quick ? ["--quick"] : []);
@@ -247,7 +273,9 @@ async function cmdBench(argv: readonly string[], io: CliIO): Promise<number> {
 async function cmdReport(argv: readonly string[], io: CliIO): Promise<number> {
   const { flags } = parseArgs(argv, { run: "string" }, "report");
   if (flags.help) return help("report", io);
-  if (typeof flags.run !== "string") throw new UsageError("likeness report: missing --run DIR (e.g. runs/digits-mlp); see --help");
+  if (typeof flags.run !== "string") {
+    throw new UsageError("likeness report: missing --run DIR (e.g. runs/digits-mlp); see --help");
+  }
   if (!existsSync(join(flags.run, "metrics.json"))) {
     throw new UsageError(`likeness report: ${flags.run} has no metrics.json; run likeness train first`);
   }
@@ -281,8 +309,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (command === undefined || command === "--help" || command === "-h") return help("likeness", io);
     switch (command) {
       case "help": {
-        const topic = rest[0] ?? "likeness";
-        if (!(topic in HELP)) throw new UsageError(`likeness help: unknown command "${topic}"${didYouMean(topic, COMMANDS)}`);
+        const topic = rest[0] === undefined ? "likeness" : rest[0] === "--help" || rest[0] === "-h" ? "help" : rest[0];
+        if (!(topic in HELP)) {
+          throw new UsageError(`likeness help: unknown command "${topic}"${didYouMean(topic, COMMANDS)}`);
+        }
         return help(topic, io);
       }
       case "train":
@@ -296,7 +326,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       case "report":
         return await cmdReport(rest, io);
       default:
-        throw new UsageError(`likeness: unknown command "${command}"${didYouMean(command, COMMANDS)} (see likeness --help)`);
+        throw new UsageError(
+          `likeness: unknown command "${command}"${didYouMean(command, COMMANDS)} (see likeness --help)`,
+        );
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -305,7 +337,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     }
     if (e instanceof ConfigError) {
       for (const i of e.issues) io.err(`${i.path}: ${i.message}`);
-      io.err(`likeness ${command}: ${e.issues.length} problem${e.issues.length === 1 ? "" : "s"} in the config; nothing was trained`);
+      io.err(
+        `likeness ${command}: ${e.issues.length} problem${
+          e.issues.length === 1 ? "" : "s"
+        } in the config; nothing was trained`,
+      );
       return 2;
     }
     if (isLikenessError(e)) {

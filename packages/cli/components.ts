@@ -301,7 +301,10 @@ export const MINERS: Record<string, MinerSpec> = {
   },
   BatchHardMiner: { className: "BatchHardMiner", params: { distance: minerDistance } },
   MultiSimilarityMiner: { className: "MultiSimilarityMiner", params: { epsilon: num, distance: minerDistance } },
-  PairMarginMiner: { className: "PairMarginMiner", params: { posMargin: num, negMargin: num, distance: minerDistance } },
+  PairMarginMiner: {
+    className: "PairMarginMiner",
+    params: { posMargin: num, negMargin: num, distance: minerDistance },
+  },
   BatchEasyHardMiner: {
     className: "BatchEasyHardMiner",
     params: {
@@ -365,7 +368,12 @@ export const HEADS: Record<string, ObjectSchema> = {
   gated: s.object({}),
   skip_connection: s.object({ seed }),
   widening: s.object({ expansionFactor: pos, activation, dropout: s.number({ min: 0, max: 0.99 }), seed }),
-  stacked_projection: s.object({ "outputSizes!": s.array(posInt, { minItems: 1 }), activation, dropout: s.number({ min: 0, max: 0.99 }), seed }),
+  stacked_projection: s.object({
+    "outputSizes!": s.array(posInt, { minItems: 1 }),
+    activation,
+    dropout: s.number({ min: 0, max: 0.99 }),
+    seed,
+  }),
   softmax_embeddings: s.object({ "outputGroups!": posInt, "outputSizePerGroup!": posInt, seed }),
 };
 
@@ -403,7 +411,11 @@ export const DATASETS: Record<string, DataSpec> = {
   },
   wordnet: {
     kind: "texts",
-    schema: s.object({ ...split, limit: posInt, pos: s.array(s.enum("part of speech", ["noun", "verb", "adj", "adv"])) }),
+    schema: s.object({
+      ...split,
+      limit: posInt,
+      pos: s.array(s.enum("part of speech", ["noun", "verb", "adj", "adv"])),
+    }),
     doc: "WordNet glosses labelled by lexicographer class (needs encoder use-lite)",
   },
   verses: {

@@ -195,15 +195,23 @@ function crossCheck(c: TrainConfig, root: string, issues: Issue[]): void {
     );
   }
   if (kind === "features" && c.encoder.type === "use-lite") {
-    add("encoder.type", `data set "${c.data.name}" holds numeric features; use "mlp" or "convnet" (use-lite reads texts)`);
+    add(
+      "encoder.type",
+      `data set "${c.data.name}" holds numeric features; use "mlp" or "convnet" (use-lite reads texts)`,
+    );
   }
   if (c.encoder.type === "use-lite" && (!c.head || c.head.type === "empty")) {
-    add("head", 'is required with the frozen use-lite encoder (there is nothing else to train); e.g. "skip_connection"');
+    add(
+      "head",
+      'is required with the frozen use-lite encoder (there is nothing else to train); e.g. "skip_connection"',
+    );
   }
   if (kind === "pairs" && loss.target !== "pairs") {
     add(
       "loss.name",
-      `"${c.loss.name}" trains on labelled groups but data set "${c.data.name}" gives pairs; use one of ${pairLosses.join(", ")}`,
+      `"${c.loss.name}" trains on labelled groups but data set "${c.data.name}" gives pairs; use one of ${
+        pairLosses.join(", ")
+      }`,
     );
   }
   if (kind !== undefined && kind !== "pairs" && loss.target === "pairs") {
@@ -221,7 +229,10 @@ function crossCheck(c: TrainConfig, root: string, issues: Issue[]): void {
       add("sampler.name", `the "pairs" sampler is for pair losses; use "m-per-class" or "shuffle"`);
     }
     if ((c.sampler.name === "m-per-class" || c.sampler.name === "no-duplicates") && loss.target === "pairs") {
-      add("sampler.name", `"${c.sampler.name}" samples labelled groups; use "pairs" for the pair loss "${c.loss.name}"`);
+      add(
+        "sampler.name",
+        `"${c.sampler.name}" samples labelled groups; use "pairs" for the pair loss "${c.loss.name}"`,
+      );
     }
     if (c.sampler.name === "m-per-class") {
       const m = c.sampler.m as number;

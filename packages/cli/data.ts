@@ -162,7 +162,12 @@ export async function loadConfigData(data: TrainConfig["data"], seed: number): P
   switch (data.name) {
     case "digits": {
       const set = await loadDigits(typeof data.path === "string" ? { path: data.path } : {});
-      const out = splitFeatures({ ...set, features: scaleMatrix(set.features, 1 / 16) }, data, seed, "scikit-learn digits");
+      const out = splitFeatures(
+        { ...set, features: scaleMatrix(set.features, 1 / 16) },
+        data,
+        seed,
+        "scikit-learn digits",
+      );
       out.imageShape = [8, 8];
       return out;
     }
@@ -231,7 +236,13 @@ export async function loadConfigData(data: TrainConfig["data"], seed: number): P
       }
       const groups = await readJsonlGroups(data.path as string);
       if (groups.every((g) => typeof g.obj === "string")) {
-        return splitTexts(groups.map((g) => g.obj as string), groups.map((g) => g.group), data, seed, `JSONL ${data.path}`);
+        return splitTexts(
+          groups.map((g) => g.obj as string),
+          groups.map((g) => g.group),
+          data,
+          seed,
+          `JSONL ${data.path}`,
+        );
       }
       const bad = groups.findIndex((g) => !Array.isArray(g.obj));
       if (bad >= 0) {

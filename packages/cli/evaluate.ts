@@ -77,7 +77,9 @@ export interface Evaluation {
 
 function round4(m: Record<string, number | undefined>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(m)) if (typeof v === "number" && Number.isFinite(v)) out[k] = Math.round(v * 1e4) / 1e4;
+  for (const [k, v] of Object.entries(m)) {
+    if (typeof v === "number" && Number.isFinite(v)) out[k] = Math.round(v * 1e4) / 1e4;
+  }
   return out;
 }
 
@@ -209,7 +211,13 @@ export async function calibrate(
   }
   try {
     const c = calibrateThreshold(dists, same, { targetPrecision: target });
-    return { distanceThreshold: c.threshold, precision: c.precision, recall: c.recall, targetPrecision: target, points };
+    return {
+      distanceThreshold: c.threshold,
+      precision: c.precision,
+      recall: c.recall,
+      targetPrecision: target,
+      points,
+    };
   } catch {
     return undefined;
   }

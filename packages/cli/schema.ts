@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { didYouMean } from "./suggest.ts";
+import { didYouMean, suggest } from "./suggest.ts";
 
 /** One problem found in a config. */
 export interface Issue {
@@ -143,7 +143,11 @@ export const s = {
   /** One of `values`. */
   enum: (what: string, values: readonly string[]): EnumSchema => ({ kind: "enum", what, values }),
   /** A list. */
-  array: (items: Schema, o: { minItems?: number; length?: number } = {}): ArraySchema => ({ kind: "array", items, ...o }),
+  array: (items: Schema, o: { minItems?: number; length?: number } = {}): ArraySchema => ({
+    kind: "array",
+    items,
+    ...o,
+  }),
   /** An object with these keys (name → schema; a name ending in `!` is required). */
   object: (fields: Record<string, Schema>): ObjectSchema => {
     const out: Record<string, Field> = {};
@@ -315,14 +319,17 @@ export function validate(value: unknown, schema: Schema, path: string, issues: I
       }
       const variant = schema.variants[tag];
       if (!variant) {
-        issues.push({ path: tagPath, message: `unknown ${schema.what} ${JSON.stringify(tag)}${didYouMean(tag, names)}` });
+        issues.push({
+          path: tagPath,
+          message: `unknown ${schema.what} ${JSON.stringify(tag)}${didYouMean(tag, names)}`,
+        });
         return issues;
       }
       const withTag: ObjectSchema = {
         kind: "object",
         fields: { [schema.tag]: { schema: { kind: "any" }, required: true }, ...variant.fields },
       };
-      return validateObject(obj, withTag, path, issues, `${schema.what} ${tag}`);
+      return validateObject(obj, withTag, path, issues, `${schema.what} ${tag}`, schema.tag);
     }
     case "oneOf": {
       for (const option of schema.options) {
@@ -354,18 +361,20 @@ function validateObject(
   path: string,
   issues: Issue[],
   owner?: string,
+  tagKey?: string,
 ): Issue[] {
   if (!isPlainObject(value)) {
     issues.push({ path, message: `must be an object, got ${showValue(value)}` });
     return issues;
   }
-  const keys = Object.keys(schema.fields);
+  const keys = Object.keys(schema.fields).filter((k) => k !== tagKey);
   for (const [k, v] of Object.entries(value)) {
     const field = schema.fields[k];
     if (!field) {
-      const hint = keys.length === 0
-        ? `; ${owner ?? "this object"} takes no keys here`
-        : didYouMean(k, keys.filter((x) => !(x in value)).length ? keys.filter((x) => !(x in value)) : keys);
+      const hint = keys.length === 0 ? `; ${owner ?? "this object"} takes no keys here` : didYouMean(
+        k,
+        suggest(k, keys.filter((x) => !(x in value))) !== undefined ? keys.filter((x) => !(x in value)) : keys,
+      );
       issues.push({ path: keyPath(path, k), message: `unknown key${owner ? ` for ${owner}` : ""}${hint}` });
       continue;
     }

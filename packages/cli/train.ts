@@ -14,13 +14,21 @@ import { DirStore, EmbeddingCache } from "@likeness/cache";
 import { computeAccuracy } from "@likeness/eval";
 import type { SimilarityModel } from "@likeness/models";
 import type { QueryExample } from "@likeness/report";
-import { type FitData, type FitMiner, fit, jsonlLogger, progressReporter } from "@likeness/trainer";
+import { fit, type FitData, type FitMiner, jsonlLogger, progressReporter } from "@likeness/trainer";
 import { tf, useTfBackend } from "@likeness/tf";
-import { buildLoss, buildMiner, buildModel, buildOptimizer, buildSampler, buildSchedule, ConfigError } from "./build.ts";
+import {
+  buildLoss,
+  buildMiner,
+  buildModel,
+  buildOptimizer,
+  buildSampler,
+  buildSchedule,
+  ConfigError,
+} from "./build.ts";
 import { LOSSES } from "./components.ts";
 import { parseConfig, type TrainConfig } from "./config.ts";
 import { UsageError } from "./args.ts";
-import { type LoadedData, loadConfigData } from "./data.ts";
+import { loadConfigData, type LoadedData } from "./data.ts";
 import { calibrate, evaluateModel, limitInputs, makeEmbedder } from "./evaluate.ts";
 import { renderRunReport, type RunEmbeddings, type RunMetrics } from "./report.ts";
 
@@ -72,7 +80,9 @@ function describeModel(model: SimilarityModel): string {
 }
 
 function describeLoss(config: TrainConfig): string {
-  const p = config.loss.params && Object.keys(config.loss.params).length ? ` ${JSON.stringify(config.loss.params)}` : "";
+  const p = config.loss.params && Object.keys(config.loss.params).length
+    ? ` ${JSON.stringify(config.loss.params)}`
+    : "";
   const m = config.miner
     ? ` with ${config.miner.name}${config.miner.params ? ` ${JSON.stringify(config.miner.params)}` : ""}`
     : "";
@@ -85,7 +95,10 @@ function since(t0: number): number {
 
 function toRows(m: Matrix, limit: number): number[][] {
   const n = Math.min(limit, m.rows);
-  return Array.from({ length: n }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols), (v) => Math.round(v * 1e4) / 1e4));
+  return Array.from(
+    { length: n },
+    (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols), (v) => Math.round(v * 1e4) / 1e4),
+  );
 }
 
 /**
@@ -118,13 +131,15 @@ export async function trainFromConfig(
     if (data.kind === "pairs" && spec.target !== "pairs") {
       throw new ConfigError([{
         path: "config.loss.name",
-        message: `"${config.loss.name}" trains on labelled groups but the data holds pairs; use a pair loss such as MultipleNegativesRankingLoss`,
+        message:
+          `"${config.loss.name}" trains on labelled groups but the data holds pairs; use a pair loss such as MultipleNegativesRankingLoss`,
       }]);
     }
     if (data.kind !== "pairs" && spec.target === "pairs") {
       throw new ConfigError([{
         path: "config.loss.name",
-        message: `"${config.loss.name}" trains on pairs but the data holds labelled groups; use a group loss such as TripletMarginLoss`,
+        message:
+          `"${config.loss.name}" trains on pairs but the data holds labelled groups; use a group loss such as TripletMarginLoss`,
       }]);
     }
     const model = await buildModel(config, data);
@@ -183,7 +198,11 @@ export async function trainFromConfig(
       seed: trainer.seed ?? seed,
       cache: data.kind === "features" ? undefined : cache,
       validate: async (m) => {
-        const r = await evaluateModel(m, data, { ...settings, metrics: ["precision_at_1"], k: data.kind === "pairs" ? 1 : settings.k }, {
+        const r = await evaluateModel(m, data, {
+          ...settings,
+          metrics: ["precision_at_1"],
+          k: data.kind === "pairs" ? 1 : settings.k,
+        }, {
           embed,
           backend,
           limit: valLimit,
@@ -209,10 +228,16 @@ export async function trainFromConfig(
       const refEmb = await embed(model, limitInputs(tr.inputs, refN));
       const refLabels = tr.labels.slice(0, refN);
       if (settings.calibrate !== false) {
-        calibration = await calibrate(trained.embeddings, te.labels.slice(0, trained.embeddings.rows), refEmb, refLabels, {
-          targetPrecision: settings.targetPrecision,
-          backend,
-        });
+        calibration = await calibrate(
+          trained.embeddings,
+          te.labels.slice(0, trained.embeddings.rows),
+          refEmb,
+          refLabels,
+          {
+            targetPrecision: settings.targetPrecision,
+            backend,
+          },
+        );
       }
       examples = await exampleQueries(data, trained.embeddings, refEmb, refLabels, backend);
     }
@@ -224,7 +249,7 @@ export async function trainFromConfig(
       calibration: calibration
         ? {
           threshold: Math.round((1 - calibration.distanceThreshold) * 1e4) / 1e4,
-          metric: "cosine similarity of the nearest reference",
+          metric: "cosine_similarity",
           targetPrecision: calibration.targetPrecision,
         }
         : undefined,
@@ -280,7 +305,9 @@ async function exampleQueries(
   const step = Math.max(1, Math.floor(testEmb.rows / nq));
   const qIdx = Array.from({ length: nq }, (_, i) => i * step);
   const q: Matrix = {
-    data: new Float32Array(qIdx.flatMap((i) => Array.from(testEmb.data.subarray(i * testEmb.cols, (i + 1) * testEmb.cols)))),
+    data: new Float32Array(
+      qIdx.flatMap((i) => Array.from(testEmb.data.subarray(i * testEmb.cols, (i + 1) * testEmb.cols))),
+    ),
     rows: nq,
     cols: testEmb.cols,
   };
@@ -321,4 +348,3 @@ async function exampleQueries(
     }),
   }));
 }
-

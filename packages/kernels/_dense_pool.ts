@@ -35,6 +35,17 @@ type WaitAsync = (
   timeout?: number,
 ) => { async: boolean; value: Promise<string> | string };
 
+/** A Worker's slice failed (the pool should not be used again). */
+export class WorkerFailure extends Error {
+  /**
+   * @param message what failed
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkerFailure";
+  }
+}
+
 /** A started pool. */
 export class DensePool {
   /** Threads taking part in a job (main thread included). */
@@ -103,7 +114,7 @@ export class DensePool {
    * @param args the export's arguments
    * @param rows query rows to split
    * @param scratchStride bytes of scratch per thread
-   * @throws {Error} when a worker's slice failed
+   * @throws {WorkerFailure} when a worker's slice failed; the calling thread's own errors as they are
    */
   async run(
     exports: WebAssembly.Exports,
@@ -144,7 +155,7 @@ export class DensePool {
       }
     }
     if (failure !== undefined) throw failure;
-    if (Atomics.load(ctl, ERROR)) throw new Error("a dense kernel worker failed while running its slice");
+    if (Atomics.load(ctl, ERROR)) throw new WorkerFailure("a dense kernel worker failed while running its slice");
   }
 
   /** Stop and terminate every worker. */

@@ -10,9 +10,9 @@ import { wasmBytes as convScalar } from "./generated/conv_scalar.generated.ts";
 import { wasmBytes as convSimd } from "./generated/conv_simd.generated.ts";
 import { KernelModule } from "./wasm_module.ts";
 import { hasWasmSimd } from "./probe.ts";
-import type { Conv2DGeometry } from "./reference/conv.ts";
+import type { Conv2DGeometry, Pool2DGeometry } from "./reference/conv.ts";
 
-export type { Conv2DGeometry } from "./reference/conv.ts";
+export type { Conv2DGeometry, Pool2DGeometry } from "./reference/conv.ts";
 
 /** Which build of the conv kernels to run. */
 export type ConvVariant = "scalar" | "simd";
@@ -51,6 +51,31 @@ export interface ConvKernels {
    * @throws {ShapeError} SHAPE_MISMATCH when an array's length does not match the geometry; TOO_LARGE past 2 GiB
    */
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, g: Conv2DGeometry, out?: Float32Array): Float32Array;
+  /**
+   * Input gradient `dx[b, ih, iw, i] = Σ dy[b, oh, ow, j] · W[r, c, i, j]` over `oh·sh − pt + r = ih`,
+   * `ow·sw − pl + c = iw`.
+   *
+   * @param dy output gradient `N × Ho × Wo × Co`
+   * @param w filter `kh × kw × Ci × Co` (HWIO)
+   * @param g geometry (explicit output sizes and top/left padding)
+   * @param out optional destination of length `N·H·W·Ci` (default: a new array)
+   * @returns dx, `N × H × W × Ci`
+   * @throws {ValueError} INVALID_ARGUMENT for a non-integer or negative size, a stride or filter size below 1
+   * @throws {ShapeError} SHAPE_MISMATCH when an array's length does not match the geometry; TOO_LARGE past 2 GiB
+   */
+  conv2dBackpropInput(dy: Float32Array, w: Float32Array, g: Conv2DGeometry, out?: Float32Array): Float32Array;
+  /**
+   * Max-pool gradient: each window's dy goes to the first position of its strict maximum.
+   *
+   * @param x pooled input `N × H × W × C`
+   * @param dy output gradient `N × Ho × Wo × C`
+   * @param g pooling geometry
+   * @param out optional destination of length `N·H·W·C`
+   * @returns dx, `N × H × W × C`
+   * @throws {ValueError} INVALID_ARGUMENT for a non-integer or negative size, a stride or window size below 1
+   * @throws {ShapeError} SHAPE_MISMATCH when an array's length does not match the geometry; TOO_LARGE past 2 GiB
+   */
+  maxPoolGrad(x: Float32Array, dy: Float32Array, g: Pool2DGeometry, out?: Float32Array): Float32Array;
   /**
    * Unsorted segment sum `out[s, :] = Σ_{ids[i] = s} x[i, :]`; ids outside `[0, numSegments)` are dropped.
    *
@@ -92,7 +117,10 @@ const MAX_BYTES = 2 ** 31 - 2 ** 20;
 export async function createConvKernels(options: ConvKernelsOptions = {}): Promise<ConvKernels> {
   const variant = options.variant ?? (hasWasmSimd() ? "simd" : "scalar");
   if (variant !== "simd" && variant !== "scalar") {
-    throw new ValueError("UNKNOWN_NAME", `Unknown conv kernel variant ${JSON.stringify(variant)}: use "simd" or "scalar"`);
+    throw new ValueError(
+      "UNKNOWN_NAME",
+      `Unknown conv kernel variant ${JSON.stringify(variant)}: use "simd" or "scalar"`,
+    );
   }
   if (variant === "simd" && !hasWasmSimd()) {
     throw new ValueError("UNSUPPORTED", 'This runtime has no WebAssembly SIMD: use variant "scalar"');
@@ -137,6 +165,75 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
       );
       const res = out ?? new Float32Array(wLen);
       res.set(m.f32(rw));
+      return res;
+    },
+    conv2dBackpropInput(dy, w, g, out) {
+      const m = live();
+      const d = _checkGeometry(g);
+      const xLen = d.batch * d.inHeight * d.inWidth * d.inChannels;
+      const dyLen = d.batch * d.outHeight * d.outWidth * d.outChannels;
+      const wLen = d.filterHeight * d.filterWidth * d.inChannels * d.outChannels;
+      _checkLength(dy, dyLen, "dy", "N × Ho × Wo × Co");
+      _checkLength(w, wLen, "w", "kh × kw × Ci × Co");
+      if (out) _checkLength(out, xLen, "out", "N × H × W × Ci");
+      _checkBytes(4 * (xLen + dyLen + 2 * wLen));
+      const [rdy, rw, rx, rwt] = m.layout(4 * dyLen, 4 * wLen, 4 * xLen, 4 * wLen);
+      m.f32(rdy).set(dy);
+      m.f32(rw).set(w);
+      m.fn<(...a: number[]) => void>("conv2d_backprop_input_f32")(
+        rdy.offset,
+        rw.offset,
+        rx.offset,
+        rwt.offset,
+        d.batch,
+        d.inHeight,
+        d.inWidth,
+        d.inChannels,
+        d.outHeight,
+        d.outWidth,
+        d.outChannels,
+        d.filterHeight,
+        d.filterWidth,
+        d.strideHeight,
+        d.strideWidth,
+        d.padTop,
+        d.padLeft,
+      );
+      const res = out ?? new Float32Array(xLen);
+      res.set(m.f32(rx));
+      return res;
+    },
+    maxPoolGrad(x, dy, g, out) {
+      const m = live();
+      const d = _checkGeometry({ ...g, inChannels: g.channels, outChannels: g.channels });
+      const xLen = d.batch * d.inHeight * d.inWidth * d.inChannels;
+      const dyLen = d.batch * d.outHeight * d.outWidth * d.outChannels;
+      _checkLength(x, xLen, "x", "N × H × W × C");
+      _checkLength(dy, dyLen, "dy", "N × Ho × Wo × C");
+      if (out) _checkLength(out, xLen, "out", "N × H × W × C");
+      _checkBytes(4 * (2 * xLen + dyLen));
+      const [rx, rdy, rdx] = m.layout(4 * xLen, 4 * dyLen, 4 * xLen);
+      m.f32(rx).set(x);
+      m.f32(rdy).set(dy);
+      m.fn<(...a: number[]) => void>("max_pool_grad_f32")(
+        rx.offset,
+        rdy.offset,
+        rdx.offset,
+        d.batch,
+        d.inHeight,
+        d.inWidth,
+        d.inChannels,
+        d.outHeight,
+        d.outWidth,
+        d.filterHeight,
+        d.filterWidth,
+        d.strideHeight,
+        d.strideWidth,
+        d.padTop,
+        d.padLeft,
+      );
+      const res = out ?? new Float32Array(xLen);
+      res.set(m.f32(rdx));
       return res;
     },
     unsortedSegmentSum(x, ids, inner, numSegments, out) {

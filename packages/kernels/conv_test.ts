@@ -3,7 +3,12 @@ import assert from "node:assert/strict";
 import { createRng, type Rng } from "@likeness/core";
 import { assertClose } from "@likeness/core/testing";
 import { type Conv2DGeometry, createConvKernels, hasWasmSimd } from "@likeness/kernels";
-import { conv2dBackpropFilterRef, unsortedSegmentSumRef } from "@likeness/kernels/reference";
+import {
+  conv2dBackpropFilterRef,
+  conv2dBackpropInputRef,
+  maxPoolGradRef,
+  unsortedSegmentSumRef,
+} from "@likeness/kernels/reference";
 
 const VARIANTS = hasWasmSimd() ? (["scalar", "simd"] as const) : (["scalar"] as const);
 
@@ -82,7 +87,25 @@ test("conv2dBackpropFilter matches the float64 reference (same/valid/explicit, s
   }
 });
 
-test("conv2dBackpropFilter: scalar and SIMD builds agree bit for bit over every channel tail", async (t) => {
+test("conv2dBackpropInput matches the float64 reference (same/valid/explicit, strides 1-3, channel tails)", async () => {
+  const rng = createRng(4);
+  for (const variant of VARIANTS) {
+    const k = await createConvKernels({ variant });
+    for (const [dims, filt, pad] of CASES) {
+      const g = geometry(dims, filt, pad);
+      const dy = randn(rng, g.batch * g.outHeight * g.outWidth * g.outChannels);
+      const w = randn(rng, g.filterHeight * g.filterWidth * g.inChannels * g.outChannels);
+      assertClose(k.conv2dBackpropInput(dy, w, g), conv2dBackpropInputRef(dy, w, g), {
+        rtol: 1e-5,
+        atol: 1e-5,
+        what: `${variant} ${JSON.stringify([dims, filt, pad])}`,
+      });
+    }
+    k.dispose();
+  }
+});
+
+test("conv2dBackpropFilter and conv2dBackpropInput: scalar and SIMD builds agree bit for bit over every tail", async (t) => {
   if (!hasWasmSimd()) {
     t.skip("no WebAssembly SIMD in this runtime");
     return;
@@ -90,16 +113,46 @@ test("conv2dBackpropFilter: scalar and SIMD builds agree bit for bit over every 
   const rng = createRng(2);
   const scalar = await createConvKernels({ variant: "scalar" });
   const simd = await createConvKernels({ variant: "simd" });
-  for (const ci of [1, 3, 4, 5]) {
+  for (const ci of [1, 3, 4, 5, 8, 9, 13, 17]) {
     for (const co of [1, 3, 4, 5, 7, 8, 9, 15, 16, 17]) {
-      const g = geometry([2, 5, 6, ci, co], [3, 3, 1, 2], "same");
+      const g = geometry([2, 5, 11, ci, co], [3, 3, 1, 2], "same");
       const x = randn(rng, g.batch * g.inHeight * g.inWidth * ci);
       const dy = randn(rng, g.batch * g.outHeight * g.outWidth * co);
       assert.deepEqual(simd.conv2dBackpropFilter(x, dy, g), scalar.conv2dBackpropFilter(x, dy, g), `ci ${ci} co ${co}`);
+      const w = randn(rng, 9 * ci * co);
+      assert.deepEqual(
+        simd.conv2dBackpropInput(dy, w, g),
+        scalar.conv2dBackpropInput(dy, w, g),
+        `dx ci ${ci} co ${co}`,
+      );
     }
   }
   scalar.dispose();
   simd.dispose();
+});
+
+test("maxPoolGrad matches the float64 reference, ties and padding included, and SIMD equals scalar", async () => {
+  const rng = createRng(5);
+  const kernels = await Promise.all(VARIANTS.map((variant) => createConvKernels({ variant })));
+  const pools: Array<[number[], number[], "same" | "valid"]> = [
+    [[2, 28, 28, 32, 32], [2, 2, 2, 2], "valid"],
+    [[1, 7, 7, 5, 5], [3, 3, 2, 2], "same"],
+    [[3, 9, 6, 3, 3], [2, 3, 1, 2], "same"],
+    [[2, 5, 5, 17, 17], [3, 3, 2, 2], "valid"],
+    [[1, 1, 1, 4, 4], [2, 2, 2, 2], "same"],
+  ];
+  for (const [dims, filt, pad] of pools) {
+    const cg = geometry(dims, filt, pad);
+    const { inChannels, outChannels: _, ...rest } = cg;
+    const g = { ...rest, channels: inChannels };
+    // rounded values make ties common: the first maximum in window order must win
+    const x = randn(rng, g.batch * g.inHeight * g.inWidth * g.channels).map((v) => Math.round(v * 2));
+    const dy = randn(rng, g.batch * g.outHeight * g.outWidth * g.channels);
+    const results = kernels.map((k) => k.maxPoolGrad(x, dy, g));
+    assertClose(results[0], maxPoolGradRef(x, dy, g), { rtol: 1e-6, atol: 1e-6, what: JSON.stringify(dims) });
+    for (const r of results) assert.deepEqual(r, results[0]);
+  }
+  kernels.forEach((k) => k.dispose());
 });
 
 test("conv2dBackpropFilter writes into `out` and zeroes taps that only see padding", async () => {
@@ -149,6 +202,10 @@ test("conv kernels reject bad geometry, lengths, variants and use after dispose 
     code: "INVALID_ARGUMENT",
   });
   assert.throws(() => k.conv2dBackpropFilter(x, dy, { ...g, padTop: 1.5 }), { code: "INVALID_ARGUMENT" });
+  assert.throws(() => k.conv2dBackpropInput(dy, new Float32Array(53), g), { code: "SHAPE_MISMATCH" });
+  assert.throws(() => k.conv2dBackpropInput(dy, new Float32Array(54), g, new Float32Array(3)), {
+    code: "SHAPE_MISMATCH",
+  });
   assert.throws(() => k.unsortedSegmentSum(new Float32Array(5), new Int32Array(2), 2, 3), { code: "SHAPE_MISMATCH" });
   assert.throws(() => k.unsortedSegmentSum(new Float32Array(4), new Int32Array(2), 2, -1), {
     code: "INVALID_ARGUMENT",

@@ -6,7 +6,13 @@
  * @module
  */
 import { checkMatrix, checkOneOf, type Matrix, ShapeError, ValueError } from "@likeness/core";
-import { type BackendInfo, largerIsCloser, type Metric, type TopKOptions, type TopKResult } from "@likeness/backend";
+import {
+  type BackendInfo,
+  largerIsCloser,
+  type Metric,
+  type TopKOptions,
+  type TopKResult,
+} from "@likeness/kernels/types";
 import { wasmBytes as scalarBytes } from "./generated/dense_scalar.generated.ts";
 import { wasmBytes as simdBytes } from "./generated/dense_simd.generated.ts";
 import { wasmBytes as relaxedBytes } from "./generated/dense_relaxed.generated.ts";
@@ -16,7 +22,7 @@ import { wasmBytes as relaxedMtBytes } from "./generated/dense_relaxed_mt.genera
 import { KernelModule } from "./wasm_module.ts";
 import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
 import { OP_PAIRWISE, OP_TOPK, runSlice } from "./_dense_job.ts";
-import { DensePool } from "./_dense_pool.ts";
+import { DensePool, WorkerFailure } from "./_dense_pool.ts";
 import { checkK, checkPair, DENSE_METRICS, eligibleMask } from "./reference/mod.ts";
 
 /** Which build of the dense kernels to run. */
@@ -209,8 +215,21 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
 
   async function runRows(s: State, op: number, args: number[], rows: number, work: number, stride = 0) {
     const ex = s.module.instance.exports;
-    if (s.pool && rows > 2 && work >= minWork) await s.pool.run(ex, op, args, rows, stride);
-    else runSlice(ex, op, args, 0, 1, rows, stride);
+    if (s.pool && rows > 2 && work >= minWork) {
+      try {
+        await s.pool.run(ex, op, args, rows, stride);
+        return;
+      } catch (e) {
+        if (!(e instanceof WorkerFailure)) throw e;
+        // A worker failed: stop the pool and redo the whole job on this thread.
+        s.pool.close();
+        s.pool = null;
+        pool = null;
+        info.threads = 1;
+        describe(`threads stopped: ${e.message}`);
+      }
+    }
+    runSlice(ex, op, args, 0, 1, rows, stride);
   }
 
   return {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRng, type Matrix } from "@likeness/core";
 import { assertClose } from "@likeness/core/testing";
-import { METRICS } from "@likeness/backend";
+import { METRICS } from "@likeness/kernels/types";
 import { createDenseKernels, type DenseVariant, hasRelaxedSimd } from "./mod.ts";
 import { pairwiseRef, topkRef } from "./reference/mod.ts";
 

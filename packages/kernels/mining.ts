@@ -6,7 +6,14 @@
  * @module
  */
 import { type Matrix, ShapeError, ValueError } from "@likeness/core";
-import type { BatchHardResult, MiningOptions, Pairs, RetrievalMetrics, Triplets, TripletType } from "@likeness/backend";
+import type {
+  BatchHardResult,
+  MiningOptions,
+  Pairs,
+  RetrievalMetrics,
+  Triplets,
+  TripletType,
+} from "@likeness/kernels/types";
 import { wasmBytes as miningScalar } from "./generated/mining_scalar.generated.ts";
 import { wasmBytes as miningSimd } from "./generated/mining_simd.generated.ts";
 import { wasmBytes as metricsScalar } from "./generated/metrics_scalar.generated.ts";

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { createRng, type Label, type Matrix, type Rng, sameLabelMatrix, sharesAnyLabel } from "@likeness/core";
-import type { TripletType } from "@likeness/backend";
+import type { TripletType } from "@likeness/kernels/types";
 import { createMiningKernels, hasWasmSimd, type MiningVariant } from "@likeness/kernels";
 import { batchHardRef, multiSimilarityRef, pairMarginRef, tripletMarginRef } from "@likeness/kernels/reference";
 

@@ -15,3 +15,4 @@ export * from "./wasm_module.ts";
 export * from "./mining.ts";
 export * from "./dense.ts";
 export * from "./conv.ts";
+export * from "./types.ts";

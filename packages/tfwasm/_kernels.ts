@@ -6,7 +6,7 @@
  * @module
  */
 import { ValueError } from "@likeness/core";
-import type { ConvKernels } from "@likeness/kernels";
+import type { Conv2DGeometry, ConvKernels } from "@likeness/kernels";
 import { tf } from "@likeness/tf";
 
 /** The tensor handle tfjs passes to kernels. */
@@ -79,24 +79,106 @@ export function _conv2dBackpropFilter(k: ConvKernels): _KernelFunc {
     k.conv2dBackpropFilter(
       be.typedArrayFromHeap(x) as Float32Array,
       be.typedArrayFromHeap(dy) as Float32Array,
-      {
-        batch: info.batchSize,
-        inHeight: info.inHeight,
-        inWidth: info.inWidth,
-        inChannels: info.inChannels,
-        outHeight: info.outHeight,
-        outWidth: info.outWidth,
-        outChannels: info.outChannels,
-        filterHeight: info.filterHeight,
-        filterWidth: info.filterWidth,
-        strideHeight: info.strideHeight,
-        strideWidth: info.strideWidth,
-        padTop: info.padInfo.top,
-        padLeft: info.padInfo.left,
-      },
+      _geometry(info),
       be.typedArrayFromHeap(out) as Float32Array,
     );
     return out;
+  };
+}
+
+/**
+ * Conv2DBackpropInput: NHWC, HWIO filter, any strides, 'same' / 'valid' / explicit padding,
+ * dilation 1 (tfjs-backend-wasm has its own; this one replaces it only on request).
+ */
+export function _conv2dBackpropInput(k: ConvKernels): _KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const be = backend as _WasmBackend;
+    const { dy, filter } = inputs;
+    const a = attrs as {
+      strides: number | [number, number];
+      pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+      dataFormat: "NHWC" | "NCHW";
+      dimRoundingMode?: "floor" | "round" | "ceil";
+      inputShape: [number, number, number, number];
+    };
+    _float32(dy, "Conv2DBackpropInput", "dy");
+    _float32(filter, "Conv2DBackpropInput", "filter");
+    const format = tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? "NHWC");
+    if (format !== "channelsLast") {
+      throw new ValueError(
+        "UNSUPPORTED",
+        "Conv2DBackpropInput on wasm (likeness) supports dataFormat NHWC only; transpose NCHW inputs to NHWC",
+      );
+    }
+    const info = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      format,
+    );
+    const out = be.makeOutput(a.inputShape, "float32");
+    k.conv2dBackpropInput(
+      be.typedArrayFromHeap(dy) as Float32Array,
+      be.typedArrayFromHeap(filter) as Float32Array,
+      _geometry(info),
+      be.typedArrayFromHeap(out) as Float32Array,
+    );
+    return out;
+  };
+}
+
+/** MaxPoolGrad: NHWC, any window, strides and padding, dilation 1 (replaces tfjs's on request). */
+export function _maxPoolGrad(k: ConvKernels): _KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const be = backend as _WasmBackend;
+    const { dy, input } = inputs;
+    const a = attrs as {
+      filterSize: number | [number, number];
+      strides: number | [number, number];
+      pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+      dimRoundingMode?: "floor" | "round" | "ceil";
+    };
+    _float32(dy, "MaxPoolGrad", "dy");
+    _float32(input, "MaxPoolGrad", "input");
+    const info = tf.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      a.filterSize,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
+    const { inChannels, outChannels: _, ...rest } = _geometry(info);
+    const out = be.makeOutput(input.shape, "float32");
+    k.maxPoolGrad(
+      be.typedArrayFromHeap(input) as Float32Array,
+      be.typedArrayFromHeap(dy) as Float32Array,
+      { ...rest, channels: inChannels },
+      be.typedArrayFromHeap(out) as Float32Array,
+    );
+    return out;
+  };
+}
+
+function _geometry(info: tf.backend_util.Conv2DInfo): Conv2DGeometry {
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
   };
 }
 

@@ -4,8 +4,9 @@ import "@tensorflow/tfjs-backend-cpu";
 import { createRng, type Rng } from "@likeness/core";
 import { assertClose } from "@likeness/core/testing";
 import { tf, type TfBackendName, useTfBackend } from "@likeness/tf";
-import { LIKENESS_WASM_KERNELS, registerLikenessWasmKernels } from "@likeness/tfwasm";
+import { LIKENESS_FASTER_WASM_KERNELS, LIKENESS_WASM_KERNELS, registerLikenessWasmKernels } from "@likeness/tfwasm";
 
+const tfjsBackpropInput = tf.getKernel("Conv2DBackpropInput", "wasm")!.kernelFunc;
 const first = await registerLikenessWasmKernels();
 
 function randn(rng: Rng, n: number): Float32Array {
@@ -37,7 +38,37 @@ test("registerLikenessWasmKernels registers the missing kernels once and is idem
   const again = await registerLikenessWasmKernels();
   assert.deepEqual(again.registered, []);
   assert.deepEqual(again.present.sort(), [...LIKENESS_WASM_KERNELS].sort());
+  assert.equal(tf.getKernel("Conv2DBackpropInput", "wasm")!.kernelFunc, tfjsBackpropInput, "tfjs's kept by default");
 });
+
+/** Input gradients of conv2d on wasm with tfjs's own Conv2DBackpropInput, then with likeness's (replace: true). */
+async function inputGradients(
+  rng: Rng,
+): Promise<{ before: Float32Array[]; after: Float32Array[]; cpu: Float32Array[] }> {
+  const cases = CONV_CASES.map((c) => ({
+    c,
+    wv: randn(rng, c.w.reduce((p, d) => p * d, 1)),
+    dyShape: tf.backend_util.computeConv2DInfo(c.x, c.w, c.strides, 1, c.pad).outShape,
+  }));
+  const f = () =>
+    cases.map(({ c, wv, dyShape }, n) => {
+      const w = tf.tensor4d(wv, c.w);
+      const dy = tf.tensor(
+        Float32Array.from({ length: dyShape.reduce((p, d) => p * d, 1) }, (_, i) => Math.sin(i + n)),
+        dyShape,
+      );
+      return tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, w, c.strides, c.pad), dy)))(
+        tf.zeros(c.x),
+      );
+    });
+  const before = await on("wasm", f);
+  const r = await registerLikenessWasmKernels({ replace: true });
+  assert.deepEqual(r.replaced, [...LIKENESS_FASTER_WASM_KERNELS]);
+  const again = await registerLikenessWasmKernels({ replace: true });
+  assert.deepEqual(again.registered, [], "idempotent with replace");
+  const after = await on("wasm", f);
+  return { before, after, cpu: await on("cpu", f) };
+}
 
 type Shape4 = [number, number, number, number];
 const CONV_CASES: Array<{ x: Shape4; w: Shape4; strides: number; pad: "same" | "valid" | number }> = [
@@ -66,6 +97,35 @@ test("Conv2DBackpropFilter on wasm matches tfjs-backend-cpu (odd sizes, stride 2
   }
 });
 
+test("Conv2DBackpropInput (replace: true) matches tfjs-backend-cpu and tfjs-backend-wasm's own kernel", async () => {
+  const { before, after, cpu } = await inputGradients(createRng(11));
+  for (let i = 0; i < cpu.length; i++) {
+    assertClose(after[i], cpu[i], { rtol: 1e-4, atol: 1e-4, what: `likeness vs cpu ${JSON.stringify(CONV_CASES[i])}` });
+    assertClose(after[i], before[i], { rtol: 1e-4, atol: 1e-4, what: `likeness vs tfjs-wasm ${i}` });
+  }
+  assert.notEqual(tf.getKernel("Conv2DBackpropInput", "wasm")!.kernelFunc, tfjsBackpropInput);
+});
+
+test("MaxPoolGrad (replace: true) matches tfjs-backend-cpu (2×2 and 3×3 windows, stride 1-2, same/valid, ties)", async () => {
+  await registerLikenessWasmKernels({ replace: true });
+  const rng = createRng(12);
+  const pools: Array<{ x: Shape4; f: [number, number]; s: number; pad: "same" | "valid" }> = [
+    { x: [2, 8, 8, 5], f: [2, 2], s: 2, pad: "valid" },
+    { x: [3, 7, 9, 3], f: [3, 3], s: 2, pad: "same" },
+    { x: [1, 6, 5, 17], f: [2, 3], s: 1, pad: "same" },
+  ];
+  for (const p of pools) {
+    const xv = randn(rng, p.x.reduce((a, d) => a * d, 1)).map((v) => Math.round(v * 2));
+    await assertSameOnWasmAndCpu(
+      () =>
+        tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.add(tf.maxPool(x as tf.Tensor4D, p.f, p.s, p.pad), 0.5))))(
+          tf.tensor4d(xv, p.x),
+        ),
+      JSON.stringify(p),
+    );
+  }
+});
+
 test("UnsortedSegmentSum on wasm matches tfjs-backend-cpu (float32 and int32, out-of-range ids dropped)", async () => {
   const rng = createRng(8);
   for (const inner of [1, 3, 4, 5, 17]) {
@@ -77,7 +137,10 @@ test("UnsortedSegmentSum on wasm matches tfjs-backend-cpu (float32 and int32, ou
     ], `inner ${inner}`);
   }
   await assertSameOnWasmAndCpu(
-    () => tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.gather(a, [0, 2, 2, 4]))))(tf.reshape(tf.range(0, 15, 1, "float32"), [5, 3])),
+    () =>
+      tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.gather(a, [0, 2, 2, 4]))))(
+        tf.reshape(tf.range(0, 15, 1, "float32"), [5, 3]),
+      ),
     "gather gradient",
   );
 });
@@ -85,7 +148,12 @@ test("UnsortedSegmentSum on wasm matches tfjs-backend-cpu (float32 and int32, ou
 test("UnsortedSegmentSum on wasm rejects multi-dimensional segment ids with UNSUPPORTED", async () => {
   await useTfBackend("wasm");
   assert.throws(
-    () => tf.unsortedSegmentSum(tf.ones([2, 2]), tf.tensor2d([[0, 1], [1, 0]], [2, 2], "int32") as unknown as tf.Tensor1D, 2),
+    () =>
+      tf.unsortedSegmentSum(
+        tf.ones([2, 2]),
+        tf.tensor2d([[0, 1], [1, 0]], [2, 2], "int32") as unknown as tf.Tensor1D,
+        2,
+      ),
     { name: "ValueError", code: "UNSUPPORTED" },
   );
 });

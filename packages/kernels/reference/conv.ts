@@ -85,6 +85,99 @@ export function conv2dBackpropFilterRef(x: ArrayLike<number>, dy: ArrayLike<numb
 }
 
 /**
+ * Input gradient of a convolution:
+ * `dx[b, ih, iw, i] = Σ_{r, c, j} dy[b, oh, ow, j] · W[r, c, i, j]` over the output positions
+ * with `oh·sh − pt + r = ih` and `ow·sw − pl + c = iw`.
+ *
+ * @param dy output gradient, `N × Ho × Wo × Co` row-major
+ * @param w filter, `kh × kw × Ci × Co` row-major (HWIO)
+ * @param g the convolution's geometry
+ * @returns dx, `N × H × W × Ci` row-major, in float64
+ * @example
+ * ```ts
+ * import { conv2dBackpropInputRef } from "@likeness/kernels/reference";
+ * const g = { batch: 1, inHeight: 2, inWidth: 2, inChannels: 1, outHeight: 1, outWidth: 1, outChannels: 1,
+ *   filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0 };
+ * console.log(conv2dBackpropInputRef([2], [1, 2, 3, 4], g)); // Float64Array [2, 4, 6, 8]
+ * ```
+ */
+export function conv2dBackpropInputRef(dy: ArrayLike<number>, w: ArrayLike<number>, g: Conv2DGeometry): Float64Array {
+  const { batch, inHeight: h, inWidth: wd, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = g;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
+  const dx = new Float64Array(batch * h * wd * ci);
+  for (let b = 0; b < batch; b++) {
+    for (let ih = 0; ih < h; ih++) {
+      for (let iw = 0; iw < wd; iw++) {
+        for (let i = 0; i < ci; i++) {
+          let sum = 0;
+          for (let r = 0; r < kh; r++) {
+            const ohs = ih + pt - r;
+            if (ohs < 0 || ohs % sh !== 0 || ohs / sh >= ho) continue;
+            for (let c = 0; c < kw; c++) {
+              const ows = iw + pl - c;
+              if (ows < 0 || ows % sw !== 0 || ows / sw >= wo) continue;
+              const dyAt = ((b * ho + ohs / sh) * wo + ows / sw) * co;
+              const wAt = ((r * kw + c) * ci + i) * co;
+              for (let j = 0; j < co; j++) sum += dy[dyAt + j] * w[wAt + j];
+            }
+          }
+          dx[((b * h + ih) * wd + iw) * ci + i] = sum;
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+/** Geometry of an NHWC 2-D pooling window (dilation 1): a {@link Conv2DGeometry} with one channel count. */
+export type Pool2DGeometry = Omit<Conv2DGeometry, "inChannels" | "outChannels"> & {
+  /** Channels (C), the same in and out. */
+  channels: number;
+};
+
+/**
+ * Max-pool gradient: each output window's `dy` goes to the first input position (row-major
+ * within the window) holding the window's strict maximum, as tfjs-backend-cpu does; padding
+ * never wins, and a window of only NaNs passes nothing.
+ *
+ * @param x pooled input, `N × H × W × C` row-major
+ * @param dy output gradient, `N × Ho × Wo × C` row-major
+ * @param g the pooling geometry
+ * @returns dx, `N × H × W × C` row-major, in float64
+ * @example
+ * ```ts
+ * import { maxPoolGradRef } from "@likeness/kernels/reference";
+ * const g = { batch: 1, inHeight: 2, inWidth: 2, channels: 1, outHeight: 1, outWidth: 1,
+ *   filterHeight: 2, filterWidth: 2, strideHeight: 2, strideWidth: 2, padTop: 0, padLeft: 0 };
+ * console.log(maxPoolGradRef([1, 5, 5, 2], [3], g)); // Float64Array [0, 3, 0, 0]
+ * ```
+ */
+export function maxPoolGradRef(x: ArrayLike<number>, dy: ArrayLike<number>, g: Pool2DGeometry): Float64Array {
+  const { batch, inHeight: h, inWidth: w, channels: c, outHeight: ho, outWidth: wo } = g;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
+  const dx = new Float64Array(batch * h * w * c);
+  for (let b = 0; b < batch; b++) {
+    for (let oh = 0; oh < ho; oh++) {
+      for (let ow = 0; ow < wo; ow++) {
+        for (let ch = 0; ch < c; ch++) {
+          let best = -Infinity;
+          let arg = -1;
+          for (let r = oh * sh - pt; r < oh * sh - pt + kh; r++) {
+            for (let cc = ow * sw - pl; cc < ow * sw - pl + kw; cc++) {
+              if (r < 0 || r >= h || cc < 0 || cc >= w) continue;
+              const at = ((b * h + r) * w + cc) * c + ch;
+              if (x[at] > best) [best, arg] = [x[at], at];
+            }
+          }
+          if (arg >= 0) dx[arg] += dy[((b * ho + oh) * wo + ow) * c + ch];
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+/**
  * Unsorted segment sum: `out[s, :] = Σ_{i : ids[i] = s} x[i, :]`; rows whose id is outside
  * `[0, numSegments)` are dropped (as tfjs-backend-cpu does).
  *

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { RetrievalMetrics } from "@likeness/backend";
+import type { RetrievalMetrics } from "@likeness/kernels/types";
 
 /**
  * Retrieval metrics from a `Q × k` relevance mask (non-zero = the neighbour at that rank is

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Matrix } from "@likeness/core";
-import type { BatchHardResult, MiningOptions, Pairs, Triplets, TripletType } from "@likeness/backend";
+import type { BatchHardResult, MiningOptions, Pairs, Triplets, TripletType } from "@likeness/kernels/types";
 
 /**
  * Hardest positive (farthest positive j ≠ i) and hardest negative (closest negative) per

@@ -5,7 +5,7 @@
  * @module
  */
 import { checkMatrix, checkOneOf, type Matrix, ShapeError } from "@likeness/core";
-import type { Metric } from "@likeness/backend";
+import type { Metric } from "@likeness/kernels/types";
 
 /** The metric names the dense kernels accept, in kernel-code order (dot = 0 … l1 = 4). */
 export const DENSE_METRICS: readonly Metric[] = ["dot", "cosine", "l2", "sqeuclidean", "l1"];

@@ -4,7 +4,7 @@
  * @module
  */
 import { checkPositiveInt, type Matrix, ShapeError, ValueError } from "@likeness/core";
-import { largerIsCloser, type TopKOptions } from "@likeness/backend";
+import { largerIsCloser, type TopKOptions } from "@likeness/kernels/types";
 import { pairwiseRef } from "./pairwise.ts";
 
 /** Top-k result of the reference: like `TopKResult` but with float64 values. */
