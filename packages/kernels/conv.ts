@@ -141,14 +141,15 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
       _checkLength(x, xLen, "x", "N × H × W × Ci");
       _checkLength(dy, dyLen, "dy", "N × Ho × Wo × Co");
       if (out) _checkLength(out, wLen, "out", "kh × kw × Ci × Co");
-      _checkBytes(4 * (xLen + dyLen + wLen));
-      const [rx, rdy, rw] = m.layout(4 * xLen, 4 * dyLen, 4 * wLen);
+      _checkBytes(4 * (xLen + dyLen + 2 * wLen));
+      const [rx, rdy, rw, rpart] = m.layout(4 * xLen, 4 * dyLen, 4 * wLen, 4 * wLen);
       m.f32(rx).set(x);
       m.f32(rdy).set(dy);
       m.fn<(...a: number[]) => void>("conv2d_backprop_filter_f32")(
         rx.offset,
         rdy.offset,
         rw.offset,
+        rpart.offset,
         d.batch,
         d.inHeight,
         d.inWidth,

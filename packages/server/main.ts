@@ -48,16 +48,29 @@ export function parseFlags(argv: string[]): Record<string, string | boolean> {
   return out;
 }
 
-async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2));
+/**
+ * Run the server with command-line flags (see the module doc). Resolves once it is listening.
+ *
+ * @param argv flags, e.g. `["--model", "runs/quickstart/model", "--port", "8787"]`
+ * @returns the running server and a stop function
+ */
+export async function main(argv: string[]): Promise<{ port: number; stop(): Promise<void> } | undefined> {
+  const flags = parseFlags(argv);
   if (flags.help) {
     console.log(HELP);
     return;
   }
-  let model: ServedModel;
-  if (typeof flags.model === "string") model = await loadServedModel(flags.model);
-  else if (typeof flags.dim === "string") model = vectorOnlyModel(Number(flags.dim));
-  else throw new Error("Give --model DIR (a saved artifact) or --dim N (vector-only); see --help");
+  if (typeof flags.model !== "string" && typeof flags.dim !== "string") {
+    throw new Error("Give --model DIR (a saved artifact) or --dim N (vector-only); see --help");
+  }
+  // Start the compute backend first: with a model it also starts the matching tfjs backend.
+  const { backend } = await createBackend({
+    tf: typeof flags.model === "string",
+    ...(typeof flags.backend === "string" ? { prefer: flags.backend as BackendName } : {}),
+  });
+  const model: ServedModel = typeof flags.model === "string"
+    ? await loadServedModel(flags.model)
+    : vectorOnlyModel(Number(flags.dim));
   const port = flags.port === undefined ? 8787 : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port must be 0..65535, got ${flags.port}`);
@@ -71,10 +84,6 @@ async function main(): Promise<void> {
       apiKey: process.env.QDRANT_API_KEY,
     })
     : new FileStore(typeof flags.data === "string" ? flags.data : "./data");
-  const { backend } = await createBackend({
-    tf: false,
-    ...(typeof flags.backend === "string" ? { prefer: flags.backend as BackendName } : {}),
-  });
   const { app, index, close } = await createApp({
     model,
     store,
@@ -94,14 +103,17 @@ async function main(): Promise<void> {
     await server.close();
     await close();
     backend.dispose();
-    process.exit(0);
   };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  return { port: server.port, stop };
 }
 
 if (import.meta.main) {
-  main().catch((e) => {
+  main(process.argv.slice(2)).then((running) => {
+    if (!running) return;
+    const exit = () => running.stop().then(() => process.exit(0));
+    process.on("SIGINT", exit);
+    process.on("SIGTERM", exit);
+  }).catch((e) => {
     console.error(isLikenessError(e) ? `error [${e.code}]: ${e.message}` : `error: ${(e as Error).message}`);
     process.exit(1);
   });

@@ -198,3 +198,16 @@ test("end to end: a few Adam steps on wasm reduce the convnet loss", async () =>
   opt.dispose();
   tf.dispose([...vars, ...Object.values(p), x, y]);
 });
+
+test("without replace a foreign kernel is kept; replace: true swaps it for likeness's", async () => {
+  const ours = tf.getKernel("Conv2DBackpropFilter", "wasm")!;
+  const foreign = ((args: Parameters<tf.KernelFunc>[0]) => ours.kernelFunc(args)) as tf.KernelFunc;
+  tf.unregisterKernel("Conv2DBackpropFilter", "wasm");
+  tf.registerKernel({ kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: foreign });
+  const kept = await registerLikenessWasmKernels();
+  assert.ok(kept.present.includes("Conv2DBackpropFilter"));
+  assert.equal(tf.getKernel("Conv2DBackpropFilter", "wasm")!.kernelFunc, foreign);
+  const swapped = await registerLikenessWasmKernels({ replace: true });
+  assert.deepEqual(swapped.replaced, ["Conv2DBackpropFilter"]);
+  assert.notEqual(tf.getKernel("Conv2DBackpropFilter", "wasm")!.kernelFunc, foreign);
+});
