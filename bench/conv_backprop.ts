@@ -9,14 +9,16 @@
  * Each wasm number is the median of 5 runs after one warm-up, first with only the missing kernels
  * registered, then with `replace: true` (likeness's Conv2DBackpropInput and MaxPoolGrad too);
  * tfjs-backend-cpu gets one cold run (its convolutions are plain JS loops, about a minute a step). Output: one JSON line per measurement
- * `{bench, impl, runtime, shape, ms}` on stdout and in `runs/bench/conv_backprop.jsonl`, then
+ * `{bench, impl, runtime, shape, ms}` on stdout and in `runs/bench/conv_backprop_<runtime>.jsonl`, then
  * ratios against tfjs-backend-cpu on stderr.
  *
- * Run: `./node_modules/.bin/deno run -A bench/conv_backprop.ts` (or `./node_modules/.bin/bun bench/conv_backprop.ts`).
+ * Run: `./node_modules/.bin/deno run -A bench/conv_backprop.ts` (or `./node_modules/.bin/bun bench/conv_backprop.ts`);
+ * `--no-cpu` skips the two tfjs-backend-cpu measurements (about 2.5 minutes together).
  *
  * @module
  */
 import { mkdir, writeFile } from "node:fs/promises";
+import process from "node:process";
 import "@tensorflow/tfjs-backend-cpu";
 import { createRng } from "@likeness/core";
 import { createConvKernels } from "@likeness/kernels";
@@ -32,6 +34,7 @@ interface Row {
 }
 
 const RUNTIME = "Bun" in globalThis ? "bun" : "deno";
+const WITH_CPU = !process.argv.includes("--no-cpu");
 const rows: Row[] = [];
 const rng = createRng(1);
 
@@ -114,8 +117,8 @@ console.error(`replaced on wasm: ${rep.replaced.join(", ") || "(none)"}`);
 const fastStep = await trainStep("wasm", 5);
 record("train_step", `tfjs-wasm + likeness ${reg.variant} (replace: true)`, stepShape, fastStep);
 // tfjs-backend-cpu's convolutions are plain JS loops: one cold step (about a minute here) is all it gets.
-const cpuStep = await trainStep("cpu", 1);
-record("train_step", "tfjs-backend-cpu (1 cold run)", stepShape, cpuStep);
+const cpuStep = WITH_CPU ? await trainStep("cpu", 1) : NaN;
+if (WITH_CPU) record("train_step", "tfjs-backend-cpu (1 cold run)", stepShape, cpuStep);
 
 // The filter-gradient kernel alone at the second conv's shape.
 const g = {
@@ -141,30 +144,35 @@ for (const variant of ["simd", "scalar"] as const) {
   record("conv2d_backprop_filter", `likeness ${variant}`, kShape, median(() => k.conv2dBackpropFilter(kx, kdy, g)));
   k.dispose();
 }
-await useTfBackend("cpu");
-const tx = tf.tensor4d(kx, [B, 14, 14, 32]);
-const tdy = tf.tensor4d(kdy, [B, 14, 14, 64]);
-const cpuKernel = median(
-  () => {
-    const r = tf.engine().runKernel("Conv2DBackpropFilter", { x: tx, dy: tdy }, {
-      strides: 1,
-      pad: "same",
-      dataFormat: "NHWC",
-      filterShape: [3, 3, 32, 64],
-    }) as tf.Tensor;
-    r.dataSync();
-    r.dispose();
-  },
-  1,
-  false,
-);
-record("conv2d_backprop_filter", "tfjs-backend-cpu (1 cold run)", kShape, cpuKernel);
-tf.dispose([tx, tdy]);
+if (WITH_CPU) await cpuKernelTime();
+
+async function cpuKernelTime(): Promise<void> {
+  await useTfBackend("cpu");
+  const tx = tf.tensor4d(kx, [B, 14, 14, 32]);
+  const tdy = tf.tensor4d(kdy, [B, 14, 14, 64]);
+  const cpuKernel = median(
+    () => {
+      const r = tf.engine().runKernel("Conv2DBackpropFilter", { x: tx, dy: tdy }, {
+        strides: 1,
+        pad: "same",
+        dataFormat: "NHWC",
+        filterShape: [3, 3, 32, 64],
+      }) as tf.Tensor;
+      r.dataSync();
+      r.dispose();
+    },
+    1,
+    false,
+  );
+  record("conv2d_backprop_filter", "tfjs-backend-cpu (1 cold run)", kShape, cpuKernel);
+  tf.dispose([tx, tdy]);
+}
 
 await mkdir("runs/bench", { recursive: true });
-await writeFile("runs/bench/conv_backprop.jsonl", rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-console.error(
-  `train step ms: wasm+likeness ${wasmStep.toFixed(0)}, with replace ${fastStep.toFixed(0)}, cpu ${
-    cpuStep.toFixed(0)
-  }; cpu/wasm ${(cpuStep / wasmStep).toFixed(1)}x, cpu/wasm(replace) ${(cpuStep / fastStep).toFixed(1)}x`,
-);
+await writeFile(`runs/bench/conv_backprop_${RUNTIME}.jsonl`, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+const vsCpu = WITH_CPU
+  ? `, cpu ${cpuStep.toFixed(0)}; cpu/wasm ${(cpuStep / wasmStep).toFixed(1)}x, cpu/wasm(replace) ${
+    (cpuStep / fastStep).toFixed(1)
+  }x`
+  : "";
+console.error(`train step ms: wasm+likeness ${wasmStep.toFixed(0)}, with replace ${fastStep.toFixed(0)}${vsCpu}`);

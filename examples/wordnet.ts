@@ -4,18 +4,25 @@
  * on cached embeddings. Metric: 1-NN accuracy of held-out glosses against the training glosses
  * (precision_at_1, query = test, reference = train), frozen encoder beside the trained head.
  *
- * Flags: --train N, --test N (subset sizes), --epochs N, --loss supcon|ms|triplet, --seed N.
+ * Flags: --train N, --test N (subset sizes), --epochs N, --loss supcon|proxyanchor|ms|triplet,
+ * --head linear|skip, --lr X, --seed N.
  *
  * @module
  */
 import process from "node:process";
 import { createRng, type Matrix } from "@likeness/core";
 import { loadWordNet, WORDNET_LEXNAMES, wordnetGlossGroups } from "@likeness/data";
-import { loadUseLite, SimilarityModel, SkipConnectionHead } from "@likeness/models";
+import { type Head, LinearHead, loadUseLite, SimilarityModel, SkipConnectionHead } from "@likeness/models";
 import { DirStore, EmbeddingCache } from "@likeness/cache";
 import { createBackend } from "@likeness/backend";
 import { computeAccuracy } from "@likeness/eval";
-import { type Loss, PmlMultiSimilarityLoss, PmlSupConLoss, PmlTripletMarginLoss } from "@likeness/losses";
+import {
+  type Loss,
+  PmlMultiSimilarityLoss,
+  PmlProxyAnchorLoss,
+  PmlSupConLoss,
+  PmlTripletMarginLoss,
+} from "@likeness/losses";
 import { mPerClassSampler } from "@likeness/samplers";
 import { fit, progressReporter } from "@likeness/trainer";
 import { tf, useTfBackend } from "@likeness/tf";
@@ -44,11 +51,12 @@ export async function headEmbed(model: SimilarityModel, features: Matrix): Promi
   return { data, rows: features.rows, cols: model.dim };
 }
 
-function lossOf(name: string): Loss {
+function lossOf(name: string, dim: number, classes: number, seed: number): Loss {
+  if (name === "proxyanchor") return new PmlProxyAnchorLoss({ numClasses: classes, embeddingSize: dim, seed });
   if (name === "supcon") return new PmlSupConLoss({ temperature: 0.1 });
   if (name === "ms") return new PmlMultiSimilarityLoss();
   if (name === "triplet") return new PmlTripletMarginLoss({ margin: 0.1 });
-  throw new Error(`--loss must be supcon, ms or triplet, got ${name}`);
+  throw new Error(`--loss must be supcon, proxyanchor, ms or triplet, got ${name}`);
 }
 
 /**
@@ -64,6 +72,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const epochs = numberFlag(args, "epochs", args.quick ? 10 : 30);
   const seed = numberFlag(args, "seed", 1);
   const lossName = typeof args.flags.loss === "string" ? args.flags.loss : "supcon";
+  const headName = typeof args.flags.head === "string" ? args.flags.head : "linear";
+  const lr = numberFlag(args, "lr", 1e-3);
   await useTfBackend("wasm");
   const { backend } = await createBackend({ tf: false });
 
@@ -108,7 +118,10 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const majorityAcc = testLabels.filter((l) => l === majority).length / testLabels.length;
 
   const t2 = performance.now();
-  const model = new SimilarityModel(use, new SkipConnectionHead({ inputDim: 512, seed }), { normalize: true });
+  const head: Head = headName === "skip"
+    ? new SkipConnectionHead({ inputDim: 512, seed })
+    : new LinearHead({ inputDim: 512, outputDim: 256, seed });
+  const model = new SimilarityModel(use, head, { normalize: true });
   const classes = new Set(trainLabels).size;
   const batchSize = 128;
   const sampler = mPerClassSampler(trainLabels, {
@@ -118,11 +131,11 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     withReplacement: true,
     batchesPerEpoch: Math.max(Math.ceil(nTrain / batchSize), Math.ceil(classes / (batchSize / 4))),
   });
-  const result = await fit(model, lossOf(lossName), { inputs: trainTexts, labels: trainLabels }, {
+  const result = await fit(model, lossOf(lossName, model.dim, WORDNET_LEXNAMES.length, seed), { inputs: trainTexts, labels: trainLabels }, {
     epochs,
     sampler,
     optimizer: "adam",
-    learningRate: 1e-3,
+    learningRate: lr,
     seed,
     cache,
     cacheName: `${tag}-train`,
@@ -131,7 +144,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const tTrain = since(t2);
   const trained = await knn(await headEmbed(model, testF), await headEmbed(model, trainF));
 
-  const dir = runDir("wordnet", args.quick);
+  const dir = typeof args.flags.out === "string" ? args.flags.out : runDir("wordnet", args.quick);
   await model.save(`${dir}/model`, {
     overwrite: true,
     metadata: { example: "wordnet", classes: WORDNET_LEXNAMES, precision_at_1: trained.precision_at_1 },
@@ -152,13 +165,13 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
       classesInTrain: classes,
       classesTotal: WORDNET_LEXNAMES.length,
       poolSize: groups.length,
-      head: "skip_connection(512)",
+      head: headName === "skip" ? "skip_connection(512)" : "linear(512→256)",
       normalize: true,
       loss: lossName,
       sampler: "m-per-class m=4, batch 128",
       epochs,
       steps: result.steps,
-      optimizer: "adam lr 1e-3",
+      optimizer: `adam lr ${lr}`,
       seed,
       metric: "cosine 1-NN, query = test glosses, reference = train glosses",
       cache: { dir: ".cache/embeddings", ...cache.stats },
@@ -169,4 +182,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   };
 }
 
-if (isMain(import.meta)) await finish(await main(process.argv.slice(2)));
+if (isMain(import.meta)) {
+  const argv = process.argv.slice(2);
+  const out = parseExampleArgs(argv).flags.out;
+  await finish(await main(argv), typeof out === "string" ? out : undefined);
+}

@@ -2,14 +2,16 @@
  * A small convolutional encoder for grey or colour images (e.g. 28×28 MNIST digits).
  *
  * Training note: tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel; importing this
- * module registers a composed one (see `wasm_conv_backprop.ts`), so convnets train on `wasm`.
+ * module registers likeness's AssemblyScript SIMD conv-gradient kernels (`@likeness/tfwasm`,
+ * with `replace: true`, which also swaps in its faster `Conv2DBackpropInput` and `MaxPoolGrad`),
+ * so convnets train on `wasm`.
  *
  * @module
  */
 import { createRng, ValueError } from "@likeness/core";
 import { tf } from "@likeness/tf";
 import { denseBatch } from "./_input.ts";
-import "./wasm_conv_backprop.ts";
+import { registerLikenessWasmKernels } from "@likeness/tfwasm";
 import {
   activate,
   type Activation,
@@ -21,6 +23,8 @@ import {
 } from "./_params.ts";
 import { TrainableEncoderBase } from "./_trainable.ts";
 import type { ComponentConfig, EncoderBatch, ForwardOptions } from "./types.ts";
+
+await registerLikenessWasmKernels({ replace: true });
 
 /** One convolution block: conv (stride 1) → activation → optional max-pool. */
 export interface ConvBlock {

@@ -22,7 +22,6 @@
 export * from "./types.ts";
 export * from "./mlp_encoder.ts";
 export * from "./convnet_encoder.ts";
-export * from "./wasm_conv_backprop.ts";
 export * from "./tokenizer.ts";
 export * from "./use_lite_encoder.ts";
 export * from "./use_lite_files.ts";

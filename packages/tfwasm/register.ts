@@ -106,3 +106,20 @@ export async function registerLikenessWasmKernels(options: RegisterOptions = {})
   }
   return { registered, replaced, present, variant: k.variant };
 }
+
+/**
+ * Whether the kernel registered for `wasm` under this name is likeness's own.
+ *
+ * @param kernelName a tfjs kernel name, e.g. "Conv2DBackpropFilter"
+ * @returns true when {@link registerLikenessWasmKernels} registered the current kernel
+ * @example
+ * ```ts
+ * import { isLikenessWasmKernel, registerLikenessWasmKernels } from "@likeness/tfwasm";
+ * await registerLikenessWasmKernels();
+ * console.log(isLikenessWasmKernel("Conv2DBackpropFilter")); // true
+ * ```
+ */
+export function isLikenessWasmKernel(kernelName: string): boolean {
+  const k = tf.getKernel(kernelName, "wasm");
+  return k !== undefined && _ours.has(k.kernelFunc);
+}
