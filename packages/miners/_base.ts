@@ -9,6 +9,8 @@ import {
   checkMatrix,
   equalLabels,
   type Label,
+  labelIds,
+  type LabelMatcher,
   type Matrix,
   sameLabelMatrix,
   ShapeError,
@@ -92,7 +94,12 @@ export async function _toMatrix(embeddings: MinerInput): Promise<Matrix> {
       throw new ShapeError(`Cannot mine: embeddings must be 2-D (B×D) but have shape [${t.shape.join(", ")}]`);
     }
     const data = await t.data();
-    m = { data: Float32Array.from(data as ArrayLike<number>), rows: t.shape[0], cols: t.shape[1] };
+    // `data()` already returns a fresh copy; only other dtypes need converting
+    m = {
+      data: data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>),
+      rows: t.shape[0],
+      cols: t.shape[1],
+    };
   }
   checkMatrix(m, "embeddings");
   return m;
@@ -182,6 +189,27 @@ export function _smallerIsCloser(d: MinerDistance | Distance): boolean {
 }
 
 /**
+ * Same-label mask (diagonal 1) as 0/1 bytes; for the default matcher it compares dense integer
+ * class ids instead of calling the matcher B² times (same result as `sameLabelMatrix`).
+ *
+ * @param labels one label per row (already checked)
+ * @param match label matcher
+ * @returns B×B mask, row-major
+ */
+export function _sameMatrix(labels: readonly Label[], match: LabelMatcher): Uint8Array {
+  if (match !== equalLabels) return sameLabelMatrix(labels, match);
+  const ids = labelIds(labels);
+  const b = labels.length;
+  const out = new Uint8Array(b * b);
+  for (let i = 0; i < b; i++) {
+    const id = ids[i];
+    const row = i * b;
+    for (let j = 0; j < b; j++) out[row + j] = ids[j] === id ? 1 : 0;
+  }
+  return out;
+}
+
+/**
  * Validate inputs and compute the distance matrix and positive mask.
  *
  * @param embeddings tensor or matrix
@@ -204,7 +232,7 @@ export async function _prepare(
   if (typeof match !== "function") {
     throw new ValueError("INVALID_ARGUMENT", "Invalid match option: expected a function (a, b) => boolean");
   }
-  const same = sameLabelMatrix(labels, match);
+  const same = _sameMatrix(labels, match);
   const be = await (backend ?? _defaultBackend());
   const dist = await _distanceMatrix(be, emb, distance);
   return { emb, dist, same, smallerIsCloser: _smallerIsCloser(distance), backend: be };
@@ -217,8 +245,9 @@ export async function _prepare(
  * @returns mined indices with `triplets`
  */
 export function _fromTriplets(t: Triplets): MinedIndices {
-  const triplets: [number, number, number][] = [];
-  for (let i = 0; i < t.count; i++) triplets.push([t.indices[3 * i], t.indices[3 * i + 1], t.indices[3 * i + 2]]);
+  const ind = t.indices;
+  const triplets = new Array<[number, number, number]>(t.count);
+  for (let i = 0; i < t.count; i++) triplets[i] = [ind[3 * i], ind[3 * i + 1], ind[3 * i + 2]];
   return { triplets };
 }
 
@@ -229,8 +258,8 @@ export function _fromTriplets(t: Triplets): MinedIndices {
  * @returns pairs
  */
 export function _pairs(flat: ArrayLike<number>): [number, number][] {
-  const out: [number, number][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  const out = new Array<[number, number]>(flat.length >> 1);
+  for (let k = 0; k < out.length; k++) out[k] = [flat[2 * k], flat[2 * k + 1]];
   return out;
 }
 

@@ -15,6 +15,7 @@ import type { ReferenceStore } from "./store.ts";
 import { Metrics } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
 import { timingSafeEqualStrings } from "./auth.ts";
+import { createSearcher } from "./searcher.ts";
 
 /** Request limits (defaults in brackets). */
 export interface Limits {
@@ -58,13 +59,6 @@ export interface LikenessApp {
   index: ReferenceIndex;
   /** Wait for pending writes and close the store. */
   close(): Promise<void>;
-}
-
-interface SearchHit {
-  id: string;
-  label: string;
-  score: number;
-  payload?: unknown;
 }
 
 const DEFAULT_LIMITS: Required<Limits> = { maxBodyBytes: 1 << 20, maxItems: 256, maxK: 100, maxDim: 4096 };
@@ -204,41 +198,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     return k;
   };
 
-  const search = async (vector: Float32Array, k: number, label?: string): Promise<SearchHit[]> => {
-    const snap = index.snapshot();
-    if (snap.live === 0) return [];
-    let allow: Int32Array | undefined;
-    if (label !== undefined) {
-      const lid = snap.labelIndex.get(label);
-      if (lid === undefined) return [];
-      allow = Int32Array.of(lid);
-    } else if (snap.live < snap.rows) {
-      // Retired rows carry label -1: allow every live label id.
-      allow = Int32Array.from(snap.labelIndex.values());
-    }
-    const reference = { data: snap.data.subarray(0, snap.rows * snap.dim), rows: snap.rows, cols: snap.dim };
-    const eligible = label === undefined ? snap.live : snap.rows;
-    const kk = Math.min(k, eligible);
-    const res = await backend.topk({ data: vector, rows: 1, cols: snap.dim }, reference, {
-      k: kk,
-      metric: "cosine",
-      ...(allow ? { referenceLabels: snap.labelIds.subarray(0, snap.rows), allowLabels: allow } : {}),
-    });
-    const hits: SearchHit[] = [];
-    for (let j = 0; j < res.k; j++) {
-      const row = res.indices[j];
-      if (row < 0) continue;
-      const it = snap.items[row];
-      if (!it) continue;
-      hits.push({
-        id: it.id,
-        label: it.label,
-        score: res.values[j],
-        ...(it.payload === undefined ? {} : { payload: it.payload }),
-      });
-    }
-    return hits;
-  };
+  const search = createSearcher(index, backend);
 
   app.get("/v1/health", (c) =>
     c.json({

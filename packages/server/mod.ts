@@ -27,3 +27,4 @@ export * from "./store.ts";
 export * from "./runtime_serve.ts";
 export * from "./qdrant_store.ts";
 export * from "./load_model.ts";
+export * from "./searcher.ts";

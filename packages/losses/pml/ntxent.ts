@@ -6,6 +6,7 @@
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
+import { noGrad } from "../grad_utils.ts";
 import {
   checkEmbeddings,
   checkNumber,
@@ -92,7 +93,8 @@ export class PmlNTXentLoss implements Loss {
       const negMask = tf.tensor2d(neg, [b, b]);
       const isNeg = tf.greater(negMask, 0);
       const has = tf.tensor1d(hasNeg);
-      const rowMax = tf.mul(stopGradient(tf.max(tf.where(isNeg, mat, tf.fill([b, b], -3e38)), 1)), has);
+      // (computed off the tape: a constant shift needs no Max/Select gradient)
+      const rowMax = tf.mul(noGrad((v) => tf.max(tf.where(isNeg, v, tf.fill([b, b], -3e38)), 1), mat), has);
       const rowSum = tf.sum(
         tf.mul(tf.exp(tf.where(isNeg, tf.sub(mat, tf.reshape(rowMax, [b, 1])), tf.zerosLike(mat))), negMask),
         1,

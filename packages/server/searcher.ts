@@ -1,0 +1,135 @@
+/**
+ * Search over the reference index with dynamic batching: while one top-k call is in flight,
+ * arriving queries wait, and the next call serves all of them at once (one query row each). The
+ * kernel streams the reference set once per call, so under load the cost of reading the
+ * references is shared by the whole batch; with one client, a query runs at once (no added delay).
+ *
+ * Each batch searches one snapshot of the index, so every query sees a consistent state.
+ *
+ * @module
+ */
+import type { Backend } from "@likeness/backend";
+import type { IndexSnapshot, ReferenceIndex } from "./index.ts";
+
+/** One search result. */
+export interface SearchHit {
+  /** Reference id. */
+  id: string;
+  /** Its label. */
+  label: string;
+  /** Cosine similarity to the query. */
+  score: number;
+  /** Its payload, if any. */
+  payload?: unknown;
+}
+
+interface Pending {
+  vector: Float32Array;
+  k: number;
+  label?: string;
+  resolve(hits: SearchHit[]): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * Create a batched cosine searcher over an index.
+ *
+ * @param index the reference index
+ * @param backend compute backend (its `topk` is called once per batch and label filter)
+ * @param options `maxBatch`: most queries per call (default 64)
+ * @returns `search(vector, k, label?)`, nearest first
+ * @example
+ * ```ts
+ * import { createSearcher, ReferenceIndex } from "@likeness/server";
+ * import { createBackend } from "@likeness/backend";
+ * const index = new ReferenceIndex(2);
+ * index.upsert([{ id: "a", label: "x", vector: Float32Array.of(1, 0) }]);
+ * const search = createSearcher(index, (await createBackend({ tf: false })).backend);
+ * console.log(await search(Float32Array.of(1, 0), 1)); // [{ id: "a", label: "x", score: 1 }]
+ * ```
+ */
+export function createSearcher(
+  index: ReferenceIndex,
+  backend: Pick<Backend, "topk">,
+  options: { maxBatch?: number } = {},
+): (vector: Float32Array, k: number, label?: string) => Promise<SearchHit[]> {
+  const maxBatch = options.maxBatch ?? 64;
+  const queue: Pending[] = [];
+  let busy = false;
+
+  const runGroup = async (snap: IndexSnapshot, label: string | undefined, items: Pending[]) => {
+    let allow: Int32Array | undefined;
+    if (label !== undefined) {
+      const lid = snap.labelIndex.get(label);
+      if (lid === undefined) {
+        for (const it of items) it.resolve([]);
+        return;
+      }
+      allow = Int32Array.of(lid);
+    } else if (snap.live < snap.rows) {
+      // Retired rows carry label -1: allow every live label id.
+      allow = Int32Array.from(snap.labelIndex.values());
+    }
+    const eligible = label === undefined ? snap.live : snap.rows;
+    const k = Math.min(Math.max(...items.map((it) => it.k)), eligible);
+    const query = new Float32Array(items.length * snap.dim);
+    items.forEach((it, i) => query.set(it.vector, i * snap.dim));
+    const reference = { data: snap.data.subarray(0, snap.rows * snap.dim), rows: snap.rows, cols: snap.dim };
+    const res = await backend.topk({ data: query, rows: items.length, cols: snap.dim }, reference, {
+      k,
+      metric: "cosine",
+      ...(allow ? { referenceLabels: snap.labelIds.subarray(0, snap.rows), allowLabels: allow } : {}),
+    });
+    items.forEach((it, i) => {
+      const hits: SearchHit[] = [];
+      // Results are sorted best first (ties to the lower index), so a query's top-k is a prefix.
+      for (let j = 0; j < Math.min(it.k, res.k); j++) {
+        const row = res.indices[i * res.k + j];
+        const ref = row < 0 ? undefined : snap.items[row];
+        if (!ref) continue;
+        hits.push({
+          id: ref.id,
+          label: ref.label,
+          score: res.values[i * res.k + j],
+          ...(ref.payload === undefined ? {} : { payload: ref.payload }),
+        });
+      }
+      it.resolve(hits);
+    });
+  };
+
+  const drain = async () => {
+    busy = true;
+    try {
+      while (queue.length) {
+        const batch = queue.splice(0, maxBatch);
+        const snap = index.snapshot();
+        if (snap.live === 0) {
+          for (const it of batch) it.resolve([]);
+          continue;
+        }
+        const groups = new Map<string | undefined, Pending[]>();
+        for (const it of batch) {
+          const g = groups.get(it.label);
+          if (g) g.push(it);
+          else groups.set(it.label, [it]);
+        }
+        for (const [label, items] of groups) {
+          try {
+            await runGroup(snap, label, items);
+          } catch (e) {
+            for (const it of items) it.reject(e);
+          }
+        }
+      }
+    } finally {
+      busy = false;
+    }
+  };
+
+  return (vector, k, label) =>
+    new Promise<SearchHit[]>((resolve, reject) => {
+      queue.push({ vector, k, label, resolve, reject });
+      if (!busy) void drain();
+    });
+}

@@ -1,0 +1,45 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRng } from "@likeness/core";
+import { createBackend } from "@likeness/backend";
+import { createSearcher, ReferenceIndex } from "@likeness/server";
+
+test("batched search: concurrent queries with different k and label filters equal a brute-force search", async () => {
+  const rng = createRng(5);
+  const dim = 6;
+  const index = new ReferenceIndex(dim);
+  const vec = () => Float32Array.from({ length: dim }, () => rng.normal());
+  index.upsert(Array.from({ length: 200 }, (_, i) => ({ id: `r${i}`, label: `c${i % 4}`, vector: vec() })));
+  for (let i = 0; i < 200; i += 7) index.delete(`r${i}`); // retired rows must never come back
+  const { backend } = await createBackend({ prefer: "wasm-simd", tf: false });
+  let calls = 0;
+  const counting = {
+    topk: (...a: Parameters<typeof backend.topk>) => {
+      calls++;
+      return backend.topk(...a);
+    },
+  };
+  const search = createSearcher(index, counting);
+  const queries = Array.from(
+    { length: 24 },
+    (_, i) => ({ v: vec(), k: 1 + (i % 9), label: i % 3 === 0 ? `c${i % 4}` : undefined }),
+  );
+  const got = await Promise.all(queries.map((q) => search(q.v, q.k, q.label)));
+  assert.ok(calls < queries.length, `batched: ${calls} top-k calls for ${queries.length} queries`);
+  const live = [...index.entries()];
+  const cos = (a: Float32Array, b: Float32Array) => {
+    let d = 0, na = 0, nb = 0;
+    for (let i = 0; i < dim; i++) (d += a[i] * b[i], na += a[i] * a[i], nb += b[i] * b[i]);
+    return d / Math.sqrt(na * nb);
+  };
+  queries.forEach((q, i) => {
+    const want = live.filter((r) => q.label === undefined || r.label === q.label)
+      .map((r) => ({ id: r.id, s: cos(q.v, r.vector) }))
+      .sort((a, b) => b.s - a.s)
+      .slice(0, q.k);
+    assert.deepEqual(got[i].map((h) => h.id), want.map((w) => w.id), `query ${i}`);
+    got[i].forEach((h, j) => assert.ok(Math.abs(h.score - want[j].s) < 1e-5));
+  });
+  assert.deepEqual(await search(vec(), 3, "no-such-label"), []);
+  backend.dispose();
+});
