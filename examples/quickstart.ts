@@ -180,7 +180,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     calibration: calibration
       ? {
         threshold: calibration.threshold,
-        metric: "cosine similarity of the nearest reference",
+        metric: "cosine_similarity",
+        rule: "nearest reference, precision >= 0.99",
         targetPrecision: 0.99,
       }
       : undefined,

@@ -53,7 +53,7 @@ if ((import.meta as ImportMeta & { main?: boolean }).main) {
     await runExample(name, rest);
     process.exit(0);
   } catch (e) {
-    console.error(`example ${name} failed: ${(e as Error).stack ?? e}`);
+    console.error(`example ${name} failed: ${process.env.LIKENESS_DEBUG ? (e as Error).stack : (e as Error).message}`);
     process.exit(1);
   }
 }

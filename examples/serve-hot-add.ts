@@ -23,7 +23,7 @@ import { PmlTripletMarginLoss } from "@likeness/losses";
 import { TripletMarginMiner } from "@likeness/miners";
 import { mPerClassSampler } from "@likeness/samplers";
 import { fit } from "@likeness/trainer";
-import { createApp, FileStore, type ServedModel, serveFetch } from "@likeness/server";
+import { createApp, FileStore, loadServedModel, serveFetch } from "@likeness/server";
 import { tf, useTfBackend } from "@likeness/tf";
 import {
   type ExampleResult,
@@ -36,26 +36,6 @@ import {
   runtimeInfo,
   since,
 } from "./_common.ts";
-
-/**
- * A {@link ServedModel} over a saved artifact: restores it with `SimilarityModel.loadArtifact`
- * (so the calibrated threshold comes along) and turns `encode`'s matrix into rows.
- * @param dir artifact directory
- * @returns the served model
- */
-export async function servedModelFromArtifact(dir: string): Promise<ServedModel> {
-  const { model, calibration } = await SimilarityModel.loadArtifact(dir);
-  const threshold = (calibration as { threshold?: number } | undefined)?.threshold;
-  return {
-    name: `${model.encoder.type}+${model.head.type} (${dir})`,
-    dim: model.dim,
-    threshold,
-    async encode(inputs: unknown[]): Promise<Float32Array[]> {
-      const m = await model.encode(inputs);
-      return Array.from({ length: m.rows }, (_, i) => m.data.slice(i * m.cols, (i + 1) * m.cols));
-    },
-  };
-}
 
 /**
  * Run the example.
@@ -126,7 +106,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     overwrite: true,
     calibration: {
       threshold: cal.threshold,
-      metric: "cosine similarity of the nearest reference",
+      metric: "cosine_similarity",
+      rule: "nearest reference, precision >= 0.99",
       targetPrecision: 0.99,
     },
     metadata: {
@@ -141,7 +122,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   // Serve the saved artifact.
   const t2 = performance.now();
   await rm(join(dir, "data"), { recursive: true, force: true });
-  const served = await servedModelFromArtifact(join(dir, "model"));
+  const served = await loadServedModel(join(dir, "model"));
   const store = new FileStore(join(dir, "data"));
   const token = "example-token";
   const { app, close } = await createApp({ model: served, store, backend, auth: { token } });

@@ -151,7 +151,10 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     withReplacement: true,
     batchesPerEpoch: Math.max(Math.ceil(nTrain / batchSize), Math.ceil(classes / (batchSize / 4))),
   });
-  const result = await fit(model, lossOf(lossName, model.dim, WORDNET_LEXNAMES.length, seed), { inputs: trainTexts, labels: trainLabels }, {
+  const result = await fit(model, lossOf(lossName, model.dim, WORDNET_LEXNAMES.length, seed), {
+    inputs: trainTexts,
+    labels: trainLabels,
+  }, {
     epochs,
     sampler,
     optimizer: "adam",

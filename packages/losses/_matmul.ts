@@ -13,8 +13,8 @@
  */
 import { tf } from "@likeness/tf";
 
-function op(x: tf.Tensor2D, t: boolean): tf.Tensor2D {
-  return t ? tf.transpose(x) as tf.Tensor2D : x;
+function op(x: tf.Tensor, t: boolean): tf.Tensor2D {
+  return (t ? tf.transpose(x) : x) as tf.Tensor2D;
 }
 
 /**
@@ -27,13 +27,13 @@ function op(x: tf.Tensor2D, t: boolean): tf.Tensor2D {
  * @param transposeB transpose `b` first (default false)
  * @returns M×N, differentiable in both operands (the same tensor may be passed twice)
  */
-export function _matMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
-  const body = (x: tf.Tensor2D, y: tf.Tensor2D, save: (t: tf.Tensor[]) => void) => {
+export function _matMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor2D {
+  const body = (x: tf.Tensor, y: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
     save([x, y]);
     return {
       value: tf.tidy(() => tf.matMul(op(x, transposeA), op(y, transposeB))),
       gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-        const [sx, sy] = saved as tf.Tensor2D[];
+        const [sx, sy] = saved;
         const bigA = op(sx, transposeA);
         const bigB = op(sy, transposeB);
         // c = A·B: dA = dy·Bᵀ, dB = Aᵀ·dy; transposed operands get the transposed gradient

@@ -121,6 +121,9 @@ export function createSearcher(
             for (const it of items) it.reject(e);
           }
         }
+        // The top-k call may have run synchronously on this thread, so requests that arrived
+        // meanwhile are not parsed yet: give the event loop one turn to queue them for the next batch.
+        await new Promise((r) => setTimeout(r, 0));
       }
     } finally {
       busy = false;

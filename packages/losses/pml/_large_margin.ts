@@ -6,6 +6,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { _matMul } from "../_matmul.ts";
 import { ShapeError, ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
@@ -96,7 +97,7 @@ export abstract class LargeMarginSoftmaxBase implements Loss {
 
   /** B×C cosine to each class: the best of its centres (W's columns are class-major). */
   protected cosine(embeddings: tf.Tensor2D): tf.Tensor2D {
-    const all = tf.matMul(l2Normalize(embeddings), l2Normalize(this.W as unknown as tf.Tensor2D, 0)) as tf.Tensor2D;
+    const all = _matMul(l2Normalize(embeddings), l2Normalize(this.W as unknown as tf.Tensor2D, 0)) as tf.Tensor2D;
     if (this.centersPerClass === 1) return all;
     return tf.max(tf.reshape(all, [-1, this.numClasses, this.centersPerClass]), 2) as tf.Tensor2D;
   }

@@ -4,6 +4,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { _matMul } from "../_matmul.ts";
 import type { Loss, LossTarget } from "../types.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
@@ -84,7 +85,7 @@ export class PmlAngularLoss implements Loss {
       const anchors = l2Normalize(gatherRows(embeddings, pairs.a1));
       const positives = l2Normalize(gatherRows(embeddings, pairs.p));
       const apDot = tf.sum(tf.mul(anchors, positives), 1, true);
-      const apX = tf.matMul(tf.add(anchors, positives), embeddings, false, true); // K×B
+      const apX = _matMul(tf.add(anchors, positives) as tf.Tensor2D, embeddings, false, true); // K×B
       const form = tf.sub(tf.mul(4 * t2, apX), tf.mul(2 * (1 + t2), apDot)) as tf.Tensor2D;
       return reduceWith(this.reducer, maskedLogSumExp(form, tf.tensor2d(keep, [k, b]), true));
     });

@@ -5,6 +5,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { _matMul } from "../_matmul.ts";
 import { checkPositiveInt, createRng } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { _checkEmbeddings, _classIds, _labels, _weightInit } from "../_common.ts";
@@ -56,5 +57,5 @@ export function _classBatch(
 export function _cosines(embeddings: tf.Tensor2D, kernel: tf.Tensor2D): tf.Tensor2D {
   const e = tf.div(embeddings, tf.sqrt(tf.maximum(tf.sum(tf.square(embeddings), 1, true), 1e-24)));
   const k = tf.div(kernel, tf.sqrt(tf.maximum(tf.sum(tf.square(kernel), 0, true), 1e-24)));
-  return tf.clipByValue(tf.matMul(e, k), -1, 1) as tf.Tensor2D;
+  return tf.clipByValue(_matMul(e, k), -1, 1) as tf.Tensor2D;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { _matMul } from "../_matmul.ts";
 import type { Loss, LossTarget } from "../types.ts";
 import { _crossEntropy } from "../_common.ts";
 import { _checkNumber } from "./_shared.ts";
@@ -60,9 +61,7 @@ export class SoftmaxLoss implements Loss {
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
     const ids = _classBatch(embeddings, target, this.d, this.c, this.name);
-    return tf.tidy(() =>
-      _crossEntropy(tf.div(tf.matMul(embeddings, this.kernel), this.temperature) as tf.Tensor2D, ids)
-    );
+    return tf.tidy(() => _crossEntropy(tf.div(_matMul(embeddings, this.kernel), this.temperature) as tf.Tensor2D, ids));
   }
 
   /** The kernel. */
