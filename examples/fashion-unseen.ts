@@ -3,14 +3,16 @@
  * on the 4 classes it never saw (test images of those classes query each other). Reports
  * R-precision, precision@1 and MAP@R beside the same encoder untrained, plus the seen classes.
  *
- * Flags: --quick, --train N (training images of the seen classes), --epochs N, --seed N.
+ * Flags: --quick, --train N (training images of the seen classes), --epochs N, --seed N,
+ * --encoder mlp|convnet (default mlp; the convnet trains with `@likeness/tfwasm` kernels when present),
+ * --out DIR.
  *
  * @module
  */
 import process from "node:process";
 import type { Matrix } from "@likeness/core";
 import { FASHION_MNIST_CLASSES, imagesToFeatures, loadFashionMnist } from "@likeness/data";
-import { MlpEncoder, SimilarityModel } from "@likeness/models";
+import { ConvNetEncoder, type Encoder, MlpEncoder, SimilarityModel } from "@likeness/models";
 import { type Backend, createBackend } from "@likeness/backend";
 import { computeAccuracy, splitByClasses } from "@likeness/eval";
 import { PmlTripletMarginLoss } from "@likeness/losses";
@@ -18,6 +20,7 @@ import { TripletMarginMiner } from "@likeness/miners";
 import { mPerClassSampler } from "@likeness/samplers";
 import { fit, progressReporter } from "@likeness/trainer";
 import { tf, useTfBackend } from "@likeness/tf";
+import { tryWasmKernels } from "./mnist.ts";
 import {
   type ExampleResult,
   finish,
@@ -41,19 +44,20 @@ export function gatherRows(m: Matrix, idx: readonly number[]): tf.Tensor2D {
 }
 
 /**
- * Train an MLP similarity model with TripletMarginLoss + semi-hard miner on m-per-class batches.
+ * Train a similarity model (an MLP unless `options.encoder` is given) with TripletMarginLoss and a
+ * semi-hard miner on m-per-class batches.
  * @param x training rows
  * @param labels one label per row
- * @param options epochs, seed, backend, widths
- * @returns the trained model, its untrained twin's weights used for the baseline, and the fit result
+ * @param options epochs, seed, backend, MLP widths or an encoder
+ * @returns the trained model, its step count and history
  */
 export async function trainMlp(
   x: tf.Tensor2D,
   labels: number[],
-  options: { epochs: number; seed: number; backend: Backend; hidden?: number[]; outputDim?: number },
+  options: { epochs: number; seed: number; backend: Backend; hidden?: number[]; outputDim?: number; encoder?: Encoder },
 ): Promise<{ model: SimilarityModel; steps: number; history: unknown[] }> {
   const model = new SimilarityModel(
-    new MlpEncoder({
+    options.encoder ?? new MlpEncoder({
       inputDim: x.shape[1],
       hidden: options.hidden ?? [256],
       outputDim: options.outputDim ?? 64,
@@ -92,7 +96,9 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const nTrainMax = numberFlag(args, "train", args.quick ? 3000 : 36000);
   const epochs = numberFlag(args, "epochs", args.quick ? 1 : 3);
   const seed = numberFlag(args, "seed", 1);
-  await useTfBackend("wasm");
+  const convnet = args.flags.encoder === "convnet";
+  if (convnet && !(await tryWasmKernels())) await useTfBackend("cpu");
+  else await useTfBackend("wasm");
   const { backend } = await createBackend({ tf: false });
 
   note("loading Fashion-MNIST (Debian dataset-fashion-mnist) ...");
@@ -121,11 +127,17 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     );
 
   const t1 = performance.now();
-  const untrainedModel = new SimilarityModel(
-    new MlpEncoder({ inputDim: 784, hidden: [256], outputDim: 64, seed }),
-    undefined,
-    { normalize: true },
-  );
+  const makeEncoder = (): Encoder =>
+    convnet
+      ? new ConvNetEncoder({
+        inputShape: [28, 28, 1],
+        conv: [{ filters: 16, kernelSize: 5, pool: 2 }, { filters: 32, kernelSize: 5, pool: 2 }],
+        dense: [128],
+        outputDim: 64,
+        seed,
+      })
+      : new MlpEncoder({ inputDim: 784, hidden: [256], outputDim: 64, seed });
+  const untrainedModel = new SimilarityModel(makeEncoder(), undefined, { normalize: true });
   const untrainedUnseen = await evalOn(untrainedModel, unseenX, unseenLabels);
   const untrainedSeen = await evalOn(untrainedModel, seenX, seenLabels);
   const pixelsUnseen = pickMetrics(
@@ -139,7 +151,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     )).metrics,
   );
   note(`training on the 6 seen classes (${trainIdx.length} images, ${epochs} epochs) ...`);
-  const { model, steps, history } = await trainMlp(x, labels, { epochs, seed, backend });
+  const { model, steps, history } = await trainMlp(x, labels, { epochs, seed, backend, encoder: makeEncoder() });
   const tTrain = since(t1);
   const trainedUnseen = await evalOn(model, unseenX, unseenLabels);
   const trainedSeen = await evalOn(model, seenX, seenLabels);
@@ -161,7 +173,9 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
       trainImages: trainIdx.length,
       unseenTestImages: unseenLabels.length,
       seenTestImages: seenLabels.length,
-      model: "MLP 784-256-64, L2-normalised",
+      model: convnet
+        ? "convnet conv5x5(16)-pool2-conv5x5(32)-pool2-dense128-64, L2-normalised"
+        : "MLP 784-256-64, L2-normalised",
       loss: "TripletMarginLoss margin 0.2 + semihard TripletMarginMiner, m-per-class 16",
       epochs,
       steps,
@@ -176,4 +190,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   };
 }
 
-if (isMain(import.meta)) await finish(await main(process.argv.slice(2)));
+if (isMain(import.meta)) {
+  const argv = process.argv.slice(2);
+  const out = parseExampleArgs(argv).flags.out;
+  await finish(await main(argv), typeof out === "string" ? out : undefined);
+}

@@ -39,6 +39,7 @@ import {
   _checkTopK,
   _checkTriplet,
 } from "./_validate.ts";
+import { _settle } from "./_settle.ts";
 
 /**
  * Create the `js` reference backend.
@@ -65,7 +66,7 @@ class JsBackend implements Backend {
   };
 
   pairwise(query: Matrix, reference: Matrix, metric: Metric): Promise<Matrix> {
-    return run(() => {
+    return _settle(() => {
       const m = _checkPairwise(query, reference, metric);
       const r = pairwiseRef(query, reference, m);
       return { data: Float32Array.from(r.data), rows: r.rows, cols: r.cols };
@@ -73,18 +74,18 @@ class JsBackend implements Backend {
   }
 
   norms(m: Matrix): Promise<Float32Array> {
-    return run(() => Float32Array.from(normsRef(m)));
+    return _settle(() => Float32Array.from(normsRef(m)));
   }
 
   normalize(m: Matrix): Promise<Matrix> {
-    return run(() => {
+    return _settle(() => {
       const r = normalizeRef(m);
       return { data: Float32Array.from(r.data), rows: r.rows, cols: r.cols };
     });
   }
 
   topk(query: Matrix, reference: Matrix, opts: TopKOptions): Promise<TopKResult> {
-    return run(() => {
+    return _settle(() => {
       const c = _checkTopK(query, reference, opts);
       const r = topkRef(query, reference, { ...opts, k: c.k, metric: c.metric, largest: c.largest });
       return { indices: r.indices, values: Float32Array.from(r.values), rows: r.rows, k: r.k };
@@ -92,7 +93,7 @@ class JsBackend implements Backend {
   }
 
   batchHard(dist: Matrix, same: Uint8Array, opts?: MiningOptions): Promise<BatchHardResult> {
-    return run(() => batchHardRef(dist, same, { smallerIsCloser: _checkBatchHard(dist, same, opts) }));
+    return _settle(() => batchHardRef(dist, same, { smallerIsCloser: _checkBatchHard(dist, same, opts) }));
   }
 
   tripletMargin(
@@ -100,7 +101,7 @@ class JsBackend implements Backend {
     same: Uint8Array,
     opts: MiningOptions & { margin: number; type: TripletType },
   ): Promise<Triplets> {
-    return run(() => tripletMarginRef(dist, same, _checkTriplet(dist, same, opts)));
+    return _settle(() => tripletMarginRef(dist, same, _checkTriplet(dist, same, opts)));
   }
 
   pairMargin(
@@ -108,28 +109,19 @@ class JsBackend implements Backend {
     same: Uint8Array,
     opts: MiningOptions & { posMargin: number; negMargin: number },
   ): Promise<Pairs> {
-    return run(() => pairMarginRef(dist, same, _checkPairMargin(dist, same, opts)));
+    return _settle(() => pairMarginRef(dist, same, _checkPairMargin(dist, same, opts)));
   }
 
   multiSimilarity(dist: Matrix, same: Uint8Array, opts: MiningOptions & { epsilon: number }): Promise<Pairs> {
-    return run(() => multiSimilarityRef(dist, same, _checkMultiSimilarity(dist, same, opts)));
+    return _settle(() => multiSimilarityRef(dist, same, _checkMultiSimilarity(dist, same, opts)));
   }
 
   retrievalMetrics(relevant: Uint8Array, relevantCount: Int32Array, k: number): Promise<RetrievalMetrics> {
-    return run(() => {
+    return _settle(() => {
       _checkRetrieval(relevant, relevantCount, k);
       return retrievalMetricsRef(relevant, relevantCount, k);
     });
   }
 
   dispose(): void {}
-}
-
-/** Run synchronously but report errors as a rejected promise, like the async backends. */
-function run<T>(f: () => T): Promise<T> {
-  try {
-    return Promise.resolve(f());
-  } catch (e) {
-    return Promise.reject(e);
-  }
 }

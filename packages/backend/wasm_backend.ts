@@ -37,6 +37,7 @@ import {
   _checkTopK,
   _checkTriplet,
 } from "./_validate.ts";
+import { _settle } from "./_settle.ts";
 
 /** Options for {@link createWasmBackend}. */
 export interface WasmBackendOptions {
@@ -110,26 +111,26 @@ class WasmBackend implements Backend {
   }
 
   pairwise(query: Matrix, reference: Matrix, metric: Metric): Promise<Matrix> {
-    return guard(() => this.#dense.pairwise(query, reference, _checkPairwise(query, reference, metric)));
+    return _settle(() => this.#dense.pairwise(query, reference, _checkPairwise(query, reference, metric)));
   }
 
   norms(m: Matrix): Promise<Float32Array> {
-    return guard(() => this.#dense.norms(m));
+    return _settle(() => this.#dense.norms(m));
   }
 
   normalize(m: Matrix): Promise<Matrix> {
-    return guard(() => this.#dense.normalize(m));
+    return _settle(() => this.#dense.normalize(m));
   }
 
   topk(query: Matrix, reference: Matrix, options: TopKOptions): Promise<TopKResult> {
-    return guard(() => {
+    return _settle(() => {
       const c = _checkTopK(query, reference, options);
       return this.#dense.topk(query, reference, { ...options, k: c.k, metric: c.metric, largest: c.largest });
     });
   }
 
   batchHard(dist: Matrix, same: Uint8Array, options?: MiningOptions): Promise<BatchHardResult> {
-    return guard(() => this.#mining.batchHard(dist, same, { smallerIsCloser: _checkBatchHard(dist, same, options) }));
+    return _settle(() => this.#mining.batchHard(dist, same, { smallerIsCloser: _checkBatchHard(dist, same, options) }));
   }
 
   tripletMargin(
@@ -137,7 +138,7 @@ class WasmBackend implements Backend {
     same: Uint8Array,
     options: MiningOptions & { margin: number; type: TripletType },
   ): Promise<Triplets> {
-    return guard(() => this.#mining.tripletMargin(dist, same, _checkTriplet(dist, same, options)));
+    return _settle(() => this.#mining.tripletMargin(dist, same, _checkTriplet(dist, same, options)));
   }
 
   pairMargin(
@@ -145,15 +146,15 @@ class WasmBackend implements Backend {
     same: Uint8Array,
     options: MiningOptions & { posMargin: number; negMargin: number },
   ): Promise<Pairs> {
-    return guard(() => this.#mining.pairMargin(dist, same, _checkPairMargin(dist, same, options)));
+    return _settle(() => this.#mining.pairMargin(dist, same, _checkPairMargin(dist, same, options)));
   }
 
   multiSimilarity(dist: Matrix, same: Uint8Array, options: MiningOptions & { epsilon: number }): Promise<Pairs> {
-    return guard(() => this.#mining.multiSimilarity(dist, same, _checkMultiSimilarity(dist, same, options)));
+    return _settle(() => this.#mining.multiSimilarity(dist, same, _checkMultiSimilarity(dist, same, options)));
   }
 
   retrievalMetrics(relevant: Uint8Array, relevantCount: Int32Array, k: number): Promise<RetrievalMetrics> {
-    return guard(() => {
+    return _settle(() => {
       _checkRetrieval(relevant, relevantCount, k);
       return this.#mining.retrievalMetrics(relevant, relevantCount, k);
     });
@@ -162,14 +163,5 @@ class WasmBackend implements Backend {
   dispose(): void {
     this.#dense.dispose();
     this.#mining.dispose();
-  }
-}
-
-/** Turn a synchronous validation throw into a rejected promise. */
-function guard<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return f();
-  } catch (e) {
-    return Promise.reject(e);
   }
 }

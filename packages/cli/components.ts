@@ -51,227 +51,158 @@ const classifier = { numClasses: posInt, embeddingSize: posInt, seed, reducer: r
 const classWeights = { embeddingSize: posInt, numGroups: posInt, seed };
 const autoPml = { classes: "numClasses", embeddingSize: "embeddingSize" };
 const autoQuaterion = { classes: "numGroups", embeddingSize: "embeddingSize" };
+const distanceReducer = { distance: distanceSchema, reducer: reducerSchema };
+
+/** A loss spec (with `auto` only when given). */
+function lossSpec(
+  target: LossTargetKind,
+  className: string,
+  params: Record<string, Schema>,
+  auto?: LossSpec["auto"],
+): LossSpec {
+  return auto ? { className, target, params, auto } : { className, target, params };
+}
+const labelsLoss = (className: string, params: Record<string, Schema>, auto?: LossSpec["auto"]) =>
+  lossSpec("labels", className, params, auto);
+const pairsLoss = (className: string, params: Record<string, Schema>) => lossSpec("pairs", className, params);
 
 /** Every loss by config name. Pml losses also answer to their pml name without the `Pml` prefix. */
 export const LOSSES: Record<string, LossSpec> = {
   // pytorch-metric-learning
-  TripletMarginLoss: {
-    className: "PmlTripletMarginLoss",
-    target: "labels",
-    params: { margin: num, swap: bool, smoothLoss: bool, distance: distanceSchema, reducer: reducerSchema },
-  },
-  PmlContrastiveLoss: {
-    className: "PmlContrastiveLoss",
-    target: "labels",
-    params: { posMargin: num, negMargin: num, distance: distanceSchema, reducer: reducerSchema },
-  },
-  SignalToNoiseRatioContrastiveLoss: {
-    className: "PmlSignalToNoiseRatioContrastiveLoss",
-    target: "labels",
-    params: { posMargin: num, negMargin: num, reducer: reducerSchema },
-  },
-  MultiSimilarityLoss: {
-    className: "PmlMultiSimilarityLoss",
-    target: "labels",
-    params: { alpha: num, beta: num, base: num, distance: distanceSchema, reducer: reducerSchema },
-  },
-  NTXentLoss: {
-    className: "PmlNTXentLoss",
-    target: "labels",
-    params: { temperature: pos, distance: distanceSchema, reducer: reducerSchema },
-  },
-  SupConLoss: {
-    className: "PmlSupConLoss",
-    target: "labels",
-    params: { temperature: pos, distance: distanceSchema, reducer: reducerSchema },
-  },
-  PmlCircleLoss: {
-    className: "PmlCircleLoss",
-    target: "labels",
-    params: { m: num, gamma: pos, distance: distanceSchema, reducer: reducerSchema },
-  },
-  LiftedStructureLoss: {
-    className: "PmlLiftedStructureLoss",
-    target: "labels",
-    params: { negMargin: num, posMargin: num, distance: distanceSchema, reducer: reducerSchema },
-  },
-  GeneralizedLiftedStructureLoss: {
-    className: "PmlGeneralizedLiftedStructureLoss",
-    target: "labels",
-    params: { negMargin: num, posMargin: num, distance: distanceSchema, reducer: reducerSchema },
-  },
-  MarginLoss: {
-    className: "PmlMarginLoss",
-    target: "labels",
-    params: { margin: num, nu: num, beta: num, learnBeta: bool, numClasses: posInt, distance: distanceSchema },
-  },
-  NPairsLoss: {
-    className: "PmlNPairsLoss",
-    target: "labels",
-    params: { distance: distanceSchema, reducer: reducerSchema },
-  },
-  NCALoss: { className: "PmlNCALoss", target: "labels", params: { softmaxScale: pos, distance: distanceSchema } },
-  PmlFastAPLoss: {
-    className: "PmlFastAPLoss",
-    target: "labels",
-    params: { numBins: posInt, histogramMax: pos, distance: distanceSchema, reducer: reducerSchema },
-  },
-  TupletMarginLoss: {
-    className: "PmlTupletMarginLoss",
-    target: "labels",
-    params: { margin: num, scale: pos, distance: distanceSchema, reducer: reducerSchema },
-  },
-  PmlArcFaceLoss: {
-    className: "PmlArcFaceLoss",
-    target: "labels",
-    params: { ...classifier, margin: num, scale: pos },
-    auto: autoPml,
-  },
-  PmlCosFaceLoss: {
-    className: "PmlCosFaceLoss",
-    target: "labels",
-    params: { ...classifier, margin: num, scale: pos },
-    auto: autoPml,
-  },
-  NormalizedSoftmaxLoss: {
-    className: "PmlNormalizedSoftmaxLoss",
-    target: "labels",
-    params: { ...classifier, temperature: pos, distance: distanceSchema },
-    auto: autoPml,
-  },
-  SubCenterArcFaceLoss: {
-    className: "PmlSubCenterArcFaceLoss",
-    target: "labels",
-    params: { ...classifier, margin: num, scale: pos, subCenters: posInt },
-    auto: autoPml,
-  },
-  ProxyAnchorLoss: {
-    className: "PmlProxyAnchorLoss",
-    target: "labels",
-    params: { numClasses: posInt, embeddingSize: posInt, margin: num, alpha: pos, seed, distance: distanceSchema },
-    auto: autoPml,
-  },
-  ProxyNCALoss: {
-    className: "PmlProxyNCALoss",
-    target: "labels",
-    params: { numClasses: posInt, embeddingSize: posInt, softmaxScale: pos, seed, distance: distanceSchema },
-    auto: autoPml,
-  },
-  SoftTripleLoss: {
-    className: "PmlSoftTripleLoss",
-    target: "labels",
-    params: {
-      numClasses: posInt,
-      embeddingSize: posInt,
-      centersPerClass: posInt,
-      la: pos,
-      gamma: pos,
-      margin: num,
-      seed,
-      distance: distanceSchema,
-      reducer: reducerSchema,
-    },
-    auto: autoPml,
-  },
-  AngularLoss: { className: "PmlAngularLoss", target: "labels", params: { alpha: pos, reducer: reducerSchema } },
-  HistogramLoss: {
-    className: "PmlHistogramLoss",
-    target: "labels",
-    params: { nBins: posInt, delta: pos, distance: distanceSchema },
-  },
-  InstanceLoss: {
-    className: "PmlInstanceLoss",
-    target: "labels",
-    params: { gamma: pos, distance: distanceSchema, reducer: reducerSchema },
-  },
+  TripletMarginLoss: labelsLoss("PmlTripletMarginLoss", {
+    margin: num,
+    swap: bool,
+    smoothLoss: bool,
+    ...distanceReducer,
+  }),
+  PmlContrastiveLoss: labelsLoss("PmlContrastiveLoss", { posMargin: num, negMargin: num, ...distanceReducer }),
+  SignalToNoiseRatioContrastiveLoss: labelsLoss("PmlSignalToNoiseRatioContrastiveLoss", {
+    posMargin: num,
+    negMargin: num,
+    reducer: reducerSchema,
+  }),
+  MultiSimilarityLoss: labelsLoss("PmlMultiSimilarityLoss", { alpha: num, beta: num, base: num, ...distanceReducer }),
+  NTXentLoss: labelsLoss("PmlNTXentLoss", { temperature: pos, ...distanceReducer }),
+  SupConLoss: labelsLoss("PmlSupConLoss", { temperature: pos, ...distanceReducer }),
+  PmlCircleLoss: labelsLoss("PmlCircleLoss", { m: num, gamma: pos, ...distanceReducer }),
+  LiftedStructureLoss: labelsLoss("PmlLiftedStructureLoss", { negMargin: num, posMargin: num, ...distanceReducer }),
+  GeneralizedLiftedStructureLoss: labelsLoss("PmlGeneralizedLiftedStructureLoss", {
+    negMargin: num,
+    posMargin: num,
+    ...distanceReducer,
+  }),
+  MarginLoss: labelsLoss("PmlMarginLoss", {
+    margin: num,
+    nu: num,
+    beta: num,
+    learnBeta: bool,
+    numClasses: posInt,
+    distance: distanceSchema,
+  }),
+  NPairsLoss: labelsLoss("PmlNPairsLoss", { ...distanceReducer }),
+  NCALoss: labelsLoss("PmlNCALoss", { softmaxScale: pos, distance: distanceSchema }),
+  PmlFastAPLoss: labelsLoss("PmlFastAPLoss", { numBins: posInt, histogramMax: pos, ...distanceReducer }),
+  TupletMarginLoss: labelsLoss("PmlTupletMarginLoss", { margin: num, scale: pos, ...distanceReducer }),
+  PmlArcFaceLoss: labelsLoss("PmlArcFaceLoss", { ...classifier, margin: num, scale: pos }, autoPml),
+  PmlCosFaceLoss: labelsLoss("PmlCosFaceLoss", { ...classifier, margin: num, scale: pos }, autoPml),
+  NormalizedSoftmaxLoss: labelsLoss("PmlNormalizedSoftmaxLoss", {
+    ...classifier,
+    temperature: pos,
+    distance: distanceSchema,
+  }, autoPml),
+  SubCenterArcFaceLoss: labelsLoss("PmlSubCenterArcFaceLoss", {
+    ...classifier,
+    margin: num,
+    scale: pos,
+    subCenters: posInt,
+  }, autoPml),
+  ProxyAnchorLoss: labelsLoss("PmlProxyAnchorLoss", {
+    numClasses: posInt,
+    embeddingSize: posInt,
+    margin: num,
+    alpha: pos,
+    seed,
+    distance: distanceSchema,
+  }, autoPml),
+  ProxyNCALoss: labelsLoss("PmlProxyNCALoss", {
+    numClasses: posInt,
+    embeddingSize: posInt,
+    softmaxScale: pos,
+    seed,
+    distance: distanceSchema,
+  }, autoPml),
+  SoftTripleLoss: labelsLoss("PmlSoftTripleLoss", {
+    numClasses: posInt,
+    embeddingSize: posInt,
+    centersPerClass: posInt,
+    la: pos,
+    gamma: pos,
+    margin: num,
+    seed,
+    ...distanceReducer,
+  }, autoPml),
+  AngularLoss: labelsLoss("PmlAngularLoss", { alpha: pos, reducer: reducerSchema }),
+  HistogramLoss: labelsLoss("PmlHistogramLoss", { nBins: posInt, delta: pos, distance: distanceSchema }),
+  InstanceLoss: labelsLoss("PmlInstanceLoss", { gamma: pos, ...distanceReducer }),
   // Quaterion
-  TripletLoss: {
-    className: "TripletLoss",
-    target: "labels",
-    params: {
-      margin: num,
-      distance: distanceSchema,
-      mining: s.enum("triplet mining", ["all", "hard", "semi_hard"]),
-      soft: bool,
-      chunkRows: posInt,
-    },
-  },
-  OnlineContrastiveLoss: {
-    className: "OnlineContrastiveLoss",
-    target: "labels",
-    params: { margin: num, distance: distanceSchema, mining: s.enum("mining", ["all", "hard"]), chunkRows: posInt },
-  },
-  ContrastiveLoss: {
-    className: "ContrastiveLoss",
-    target: "pairs",
-    params: { margin: num, distance: distanceSchema, subgroupDistance: distanceSchema, sizeAverage: bool },
-  },
-  MultipleNegativesRankingLoss: {
-    className: "MultipleNegativesRankingLoss",
-    target: "pairs",
-    params: { scale: pos, distance: distanceSchema, symmetric: bool, chunkRows: posInt },
-  },
-  SoftmaxLoss: {
-    className: "SoftmaxLoss",
-    target: "labels",
-    params: { ...classWeights, temperature: pos },
-    auto: autoQuaterion,
-  },
-  ArcFaceLoss: {
-    className: "ArcFaceLoss",
-    target: "labels",
-    params: { ...classWeights, scale: pos, margin: num },
-    auto: autoQuaterion,
-  },
-  CosFaceLoss: {
-    className: "CosFaceLoss",
-    target: "labels",
-    params: { ...classWeights, scale: pos, margin: num },
-    auto: autoQuaterion,
-  },
-  CircleLoss: {
-    className: "CircleLoss",
-    target: "labels",
-    params: {
-      margin: num,
-      scaleFactor: pos,
-      distance: distanceSchema,
-      weighting: s.enum("weighting", ["quaterion", "paper"]),
-    },
-  },
-  FastAPLoss: { className: "FastAPLoss", target: "labels", params: { numBins: posInt, chunkRows: posInt } },
-  CenterLoss: {
-    className: "CenterLoss",
-    target: "labels",
-    params: { ...classWeights, lambdaC: pos },
-    auto: autoQuaterion,
-  },
+  TripletLoss: labelsLoss("TripletLoss", {
+    margin: num,
+    distance: distanceSchema,
+    mining: s.enum("triplet mining", ["all", "hard", "semi_hard"]),
+    soft: bool,
+    chunkRows: posInt,
+  }),
+  OnlineContrastiveLoss: labelsLoss("OnlineContrastiveLoss", {
+    margin: num,
+    distance: distanceSchema,
+    mining: s.enum("mining", ["all", "hard"]),
+    chunkRows: posInt,
+  }),
+  ContrastiveLoss: pairsLoss("ContrastiveLoss", {
+    margin: num,
+    distance: distanceSchema,
+    subgroupDistance: distanceSchema,
+    sizeAverage: bool,
+  }),
+  MultipleNegativesRankingLoss: pairsLoss("MultipleNegativesRankingLoss", {
+    scale: pos,
+    distance: distanceSchema,
+    symmetric: bool,
+    chunkRows: posInt,
+  }),
+  SoftmaxLoss: labelsLoss("SoftmaxLoss", { ...classWeights, temperature: pos }, autoQuaterion),
+  ArcFaceLoss: labelsLoss("ArcFaceLoss", { ...classWeights, scale: pos, margin: num }, autoQuaterion),
+  CosFaceLoss: labelsLoss("CosFaceLoss", { ...classWeights, scale: pos, margin: num }, autoQuaterion),
+  CircleLoss: labelsLoss("CircleLoss", {
+    margin: num,
+    scaleFactor: pos,
+    distance: distanceSchema,
+    weighting: s.enum("weighting", ["quaterion", "paper"]),
+  }),
+  FastAPLoss: labelsLoss("FastAPLoss", { numBins: posInt, chunkRows: posInt }),
+  CenterLoss: labelsLoss("CenterLoss", { ...classWeights, lambdaC: pos }, autoQuaterion),
   // sentence-transformers
-  CoSENTLoss: { className: "CoSENTLoss", target: "pairs", params: { scale: pos } },
-  AnglELoss: { className: "AnglELoss", target: "pairs", params: { scale: pos } },
-  CachedMultipleNegativesRankingLoss: {
-    className: "CachedMultipleNegativesRankingLoss",
-    target: "pairs",
-    params: { scale: pos, similarity: s.enum("similarity", ["cosine", "dot"]), miniBatchSize: posInt },
-  },
+  CoSENTLoss: pairsLoss("CoSENTLoss", { scale: pos }),
+  AnglELoss: pairsLoss("AnglELoss", { scale: pos }),
+  CachedMultipleNegativesRankingLoss: pairsLoss("CachedMultipleNegativesRankingLoss", {
+    scale: pos,
+    similarity: s.enum("similarity", ["cosine", "dot"]),
+    miniBatchSize: posInt,
+  }),
   // Cross-batch memory
-  CrossBatchMemory: {
-    className: "CrossBatchMemory",
-    target: "labels",
-    params: {
-      "loss!": s.enum("XBM loss", ["triplet", "contrastive", "multi_similarity"]),
-      memorySize: posInt,
-      distance: distanceSchema,
-      margin: num,
-      smooth: bool,
-      posMargin: num,
-      negMargin: num,
-      alpha: num,
-      beta: num,
-      base: num,
-      tripletBlockElements: posInt,
-    },
-  },
+  CrossBatchMemory: labelsLoss("CrossBatchMemory", {
+    "loss!": s.enum("XBM loss", ["triplet", "contrastive", "multi_similarity"]),
+    memorySize: posInt,
+    distance: distanceSchema,
+    margin: num,
+    smooth: bool,
+    posMargin: num,
+    negMargin: num,
+    alpha: num,
+    beta: num,
+    base: num,
+    tripletBlockElements: posInt,
+  }),
 };
 
 // pml names with the Pml prefix too (PmlTripletMarginLoss), so the exported class name always works.

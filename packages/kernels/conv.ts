@@ -8,7 +8,7 @@
 import { ShapeError, ValueError } from "@likeness/core";
 import { wasmBytes as convScalar } from "./generated/conv_scalar.generated.ts";
 import { wasmBytes as convSimd } from "./generated/conv_simd.generated.ts";
-import { KernelModule } from "./wasm_module.ts";
+import { KernelModule, type Region } from "./wasm_module.ts";
 import { hasWasmSimd } from "./probe.ts";
 import type { Conv2DGeometry, Pool2DGeometry } from "./reference/conv.ts";
 
@@ -135,107 +135,34 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
     conv2dBackpropFilter(x, dy, g, out) {
       const m = live();
       const d = _checkGeometry(g);
-      const xLen = d.batch * d.inHeight * d.inWidth * d.inChannels;
-      const dyLen = d.batch * d.outHeight * d.outWidth * d.outChannels;
-      const wLen = d.filterHeight * d.filterWidth * d.inChannels * d.outChannels;
+      const { xLen, dyLen, wLen } = _convLengths(d);
       _checkLength(x, xLen, "x", "N × H × W × Ci");
       _checkLength(dy, dyLen, "dy", "N × Ho × Wo × Co");
       if (out) _checkLength(out, wLen, "out", "kh × kw × Ci × Co");
       _checkBytes(4 * (xLen + dyLen + 2 * wLen));
-      const [rx, rdy, rw, rpart] = m.layout(4 * xLen, 4 * dyLen, 4 * wLen, 4 * wLen);
-      m.f32(rx).set(x);
-      m.f32(rdy).set(dy);
-      m.fn<(...a: number[]) => void>("conv2d_backprop_filter_f32")(
-        rx.offset,
-        rdy.offset,
-        rw.offset,
-        rpart.offset,
-        d.batch,
-        d.inHeight,
-        d.inWidth,
-        d.inChannels,
-        d.outHeight,
-        d.outWidth,
-        d.outChannels,
-        d.filterHeight,
-        d.filterWidth,
-        d.strideHeight,
-        d.strideWidth,
-        d.padTop,
-        d.padLeft,
-      );
-      const res = out ?? new Float32Array(wLen);
-      res.set(m.f32(rw));
-      return res;
+      return _runF32(m, "conv2d_backprop_filter_f32", [x, dy], wLen, wLen, _convArgs(d), out);
     },
     conv2dBackpropInput(dy, w, g, out) {
       const m = live();
       const d = _checkGeometry(g);
-      const xLen = d.batch * d.inHeight * d.inWidth * d.inChannels;
-      const dyLen = d.batch * d.outHeight * d.outWidth * d.outChannels;
-      const wLen = d.filterHeight * d.filterWidth * d.inChannels * d.outChannels;
+      const { xLen, dyLen, wLen } = _convLengths(d);
       _checkLength(dy, dyLen, "dy", "N × Ho × Wo × Co");
       _checkLength(w, wLen, "w", "kh × kw × Ci × Co");
       if (out) _checkLength(out, xLen, "out", "N × H × W × Ci");
       _checkBytes(4 * (xLen + dyLen + 2 * wLen));
-      const [rdy, rw, rx, rwt] = m.layout(4 * dyLen, 4 * wLen, 4 * xLen, 4 * wLen);
-      m.f32(rdy).set(dy);
-      m.f32(rw).set(w);
-      m.fn<(...a: number[]) => void>("conv2d_backprop_input_f32")(
-        rdy.offset,
-        rw.offset,
-        rx.offset,
-        rwt.offset,
-        d.batch,
-        d.inHeight,
-        d.inWidth,
-        d.inChannels,
-        d.outHeight,
-        d.outWidth,
-        d.outChannels,
-        d.filterHeight,
-        d.filterWidth,
-        d.strideHeight,
-        d.strideWidth,
-        d.padTop,
-        d.padLeft,
-      );
-      const res = out ?? new Float32Array(xLen);
-      res.set(m.f32(rx));
-      return res;
+      return _runF32(m, "conv2d_backprop_input_f32", [dy, w], xLen, wLen, _convArgs(d), out);
     },
     maxPoolGrad(x, dy, g, out) {
       const m = live();
       const d = _checkGeometry({ ...g, inChannels: g.channels, outChannels: g.channels });
-      const xLen = d.batch * d.inHeight * d.inWidth * d.inChannels;
-      const dyLen = d.batch * d.outHeight * d.outWidth * d.outChannels;
+      const { xLen, dyLen } = _convLengths(d);
       _checkLength(x, xLen, "x", "N × H × W × C");
       _checkLength(dy, dyLen, "dy", "N × Ho × Wo × C");
       if (out) _checkLength(out, xLen, "out", "N × H × W × C");
       _checkBytes(4 * (2 * xLen + dyLen));
-      const [rx, rdy, rdx] = m.layout(4 * xLen, 4 * dyLen, 4 * xLen);
-      m.f32(rx).set(x);
-      m.f32(rdy).set(dy);
-      m.fn<(...a: number[]) => void>("max_pool_grad_f32")(
-        rx.offset,
-        rdy.offset,
-        rdx.offset,
-        d.batch,
-        d.inHeight,
-        d.inWidth,
-        d.inChannels,
-        d.outHeight,
-        d.outWidth,
-        d.filterHeight,
-        d.filterWidth,
-        d.strideHeight,
-        d.strideWidth,
-        d.padTop,
-        d.padLeft,
-      );
-      const res = out ?? new Float32Array(xLen);
-      res.set(m.f32(rdx));
-      return res;
+      // The conv arguments without outChannels (pooling keeps the channel count).
+      const args = [d.batch, d.inHeight, d.inWidth, d.inChannels, d.outHeight, d.outWidth, ..._convArgs(d).slice(7)];
+      return _runF32(m, "max_pool_grad_f32", [x, dy], xLen, 0, args, out);
     },
     unsortedSegmentSum(x, ids, inner, numSegments, out) {
       const m = live();
@@ -256,14 +183,68 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
         inner,
         numSegments,
       );
-      const res = out ?? new Float32Array(outLen);
-      res.set(m.f32(rout));
-      return res;
+      return _readOut(m, rout, outLen, out);
     },
     dispose() {
       mod = undefined;
     },
   };
+}
+
+/** Element counts of x (`N·H·W·Ci`), dy (`N·Ho·Wo·Co`) and the filter (`kh·kw·Ci·Co`). */
+function _convLengths(d: Conv2DGeometry): { xLen: number; dyLen: number; wLen: number } {
+  return {
+    xLen: d.batch * d.inHeight * d.inWidth * d.inChannels,
+    dyLen: d.batch * d.outHeight * d.outWidth * d.outChannels,
+    wLen: d.filterHeight * d.filterWidth * d.inChannels * d.outChannels,
+  };
+}
+
+/** The geometry arguments both conv-gradient exports take after their buffer offsets (see {@link _runF32}). */
+function _convArgs(d: Conv2DGeometry): number[] {
+  return [
+    d.batch,
+    d.inHeight,
+    d.inWidth,
+    d.inChannels,
+    d.outHeight,
+    d.outWidth,
+    d.outChannels,
+    d.filterHeight,
+    d.filterWidth,
+    d.strideHeight,
+    d.strideWidth,
+    d.padTop,
+    d.padLeft,
+  ];
+}
+
+/**
+ * Lay out the float32 `inputs`, an output of `outLen` values and a scratch block of `scratchLen`
+ * (none when 0) in that order, copy the inputs in, call `kernel` with the regions' offsets then
+ * `args`, and return the output (in `out` when given).
+ */
+function _runF32(
+  m: KernelModule,
+  kernel: string,
+  inputs: Float32Array[],
+  outLen: number,
+  scratchLen: number,
+  args: number[],
+  out: Float32Array | undefined,
+): Float32Array {
+  const sizes = [...inputs.map((a) => 4 * a.length), 4 * outLen, ...(scratchLen > 0 ? [4 * scratchLen] : [])];
+  const regions = m.layout(...sizes);
+  inputs.forEach((a, i) => m.f32(regions[i]).set(a));
+  m.fn<(...a: number[]) => void>(kernel)(...regions.map((r) => r.offset), ...args);
+  return _readOut(m, regions[inputs.length], outLen, out);
+}
+
+/** Copy a kernel's output region into `out` (or a new array of `len` values) and return it. */
+function _readOut(m: KernelModule, r: Region, len: number, out: Float32Array | undefined): Float32Array {
+  const res = out ?? new Float32Array(len);
+  res.set(m.f32(r));
+  return res;
 }
 
 function _checkSize(v: number, name: string, min = 0): void {

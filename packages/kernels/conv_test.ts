@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRng, type Rng } from "@likeness/core";
 import { assertClose } from "@likeness/core/testing";
-import { type Conv2DGeometry, createConvKernels, hasWasmSimd } from "@likeness/kernels";
+import { type Conv2DGeometry, type ConvKernels, createConvKernels, hasWasmSimd } from "@likeness/kernels";
 import {
   conv2dBackpropFilterRef,
   conv2dBackpropInputRef,
@@ -69,40 +69,36 @@ const CASES: Array<[number[], number[], "same" | "valid" | [number, number, numb
   [[2, 12, 11, 8, 12], [3, 3, 3, 2], "same"],
 ];
 
-test("conv2dBackpropFilter matches the float64 reference (same/valid/explicit, strides 1-3, channel tails)", async () => {
-  const rng = createRng(1);
+/** Run every variant over every case; `run` draws its inputs and returns [kernel result, reference]. */
+async function checkCases(
+  seed: number,
+  run: (k: ConvKernels, g: Conv2DGeometry, rng: Rng) => [Float32Array, ArrayLike<number>],
+): Promise<void> {
+  const rng = createRng(seed);
   for (const variant of VARIANTS) {
     const k = await createConvKernels({ variant });
     for (const [dims, filt, pad] of CASES) {
-      const g = geometry(dims, filt, pad);
-      const x = randn(rng, g.batch * g.inHeight * g.inWidth * g.inChannels);
-      const dy = randn(rng, g.batch * g.outHeight * g.outWidth * g.outChannels);
-      assertClose(k.conv2dBackpropFilter(x, dy, g), conv2dBackpropFilterRef(x, dy, g), {
-        rtol: 1e-5,
-        atol: 1e-5,
-        what: `${variant} ${JSON.stringify([dims, filt, pad])}`,
-      });
+      const [got, want] = run(k, geometry(dims, filt, pad), rng);
+      assertClose(got, want, { rtol: 1e-5, atol: 1e-5, what: `${variant} ${JSON.stringify([dims, filt, pad])}` });
     }
     k.dispose();
   }
+}
+
+test("conv2dBackpropFilter matches the float64 reference (same/valid/explicit, strides 1-3, channel tails)", async () => {
+  await checkCases(1, (k, g, rng) => {
+    const x = randn(rng, g.batch * g.inHeight * g.inWidth * g.inChannels);
+    const dy = randn(rng, g.batch * g.outHeight * g.outWidth * g.outChannels);
+    return [k.conv2dBackpropFilter(x, dy, g), conv2dBackpropFilterRef(x, dy, g)];
+  });
 });
 
 test("conv2dBackpropInput matches the float64 reference (same/valid/explicit, strides 1-3, channel tails)", async () => {
-  const rng = createRng(4);
-  for (const variant of VARIANTS) {
-    const k = await createConvKernels({ variant });
-    for (const [dims, filt, pad] of CASES) {
-      const g = geometry(dims, filt, pad);
-      const dy = randn(rng, g.batch * g.outHeight * g.outWidth * g.outChannels);
-      const w = randn(rng, g.filterHeight * g.filterWidth * g.inChannels * g.outChannels);
-      assertClose(k.conv2dBackpropInput(dy, w, g), conv2dBackpropInputRef(dy, w, g), {
-        rtol: 1e-5,
-        atol: 1e-5,
-        what: `${variant} ${JSON.stringify([dims, filt, pad])}`,
-      });
-    }
-    k.dispose();
-  }
+  await checkCases(4, (k, g, rng) => {
+    const dy = randn(rng, g.batch * g.outHeight * g.outWidth * g.outChannels);
+    const w = randn(rng, g.filterHeight * g.filterWidth * g.inChannels * g.outChannels);
+    return [k.conv2dBackpropInput(dy, w, g), conv2dBackpropInputRef(dy, w, g)];
+  });
 });
 
 test("conv2dBackpropFilter and conv2dBackpropInput: scalar and SIMD builds agree bit for bit over every tail", async (t) => {

@@ -128,7 +128,9 @@ function checkPair(a: tf.Tensor2D, b: tf.Tensor2D, rowwise: boolean): void {
 /** Squared L2 distances for all pairs by ||a||² + ||b||² - 2ab, clamped at 0. */
 function squaredL2Matrix(a: tf.Tensor2D, b: tf.Tensor2D, self: boolean): tf.Tensor2D {
   const na = tf.sum(tf.square(a), 1, true);
-  const nb = tf.reshape(tf.sum(tf.square(b), 1), [1, -1]);
+  // ||b||² as a row, broadcast by a K=1 product with a column of ones (exact): broadcasting it in tf.add
+  // would make the gradient a column sum of the B×R upstream, which is slow on wasm
+  const nb = _matMul(tf.ones([a.shape[0], 1]), tf.reshape(tf.sum(tf.square(b), 1), [1, -1]));
   let d = tf.relu(tf.sub(tf.add(na, nb), tf.mul(2, _matMul(a, b, false, true)))) as tf.Tensor2D;
   if (self) {
     const n = a.shape[0];

@@ -40,49 +40,67 @@ function _float32(t: _TensorInfo, kernel: string, name: string): void {
   }
 }
 
+/** Attributes tfjs passes to Conv2DBackpropFilter and Conv2DBackpropInput. */
+type _ConvGradAttrs = {
+  strides: number | [number, number];
+  pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+  dataFormat: "NHWC" | "NCHW";
+  dimRoundingMode?: "floor" | "round" | "ceil";
+};
+
+type _Shape4 = [number, number, number, number];
+
+/**
+ * Check a conv gradient's float32 inputs (in `float32Inputs` order) and its NHWC layout; returns the
+ * geometry of an `xShape` input convolved with a `filterShape` filter (dilation 1).
+ */
+function _convGradGeometry(
+  kernel: string,
+  float32Inputs: Record<string, _TensorInfo>,
+  a: _ConvGradAttrs,
+  xShape: _Shape4,
+  filterShape: _Shape4,
+): Conv2DGeometry {
+  for (const [name, t] of Object.entries(float32Inputs)) _float32(t, kernel, name);
+  const format = tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? "NHWC");
+  if (format !== "channelsLast") {
+    throw new ValueError(
+      "UNSUPPORTED",
+      `${kernel} on wasm (likeness) supports dataFormat NHWC only; transpose NCHW inputs to NHWC`,
+    );
+  }
+  return _geometry(
+    tf.backend_util.computeConv2DInfo(xShape, filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, format),
+  );
+}
+
+/**
+ * Make the float32 output of `shape`, then call `f` with heap views of `inputs` and of the output.
+ * Views are taken after makeOutput: its allocation may grow (and detach) the heap.
+ */
+function _runOnHeap(
+  be: _WasmBackend,
+  shape: number[],
+  inputs: _TensorInfo[],
+  f: (views: Float32Array[], out: Float32Array) => void,
+): _TensorInfo {
+  const out = be.makeOutput(shape, "float32");
+  f(inputs.map((t) => be.typedArrayFromHeap(t) as Float32Array), be.typedArrayFromHeap(out) as Float32Array);
+  return out;
+}
+
 /**
  * Conv2DBackpropFilter: NHWC input, HWIO filter, any strides, 'same' / 'valid' / explicit
  * padding, dilation 1 (tfjs's conv2d gradient requires it).
  */
 export function _conv2dBackpropFilter(k: ConvKernels): _KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const be = backend as _WasmBackend;
     const { x, dy } = inputs;
-    const a = attrs as {
-      strides: number | [number, number];
-      pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-      dataFormat: "NHWC" | "NCHW";
-      dimRoundingMode?: "floor" | "round" | "ceil";
-      filterShape: [number, number, number, number];
-    };
-    _float32(x, "Conv2DBackpropFilter", "x");
-    _float32(dy, "Conv2DBackpropFilter", "dy");
-    const format = tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? "NHWC");
-    if (format !== "channelsLast") {
-      throw new ValueError(
-        "UNSUPPORTED",
-        "Conv2DBackpropFilter on wasm (likeness) supports dataFormat NHWC only; transpose NCHW inputs to NHWC",
-      );
-    }
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      a.filterShape,
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode,
-      false,
-      format,
-    );
-    const out = be.makeOutput(a.filterShape, "float32");
-    // Views are taken after makeOutput: its allocation may grow (and detach) the heap.
-    k.conv2dBackpropFilter(
-      be.typedArrayFromHeap(x) as Float32Array,
-      be.typedArrayFromHeap(dy) as Float32Array,
-      _geometry(info),
-      be.typedArrayFromHeap(out) as Float32Array,
-    );
-    return out;
+    const a = attrs as _ConvGradAttrs & { filterShape: _Shape4 };
+    const g = _convGradGeometry("Conv2DBackpropFilter", { x, dy }, a, x.shape as _Shape4, a.filterShape);
+    return _runOnHeap(backend as _WasmBackend, a.filterShape, [x, dy], ([xv, dyv], out) => {
+      k.conv2dBackpropFilter(xv, dyv, g, out);
+    });
   };
 }
 
@@ -92,42 +110,12 @@ export function _conv2dBackpropFilter(k: ConvKernels): _KernelFunc {
  */
 export function _conv2dBackpropInput(k: ConvKernels): _KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const be = backend as _WasmBackend;
     const { dy, filter } = inputs;
-    const a = attrs as {
-      strides: number | [number, number];
-      pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-      dataFormat: "NHWC" | "NCHW";
-      dimRoundingMode?: "floor" | "round" | "ceil";
-      inputShape: [number, number, number, number];
-    };
-    _float32(dy, "Conv2DBackpropInput", "dy");
-    _float32(filter, "Conv2DBackpropInput", "filter");
-    const format = tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? "NHWC");
-    if (format !== "channelsLast") {
-      throw new ValueError(
-        "UNSUPPORTED",
-        "Conv2DBackpropInput on wasm (likeness) supports dataFormat NHWC only; transpose NCHW inputs to NHWC",
-      );
-    }
-    const info = tf.backend_util.computeConv2DInfo(
-      a.inputShape,
-      filter.shape as [number, number, number, number],
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode,
-      false,
-      format,
-    );
-    const out = be.makeOutput(a.inputShape, "float32");
-    k.conv2dBackpropInput(
-      be.typedArrayFromHeap(dy) as Float32Array,
-      be.typedArrayFromHeap(filter) as Float32Array,
-      _geometry(info),
-      be.typedArrayFromHeap(out) as Float32Array,
-    );
-    return out;
+    const a = attrs as _ConvGradAttrs & { inputShape: _Shape4 };
+    const g = _convGradGeometry("Conv2DBackpropInput", { dy, filter }, a, a.inputShape, filter.shape as _Shape4);
+    return _runOnHeap(backend as _WasmBackend, a.inputShape, [dy, filter], ([dyv, wv], out) => {
+      k.conv2dBackpropInput(dyv, wv, g, out);
+    });
   };
 }
 
@@ -136,16 +124,11 @@ export function _maxPoolGrad(k: ConvKernels): _KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const be = backend as _WasmBackend;
     const { dy, input } = inputs;
-    const a = attrs as {
-      filterSize: number | [number, number];
-      strides: number | [number, number];
-      pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-      dimRoundingMode?: "floor" | "round" | "ceil";
-    };
+    const a = attrs as Omit<_ConvGradAttrs, "dataFormat"> & { filterSize: number | [number, number] };
     _float32(dy, "MaxPoolGrad", "dy");
     _float32(input, "MaxPoolGrad", "input");
     const info = tf.backend_util.computePool2DInfo(
-      input.shape as [number, number, number, number],
+      input.shape as _Shape4,
       a.filterSize,
       a.strides,
       1,
@@ -153,14 +136,9 @@ export function _maxPoolGrad(k: ConvKernels): _KernelFunc {
       a.dimRoundingMode,
     );
     const { inChannels, outChannels: _, ...rest } = _geometry(info);
-    const out = be.makeOutput(input.shape, "float32");
-    k.maxPoolGrad(
-      be.typedArrayFromHeap(input) as Float32Array,
-      be.typedArrayFromHeap(dy) as Float32Array,
-      { ...rest, channels: inChannels },
-      be.typedArrayFromHeap(out) as Float32Array,
-    );
-    return out;
+    return _runOnHeap(be, input.shape, [input, dy], ([xv, dyv], out) => {
+      k.maxPoolGrad(xv, dyv, { ...rest, channels: inChannels }, out);
+    });
   };
 }
 

@@ -4,11 +4,10 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
-import { _crossEntropy } from "../_common.ts";
 import { safeSqrt } from "../distances.ts";
 import { _checkNumber } from "./_shared.ts";
-import { _classBatch, _cosines, _initKernel, type ClassWeightOptions } from "./_class_weights.ts";
+import type { ClassWeightOptions } from "./_class_weights.ts";
+import { _MarginClassLoss } from "./_margin_class_loss.ts";
 
 /** Options of {@link ArcFaceLoss}. */
 export interface ArcFaceLossOptions extends ClassWeightOptions {
@@ -31,54 +30,27 @@ export interface ArcFaceLossOptions extends ClassWeightOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).arraySync() < 1e-6); // true
  * ```
  */
-export class ArcFaceLoss implements Loss {
+export class ArcFaceLoss extends _MarginClassLoss {
   /** Loss name. */
   readonly name = "ArcFaceLoss";
-  /** Scale s. */
-  readonly scale: number;
-  /** Margin m. */
-  readonly margin: number;
-  /** Learned kernel, D×C. */
-  readonly kernel: tf.Variable;
-  private readonly d: number;
-  private readonly c: number;
 
   /**
    * @param options embeddingSize, numGroups, scale, margin, kernel, seed
    * @throws {ValueError} INVALID_ARGUMENT for bad sizes, scale or margin
    */
   constructor(options: ArcFaceLossOptions) {
-    this.scale = _checkNumber(options.scale ?? 64, "scale", this.name);
-    this.margin = _checkNumber(options.margin ?? 0.5, "margin", this.name);
-    const { d, c, kernel } = _initKernel(options, this.name);
-    this.d = d;
-    this.c = c;
-    this.kernel = kernel;
+    super(
+      options,
+      "ArcFaceLoss",
+      _checkNumber(options.scale ?? 64, "scale", "ArcFaceLoss"),
+      _checkNumber(options.margin ?? 0.5, "margin", "ArcFaceLoss"),
+    );
   }
 
-  /**
-   * Scalar loss.
-   *
-   * @param embeddings B×D
-   * @param target `labels`: integer class ids in [0, numGroups)
-   * @returns mean cross-entropy
-   * @throws {ValueError} OUT_OF_RANGE for class ids outside [0, numGroups); NON_FINITE
-   * @throws {ShapeError} LABEL_MISMATCH; SHAPE_MISMATCH when D differs from embeddingSize
-   */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    const ids = _classBatch(embeddings, target, this.d, this.c, this.name);
-    return tf.tidy(() => {
-      const cos = _cosines(embeddings, this.kernel as tf.Tensor2D);
-      const sin = safeSqrt(tf.sub(1, tf.square(cos)));
-      const shifted = tf.sub(tf.mul(cos, Math.cos(this.margin)), tf.mul(sin, Math.sin(this.margin)));
-      const onehot = tf.cast(tf.oneHot(tf.tensor1d(ids, "int32"), this.c), "bool");
-      const logits = tf.mul(this.scale, tf.where(onehot, shifted, cos)) as tf.Tensor2D;
-      return _crossEntropy(logits, ids);
-    });
-  }
-
-  /** The kernel. */
-  trainableVariables(): tf.Variable[] {
-    return [this.kernel];
+  protected _logits(cos: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {
+    const sin = safeSqrt(tf.sub(1, tf.square(cos)));
+    const shifted = tf.sub(tf.mul(cos, Math.cos(this.margin)), tf.mul(sin, Math.sin(this.margin)));
+    const onehot = tf.cast(tf.oneHot(tf.tensor1d(ids, "int32"), this.c), "bool");
+    return tf.mul(this.scale, tf.where(onehot, shifted, cos)) as tf.Tensor2D;
   }
 }

@@ -83,6 +83,20 @@ function lossAdapter(name: string, build: (c: GoldenCase) => { loss: Loss; targe
 
 const groups = (c: GoldenCase): LossTarget => ({ labels: inputVector(c, "groups") });
 
+/** The options every class-weight loss takes from a case: sizes and the initial kernel. */
+const classKernel = (c: GoldenCase) => ({
+  embeddingSize: c.params.embedding_size as number,
+  numGroups: c.params.num_groups as number,
+  kernel: inputMatrix(c, "kernel"),
+});
+
+/** ArcFaceLoss and CosFaceLoss: the class kernel plus scale and margin. */
+const marginClassKernel = (c: GoldenCase) => ({
+  ...classKernel(c),
+  scale: c.params.scale as number,
+  margin: c.params.margin as number,
+});
+
 /** Quaterion adapters. */
 export const adapters: GoldenAdapter[] = [
   distanceAdapter,
@@ -126,34 +140,11 @@ export const adapters: GoldenAdapter[] = [
     target: { pairs: inputMatrix(c, "pairs") as [number, number][], scores: inputVector(c, "labels") },
   })),
   lossAdapter("SoftmaxLoss", (c) => ({
-    loss: new SoftmaxLoss({
-      embeddingSize: c.params.embedding_size as number,
-      numGroups: c.params.num_groups as number,
-      temperature: c.params.temperature as number,
-      kernel: inputMatrix(c, "kernel"),
-    }),
+    loss: new SoftmaxLoss({ ...classKernel(c), temperature: c.params.temperature as number }),
     target: groups(c),
   })),
-  lossAdapter("ArcFaceLoss", (c) => ({
-    loss: new ArcFaceLoss({
-      embeddingSize: c.params.embedding_size as number,
-      numGroups: c.params.num_groups as number,
-      scale: c.params.scale as number,
-      margin: c.params.margin as number,
-      kernel: inputMatrix(c, "kernel"),
-    }),
-    target: groups(c),
-  })),
-  lossAdapter("CosFaceLoss", (c) => ({
-    loss: new CosFaceLoss({
-      embeddingSize: c.params.embedding_size as number,
-      numGroups: c.params.num_groups as number,
-      scale: c.params.scale as number,
-      margin: c.params.margin as number,
-      kernel: inputMatrix(c, "kernel"),
-    }),
-    target: groups(c),
-  })),
+  lossAdapter("ArcFaceLoss", (c) => ({ loss: new ArcFaceLoss(marginClassKernel(c)), target: groups(c) })),
+  lossAdapter("CosFaceLoss", (c) => ({ loss: new CosFaceLoss(marginClassKernel(c)), target: groups(c) })),
   lossAdapter("CenterLoss", (c) => ({
     loss: new CenterLoss({
       embeddingSize: c.params.embedding_size as number,
