@@ -64,7 +64,10 @@ for (const n of sizes) {
   const kq = 50;
   // Warm up first: V8 runs the first calls of a long WebAssembly function in its baseline tier.
   for (let i = 0; i < 10; i++) {
-    await backend.topk({ data: Float32Array.from(randVec()), rows: 1, cols: DIM }, reference, { k: 10, metric: "cosine" });
+    await backend.topk({ data: Float32Array.from(randVec()), rows: 1, cols: DIM }, reference, {
+      k: 10,
+      metric: "cosine",
+    });
   }
   const t0 = performance.now();
   for (let i = 0; i < kq; i++) {
