@@ -112,15 +112,14 @@ Usage: likeness help [command]`,
 
 const COMMANDS = ["train", "eval", "serve", "bench", "report", "help"];
 
-function runtimeArgs(script: string, preload?: string): [string, string[]] {
+function runtimeArgs(script: string): [string, string[]] {
   const g = globalThis as { Deno?: unknown };
   const exe = process.execPath;
-  const pre = preload ? ["--preload", preload] : [];
-  return g.Deno ? [exe, ["run", "-A", ...pre, script]] : [exe, [...pre, script]];
+  return g.Deno ? [exe, ["run", "-A", script]] : [exe, [script]];
 }
 
-function spawnScript(script: string, args: readonly string[], preload?: string): Promise<number> {
-  const [exe, pre] = runtimeArgs(script, preload);
+function spawnScript(script: string, args: readonly string[]): Promise<number> {
+  const [exe, pre] = runtimeArgs(script);
   return new Promise((res) => {
     const child = spawn(exe, [...pre, ...args], { stdio: "inherit", cwd: REPO_ROOT });
     const forward = (sig: "SIGINT" | "SIGTERM") => () => child.kill(sig);
@@ -251,9 +250,16 @@ async function cmdEval(argv: readonly string[], io: CliIO): Promise<number> {
 
 async function cmdServe(argv: readonly string[], io: CliIO): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) return help("serve", io);
-  const script = join(REPO_ROOT, "packages", "server", "main.ts");
-  // The preload selects the tfjs backend before the server restores a model.
-  return await spawnScript(script, argv, join(REPO_ROOT, "packages", "cli", "_tf_preload.ts"));
+  // The server's own entry: it starts the compute and tfjs backends, then restores the model.
+  const { main } = await import("@likeness/server/main");
+  const running = await main([...argv]);
+  if (!running) return 0;
+  await new Promise<void>((res) => {
+    process.once("SIGINT", () => res());
+    process.once("SIGTERM", () => res());
+  });
+  await running.stop();
+  return 0;
 }
 
 async function cmdBench(argv: readonly string[], io: CliIO): Promise<number> {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -156,4 +156,34 @@ test("train on digits end to end writes a loadable artifact, metrics, log and re
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("likeness serve runs the server entry in-process and stops cleanly on SIGTERM", async () => {
+  const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+  const data = join(mkdtempSync(join(tmpdir(), "likeness-cli-serve-")), "data");
+  const child = spawn(
+    process.execPath,
+    [...(isBun ? [] : ["run", "-A"]), MAIN, "serve", "--dim", "3", "--data", data, "--port", "0", "--backend", "js"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let log = "";
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no start: ${log}`)), 60_000);
+    const on = (d: Uint8Array) => {
+      log += new TextDecoder().decode(d);
+      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(log);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on("data", on);
+    child.stderr!.on("data", on);
+  });
+  const health = await (await fetch(`http://127.0.0.1:${port}/v1/health`)).json();
+  assert.equal(health.status, "ok");
+  assert.equal(health.dim, 3);
+  child.kill("SIGTERM");
+  assert.equal(await exited, 0, log);
 });

@@ -87,6 +87,16 @@ export function dotProductSimilarity(options: { normalizeEmbeddings?: boolean } 
   return distance("dot", { kind: "similarity", normalize: options.normalizeEmbeddings ?? true });
 }
 
+/**
+ * `dist.matrix(x, y)` turned into similarities (negated for a distance), so that larger is always closer.
+ *
+ * @returns the (negated) matrix, rows of x × rows of y (or of x)
+ */
+export function similarityMatrix(dist: PmlDistance, x: tf.Tensor2D, y?: tf.Tensor2D): tf.Tensor2D {
+  const mat = y === undefined ? dist.matrix(x) : dist.matrix(x, y);
+  return dist.smallerIsCloser ? tf.neg(mat) : mat;
+}
+
 /** `distance.margin(x, y)` of pml: x - y for distances, y - x for similarities. */
 export function margin(dist: PmlDistance, x: tf.Tensor | number, y: tf.Tensor | number): tf.Tensor {
   return dist.smallerIsCloser ? tf.sub(x, y) : tf.sub(y, x);
@@ -481,4 +491,72 @@ export function makeWeight(
     }
   }
   return tf.variable(tf.tensor2d(data, [rows, cols]), true);
+}
+
+/** A checked batch of a label-based loss: its size and labels. */
+export interface LabelledBatch {
+  /** Batch size. */
+  b: number;
+  /** One label per row. */
+  labels: readonly Label[];
+}
+
+/**
+ * Check the embeddings and the labels of a label-based loss.
+ *
+ * @throws {ShapeError} SHAPE_MISMATCH / EMPTY_INPUT / LABEL_MISMATCH
+ * @throws {ValueError} NON_FINITE
+ */
+export function labelledBatch(embeddings: tf.Tensor2D, target: LossTarget, loss: string): LabelledBatch {
+  checkEmbeddings(embeddings, loss);
+  const b = embeddings.shape[0];
+  return { b, labels: requireLabels(target, b, loss) };
+}
+
+/** A checked batch of a pair-based loss: its size, labels and pairs (mined or all). */
+export interface PairBatch extends LabelledBatch {
+  /** Positive and negative pairs. */
+  pairs: PairIndices;
+}
+
+/**
+ * The prelude of the pair-based losses: check the embeddings and labels, then take the mined pairs
+ * (pml's `convert_to_pairs`) or all pairs.
+ *
+ * @throws {ShapeError} SHAPE_MISMATCH / EMPTY_INPUT / LABEL_MISMATCH
+ * @throws {ValueError} NON_FINITE / OUT_OF_RANGE
+ */
+export function pairBatch(embeddings: tf.Tensor2D, target: LossTarget, loss: string): PairBatch {
+  const { b, labels } = labelledBatch(embeddings, target, loss);
+  return { b, labels, pairs: pairsOf(target, labels, loss) };
+}
+
+/** Whether there is no positive pair or no negative pair (pml then returns a zero loss). */
+export function lacksPairs(pairs: PairIndices): boolean {
+  return pairs.a1.length === 0 || pairs.a2.length === 0;
+}
+
+/** 1 for every row that anchors at least one negative pair, else 0. */
+export function rowsWithNegatives(pairs: PairIndices, b: number): Float32Array {
+  const has = new Float32Array(b);
+  for (const i of pairs.a2) has[i] = 1;
+  return has;
+}
+
+/** A checked batch of a triplet-based loss: its size, labels and triplets (mined or all). */
+export interface TripletBatch extends LabelledBatch {
+  /** Anchor, positive, negative. */
+  triplets: TripletIndices;
+}
+
+/**
+ * The prelude of the triplet-based losses: check the embeddings and labels, then take the mined
+ * triplets (pml's `convert_to_triplets`) or all triplets.
+ *
+ * @throws {ShapeError} SHAPE_MISMATCH / EMPTY_INPUT / LABEL_MISMATCH
+ * @throws {ValueError} NON_FINITE / OUT_OF_RANGE
+ */
+export function tripletBatch(embeddings: tf.Tensor2D, target: LossTarget, loss: string): TripletBatch {
+  const { b, labels } = labelledBatch(embeddings, target, loss);
+  return { b, labels, triplets: tripletsOf(target, labels, loss) };
 }

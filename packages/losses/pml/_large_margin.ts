@@ -66,6 +66,37 @@ export function checkEmbeddingSize(embeddings: tf.Tensor2D, embeddingSize: numbe
   }
 }
 
+/** A checked batch of a class-id loss: its size, class ids and per-row miner weights. */
+export interface ClassBatch {
+  /** Batch size. */
+  b: number;
+  /** Class id of every row, in [0, numClasses). */
+  ids: Int32Array;
+  /** pml's `convert_to_weights` of the mined tuples (all 1 without). */
+  weights: Float32Array;
+}
+
+/**
+ * The prelude of the classifier and proxy losses: check the embeddings (and their width against
+ * `embeddingSize`), the class ids, then the miner weights.
+ *
+ * @throws {ShapeError} SHAPE_MISMATCH / EMPTY_INPUT / LABEL_MISMATCH
+ * @throws {ValueError} NON_FINITE / OUT_OF_RANGE
+ */
+export function classBatch(
+  embeddings: tf.Tensor2D,
+  target: LossTarget,
+  embeddingSize: number,
+  numClasses: number,
+  loss: string,
+): ClassBatch {
+  checkEmbeddings(embeddings, loss);
+  checkEmbeddingSize(embeddings, embeddingSize, loss);
+  const b = embeddings.shape[0];
+  const ids = requireClassIds(target, b, numClasses, loss);
+  return { b, ids, weights: minerWeights(target, b) };
+}
+
 /** Base of ArcFace / CosFace: subclasses modify the target-class cosine. */
 export abstract class LargeMarginSoftmaxBase implements Loss {
   /** pml's class name. */
@@ -114,11 +145,7 @@ export abstract class LargeMarginSoftmaxBase implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    checkEmbeddingSize(embeddings, this.embeddingSize, this.name);
-    const b = embeddings.shape[0];
-    const ids = requireClassIds(target, b, this.numClasses, this.name);
-    const weights = minerWeights(target, b);
+    const { ids, weights } = classBatch(embeddings, target, this.embeddingSize, this.numClasses, this.name);
     return tf.tidy(() => {
       const cosine = this.cosine(embeddings);
       const mask = tf.oneHot(tf.tensor1d(ids, "int32"), this.numClasses);

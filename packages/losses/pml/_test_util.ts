@@ -5,6 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { assertClose } from "@likeness/core/testing";
 import { tf, useTfBackend } from "@likeness/tf";
 import { createRng, type Label } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
@@ -82,4 +83,23 @@ export function allFinite(g: number[][]): boolean {
 /** Standard labels of a small batch: `classes` classes, `perClass` each. */
 export function groups(classes: number, perClass: number): number[] {
   return Array.from({ length: classes * perClass }, (_v, i) => i % classes);
+}
+
+/** Start tfjs on wasm and return the standard batch: 12 seeded rows of width 4, 3 classes of 4 rows. */
+export async function standardBatch(seed: number): Promise<{ E: number[][]; Y: number[] }> {
+  await setup();
+  return { E: batch(seed, 12, 4), Y: groups(3, 4) };
+}
+
+/** Assert that the loss is unchanged (rtol 1e-5) when rows and labels are shuffled by a seeded permutation. */
+export function assertOrderInvariant(loss: Loss, e: number[][], labels: readonly Label[], seed: number): void {
+  const p = permute(e, labels, perm(seed, e.length));
+  assertClose(value(loss, p.e, { labels: p.labels }), value(loss, e, { labels }), { rtol: 1e-5 });
+}
+
+/** Assert that the loss is exactly 0 and its gradient w.r.t. the embeddings is finite. */
+export function assertZeroWithFiniteGrad(loss: Loss, e: number[][], target: LossTarget): void {
+  const r = valueAndGrad(loss, e, target);
+  assert.equal(r.value, 0);
+  assert.ok(allFinite(r.grad));
 }

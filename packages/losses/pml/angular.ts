@@ -8,14 +8,13 @@ import { _matMul } from "../_matmul.ts";
 import type { Loss, LossTarget } from "../types.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   gatherRows,
   l2Normalize,
+  lacksPairs,
   maskedLogSumExp,
-  pairsOf,
+  pairBatch,
   reduceWith,
-  requireLabels,
   sameMatrix,
   zeroLoss,
 } from "./_common.ts";
@@ -70,11 +69,8 @@ export class PmlAngularLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const b = embeddings.shape[0];
-    const labels = requireLabels(target, b, this.name);
-    const pairs = pairsOf(target, labels, this.name);
-    if (pairs.a1.length === 0 || pairs.a2.length === 0) return zeroLoss(embeddings);
+    const { b, labels, pairs } = pairBatch(embeddings, target, this.name);
+    if (lacksPairs(pairs)) return zeroLoss(embeddings);
     const same = sameMatrix(labels, target.match);
     const k = pairs.a1.length;
     const keep = new Float32Array(k * b);

@@ -1,12 +1,16 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
 import { assertClose } from "@likeness/core/testing";
 import { PmlAngularLoss } from "./angular.ts";
-import { allFinite, assertCode, batch, groups, perm, permute, setup, unit, value, valueAndGrad } from "./_test_util.ts";
+import {
+  assertCode,
+  assertOrderInvariant,
+  assertZeroWithFiniteGrad,
+  standardBatch,
+  unit,
+  value,
+} from "./_test_util.ts";
 
-await setup();
-const E = batch(27, 12, 4);
-const Y = groups(3, 4);
+const { E, Y } = await standardBatch(27);
 
 function brute(e: number[][], y: number[], alphaDeg: number): number {
   const u = e.map(unit);
@@ -36,14 +40,11 @@ test("AngularLoss matches a float64 loop (pml: negatives not normalised)", () =>
 
 test("AngularLoss is invariant to batch order", () => {
   const loss = new PmlAngularLoss();
-  const p = permute(E, Y, perm(67, E.length));
-  assertClose(value(loss, p.e, { labels: p.labels }), value(loss, E, { labels: Y }), { rtol: 1e-5 });
+  assertOrderInvariant(loss, E, Y, 67);
 });
 
 test("AngularLoss is 0 without positive or negative pairs, with finite gradients", () => {
-  const r = valueAndGrad(new PmlAngularLoss(), E.slice(0, 3), { labels: [0, 1, 2] });
-  assert.equal(r.value, 0);
-  assert.ok(allFinite(r.grad));
+  assertZeroWithFiniteGrad(new PmlAngularLoss(), E.slice(0, 3), { labels: [0, 1, 2] });
 });
 
 test("AngularLoss rejects bad input with stable codes", () => {

@@ -7,15 +7,13 @@ import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   cosineSimilarity,
   maskedLogSumExp,
+  pairBatch,
   pairMasks,
-  pairsOf,
   type PmlDistance,
   reduceWith,
-  requireLabels,
   stopGradient,
 } from "./_common.ts";
 
@@ -78,10 +76,8 @@ export class PmlCircleLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const b = embeddings.shape[0];
-    const labels = requireLabels(target, b, this.name);
-    const masks = pairMasks(pairsOf(target, labels, this.name), b);
+    const { b, pairs } = pairBatch(embeddings, target, this.name);
+    const masks = pairMasks(pairs, b);
     return tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);
       const pos = tf.tensor2d(masks.pos, [b, b]);

@@ -1,24 +1,17 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
 import { assertClose } from "@likeness/core/testing";
 import { PmlCircleLoss } from "./circle.ts";
 import {
-  allFinite,
   assertCode,
-  batch,
+  assertOrderInvariant,
+  assertZeroWithFiniteGrad,
   cos64,
-  groups,
   lse,
-  perm,
-  permute,
-  setup,
+  standardBatch,
   value,
-  valueAndGrad,
 } from "./_test_util.ts";
 
-await setup();
-const E = batch(6, 12, 4);
-const Y = groups(3, 4);
+const { E, Y } = await standardBatch(6);
 
 function brute(e: number[][], y: number[], m: number, g: number): number {
   const s = cos64(e);
@@ -49,14 +42,11 @@ test("CircleLoss matches a float64 loop", () => {
 
 test("CircleLoss is invariant to batch order", () => {
   const loss = new PmlCircleLoss();
-  const p = permute(E, Y, perm(13, E.length));
-  assertClose(value(loss, p.e, { labels: p.labels }), value(loss, E, { labels: Y }), { rtol: 1e-5 });
+  assertOrderInvariant(loss, E, Y, 13);
 });
 
 test("CircleLoss is 0 without positives, with finite gradients", () => {
-  const r = valueAndGrad(new PmlCircleLoss(), E.slice(0, 3), { labels: [0, 1, 2] });
-  assert.equal(r.value, 0);
-  assert.ok(allFinite(r.grad));
+  assertZeroWithFiniteGrad(new PmlCircleLoss(), E.slice(0, 3), { labels: [0, 1, 2] });
 });
 
 test("CircleLoss rejects bad input with stable codes", () => {

@@ -7,15 +7,13 @@ import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   gather2d,
   lpDistance,
   margin as distMargin,
-  pairsOf,
+  pairBatch,
   type PmlDistance,
   reduceWith,
-  requireLabels,
   zeroLoss,
 } from "./_common.ts";
 
@@ -31,19 +29,28 @@ export interface PmlContrastiveLossOptions {
   reducer?: Reducer;
 }
 
+/** The settings a contrastive loss computes with. */
+export interface ContrastiveSettings {
+  /** pml's class name (for error messages). */
+  readonly name: string;
+  /** The distance. */
+  readonly distance: PmlDistance;
+  /** Positive margin. */
+  readonly posMargin: number;
+  /** Negative margin. */
+  readonly negMargin: number;
+  /** Reduction of the per-element losses. */
+  readonly reducer: Reducer;
+}
+
 /** Shared body of ContrastiveLoss and SignalToNoiseRatioContrastiveLoss. */
 export function contrastiveCompute(
-  name: string,
-  distance: PmlDistance,
-  posMargin: number,
-  negMargin: number,
+  loss: ContrastiveSettings,
   embeddings: tf.Tensor2D,
   target: LossTarget,
-  reducer: Reducer,
 ): tf.Scalar {
-  checkEmbeddings(embeddings, name);
-  const labels = requireLabels(target, embeddings.shape[0], name);
-  const pairs = pairsOf(target, labels, name);
+  const { distance, posMargin, negMargin, reducer } = loss;
+  const { pairs } = pairBatch(embeddings, target, loss.name);
   return tf.tidy(() => {
     const mat = distance.matrix(embeddings);
     let total: tf.Tensor = zeroLoss(mat);
@@ -106,15 +113,7 @@ export class PmlContrastiveLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    return contrastiveCompute(
-      this.name,
-      this.distance,
-      this.posMargin,
-      this.negMargin,
-      embeddings,
-      target,
-      this.reducer,
-    );
+    return contrastiveCompute(this, embeddings, target);
   }
 
   /** @returns no learned parameters */

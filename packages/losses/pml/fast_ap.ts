@@ -8,14 +8,13 @@ import { ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkEmbeddings,
+  labelledBatch,
   lpDistance,
   minerWeights,
   pairMasks,
   pairsOf,
   type PmlDistance,
   reduceWith,
-  requireLabels,
   zeroLoss,
 } from "./_common.ts";
 
@@ -90,9 +89,7 @@ export class PmlFastAPLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const b = embeddings.shape[0];
-    const labels = requireLabels(target, b, this.name);
+    const { b, labels } = labelledBatch(embeddings, target, this.name);
     const weights = minerWeights(target, b);
     const masks = pairMasks(pairsOf({ labels, match: target.match }, labels, this.name), b);
     const nPos = new Float32Array(b);

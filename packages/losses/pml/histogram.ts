@@ -6,15 +6,7 @@
 import { tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
-import {
-  checkEmbeddings,
-  cosineSimilarity,
-  gather2d,
-  type PmlDistance,
-  requireLabels,
-  tripletsOf,
-  zeroLoss,
-} from "./_common.ts";
+import { cosineSimilarity, gather2d, type PmlDistance, tripletBatch, zeroLoss } from "./_common.ts";
 
 /** Distinct unordered pairs {min, max} of (x[k], y[k]), sorted. */
 function uniquePairs(x: Int32Array, y: Int32Array, b: number): { i: Int32Array; j: Int32Array } {
@@ -109,10 +101,7 @@ export class PmlHistogramLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const b = embeddings.shape[0];
-    const labels = requireLabels(target, b, this.name);
-    const t = tripletsOf(target, labels, this.name);
+    const { b, triplets: t } = tripletBatch(embeddings, target, this.name);
     if (t.a.length === 0) return zeroLoss(embeddings);
     return tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);

@@ -8,13 +8,13 @@ import { type Label, ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   cosineSimilarity,
   crossEntropy,
+  labelledBatch,
   type PmlDistance,
   reduceWith,
-  requireLabels,
+  similarityMatrix,
 } from "./_common.ts";
 
 /** Options of {@link PmlInstanceLoss}. */
@@ -84,15 +84,13 @@ export class PmlInstanceLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE, UNSUPPORTED for mined indices
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const labels = requireLabels(target, embeddings.shape[0], this.name);
+    const { labels } = labelledBatch(embeddings, target, this.name);
     if (target.indices) {
       throw new ValueError("UNSUPPORTED", "Cannot compute InstanceLoss with mined indices: pass labels only");
     }
     const ids = sortedInverse(labels);
     return tf.tidy(() => {
-      let sim = this.distance.matrix(embeddings);
-      if (this.distance.smallerIsCloser) sim = tf.neg(sim);
+      const sim = similarityMatrix(this.distance, embeddings);
       return reduceWith(this.reducer, crossEntropy(tf.mul(sim, this.gamma) as tf.Tensor2D, ids));
     });
   }

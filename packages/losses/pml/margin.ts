@@ -7,16 +7,15 @@ import { tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   gather1d,
   gather2d,
+  labelledBatch,
   lpDistance,
   margin as distMargin,
   type PmlDistance,
   positiveMask,
   requireClassIds,
-  requireLabels,
   tripletsOf,
   zeroLoss,
 } from "./_common.ts";
@@ -99,9 +98,7 @@ export class PmlMarginLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const b = embeddings.shape[0];
-    const labels = requireLabels(target, b, this.name);
+    const { b, labels } = labelledBatch(embeddings, target, this.name);
     const ids = this.numClasses === undefined ? undefined : requireClassIds(target, b, this.numClasses, this.name);
     const t = tripletsOf(target, labels, this.name);
     if (t.a.length === 0) return zeroLoss(embeddings);

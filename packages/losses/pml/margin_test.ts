@@ -3,11 +3,16 @@ import assert from "node:assert/strict";
 import { tf } from "@likeness/tf";
 import { assertClose } from "@likeness/core/testing";
 import { PmlMarginLoss } from "./margin.ts";
-import { allFinite, assertCode, batch, groups, lp64, perm, permute, setup, value, valueAndGrad } from "./_test_util.ts";
+import {
+  assertCode,
+  assertOrderInvariant,
+  assertZeroWithFiniteGrad,
+  lp64,
+  standardBatch,
+  value,
+} from "./_test_util.ts";
 
-await setup();
-const E = batch(9, 12, 4);
-const Y = groups(3, 4);
+const { E, Y } = await standardBatch(9);
 
 function brute(e: number[][], y: number[], margin: number, beta: number): number {
   const d = lp64(e);
@@ -37,8 +42,7 @@ test("MarginLoss matches a float64 loop", () => {
 
 test("MarginLoss is invariant to batch order", () => {
   const loss = new PmlMarginLoss();
-  const p = permute(E, Y, perm(23, E.length));
-  assertClose(value(loss, p.e, { labels: p.labels }), value(loss, E, { labels: Y }), { rtol: 1e-5 });
+  assertOrderInvariant(loss, E, Y, 23);
 });
 
 test("MarginLoss learns beta: a trainable variable with a gradient, plus nu * beta", () => {
@@ -73,9 +77,7 @@ test("MarginLoss learns beta: a trainable variable with a gradient, plus nu * be
 });
 
 test("MarginLoss is 0 without triplets and when margins hold", () => {
-  const r = valueAndGrad(new PmlMarginLoss(), E.slice(0, 3), { labels: [0, 1, 2] });
-  assert.equal(r.value, 0);
-  assert.ok(allFinite(r.grad));
+  assertZeroWithFiniteGrad(new PmlMarginLoss(), E.slice(0, 3), { labels: [0, 1, 2] });
   const e = [[1, 0], [1, 0], [-1, 0], [-1, 0]];
   assert.equal(value(new PmlMarginLoss({ beta: 1, margin: 0.2 }), e, { labels: [0, 0, 1, 1] }), 0);
 });

@@ -7,15 +7,14 @@ import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   cosineSimilarity,
   maskedLogSumExp,
+  pairBatch,
   pairMasks,
-  pairsOf,
   type PmlDistance,
   reduceWith,
-  requireLabels,
+  similarityMatrix,
 } from "./_common.ts";
 
 /** Options of {@link PmlMultiSimilarityLoss}. */
@@ -82,13 +81,10 @@ export class PmlMultiSimilarityLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const b = embeddings.shape[0];
-    const labels = requireLabels(target, b, this.name);
-    const masks = pairMasks(pairsOf(target, labels, this.name), b);
+    const { b, pairs } = pairBatch(embeddings, target, this.name);
+    const masks = pairMasks(pairs, b);
     return tf.tidy(() => {
-      let mat: tf.Tensor2D = this.distance.matrix(embeddings);
-      if (this.distance.smallerIsCloser) mat = tf.neg(mat);
+      const mat = similarityMatrix(this.distance, embeddings);
       const pos = tf.tensor2d(masks.pos, [b, b]);
       const neg = tf.tensor2d(masks.neg, [b, b]);
       const posExp = tf.mul(-this.alpha, tf.sub(mat, this.base)) as tf.Tensor2D;

@@ -8,14 +8,13 @@ import { labelIds } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkEmbeddings,
   crossEntropy,
   dotProductSimilarity,
   gatherRows,
-  pairsOf,
+  pairBatch,
   type PmlDistance,
   reduceWith,
-  requireLabels,
+  similarityMatrix,
   zeroLoss,
 } from "./_common.ts";
 
@@ -68,10 +67,7 @@ export class PmlNPairsLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const b = embeddings.shape[0];
-    const labels = requireLabels(target, b, this.name);
-    const pairs = pairsOf(target, labels, this.name);
+    const { labels, pairs } = pairBatch(embeddings, target, this.name);
     const ids = labelIds(labels);
     const seen = new Set<number>();
     const a: number[] = [];
@@ -87,8 +83,7 @@ export class PmlNPairsLoss implements Loss {
     return tf.tidy(() => {
       const anchors = gatherRows(embeddings, a);
       const positives = gatherRows(embeddings, p);
-      let sim = this.distance.matrix(anchors, positives);
-      if (this.distance.smallerIsCloser) sim = tf.neg(sim);
+      const sim = similarityMatrix(this.distance, anchors, positives);
       return reduceWith(this.reducer, crossEntropy(sim, Int32Array.from(a, (_v, i) => i)));
     });
   }

@@ -6,12 +6,12 @@
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
 import {
-  checkEmbeddings,
   checkNumber,
+  labelledBatch,
   lpDistance,
   type PmlDistance,
-  requireLabels,
   sameMatrix,
+  similarityMatrix,
   zeroLoss,
 } from "./_common.ts";
 
@@ -36,8 +36,7 @@ export function ncaLosses(
   weights?: Float32Array,
 ): tf.Scalar {
   return tf.tidy(() => {
-    let mat: tf.Tensor2D = distanceFn.matrix(query, reference);
-    if (distanceFn.smallerIsCloser) mat = tf.neg(mat);
+    const mat = similarityMatrix(distanceFn, query, reference);
     const [q, r] = mat.shape;
     let logits = tf.mul(scale, mat) as tf.Tensor2D;
     if (reference === undefined) {
@@ -97,9 +96,7 @@ export class PmlNCALoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const b = embeddings.shape[0];
-    const labels = requireLabels(target, b, this.name);
+    const { b, labels } = labelledBatch(embeddings, target, this.name);
     if (b <= 1) return zeroLoss(embeddings);
     const same = Float32Array.from(sameMatrix(labels, target.match));
     return ncaLosses(this.distance, this.softmaxScale, embeddings, undefined, same);

@@ -7,18 +7,15 @@ import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   cosineSimilarity,
   crossEntropy,
   l2Normalize,
   makeWeight,
-  minerWeights,
   type PmlDistance,
   reduceWith,
-  requireClassIds,
 } from "./_common.ts";
-import { checkClassifierSizes, checkEmbeddingSize, type PmlClassifierOptions } from "./_large_margin.ts";
+import { checkClassifierSizes, classBatch, type PmlClassifierOptions } from "./_large_margin.ts";
 
 /** Options of {@link PmlNormalizedSoftmaxLoss}. */
 export interface PmlNormalizedSoftmaxLossOptions extends PmlClassifierOptions {
@@ -81,11 +78,7 @@ export class PmlNormalizedSoftmaxLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    checkEmbeddingSize(embeddings, this.embeddingSize, this.name);
-    const b = embeddings.shape[0];
-    const ids = requireClassIds(target, b, this.numClasses, this.name);
-    const weights = minerWeights(target, b);
+    const { ids, weights } = classBatch(embeddings, target, this.embeddingSize, this.numClasses, this.name);
     return tf.tidy(() => {
       const w = tf.transpose(l2Normalize(this.W as unknown as tf.Tensor2D, 0)) as tf.Tensor2D;
       let exponent = tf.div(this.distance.matrix(embeddings, w), this.temperature) as tf.Tensor2D;

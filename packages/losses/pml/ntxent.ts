@@ -8,16 +8,17 @@ import type { Loss, LossTarget } from "../types.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import { noGrad } from "../grad_utils.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   cosineSimilarity,
   gather1d,
   gather2d,
+  lacksPairs,
+  pairBatch,
   pairMasks,
-  pairsOf,
   type PmlDistance,
   reduceWith,
-  requireLabels,
+  rowsWithNegatives,
+  similarityMatrix,
   stopGradient,
   zeroLoss,
 } from "./_common.ts";
@@ -76,17 +77,12 @@ export class PmlNTXentLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const b = embeddings.shape[0];
-    const labels = requireLabels(target, b, this.name);
-    const pairs = pairsOf(target, labels, this.name);
-    if (pairs.a1.length === 0 || pairs.a2.length === 0) return zeroLoss(embeddings);
+    const { b, pairs } = pairBatch(embeddings, target, this.name);
+    if (lacksPairs(pairs)) return zeroLoss(embeddings);
     const { neg } = pairMasks(pairs, b);
-    const hasNeg = new Float32Array(b);
-    for (const i of pairs.a2) hasNeg[i] = 1;
+    const hasNeg = rowsWithNegatives(pairs, b);
     return tf.tidy(() => {
-      let mat: tf.Tensor2D = this.distance.matrix(embeddings);
-      if (this.distance.smallerIsCloser) mat = tf.neg(mat);
+      let mat = similarityMatrix(this.distance, embeddings);
       mat = tf.div(mat, this.temperature);
       // per anchor row: max over its negatives and Σ exp(s_an - max), then per positive pair
       // -log(e^{s_ap} / (e^{s_ap} + Σ_n e^{s_an})) in log space (O(B²) memory, no per-pair rows)

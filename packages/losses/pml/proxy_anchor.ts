@@ -6,17 +6,14 @@
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   cosineSimilarity,
   makeWeight,
   margin as distMargin,
   maskedLogSumExp,
-  minerWeights,
   type PmlDistance,
-  requireClassIds,
 } from "./_common.ts";
-import { checkClassifierSizes, checkEmbeddingSize } from "./_large_margin.ts";
+import { checkClassifierSizes, classBatch } from "./_large_margin.ts";
 
 /** Options of {@link PmlProxyAnchorLoss}. */
 export interface PmlProxyAnchorLossOptions {
@@ -98,12 +95,9 @@ export class PmlProxyAnchorLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    checkEmbeddingSize(embeddings, this.embeddingSize, this.name);
-    const b = embeddings.shape[0];
     const c = this.numClasses;
-    const ids = requireClassIds(target, b, c, this.name);
-    const mw = minerWeights(target, b).map((w) => w - 1);
+    const { b, ids, weights } = classBatch(embeddings, target, this.embeddingSize, c, this.name);
+    const mw = weights.map((w) => w - 1);
     const withPos = new Set(ids).size;
     return tf.tidy(() => {
       const cos = this.distance.matrix(embeddings, this.proxies as unknown as tf.Tensor2D); // B×C

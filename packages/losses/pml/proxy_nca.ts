@@ -5,18 +5,8 @@
  */
 import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
-import {
-  checkEmbeddings,
-  checkNumber,
-  l2Normalize,
-  lpDistance,
-  makeWeight,
-  minerWeights,
-  normalizes,
-  type PmlDistance,
-  requireClassIds,
-} from "./_common.ts";
-import { checkClassifierSizes, checkEmbeddingSize } from "./_large_margin.ts";
+import { checkNumber, l2Normalize, lpDistance, makeWeight, normalizes, type PmlDistance } from "./_common.ts";
+import { checkClassifierSizes, classBatch } from "./_large_margin.ts";
 import { ncaLosses } from "./nca.ts";
 
 /** Options of {@link PmlProxyNCALoss}. */
@@ -92,12 +82,8 @@ export class PmlProxyNCALoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    checkEmbeddingSize(embeddings, this.embeddingSize, this.name);
-    const b = embeddings.shape[0];
     const c = this.numClasses;
-    const ids = requireClassIds(target, b, c, this.name);
-    const weights = minerWeights(target, b);
+    const { b, ids, weights } = classBatch(embeddings, target, this.embeddingSize, c, this.name);
     const same = new Float32Array(b * c);
     for (let i = 0; i < b; i++) same[i * c + ids[i]] = 1;
     return tf.tidy(() => {

@@ -67,15 +67,7 @@ export class PmlSignalToNoiseRatioContrastiveLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    return contrastiveCompute(
-      this.name,
-      this.distance,
-      this.posMargin,
-      this.negMargin,
-      embeddings,
-      target,
-      this.reducer,
-    );
+    return contrastiveCompute(this, embeddings, target);
   }
 
   /** @returns no learned parameters */

@@ -8,17 +8,15 @@ import { ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   cosineSimilarity,
   crossEntropy,
   makeWeight,
-  minerWeights,
   type PmlDistance,
   reduceWith,
-  requireClassIds,
+  similarityMatrix,
 } from "./_common.ts";
-import { checkClassifierSizes, checkEmbeddingSize } from "./_large_margin.ts";
+import { checkClassifierSizes, classBatch } from "./_large_margin.ts";
 
 /** Options of {@link PmlSoftTripleLoss}. */
 export interface PmlSoftTripleLossOptions {
@@ -123,14 +121,9 @@ export class PmlSoftTripleLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    checkEmbeddingSize(embeddings, this.embeddingSize, this.name);
-    const b = embeddings.shape[0];
-    const ids = requireClassIds(target, b, this.numClasses, this.name);
-    const weights = minerWeights(target, b);
+    const { b, ids, weights } = classBatch(embeddings, target, this.embeddingSize, this.numClasses, this.name);
     return tf.tidy(() => {
-      let sim = this.distance.matrix(embeddings, tf.transpose(this.fc) as tf.Tensor2D);
-      if (this.distance.smallerIsCloser) sim = tf.neg(sim);
+      const sim = similarityMatrix(this.distance, embeddings, tf.transpose(this.fc) as tf.Tensor2D);
       const s = tf.reshape(sim, [b, this.numClasses, this.centersPerClass]);
       const prob = tf.softmax(tf.div(s, this.gamma), 2);
       const classSim = tf.sum(tf.mul(prob, s), 2);

@@ -7,15 +7,15 @@ import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   cosineSimilarity,
+  lacksPairs,
   maskedLogSumExp,
+  pairBatch,
   pairMasks,
-  pairsOf,
   type PmlDistance,
   reduceWith,
-  requireLabels,
+  similarityMatrix,
   zeroLoss,
 } from "./_common.ts";
 
@@ -73,15 +73,11 @@ export class PmlSupConLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const b = embeddings.shape[0];
-    const labels = requireLabels(target, b, this.name);
-    const pairs = pairsOf(target, labels, this.name);
-    if (pairs.a1.length === 0 || pairs.a2.length === 0) return zeroLoss(embeddings);
+    const { b, pairs } = pairBatch(embeddings, target, this.name);
+    if (lacksPairs(pairs)) return zeroLoss(embeddings);
     const masks = pairMasks(pairs, b);
     return tf.tidy(() => {
-      let mat: tf.Tensor2D = this.distance.matrix(embeddings);
-      if (this.distance.smallerIsCloser) mat = tf.neg(mat);
+      let mat = similarityMatrix(this.distance, embeddings);
       mat = tf.div(mat, this.temperature);
       const pos = tf.tensor2d(masks.pos, [b, b]);
       const any = tf.add(pos, tf.tensor2d(masks.neg, [b, b])) as tf.Tensor2D;

@@ -7,15 +7,13 @@ import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   gather2d,
   lpDistance,
   margin as distMargin,
   type PmlDistance,
   reduceWith,
-  requireLabels,
-  tripletsOf,
+  tripletBatch,
   zeroLoss,
 } from "./_common.ts";
 
@@ -84,9 +82,7 @@ export class PmlTripletMarginLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const labels = requireLabels(target, embeddings.shape[0], this.name);
-    const t = tripletsOf(target, labels, this.name);
+    const { triplets: t } = tripletBatch(embeddings, target, this.name);
     if (t.a.length === 0) return zeroLoss(embeddings);
     return tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);

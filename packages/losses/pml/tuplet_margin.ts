@@ -7,17 +7,17 @@ import { tf } from "@likeness/tf";
 import type { Loss, LossTarget } from "../types.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkEmbeddings,
   checkNumber,
   cosineSimilarity,
   gather1d,
   gather2d,
+  lacksPairs,
   maskedLogSumExp,
+  pairBatch,
   pairMasks,
-  pairsOf,
   type PmlDistance,
   reduceWith,
-  requireLabels,
+  rowsWithNegatives,
   zeroLoss,
 } from "./_common.ts";
 
@@ -80,14 +80,10 @@ export class PmlTupletMarginLoss implements Loss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    checkEmbeddings(embeddings, this.name);
-    const b = embeddings.shape[0];
-    const labels = requireLabels(target, b, this.name);
-    const pairs = pairsOf(target, labels, this.name);
-    if (pairs.a1.length === 0 || pairs.a2.length === 0) return zeroLoss(embeddings);
+    const { b, pairs } = pairBatch(embeddings, target, this.name);
+    if (lacksPairs(pairs)) return zeroLoss(embeddings);
     const { neg } = pairMasks(pairs, b);
-    const hasNeg = new Float32Array(b);
-    for (const i of pairs.a2) hasNeg[i] = 1;
+    const hasNeg = rowsWithNegatives(pairs, b);
     return tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);
       const cosAp = tf.clipByValue(gather2d(mat, pairs.a1, pairs.p), -1 + 1e-7, 1 - 1e-7);
