@@ -259,6 +259,7 @@ async function cmdServe(argv: readonly string[], io: CliIO): Promise<number> {
     process.once("SIGTERM", () => res());
   });
   await running.stop();
+  io.out("likeness: server stopped");
   return 0;
 }
 

@@ -181,9 +181,13 @@ test("likeness serve runs the server entry in-process and stops cleanly on SIGTE
     child.stdout!.on("data", on);
     child.stderr!.on("data", on);
   });
-  const health = await (await fetch(`http://127.0.0.1:${port}/v1/health`)).json();
+  const health = await (await fetch(`http://127.0.0.1:${port}/v1/health`, { headers: { connection: "close" } })).json();
   assert.equal(health.status, "ok");
   assert.equal(health.dim, 3);
   child.kill("SIGTERM");
-  assert.equal(await exited, 0, log);
+  const code = await exited;
+  // Deno's node:child_process reports a child it signalled as killed (code null) even when the child
+  // handled the signal and exited 0, so the clean stop is checked by the child's own last line.
+  assert.match(log, /likeness: server stopped/, log);
+  if (isBun) assert.equal(code, 0, log);
 });
