@@ -5,7 +5,8 @@
  * (precision_at_1, query = test, reference = train), frozen encoder beside the trained head.
  *
  * Flags: --train N, --test N (subset sizes), --epochs N, --loss supcon|normsoftmax|proxyanchor|ms|triplet,
- * --head linear|skip, --lr X, --seed N.
+ * --temperature X (supcon / normsoftmax), --head skip|linear|linear512, --dropout X, --lr X,
+ * --schedule cosine|constant, --seed N.
  *
  * @module
  */
@@ -25,7 +26,7 @@ import {
   PmlTripletMarginLoss,
 } from "@likeness/losses";
 import { mPerClassSampler } from "@likeness/samplers";
-import { fit, progressReporter } from "@likeness/trainer";
+import { constantLr, cosineLr, fit, progressReporter } from "@likeness/trainer";
 import { tf, useTfBackend } from "@likeness/tf";
 import {
   CACHE_DIR,
@@ -52,12 +53,17 @@ export async function headEmbed(model: SimilarityModel, features: Matrix): Promi
   return { data, rows: features.rows, cols: model.dim };
 }
 
-function lossOf(name: string, dim: number, classes: number, seed: number): Loss {
+function lossOf(name: string, dim: number, classes: number, seed: number, temperature?: number): Loss {
   if (name === "normsoftmax") {
-    return new PmlNormalizedSoftmaxLoss({ numClasses: classes, embeddingSize: dim, temperature: 0.05, seed });
+    return new PmlNormalizedSoftmaxLoss({
+      numClasses: classes,
+      embeddingSize: dim,
+      temperature: temperature ?? 0.05,
+      seed,
+    });
   }
   if (name === "proxyanchor") return new PmlProxyAnchorLoss({ numClasses: classes, embeddingSize: dim, seed });
-  if (name === "supcon") return new PmlSupConLoss({ temperature: 0.1 });
+  if (name === "supcon") return new PmlSupConLoss({ temperature: temperature ?? 0.1 });
   if (name === "ms") return new PmlMultiSimilarityLoss();
   if (name === "triplet") return new PmlTripletMarginLoss({ margin: 0.1 });
   throw new Error(`--loss must be supcon, normsoftmax, proxyanchor, ms or triplet, got ${name}`);
@@ -71,13 +77,24 @@ function lossOf(name: string, dim: number, classes: number, seed: number): Loss 
 export async function main(argv: readonly string[] = []): Promise<ExampleResult> {
   const args = parseExampleArgs(argv);
   const t0 = performance.now();
-  const nTrain = numberFlag(args, "train", args.quick ? 400 : 10000);
+  const nTrain = numberFlag(args, "train", args.quick ? 400 : 60000);
   const nTest = numberFlag(args, "test", args.quick ? 150 : 1000);
-  const epochs = numberFlag(args, "epochs", 10);
+  const epochs = numberFlag(args, "epochs", args.quick ? 10 : 5);
   const seed = numberFlag(args, "seed", 1);
   const lossName = typeof args.flags.loss === "string" ? args.flags.loss : "supcon";
   const headName = typeof args.flags.head === "string" ? args.flags.head : "skip";
   const lr = numberFlag(args, "lr", 1e-2);
+  const temperature = typeof args.flags.temperature === "string" ? numberFlag(args, "temperature", 0) : undefined;
+  const dropout = numberFlag(args, "dropout", 0);
+  const scheduleName = typeof args.flags.schedule === "string"
+    ? args.flags.schedule
+    : (args.quick ? "constant" : "cosine");
+  if (headName !== "skip" && headName !== "linear" && headName !== "linear512") {
+    throw new Error(`--head must be skip, linear or linear512, got ${headName}`);
+  }
+  if (scheduleName !== "constant" && scheduleName !== "cosine") {
+    throw new Error(`--schedule must be constant or cosine, got ${scheduleName}`);
+  }
   await useTfBackend("wasm");
   const { backend } = await createBackend({ tf: false });
 
@@ -139,8 +156,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
 
   const t2 = performance.now();
   const head: Head = headName === "skip"
-    ? new SkipConnectionHead({ inputDim: 512, seed })
-    : new LinearHead({ inputDim: 512, outputDim: 256, seed });
+    ? new SkipConnectionHead({ inputDim: 512, seed, dropout })
+    : new LinearHead({ inputDim: 512, outputDim: headName === "linear512" ? 512 : 256, seed, dropout });
   const model = new SimilarityModel(use, head, { normalize: true });
   const classes = new Set(trainLabels).size;
   const batchSize = 128;
@@ -151,14 +168,14 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     withReplacement: true,
     batchesPerEpoch: Math.max(Math.ceil(nTrain / batchSize), Math.ceil(classes / (batchSize / 4))),
   });
-  const result = await fit(model, lossOf(lossName, model.dim, WORDNET_LEXNAMES.length, seed), {
+  const result = await fit(model, lossOf(lossName, model.dim, WORDNET_LEXNAMES.length, seed, temperature), {
     inputs: trainTexts,
     labels: trainLabels,
   }, {
     epochs,
     sampler,
     optimizer: "adam",
-    learningRate: lr,
+    learningRate: scheduleName === "cosine" ? cosineLr({ lr, minLr: lr / 100 }) : constantLr(lr),
     seed,
     cache: { embed: () => Promise.resolve(trainF) },
     callbacks: [progressReporter({ write: (t) => note(t.trimEnd()), isTTY: false })],
@@ -187,13 +204,18 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
       classesInTrain: classes,
       classesTotal: WORDNET_LEXNAMES.length,
       poolSize: groups.length,
-      head: headName === "skip" ? "skip_connection(512)" : "linear(512→256)",
+      head: headName === "skip"
+        ? "skip_connection(512)"
+        : headName === "linear512"
+        ? "linear(512→512)"
+        : "linear(512→256)",
+      dropout,
       normalize: true,
-      loss: lossName,
+      loss: temperature === undefined ? lossName : `${lossName} (temperature ${temperature})`,
       sampler: "m-per-class m=4, batch 128",
       epochs,
       steps: result.steps,
-      optimizer: `adam lr ${lr}`,
+      optimizer: `adam lr ${lr}${scheduleName === "cosine" ? " cosine to lr/100" : ""}`,
       seed,
       metric: "cosine 1-NN, query = test glosses, reference = train glosses",
       cache: { dir: ".cache/embeddings", ...cache.stats },
