@@ -38,3 +38,38 @@ export function trigramModel(dim = 16): ServedModel {
     },
   };
 }
+
+/**
+ * Wait until a spawned server prints its `http://127.0.0.1:PORT` line; resolves the port and
+ * keeps collecting output in `out.log`. Rejects after 60 s, or when the process exits first.
+ */
+export function listeningPort(
+  child: {
+    stdout: NodeJS.ReadableStream | null;
+    stderr: NodeJS.ReadableStream | null;
+    on(e: "exit", f: () => void): unknown;
+  },
+  out: { log: string },
+): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out.log}`)), 60_000);
+    let done = false;
+    const onData = (d: Uint8Array | string) => {
+      out.log += typeof d === "string" ? d : new TextDecoder().decode(d);
+      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(out.log);
+      if (m && !done) {
+        done = true;
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("exit", () => {
+      if (!done) {
+        clearTimeout(timer);
+        reject(new Error(`server exited: ${out.log}`));
+      }
+    });
+  });
+}

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { FileStore } from "@likeness/server";
-import { tempDir } from "./_test_util.ts";
+import { listeningPort, tempDir } from "./_test_util.ts";
 
 // Kill the server with SIGKILL in the middle of a stream of hot-adds; every acknowledged id
 // must be there after a restart.
@@ -16,20 +16,8 @@ test("crash: SIGKILL during hot-adds loses no acknowledged write", async () => {
   const child = spawn(process.execPath, [...args, "--dim", "8", "--data", dir, "--port", "0", "--backend", "js"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let log = "";
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${log}`)), 60_000);
-    const onData = (d: Uint8Array) => {
-      log += new TextDecoder().decode(d);
-      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-  });
+  const out = { log: "" };
+  const port = await listeningPort(child, out);
   const acked: string[] = [];
   const exited = new Promise((r) => child.on("exit", r));
   // Several concurrent writers; kill after 40 acknowledgements, while requests are in flight.

@@ -106,18 +106,17 @@ export class ReferenceIndex {
     }
     let added = 0;
     let updated = 0;
-    const alive = this.#alive.slice();
-    const labelIds = this.#labelIds.slice();
     const growTo = this.#rows + items.length;
     let data = this.#data;
     if (growTo * this.dim > data.length) {
       data = new Float32Array(Math.max(growTo, (data.length / this.dim) * 2) * this.dim);
       data.set(this.#data.subarray(0, this.#rows * this.dim));
     }
-    const aliveOut = new Uint8Array(Math.max(growTo, alive.length));
-    aliveOut.set(alive);
-    const labelsOut = new Int32Array(Math.max(growTo, labelIds.length));
-    labelsOut.set(labelIds);
+    // Copy on write: published snapshots keep the old arrays.
+    const aliveOut = new Uint8Array(Math.max(growTo, this.#alive.length));
+    aliveOut.set(this.#alive);
+    const labelsOut = new Int32Array(Math.max(growTo, this.#labelIds.length));
+    labelsOut.set(this.#labelIds);
     for (const it of items) {
       const old = this.#rowOf.get(it.id);
       if (old !== undefined) {

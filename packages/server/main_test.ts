@@ -5,7 +5,7 @@ import process from "node:process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { main, parseFlags } from "./main.ts";
-import { tempDir } from "./_test_util.ts";
+import { listeningPort, tempDir } from "./_test_util.ts";
 
 test("serve entry: flags parse, --help, and a vector-only server answers over HTTP", async () => {
   assert.deepEqual(parseFlags(["--port", "0", "--protect-reads", "--dim=3"]), {
@@ -67,22 +67,8 @@ await m.save(${JSON.stringify(join(dir, "model"))}, { metadata: { name: "fresh" 
     "--port",
     "0",
   ]);
-  let log = "";
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no start: ${log}`)), 60_000);
-      const on = (d: Uint8Array) => {
-        log += new TextDecoder().decode(d);
-        const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(log);
-        if (m) {
-          clearTimeout(t);
-          resolve(Number(m[1]));
-        }
-      };
-      server.stdout!.on("data", on);
-      server.stderr!.on("data", on);
-      server.on("exit", () => reject(new Error(`server exited: ${log}`)));
-    });
+    const port = await listeningPort(server, { log: "" });
     const res = await fetch(`http://127.0.0.1:${port}/v1/embed`, {
       method: "POST",
       body: JSON.stringify({ inputs: [[1, 2]] }),
