@@ -17,6 +17,7 @@
  * @module
  */
 export * from "./types.ts";
+export * from "./index_types.ts";
 export * from "./env.ts";
 export * from "./js_backend.ts";
 export * from "./wasm_backend.ts";
