@@ -14,6 +14,16 @@ export interface StoreWrite {
   delete?: readonly string[];
 }
 
+/** What a store reports about its health. */
+export interface StoreHealth {
+  /** `ok`, or `degraded` while writes fail (reads still served from memory). */
+  status: "ok" | "degraded";
+  /** Why, when degraded (e.g. "disk full: last write failed at ..."). */
+  detail?: string;
+  /** Read-only replica (writes answer 405/409). */
+  readOnly?: boolean;
+}
+
 /** Persistence behind the server's in-memory index. */
 export interface ReferenceStore {
   /** Load every live item (called once at start-up). */
@@ -22,6 +32,15 @@ export interface ReferenceStore {
   write(w: StoreWrite): Promise<void>;
   /** Optionally compact (snapshot) given the live items. */
   compact?(live: Iterable<ReferenceItem>): Promise<void>;
+  /**
+   * Changes committed by other writers after `load()` (a read-only replica of SQLite, other
+   * replicas on PostgreSQL): `onChange` is called with each committed batch, in commit order,
+   * never with a write this store instance made itself. Returns a function that stops watching.
+   * Stores without other writers leave it out.
+   */
+  watch?(onChange: (w: StoreWrite) => void): () => void;
+  /** Health for /v1/health: `degraded` while writes are failing (disk full, connection lost). */
+  health?(): StoreHealth;
   /** What the store reports in /v1/health. */
   describe(): string;
   /** Release files. */
