@@ -5,11 +5,11 @@ import { blockPair, packBlock } from "../pairwise/scalar";
 import { topkFinish, topkInit, topkSelect } from "./select";
 
 export { blockPair, blockRows, normalize, norms, packBlock, pairwise, pairwiseRange, workBytes } from "../pairwise/scalar";
-export { topkFinish, topkInit, topkSelect } from "./select";
+export { topkFinish, topkInit, topkSelect, topkStride } from "./select";
 
 /**
  * Top-k for query rows [i0, i1) against all nr references, in blocks of `rb` references.
- * `scratch` holds 2 × rb floats then `workBytes(d)` bytes (private to the calling thread). Lists at vals/idx (k per row).
+ * `scratch` holds 2 × rb floats then `workBytes(d)` bytes (private to the calling thread). Buffers at vals/idx (topkStride(k) slots per row; the first k hold the result).
  */
 export function topk(
   q: usize,
@@ -31,9 +31,9 @@ export function topk(
 ): void {
   topkInit(vals, idx, k, i0, i1);
   const work = scratch + (<usize>rb << 3);
-  // Query rows go in groups whose heaps (8·k bytes each) fit in about 512 KiB of cache, so a
-  // large k does not evict every heap at each reference block; small k gives one group.
-  const group = max(2, (524288 / (k << 3)) & ~1);
+  // Query rows go in groups whose buffers (16·k bytes each) fit in about 512 KiB of cache, so a
+  // large k does not evict every buffer at each reference block; small k gives one group.
+  const group = max(2, (524288 / (k << 4)) & ~1);
   for (let g0 = i0; g0 < i1; g0 += group) {
     const g1 = min(g0 + group, i1);
     for (let b0 = 0; b0 < nr; b0 += rb) {

@@ -337,8 +337,8 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
           Q * 4,
           R * 4,
           mask ? R : 0,
-          Q * k * 4,
-          Q * k * 4,
+          Q * (2 * k + 1) * 4,
+          Q * (2 * k + 1) * 4,
           threads * stride,
         );
         m.f32(rq).set(query.data);
@@ -367,11 +367,18 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
           rb,
         ];
         await runRows(s, OP_TOPK, args, Q, Q * R * D, stride);
+        // Each row's buffer has 2k + 1 slots; the kernel leaves the sorted result in the first k.
         const keys = m.f32(rv);
-        const indices = m.i32(ri).slice();
+        const slots = m.i32(ri);
+        const st = 2 * k + 1;
+        const indices = new Int32Array(Q * k);
         const values = new Float32Array(Q * k);
-        for (let t = 0; t < values.length; t++) {
-          values[t] = indices[t] < 0 ? NaN : largest ? -keys[t] : keys[t];
+        for (let i = 0; i < Q; i++) {
+          for (let t = 0; t < k; t++) {
+            const j = slots[i * st + t];
+            indices[i * k + t] = j;
+            values[i * k + t] = j < 0 ? NaN : largest ? -keys[i * st + t] : keys[i * st + t];
+          }
         }
         return { indices, values, rows: Q, k };
       });

@@ -292,7 +292,9 @@ class Resident implements ResidentDense {
     const lists = split ? pool!.threads : 1;
     const threads = pool ? pool.threads : 1;
     const elig = options.eligible ?? null;
-    const sizes = [Q * D * 4, elig ? R : 0, lists * Q * k * 4, lists * Q * k * 4, threads * stride];
+    // Top-k buffers: 2k + 1 slots per query row (the kernel's threshold buffer), one set per list.
+    const st = 2 * k + 1;
+    const sizes = [Q * D * 4, elig ? R : 0, lists * Q * st * 4, lists * Q * st * 4, threads * stride];
     let at = this.#residentEnd();
     const offs: number[] = [];
     for (const s of sizes) {
@@ -342,7 +344,7 @@ class Resident implements ResidentDense {
       Q,
       os,
       rb,
-      Q * k * 4,
+      Q * st * 4,
     ];
     const ex = m.instance.exports;
     let ran = false;
@@ -368,13 +370,19 @@ class Resident implements ResidentDense {
   /** Read (and, for a reference split, merge) the lists into positions and values. */
   #read(ov: number, oi: number, Q: number, k: number, largest: boolean, lists: number, R: number): ResidentTopK {
     const buf = this.#module.memory.buffer;
-    const keys = new Float32Array(buf, ov, lists * Q * k);
-    const idx = new Int32Array(buf, oi, lists * Q * k);
+    const st = 2 * k + 1;
+    const keys = new Float32Array(buf, ov, lists * Q * st);
+    const idx = new Int32Array(buf, oi, lists * Q * st);
     const positions = new Int32Array(Q * k);
     const values = new Float32Array(Q * k);
     if (lists === 1) {
-      positions.set(idx.subarray(0, Q * k));
-      for (let t = 0; t < Q * k; t++) values[t] = positions[t] < 0 ? NaN : largest ? -keys[t] : keys[t];
+      for (let i = 0; i < Q; i++) {
+        for (let t = 0; t < k; t++) {
+          const p = idx[i * st + t];
+          positions[i * k + t] = p;
+          values[i * k + t] = p < 0 ? NaN : largest ? -keys[i * st + t] : keys[i * st + t];
+        }
+      }
       return { positions, values };
     }
     // Merge per query: list t covers rows [j0_t, j1_t) in order, so equal keys go to the lower list.
@@ -393,7 +401,7 @@ class Resident implements ResidentDense {
         for (const t of active) {
           const p = ptr[t];
           if (p >= k) continue;
-          const at = t * Q * k + i * k + p;
+          const at = t * Q * st + i * st + p;
           if (idx[at] < 0) continue;
           if (best < 0 || keys[at] < bestKey) {
             best = t;
@@ -406,7 +414,7 @@ class Resident implements ResidentDense {
           values[o] = NaN;
           continue;
         }
-        const at = best * Q * k + i * k + ptr[best]++;
+        const at = best * Q * st + i * st + ptr[best]++;
         positions[o] = idx[at] + starts[best];
         values[o] = largest ? -bestKey : bestKey;
       }
