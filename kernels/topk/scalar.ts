@@ -45,6 +45,8 @@ export function topk(
         topkSelect(scratch, rb, i, ie, b0, b1, elig, k, largest, vals, idx);
       }
     }
+    // One call per row while the group is in cache: V8 tiers a WebAssembly function up for its
+    // next call, so many short calls reach optimised code where one long call would not.
+    for (let i = g0; i < g1; i++) topkFinish(vals, idx, k, i, i + 1);
   }
-  topkFinish(vals, idx, k, i0, i1);
 }
