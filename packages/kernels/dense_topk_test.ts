@@ -114,3 +114,22 @@ test("dense topk: many references stream in blocks (k = R, odd query count)", as
     kernels.dispose();
   }
 });
+
+test("threshold-buffer selection: k over the usual lengths and up to 4096, integer data with ties, scalar and SIMD", async () => {
+  const rng = createRng(99);
+  const R = 4200, D = 3;
+  const r = { data: new Float32Array(R * D).map(() => rng.int(5) - 2), rows: R, cols: D };
+  const q = { data: new Float32Array(3 * D).map(() => rng.int(5) - 2), rows: 3, cols: D };
+  for (const variant of ["scalar", "simd"] as DenseVariant[]) {
+    const kernels = createDenseKernels({ variant });
+    try {
+      for (const k of [1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 1000, 2100, 4096]) {
+        const got = await kernels.topk(q, r, { k, metric: "l1" });
+        const want = topkRef(q, r, { k, metric: "l1" });
+        assert.deepEqual(Array.from(got.indices), Array.from(want.indices), `${variant} k=${k}`);
+      }
+    } finally {
+      kernels.dispose();
+    }
+  }
+});
