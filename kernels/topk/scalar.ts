@@ -2,10 +2,10 @@
 // Dense kernel module (scalar build): pairwise, norms and normalisation from ../pairwise/scalar.ts plus
 // exact top-k streamed over reference blocks. Entry point compiled by build.json.
 import { blockPair, packBlock } from "../pairwise/scalar";
-import { topkInit, topkSelect } from "./select";
+import { topkFinish, topkInit, topkSelect } from "./select";
 
 export { blockPair, blockRows, normalize, norms, packBlock, pairwise, pairwiseRange, workBytes } from "../pairwise/scalar";
-export { topkInit, topkSelect } from "./select";
+export { topkFinish, topkInit, topkSelect } from "./select";
 
 /**
  * Top-k for query rows [i0, i1) against all nr references, in blocks of `rb` references.
@@ -40,4 +40,5 @@ export function topk(
       topkSelect(scratch, rb, i, ie, b0, b1, elig, k, largest, vals, idx);
     }
   }
+  topkFinish(vals, idx, k, i0, i1);
 }

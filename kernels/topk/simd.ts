@@ -2,10 +2,10 @@
 // Dense kernel module (simd build): pairwise, norms and normalisation from ../pairwise/simd.ts plus
 // exact top-k streamed over reference blocks. Entry point compiled by build.json.
 import { blockPair, packBlock } from "../pairwise/simd";
-import { topkInit, topkSelect } from "./select";
+import { topkFinish, topkInit, topkSelect } from "./select";
 
 export { blockPair, blockRows, normalize, norms, packBlock, pairwise, pairwiseRange, workBytes } from "../pairwise/simd";
-export { topkInit, topkSelect } from "./select";
+export { topkFinish, topkInit, topkSelect } from "./select";
 export { fmaPeak } from "../pairwise/peak";
 
 /**
@@ -41,4 +41,5 @@ export function topk(
       topkSelect(scratch, rb, i, ie, b0, b1, elig, k, largest, vals, idx);
     }
   }
+  topkFinish(vals, idx, k, i0, i1);
 }

@@ -1,3 +1,13 @@
+// Contract notes (index helper, for every kind's implementer):
+// - Entry points: `createIndex(options, backend?)` and `loadIndex(bytes, backend?, { dim? })` in
+//   `vector_index.ts`; a kind outside this file plugs in with `registerIndexKind(kind, { create, load })`
+//   (`load` receives `decodeIndex(bytes)`: header + sections, see `index_format.ts` and the README).
+// - Error codes: repeated id in one `add` or an id already live → CONFLICT; id outside [0, 2³¹ − 1) →
+//   OUT_OF_RANGE; unknown id in `remove` → NOT_FOUND; repeated id in one `remove` → INVALID_ARGUMENT;
+//   k > live size or k > 4096 → K_TOO_LARGE; damaged bytes → CORRUPT; loadIndex dim mismatch → SHAPE_MISMATCH.
+// - `search` with an empty filter result returns all -1 / NaN (not an error); k is still checked against the
+//   live size.
+
 /**
  * The resident vector index contract: an object that owns its reference vectors (in one
  * WebAssembly memory that the kernel threads share, a GPU buffer, or plain arrays for the `js`

@@ -18,6 +18,8 @@
  */
 export * from "./types.ts";
 export * from "./index_types.ts";
+export * from "./index_format.ts";
+export * from "./vector_index.ts";
 export * from "./env.ts";
 export * from "./js_backend.ts";
 export * from "./wasm_backend.ts";

@@ -34,6 +34,8 @@ export const CONTROL_BYTES = ARGS_OFFSET + MAX_ARGS * 8;
 export const OP_PAIRWISE = 1;
 /** Top-k. */
 export const OP_TOPK = 2;
+/** Top-k split over reference rows: each thread writes partial lists for every query row. */
+export const OP_TOPK_SPLIT = 3;
 /** Stop the worker loop. */
 export const OP_STOP = -1;
 
@@ -92,9 +94,29 @@ export function runSlice(
   rows: number,
   scratchStride: number,
 ): void {
+  const a = Array.from(args);
+  if (op === OP_TOPK_SPLIT) {
+    // (q, r, nr, d, metric, qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb, outStride):
+    // thread t takes reference rows [j0, j1) of nr for every query row, and writes its partial
+    // lists (indices relative to j0) at vals/idx + t · outStride. Threads with no rows write none.
+    const [j0, j1] = sliceRows(t, n, a[2]);
+    if (j0 >= j1) return;
+    const d = a[3];
+    a[1] = args[1] + j0 * d * 4;
+    a[2] = j1 - j0;
+    if (args[6]) a[6] = args[6] + j0 * 4;
+    if (args[7]) a[7] = args[7] + j0;
+    a[10] = args[10] + t * args[16];
+    a[11] = args[11] + t * args[16];
+    a[12] = 0;
+    a[13] = rows;
+    a[14] = args[14] + t * scratchStride;
+    callsMade++;
+    (exports.topk as KernelFn)(...a.slice(0, 16));
+    return;
+  }
   const [s0, s1] = sliceRows(t, n, rows);
   if (s0 >= s1) return;
-  const a = Array.from(args);
   // Both ops take (q, r, nr, d, ...): work per query row is nr·d.
   const perRow = Math.max(1, a[2] * a[3]);
   const cap = Math.max(2, Math.floor(CHUNK_WORK / perRow) & ~1);
@@ -195,6 +217,7 @@ export function workerSource(): string {
     MAX_ARGS,
     OP_PAIRWISE,
     OP_TOPK,
+    OP_TOPK_SPLIT,
     OP_STOP,
     SPIN,
     CHUNK_WORK,

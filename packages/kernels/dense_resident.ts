@@ -1,0 +1,423 @@
+/**
+ * Resident dense rows: a reference set that lives in the dense kernel module's WebAssembly memory
+ * (shared with the Workers when `threads > 1`), appended to in place (capacity grows by doubling)
+ * and searched by the top-k kernel without a per-call copy of the references. The engine under
+ * the `wasm` and `wasm-simd` vector index of `@likeness/backend`.
+ *
+ * Memory: `[heap base | capacity × dim float32 rows | per-call query, mask, lists, scratch]`. The
+ * resident rows sit first, so growing them only moves the per-call area. Calls must not overlap
+ * (the index serialises them).
+ *
+ * @module
+ */
+import { checkOneOf, ShapeError, ValueError } from "@likeness/core";
+import type { BackendInfo, Metric } from "@likeness/kernels/types";
+import { wasmBytes as scalarBytes } from "./generated/dense_scalar.generated.ts";
+import { wasmBytes as simdBytes } from "./generated/dense_simd.generated.ts";
+import { wasmBytes as relaxedBytes } from "./generated/dense_relaxed.generated.ts";
+import { wasmBytes as scalarMtBytes } from "./generated/dense_scalar_mt.generated.ts";
+import { wasmBytes as simdMtBytes } from "./generated/dense_simd_mt.generated.ts";
+import { wasmBytes as relaxedMtBytes } from "./generated/dense_relaxed_mt.generated.ts";
+import { KernelModule } from "./wasm_module.ts";
+import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
+import { OP_TOPK, OP_TOPK_SPLIT, runSlice, sliceRows } from "./_dense_job.ts";
+import { DensePool, WorkerFailure } from "./_dense_pool.ts";
+import type { DenseVariant } from "./dense.ts";
+import { DENSE_METRICS } from "./reference/mod.ts";
+
+/** Options for {@link createResidentDense}. */
+export interface ResidentDenseOptions {
+  /** Row dimension (positive integer). */
+  dim: number;
+  /** Build: `relaxed`, `simd` or `scalar` (default: the best the runtime supports). */
+  variant?: DenseVariant;
+  /** Threads (default 1); more start `threads - 1` Workers over a shared memory. */
+  threads?: number;
+  /** Initial capacity in rows (default 1024). */
+  capacity?: number;
+  /** Searches with fewer multiply-adds than this stay on the calling thread (default 262,144). */
+  minParallelWork?: number;
+}
+
+/** Result of {@link ResidentDense.topk}: positions and keys, `rows × k`, best first. */
+export interface ResidentTopK {
+  /** Row positions (-1 where fewer than k rows were eligible). */
+  positions: Int32Array;
+  /** Metric values (NaN where the position is -1). */
+  values: Float32Array;
+}
+
+/** Options for {@link ResidentDense.topk}. */
+export interface ResidentTopKOptions {
+  /** Metric (`cosine` is not accepted: store unit rows and search with `dot`). */
+  metric: Exclude<Metric, "cosine">;
+  /** Neighbours per query (1 ≤ k ≤ rows). */
+  k: number;
+  /** Search rows [0, rows) of the resident set. */
+  rows: number;
+  /** One byte per row (non-zero = eligible), or null for every row. */
+  eligible?: Uint8Array | null;
+  /** Scale each query row to unit norm first (zero rows stay zero). */
+  normalizeQuery?: boolean;
+}
+
+/** Resident rows in a dense kernel module. */
+export interface ResidentDense {
+  /** What runs (name, build, threads). */
+  readonly info: BackendInfo;
+  /** The build. */
+  readonly variant: DenseVariant;
+  /** Row dimension. */
+  readonly dim: number;
+  /** Rows that fit before the next growth. */
+  readonly capacity: number;
+  /** Bytes of WebAssembly memory in use (resident rows plus the last call's area). */
+  readonly memoryBytes: number;
+  /**
+   * Make room for `rows` rows (capacity doubles until it fits; rows already written stay).
+   *
+   * @throws {ShapeError} TOO_LARGE when the memory cannot hold them
+   */
+  reserve(rows: number): void;
+  /** A view of the resident rows (`capacity × dim`); take a new one after `reserve`. */
+  rows(): Float32Array;
+  /** Scale rows [from, to) to unit norm in place (the kernel's `normalize`). */
+  normalizeRows(from: number, to: number): void;
+  /** Exact top-k of `query` (`queryRows × dim`) against resident rows [0, rows). */
+  topk(query: Float32Array, queryRows: number, options: ResidentTopKOptions): Promise<ResidentTopK>;
+  /** Stop the Workers; later calls throw. */
+  dispose(): void;
+}
+
+const BYTES: Record<DenseVariant, [() => Uint8Array, () => Uint8Array]> = {
+  scalar: [scalarBytes, scalarMtBytes],
+  simd: [simdBytes, simdMtBytes],
+  relaxed: [relaxedBytes, relaxedMtBytes],
+};
+const SHARED_MAX_PAGES = 16384;
+const PARALLEL_MIN_WORK = 1 << 18;
+type Fn = (...args: number[]) => number;
+
+/**
+ * Start a resident dense engine (module instantiated, Workers started).
+ *
+ * @param options dim, variant, threads, capacity
+ * @returns the engine
+ * @throws {ValueError} UNSUPPORTED when the runtime lacks the variant; INVALID_ARGUMENT for bad options
+ * @example
+ * ```ts
+ * import { createResidentDense } from "@likeness/kernels";
+ * const e = await createResidentDense({ dim: 2, variant: "scalar" });
+ * e.reserve(2);
+ * e.rows().set([1, 0, 0, 1]);
+ * const r = await e.topk(new Float32Array([0.9, 0.1]), 1, { metric: "dot", k: 1, rows: 2 });
+ * console.log(r.positions); // Int32Array [0]
+ * e.dispose();
+ * ```
+ */
+export async function createResidentDense(options: ResidentDenseOptions): Promise<ResidentDense> {
+  const dim = options.dim;
+  if (!Number.isInteger(dim) || dim < 1) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid dim: expected a positive integer, got ${dim}`);
+  }
+  const variant = options.variant === undefined
+    ? (hasRelaxedSimd() ? "relaxed" : hasWasmSimd() ? "simd" : "scalar")
+    : checkOneOf(options.variant, ["scalar", "simd", "relaxed"] as const, "variant");
+  if (variant !== "scalar" && !hasWasmSimd()) {
+    throw new ValueError("UNSUPPORTED", `WebAssembly SIMD is not available in this runtime; use variant "scalar"`);
+  }
+  if (variant === "relaxed" && !hasRelaxedSimd()) {
+    throw new ValueError("UNSUPPORTED", `WebAssembly relaxed SIMD is not available; use variant "simd"`);
+  }
+  const requested = options.threads ?? 1;
+  if (!Number.isInteger(requested) || requested < 1 || requested > 64) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid threads: expected an integer from 1 to 64, got ${requested}`);
+  }
+  const capacity = options.capacity ?? 1024;
+  if (!Number.isInteger(capacity) || capacity < 1) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid capacity: expected a positive integer, got ${capacity}`);
+  }
+  const info: BackendInfo = {
+    name: variant === "scalar" ? "wasm" : "wasm-simd",
+    detail: "",
+    threads: 1,
+    relaxed: variant === "relaxed",
+  };
+  const describe = (why = "") => {
+    info.detail = `${variant} build, ${info.threads} thread${info.threads === 1 ? "" : "s"}, resident rows${
+      why ? ` (${why})` : ""
+    }`;
+  };
+  const [single, multi] = BYTES[variant];
+  let module: KernelModule | undefined;
+  let pool: DensePool | null = null;
+  let why = requested > 1 && !hasWasmThreads() ? "Worker or SharedArrayBuffer unavailable" : "";
+  if (requested > 1 && hasWasmThreads()) {
+    try {
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+      module = await KernelModule.create(multi(), memory);
+      pool = await DensePool.start(multi(), memory, requested);
+      info.threads = requested;
+    } catch (cause) {
+      module = undefined;
+      why = `threads unavailable: ${(cause as Error).message}`;
+    }
+  }
+  module ??= await KernelModule.create(single(), new WebAssembly.Memory({ initial: 1 }));
+  describe(why);
+  return new Resident(
+    module,
+    pool,
+    variant,
+    dim,
+    capacity,
+    info,
+    describe,
+    options.minParallelWork ?? PARALLEL_MIN_WORK,
+  );
+}
+
+class Resident implements ResidentDense {
+  readonly info: BackendInfo;
+  readonly variant: DenseVariant;
+  readonly dim: number;
+  #capacity: number;
+  #module: KernelModule;
+  #pool: DensePool | null;
+  #describe: (why?: string) => void;
+  #minWork: number;
+  #disposed = false;
+  #used = 0;
+
+  constructor(
+    module: KernelModule,
+    pool: DensePool | null,
+    variant: DenseVariant,
+    dim: number,
+    capacity: number,
+    info: BackendInfo,
+    describe: (why?: string) => void,
+    minWork: number,
+  ) {
+    this.#module = module;
+    this.#pool = pool;
+    this.variant = variant;
+    this.dim = dim;
+    this.info = info;
+    this.#describe = describe;
+    this.#minWork = minWork;
+    this.#capacity = 0;
+    this.#grow(capacity);
+  }
+
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  get memoryBytes(): number {
+    return Math.max(this.#used, this.#residentEnd());
+  }
+
+  #limit(): number {
+    return this.#pool ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
+  }
+
+  #residentEnd(cap = this.#capacity): number {
+    return ((this.#module.heapBase + cap * this.dim * 4) + 15) & ~15;
+  }
+
+  #live(): void {
+    if (this.#disposed) throw new ValueError("INVALID_ARGUMENT", "This index was disposed; create or load a new one");
+  }
+
+  #grow(cap: number): void {
+    const end = this.#residentEnd(cap);
+    if (end > this.#limit()) {
+      throw new ShapeError(
+        `Cannot hold ${cap} rows of dimension ${this.dim}: that needs ${Math.ceil(end / 2 ** 20)} MiB of WebAssembly ` +
+          `memory but at most ${Math.floor(this.#limit() / 2 ** 20)} MiB can be used`,
+        "TOO_LARGE",
+      );
+    }
+    try {
+      this.#module.ensure(end);
+    } catch (cause) {
+      throw new ShapeError(`Cannot grow WebAssembly memory to ${Math.ceil(end / 2 ** 20)} MiB`, "TOO_LARGE", {
+        cause,
+      });
+    }
+    this.#capacity = cap;
+  }
+
+  reserve(rows: number): void {
+    this.#live();
+    if (rows <= this.#capacity) return;
+    let cap = Math.max(1, this.#capacity);
+    while (cap < rows) cap *= 2;
+    // Doubling past the memory limit: fall back to exactly what is needed.
+    if (this.#residentEnd(cap) > this.#limit()) cap = rows;
+    this.#grow(cap);
+  }
+
+  rows(): Float32Array {
+    this.#live();
+    return new Float32Array(this.#module.memory.buffer, this.#module.heapBase, this.#capacity * this.dim);
+  }
+
+  normalizeRows(from: number, to: number): void {
+    this.#live();
+    if (to <= from) return;
+    const at = this.#module.heapBase + from * this.dim * 4;
+    this.#module.fn<Fn>("normalize")(at, to - from, this.dim, at);
+  }
+
+  async topk(query: Float32Array, queryRows: number, options: ResidentTopKOptions): Promise<ResidentTopK> {
+    this.#live();
+    const { k, rows: R } = options;
+    const Q = queryRows, D = this.dim;
+    const metricCode = DENSE_METRICS.indexOf(options.metric);
+    if (metricCode < 0 || (options.metric as Metric) === "cosine") {
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        `Resident top-k takes dot, l2, sqeuclidean or l1 (got ${options.metric})`,
+      );
+    }
+    const m = this.#module;
+    const rb = m.fn<Fn>("blockRows")(D);
+    const stride = 2 * rb * 4 + ((m.fn<Fn>("workBytes")(D) + 15) & ~15);
+    const pool = this.#pool;
+    const work = Q * R * D;
+    const parallel = pool !== null && work >= this.#minWork;
+    const split = parallel && Q < 4 * pool!.threads;
+    const lists = split ? pool!.threads : 1;
+    const threads = pool ? pool.threads : 1;
+    const elig = options.eligible ?? null;
+    const sizes = [Q * D * 4, elig ? R : 0, lists * Q * k * 4, lists * Q * k * 4, threads * stride];
+    let at = this.#residentEnd();
+    const offs: number[] = [];
+    for (const s of sizes) {
+      offs.push(at);
+      at = (at + s + 16 + 15) & ~15;
+    }
+    if (at > this.#limit()) {
+      throw new ShapeError(
+        `Cannot search: it needs ${
+          Math.ceil(at / 2 ** 20)
+        } MiB of WebAssembly memory; split the queries into smaller batches`,
+        "TOO_LARGE",
+      );
+    }
+    try {
+      m.ensure(at);
+    } catch (cause) {
+      throw new ShapeError(
+        `Cannot search: could not grow WebAssembly memory to ${Math.ceil(at / 2 ** 20)} MiB`,
+        "TOO_LARGE",
+        {
+          cause,
+        },
+      );
+    }
+    this.#used = at;
+    const [oq, oe, ov, oi, os] = offs;
+    const buf = m.memory.buffer;
+    new Float32Array(buf, oq, Q * D).set(query.subarray(0, Q * D));
+    if (elig) new Uint8Array(buf, oe, R).set(elig.subarray(0, R));
+    if (options.normalizeQuery) m.fn<Fn>("normalize")(oq, Q, D, oq);
+    const largest = options.metric === "dot";
+    const args = [
+      oq,
+      m.heapBase,
+      R,
+      D,
+      metricCode,
+      0,
+      0,
+      elig ? oe : 0,
+      k,
+      largest ? 1 : 0,
+      ov,
+      oi,
+      0,
+      Q,
+      os,
+      rb,
+      Q * k * 4,
+    ];
+    const ex = m.instance.exports;
+    let ran = false;
+    if (parallel) {
+      try {
+        await pool!.run(ex, split ? OP_TOPK_SPLIT : OP_TOPK, args, Q, stride);
+        ran = true;
+      } catch (e) {
+        if (!(e instanceof WorkerFailure)) throw e;
+        pool!.close();
+        this.#pool = null;
+        this.info.threads = 1;
+        this.#describe(`threads stopped: ${e.message}`);
+      }
+    }
+    if (!ran) {
+      runSlice(ex, OP_TOPK, args, 0, 1, Q, stride);
+      return this.#read(ov, oi, Q, k, largest, 1, R);
+    }
+    return this.#read(ov, oi, Q, k, largest, lists, R);
+  }
+
+  /** Read (and, for a reference split, merge) the lists into positions and values. */
+  #read(ov: number, oi: number, Q: number, k: number, largest: boolean, lists: number, R: number): ResidentTopK {
+    const buf = this.#module.memory.buffer;
+    const keys = new Float32Array(buf, ov, lists * Q * k);
+    const idx = new Int32Array(buf, oi, lists * Q * k);
+    const positions = new Int32Array(Q * k);
+    const values = new Float32Array(Q * k);
+    if (lists === 1) {
+      positions.set(idx.subarray(0, Q * k));
+      for (let t = 0; t < Q * k; t++) values[t] = positions[t] < 0 ? NaN : largest ? -keys[t] : keys[t];
+      return { positions, values };
+    }
+    // Merge per query: list t covers rows [j0_t, j1_t) in order, so equal keys go to the lower list.
+    const starts: number[] = [];
+    const active: number[] = [];
+    for (let t = 0; t < lists; t++) {
+      const [j0, j1] = sliceRows(t, lists, R);
+      starts.push(j0);
+      if (j0 < j1) active.push(t);
+    }
+    const ptr = new Int32Array(lists);
+    for (let i = 0; i < Q; i++) {
+      ptr.fill(0);
+      for (let out = 0; out < k; out++) {
+        let best = -1, bestKey = Infinity;
+        for (const t of active) {
+          const p = ptr[t];
+          if (p >= k) continue;
+          const at = t * Q * k + i * k + p;
+          if (idx[at] < 0) continue;
+          if (best < 0 || keys[at] < bestKey) {
+            best = t;
+            bestKey = keys[at];
+          }
+        }
+        const o = i * k + out;
+        if (best < 0) {
+          positions[o] = -1;
+          values[o] = NaN;
+          continue;
+        }
+        const at = best * Q * k + i * k + ptr[best]++;
+        positions[o] = idx[at] + starts[best];
+        values[o] = largest ? -bestKey : bestKey;
+      }
+    }
+    return { positions, values };
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#pool?.close();
+    this.#pool = null;
+  }
+}
