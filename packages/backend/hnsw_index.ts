@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { checkMatrix, createRng, type Matrix, ShapeError, ValueError } from "@likeness/core";
+import { checkMatrix, createRng, LikenessError, type Matrix, ShapeError, ValueError } from "@likeness/core";
 import { hasWasmSimd, HnswGraph, type HnswGraphArrays, type HnswVariant } from "@likeness/kernels";
 import { type Metric, METRICS } from "@likeness/kernels/types";
 import type {
@@ -32,7 +32,9 @@ import type {
   IndexSearchResult,
   VectorIndex,
 } from "./index_types.ts";
-import { _corrupt, _readIndexFile, _section, _writeIndexFile } from "./_hnsw_format.ts";
+import type { Backend } from "./types.ts";
+import { bytesOf, type DecodedIndex, decodeIndex, encodeIndex, FLAG_NORMALIZED, sectionArray } from "./index_format.ts";
+import { MAX_K, registerIndexKind } from "./vector_index.ts";
 
 /** Parameter ranges of the `hnsw` kind (declared once: validation, docs and `info` read them). */
 export const HNSW_PARAM_RANGES: Readonly<Record<keyof HnswParams, readonly [number, number, number]>> = {
@@ -65,9 +67,9 @@ const KIND_OF: Record<Metric, 0 | 1 | 2> = { dot: 0, cosine: 0, l2: 1, sqeuclide
 
 function checkIntIn(value: unknown, name: string, [lo, hi]: readonly [number, number, number]): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < lo || value > hi) {
-    throw new ShapeError(
+    throw new ValueError(
+      "INVALID_ARGUMENT",
       `Invalid ${name}: expected an integer from ${lo} to ${hi}, got ${String(value)}`,
-      "OUT_OF_RANGE",
       {
         details: { name, value, min: lo, max: hi },
       },
@@ -123,8 +125,8 @@ function disposedError(): ValueError {
  * @param options dim, metric [cosine], hnsw params (M 2–128 [16], efConstruction 1–65,536 [200],
  *   efSearch 1–2²⁴ [64], seed [42]), capacity [1024], variant
  * @returns the index
- * @throws {ShapeError} OUT_OF_RANGE for a parameter outside its range
- * @throws {ValueError} UNKNOWN_NAME for an unknown metric, kind or variant; UNSUPPORTED for `simd`
+ * @throws {ValueError} INVALID_ARGUMENT for a parameter outside its range; UNKNOWN_NAME for an unknown
+ *   metric, kind or variant; UNSUPPORTED for `simd`
  *   without WebAssembly SIMD
  * @example
  * ```ts
@@ -171,20 +173,21 @@ function checkVariant(v: unknown): HnswVariant {
 export interface LoadHnswOptions {
   /** Expected dimension: a saved index of another dimension is rejected (SHAPE_MISMATCH). */
   dim?: number;
-  /** Expected kind: anything but `hnsw` is rejected (UNSUPPORTED) before reading further. */
+  /** Expected kind: anything but `hnsw` is rejected (UNSUPPORTED). */
   kind?: IndexKind;
   /** Kernel build to search with [best available]. */
   variant?: HnswVariant;
 }
 
 /**
- * Load an index saved by {@link HnswIndex.save} from one buffer (one read, one copy into
- * WebAssembly memory; no rebuild).
+ * Load an `hnsw` index saved by {@link HnswIndex.save} from one buffer: one pass over the bytes,
+ * one copy into WebAssembly memory, no rebuild. `loadIndex` of `vector_index.ts` reaches the same
+ * code for files of kind `hnsw`.
  *
  * @param bytes the saved bytes
  * @param options expected dim and kind, variant
  * @returns the index
- * @throws {LikenessError} CORRUPT for a truncated, corrupt or inconsistent file
+ * @throws {LikenessError} CORRUPT for a truncated, damaged or inconsistent file
  * @throws {ShapeError} SHAPE_MISMATCH when `dim` is given and differs
  * @throws {ValueError} UNSUPPORTED when the file holds another kind (or `kind` is not `hnsw`)
  * @example
@@ -199,80 +202,134 @@ export interface LoadHnswOptions {
  * ```
  */
 export async function loadHnswIndex(bytes: Uint8Array, options: LoadHnswOptions = {}): Promise<HnswIndex> {
-  const file = _readIndexFile(bytes);
-  const h = file.header;
   if (options.kind !== undefined && options.kind !== "hnsw") {
     throw new ValueError("UNSUPPORTED", `loadHnswIndex reads the "hnsw" kind, not ${JSON.stringify(options.kind)}`);
   }
+  const decoded = decodeIndex(bytes);
+  const h = decoded.header;
   if (h.kind !== "hnsw") {
     throw new ValueError("UNSUPPORTED", `The saved index is of kind ${JSON.stringify(h.kind)}, not "hnsw"`, {
       details: { kind: h.kind },
     });
   }
-  const num = (name: string, lo: number, hi: number): number => {
-    const v = h[name];
-    if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw _corrupt(`header field ${name}`);
-    return v;
-  };
-  const dim = num("dim", 1, 65536);
-  if (options.dim !== undefined && options.dim !== dim) {
+  if (options.dim !== undefined && options.dim !== h.dim) {
     throw new ShapeError(
-      `Cannot load the index: it has dimension ${dim} but ${options.dim} was expected`,
+      `Cannot load the index: it has dimension ${h.dim} but ${options.dim} was expected`,
       "SHAPE_MISMATCH",
       {
-        details: { saved: dim, expected: options.dim },
+        details: { saved: h.dim, expected: options.dim },
       },
     );
   }
-  const metric = h.metric as Metric;
-  if (!(METRICS as readonly string[]).includes(metric)) throw _corrupt("header field metric");
+  return await fromDecoded(decoded, checkVariant(options.variant));
+}
+
+function corrupt(why: string): LikenessError {
+  return new LikenessError("CORRUPT", `Cannot load the hnsw index: ${why}; save it again from a live index`);
+}
+
+/** Ints of the HNSW section's fixed head: graph rows, upper slots used, entry, top level, M. */
+const HNSW_HEAD = 5;
+
+/** The `HNSW` section: head, then levels, upperOff, links0, upper (int32) and tombstones (bytes). */
+function encodeGraph(a: HnswGraphArrays, M: number): Uint8Array {
+  const n = a.count;
+  const ints = HNSW_HEAD + 2 * n + a.links0.length + a.upper.length;
+  const out = new Uint8Array(ints * 4 + n);
+  const i32 = new Int32Array(out.buffer, 0, ints);
+  i32.set([n, a.upper.length, a.entry, a.maxLevel, M]);
+  let at = HNSW_HEAD;
+  for (const part of [a.levels, a.upperOff, a.links0, a.upper]) {
+    i32.set(part, at);
+    at += part.length;
+  }
+  out.set(a.deleted, ints * 4);
+  return out;
+}
+
+async function fromDecoded(decoded: DecodedIndex, variant: HnswVariant): Promise<HnswIndex> {
+  const h = decoded.header;
+  const dim = h.dim;
+  if (dim > 65536) throw corrupt(`dimension ${dim}`);
+  const metric = h.metric;
+  const metaBytes = decoded.sections.get("META");
+  if (!metaBytes) throw corrupt("the META section is missing");
+  let meta: { params?: HnswParams; rngState?: number };
+  try {
+    meta = JSON.parse(new TextDecoder().decode(metaBytes));
+  } catch {
+    throw corrupt("the META section is not JSON");
+  }
   let params: Required<HnswParams>;
   try {
-    params = checkParams(h.params as HnswParams);
+    params = checkParams(meta.params);
   } catch {
-    throw _corrupt("header field params");
+    throw corrupt("the META parameters are out of range");
   }
-  const count = num("count", 0, 2 ** 26);
-  const upperUsed = num("upperUsed", 0, 2 ** 31);
-  const nextId = num("nextId", 0, MAX_ID);
-  const rngState = num("rngState", 0, 2 ** 32 - 1);
-  const entry = num("entry", -1, count - 1);
-  const maxLevel = num("maxLevel", -1, MAX_LEVEL);
+  const rngState = meta.rngState;
+  if (typeof rngState !== "number" || !Number.isInteger(rngState) || rngState < 0 || rngState >= 2 ** 32) {
+    throw corrupt("the META rngState");
+  }
   const M = params.M;
+  const g = decoded.sections.get("HNSW");
+  if (!g) throw corrupt("the HNSW section is missing");
+  if (g.byteLength < HNSW_HEAD * 4) throw corrupt("the HNSW section is short");
+  const head = new Int32Array(g.slice(0, HNSW_HEAD * 4).buffer);
+  const [count, upperUsed, entry, maxLevel, savedM] = head;
+  if (savedM !== M || count !== h.rows || upperUsed < 0 || entry < -1 || entry >= count) {
+    throw corrupt("the HNSW section head does not match the header");
+  }
+  const ints = HNSW_HEAD + 2 * count + count * (1 + 2 * M) + upperUsed;
+  if (g.byteLength !== ints * 4 + count) throw corrupt(`the HNSW section has ${g.byteLength} bytes`);
+  const all = new Int32Array(g.slice(0, ints * 4).buffer);
+  let at = HNSW_HEAD;
+  const take = (len: number) => all.subarray(at, at += len);
   const arrays: HnswGraphArrays = {
     count,
     entry,
     maxLevel,
-    vectors: _section(file, "VECS", Float32Array, count * dim),
-    levels: _section(file, "LEVL", Int32Array, count),
-    upperOff: _section(file, "UOFF", Int32Array, count),
-    links0: _section(file, "LNK0", Int32Array, count * (1 + 2 * M)),
-    upper: _section(file, "UPPR", Int32Array, upperUsed),
-    deleted: _section(file, "DELE", Uint8Array, count),
+    levels: take(count),
+    upperOff: take(count),
+    links0: take(count * (1 + 2 * M)),
+    upper: take(upperUsed),
+    vectors: sectionArray(decoded.sections, "VECS", count * dim, "f32"),
+    deleted: g.slice(ints * 4),
   };
-  const ids = _section(file, "IDS_", Int32Array, count);
-  const labels = _section(file, "LABL", Int32Array, count);
+  const ids = sectionArray(decoded.sections, "IDS ", count, "i32");
+  const labels = sectionArray(decoded.sections, "LABL", count, "i32");
   checkGraph(arrays, M);
-  if ((entry < 0) !== (count === 0) || (entry >= 0 && arrays.levels[entry] !== maxLevel)) throw _corrupt("entry point");
+  if ((entry < 0) !== (count === 0) || (entry >= 0 && arrays.levels[entry] !== maxLevel)) {
+    throw corrupt("the entry point");
+  }
   for (let i = 0; i < arrays.vectors.length; i++) {
-    if (!Number.isFinite(arrays.vectors[i])) throw _corrupt("a non-finite row value");
+    if (!Number.isFinite(arrays.vectors[i])) throw corrupt("a non-finite row value");
   }
   const live = new Map<number, number>();
   for (let i = 0; i < count; i++) {
-    if (ids[i] < 0 || ids[i] >= MAX_ID) throw _corrupt(`id at row ${i}`);
-    if (arrays.deleted[i] > 1) throw _corrupt(`tombstone byte at row ${i}`);
+    if (ids[i] < 0 || ids[i] >= MAX_ID) throw corrupt(`the id at row ${i}`);
+    if (arrays.deleted[i] > 1) throw corrupt(`the tombstone byte at row ${i}`);
     if (arrays.deleted[i] === 0) {
-      if (live.has(ids[i])) throw _corrupt(`duplicate live id ${ids[i]}`);
+      if (live.has(ids[i])) throw corrupt(`live id ${ids[i]} appears twice`);
       live.set(ids[i], i);
     }
   }
-  const variant = checkVariant(options.variant);
+  if (h.nextId > MAX_ID) throw corrupt("the next id");
   const graph = await HnswGraph.create({ dim, kind: KIND_OF[metric], M, variant, capacity: Math.max(count, 16) });
   graph.restore(arrays);
   const index = new HnswIndex(graph, metric, params, rngState);
-  index._restoreRows(ids, labels, live, nextId);
+  index._restoreRows(ids, labels, live, h.nextId);
   return index;
 }
+
+/** The variant matching a backend: scalar for `wasm`, else the best available. */
+function variantFor(backend: Backend | undefined): HnswVariant {
+  return backend?.info.name === "wasm" ? "scalar" : checkVariant(undefined);
+}
+
+registerIndexKind("hnsw", {
+  create: (options, backend) => createHnswIndex({ ...options, variant: variantFor(backend) }),
+  load: (decoded, backend) => fromDecoded(decoded, variantFor(backend)),
+});
 
 /** Lists and levels in range (so the kernel never reads outside its regions). */
 function checkGraph(a: HnswGraphArrays, M: number): void {
@@ -280,22 +337,22 @@ function checkGraph(a: HnswGraphArrays, M: number): void {
   const s0 = 1 + 2 * M;
   for (let i = 0; i < n; i++) {
     const c = a.links0[i * s0];
-    if (c < 0 || c > 2 * M) throw _corrupt(`layer-0 list of row ${i}`);
+    if (c < 0 || c > 2 * M) throw corrupt(`layer-0 list of row ${i}`);
     for (let j = 1; j <= c; j++) {
       const v = a.links0[i * s0 + j];
-      if (v < 0 || v >= n) throw _corrupt(`layer-0 link of row ${i}`);
+      if (v < 0 || v >= n) throw corrupt(`layer-0 link of row ${i}`);
     }
     const L = a.levels[i];
-    if (L < 0 || L > MAX_LEVEL) throw _corrupt(`level of row ${i}`);
+    if (L < 0 || L > MAX_LEVEL) throw corrupt(`level of row ${i}`);
     if (L > 0) {
       const o = a.upperOff[i];
-      if (o < 0 || o + L * (1 + M) > a.upper.length) throw _corrupt(`upper lists of row ${i}`);
+      if (o < 0 || o + L * (1 + M) > a.upper.length) throw corrupt(`upper lists of row ${i}`);
       for (let l = 0; l < L; l++) {
         const c2 = a.upper[o + l * (1 + M)];
-        if (c2 < 0 || c2 > M) throw _corrupt(`upper list of row ${i}`);
+        if (c2 < 0 || c2 > M) throw corrupt(`upper list of row ${i}`);
         for (let j = 1; j <= c2; j++) {
           const v = a.upper[o + l * (1 + M) + j];
-          if (v < 0 || v >= n || a.levels[v] < l + 1) throw _corrupt(`upper link of row ${i}`);
+          if (v < 0 || v >= n || a.levels[v] < l + 1) throw corrupt(`upper link of row ${i}`);
         }
       }
     }
@@ -488,7 +545,8 @@ export class HnswIndex implements VectorIndex {
    *
    * @param ids live ids (no repeats)
    * @returns the number removed
-   * @throws {ValueError} NOT_FOUND for an id that is not live, CONFLICT for a repeated id (nothing removed)
+   * @throws {ValueError} NOT_FOUND for an id that is not live, INVALID_ARGUMENT for a repeated id (nothing
+   *   removed)
    */
   remove(ids: ArrayLike<number>): Promise<number> {
     return this.serial(() => {
@@ -502,7 +560,9 @@ export class HnswIndex implements VectorIndex {
             details: { id: ids[i] },
           });
         }
-        if (seen.has(ids[i])) throw new ValueError("CONFLICT", `Cannot remove: id ${ids[i]} is repeated`);
+        if (seen.has(ids[i])) {
+          throw new ValueError("INVALID_ARGUMENT", `Cannot remove: id ${ids[i]} appears twice in one call`);
+        }
         seen.add(ids[i]);
       }
       for (const id of seen) {
@@ -581,7 +641,8 @@ export class HnswIndex implements VectorIndex {
    * @param queries rows × dim
    * @param options k (1 ≤ k ≤ size), filter, efSearch (this call), mode
    * @returns ids and metric values, best first; -1 / NaN where fewer than k rows are eligible
-   * @throws {ShapeError} SHAPE_MISMATCH, EMPTY_INPUT; K_TOO_LARGE when k > size; OUT_OF_RANGE for efSearch
+   * @throws {ShapeError} SHAPE_MISMATCH, EMPTY_INPUT; K_TOO_LARGE when k > size or k > 4096
+   * @throws {ValueError} INVALID_ARGUMENT for efSearch out of range
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT for bad k, filter or mode
    */
   search(queries: Matrix, options: HnswSearchOptions): Promise<IndexSearchResult> {
@@ -594,6 +655,7 @@ export class HnswIndex implements VectorIndex {
       if (!Number.isInteger(k) || k < 1) {
         throw new ValueError("INVALID_ARGUMENT", `Invalid k: expected a positive integer, got ${k}`);
       }
+      if (k > MAX_K) throw new ShapeError(`Cannot take top-${k}: at most k = ${MAX_K} is supported`, "K_TOO_LARGE");
       if (k > this.size) {
         throw new ShapeError(
           `Cannot search: k = ${k} but the index holds ${this.size} live rows; use k ≤ ${this.size}`,
@@ -683,8 +745,11 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
-   * Serialise rows, ids, labels, tombstones and the graph to the `LKIX` format (see
-   * `_hnsw_format.ts`): loading it needs no rebuild.
+   * Serialise to the shared `LKIX` format (`index_format.ts`): `META` (JSON: params, the level
+   * generator's state, the kernel build), `IDS `, `LABL`, `VECS` for every graph row (tombstones
+   * included, so `rows` counts them), and `HNSW`: five int32 (graph rows, upper slots used, entry,
+   * top level, M), then int32 levels, upper offsets, layer-0 lists (1 + 2M per row), upper lists,
+   * then one tombstone byte per row. Loading it needs no rebuild.
    *
    * @returns the bytes
    */
@@ -692,29 +757,22 @@ export class HnswIndex implements VectorIndex {
     return this.serial(() => {
       const a = this.graph.arrays();
       const n = a.count;
-      const header = {
+      const meta = { params: this.params, rngState: this.rngState, variant: this.graph.variant };
+      return encodeIndex({
+        version: 1,
         kind: "hnsw",
         metric: this.metric,
         dim: this.dim,
-        count: n,
-        live: this.size,
+        rows: n,
         nextId: this.nextId,
-        params: this.params,
-        rngState: this.rngState,
-        entry: a.entry,
-        maxLevel: a.maxLevel,
-        upperUsed: a.upper.length,
-      };
-      return _writeIndexFile(header, {
-        VECS: a.vectors,
-        IDS_: this.ids.slice(0, n),
-        LABL: this.labels.slice(0, n),
-        DELE: a.deleted,
-        LEVL: a.levels,
-        UOFF: a.upperOff,
-        LNK0: a.links0,
-        UPPR: a.upper,
-      });
+        flags: this.metric === "cosine" ? FLAG_NORMALIZED : 0,
+      }, [
+        ["META", new TextEncoder().encode(JSON.stringify(meta))],
+        ["IDS ", bytesOf(this.ids.slice(0, n))],
+        ["LABL", bytesOf(this.labels.slice(0, n))],
+        ["VECS", bytesOf(a.vectors)],
+        ["HNSW", encodeGraph(a, this.params.M)],
+      ]);
     });
   }
 

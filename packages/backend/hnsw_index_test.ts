@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRng, isLikenessError, type Matrix } from "@likeness/core";
 import { createHnswIndex, type HnswIndex, loadHnswIndex } from "./hnsw_index.ts";
-import { _crc32, _readIndexFile, _writeIndexFile } from "./_hnsw_format.ts";
+import { crc32, decodeIndex, encodeIndex } from "./index_format.ts";
+import { createIndex, loadIndex } from "./vector_index.ts";
 
 const DIM = 24;
 
@@ -122,7 +123,7 @@ async function graphCrc(index: HnswIndex): Promise<string> {
     bytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), at);
     at += p.byteLength;
   }
-  return _crc32(bytes).toString(16);
+  return crc32(bytes).toString(16);
 }
 
 // Same seed and insertion order: the same graph bytes in Deno and in Bun (this test runs in both).
@@ -245,11 +246,12 @@ test("hnsw: save and load in one buffer give the same searches and, after more a
 });
 
 test("hnsw: bad parameters, dimensions, ids, k, other kinds and corrupt files give typed errors and change nothing", async () => {
-  assert.equal(await code(() => createHnswIndex({ dim: 4, hnsw: { M: 1 } })), "OUT_OF_RANGE");
-  assert.equal(await code(() => createHnswIndex({ dim: 4, hnsw: { efConstruction: 0 } })), "OUT_OF_RANGE");
-  assert.equal(await code(() => createHnswIndex({ dim: 4, hnsw: { efSearch: 1.5 } })), "OUT_OF_RANGE");
-  assert.equal(await code(() => createHnswIndex({ dim: 4, hnsw: { seed: Number.NaN } })), "OUT_OF_RANGE");
-  assert.equal(await code(() => createHnswIndex({ dim: 0 })), "OUT_OF_RANGE");
+  assert.equal(await code(() => createHnswIndex({ dim: 4, hnsw: { M: 1 } })), "INVALID_ARGUMENT");
+  assert.equal(await code(() => createHnswIndex({ dim: 4, hnsw: { efConstruction: 0 } })), "INVALID_ARGUMENT");
+  assert.equal(await code(() => createHnswIndex({ dim: 4, hnsw: { efSearch: 1.5 } })), "INVALID_ARGUMENT");
+  assert.equal(await code(() => createHnswIndex({ dim: 4, hnsw: { seed: Number.NaN } })), "INVALID_ARGUMENT");
+  assert.equal(await code(() => createHnswIndex({ dim: 0 })), "INVALID_ARGUMENT");
+  assert.equal(await code(() => createIndex({ dim: 4, kind: "hnsw", hnsw: { M: 200 } })), "INVALID_ARGUMENT");
   assert.equal(await code(() => createHnswIndex({ dim: 4, kind: "flat" })), "UNKNOWN_NAME");
   assert.equal(await code(() => createHnswIndex({ dim: 4, metric: "cosin" as "cosine" })), "UNKNOWN_NAME");
 
@@ -268,10 +270,11 @@ test("hnsw: bad parameters, dimensions, ids, k, other kinds and corrupt files gi
   assert.equal(await code(index.add(two, { ids: [1000, -1] })), "OUT_OF_RANGE");
   assert.equal(await code(index.add(two, { labels: [1] })), "LABEL_MISMATCH");
   assert.equal(await code(index.remove([1, 99999])), "NOT_FOUND");
-  assert.equal(await code(index.remove([1, 1])), "CONFLICT");
+  assert.equal(await code(index.remove([1, 1])), "INVALID_ARGUMENT");
   assert.equal(await code(index.search(q, { k: 0 })), "INVALID_ARGUMENT");
   assert.equal(await code(index.search(q, { k: 301 })), "K_TOO_LARGE");
-  assert.equal(await code(index.search(q, { k: 5, efSearch: 0 })), "OUT_OF_RANGE");
+  assert.equal(await code(index.search(q, { k: 5, efSearch: 0 })), "INVALID_ARGUMENT");
+  assert.equal(await code(index.search(q, { k: 5000 })), "K_TOO_LARGE");
   assert.equal(await code(index.search(q, { k: 5, mode: "fast" as "graph" })), "INVALID_ARGUMENT");
   assert.equal(index.size, 300);
   assert.deepEqual(await index.save(), saved, "a rejected call changed the index");
@@ -279,19 +282,26 @@ test("hnsw: bad parameters, dimensions, ids, k, other kinds and corrupt files gi
 
   assert.equal(await code(loadHnswIndex(saved, { dim: 8 })), "SHAPE_MISMATCH");
   assert.equal(await code(loadHnswIndex(saved, { kind: "flat" })), "UNSUPPORTED");
-  const file = _readIndexFile(saved);
-  const flat = _writeIndexFile({ ...file.header, kind: "flat" }, {});
+  const file = decodeIndex(saved);
+  const flat = encodeIndex({ ...file.header, kind: "flat" }, [...file.sections]);
   assert.equal(await code(loadHnswIndex(flat)), "UNSUPPORTED");
+  assert.equal(await code(loadIndex(saved, undefined, { dim: 3 })), "SHAPE_MISMATCH");
   const flipped = saved.slice();
   flipped[saved.length >> 1] ^= 0x40;
   assert.equal(await code(loadHnswIndex(flipped)), "CORRUPT");
+  assert.equal(await code(loadIndex(flipped)), "CORRUPT");
   assert.equal(await code(loadHnswIndex(saved.subarray(0, saved.length - 9))), "CORRUPT");
   assert.equal(await code(loadHnswIndex(new Uint8Array(3))), "CORRUPT");
-  // A well-formed file whose graph points outside the rows (checksum recomputed) is caught too.
-  const sections = Object.fromEntries([...file.sections].map(([t, b]) => [t, new Uint8Array(b)]));
-  const links = new Int32Array(sections.LNK0.buffer);
-  links[1] = 1 << 20;
-  assert.equal(await code(loadHnswIndex(_writeIndexFile(file.header, sections))), "CORRUPT");
+  // A well-formed file (checksum recomputed) whose graph points outside the rows is caught too.
+  const sections = [...file.sections].map(([t, b]): [string, Uint8Array] => [t, b.slice()]);
+  const graph = sections.find(([t]) => t === "HNSW")![1];
+  new DataView(graph.buffer).setInt32(4 * (5 + 2 * 300 + 1), 1 << 20, true);
+  assert.equal(await code(loadHnswIndex(encodeIndex(file.header, sections))), "CORRUPT");
+  // Through the shared entry point the same file loads as the same index.
+  const again = await loadIndex(saved, undefined, { dim: DIM });
+  assert.equal(again.kind, "hnsw");
+  assert.deepEqual(await again.search(q, { k: 5 }), r0);
+  again.dispose();
 
   index.dispose();
   assert.equal(await code(index.search(q, { k: 1 })), "INVALID_ARGUMENT");
