@@ -205,8 +205,8 @@ test("hnsw: filtered search by label and id set, graph walk and exact switch, re
     for (const id of graph.ids) assert.ok(id % 100 < pct, `id ${id} passed the filter`);
     assert.ok(recall(auto.ids, want, 10) >= 0.95, `auto at ${pct} %`);
     assert.ok(recall(graph.ids, want, 10) >= 0.9, `graph at ${pct} %: ${recall(graph.ids, want, 10)}`);
-    // The rule: exact scan when e² ≤ 2M·ef·n (here 2·8·64·4000 = 4,096,000, so e ≤ 2,023).
-    assert.equal(index.usesExactScan(rows.length, 64), rows.length <= 2023);
+    // The rule: exact scan when 2e² ≤ M·ef·n (here 8·64·4000 = 2,048,000, so e ≤ 1,011).
+    assert.equal(index.usesExactScan(rows.length, 64), rows.length <= 1011);
     if (index.usesExactScan(rows.length, 64)) assert.deepEqual(auto.ids, want);
   }
   const ids = new Set([5, 17, 3999, 123456]);
