@@ -13,7 +13,7 @@ import process from "node:process";
 import type { Matrix } from "@likeness/core";
 import { imagesToFeatures, loadMnist } from "@likeness/data";
 import { MlpEncoder, SimilarityModel } from "@likeness/models";
-import { type Backend, createBackend } from "@likeness/backend";
+import { type Backend, createBackend, createIndex } from "@likeness/backend";
 import { tf, useTfBackend } from "@likeness/tf";
 import {
   type ExampleResult,
@@ -60,7 +60,15 @@ export function rocAuc(scores: readonly number[], positive: readonly boolean[]):
 }
 
 async function knnScores(backend: Backend, query: Matrix, reference: Matrix, k: number): Promise<number[]> {
-  const r = await backend.topk(query, reference, { k, metric: "cosine" });
+  // The reference set goes into a resident index once (normalised once, searched on its threads).
+  const index = await createIndex({ dim: reference.cols, metric: "cosine", capacity: reference.rows }, backend);
+  let r;
+  try {
+    await index.add(reference);
+    r = await index.search(query, { k });
+  } finally {
+    index.dispose();
+  }
   return Array.from({ length: query.rows }, (_, q) => {
     let s = 0;
     for (let j = 0; j < k; j++) s += 1 - r.values[q * k + j];

@@ -32,13 +32,19 @@ export function topk(
 ): void {
   topkInit(vals, idx, k, i0, i1);
   const work = scratch + (<usize>rb << 3);
-  for (let b0 = 0; b0 < nr; b0 += rb) {
-    const b1 = min(b0 + rb, nr);
-    packBlock(r, d, b0, b1, work);
-    for (let i = i0; i < i1; i += 2) {
-      const ie = min(i + 2, i1);
-      blockPair(q, r, d, metric, qinv, rinv, i, ie - i == 2 ? 1 : 0, b0, b1, scratch, scratch + (<usize>rb << 2), work);
-      topkSelect(scratch, rb, i, ie, b0, b1, elig, k, largest, vals, idx);
+  // Query rows go in groups whose heaps (8·k bytes each) fit in about 512 KiB of cache, so a
+  // large k does not evict every heap at each reference block; small k gives one group.
+  const group = max(2, (524288 / (k << 3)) & ~1);
+  for (let g0 = i0; g0 < i1; g0 += group) {
+    const g1 = min(g0 + group, i1);
+    for (let b0 = 0; b0 < nr; b0 += rb) {
+      const b1 = min(b0 + rb, nr);
+      packBlock(r, d, b0, b1, work);
+      for (let i = g0; i < g1; i += 2) {
+        const ie = min(i + 2, g1);
+        blockPair(q, r, d, metric, qinv, rinv, i, ie - i == 2 ? 1 : 0, b0, b1, scratch, scratch + (<usize>rb << 2), work);
+        topkSelect(scratch, rb, i, ie, b0, b1, elig, k, largest, vals, idx);
+      }
     }
   }
   topkFinish(vals, idx, k, i0, i1);

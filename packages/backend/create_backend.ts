@@ -1,7 +1,7 @@
 /**
  * `createBackend()`: pick the best available backend by priority (`webgpu` on a real GPU,
  * then `wasm-simd`, `wasm`, `js`), record why each skipped candidate was skipped, and start the
- * matching tfjs backend for training.
+ * matching tfjs backend for training when asked (`tf: true`).
  *
  * @module
  */
@@ -37,7 +37,10 @@ export interface CreateBackendOptions {
   allowFallbackAdapter?: boolean;
   /** Where to read `LIKENESS_BACKEND` (default: `Deno.env` or `process.env`, if readable). */
   env?: EnvSource;
-  /** Also start the matching tfjs backend (`webgpu` for webgpu, else `wasm`) (default true). */
+  /**
+   * Also start the matching tfjs backend (`webgpu` for webgpu, else `wasm`) for training (default
+   * false: callers that only want compute never load tfjs; pass `tf: true` to train).
+   */
   tf?: boolean;
   /** A WebGPU probe result to reuse (default: probe now). */
   probe?: WebGpuProbe;
@@ -132,7 +135,7 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
     });
   }
   const selection: BackendSelection = { backend, skipped, source, tf: null };
-  if (options.tf !== false) await startTf(selection);
+  if (options.tf === true) await startTf(selection);
   return selection;
 }
 

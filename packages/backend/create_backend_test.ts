@@ -131,3 +131,13 @@ test("LIKENESS_BACKEND is read from the real environment when no env source is g
   assert.deepEqual(s.skipped, []);
   s.backend.dispose();
 });
+
+test("createBackend does not start tfjs unless asked (tf defaults to false)", async () => {
+  const s = await createBackend({ prefer: "js", env: {} });
+  try {
+    assert.equal(s.tf, null);
+    assert.equal(s.tfReason, undefined);
+  } finally {
+    s.backend.dispose();
+  }
+});

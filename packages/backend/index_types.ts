@@ -5,6 +5,8 @@
 // - Error codes: repeated id in one `add` or an id already live → CONFLICT; id outside [0, 2³¹ − 1) →
 //   OUT_OF_RANGE; unknown id in `remove` → NOT_FOUND; repeated id in one `remove` → INVALID_ARGUMENT;
 //   k > live size or k > 4096 → K_TOO_LARGE; damaged bytes → CORRUPT; loadIndex dim mismatch → SHAPE_MISMATCH.
+// - `IndexSearchOptions.allowFewer` (added, optional): k above the live size gives the live rows and -1 padding
+//   instead of K_TOO_LARGE (for callers whose writes are queued ahead of the search, like the server).
 // - `search` with an empty filter result returns all -1 / NaN (not an error); k is still checked against the
 //   live size.
 
@@ -84,6 +86,8 @@ export interface IndexSearchOptions {
   filter?: IndexFilter;
   /** HNSW only: candidate list size for this call. */
   efSearch?: number;
+  /** k above the live size pads with -1 / NaN instead of throwing K_TOO_LARGE [false]. */
+  allowFewer?: boolean;
 }
 
 /** Result of a search: `rows × k`, best first. */

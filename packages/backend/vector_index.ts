@@ -571,6 +571,8 @@ class ResidentIndex implements VectorIndex {
     const query = queries.data.slice();
     const Q = queries.rows;
     return this.#serial(async () => {
+      const want = k;
+      if (options.allowFewer && k > this.#live) k = Math.max(1, this.#live);
       if (k > this.#live) {
         throw new ShapeError(
           `Cannot take top-${k}: the index holds only ${this.#live} live rows; use k <= ${this.#live} or add rows`,
@@ -579,8 +581,13 @@ class ResidentIndex implements VectorIndex {
         );
       }
       const { mask, count } = this.#mask(options.filter, labels, ids);
-      const out = { ids: new Int32Array(Q * k).fill(-1), values: new Float32Array(Q * k).fill(NaN), rows: Q, k };
-      if (count === 0) return out;
+      const out = {
+        ids: new Int32Array(Q * want).fill(-1),
+        values: new Float32Array(Q * want).fill(NaN),
+        rows: Q,
+        k: want,
+      };
+      if (count === 0 || this.#live === 0) return out;
       let positions: Int32Array, values: Float32Array;
       if (this.kind === "flat") {
         const r = await this.#store.topk(query, Q, {
@@ -595,11 +602,13 @@ class ResidentIndex implements VectorIndex {
       } else {
         ({ positions, values } = this.#quantisedSearch(query, Q, k, Math.min(count, k * this.#oversample), mask));
       }
-      for (let t = 0; t < Q * k; t++) {
-        const p = positions[t];
-        if (p < 0) continue;
-        out.ids[t] = this.#ids[p];
-        out.values[t] = values[t];
+      for (let i = 0; i < Q; i++) {
+        for (let t = 0; t < k; t++) {
+          const p = positions[i * k + t];
+          if (p < 0) continue;
+          out.ids[i * want + t] = this.#ids[p];
+          out.values[i * want + t] = values[i * k + t];
+        }
       }
       return out;
     });

@@ -5,7 +5,16 @@
  * @module
  */
 import { checkOneOf, checkPositiveInt, type Matrix, ShapeError, toMatrix, ValueError } from "@likeness/core";
-import { type Backend, largerIsCloser, type Metric, METRICS, type TopKResult } from "@likeness/backend";
+import {
+  type Backend,
+  createIndex,
+  largerIsCloser,
+  MAX_K,
+  type Metric,
+  METRICS,
+  type TopKResult,
+  type VectorIndex,
+} from "@likeness/backend";
 
 /** The part of a `Backend` that the evaluation needs: exact top-k. */
 export type TopKProvider = Pick<Backend, "topk">;
@@ -27,10 +36,15 @@ export interface KnnOptions {
   /**
    * Anything with the `Backend.topk` method — a `Backend` from `@likeness/backend` or the
    * dense kernels of `@likeness/kernels` — to search with (default: the float64 reference in
-   * this package).
+   * this package). A full `Backend` (one with `info`) searches through a resident vector index
+   * built once for the reference set (`createIndex` of `@likeness/backend`), so the references are
+   * copied and normalised once and the queries run in batches on its threads.
    */
   backend?: TopKProvider;
 }
+
+/** Query rows per index search (bounds the result lists in WebAssembly memory). */
+const INDEX_BATCH_FLOATS = 1 << 24;
 
 /**
  * Value of `metric` between row `i` of `a` and row `j` of `b`, in float64.
@@ -244,9 +258,40 @@ async function backendKnn(
   k: number,
   excludeSelf: boolean,
 ): Promise<TopKResult> {
+  const want = k + (excludeSelf ? 1 : 0);
+  if ("info" in backend && want <= MAX_K) {
+    const index = await createIndex({ dim: r.cols, metric, capacity: r.rows }, backend as Backend);
+    try {
+      await index.add(r);
+      return dropSelf(await searchAll(index, q, want), k, excludeSelf);
+    } finally {
+      index.dispose();
+    }
+  }
   if (!excludeSelf) return await backend.topk(q, r, { k, metric });
-  // Ask for one more and drop the self index (or the last one when self is not among them).
-  const wide = await backend.topk(q, r, { k: k + 1, metric });
+  return dropSelf(await backend.topk(q, r, { k: k + 1, metric }), k, true);
+}
+
+/** Search every query row (in batches), as a `TopKResult` with reference positions as indices. */
+async function searchAll(index: VectorIndex, q: Matrix, k: number): Promise<TopKResult> {
+  const batch = Math.max(1, Math.floor(INDEX_BATCH_FLOATS / (2 * k)));
+  const indices = new Int32Array(q.rows * k);
+  const values = new Float32Array(q.rows * k);
+  for (let i0 = 0; i0 < q.rows; i0 += batch) {
+    const i1 = Math.min(q.rows, i0 + batch);
+    const part = await index.search({ data: q.data.subarray(i0 * q.cols, i1 * q.cols), rows: i1 - i0, cols: q.cols }, {
+      k,
+    });
+    indices.set(part.ids, i0 * k);
+    values.set(part.values, i0 * k);
+  }
+  return { indices, values, rows: q.rows, k };
+}
+
+/** From `k + 1` neighbours per query, drop query i's own index i (or the last one when it is absent). */
+function dropSelf(wide: TopKResult, k: number, excludeSelf: boolean): TopKResult {
+  if (!excludeSelf) return wide;
+  const q = { rows: wide.rows };
   const indices = new Int32Array(q.rows * k);
   const values = new Float32Array(q.rows * k);
   for (let i = 0; i < q.rows; i++) {

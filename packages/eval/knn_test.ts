@@ -99,3 +99,25 @@ test("a backend's topk is used, and the self match is dropped from k + 1 results
   assert.deepEqual(Array.from(r.indices), [1, 0, 1]);
   assert.deepEqual(Array.from(r.values), [1, 1, 2]);
 });
+
+test("a full Backend searches through a resident index: same neighbours as the reference, self dropped", async () => {
+  const { createWasmBackend } = await import("@likeness/backend");
+  const rng = createRng(11);
+  const n = 700, d = 12;
+  const data = new Float32Array(n * d).map(() => rng.int(7) - 3);
+  const m = { data, rows: n, cols: d };
+  const backend = createWasmBackend({ threads: 2 });
+  try {
+    for (const metric of ["l1", "sqeuclidean"] as const) {
+      for (const k of [1, 40, 500]) {
+        const want = await exactKnn(m, m, { k, metric, excludeSelf: true });
+        const got = await exactKnn(m, m, { k, metric, excludeSelf: true, backend });
+        assert.deepEqual(Array.from(got.indices), Array.from(want.indices), `${metric} k=${k}`);
+        // (assertClose spreads its arrays into arguments; 350,000 values overflow the stack.)
+        for (let t = 0; t < got.values.length; t++) assert.ok(Math.abs(got.values[t] - want.values[t]) < 1e-5);
+      }
+    }
+  } finally {
+    backend.dispose();
+  }
+});

@@ -22,3 +22,4 @@ export * from "./clustering.ts";
 export * from "./accuracy.ts";
 export * from "./pairs.ts";
 export * from "./held_out.ts";
+export * from "./hard_negatives.ts";

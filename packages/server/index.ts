@@ -1,15 +1,18 @@
 /**
- * The in-memory reference index behind the server: vectors, ids, labels and payloads, with
- * immutable snapshots so a search sees one consistent state while writes go on.
+ * The reference index behind the server: ids, labels and payloads in JS, vectors in a resident
+ * vector index of `@likeness/backend` (WebAssembly memory shared with the kernel threads) once a
+ * searcher with a full `Backend` asks for it.
  *
- * Rows are append-only: an update appends a new row and retires the old one; a delete retires
- * the row. A snapshot is `{ data, rows, alive, ... }` where `data` rows below `rows` never change
- * after publication, and `alive`/`labelIds` are copied on write. Retired rows are compacted away
- * when they outnumber live ones (a compaction builds new arrays; old snapshots stay valid).
+ * Rows are append-only: an update appends a new row and tombstones the old one; a delete
+ * tombstones the row. Row numbers are the resident index's ids, so its compaction (run when
+ * tombstones outnumber live rows) keeps them. Writes reach the resident index in call order
+ * (its calls run one at a time), so a search issued after a write sees it. A snapshot is a view
+ * of the current state (no copy): rows below `rows` never change, a later delete clears `alive`.
  *
  * @module
  */
-import { ShapeError, ValueError } from "@likeness/core";
+import { checkFinite, ShapeError, ValueError } from "@likeness/core";
+import { type Backend, createIndex, type VectorIndex } from "@likeness/backend";
 
 /** A reference item as stored (vector included). */
 export interface ReferenceItem {
@@ -23,10 +26,10 @@ export interface ReferenceItem {
   payload?: unknown;
 }
 
-/** An immutable view of the index at one moment. */
+/** A view of the index at one moment (see the module doc). */
 export interface IndexSnapshot {
-  /** Row-major vectors; rows >= `rows` are unused. */
-  data: Float32Array;
+  /** Row-major vectors of rows [0, rows) (built on first read, for callers of `Backend.topk`). */
+  readonly data: Float32Array;
   /** Number of rows in use (live and retired). */
   rows: number;
   /** Vector dimension. */
@@ -36,7 +39,7 @@ export interface IndexSnapshot {
   /** Label id per row (-1 for retired rows). */
   labelIds: Int32Array;
   /** Item per row (undefined for retired rows). */
-  items: readonly (ReferenceItem | undefined)[];
+  readonly items: readonly (ReferenceItem | undefined)[];
   /** Live row count. */
   live: number;
   /** Label name → label id. */
@@ -44,7 +47,7 @@ export interface IndexSnapshot {
 }
 
 /**
- * A growable index of reference vectors with copy-on-write snapshots.
+ * A growable index of reference vectors backed by a resident vector index.
  *
  * @example
  * ```ts
@@ -57,14 +60,16 @@ export interface IndexSnapshot {
 export class ReferenceIndex {
   /** Vector dimension. */
   readonly dim: number;
-  #data: Float32Array;
   #rows = 0;
-  #alive = new Uint8Array(0);
-  #labelIds = new Int32Array(0);
-  #items: (ReferenceItem | undefined)[] = [];
+  #alive: Uint8Array;
+  #labelIds: Int32Array;
+  #items = new Map<number, ReferenceItem>();
   #rowOf = new Map<string, number>();
   #labelIndex = new Map<string, number>();
+  #resident: Promise<VectorIndex> | null = null;
   #snap: IndexSnapshot | undefined;
+  /** Tombstones since the last compaction of the resident index. */
+  #dead = 0;
 
   /**
    * @param dim vector dimension (positive integer)
@@ -75,7 +80,8 @@ export class ReferenceIndex {
       throw new ValueError("INVALID_ARGUMENT", `Cannot create an index: dim must be a positive integer, got ${dim}`);
     }
     this.dim = dim;
-    this.#data = new Float32Array(capacity * dim);
+    this.#alive = new Uint8Array(Math.max(1, capacity));
+    this.#labelIds = new Int32Array(Math.max(1, capacity));
   }
 
   /** Number of live items. */
@@ -86,15 +92,21 @@ export class ReferenceIndex {
   /** The item with this id, or undefined. */
   get(id: string): ReferenceItem | undefined {
     const row = this.#rowOf.get(id);
-    return row === undefined ? undefined : this.#items[row];
+    return row === undefined ? undefined : this.#items.get(row);
+  }
+
+  /** The live item at a row (a resident index id), or undefined. */
+  itemAt(row: number): ReferenceItem | undefined {
+    return this.#items.get(row);
   }
 
   /**
    * Insert or replace items by id.
    *
-   * @param items items with vectors of length `dim`
+   * @param items items with finite vectors of length `dim`
    * @returns how many were added and how many updated
    * @throws {ShapeError} when a vector has the wrong length
+   * @throws {ValueError} NON_FINITE when a vector holds NaN or ±Infinity (nothing is written then)
    */
   upsert(items: readonly ReferenceItem[]): { added: number; updated: number } {
     for (const it of items) {
@@ -103,43 +115,47 @@ export class ReferenceIndex {
           `Cannot add reference "${it.id}": vector has ${it.vector.length} dimensions but the index has ${this.dim}`,
         );
       }
+      checkFinite(it.vector, `reference "${it.id}"`);
     }
     let added = 0;
     let updated = 0;
-    const growTo = this.#rows + items.length;
-    let data = this.#data;
-    if (growTo * this.dim > data.length) {
-      data = new Float32Array(Math.max(growTo, (data.length / this.dim) * 2) * this.dim);
-      data.set(this.#data.subarray(0, this.#rows * this.dim));
-    }
-    // Copy on write: published snapshots keep the old arrays.
-    const aliveOut = new Uint8Array(Math.max(growTo, this.#alive.length));
-    aliveOut.set(this.#alive);
-    const labelsOut = new Int32Array(Math.max(growTo, this.#labelIds.length));
-    labelsOut.set(this.#labelIds);
+    this.#grow(this.#rows + items.length);
+    const first = this.#rows;
+    const toRemove: number[] = [];
     for (const it of items) {
       const old = this.#rowOf.get(it.id);
       if (old !== undefined) {
-        aliveOut[old] = 0;
-        labelsOut[old] = -1;
-        this.#items[old] = undefined;
+        this.#alive[old] = 0;
+        this.#labelIds[old] = -1;
+        this.#items.delete(old);
+        this.#dead++;
+        // A row written earlier in this same call never reached the resident index.
+        if (old < first) toRemove.push(old);
         updated++;
       } else added++;
       const row = this.#rows++;
-      data.set(it.vector, row * this.dim);
       let lid = this.#labelIndex.get(it.label);
       if (lid === undefined) {
         lid = this.#labelIndex.size;
         this.#labelIndex.set(it.label, lid);
       }
-      aliveOut[row] = 1;
-      labelsOut[row] = lid;
-      this.#items[row] = it;
+      this.#alive[row] = 1;
+      this.#labelIds[row] = lid;
+      this.#items.set(row, it);
       this.#rowOf.set(it.id, row);
     }
-    this.#data = data;
-    this.#alive = aliveOut;
-    this.#labelIds = labelsOut;
+    const keep: number[] = [];
+    for (let r = first; r < this.#rows; r++) if (this.#alive[r]) keep.push(r);
+    const vectors = new Float32Array(keep.length * this.dim);
+    keep.forEach((r, t) => vectors.set(this.#items.get(r)!.vector, t * this.dim));
+    const labels = keep.map((r) => this.#labelIds[r]);
+    this.#toResident((v) => {
+      if (toRemove.length) void v.remove(toRemove).catch(() => undefined);
+      if (keep.length) {
+        void v.add({ data: vectors, rows: keep.length, cols: this.dim }, { ids: keep, labels })
+          .catch(() => undefined);
+      }
+    });
     this.#maybeCompact();
     this.#snap = undefined;
     return { added, updated };
@@ -154,54 +170,112 @@ export class ReferenceIndex {
   delete(id: string): boolean {
     const row = this.#rowOf.get(id);
     if (row === undefined) return false;
-    const alive = this.#alive.slice();
-    const labelIds = this.#labelIds.slice();
-    alive[row] = 0;
-    labelIds[row] = -1;
-    this.#alive = alive;
-    this.#labelIds = labelIds;
-    this.#items[row] = undefined;
+    this.#alive[row] = 0;
+    this.#labelIds[row] = -1;
+    this.#items.delete(row);
     this.#rowOf.delete(id);
+    this.#dead++;
+    this.#toResident((v) => void v.remove([row]).catch(() => undefined));
     this.#maybeCompact();
     this.#snap = undefined;
     return true;
   }
 
-  /** All live items (for snapshots to disk). */
+  /** All live items, in row order (for snapshots to disk). */
   *entries(): IterableIterator<ReferenceItem> {
-    for (let r = 0; r < this.#rows; r++) {
-      const it = this.#items[r];
-      if (it && this.#alive[r]) yield it;
-    }
+    yield* [...this.#items.values()];
   }
 
-  /** The current immutable snapshot. */
+  /**
+   * The resident vector index of the live rows (ids = row numbers, labels = label ids), created
+   * on first call on `backend` and kept up to date by every later write.
+   *
+   * @param backend where it runs (default: wasm-simd on one thread)
+   * @returns the index (cosine, flat)
+   */
+  resident(backend?: Backend): Promise<VectorIndex> {
+    if (!this.#resident) {
+      const rows = [...this.#items.keys()];
+      const data = new Float32Array(rows.length * this.dim);
+      rows.forEach((r, i) => data.set(this.#items.get(r)!.vector, i * this.dim));
+      const labels = rows.map((r) => this.#labelIds[r]);
+      this.#resident = (async () => {
+        const v = await createIndex(
+          { dim: this.dim, metric: "cosine", capacity: Math.max(1024, rows.length) },
+          backend,
+        );
+        if (rows.length) await v.add({ data, rows: rows.length, cols: this.dim }, { ids: rows, labels });
+        return v;
+      })();
+    }
+    return this.#resident;
+  }
+
+  /** Release the resident index (its memory and Workers). */
+  dispose(): void {
+    const r = this.#resident;
+    this.#resident = null;
+    void r?.then((v) => v.dispose(), () => undefined);
+  }
+
+  /** The current snapshot: a view, not a copy (see the module doc). */
   snapshot(): IndexSnapshot {
     if (!this.#snap) {
+      const rows = this.#rows, dim = this.dim, all = this.#items;
+      let data: Float32Array | undefined;
+      let items: (ReferenceItem | undefined)[] | undefined;
       this.#snap = {
-        data: this.#data,
-        rows: this.#rows,
-        dim: this.dim,
+        get data() {
+          if (!data) {
+            data = new Float32Array(rows * dim);
+            for (const [r, it] of all) if (r < rows) data.set(it.vector, r * dim);
+          }
+          return data;
+        },
+        rows,
+        dim,
         alive: this.#alive,
         labelIds: this.#labelIds,
-        items: this.#items.slice(0, this.#rows),
+        get items() {
+          if (!items) {
+            items = new Array(rows);
+            for (const [r, it] of all) if (r < rows) items[r] = it;
+          }
+          return items;
+        },
         live: this.#rowOf.size,
-        labelIndex: new Map(this.#labelIndex),
+        labelIndex: this.#labelIndex,
       };
     }
     return this.#snap;
   }
 
+  #grow(rows: number): void {
+    if (rows <= this.#alive.length) return;
+    let cap = this.#alive.length;
+    while (cap < rows) cap *= 2;
+    const alive = new Uint8Array(cap);
+    alive.set(this.#alive);
+    const labels = new Int32Array(cap).fill(-1);
+    labels.set(this.#labelIds);
+    this.#alive = alive;
+    this.#labelIds = labels;
+  }
+
+  /** Apply a write to the resident index (in call order), if there is one. */
+  #toResident(f: (v: VectorIndex) => void): void {
+    if (!this.#resident) return;
+    this.#resident = this.#resident.then((v) => {
+      f(v);
+      return v;
+    });
+  }
+
   #maybeCompact(): void {
-    const dead = this.#rows - this.#rowOf.size;
-    if (dead < 64 || dead < this.#rowOf.size) return;
-    const live = [...this.entries()];
-    this.#data = new Float32Array(Math.max(live.length * 2, 1024) * this.dim);
-    this.#rows = 0;
-    this.#alive = new Uint8Array(0);
-    this.#labelIds = new Int32Array(0);
-    this.#items = [];
-    this.#rowOf = new Map();
-    this.upsert(live);
+    if (this.#dead < 64 || this.#dead < this.#rowOf.size) return;
+    this.#dead = 0;
+    // Ids (row numbers) stay: the resident index reclaims tombstones in place. Rows below
+    // #rows keep their numbers, so there is nothing to renumber here.
+    this.#toResident((v) => void v.compact().catch(() => undefined));
   }
 }

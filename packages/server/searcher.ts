@@ -4,7 +4,10 @@
  * kernel streams the reference set once per call, so under load the cost of reading the
  * references is shared by the whole batch; with one client, a query runs at once (no added delay).
  *
- * Each batch searches one snapshot of the index, so every query sees a consistent state.
+ * With a full `Backend` (one with `info`) a batch searches the index's resident vector index
+ * (`ReferenceIndex.resident`): vectors stay in WebAssembly memory, hot-adds append there and
+ * deletes are tombstones, so a search copies only its queries. With only a `topk` method, each
+ * batch searches one snapshot of the index through `topk`.
  *
  * @module
  */
@@ -57,7 +60,46 @@ export function createSearcher(
   const queue: Pending[] = [];
   let busy = false;
 
+  const full = "info" in backend ? backend as Backend : undefined;
+
+  const runResident = async (label: string | undefined, items: Pending[]) => {
+    let lid: number | undefined;
+    if (label !== undefined) {
+      lid = index.snapshot().labelIndex.get(label);
+      if (lid === undefined) {
+        for (const it of items) it.resolve([]);
+        return;
+      }
+    }
+    const v = await index.resident(full);
+    const dim = index.dim;
+    const k = Math.max(...items.map((it) => it.k));
+    const query = new Float32Array(items.length * dim);
+    items.forEach((it, i) => query.set(it.vector, i * dim));
+    const res = await v.search({ data: query, rows: items.length, cols: dim }, {
+      k,
+      allowFewer: true,
+      ...(lid === undefined ? {} : { filter: { labels: [lid] } }),
+    });
+    items.forEach((it, i) => {
+      const hits: SearchHit[] = [];
+      for (let j = 0; j < Math.min(it.k, res.k); j++) {
+        const row = res.ids[i * res.k + j];
+        const ref = row < 0 ? undefined : index.itemAt(row);
+        if (!ref) continue;
+        hits.push({
+          id: ref.id,
+          label: ref.label,
+          score: res.values[i * res.k + j],
+          ...(ref.payload === undefined ? {} : { payload: ref.payload }),
+        });
+      }
+      it.resolve(hits);
+    });
+  };
+
   const runGroup = async (snap: IndexSnapshot, label: string | undefined, items: Pending[]) => {
+    if (full) return await runResident(label, items);
     let allow: Int32Array | undefined;
     if (label !== undefined) {
       const lid = snap.labelIndex.get(label);

@@ -43,3 +43,37 @@ test("batched search: concurrent queries with different k and label filters equa
   assert.deepEqual(await search(vec(), 3, "no-such-label"), []);
   backend.dispose();
 });
+
+test("with a full Backend the searcher uses the resident index: hot-adds, updates and deletes are seen at once", async () => {
+  const rng = createRng(6);
+  const dim = 5;
+  const index = new ReferenceIndex(dim, 4);
+  const vec = () => Float32Array.from({ length: dim }, () => rng.normal());
+  index.upsert(Array.from({ length: 50 }, (_, i) => ({ id: `r${i}`, label: `c${i % 3}`, vector: vec() })));
+  const { backend } = await createBackend({ prefer: "wasm-simd", threads: 2 });
+  const search = createSearcher(index, backend);
+  try {
+    const q = vec();
+    const first = await search(q, 3);
+    assert.equal(first.length, 3);
+    // Hot-add an exact match, update another id to the query, delete the old best.
+    index.upsert([{ id: "new", label: "c9", vector: q.slice() }, { id: "r1", label: "c1", vector: q.slice() }]);
+    index.delete(first[0].id === "r1" ? first[1].id : first[0].id);
+    const hits = await search(q, 60);
+    assert.deepEqual(hits.slice(0, 2).map((h) => h.id).sort(), ["new", "r1"]);
+    assert.ok(Math.abs(hits[0].score - 1) < 1e-6);
+    assert.equal(hits.length, 50, "k above the live size gives every live row");
+    assert.equal(new Set(hits.map((h) => h.id)).size, hits.length);
+    assert.deepEqual((await search(q, 5, "c9")).map((h) => h.id), ["new"]);
+    // Many deletes trigger a compaction of the resident index; ids stay valid.
+    for (let i = 2; i < 50; i++) index.delete(`r${i}`);
+    assert.deepEqual(
+      (await search(q, 5)).map((h) => h.id).sort(),
+      ["new", "r0", "r1"].filter((id) => index.get(id)).sort(),
+    );
+    assert.ok((await index.resident()).info().detail.includes("2 threads"));
+  } finally {
+    index.dispose();
+    backend.dispose();
+  }
+});
