@@ -640,7 +640,8 @@ export class HnswIndex implements VectorIndex {
    * k nearest live rows per query (all queries in one kernel call).
    *
    * @param queries rows × dim
-   * @param options k (1 ≤ k ≤ size), filter, efSearch (this call), mode
+   * @param options k (1 ≤ k ≤ size, or any k ≤ 4096 with `allowFewer`: -1 / NaN padding), filter,
+   *   efSearch (this call), mode
    * @returns ids and metric values, best first; -1 / NaN where fewer than k rows are eligible
    * @throws {ShapeError} SHAPE_MISMATCH, EMPTY_INPUT; K_TOO_LARGE when k > size or k > 4096
    * @throws {ValueError} INVALID_ARGUMENT for efSearch out of range
@@ -657,7 +658,7 @@ export class HnswIndex implements VectorIndex {
         throw new ValueError("INVALID_ARGUMENT", `Invalid k: expected a positive integer, got ${k}`);
       }
       if (k > MAX_K) throw new ShapeError(`Cannot take top-${k}: at most k = ${MAX_K} is supported`, "K_TOO_LARGE");
-      if (k > this.size) {
+      if (k > this.size && !options.allowFewer) {
         throw new ShapeError(
           `Cannot search: k = ${k} but the index holds ${this.size} live rows; use k ≤ ${this.size}`,
           "K_TOO_LARGE",

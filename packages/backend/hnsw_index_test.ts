@@ -273,6 +273,10 @@ test("hnsw: bad parameters, dimensions, ids, k, other kinds and corrupt files gi
   assert.equal(await code(index.remove([1, 1])), "INVALID_ARGUMENT");
   assert.equal(await code(index.search(q, { k: 0 })), "INVALID_ARGUMENT");
   assert.equal(await code(index.search(q, { k: 301 })), "K_TOO_LARGE");
+  const fewer = await index.search(q, { k: 302, allowFewer: true });
+  assert.equal(fewer.k, 302);
+  assert.deepEqual(Array.from(fewer.ids.subarray(300, 302)), [-1, -1]);
+  assert.equal(new Set(fewer.ids.subarray(0, 300)).size, 300);
   assert.equal(await code(index.search(q, { k: 5, efSearch: 0 })), "INVALID_ARGUMENT");
   assert.equal(await code(index.search(q, { k: 5000 })), "K_TOO_LARGE");
   assert.equal(await code(index.search(q, { k: 5, mode: "fast" as "graph" })), "INVALID_ARGUMENT");
