@@ -124,7 +124,7 @@ async function run(ds: DataSet): Promise<void> {
   console.error(`# ${ds.name}: ${train.rows} × ${train.cols}, ${nq} queries`);
 
   // Exact floor and ground truth: the flat index (wasm-simd), 1 and 2 threads.
-  let truth = new Int32Array(0);
+  let truth: Int32Array = new Int32Array(0);
   for (const threads of [1, 2]) {
     const backend = createWasmBackend({ simd: true, threads });
     const flat = await createIndex({ dim: train.cols, metric: "l2", kind: "flat", capacity: train.rows }, backend);
