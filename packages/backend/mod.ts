@@ -26,3 +26,4 @@ export * from "./wasm_backend.ts";
 export * from "./webgpu_probe.ts";
 export * from "./webgpu_backend.ts";
 export * from "./create_backend.ts";
+export * from "./hnsw_index.ts";

@@ -17,3 +17,4 @@ export * from "./dense.ts";
 export * from "./dense_resident.ts";
 export * from "./conv.ts";
 export * from "./types.ts";
+export * from "./hnsw.ts";

