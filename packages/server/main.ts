@@ -40,12 +40,38 @@ export function parseFlags(argv: string[]): Record<string, string | boolean> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("--")) throw new Error(`Unexpected argument "${a}"; flags look like --port 8787`);
-    const [k, inline] = a.slice(2).split("=", 2);
-    if (inline !== undefined) out[k] = inline;
+    const eq = a.indexOf("=");
+    const k = eq < 0 ? a.slice(2) : a.slice(2, eq);
+    if (eq >= 0) out[k] = a.slice(eq + 1);
     else if (i + 1 < argv.length && !argv[i + 1].startsWith("--")) out[k] = argv[++i];
     else out[k] = true;
   }
   return out;
+}
+
+/**
+ * The bearer token from `--token` or the environment. An empty or missing value is an error,
+ * never a silent "no auth": `--token=`, `--token ""` and `--token --next-flag` all throw.
+ *
+ * @param flags parsed flags
+ * @param env the value of LIKENESS_TOKEN, if set
+ * @returns the token, or undefined when neither is given
+ * @throws {Error} when the flag or the variable is present but empty
+ */
+export function tokenOf(flags: Record<string, string | boolean>, env: string | undefined): string | undefined {
+  if ("token" in flags) {
+    const t = flags.token;
+    if (typeof t !== "string" || t.trim() === "") {
+      throw new Error(
+        '--token needs a non-empty value (e.g. --token "$(openssl rand -hex 16)"); refusing to start without auth',
+      );
+    }
+    return t;
+  }
+  if (env !== undefined && env.trim() === "") {
+    throw new Error("LIKENESS_TOKEN is set but empty; unset it or give a token; refusing to start without auth");
+  }
+  return env;
 }
 
 /**
@@ -75,7 +101,7 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port must be 0..65535, got ${flags.port}`);
   }
-  const token = typeof flags.token === "string" ? flags.token : process.env.LIKENESS_TOKEN;
+  const token = tokenOf(flags, process.env.LIKENESS_TOKEN);
   const store = typeof flags.qdrant === "string"
     ? await QdrantStore.connect({
       url: flags.qdrant,
