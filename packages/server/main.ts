@@ -6,7 +6,9 @@
  * Flags:
  *   --model DIR     servable artifact directory (from SimilarityModel.save)
  *   --dim N         serve a vector-only index of dimension N instead of a model
- *   --data DIR      reference store directory (default ./data)
+ *   --data DIR      reference store directory (default ./data): SQLite file DIR/likeness.db
+ *   --read-only     serve DIR as a read-only replica of the server that writes it (sees its commits
+ *                   within a second; writes answer 409)
  *   --port N        TCP port (default 8787; 0 picks a free one)
  *   --host H        bind address (default 127.0.0.1)
  *   --token T       bearer token for writes (default $LIKENESS_TOKEN)
@@ -19,7 +21,10 @@ import process from "node:process";
 import { isLikenessError } from "@likeness/core";
 import { type BackendName, createBackend } from "@likeness/backend";
 import { createApp } from "./app.ts";
-import { FileStore } from "./file_store.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { LikenessError } from "@likeness/core";
+import { SqliteStore } from "./sqlite_store.ts";
 import { QdrantStore } from "./qdrant_store.ts";
 import { type ServedModel, vectorOnlyModel } from "./model.ts";
 import { serveFetch } from "./runtime_serve.ts";
@@ -27,8 +32,8 @@ import { loadServedModel } from "./load_model.ts";
 
 const HELP = `likeness serve: the inference server
 
-Usage: serve --model DIR [--data DIR | --qdrant URL [--collection C]] [--port N] [--host H] [--token T]
-             [--protect-reads] [--backend NAME]
+Usage: serve --model DIR [--data DIR [--read-only] | --qdrant URL [--collection C]] [--port N] [--host H]
+             [--token T] [--protect-reads] [--backend NAME]
        serve --dim N ...            (vector-only index, no encoder)
 
 The token may also be given as LIKENESS_TOKEN. Writes (POST/DELETE /v1/references) need
@@ -75,6 +80,28 @@ export function tokenOf(flags: Record<string, string | boolean>, env: string | u
 }
 
 /**
+ * Open the SQLite store of a data directory (`DIR/likeness.db`). A directory that still holds the
+ * log of the old FileStore is refused with the migration command, so its data is never left behind.
+ *
+ * @param dir data directory
+ * @param dim the model's dimension
+ * @param readOnly open as a replica of the writer
+ * @returns the open store
+ * @throws {LikenessError} CONFLICT for an unmigrated FileStore directory; see {@link SqliteStore.open}
+ */
+export async function openDataDir(dir: string, dim: number, readOnly: boolean): Promise<SqliteStore> {
+  const db = join(dir, "likeness.db");
+  if (!existsSync(db) && (existsSync(join(dir, "wal.log")) || existsSync(join(dir, "snapshot.log")))) {
+    throw new LikenessError(
+      "CONFLICT",
+      `${dir} holds references in the old log format (wal.log, snapshot.log). Migrate them first: ` +
+        `likeness store migrate --from ${dir} --to ${db}`,
+    );
+  }
+  return await SqliteStore.open(db, { dim, readOnly });
+}
+
+/**
  * Run the server with command-line flags (see the module doc). Resolves once it is listening.
  *
  * @param argv flags, e.g. `["--model", "runs/quickstart/model", "--port", "8787"]`
@@ -109,21 +136,26 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
       dim: model.dim,
       apiKey: process.env.QDRANT_API_KEY,
     })
-    : new FileStore(typeof flags.data === "string" ? flags.data : "./data");
-  const { app, index, close } = await createApp({
-    model,
-    store,
-    backend,
-    auth: { token, protectReads: flags["protect-reads"] === true },
-  });
+    : await openDataDir(typeof flags.data === "string" ? flags.data : "./data", model.dim, flags["read-only"] === true);
+  let made;
+  try {
+    made = await createApp({
+      model,
+      store,
+      backend,
+      auth: { token, protectReads: flags["protect-reads"] === true },
+    });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const { app, index, close } = made;
   const server = await serveFetch(app.fetch, {
     port,
     hostname: typeof flags.host === "string" ? flags.host : "127.0.0.1",
   });
   console.log(
-    `likeness: serving ${model.name} (${model.dim}-d, ${index.size} references, backend ${backend.info.name}, store ${store.describe()}${
-      store instanceof FileStore && store.tornBytes ? `, dropped a torn tail of ${store.tornBytes} bytes` : ""
-    }) on http://${server.hostname}:${server.port}`,
+    `likeness: serving ${model.name} (${model.dim}-d, ${index.size} references, backend ${backend.info.name}, store ${store.describe()}) on http://${server.hostname}:${server.port}`,
   );
   const stop = async () => {
     await server.close();
