@@ -30,6 +30,7 @@ interface NativeStatement {
   run(...p: unknown[]): unknown;
   get(...p: unknown[]): Record<string, unknown> | null | undefined;
   all(...p: unknown[]): Record<string, unknown>[];
+  finalize?(): void;
 }
 interface NativeDatabase {
   exec(sql: string): void;
@@ -62,17 +63,23 @@ export async function openSqlite(path: string): Promise<SqlDatabase> {
     }
     throw e;
   }
+  const statements: NativeStatement[] = [];
   return {
     exec: (sql) => db.exec(sql),
     prepare(sql) {
       const s = db.prepare(sql);
+      statements.push(s);
       return {
         run: (...p) => s.run(...p),
         get: (...p) => s.get(...p) ?? undefined,
         all: (...p) => s.all(...p),
       };
     },
-    close: () => db.close(),
+    close: () => {
+      // Bun defers closing the file (and releasing its locks) until every statement is finalized.
+      for (const s of statements) s.finalize?.();
+      db.close();
+    },
   };
 }
 

@@ -12,7 +12,10 @@
  *   --port N        TCP port (default 8787; 0 picks a free one)
  *   --host H        bind address (default 127.0.0.1)
  *   --token T       bearer token for writes (default $LIKENESS_TOKEN)
- *   --protect-reads require the token for reads too
+ *   --protect-reads require the token for reads too (also health details, /metrics, /v1/openapi.json)
+ *   --body-timeout MS  a request body must arrive within MS milliseconds (default 10000; 408 after)
+ *   --idle-timeout S   Bun: close a connection idle (or sending headers) for S seconds (default 30);
+ *                   Deno.serve has no such setting
  *   --backend NAME  compute backend (default auto; also $LIKENESS_BACKEND)
  *   --qdrant URL    keep references in a Qdrant collection instead of --data
  *   --collection C  Qdrant collection name (default likeness)
@@ -116,6 +119,15 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
   if (typeof flags.model !== "string" && typeof flags.dim !== "string") {
     throw new Error("Give --model DIR (a saved artifact) or --dim N (vector-only); see --help");
   }
+  const token = tokenOf(flags, process.env.LIKENESS_TOKEN);
+  const bodyTimeoutMs = flags["body-timeout"] === undefined ? 10_000 : Number(flags["body-timeout"]);
+  if (!Number.isFinite(bodyTimeoutMs) || bodyTimeoutMs <= 0) {
+    throw new Error(`--body-timeout must be a positive number of milliseconds, got ${flags["body-timeout"]}`);
+  }
+  const idleTimeoutS = flags["idle-timeout"] === undefined ? 30 : Number(flags["idle-timeout"]);
+  if (!Number.isInteger(idleTimeoutS) || idleTimeoutS < 1 || idleTimeoutS > 255) {
+    throw new Error(`--idle-timeout must be 1..255 seconds, got ${flags["idle-timeout"]}`);
+  }
   // Start the compute backend first: with a model it also starts the matching tfjs backend.
   const { backend } = await createBackend({
     tf: typeof flags.model === "string",
@@ -128,7 +140,6 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port must be 0..65535, got ${flags.port}`);
   }
-  const token = tokenOf(flags, process.env.LIKENESS_TOKEN);
   const store = typeof flags.qdrant === "string"
     ? await QdrantStore.connect({
       url: flags.qdrant,
@@ -144,6 +155,7 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
       store,
       backend,
       auth: { token, protectReads: flags["protect-reads"] === true },
+      limits: { bodyTimeoutMs },
     });
   } catch (e) {
     await store.close();
@@ -153,6 +165,7 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
   const server = await serveFetch(app.fetch, {
     port,
     hostname: typeof flags.host === "string" ? flags.host : "127.0.0.1",
+    idleTimeoutS,
   });
   console.log(
     `likeness: serving ${model.name} (${model.dim}-d, ${index.size} references, backend ${backend.info.name}, store ${store.describe()}) on http://${server.hostname}:${server.port}`,
