@@ -456,17 +456,28 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     return c.json(r);
   });
 
-  app.get("/v1/references/:id", (c) => {
+  // Any id in the query (`?id=..`): Bun normalises `.` and `..` path segments (even as %2E) away.
+  const idOf = (c: Context): string => {
+    const id = c.req.param("id") ?? c.req.query("id");
+    if (id === undefined || id === "") {
+      throw new HttpError(422, "INVALID_ARGUMENT", 'Give the id: "?id=..." or "/<id>"');
+    }
+    return id;
+  };
+  const getReference = (c: Context) => {
     readGuard(c);
-    const it = index.get(c.req.param("id"));
-    if (!it) throw new HttpError(404, "NOT_FOUND", `No reference with id "${c.req.param("id")}"`);
+    const id = idOf(c);
+    const it = index.get(id);
+    if (!it) throw new HttpError(404, "NOT_FOUND", `No reference with id "${id}"`);
     return c.json({ id: it.id, label: it.label, ...(it.payload === undefined ? {} : { payload: it.payload }) });
-  });
+  };
+  app.get("/v1/references/:id", getReference);
+  app.get("/v1/references", getReference);
 
-  app.delete("/v1/references/:id", async (c) => {
+  const deleteReference = async (c: Context) => {
     requireToken(c);
     requireWritable();
-    const id = c.req.param("id");
+    const id = idOf(c);
     const job = writeChain.then(async () => {
       if (!index.get(id)) return false;
       await store.write({ delete: [id] });
@@ -476,7 +487,9 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     if (!(await job)) throw new HttpError(404, "NOT_FOUND", `No reference with id "${id}"`);
     await maybeCompact();
     return c.body(null, 204);
-  });
+  };
+  app.delete("/v1/references/:id", deleteReference);
+  app.delete("/v1/references", deleteReference);
 
   async function maybeCompact() {
     const s = store as ReferenceStore & { needsCompaction?: boolean };

@@ -12,6 +12,10 @@
  * - At start: `PRAGMA quick_check`, the WAL's frames checked for damage that SQLite's recovery would
  *   silently drop, and the schema version. Any damage refuses to start with `CORRUPT`, naming what
  *   is damaged and what can be recovered; nothing is truncated.
+ * - After each commit the writer records the batch number in `likeness.db.seq` (not synced: a
+ *   crash may lose it, which is harmless). A file whose last batch is older than that record has lost
+ *   acknowledged batches (a damaged final WAL commit, which SQLite cannot tell from a torn tail), and
+ *   is refused with `CORRUPT`.
  * - Exactly one writer: the writer holds an exclusive lock on `likeness.db.lock` (a SQLite lock,
  *   released by the kernel if the process dies). A second writer gets `LOCKED`; a store opened with
  *   `readOnly` is a replica that polls the file and reports the writer's commits through `watch`.
@@ -21,7 +25,7 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { LikenessError } from "@likeness/core";
 import type { ReferenceItem } from "./index.ts";
@@ -95,6 +99,7 @@ export class SqliteStore implements ReferenceStore {
   #health: StoreHealth;
   #stmts: Record<string, SqlStatement> = {};
   #timers = new Set<ReturnType<typeof setInterval>>();
+  #seqFd = -1;
 
   private constructor(
     path: string,
@@ -179,12 +184,40 @@ export class SqliteStore implements ReferenceStore {
             `"sqlite3 ${path} .recover".`,
         );
       }
-      const dim = initSchema(db, path, options.dim, readOnly);
+      let dim: number;
+      try {
+        dim = initSchema(db, path, options.dim, readOnly);
+      } catch (e) {
+        db.close();
+        throw corrupt(path, e);
+      }
       const store = new SqliteStore(path, db, lock, dim, options);
       store.#prepare();
+      if (!readOnly) {
+        const seqPath = `${path}.seq`;
+        const recorded = existsSync(seqPath) ? Number(readFileSync(seqPath, "utf8").trim() || "0") : 0;
+        const seq = Number(store.#stmts.seq.get()?.value ?? 0);
+        if (recorded > seq) {
+          await store.close();
+          throw new LikenessError(
+            "CORRUPT",
+            `${path} ends at batch ${seq}, but batch ${recorded} was acknowledged (${seqPath}): the last ` +
+              `${
+                recorded - seq
+              } acknowledged batch(es) are missing, most likely a damaged final commit in ${path}-wal. ` +
+              `Nothing was changed. Restore from a backup; if ${path} itself was restored from a backup on purpose, ` +
+              `delete ${seqPath} and start again.`,
+          );
+        }
+        store.#seqFd = openSync(seqPath, existsSync(seqPath) ? "r+" : "w+");
+      }
       return store;
     } catch (e) {
-      lock?.close();
+      try {
+        lock?.close();
+      } catch {
+        // Already released by store.close().
+      }
       throw e;
     }
   }
@@ -236,9 +269,13 @@ export class SqliteStore implements ReferenceStore {
 
   /** Every live item, each row's checksum verified. */
   load(): Promise<ReferenceItem[]> {
-    this.#seq = Number(this.#stmts.seq.get()?.value ?? 0);
-    this.#stmts.version.get();
-    return Promise.resolve(this.#rows(this.#stmts.all));
+    try {
+      this.#seq = Number(this.#stmts.seq.get()?.value ?? 0);
+      this.#stmts.version.get();
+      return Promise.resolve(this.#rows(this.#stmts.all));
+    } catch (e) {
+      return Promise.reject(corrupt(this.path, e));
+    }
   }
 
   /**
@@ -307,6 +344,11 @@ export class SqliteStore implements ReferenceStore {
     }
     this.#seq = seq;
     this.#health = { status: "ok" };
+    try {
+      writeSync(this.#seqFd, new TextEncoder().encode(String(seq).padEnd(20, " ")), 0, 20, 0);
+    } catch {
+      // Only a cross-check: the commit itself is durable.
+    }
     return Promise.resolve();
   }
 
@@ -384,6 +426,8 @@ export class SqliteStore implements ReferenceStore {
     for (const t of this.#timers) clearInterval(t);
     this.#timers.clear();
     this.#db.close();
+    if (this.#seqFd >= 0) closeSync(this.#seqFd);
+    this.#seqFd = -1;
     this.#lock?.close();
     this.#lock = undefined;
     return Promise.resolve();
