@@ -156,7 +156,14 @@ test("faults: disk full answers 507, rolls back, health degraded; writes after s
     return;
   }
   const dir = temp("full");
-  execSync(`mount -t tmpfs -o size=1m tmpfs ${dir}`);
+  try {
+    execSync(`mount -t tmpfs -o size=1m tmpfs ${dir}`, { stdio: "pipe" });
+  } catch (e) {
+    const why = `mount -t tmpfs failed (${String((e as { stderr?: unknown }).stderr ?? e).trim()})`;
+    console.log(`faults[${runtime}]: disk full skipped: ${why}`);
+    t.skip(why);
+    return;
+  }
   try {
     const filler = join(dir, "filler");
     writeFileSync(filler, new Uint8Array(384 * 1024));

@@ -238,6 +238,14 @@ export class SqliteStore implements ReferenceStore {
     };
   }
 
+  /**
+   * The number of the last committed batch: the database's version. A saved index built at this
+   * version can be trusted only while `seq` is unchanged.
+   */
+  get seq(): number {
+    return this.#seq;
+  }
+
   /** The vector dimension of the file. */
   get dim(): number {
     return this.#dim;
