@@ -43,6 +43,7 @@ Commands:
   serve    serve a saved model over HTTP (search, embed, hot-add references)
   bench    run a benchmark: kernels, losses or serve
   report   render runs/<name>/report.html from a run's saved metrics
+  store    reference store tools: likeness store migrate --from DIR --to FILE
   help     show help for a command: likeness help <command>
 
 Every command takes --help. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.`,
@@ -85,6 +86,14 @@ Flags:
   --k N         neighbours per query (default: max_bin_count)
   --limit N     evaluate on the first N test items only
   --json        print the metrics as JSON`,
+  store: `likeness store: reference store tools
+
+Usage: likeness store migrate --from DIR --to FILE [--dim N]
+
+migrate  copy the references of the old log format (DIR/wal.log, DIR/snapshot.log) into a new
+         SQLite store FILE (serve --data D reads D/likeness.db). The log is only read; a torn tail
+         (a write that was never acknowledged) is reported and left out. --dim is needed only when
+         the log holds no references.`,
   serve: `likeness serve: serve a saved model over HTTP
 
 Usage: likeness serve --model DIR [--data DIR | --qdrant URL [--collection C]] [--port N] [--host H]
@@ -110,7 +119,7 @@ and writes DIR/report.html (one self-contained file).`,
 Usage: likeness help [command]`,
 };
 
-const COMMANDS = ["train", "eval", "serve", "bench", "report", "help"];
+const COMMANDS = ["train", "eval", "serve", "bench", "report", "store", "help"];
 
 function runtimeArgs(script: string): [string, string[]] {
   const g = globalThis as { Deno?: unknown };
@@ -263,6 +272,29 @@ async function cmdServe(argv: readonly string[], io: CliIO): Promise<number> {
   return 0;
 }
 
+async function cmdStore(argv: readonly string[], io: CliIO): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, { from: "string", to: "string", dim: "int" }, "store");
+  if (flags.help) return help("store", io);
+  if (positionals[0] !== "migrate") {
+    throw new UsageError(
+      `likeness store: ${
+        positionals[0] === undefined ? "name a sub-command" : `unknown sub-command "${positionals[0]}"`
+      }: migrate; see --help`,
+    );
+  }
+  if (typeof flags.from !== "string" || typeof flags.to !== "string") {
+    throw new UsageError("likeness store migrate: give --from DIR (the old log) and --to FILE (the new SQLite file)");
+  }
+  const { migrateFileStore } = await import("@likeness/server");
+  const r = await migrateFileStore(flags.from, flags.to, typeof flags.dim === "number" ? { dim: flags.dim } : {});
+  io.out(
+    `migrated ${r.items} references (${r.dim}-d) from ${flags.from} to ${flags.to}${
+      r.tornBytes ? `; left out a torn tail of ${r.tornBytes} bytes (never acknowledged)` : ""
+    }`,
+  );
+  return 0;
+}
+
 async function cmdBench(argv: readonly string[], io: CliIO): Promise<number> {
   const { flags, positionals } = parseArgs(argv, { quick: "boolean" }, "bench");
   if (flags.help) return help("bench", io);
@@ -328,6 +360,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         return await cmdEval(rest, io);
       case "serve":
         return await cmdServe(rest, io);
+      case "store":
+        return await cmdStore(rest, io);
       case "bench":
         return await cmdBench(rest, io);
       case "report":

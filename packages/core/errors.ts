@@ -21,7 +21,10 @@ export type ErrorCode =
   | "MISSING_DEPENDENCY"
   | "UNAUTHORIZED"
   | "TOO_LARGE"
-  | "CONFLICT";
+  | "CONFLICT"
+  | "STORAGE_FULL"
+  | "READ_ONLY"
+  | "LOCKED";
 
 /** Options shared by every likeness error. */
 export interface LikenessErrorOptions {

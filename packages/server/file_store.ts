@@ -79,6 +79,8 @@ export interface FileStoreOptions {
   compactBytes?: number;
   /** fsync each write before acknowledging (default true; false only for benchmarks). */
   sync?: boolean;
+  /** Only read (for migration): never truncate a torn tail, never open the log for writing [false]. */
+  readOnly?: boolean;
 }
 
 /**
@@ -98,7 +100,8 @@ export class FileStore implements ReferenceStore {
   tornBytes = 0;
   #fd = -1;
   #walBytes = 0;
-  #opts: Required<FileStoreOptions>;
+  #opts: Required<Omit<FileStoreOptions, "readOnly">>;
+  #readOnly: boolean;
   #queue: Promise<void> = Promise.resolve();
 
   /**
@@ -108,11 +111,12 @@ export class FileStore implements ReferenceStore {
   constructor(dir: string, options: FileStoreOptions = {}) {
     this.dir = dir;
     this.#opts = { compactBytes: options.compactBytes ?? 64 * 1024 * 1024, sync: options.sync ?? true };
+    this.#readOnly = options.readOnly ?? false;
   }
 
   /** Replay snapshot and WAL; truncate a torn tail. */
   load(): Promise<ReferenceItem[]> {
-    mkdirSync(this.dir, { recursive: true });
+    if (!this.#readOnly) mkdirSync(this.dir, { recursive: true });
     const live = new Map<string, ReferenceItem>();
     const apply = (recs: Rec[]) => {
       for (const r of recs) {
@@ -138,8 +142,9 @@ export class FileStore implements ReferenceStore {
     const bytes = existsSync(walPath) ? readFileSync(walPath) : new Uint8Array(0);
     const { records, validBytes } = decodeLog(bytes);
     apply(records);
-    this.#fd = openSync(walPath, "a+");
     this.tornBytes = bytes.length - validBytes;
+    if (this.#readOnly) return Promise.resolve([...live.values()]);
+    this.#fd = openSync(walPath, "a+");
     if (this.tornBytes > 0) {
       ftruncateSync(this.#fd, validBytes);
       fsyncSync(this.#fd);

@@ -95,7 +95,26 @@ export function openApiDocument(model: ServedModel, limits: Record<string, numbe
           requestBody: {
             content: json({ type: "object", properties: { items: { type: "array", maxItems: limits.maxItems } } }),
           },
-          responses: { "200": { description: "{ added, updated }", content: json({ type: "object" }) }, ...errors },
+          responses: {
+            "200": { description: "{ added, updated }", content: json({ type: "object" }) },
+            "409": { description: "Read-only replica", content: json(err) },
+            "507": { description: "Disk full: nothing of the batch was stored", content: json(err) },
+            ...errors,
+          },
+        },
+        get: {
+          description: "The item with `?id=` (any id, also `.` and `..`, which Bun removes from paths)",
+          parameters: [{ name: "id", in: "query", required: true, schema: { type: "string" } }],
+          responses: { "200": { description: "The item without its vector" }, "404": { description: "Unknown id" } },
+        },
+        delete: {
+          security: [{ bearer: [] }],
+          parameters: [{ name: "id", in: "query", required: true, schema: { type: "string" } }],
+          responses: {
+            "204": { description: "Deleted" },
+            "404": { description: "Unknown id" },
+            "507": { description: "Disk full: not deleted" },
+          },
         },
       },
       "/v1/references/{id}": {
@@ -107,7 +126,16 @@ export function openApiDocument(model: ServedModel, limits: Record<string, numbe
           responses: { "204": { description: "Deleted" }, "404": { description: "Unknown id" } },
         },
       },
-      "/v1/health": { get: { responses: { "200": { description: "status, references, backend, model" } } } },
+      "/v1/health": {
+        get: {
+          responses: {
+            "200": {
+              description: "status (ok or degraded while writes fail); with the token or without --protect-reads " +
+                "also detail, readOnly, references, backend, model, dim, store",
+            },
+          },
+        },
+      },
       "/metrics": { get: { responses: { "200": { description: "Prometheus text format" } } } },
     },
   };
