@@ -21,7 +21,8 @@ export type ErrorCode =
   | "MISSING_DEPENDENCY"
   | "UNAUTHORIZED"
   | "TOO_LARGE"
-  | "CONFLICT";
+  | "CONFLICT"
+  | "UNAVAILABLE";
 
 /** Options shared by every likeness error. */
 export interface LikenessErrorOptions {

@@ -42,6 +42,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   MALFORMED_JSON: 400,
   BAD_REQUEST: 400,
   CONFLICT: 409,
+  UNAVAILABLE: 503,
 };
 
 /**
