@@ -22,6 +22,9 @@ export type ErrorCode =
   | "UNAUTHORIZED"
   | "TOO_LARGE"
   | "CONFLICT"
+  | "STORAGE_FULL"
+  | "READ_ONLY"
+  | "LOCKED"
   | "UNAVAILABLE";
 
 /** Options shared by every likeness error. */

@@ -27,13 +27,19 @@ export interface Limits {
   maxK?: number;
   /** Maximum vector dimension accepted [4096]. */
   maxDim?: number;
+  /** Maximum JSON size of one item's payload in bytes [64 KiB]. */
+  maxPayloadBytes?: number;
+  /** Maximum nesting depth of a payload [32]. */
+  maxPayloadDepth?: number;
+  /** A request body must arrive within this many milliseconds [10,000]. */
+  bodyTimeoutMs?: number;
 }
 
 /** Authentication. */
 export interface AuthOptions {
   /** Bearer token; when set, writes need it. */
   token?: string;
-  /** Also require it for reads (embed, search, classify, get) [false]. */
+  /** Also require it for reads (embed, search, classify, get, health details, /metrics, /v1/openapi.json) [false]. */
   protectReads?: boolean;
 }
 
@@ -61,7 +67,52 @@ export interface LikenessApp {
   close(): Promise<void>;
 }
 
-const DEFAULT_LIMITS: Required<Limits> = { maxBodyBytes: 1 << 20, maxItems: 256, maxK: 100, maxDim: 4096 };
+const DEFAULT_LIMITS: Required<Limits> = {
+  maxBodyBytes: 1 << 20,
+  maxItems: 256,
+  maxK: 100,
+  maxDim: 4096,
+  maxPayloadBytes: 64 * 1024,
+  maxPayloadDepth: 32,
+  bodyTimeoutMs: 10_000,
+};
+
+/** True when `s` holds a lone surrogate (not well-formed UTF-16: it cannot round-trip through UTF-8). */
+export function hasLoneSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+      else return true;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+
+/** Nesting depth of a JSON value, walked without recursion (a hostile payload cannot overflow the stack). */
+function jsonDepth(v: unknown, limit: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== "object") continue;
+    if (d > max) max = d;
+    if (max > limit) return max;
+    for (const y of Array.isArray(x) ? x : Object.values(x)) stack.push([y, d + 1]);
+  }
+  return max;
+}
+
+/** Validate a vector the model produced (or a store loaded): right length, finite as float32. */
+function checkFloat32(v: Float32Array, dim: number, what: string): void {
+  if (v.length !== dim) throw new HttpError(422, "SHAPE_MISMATCH", `${what} has ${v.length} dimensions, not ${dim}`);
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i])) {
+      throw new HttpError(422, "NON_FINITE", `${what}[${i}] is ${v[i]}; every value must be finite`);
+    }
+  }
+}
 
 /**
  * Build the server: loads the store into memory, then serves.
@@ -83,16 +134,41 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
   const auth = options.auth ?? {};
   const index = new ReferenceIndex(model.dim);
   const initial = await store.load();
+  for (const it of initial) checkFloat32(it.vector, model.dim, `stored reference "${it.id}".vector`);
   if (initial.length) index.upsert(initial);
   const metrics = new Metrics();
   let writeChain: Promise<unknown> = Promise.resolve();
+  // Writes committed by other writers (a read-only replica's primary, other PostgreSQL replicas):
+  // applied to the index in commit order, after the writes of this process already queued.
+  const unwatch = store.watch?.((w) => {
+    writeChain = writeChain.then(() => {
+      for (const id of w.delete ?? []) index.delete(id);
+      const put = (w.put ?? []).filter((it) => {
+        try {
+          checkFloat32(it.vector, model.dim, `replicated reference "${it.id}".vector`);
+          return true;
+        } catch (e) {
+          console.error(`likeness: skipped a replicated write: ${(e as Error).message}`);
+          return false;
+        }
+      });
+      if (put.length) index.upsert(put);
+    }).catch((e) => console.error("likeness: applying a replicated write failed:", e));
+  });
+  const storeHealth = () => store.health?.() ?? { status: "ok" as const };
+  const requireWritable = () => {
+    if (storeHealth().readOnly) {
+      throw new HttpError(409, "READ_ONLY", "This server is a read-only replica; send writes to the writer");
+    }
+  };
 
   const app = new Hono();
 
   app.onError((err, c) => {
     const { status, body } = toErrorResponse(err);
     metrics.error(body.error.code);
-    if (status >= 500) console.error(err);
+    if (status === 500) console.error(err);
+    else if (status >= 500) console.error(`likeness: ${body.error.code}: ${body.error.message}`);
     return c.json(body, status as 400);
   });
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `No route ${c.req.method} ${c.req.path}` } }, 404));
@@ -116,14 +192,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
   };
 
   const readJson = async (c: Context): Promise<Record<string, unknown>> => {
-    const declared = Number(c.req.header("content-length") ?? "0");
-    if (declared > limits.maxBodyBytes) {
-      throw new HttpError(413, "TOO_LARGE", `Request body is ${declared} bytes; the limit is ${limits.maxBodyBytes}`);
-    }
-    const buf = new Uint8Array(await c.req.arrayBuffer());
-    if (buf.length > limits.maxBodyBytes) {
-      throw new HttpError(413, "TOO_LARGE", `Request body is ${buf.length} bytes; the limit is ${limits.maxBodyBytes}`);
-    }
+    const buf = await readBody(c.req.raw, limits.maxBodyBytes, limits.bodyTimeoutMs);
     let body: unknown;
     try {
       body = JSON.parse(new TextDecoder().decode(buf));
@@ -159,6 +228,13 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
         );
       }
       out[i] = x;
+      if (!Number.isFinite(out[i])) {
+        throw new HttpError(
+          422,
+          "NON_FINITE",
+          `${what}[${i}] is ${x}, which overflows float32 (|x| > 3.4028235e38); every value must be finite as float32`,
+        );
+      }
     }
     return out;
   };
@@ -186,6 +262,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     if (hasV) return checkVector(obj.vector, `${what}.vector`);
     checkInputs([obj.input], what);
     const [v] = await model.encode([obj.input]);
+    checkFloat32(v, model.dim, `${what}: the embedding of "input"`);
     return v;
   };
 
@@ -200,22 +277,38 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
 
   const search = createSearcher(index, backend);
 
-  app.get("/v1/health", (c) =>
-    c.json({
-      status: "ok",
+  app.get("/v1/health", (c) => {
+    const h = storeHealth();
+    // With --protect-reads, a caller without the token sees only the status (no data path, no sizes).
+    let authorised = true;
+    try {
+      readGuard(c);
+    } catch {
+      authorised = false;
+    }
+    if (!authorised) return c.json({ status: h.status });
+    return c.json({
+      status: h.status,
+      ...(h.detail ? { detail: h.detail } : {}),
+      ...(h.readOnly ? { readOnly: true } : {}),
       references: index.size,
       backend: backend.info.name,
       model: model.name,
       dim: model.dim,
       store: store.describe(),
-    }));
+    });
+  });
 
   app.get("/metrics", (c) => {
+    readGuard(c);
     c.header("content-type", "text/plain; version=0.0.4");
     return c.body(metrics.render({ references: index.size }));
   });
 
-  app.get("/v1/openapi.json", (c) => c.json(openApiDocument(model, limits)));
+  app.get("/v1/openapi.json", (c) => {
+    readGuard(c);
+    return c.json(openApiDocument(model, limits));
+  });
 
   app.post("/v1/embed", async (c) => {
     readGuard(c);
@@ -229,6 +322,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     }
     checkInputs(inputs, "inputs");
     const vs = await model.encode(inputs);
+    vs.forEach((v, i) => checkFloat32(v, model.dim, `the embedding of inputs[${i}]`));
     return c.json({ embeddings: vs.map((v) => Array.from(v)), dim: model.dim, model: model.name });
   });
 
@@ -269,6 +363,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
 
   app.post("/v1/references", async (c) => {
     requireToken(c);
+    requireWritable();
     const body = await readJson(c);
     const raw = body.items;
     if (!Array.isArray(raw) || raw.length === 0) {
@@ -291,10 +386,37 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
           `items[${i}].id must be a non-empty string of at most 256 characters`,
         );
       }
+      if (hasLoneSurrogate(it.id)) {
+        throw new HttpError(
+          422,
+          "INVALID_ARGUMENT",
+          `items[${i}].id is not well-formed UTF-16 (a lone surrogate); it could never be read back or deleted`,
+        );
+      }
       if (seen.has(it.id)) throw new HttpError(422, "INVALID_ARGUMENT", `items[${i}].id "${it.id}" appears twice`);
       seen.add(it.id);
       if (typeof it.label !== "string" || it.label.length === 0) {
         throw new HttpError(422, "INVALID_ARGUMENT", `items[${i}].label must be a non-empty string`);
+      }
+      if (hasLoneSurrogate(it.label)) {
+        throw new HttpError(422, "INVALID_ARGUMENT", `items[${i}].label is not well-formed UTF-16 (a lone surrogate)`);
+      }
+      if (it.payload !== undefined) {
+        if (jsonDepth(it.payload, limits.maxPayloadDepth) > limits.maxPayloadDepth) {
+          throw new HttpError(
+            422,
+            "INVALID_ARGUMENT",
+            `items[${i}].payload is nested deeper than ${limits.maxPayloadDepth} levels`,
+          );
+        }
+        const bytes = new TextEncoder().encode(JSON.stringify(it.payload)).length;
+        if (bytes > limits.maxPayloadBytes) {
+          throw new HttpError(
+            413,
+            "TOO_LARGE",
+            `items[${i}].payload is ${bytes} bytes of JSON; the limit is ${limits.maxPayloadBytes} per item`,
+          );
+        }
       }
       const hasV = it.vector !== undefined;
       if (hasV === (it.input !== undefined)) {
@@ -315,6 +437,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     }
     if (toEncode.length) {
       const vs = await model.encode(toEncode.map((t) => t.input));
+      toEncode.forEach((t, j) => checkFloat32(vs[j], model.dim, `the embedding of items[${t.at}].input`));
       toEncode.forEach((t, j) => {
         const it = raw[t.at] as Record<string, unknown>;
         items[t.at] = { id: it.id as string, label: it.label as string, vector: vs[j], payload: it.payload };
@@ -342,6 +465,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
 
   app.delete("/v1/references/:id", async (c) => {
     requireToken(c);
+    requireWritable();
     const id = c.req.param("id");
     const job = writeChain.then(async () => {
       if (!index.get(id)) return false;
@@ -367,10 +491,63 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     app,
     index,
     async close() {
+      unwatch?.();
       await writeChain;
       await store.close();
     },
   };
+}
+
+/**
+ * Read a request body, counting bytes while it streams (chunked bodies included) and cancelling
+ * it at the limit, and giving up when it does not arrive in time.
+ *
+ * @param req the request
+ * @param maxBytes the body limit
+ * @param timeoutMs how long the whole body may take
+ * @returns the body bytes
+ * @throws {HttpError} 413 TOO_LARGE over the limit, 408 TIMEOUT when too slow
+ */
+export async function readBody(req: Request, maxBytes: number, timeoutMs: number): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) {
+    throw new HttpError(413, "TOO_LARGE", `Request body is ${declared} bytes; the limit is ${maxBytes}`);
+  }
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new HttpError(408, "TIMEOUT", `Request body did not arrive within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), timeout]);
+      if (done) break;
+      total += value.length;
+      if (total > maxBytes) {
+        throw new HttpError(413, "TOO_LARGE", `Request body is over ${maxBytes} bytes; the limit is ${maxBytes}`);
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    reader.cancel().catch(() => {});
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /**

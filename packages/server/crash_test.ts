@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { FileStore } from "@likeness/server";
+import { join } from "node:path";
+import { SqliteStore } from "@likeness/server";
 import { listeningPort, tempDir } from "./_test_util.ts";
 
 // Kill the server with SIGKILL in the middle of a stream of hot-adds; every acknowledged id
@@ -48,7 +49,7 @@ test("crash: SIGKILL during hot-adds loses no acknowledged write", async () => {
   await Promise.all([writer(0), writer(1), writer(2), writer(3)]);
   await exited;
   assert.ok(acked.length >= 40, `acknowledged ${acked.length}`);
-  const store = new FileStore(dir);
+  const store = await SqliteStore.open(join(dir, "likeness.db"));
   const ids = new Set((await store.load()).map((i) => i.id));
   await store.close();
   const lost = acked.filter((id) => !ids.has(id));

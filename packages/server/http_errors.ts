@@ -42,6 +42,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   MALFORMED_JSON: 400,
   BAD_REQUEST: 400,
   CONFLICT: 409,
+  READ_ONLY: 409,
+  STORAGE_FULL: 507,
   UNAVAILABLE: 503,
 };
 
@@ -60,6 +62,10 @@ export function toErrorResponse(e: unknown): { status: number; body: { error: { 
   if (e instanceof HttpError) return { status: e.status, body: { error: { code: e.code, message: e.message } } };
   if (isLikenessError(e)) {
     return { status: STATUS_BY_CODE[e.code] ?? 422, body: { error: { code: e.code, message: e.message } } };
+  }
+  // Deep recursion on hostile input (a payload nested 100,000 deep) is the client's fault, not ours.
+  if (e instanceof RangeError && /call stack|recursion/i.test(e.message)) {
+    return { status: 400, body: { error: { code: "BAD_REQUEST", message: "Request is nested too deeply" } } };
   }
   return { status: 500, body: { error: { code: "INTERNAL", message: "Internal error; see the server log" } } };
 }

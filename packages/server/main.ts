@@ -6,11 +6,16 @@
  * Flags:
  *   --model DIR     servable artifact directory (from SimilarityModel.save)
  *   --dim N         serve a vector-only index of dimension N instead of a model
- *   --data DIR      reference store directory (default ./data)
+ *   --data DIR      reference store directory (default ./data): SQLite file DIR/likeness.db
+ *   --read-only     serve DIR as a read-only replica of the server that writes it (sees its commits
+ *                   within a second; writes answer 409)
  *   --port N        TCP port (default 8787; 0 picks a free one)
  *   --host H        bind address (default 127.0.0.1)
  *   --token T       bearer token for writes (default $LIKENESS_TOKEN)
- *   --protect-reads require the token for reads too
+ *   --protect-reads require the token for reads too (also health details, /metrics, /v1/openapi.json)
+ *   --body-timeout MS  a request body must arrive within MS milliseconds (default 10000; 408 after)
+ *   --idle-timeout S   Bun: close a connection idle (or sending headers) for S seconds (default 30);
+ *                   Deno.serve has no such setting
  *   --backend NAME  compute backend (default auto; also $LIKENESS_BACKEND)
  *   --qdrant URL    keep references in a Qdrant collection instead of --data
  *   --collection C  Qdrant collection name (default likeness)
@@ -19,7 +24,10 @@ import process from "node:process";
 import { isLikenessError } from "@likeness/core";
 import { type BackendName, createBackend } from "@likeness/backend";
 import { createApp } from "./app.ts";
-import { FileStore } from "./file_store.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { LikenessError } from "@likeness/core";
+import { SqliteStore } from "./sqlite_store.ts";
 import { QdrantStore } from "./qdrant_store.ts";
 import { type ServedModel, vectorOnlyModel } from "./model.ts";
 import { serveFetch } from "./runtime_serve.ts";
@@ -27,8 +35,8 @@ import { loadServedModel } from "./load_model.ts";
 
 const HELP = `likeness serve: the inference server
 
-Usage: serve --model DIR [--data DIR | --qdrant URL [--collection C]] [--port N] [--host H] [--token T]
-             [--protect-reads] [--backend NAME]
+Usage: serve --model DIR [--data DIR [--read-only] | --qdrant URL [--collection C]] [--port N] [--host H]
+             [--token T] [--protect-reads] [--backend NAME]
        serve --dim N ...            (vector-only index, no encoder)
 
 The token may also be given as LIKENESS_TOKEN. Writes (POST/DELETE /v1/references) need
@@ -40,12 +48,60 @@ export function parseFlags(argv: string[]): Record<string, string | boolean> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("--")) throw new Error(`Unexpected argument "${a}"; flags look like --port 8787`);
-    const [k, inline] = a.slice(2).split("=", 2);
-    if (inline !== undefined) out[k] = inline;
+    const eq = a.indexOf("=");
+    const k = eq < 0 ? a.slice(2) : a.slice(2, eq);
+    if (eq >= 0) out[k] = a.slice(eq + 1);
     else if (i + 1 < argv.length && !argv[i + 1].startsWith("--")) out[k] = argv[++i];
     else out[k] = true;
   }
   return out;
+}
+
+/**
+ * The bearer token from `--token` or the environment. An empty or missing value is an error,
+ * never a silent "no auth": `--token=`, `--token ""` and `--token --next-flag` all throw.
+ *
+ * @param flags parsed flags
+ * @param env the value of LIKENESS_TOKEN, if set
+ * @returns the token, or undefined when neither is given
+ * @throws {Error} when the flag or the variable is present but empty
+ */
+export function tokenOf(flags: Record<string, string | boolean>, env: string | undefined): string | undefined {
+  if ("token" in flags) {
+    const t = flags.token;
+    if (typeof t !== "string" || t.trim() === "") {
+      throw new Error(
+        '--token needs a non-empty value (e.g. --token "$(openssl rand -hex 16)"); refusing to start without auth',
+      );
+    }
+    return t;
+  }
+  if (env !== undefined && env.trim() === "") {
+    throw new Error("LIKENESS_TOKEN is set but empty; unset it or give a token; refusing to start without auth");
+  }
+  return env;
+}
+
+/**
+ * Open the SQLite store of a data directory (`DIR/likeness.db`). A directory that still holds the
+ * log of the old FileStore is refused with the migration command, so its data is never left behind.
+ *
+ * @param dir data directory
+ * @param dim the model's dimension
+ * @param readOnly open as a replica of the writer
+ * @returns the open store
+ * @throws {LikenessError} CONFLICT for an unmigrated FileStore directory; see {@link SqliteStore.open}
+ */
+export async function openDataDir(dir: string, dim: number, readOnly: boolean): Promise<SqliteStore> {
+  const db = join(dir, "likeness.db");
+  if (!existsSync(db) && (existsSync(join(dir, "wal.log")) || existsSync(join(dir, "snapshot.log")))) {
+    throw new LikenessError(
+      "CONFLICT",
+      `${dir} holds references in the old log format (wal.log, snapshot.log). Migrate them first: ` +
+        `likeness store migrate --from ${dir} --to ${db}`,
+    );
+  }
+  return await SqliteStore.open(db, { dim, readOnly });
 }
 
 /**
@@ -63,6 +119,15 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
   if (typeof flags.model !== "string" && typeof flags.dim !== "string") {
     throw new Error("Give --model DIR (a saved artifact) or --dim N (vector-only); see --help");
   }
+  const token = tokenOf(flags, process.env.LIKENESS_TOKEN);
+  const bodyTimeoutMs = flags["body-timeout"] === undefined ? 10_000 : Number(flags["body-timeout"]);
+  if (!Number.isFinite(bodyTimeoutMs) || bodyTimeoutMs <= 0) {
+    throw new Error(`--body-timeout must be a positive number of milliseconds, got ${flags["body-timeout"]}`);
+  }
+  const idleTimeoutS = flags["idle-timeout"] === undefined ? 30 : Number(flags["idle-timeout"]);
+  if (!Number.isInteger(idleTimeoutS) || idleTimeoutS < 1 || idleTimeoutS > 255) {
+    throw new Error(`--idle-timeout must be 1..255 seconds, got ${flags["idle-timeout"]}`);
+  }
   // Start the compute backend first: with a model it also starts the matching tfjs backend.
   const { backend } = await createBackend({
     tf: typeof flags.model === "string",
@@ -75,7 +140,6 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port must be 0..65535, got ${flags.port}`);
   }
-  const token = typeof flags.token === "string" ? flags.token : process.env.LIKENESS_TOKEN;
   const store = typeof flags.qdrant === "string"
     ? await QdrantStore.connect({
       url: flags.qdrant,
@@ -83,21 +147,28 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
       dim: model.dim,
       apiKey: process.env.QDRANT_API_KEY,
     })
-    : new FileStore(typeof flags.data === "string" ? flags.data : "./data");
-  const { app, index, close } = await createApp({
-    model,
-    store,
-    backend,
-    auth: { token, protectReads: flags["protect-reads"] === true },
-  });
+    : await openDataDir(typeof flags.data === "string" ? flags.data : "./data", model.dim, flags["read-only"] === true);
+  let made;
+  try {
+    made = await createApp({
+      model,
+      store,
+      backend,
+      auth: { token, protectReads: flags["protect-reads"] === true },
+      limits: { bodyTimeoutMs },
+    });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const { app, index, close } = made;
   const server = await serveFetch(app.fetch, {
     port,
     hostname: typeof flags.host === "string" ? flags.host : "127.0.0.1",
+    idleTimeoutS,
   });
   console.log(
-    `likeness: serving ${model.name} (${model.dim}-d, ${index.size} references, backend ${backend.info.name}, store ${store.describe()}${
-      store instanceof FileStore && store.tornBytes ? `, dropped a torn tail of ${store.tornBytes} bytes` : ""
-    }) on http://${server.hostname}:${server.port}`,
+    `likeness: serving ${model.name} (${model.dim}-d, ${index.size} references, backend ${backend.info.name}, store ${store.describe()}) on http://${server.hostname}:${server.port}`,
   );
   const stop = async () => {
     await server.close();

@@ -18,6 +18,7 @@ export * from "./app.ts";
 export * from "./auth.ts";
 export * from "./crc32.ts";
 export * from "./file_store.ts";
+export * from "./sqlite_store.ts";
 export * from "./http_errors.ts";
 export * from "./index.ts";
 export * from "./metrics.ts";

@@ -22,7 +22,9 @@ type Fetch = (req: Request) => Response | Promise<Response>;
  * Serve `fetch` on `hostname:port` (port 0 picks a free one).
  *
  * @param fetch the handler (e.g. `app.fetch`)
- * @param options port and hostname (default 127.0.0.1)
+ * @param options port, hostname (default 127.0.0.1), and `idleTimeoutS`: Bun closes a connection
+ *   that is idle or still sending its headers after this many seconds [30]; Deno.serve has no such
+ *   setting (request bodies are timed out by the app in both runtimes)
  * @returns the running server
  * @throws {LikenessError} UNSUPPORTED outside Deno and Bun
  * @example
@@ -32,7 +34,10 @@ type Fetch = (req: Request) => Response | Promise<Response>;
  * await s.close();
  * ```
  */
-export function serveFetch(fetch: Fetch, options: { port?: number; hostname?: string } = {}): Promise<RunningServer> {
+export function serveFetch(
+  fetch: Fetch,
+  options: { port?: number; hostname?: string; idleTimeoutS?: number } = {},
+): Promise<RunningServer> {
   const hostname = options.hostname ?? "127.0.0.1";
   const port = options.port ?? 0;
   const g = globalThis as unknown as {
@@ -42,7 +47,7 @@ export function serveFetch(fetch: Fetch, options: { port?: number; hostname?: st
     };
   };
   if (g.Bun) {
-    const s = g.Bun.serve({ port, hostname, fetch, idleTimeout: 30 });
+    const s = g.Bun.serve({ port, hostname, fetch, idleTimeout: options.idleTimeoutS ?? 30 });
     return Promise.resolve({
       port: s.port,
       hostname,

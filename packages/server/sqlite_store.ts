@@ -1,0 +1,463 @@
+/**
+ * `SqliteStore`: the server's default reference store, one SQLite file (`DIR/likeness.db`) through
+ * the SQLite each runtime ships (`node:sqlite` in Deno, `bun:sqlite` in Bun).
+ *
+ * - WAL journal with `synchronous = FULL`: a write resolves only once its commit is on disk.
+ * - Each {@link StoreWrite} is one transaction (all or nothing); a full disk rolls it back and
+ *   throws `STORAGE_FULL` (the server answers 507) and {@link SqliteStore.health} says `degraded`
+ *   until a write succeeds again.
+ * - Vectors are float32 BLOBs whose length is checked against the store's dimension; payloads are
+ *   JSON text with a size limit per item (64 KiB by default). Each row carries a checksum that is
+ *   verified at load, since SQLite does not checksum pages.
+ * - At start: `PRAGMA quick_check`, the WAL's frames checked for damage that SQLite's recovery would
+ *   silently drop, and the schema version. Any damage refuses to start with `CORRUPT`, naming what
+ *   is damaged and what can be recovered; nothing is truncated.
+ * - Exactly one writer: the writer holds an exclusive lock on `likeness.db.lock` (a SQLite lock,
+ *   released by the kernel if the process dies). A second writer gets `LOCKED`; a store opened with
+ *   `readOnly` is a replica that polls the file and reports the writer's commits through `watch`.
+ *
+ * Schema (version 1): `meta(key, value)` with `schema_version`, `dim`, `seq` (the last batch);
+ * `refs(id, label, vector, payload, seq, sum)`; `deleted(id, seq)` (tombstones for replicas).
+ *
+ * @module
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { LikenessError } from "@likeness/core";
+import type { ReferenceItem } from "./index.ts";
+import type { ReferenceStore, StoreHealth, StoreWrite } from "./store.ts";
+import { openSqlite, type SqlDatabase, sqliteCode, type SqlStatement } from "./_sqlite.ts";
+import { checkWal } from "./_wal.ts";
+
+/** The schema version this code writes and reads. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/** Options for {@link SqliteStore.open}. */
+export interface SqliteStoreOptions {
+  /** Vector dimension; required for a new file, checked against an existing one. */
+  dim?: number;
+  /** Open as a read-only replica of another process's writes [false]. */
+  readOnly?: boolean;
+  /** Maximum payload JSON per item in bytes [65536]. */
+  maxPayloadBytes?: number;
+  /** How often a replica polls for the writer's commits, in ms [200]. */
+  pollMs?: number;
+}
+
+/** FNV-1a over a row's fields: catches bytes flipped inside a value, which SQLite would not notice. */
+function rowSum(id: string, label: string, vector: Uint8Array, payload: string | null): number {
+  let h = 0x811c9dc5;
+  const words = vector.byteOffset % 4 === 0
+    ? new Uint32Array(vector.buffer, vector.byteOffset, vector.length >> 2)
+    : new Uint32Array(vector.slice().buffer);
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 16777619);
+  for (const s of [id, label, payload ?? ""]) {
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+    h = Math.imul(h ^ 0xff, 16777619);
+  }
+  return h >>> 0;
+}
+
+function toBlob(v: Float32Array): Uint8Array {
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+function fromBlob(b: Uint8Array): Float32Array {
+  if (b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, b.length >> 2);
+  return new Float32Array(b.slice().buffer);
+}
+
+/**
+ * A durable reference store in one SQLite file.
+ *
+ * @example
+ * ```ts
+ * import { SqliteStore } from "@likeness/server";
+ * const dir = await Deno.makeTempDir();
+ * const store = await SqliteStore.open(`${dir}/likeness.db`, { dim: 2 });
+ * await store.load();
+ * await store.write({ put: [{ id: "a", label: "x", vector: new Float32Array([1, 0]) }] });
+ * console.log((await store.load()).length); // 1
+ * await store.close();
+ * ```
+ */
+export class SqliteStore implements ReferenceStore {
+  /** The database file. */
+  readonly path: string;
+  /** Whether this is a read-only replica. */
+  readonly readOnly: boolean;
+  #db: SqlDatabase;
+  #lock: SqlDatabase | undefined;
+  #dim: number;
+  #maxPayload: number;
+  #pollMs: number;
+  #seq = 0;
+  #health: StoreHealth;
+  #stmts: Record<string, SqlStatement> = {};
+  #timers = new Set<ReturnType<typeof setInterval>>();
+
+  private constructor(
+    path: string,
+    db: SqlDatabase,
+    lock: SqlDatabase | undefined,
+    dim: number,
+    o: SqliteStoreOptions,
+  ) {
+    this.path = path;
+    this.#db = db;
+    this.#lock = lock;
+    this.#dim = dim;
+    this.readOnly = o.readOnly ?? false;
+    this.#maxPayload = o.maxPayloadBytes ?? 64 * 1024;
+    this.#pollMs = o.pollMs ?? 200;
+    this.#health = { status: "ok", ...(this.readOnly ? { readOnly: true } : {}) };
+  }
+
+  /**
+   * Open (or create) the store: take the writer lock (unless read-only), check the WAL and the
+   * database for damage, create or check the schema.
+   *
+   * @param path the database file (its directory is created if missing)
+   * @param options dimension, read-only replica, payload limit
+   * @returns the open store
+   * @throws {LikenessError} LOCKED when another writer holds the file, CORRUPT when the file or its
+   *   WAL is damaged, SHAPE_MISMATCH when `dim` differs from the file's, NOT_FOUND for a replica of
+   *   a file that does not exist, INVALID_ARGUMENT for a new file without `dim`
+   */
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const readOnly = options.readOnly ?? false;
+    if (readOnly && !existsSync(path)) {
+      throw new LikenessError(
+        "NOT_FOUND",
+        `No database at ${path}: start the writer first, then the read-only replica`,
+      );
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    let lock: SqlDatabase | undefined;
+    if (!readOnly) lock = await takeWriterLock(path);
+    try {
+      // Before SQLite opens the file (its recovery would drop frames after a damaged one).
+      const walPath = `${path}-wal`;
+      if (existsSync(walPath)) {
+        const r = checkWal(readFileSync(walPath));
+        if (r.damage) {
+          throw new LikenessError(
+            "CORRUPT",
+            `${walPath} is damaged at ${
+              r.damage.frame < 0 ? "its header" : `frame ${r.damage.frame + 1} of ${r.damage.frames}`
+            }, and ${r.damage.committedAfter} committed frame(s) after it hold acknowledged writes that SQLite would drop. ` +
+              `The ${r.validFrames} frame(s) before the damage and ${path} itself are intact. Nothing was changed: ` +
+              `restore both files from a backup, or move ${walPath} aside to keep only the writes checkpointed into ${path}.`,
+          );
+        }
+      }
+      let db: SqlDatabase;
+      try {
+        db = await openSqlite(path);
+        db.exec("PRAGMA busy_timeout = 5000");
+        if (readOnly) db.exec("PRAGMA query_only = 1");
+        else db.exec("PRAGMA journal_mode = WAL");
+        db.exec("PRAGMA synchronous = FULL");
+      } catch (e) {
+        throw corrupt(path, e);
+      }
+      let problems: string[];
+      try {
+        problems = db.prepare("PRAGMA quick_check").all().map((r) => String(Object.values(r)[0]));
+      } catch (e) {
+        db.close();
+        throw corrupt(path, e);
+      }
+      if (problems.length !== 1 || problems[0] !== "ok") {
+        db.close();
+        throw new LikenessError(
+          "CORRUPT",
+          `${path} failed PRAGMA quick_check (${problems.length} problem(s), first: ${
+            problems.slice(0, 3).join("; ")
+          }). ` +
+            `Nothing was changed. Restore it from a backup; the rows SQLite can still read may be copied out with ` +
+            `"sqlite3 ${path} .recover".`,
+        );
+      }
+      const dim = initSchema(db, path, options.dim, readOnly);
+      const store = new SqliteStore(path, db, lock, dim, options);
+      store.#prepare();
+      return store;
+    } catch (e) {
+      lock?.close();
+      throw e;
+    }
+  }
+
+  #prepare() {
+    const p = (sql: string) => this.#db.prepare(sql);
+    this.#stmts = {
+      put: p("INSERT OR REPLACE INTO refs (id, label, vector, payload, seq, sum) VALUES (?, ?, ?, ?, ?, ?)"),
+      untomb: p("DELETE FROM deleted WHERE id = ?"),
+      del: p("DELETE FROM refs WHERE id = ?"),
+      tomb: p("INSERT OR REPLACE INTO deleted (id, seq) VALUES (?, ?)"),
+      setSeq: p("UPDATE meta SET value = ? WHERE key = 'seq'"),
+      seq: p("SELECT value FROM meta WHERE key = 'seq'"),
+      version: p("PRAGMA data_version"),
+      since: p("SELECT id, label, vector, payload, sum FROM refs WHERE seq > ?"),
+      goneSince: p("SELECT id FROM deleted WHERE seq > ?"),
+      all: p("SELECT id, label, vector, payload, sum FROM refs"),
+    };
+  }
+
+  /** The vector dimension of the file. */
+  get dim(): number {
+    return this.#dim;
+  }
+
+  #rows(stmt: SqlStatement, ...params: (string | number)[]): ReferenceItem[] {
+    const out: ReferenceItem[] = [];
+    for (const r of stmt.all(...params)) {
+      const id = r.id as string, label = r.label as string, blob = r.vector as Uint8Array;
+      const payload = r.payload as string | null;
+      if (!(blob instanceof Uint8Array) || blob.length !== this.#dim * 4) {
+        throw new LikenessError(
+          "CORRUPT",
+          `${this.path}: reference "${id}" has a ${blob?.length}-byte vector, not ${this.#dim * 4}; ` +
+            `restore the file from a backup`,
+        );
+      }
+      if (rowSum(id, label, blob, payload) !== Number(r.sum)) {
+        throw new LikenessError(
+          "CORRUPT",
+          `${this.path}: reference "${id}" fails its checksum (bytes changed on disk). Nothing was changed; ` +
+            `restore the file from a backup, or delete that row with sqlite3 to keep the others`,
+        );
+      }
+      out.push({ id, label, vector: fromBlob(blob), ...(payload === null ? {} : { payload: JSON.parse(payload) }) });
+    }
+    return out;
+  }
+
+  /** Every live item, each row's checksum verified. */
+  load(): Promise<ReferenceItem[]> {
+    this.#seq = Number(this.#stmts.seq.get()?.value ?? 0);
+    this.#stmts.version.get();
+    return Promise.resolve(this.#rows(this.#stmts.all));
+  }
+
+  /**
+   * Commit one batch in one transaction; resolves once it is on disk.
+   *
+   * @param w items to put, ids to delete
+   * @throws {LikenessError} READ_ONLY on a replica; SHAPE_MISMATCH, NON_FINITE, TOO_LARGE for bad
+   *   items (nothing written); STORAGE_FULL when the disk is full (rolled back)
+   */
+  write(w: StoreWrite): Promise<void> {
+    if (this.readOnly) {
+      return Promise.reject(new LikenessError("READ_ONLY", `${this.path} is open read-only (a replica)`));
+    }
+    const puts: [string, string, Uint8Array, string | null, number][] = [];
+    try {
+      for (const it of w.put ?? []) {
+        if (it.vector.length !== this.#dim) {
+          throw new LikenessError(
+            "SHAPE_MISMATCH",
+            `Cannot store "${it.id}": vector has ${it.vector.length} dimensions but the store has ${this.#dim}`,
+          );
+        }
+        for (let i = 0; i < it.vector.length; i++) {
+          if (!Number.isFinite(it.vector[i])) {
+            throw new LikenessError("NON_FINITE", `Cannot store "${it.id}": vector[${i}] is ${it.vector[i]}`);
+          }
+        }
+        const payload = it.payload === undefined ? null : JSON.stringify(it.payload);
+        if (payload !== null && new TextEncoder().encode(payload).length > this.#maxPayload) {
+          throw new LikenessError(
+            "TOO_LARGE",
+            `Cannot store "${it.id}": its payload is over ${this.#maxPayload} bytes of JSON`,
+          );
+        }
+        const blob = toBlob(it.vector);
+        puts.push([it.id, it.label, blob, payload, rowSum(it.id, it.label, blob, payload)]);
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const seq = this.#seq + 1;
+    const s = this.#stmts;
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const [id, label, blob, payload, sum] of puts) {
+          s.put.run(id, label, blob, payload, seq, sum);
+          s.untomb.run(id);
+        }
+        for (const id of w.delete ?? []) {
+          s.del.run(id);
+          s.tomb.run(id, seq);
+        }
+        s.setSeq.run(String(seq));
+        this.#db.exec("COMMIT");
+      } catch (e) {
+        try {
+          this.#db.exec("ROLLBACK");
+        } catch {
+          // SQLite may already have rolled back (it does on SQLITE_FULL in some states).
+        }
+        throw e;
+      }
+    } catch (e) {
+      return Promise.reject(this.#failed(e));
+    }
+    this.#seq = seq;
+    this.#health = { status: "ok" };
+    return Promise.resolve();
+  }
+
+  #failed(e: unknown): Error {
+    const code = sqliteCode(e);
+    const at = new Date().toISOString();
+    if (code === "SQLITE_FULL") {
+      this.#health = { status: "degraded", detail: `disk full: the last write failed at ${at} and was rolled back` };
+      return new LikenessError(
+        "STORAGE_FULL",
+        `No space left for ${this.path}: the write was rolled back (nothing of it was stored); free disk space and retry`,
+        { cause: e },
+      );
+    }
+    this.#health = {
+      status: "degraded",
+      detail: `the last write failed at ${at} (${code ?? "error"}): ${(e as Error).message}`,
+    };
+    return e instanceof Error ? e : new Error(String(e));
+  }
+
+  /**
+   * On a replica, poll for the writer's commits (every `pollMs`, through `PRAGMA data_version`)
+   * and report each as one write; on the writer, nothing else writes, so it never calls back.
+   *
+   * @param onChange called with the items put and ids deleted since the last call
+   * @returns stop watching
+   */
+  watch(onChange: (w: StoreWrite) => void): () => void {
+    if (!this.readOnly) return () => {};
+    let version = Number(Object.values(this.#stmts.version.get() ?? {})[0] ?? 0);
+    const timer = setInterval(() => {
+      try {
+        const v = Number(Object.values(this.#stmts.version.get() ?? {})[0] ?? 0);
+        if (v === version) return;
+        version = v;
+        this.#db.exec("BEGIN");
+        let change: StoreWrite | undefined;
+        try {
+          const seq = Number(this.#stmts.seq.get()?.value ?? 0);
+          if (seq > this.#seq) {
+            const put = this.#rows(this.#stmts.since, this.#seq);
+            const gone = this.#stmts.goneSince.all(this.#seq).map((r) => r.id as string);
+            change = { put, delete: gone };
+            this.#seq = seq;
+          }
+        } finally {
+          this.#db.exec("COMMIT");
+        }
+        this.#health = { status: "ok", readOnly: true };
+        if (change) onChange(change);
+      } catch (e) {
+        this.#health = { status: "degraded", readOnly: true, detail: `replica poll failed: ${(e as Error).message}` };
+      }
+    }, this.#pollMs);
+    this.#timers.add(timer);
+    return () => {
+      clearInterval(timer);
+      this.#timers.delete(timer);
+    };
+  }
+
+  /** `ok`, or `degraded` while writes fail; `readOnly` on a replica. */
+  health(): StoreHealth {
+    return { ...this.#health, ...(this.readOnly ? { readOnly: true } : {}) };
+  }
+
+  /** "sqlite:<path>" (plus " (read-only)"). */
+  describe(): string {
+    return `sqlite:${this.path}${this.readOnly ? " (read-only)" : ""}`;
+  }
+
+  /** Stop polling, close the file and release the writer lock. */
+  close(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers.clear();
+    this.#db.close();
+    this.#lock?.close();
+    this.#lock = undefined;
+    return Promise.resolve();
+  }
+}
+
+async function takeWriterLock(path: string): Promise<SqlDatabase> {
+  const lockPath = `${path}.lock`;
+  const lock = await openSqlite(lockPath);
+  try {
+    lock.exec("PRAGMA locking_mode = EXCLUSIVE");
+    lock.exec("BEGIN EXCLUSIVE");
+    lock.exec("CREATE TABLE IF NOT EXISTS writer (pid INTEGER, since TEXT)");
+    lock.exec("COMMIT");
+    return lock;
+  } catch (e) {
+    lock.close();
+    if (sqliteCode(e) === "SQLITE_BUSY") {
+      throw new LikenessError(
+        "LOCKED",
+        `Another process is the writer of ${path} (it holds ${lockPath}). Only one server may write a data ` +
+          `directory: stop the other one, or start this one with --read-only to serve as a replica of it.`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+function corrupt(path: string, e: unknown): Error {
+  const code = sqliteCode(e);
+  if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") {
+    return new LikenessError(
+      "CORRUPT",
+      `${path} is damaged (${(e as Error).message}). Nothing was changed. Restore it from a backup; ` +
+        `the rows SQLite can still read may be copied out with "sqlite3 ${path} .recover".`,
+      { cause: e },
+    );
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+function initSchema(db: SqlDatabase, path: string, dim: number | undefined, readOnly: boolean): number {
+  const has = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  if (!has) {
+    if (readOnly) throw new LikenessError("NOT_FOUND", `${path} has no likeness schema yet; start the writer first`);
+    if (dim === undefined || !Number.isInteger(dim) || dim < 1) {
+      throw new LikenessError("INVALID_ARGUMENT", `A new store at ${path} needs its vector dimension (dim)`);
+    }
+    db.exec(`BEGIN IMMEDIATE;
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE refs (id TEXT PRIMARY KEY, label TEXT NOT NULL, vector BLOB NOT NULL, payload TEXT,
+        seq INTEGER NOT NULL, sum INTEGER NOT NULL);
+      CREATE INDEX refs_seq ON refs (seq);
+      CREATE TABLE deleted (id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+      CREATE INDEX deleted_seq ON deleted (seq);
+      INSERT INTO meta VALUES ('schema_version', '${SQLITE_SCHEMA_VERSION}'), ('dim', '${dim}'), ('seq', '0');
+      COMMIT`);
+    return dim;
+  }
+  const meta = new Map(db.prepare("SELECT key, value FROM meta").all().map((r) => [r.key, String(r.value)]));
+  const version = Number(meta.get("schema_version"));
+  if (version !== SQLITE_SCHEMA_VERSION) {
+    throw new LikenessError(
+      "UNSUPPORTED",
+      `${path} has schema version ${meta.get("schema_version")}; this server reads version ${SQLITE_SCHEMA_VERSION}`,
+    );
+  }
+  const fileDim = Number(meta.get("dim"));
+  if (dim !== undefined && dim !== fileDim) {
+    throw new LikenessError(
+      "SHAPE_MISMATCH",
+      `${path} holds ${fileDim}-dimensional references but the model produces ${dim}`,
+    );
+  }
+  return fileDim;
+}
