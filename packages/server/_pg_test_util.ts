@@ -3,7 +3,7 @@
 // LIKENESS_TEST_PG_URL. Without it they skip and say why.
 import process from "node:process";
 import { existsSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { tempDir } from "./_test_util.ts";
 
@@ -25,13 +25,17 @@ export const needsOwnCluster: { skip?: string } = canOwnCluster
   : { skip: "PostgreSQL 15 with pgvector is not installed here (sudo tools/pg_setup.sh install)" };
 
 /** A throwaway cluster of our own (so restarting it cannot disturb other tests). */
-export function ownCluster(): { url: string; restart(): void; stop(): void; dir: string } {
+export function ownCluster(): { url: string; restart(): Promise<void>; stop(): void; dir: string } {
   const dir = tempDir("likeness-pg-");
   const url = execFileSync("bash", [SETUP, "start", dir], { encoding: "utf8" }).trim();
   return {
     url,
     dir,
-    restart: () => execFileSync("bash", [SETUP, "restart", dir]),
+    // Asynchronous, so the load a test keeps up meanwhile goes on while Postgres is down.
+    restart: () =>
+      new Promise<void>((resolve, reject) =>
+        execFile("bash", [SETUP, "restart", dir], (e) => (e ? reject(e) : resolve()))
+      ),
     stop: () => execFileSync("bash", [SETUP, "stop", dir]),
   };
 }

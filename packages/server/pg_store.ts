@@ -42,7 +42,7 @@
 import { LikenessError, ShapeError, ValueError } from "@likeness/core";
 import type { ReferenceItem } from "./index.ts";
 import type { SearchHit } from "./searcher.ts";
-import type { ReferenceStore, StoreHealth, StoreWrite } from "./store.ts";
+import type { ReferenceStore, StoreHealth, StoreQuery, StoreWrite, StoreWriteResult } from "./store.ts";
 
 /** Where searches run for a server on this store. */
 export type PgSearchMode = "memory" | "postgres";
@@ -61,7 +61,7 @@ export interface PgStoreOptions {
   acquireTimeoutMs?: number;
   /** Seconds to wait for a new connection [5]. */
   connectTimeoutSeconds?: number;
-  /** Catch-up poll interval in ms while watching; the bound on lag when notifications are lost [1000]. */
+  /** Catch-up poll and LISTEN heartbeat interval in ms while watching; bounds the lag when notifications are lost [500]. */
   pollMs?: number;
   /** `memory` (resident index, default) or `postgres` (search in Postgres; needs the HNSW index). */
   searchMode?: PgSearchMode;
@@ -157,6 +157,9 @@ type Sql = import("postgres").Sql;
 type PostgresFactory = typeof import("postgres");
 type Row = Record<string, unknown>;
 
+/** Prefix of heartbeat notifications (change notifications carry a bare change id). */
+const PING = "ping:";
+
 /** Wait one macrotask: lets a caller's continuation (the index update after a write) run first. */
 const macrotask = () => new Promise<void>((r) => setTimeout(r, 0));
 
@@ -194,17 +197,28 @@ export class PgVectorStore implements ReferenceStore {
   #gate: Promise<unknown> = Promise.resolve();
   #watchers: ((w: StoreWrite) => void)[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
-  #unlisten: (() => Promise<void>) | undefined;
+  #listener: Sql | undefined;
+  #poolOptions: Parameters<PostgresFactory>[1] = {};
+  #factory: PostgresFactory;
+  #rawUrl: string;
+  #connectTimeout: number;
   #listenOk = false;
   #catchUpQueued = false;
+  #instance = crypto.randomUUID();
+  #pingSeq = 0;
+  #pingSent: string | undefined;
+  #listenBusy = false;
   #writeError: string | undefined;
   #readError: string | undefined;
   #closed = false;
   /** Counters for metrics: writes failed as UNAVAILABLE, changes delivered, catch-up queries. */
   readonly counters = { unavailable: 0, delivered: 0, catchUps: 0, notifications: 0 };
 
-  private constructor(sql: Sql, options: PgStoreOptions, table: string) {
+  private constructor(factory: PostgresFactory, sql: Sql, options: PgStoreOptions, table: string) {
+    this.#factory = factory;
     this.#sql = sql;
+    this.#rawUrl = options.url;
+    this.#connectTimeout = options.connectTimeoutSeconds ?? 5;
     this.dim = options.dim;
     this.table = table;
     this.searchMode = options.searchMode ?? "memory";
@@ -212,7 +226,7 @@ export class PgVectorStore implements ReferenceStore {
     this.#channel = `${table}_changes`;
     this.#lockKey = `likeness:${table}`;
     this.#acquireTimeoutMs = options.acquireTimeoutMs ?? 5000;
-    this.#pollMs = options.pollMs ?? 1000;
+    this.#pollMs = options.pollMs ?? 500;
     this.#efSearch = options.efSearch ?? 40;
   }
 
@@ -260,14 +274,16 @@ export class PgVectorStore implements ReferenceStore {
         },
       );
     }
-    const sql = postgres(options.url, {
+    const poolOptions = {
       max: options.maxConnections ?? 10,
       connect_timeout: options.connectTimeoutSeconds ?? 5,
       idle_timeout: 60,
       onnotice: () => {},
       connection: { application_name: "likeness" },
-    });
-    const store = new PgVectorStore(sql, options, table);
+    };
+    const sql = postgres(options.url, poolOptions);
+    const store = new PgVectorStore(postgres, sql, options, table);
+    store.#poolOptions = poolOptions;
     try {
       await store.#migrate();
     } catch (e) {
@@ -331,18 +347,29 @@ export class PgVectorStore implements ReferenceStore {
     return run;
   }
 
-  /** Race `p` against the acquire timeout. */
+  /**
+   * Replace the pool after a query timed out: the driver can leave a connection stuck after
+   * PostgreSQL went away, so the next queries get fresh connections instead of waiting behind it.
+   */
+  #resetPool(): void {
+    if (this.#closed) return;
+    const old = this.#sql;
+    this.#sql = this.#factory(this.#rawUrl, this.#poolOptions);
+    void old.end({ timeout: 0 }).catch(() => {});
+  }
+
+  /** Race `p` against the acquire timeout (replacing the pool when it fires). */
   #deadline<T>(p: Promise<T>, doing: string): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const t = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () =>
+        () => (this.#resetPool(),
           reject(
             new LikenessError(
               "UNAVAILABLE",
               `PostgreSQL did not answer within ${this.#acquireTimeoutMs} ms while trying to ${doing} (pool busy or server unreachable); retry the request`,
             ),
-          ),
+          )),
         this.#acquireTimeoutMs,
       );
     });
@@ -388,12 +415,13 @@ export class PgVectorStore implements ReferenceStore {
    * Persist one request's puts and deletes in one transaction; resolves once committed.
    *
    * @param w items to upsert and ids to delete
+   * @returns how many ids were added, updated and deleted
    * @throws {ShapeError} when a vector has the wrong length
    * @throws {ValueError} NON_FINITE for a value that is not a finite float32
    * @throws {LikenessError} UNAVAILABLE when PostgreSQL cannot be reached (nothing committed, or
    *   an unknown outcome after a lost connection: retry)
    */
-  write(w: StoreWrite): Promise<void> {
+  write(w: StoreWrite): Promise<StoreWriteResult> {
     const put = w.put ?? [];
     // An id holding NUL cannot have been stored, so deleting it is a no-op.
     const del = (w.delete ?? []).filter((id) => !id.includes("\u0000"));
@@ -420,7 +448,7 @@ export class PgVectorStore implements ReferenceStore {
         );
       }
     }
-    if (!put.length && !del.length) return Promise.resolve();
+    if (!put.length && !del.length) return Promise.resolve({ added: 0, updated: 0, deleted: 0 });
     const ids = put.map((it) => it.id);
     const labels = put.map((it) => it.label);
     const vecs = put.map((it) => vectorText(it.vector));
@@ -429,37 +457,46 @@ export class PgVectorStore implements ReferenceStore {
       if (this.#closed) throw new ValueError("INVALID_ARGUMENT", "PgVectorStore is closed");
       const t = this.table;
       let change: bigint;
+      let result: StoreWriteResult;
       try {
-        change = await this.#deadline(
+        const r = await this.#deadline(
           this.#sql.begin(async (tx) => {
-            const [c] = await tx.unsafe(
-              `select nextval('${t}_change_seq')::text as c from (select pg_advisory_xact_lock(hashtext($1))) as l`,
-              [this.#lockKey],
-            );
+            // Lock first, then draw the id (two statements, so no plan can reorder them).
+            await tx.unsafe(`select pg_advisory_xact_lock(hashtext($1))`, [this.#lockKey]);
+            const [c] = await tx.unsafe(`select nextval('${t}_change_seq')::text as c`);
+            let existed = 0;
+            let deleted = 0;
             if (put.length) {
-              await tx.unsafe(
-                `insert into ${t} as r (id, label, embedding, payload, change_id)
+              const [e] = await tx.unsafe(
+                `with prev as (select id from ${t} where id = any($1::text[]) and deleted_at is null),
+                 ins as (insert into ${t} as r (id, label, embedding, payload, change_id)
                  select u.id, u.label, u.emb::vector, u.payload::jsonb, $5::bigint
                  from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as u(id, label, emb, payload)
                  on conflict (id) do update set label = excluded.label, embedding = excluded.embedding,
                    payload = excluded.payload, change_id = excluded.change_id, updated_at = now(),
                    created_at = case when r.deleted_at is null then r.created_at else now() end,
-                   deleted_at = null`,
+                   deleted_at = null
+                 returning 1)
+                 select (select count(*) from prev)::int as n, (select count(*) from ins)::int as m`,
                 [ids, labels, vecs, payloads, c.c as string],
               );
+              existed = Number(e.n);
             }
             if (del.length) {
-              await tx.unsafe(
+              const gone = await tx.unsafe(
                 `update ${t} set deleted_at = now(), updated_at = now(), embedding = null, payload = null,
-                 change_id = $2::bigint where id = any($1::text[]) and deleted_at is null`,
+                 change_id = $2::bigint where id = any($1::text[]) and deleted_at is null returning 1`,
                 [del as string[], c.c as string],
               );
+              deleted = gone.length;
             }
             await tx.unsafe(`select pg_notify($1, $2)`, [this.#channel, c.c as string]);
-            return BigInt(c.c as string);
+            return { change: BigInt(c.c as string), existed, deleted };
           }),
           "write",
         );
+        change = r.change;
+        result = { added: put.length - r.existed, updated: r.existed, deleted: r.deleted };
       } catch (e) {
         const err = this.#wrap(e, "write");
         if ((err as LikenessError).code === "UNAVAILABLE") {
@@ -471,7 +508,7 @@ export class PgVectorStore implements ReferenceStore {
       this.#writeError = undefined;
       if (!this.#watchers.length && change === this.#last + 1n) {
         this.#last = change; // nothing from other writers in between: no need to remember our id
-        return;
+        return result;
       }
       this.#own.add(change);
       // Others' commits before ours reach the watcher first, so the caller's index update
@@ -483,6 +520,7 @@ export class PgVectorStore implements ReferenceStore {
           // The poller will retry; our own id stays in #own so it is not delivered back.
         }
       }
+      return result;
     });
   }
 
@@ -494,14 +532,20 @@ export class PgVectorStore implements ReferenceStore {
     this.counters.catchUps++;
     const page = 5000;
     for (;;) {
-      const rows = await this.#sql.unsafe(
-        `select id, label, deleted_at is not null as deleted, vector_send(embedding) as v, payload, payload is not null as has_payload,
+      // Bounded like a write: a query stuck on a half-dead connection must not hold the gate forever.
+      const rows = await this.#deadline(
+        this.#sql.unsafe(
+          `select id, label, deleted_at is not null as deleted, vector_send(embedding) as v, payload, payload is not null as has_payload,
            change_id::text as c from ${this.table}
          where change_id > $1::bigint ${upTo === undefined ? "" : "and change_id <= $3::bigint"}
          order by change_id limit $2`,
-        upTo === undefined ? [this.#last.toString(), page] : [this.#last.toString(), page, upTo.toString()],
+          upTo === undefined ? [this.#last.toString(), page] : [this.#last.toString(), page, upTo.toString()],
+        ),
+        "catch up",
       );
+      // PostgreSQL answers again: neither catch-up nor writes are failing for want of it now.
       this.#readError = undefined;
+      this.#writeError = undefined;
       let use = rows.length;
       if (rows.length === page) {
         // Keep each commit whole: hold back the last change id's rows unless the page is all one id.
@@ -546,27 +590,60 @@ export class PgVectorStore implements ReferenceStore {
     }).catch(() => {});
   }
 
-  /** (Re)subscribe to the change channel; the library re-listens on reconnect, this covers a failed one. */
+  /** Subscribe the dedicated LISTEN connection (again, after it was lost); a catch-up follows. */
   async #listen(): Promise<void> {
+    if (this.#listenBusy || this.#closed) return;
+    this.#listenBusy = true;
     try {
-      await this.#unlisten?.().catch(() => {});
-      const r = await this.#sql.listen(this.#channel, (payload) => {
-        this.counters.notifications++;
-        try {
-          if (BigInt(payload) <= this.#last) return;
-        } catch {
-          // not a change id: catch up anyway
-        }
-        this.#kick();
-      }, () => {
-        this.#listenOk = true;
-        this.#kick();
-      });
-      this.#unlisten = r.unlisten;
+      // A fresh connection every time: one that lost its LISTEN may also be stuck in the driver.
+      if (this.#listener) {
+        void this.#listener.end({ timeout: 0 }).catch(() => {});
+        this.#listener = undefined;
+      }
+      {
+        const inst: Sql = this.#factory(
+          this.#rawUrl,
+          {
+            max: 1,
+            idle_timeout: null as unknown as undefined,
+            max_lifetime: null,
+            connect_timeout: this.#connectTimeout,
+            onnotice: () => {},
+            onclose: () => {
+              if (this.#listener === inst) this.#listenOk = false;
+            },
+            onnotify: (_channel: string, payload: string) => this.#onNotify(payload),
+            connection: { application_name: "likeness-listen" },
+          } as Parameters<PostgresFactory>[1],
+        );
+        this.#listener = inst;
+      }
+      const l = this.#listener;
+      await this.#deadline(l.unsafe(`listen "${this.#channel}"`), "listen for changes");
+      if (l !== this.#listener) return;
+      this.#listenOk = true;
+      this.#pingSent = undefined;
+      this.#kick(); // whatever was committed while we were not listening
     } catch (e) {
       this.#listenOk = false;
       this.#readError = `${new Date().toISOString()}: ${(this.#wrap(e, "listen for changes") as Error).message}`;
+    } finally {
+      this.#listenBusy = false;
     }
+  }
+
+  #onNotify(payload: string): void {
+    if (payload.startsWith(PING)) {
+      if (payload === this.#pingSent) this.#pingSent = undefined;
+      return;
+    }
+    this.counters.notifications++;
+    try {
+      if (BigInt(payload) <= this.#last) return;
+    } catch {
+      // not a change id: catch up anyway
+    }
+    this.#kick();
   }
 
   /**
@@ -580,11 +657,15 @@ export class PgVectorStore implements ReferenceStore {
     this.#watchers.push(onChange);
     if (this.#watchers.length === 1) {
       void this.#listen();
-      let lastReadError: string | undefined;
       this.#timer = setInterval(() => {
-        // After an outage, subscribe again (a reconnect attempt made while the server was down is dropped).
-        if (lastReadError && !this.#readError) void this.#listen();
-        lastReadError = this.#readError;
+        // Heartbeat through the notification path itself: a ping of ours that did not come back
+        // within one interval means the LISTEN connection is gone even if no close was seen.
+        if (this.#pingSent !== undefined) this.#listenOk = false;
+        if (!this.#listenOk) void this.#listen();
+        else {
+          this.#pingSent = `${PING}${this.#instance}:${++this.#pingSeq}`;
+          this.#sql.unsafe(`select pg_notify($1, $2)`, [this.#channel, this.#pingSent]).catch(() => {});
+        }
         this.#kick();
       }, this.#pollMs);
     }
@@ -595,15 +676,18 @@ export class PgVectorStore implements ReferenceStore {
   }
 
   #stopWatching(): void {
+    this.#pingSent = undefined;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    void this.#unlisten?.().catch(() => {});
-    this.#unlisten = undefined;
+    const l = this.#listener;
+    this.#listener = undefined;
     this.#listenOk = false;
+    void l?.end({ timeout: 1 }).catch(() => {});
   }
 
   /**
-   * `degraded` while the last write failed for want of PostgreSQL, or catch-up cannot reach it.
+   * `degraded` from a write that failed for want of PostgreSQL until PostgreSQL answers again
+   * (the next write or catch-up query), and while catch-up cannot reach it.
    *
    * @returns status and detail
    */
@@ -614,6 +698,20 @@ export class PgVectorStore implements ReferenceStore {
       ? `catch-up failing since ${this.#readError}`
       : undefined;
     return detail ? { status: "degraded", detail } : { status: "ok" };
+  }
+
+  /**
+   * In search mode "postgres": searches, gets and counts answered by PostgreSQL, so the server
+   * keeps no resident copy. Undefined in mode "memory".
+   */
+  get query(): StoreQuery | undefined {
+    if (this.searchMode !== "postgres") return undefined;
+    return {
+      mode: "postgres",
+      search: (v, k, label) => this.search(v, k, label === undefined ? {} : { label }),
+      get: (id) => this.get(id),
+      count: () => this.count(),
+    };
   }
 
   /** The change id this instance has applied up to (loaded, written or delivered). */

@@ -51,8 +51,9 @@ test(
         item("b", "dog", vec(1, 2, 3)),
         item("c", "cat", vec(0, 0, 1), null),
       ];
-      await s.write({ put });
-      await s.write({ put }); // the same request again (a client retry): same state
+      assert.deepEqual(await s.write({ put }), { added: 3, updated: 0, deleted: 0 });
+      // The same request again (a client retry): same state.
+      assert.deepEqual(await s.write({ put }), { added: 0, updated: 3, deleted: 0 });
       const loaded = (await s.load()).sort(byId);
       assert.deepEqual(loaded, put);
       assert.ok(!("payload" in loaded[1]), "an absent payload stays absent (not null)");
@@ -61,7 +62,8 @@ test(
         url,
         (sql) => sql.unsafe(`select created_at, change_id from ${table} where id = 'a'`),
       );
-      await s.write({ put: [item("a", "lion", vec(3, 2, 1))], delete: ["b", "never-existed"] });
+      const counts = await s.write({ put: [item("a", "lion", vec(3, 2, 1))], delete: ["b", "never-existed"] });
+      assert.deepEqual(counts, { added: 0, updated: 1, deleted: 1 });
       const [after] = await admin(
         url,
         (sql) => sql.unsafe(`select created_at, change_id from ${table} where id = 'a'`),
