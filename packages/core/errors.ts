@@ -24,7 +24,8 @@ export type ErrorCode =
   | "CONFLICT"
   | "STORAGE_FULL"
   | "READ_ONLY"
-  | "LOCKED";
+  | "LOCKED"
+  | "UNAVAILABLE";
 
 /** Options shared by every likeness error. */
 export interface LikenessErrorOptions {

@@ -133,15 +133,20 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const auth = options.auth ?? {};
   const index = new ReferenceIndex(model.dim);
-  const initial = await store.load();
+  // A store that answers queries itself (PostgreSQL search mode) is not copied into memory.
+  const remote = store.query;
+  const initial = remote ? [] : await store.load();
   for (const it of initial) checkFloat32(it.vector, model.dim, `stored reference "${it.id}".vector`);
   if (initial.length) index.upsert(initial);
   const metrics = new Metrics();
   let writeChain: Promise<unknown> = Promise.resolve();
   // Writes committed by other writers (a read-only replica's primary, other PostgreSQL replicas):
-  // applied to the index in commit order, after the writes of this process already queued.
-  const unwatch = store.watch?.((w) => {
-    writeChain = writeChain.then(() => {
+  // applied at once, not queued behind this process's pending writes. A store with other writers
+  // delivers the commits before one of ours during our write() and the later ones only after the
+  // index update that follows it, so applying at once keeps commit order (queued behind a pending
+  // write, an older commit of another replica would land after our newer one and undo it).
+  const unwatch = remote ? undefined : store.watch?.((w) => {
+    try {
       for (const id of w.delete ?? []) index.delete(id);
       const put = (w.put ?? []).filter((it) => {
         try {
@@ -153,7 +158,9 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
         }
       });
       if (put.length) index.upsert(put);
-    }).catch((e) => console.error("likeness: applying a replicated write failed:", e));
+    } catch (e) {
+      console.error("likeness: applying a replicated write failed:", e);
+    }
   });
   const storeHealth = () => store.health?.() ?? { status: "ok" as const };
   const requireWritable = () => {
@@ -275,9 +282,12 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     return k;
   };
 
-  const search = createSearcher(index, backend);
+  const search = remote
+    ? (v: Float32Array, k: number, label?: string) => remote.search(v, k, label)
+    : createSearcher(index, backend);
+  const searchMode = remote?.mode ?? "memory";
 
-  app.get("/v1/health", (c) => {
+  app.get("/v1/health", async (c) => {
     const h = storeHealth();
     // With --protect-reads, a caller without the token sees only the status (no data path, no sizes).
     let authorised = true;
@@ -291,7 +301,8 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
       status: h.status,
       ...(h.detail ? { detail: h.detail } : {}),
       ...(h.readOnly ? { readOnly: true } : {}),
-      references: index.size,
+      references: remote ? await remote.count() : index.size,
+      search: searchMode,
       backend: backend.info.name,
       model: model.name,
       dim: model.dim,
@@ -299,10 +310,10 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     });
   });
 
-  app.get("/metrics", (c) => {
+  app.get("/metrics", async (c) => {
     readGuard(c);
     c.header("content-type", "text/plain; version=0.0.4");
-    return c.body(metrics.render({ references: index.size }));
+    return c.body(metrics.render({ references: remote ? await remote.count() : index.size, search: searchMode }));
   });
 
   app.get("/v1/openapi.json", (c) => {
@@ -446,8 +457,8 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     const ready = items as ReferenceItem[];
     // Durable first, then visible: an acknowledged write is on disk.
     const job = writeChain.then(async () => {
-      await store.write({ put: ready });
-      return index.upsert(ready);
+      const done = await store.write({ put: ready });
+      return remote ? { added: done?.added ?? ready.length, updated: done?.updated ?? 0 } : index.upsert(ready);
     });
     writeChain = job.catch(() => {});
     const r = await job;
@@ -469,6 +480,11 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     const id = idOf(c);
     const it = index.get(id);
     if (!it) throw new HttpError(404, "NOT_FOUND", `No reference with id "${id}"`);
+
+  app.get("/v1/references/:id", async (c) => {
+    readGuard(c);
+    const it = remote ? await remote.get(c.req.param("id")) : index.get(c.req.param("id"));
+    if (!it) throw new HttpError(404, "NOT_FOUND", `No reference with id "${c.req.param("id")}"`);
     return c.json({ id: it.id, label: it.label, ...(it.payload === undefined ? {} : { payload: it.payload }) });
   };
   app.get("/v1/references/:id", getReference);
@@ -479,6 +495,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     requireWritable();
     const id = idOf(c);
     const job = writeChain.then(async () => {
+      if (remote) return ((await store.write({ delete: [id] }))?.deleted ?? 1) > 0;
       if (!index.get(id)) return false;
       await store.write({ delete: [id] });
       return index.delete(id);

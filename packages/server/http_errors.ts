@@ -44,6 +44,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   CONFLICT: 409,
   READ_ONLY: 409,
   STORAGE_FULL: 507,
+  UNAVAILABLE: 503,
 };
 
 /**

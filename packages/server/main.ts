@@ -19,6 +19,8 @@
  *   --backend NAME  compute backend (default auto; also $LIKENESS_BACKEND)
  *   --qdrant URL    keep references in a Qdrant collection instead of --data
  *   --collection C  Qdrant collection name (default likeness)
+ *   --pg URL        keep references in PostgreSQL + pgvector, shared by many replicas; with
+ *                   --pg-table T, --pg-pool N, --search memory|postgres, --ef-search N (see pg_flags.ts)
  */
 import process from "node:process";
 import { isLikenessError } from "@likeness/core";
@@ -29,13 +31,15 @@ import { join } from "node:path";
 import { LikenessError } from "@likeness/core";
 import { SqliteStore } from "./sqlite_store.ts";
 import { QdrantStore } from "./qdrant_store.ts";
+import { openPgStore } from "./pg_flags.ts";
 import { type ServedModel, vectorOnlyModel } from "./model.ts";
 import { serveFetch } from "./runtime_serve.ts";
 import { loadServedModel } from "./load_model.ts";
 
 const HELP = `likeness serve: the inference server
 
-Usage: serve --model DIR [--data DIR [--read-only] | --qdrant URL [--collection C]] [--port N] [--host H]
+Usage: serve --model DIR [--data DIR [--read-only] | --qdrant URL [--collection C] | --pg URL [--pg-table T]
+             [--search memory|postgres] [--ef-search N] [--pg-pool N]] [--port N] [--host H]
              [--token T] [--protect-reads] [--backend NAME]
        serve --dim N ...            (vector-only index, no encoder)
 
@@ -140,7 +144,9 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port must be 0..65535, got ${flags.port}`);
   }
-  const store = typeof flags.qdrant === "string"
+  const store = typeof flags.pg === "string"
+    ? await openPgStore(flags, model.dim)
+    : typeof flags.qdrant === "string"
     ? await QdrantStore.connect({
       url: flags.qdrant,
       collection: typeof flags.collection === "string" ? flags.collection : "likeness",

@@ -49,7 +49,7 @@ export class Metrics {
   }
 
   /** Render all metrics. */
-  render(gauges: { references: number }): string {
+  render(gauges: { references: number; search?: string }): string {
     const out: string[] = [];
     out.push("# HELP likeness_requests_total HTTP requests by method, route and status.");
     out.push("# TYPE likeness_requests_total counter");
@@ -73,6 +73,11 @@ export class Metrics {
     out.push("# HELP likeness_references Live references in the index.");
     out.push("# TYPE likeness_references gauge");
     out.push(`likeness_references ${gauges.references}`);
+    if (gauges.search !== undefined) {
+      out.push("# HELP likeness_search_mode Where searches run: memory (resident index) or postgres (pgvector).");
+      out.push("# TYPE likeness_search_mode gauge");
+      out.push(`likeness_search_mode{mode="${gauges.search}"} 1`);
+    }
     return out.join("\n") + "\n";
   }
 }

@@ -28,5 +28,6 @@ export * from "./openapi.ts";
 export * from "./store.ts";
 export * from "./runtime_serve.ts";
 export * from "./qdrant_store.ts";
+export * from "./pg_store.ts";
 export * from "./load_model.ts";
 export * from "./searcher.ts";

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ReferenceItem } from "./index.ts";
+import type { SearchHit } from "./searcher.ts";
 
 /** A durable write: items put, ids deleted. */
 export interface StoreWrite {
@@ -24,12 +25,37 @@ export interface StoreHealth {
   readOnly?: boolean;
 }
 
+/** What a write did, for stores that keep the server from holding a resident copy ({@link StoreQuery}). */
+export interface StoreWriteResult {
+  /** Ids that were not live before. */
+  added: number;
+  /** Live ids replaced. */
+  updated: number;
+  /** Live ids deleted. */
+  deleted: number;
+}
+
+/**
+ * A store that answers queries itself (PostgreSQL with pgvector in search mode "postgres"): the
+ * server then keeps no resident index; search, classify, get, delete and counts go to the store.
+ */
+export interface StoreQuery {
+  /** Where searches run, reported by /v1/health and /metrics (e.g. "postgres"). */
+  mode: string;
+  /** Nearest first, cosine similarity as `score`, the same shape as the resident searcher's. */
+  search(vector: Float32Array, k: number, label?: string): Promise<SearchHit[]>;
+  /** One live item, or undefined. */
+  get(id: string): Promise<ReferenceItem | undefined>;
+  /** Live items. */
+  count(): Promise<number>;
+}
+
 /** Persistence behind the server's in-memory index. */
 export interface ReferenceStore {
   /** Load every live item (called once at start-up). */
   load(): Promise<ReferenceItem[]>;
-  /** Persist a write; resolves only once it is durable. */
-  write(w: StoreWrite): Promise<void>;
+  /** Persist a write; resolves only once it is durable (with counts, required from stores with `query`). */
+  write(w: StoreWrite): Promise<void | StoreWriteResult>;
   /** Optionally compact (snapshot) given the live items. */
   compact?(live: Iterable<ReferenceItem>): Promise<void>;
   /**
@@ -43,6 +69,8 @@ export interface ReferenceStore {
   health?(): StoreHealth;
   /** What the store reports in /v1/health. */
   describe(): string;
+  /** Present when the store answers searches itself and the server keeps no resident copy. */
+  query?: StoreQuery;
   /** Release files. */
   close(): Promise<void>;
 }

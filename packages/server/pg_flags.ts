@@ -1,0 +1,86 @@
+/**
+ * The `serve --pg URL` flags: open a {@link PgVectorStore} for a server replica.
+ *
+ *   --pg URL          keep references in PostgreSQL + pgvector (many replicas may share one table);
+ *                     the password may come from PGPASSWORD instead of the URL
+ *   --pg-table T      table name (default likeness_references)
+ *   --pg-pool N       most pooled connections per replica (default 10)
+ *   --search MODE     memory (default: a resident index kept current from the other replicas' commits)
+ *                     or postgres (searches run in Postgres on a pgvector HNSW index, built at start if
+ *                     missing; nothing resident)
+ *   --ef-search N     hnsw.ef_search for --search postgres (default 40)
+ *
+ * @module
+ */
+import process from "node:process";
+import { ValueError } from "@likeness/core";
+import { type PgSearchMode, PgVectorStore } from "./pg_store.ts";
+
+/**
+ * Open the PostgreSQL store named by `--pg` and its companion flags.
+ *
+ * @param flags parsed flags (`pg` must be a string)
+ * @param dim the model's dimension
+ * @returns the connected store (HNSW index ensured in search mode postgres)
+ * @throws {ValueError} INVALID_ARGUMENT for a bad flag value; what {@link PgVectorStore.connect} throws
+ * @example
+ * ```ts ignore
+ * import { openPgStore } from "./pg_flags.ts";
+ * const store = await openPgStore({ pg: "postgres://postgres@127.0.0.1:5432/postgres" }, 128);
+ * ```
+ */
+export async function openPgStore(flags: Record<string, string | boolean>, dim: number): Promise<PgVectorStore> {
+  const num = (k: string) => {
+    if (flags[k] === undefined) return undefined;
+    const v = Number(flags[k]);
+    if (!Number.isInteger(v) || v < 1) {
+      throw new ValueError("INVALID_ARGUMENT", `--${k} must be a positive integer, got ${flags[k]}`);
+    }
+    return v;
+  };
+  const search = flags.search ?? "memory";
+  if (search !== "memory" && search !== "postgres") {
+    throw new ValueError("INVALID_ARGUMENT", `--search must be memory or postgres, got ${search}`);
+  }
+  guardDriverTimers();
+  const store = await PgVectorStore.connect({
+    url: String(flags.pg),
+    dim,
+    ...(typeof flags["pg-table"] === "string" ? { table: flags["pg-table"] } : {}),
+    ...(num("pg-pool") ? { maxConnections: num("pg-pool") } : {}),
+    ...(num("ef-search") ? { efSearch: num("ef-search") } : {}),
+    searchMode: search as PgSearchMode,
+  });
+  if (search === "postgres") {
+    try {
+      await store.ensureHnswIndex();
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
+  return store;
+}
+
+let guarded = false;
+
+/**
+ * Keep a replica alive through a bug of the `postgres` driver (3.4.9): after a connection is lost
+ * mid-write, a deferred flush can run with no socket (`null is not an object (evaluating
+ * 'socket.write')` in its `connection.js`), thrown from a timer where no caller can catch it. Seen in
+ * Bun (and once in Deno) during the Postgres-restart drill. That error is logged and ignored (the
+ * query it belonged to has already failed with a connection error); any other uncaught error still
+ * ends the process with status 1.
+ */
+function guardDriverTimers(): void {
+  if (guarded) return;
+  guarded = true;
+  process.on("uncaughtException", (e: Error) => {
+    if (/[\\/]postgres[\\/](src|cjs[\\/]src)[\\/]connection\.js/.test(String(e?.stack))) {
+      console.error(`likeness: ignored a postgres driver error after a lost connection: ${e.message}`);
+      return;
+    }
+    console.error(e);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,270 @@
+// PgVectorStore against a real PostgreSQL + pgvector (LIKENESS_TEST_PG_URL; skipped without it).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { PG_MIGRATIONS, PgVectorStore, type ReferenceItem, type StoreWrite } from "@likeness/server";
+import { admin, dropTable, needsPg, PG_URL, uniqueTable, until } from "./_pg_test_util.ts";
+
+const url = PG_URL ?? "";
+const vec = (...xs: number[]) => Float32Array.from(xs);
+const item = (id: string, label: string, v: Float32Array, payload?: unknown): ReferenceItem => ({
+  id,
+  label,
+  vector: v,
+  ...(payload === undefined ? {} : { payload }),
+});
+const byId = (a: ReferenceItem, b: ReferenceItem) => (a.id < b.id ? -1 : 1);
+
+test("pg store: migrations are versioned, recorded once, and a dimension clash is refused", needsPg, async () => {
+  const table = uniqueTable();
+  const a = await PgVectorStore.connect({ url, dim: 3, table });
+  const b = await PgVectorStore.connect({ url, dim: 3, table }); // a second replica: nothing re-applied
+  try {
+    const rows = await admin(
+      url,
+      (sql) => sql`select version, name from likeness_migrations where store_table = ${table} order by version`,
+    );
+    assert.deepEqual(rows.map((r) => Number(r.version)), PG_MIGRATIONS.map((m) => m.version));
+    await assert.rejects(PgVectorStore.connect({ url, dim: 4, table }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, "CONFLICT");
+      assert.match(e.message, /holds 3-dimensional vectors but this server needs 4/);
+      return true;
+    });
+    await assert.rejects(PgVectorStore.connect({ url, dim: 3, table: "Bad-Name" }), /lowercase letters/);
+  } finally {
+    await a.close();
+    await b.close();
+    await dropTable(url, table);
+  }
+});
+
+test(
+  "pg store: float32 vectors and payloads round-trip exactly; upserts are idempotent; deletes stick",
+  needsPg,
+  async () => {
+    const table = uniqueTable();
+    const s = await PgVectorStore.connect({ url, dim: 3, table });
+    try {
+      assert.deepEqual(await s.load(), []);
+      const odd = vec(0.1, -3.4028234663852886e38, 1.401298464324817e-45); // float32 max and smallest subnormal
+      const put = [
+        item("a", "cat", odd, { n: 1, s: "ü" }),
+        item("b", "dog", vec(1, 2, 3)),
+        item("c", "cat", vec(0, 0, 1), null),
+      ];
+      assert.deepEqual(await s.write({ put }), { added: 3, updated: 0, deleted: 0 });
+      // The same request again (a client retry): same state.
+      assert.deepEqual(await s.write({ put }), { added: 0, updated: 3, deleted: 0 });
+      const loaded = (await s.load()).sort(byId);
+      assert.deepEqual(loaded, put);
+      assert.ok(!("payload" in loaded[1]), "an absent payload stays absent (not null)");
+      assert.equal(loaded[2].payload, null, "a null payload stays null");
+      const [before] = await admin(
+        url,
+        (sql) => sql.unsafe(`select created_at, change_id from ${table} where id = 'a'`),
+      );
+      const counts = await s.write({ put: [item("a", "lion", vec(3, 2, 1))], delete: ["b", "never-existed"] });
+      assert.deepEqual(counts, { added: 0, updated: 1, deleted: 1 });
+      const [after] = await admin(
+        url,
+        (sql) => sql.unsafe(`select created_at, change_id from ${table} where id = 'a'`),
+      );
+      assert.deepEqual(after.created_at, before.created_at, "an update keeps created_at");
+      assert.ok(BigInt(after.change_id) > BigInt(before.change_id));
+      assert.deepEqual((await s.load()).sort(byId).map((r) => [r.id, r.label]), [["a", "lion"], ["c", "cat"]]);
+      assert.equal(await s.count(), 2);
+      assert.equal(await s.get("b"), undefined);
+      assert.deepEqual(await s.get("a"), item("a", "lion", vec(3, 2, 1)));
+      // Rejected input leaves the store unchanged.
+      assert.throws(() => s.write({ put: [item("x", "l", vec(1, 2))] }), { code: "SHAPE_MISMATCH" });
+      assert.throws(() => s.write({ put: [item("x", "l", vec(1, NaN, 2))] }), { code: "NON_FINITE" });
+      assert.throws(() => s.write({ put: [item("x\u0000", "l", vec(1, 1, 2))] }), /NUL/);
+      assert.throws(() => s.write({ put: [item("x", "l", vec(1, 1, 2), { s: "a\u0000" })] }), /NUL/);
+      assert.equal(await s.count(), 2);
+    } finally {
+      await s.close();
+      await dropTable(url, table);
+    }
+  },
+);
+
+test("pg store: one request is one transaction (a failure inside Postgres commits nothing)", needsPg, async () => {
+  const table = uniqueTable();
+  const s = await PgVectorStore.connect({ url, dim: 2, table });
+  try {
+    await s.write({ put: [item("boom", "x", vec(1, 0))] });
+    // Fault injection inside Postgres: deleting "boom" raises in a trigger, after the upsert ran.
+    await admin(url, (sql) =>
+      sql.unsafe(`create function ${table}_boom() returns trigger language plpgsql as $$
+        begin if new.id = 'boom' and new.deleted_at is not null then raise exception 'injected fault'; end if;
+        return new; end $$;
+        create trigger ${table}_boom before update on ${table} for each row execute function ${table}_boom()`));
+    await assert.rejects(s.write({ put: [item("new", "y", vec(0, 1))], delete: ["boom"] }), /injected fault/);
+    assert.deepEqual((await s.load()).map((r) => r.id), ["boom"], "the upsert in the failed request was rolled back");
+    assert.equal(s.health().status, "ok", "a rejected statement is not an outage");
+  } finally {
+    await s.close();
+    await admin(url, (sql) => sql.unsafe(`drop function if exists ${table}_boom() cascade`));
+    await dropTable(url, table);
+  }
+});
+
+test(
+  "pg store: a watcher sees other writers' commits in order, never its own, and catches up what it missed",
+  needsPg,
+  async () => {
+    const table = uniqueTable();
+    const a = await PgVectorStore.connect({ url, dim: 2, table, pollMs: 200 });
+    const b = await PgVectorStore.connect({ url, dim: 2, table, pollMs: 200 });
+    try {
+      await a.load();
+      await b.load();
+      // Written while b is not watching yet: delivered by the catch-up query when it starts.
+      await a.write({ put: [item("p", "x", vec(1, 0)), item("q", "x", vec(0, 1))] });
+      await a.write({ delete: ["p"] });
+      const seen: StoreWrite[] = [];
+      const stop = b.watch((w) => seen.push(w));
+      await until(() => seen.length === 2, 5000, "catch-up of two commits");
+      assert.deepEqual(seen[0].put?.map((i) => i.id), ["q"], "p was deleted later, so its put shows as the delete");
+      assert.deepEqual(seen[1], { delete: ["p"] });
+      // Live: a's next commit reaches b within a second through NOTIFY.
+      const t0 = Date.now();
+      await a.write({ put: [item("r", "z", vec(0.5, 0.5), { k: 1 })] });
+      await until(() => seen.length === 3, 1000, "a live change");
+      assert.ok(Date.now() - t0 < 1000);
+      assert.deepEqual(seen[2], { put: [item("r", "z", vec(0.5, 0.5), { k: 1 })] });
+      // b's own write is never delivered back to b.
+      await b.write({ put: [item("own", "o", vec(1, 1))] });
+      await a.write({ put: [item("s", "z", vec(1, 0))] });
+      await until(() => seen.length === 4, 1000, "a change after an own write");
+      assert.deepEqual(seen[3].put?.map((i) => i.id), ["s"]);
+      // A lost LISTEN connection (terminated by the server) loses nothing.
+      const killed = await admin(
+        url,
+        (sql) =>
+          sql`select pg_terminate_backend(pid) from pg_stat_activity where query ilike ${"listen%" + table + "%"}`,
+      );
+      assert.ok(killed.length >= 1, "found b's LISTEN connection");
+      await a.write({ put: [item("t", "z", vec(0, 1))] });
+      await until(
+        () => seen.length === 5,
+        3000,
+        "a change after the LISTEN connection was killed",
+      );
+      assert.deepEqual(seen[4].put?.map((i) => i.id), ["t"]);
+      assert.ok(b.lastChangeId >= a.lastChangeId);
+      stop();
+    } finally {
+      await a.close();
+      await b.close();
+      await dropTable(url, table);
+    }
+  },
+);
+
+test("pg store: search in Postgres (HNSW, cosine) matches brute force, filters by label in SQL", needsPg, async () => {
+  const table = uniqueTable();
+  const s = await PgVectorStore.connect({ url, dim: 8, table, searchMode: "postgres", efSearch: 100 });
+  try {
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+    const items = Array.from(
+      { length: 300 },
+      (_, i) =>
+        item(`i${i}`, i % 3 === 0 ? "a" : "b", Float32Array.from({ length: 8 }, rnd), i % 50 === 0 ? { i } : undefined),
+    );
+    await s.write({ put: items.slice(0, 150) });
+    await s.ensureHnswIndex();
+    await s.write({ put: items.slice(150) }); // rows after the build go into the index too
+    await s.write({ delete: ["i1"] });
+    const live = items.filter((it) => it.id !== "i1");
+    const cos = (x: Float32Array, y: Float32Array) => {
+      let d = 0, nx = 0, ny = 0;
+      for (let i = 0; i < x.length; i++) (d += x[i] * y[i]), (nx += x[i] * x[i]), (ny += y[i] * y[i]);
+      return d / Math.sqrt(nx * ny);
+    };
+    const plan = await admin(url, (sql) =>
+      sql.begin(async (t) => {
+        await t`set local enable_seqscan = off`; // 300 rows: the planner would rather scan them
+        return await t.unsafe(
+          `explain select id from ${table} order by embedding <=> '[${items[0].vector.join(",")}]' limit 5`,
+        );
+      }));
+    assert.match(plan.map((r) => r["QUERY PLAN"]).join("\n"), new RegExp(`${table}_hnsw`), "the HNSW index is used");
+    for (const label of [undefined, "a"]) {
+      for (let qi = 0; qi < 5; qi++) {
+        const q = items[qi * 7].vector;
+        const want = live.filter((it) => label === undefined || it.label === label)
+          .map((it) => ({ id: it.id, score: cos(q, it.vector) })).sort((x, y) => y.score - x.score).slice(0, 5);
+        const got = await s.search(q, 5, label === undefined ? {} : { label });
+        assert.deepEqual(got.map((h) => h.id), want.map((h) => h.id), `query ${qi} label ${label}`);
+        for (let j = 0; j < 5; j++) assert.ok(Math.abs(got[j].score - want[j].score) < 1e-5);
+        for (const h of got) {
+          const src = items.find((it) => it.id === h.id)!;
+          assert.equal(h.label, src.label);
+          assert.deepEqual(h.payload, src.payload);
+          assert.deepEqual(
+            Object.keys(h).sort(),
+            src.payload === undefined ? ["id", "label", "score"] : ["id", "label", "payload", "score"],
+          );
+        }
+      }
+    }
+    await assert.rejects(s.search(vec(1, 2), 5), { code: "SHAPE_MISMATCH" });
+    await assert.rejects(s.search(items[0].vector, 5, { efSearch: 0 }), { code: "INVALID_ARGUMENT" });
+    assert.match(s.describe(), /search: postgres/);
+  } finally {
+    await s.close();
+    await dropTable(url, table);
+  }
+});
+
+test(
+  "pg store: connections refused (role connection limit reached) answer UNAVAILABLE, then recover",
+  needsPg,
+  async () => {
+    const table = uniqueTable();
+    const role = uniqueTable("lk_role");
+    await admin(
+      url,
+      (sql) =>
+        sql.unsafe(`create role ${role} login connection limit 2; grant all on schema public to ${role};
+      grant all on likeness_migrations to ${role}`),
+    );
+    const roleUrl = url.replace(/\/\/[^@/]*@/, `//${role}@`);
+    const s = await PgVectorStore.connect({ url: roleUrl, dim: 2, table, maxConnections: 2 });
+    const postgres = (await import("postgres")).default as unknown as typeof import("postgres");
+    const hogs = postgres(roleUrl, { max: 2, onnotice: () => {} });
+    try {
+      await s.write({ put: [item("a", "x", vec(1, 0))] });
+      // Drop the store's pooled connections, then take every slot the role has.
+      await admin(url, (sql) => sql`select pg_terminate_backend(pid) from pg_stat_activity where usename = ${role}`);
+      const held = hogs.reserve();
+      const held2 = hogs.reserve();
+      const [h1, h2] = await Promise.all([held, held2]);
+      await assert.rejects(s.write({ put: [item("b", "x", vec(0, 1))] }), (e: Error & { code?: string }) => {
+        assert.equal(e.code, "UNAVAILABLE");
+        assert.match(e.message, /too many connections|retry/);
+        return true;
+      });
+      assert.equal(s.health().status, "degraded");
+      assert.match(s.health().detail ?? "", /last write failed/);
+      h1.release();
+      h2.release();
+      await hogs.end({ timeout: 1 });
+      await s.write({ put: [item("b", "x", vec(0, 1))] });
+      assert.equal(s.health().status, "ok");
+      assert.deepEqual((await s.load()).map((r) => r.id).sort(), ["a", "b"]);
+    } finally {
+      await hogs.end({ timeout: 1 }).catch(() => {});
+      await s.close();
+      await dropTable(url, table);
+      await admin(
+        url,
+        (sql) =>
+          sql.unsafe(
+            `revoke all on schema public from ${role}; revoke all on likeness_migrations from ${role}; drop role ${role}`,
+          ),
+      );
+    }
+  },
+);
