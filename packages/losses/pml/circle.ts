@@ -4,7 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
   checkNumber,
@@ -43,7 +44,7 @@ export interface PmlCircleLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlCircleLoss implements Loss {
+export class PmlCircleLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "CircleLoss";
   /** m. */
@@ -54,13 +55,14 @@ export class PmlCircleLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options m, gamma, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlCircleLossOptions = {}) {
+    super();
     this.m = checkNumber(options.m ?? 0.4, "m", this.name);
     this.gamma = checkNumber(options.gamma ?? 80, "gamma", this.name);
     this.distance = options.distance ?? cosineSimilarity();
@@ -72,13 +74,13 @@ export class PmlCircleLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
     const masks = pairMasks(pairs, b);
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);
       const pos = tf.tensor2d(masks.pos, [b, b]);
       const neg = tf.tensor2d(masks.neg, [b, b]);
@@ -93,11 +95,6 @@ export class PmlCircleLoss implements Loss {
       const rowOk = tf.mul(tf.step(tf.sum(pos, 1, true)), tf.step(tf.sum(neg, 1, true)));
       const losses = tf.mul(tf.softplus(tf.add(lp, ln)), rowOk);
       return reduceWith(this.reducer, losses);
-    });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    }));
   }
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
   checkNumber,
@@ -80,7 +81,7 @@ export function contrastiveCompute(
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlContrastiveLoss implements Loss {
+export class PmlContrastiveLoss extends BaseLoss {
   /** pml's class name. */
   readonly name: string = "ContrastiveLoss";
   /** Positive margin. */
@@ -91,13 +92,14 @@ export class PmlContrastiveLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options posMargin, negMargin, distance
    * @throws {ValueError} INVALID_ARGUMENT for non-finite margins
    */
   constructor(options: PmlContrastiveLossOptions = {}) {
+    super();
     this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", "ContrastiveLoss");
     this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", "ContrastiveLoss");
     this.distance = options.distance ?? lpDistance();
@@ -109,15 +111,10 @@ export class PmlContrastiveLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs/triplets, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    return contrastiveCompute(this, embeddings, target);
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
+    return alreadyReduced(contrastiveCompute(this, embeddings, target));
   }
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkNumber,
@@ -43,7 +44,7 @@ export interface PmlGeneralizedLiftedStructureLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlGeneralizedLiftedStructureLoss implements Loss {
+export class PmlGeneralizedLiftedStructureLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "GeneralizedLiftedStructureLoss";
   /** Negative margin. */
@@ -54,13 +55,14 @@ export class PmlGeneralizedLiftedStructureLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options negMargin, posMargin, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlGeneralizedLiftedStructureLossOptions = {}) {
+    super();
     this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
     this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
     this.distance = options.distance ?? lpDistance();
@@ -72,13 +74,13 @@ export class PmlGeneralizedLiftedStructureLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
     const masks = pairMasks(pairs, b);
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);
       const pos = maskedLogSumExp(
         distMargin(this.distance, mat, this.posMargin) as tf.Tensor2D,
@@ -91,11 +93,6 @@ export class PmlGeneralizedLiftedStructureLoss implements Loss {
         false,
       );
       return reduceWith(this.reducer, tf.relu(tf.add(pos, neg)));
-    });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    }));
   }
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkNumber,
@@ -49,7 +50,7 @@ export interface PmlLiftedStructureLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlLiftedStructureLoss implements Loss {
+export class PmlLiftedStructureLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "LiftedStructureLoss";
   /** Negative margin. */
@@ -60,13 +61,14 @@ export class PmlLiftedStructureLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options negMargin, posMargin, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlLiftedStructureLossOptions = {}) {
+    super();
     this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
     this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
     this.distance = options.distance ?? lpDistance();
@@ -78,15 +80,15 @@ export class PmlLiftedStructureLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
-    if (lacksPairs(pairs)) return zeroLoss(embeddings);
+    if (lacksPairs(pairs)) return {};
     const { neg } = pairMasks(pairs, b);
     const hasNeg = rowsWithNegatives(pairs, b);
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);
       const negMask = tf.tensor2d(neg, [b, b]);
       // per-row log-sum-exp over that row's negatives, then log-add-exp of the anchor's and positive's rows
@@ -113,11 +115,6 @@ export class PmlLiftedStructureLoss implements Loss {
       const d = gather2d(mat, pairs.a1, pairs.p);
       const perPair = tf.div(tf.square(tf.relu(tf.add(negLoss, distMargin(this.distance, d, this.posMargin)))), 2);
       return reduceWith(this.reducer, perPair);
-    });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    }));
   }
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkNumber,
@@ -45,7 +46,7 @@ export interface PmlMultiSimilarityLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlMultiSimilarityLoss implements Loss {
+export class PmlMultiSimilarityLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "MultiSimilarityLoss";
   /** α. */
@@ -58,13 +59,14 @@ export class PmlMultiSimilarityLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options alpha, beta, base, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlMultiSimilarityLossOptions = {}) {
+    super();
     this.alpha = checkNumber(options.alpha ?? 2, "alpha", this.name);
     this.beta = checkNumber(options.beta ?? 50, "beta", this.name);
     this.base = checkNumber(options.base ?? 0.5, "base", this.name);
@@ -77,13 +79,13 @@ export class PmlMultiSimilarityLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
     const masks = pairMasks(pairs, b);
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       const mat = similarityMatrix(this.distance, embeddings);
       const pos = tf.tensor2d(masks.pos, [b, b]);
       const neg = tf.tensor2d(masks.neg, [b, b]);
@@ -92,11 +94,6 @@ export class PmlMultiSimilarityLoss implements Loss {
       const posLoss = tf.div(maskedLogSumExp(posExp, pos, true), this.alpha);
       const negLoss = tf.div(maskedLogSumExp(negExp, neg, true), this.beta);
       return reduceWith(this.reducer, tf.add(posLoss, negLoss));
-    });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    }));
   }
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import {
   checkNumber,
   labelledBatch,
@@ -70,7 +71,7 @@ export function ncaLosses(
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlNCALoss implements Loss {
+export class PmlNCALoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "NCALoss";
   /** Softmax scale. */
@@ -83,6 +84,7 @@ export class PmlNCALoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlNCALossOptions = {}) {
+    super();
     this.softmaxScale = checkNumber(options.softmaxScale ?? 1, "softmaxScale", this.name);
     this.distance = options.distance ?? lpDistance({ power: 2 });
   }
@@ -92,18 +94,13 @@ export class PmlNCALoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, labels } = labelledBatch(embeddings, target, this.name);
-    if (b <= 1) return zeroLoss(embeddings);
+    if (b <= 1) return {};
     const same = Float32Array.from(sameMatrix(labels, target.match));
-    return ncaLosses(this.distance, this.softmaxScale, embeddings, undefined, same);
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    return alreadyReduced(ncaLosses(this.distance, this.softmaxScale, embeddings, undefined, same));
   }
 }

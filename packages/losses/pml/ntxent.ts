@@ -4,7 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import { noGrad } from "../grad_utils.ts";
 import {
@@ -47,7 +48,7 @@ export interface PmlNTXentLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlNTXentLoss implements Loss {
+export class PmlNTXentLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "NTXentLoss";
   /** τ. */
@@ -56,13 +57,14 @@ export class PmlNTXentLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options temperature, distance
    * @throws {ValueError} INVALID_ARGUMENT for a temperature <= 0
    */
   constructor(options: PmlNTXentLossOptions = {}) {
+    super();
     this.temperature = checkNumber(options.temperature ?? 0.07, "temperature", this.name, Number.MIN_VALUE);
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? meanReducer();
@@ -73,15 +75,15 @@ export class PmlNTXentLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
-    if (lacksPairs(pairs)) return zeroLoss(embeddings);
+    if (lacksPairs(pairs)) return {};
     const { neg } = pairMasks(pairs, b);
     const hasNeg = rowsWithNegatives(pairs, b);
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       let mat = similarityMatrix(this.distance, embeddings);
       mat = tf.div(mat, this.temperature);
       // per anchor row: max over its negatives and Σ exp(s_an - max), then per positive pair
@@ -105,11 +107,6 @@ export class PmlNTXentLoss implements Loss {
       // pml adds the smallest float inside the log, which caps the loss near 87 in float32; the
       // log-space form here is exact and never overflows.
       return reduceWith(this.reducer, tf.sub(tf.log(den), tf.sub(sap, m)));
-    });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    }));
   }
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import {
   checkNumber,
   cosineSimilarity,
@@ -47,7 +48,7 @@ export interface PmlProxyAnchorLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlProxyAnchorLoss implements Loss {
+export class PmlProxyAnchorLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "ProxyAnchorLoss";
   /** Number of classes. */
@@ -68,6 +69,7 @@ export class PmlProxyAnchorLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when proxies have the wrong shape
    */
   constructor(options: PmlProxyAnchorLossOptions) {
+    super();
     checkClassifierSizes(options.numClasses, options.embeddingSize, this.name);
     this.numClasses = options.numClasses;
     this.embeddingSize = options.embeddingSize;
@@ -91,15 +93,15 @@ export class PmlProxyAnchorLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels: class ids in [0, numClasses) (optional mined tuples as row weights)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const c = this.numClasses;
     const { b, ids, weights } = classBatch(embeddings, target, this.embeddingSize, c, this.name);
     const mw = weights.map((w) => w - 1);
     const withPos = new Set(ids).size;
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       const cos = this.distance.matrix(embeddings, this.proxies as unknown as tf.Tensor2D); // B×C
       const posMask = tf.oneHot(tf.tensor1d(ids, "int32"), c);
       const negMask = tf.sub(1, posMask) as tf.Tensor2D;
@@ -109,11 +111,11 @@ export class PmlProxyAnchorLoss implements Loss {
       const posTerm = maskedLogSumExp(posExp, tf.cast(posMask, "float32") as tf.Tensor2D, true, 0);
       const negTerm = maskedLogSumExp(negExp, negMask, true, 0);
       return tf.add(tf.div(tf.sum(posTerm), withPos), tf.div(tf.sum(negTerm), c)) as tf.Scalar;
-    });
+    }));
   }
 
   /** @returns `[proxies]` */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [this.proxies];
   }
 }

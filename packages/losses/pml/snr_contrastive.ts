@@ -4,7 +4,8 @@
  * @module
  */
 import type { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import { checkNumber, type PmlDistance } from "./_common.ts";
 import { snrDistance } from "./pml_distance.ts";
@@ -34,7 +35,7 @@ export interface PmlSignalToNoiseRatioContrastiveLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0, 2], [1, 0.2, 2], [0, 1, 0]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlSignalToNoiseRatioContrastiveLoss implements Loss {
+export class PmlSignalToNoiseRatioContrastiveLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "SignalToNoiseRatioContrastiveLoss";
   /** Positive margin. */
@@ -45,13 +46,14 @@ export class PmlSignalToNoiseRatioContrastiveLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options posMargin, negMargin, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlSignalToNoiseRatioContrastiveLossOptions = {}) {
+    super();
     this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
     this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
     this.distance = options.distance ?? snrDistance();
@@ -63,15 +65,10 @@ export class PmlSignalToNoiseRatioContrastiveLoss implements Loss {
    *
    * @param embeddings B×D (D ≥ 2)
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    return contrastiveCompute(this, embeddings, target);
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
+    return alreadyReduced(contrastiveCompute(this, embeddings, target));
   }
 }

@@ -5,7 +5,8 @@
  */
 import { tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkNumber,
@@ -57,7 +58,7 @@ export interface PmlSoftTripleLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlSoftTripleLoss implements Loss {
+export class PmlSoftTripleLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "SoftTripleLoss";
   /** Number of classes. */
@@ -78,13 +79,14 @@ export class PmlSoftTripleLoss implements Loss {
   readonly fc: tf.Variable;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options numClasses, embeddingSize, centersPerClass, la, gamma, margin, fc, seed, distance
    * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when fc has the wrong shape
    */
   constructor(options: PmlSoftTripleLossOptions) {
+    super();
     checkClassifierSizes(options.numClasses, options.embeddingSize, this.name);
     this.numClasses = options.numClasses;
     this.embeddingSize = options.embeddingSize;
@@ -117,12 +119,12 @@ export class PmlSoftTripleLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels: class ids in [0, numClasses) (optional mined tuples as row weights)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, ids, weights } = classBatch(embeddings, target, this.embeddingSize, this.numClasses, this.name);
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       const sim = similarityMatrix(this.distance, embeddings, tf.transpose(this.fc) as tf.Tensor2D);
       const s = tf.reshape(sim, [b, this.numClasses, this.centersPerClass]);
       const prob = tf.softmax(tf.div(s, this.gamma), 2);
@@ -130,11 +132,11 @@ export class PmlSoftTripleLoss implements Loss {
       const margin = tf.mul(tf.oneHot(tf.tensor1d(ids, "int32"), this.numClasses), this.margin);
       const logits = tf.mul(this.la, tf.sub(classSim, margin)) as tf.Tensor2D;
       return reduceWith(this.reducer, tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)));
-    });
+    }));
   }
 
   /** @returns `[fc]` */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [this.fc];
   }
 }

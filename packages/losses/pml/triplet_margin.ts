@@ -4,7 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
   checkNumber,
@@ -46,7 +47,7 @@ export interface PmlTripletMarginLossOptions {
  * console.log(loss.compute(x, { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlTripletMarginLoss implements Loss {
+export class PmlTripletMarginLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "TripletMarginLoss";
   /** Margin. */
@@ -59,13 +60,14 @@ export class PmlTripletMarginLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options margin, swap, smoothLoss, distance
    * @throws {ValueError} INVALID_ARGUMENT for a non-finite margin
    */
   constructor(options: PmlTripletMarginLossOptions = {}) {
+    super();
     this.margin = checkNumber(options.margin ?? 0.05, "margin", this.name);
     this.swap = options.swap ?? false;
     this.smoothLoss = options.smoothLoss ?? false;
@@ -78,13 +80,13 @@ export class PmlTripletMarginLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (and optional mined triplets / pairs, label matcher)
-   * @returns scalar loss (0 when there is no triplet)
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { triplets: t } = tripletBatch(embeddings, target, this.name);
-    if (t.a.length === 0) return zeroLoss(embeddings);
-    return tf.tidy(() => {
+    if (t.a.length === 0) return {};
+    return alreadyReduced(tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);
       const { a, p, n } = t;
       const ap = gather2d(mat, a, p);
@@ -96,11 +98,6 @@ export class PmlTripletMarginLoss implements Loss {
       const violation = tf.add(distMargin(this.distance, ap, an), this.margin);
       const losses = this.smoothLoss ? tf.softplus(violation) : tf.relu(violation);
       return reduceWith(this.reducer, losses);
-    });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    }));
   }
 }

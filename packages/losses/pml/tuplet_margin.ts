@@ -4,7 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   checkNumber,
@@ -47,7 +48,7 @@ export interface PmlTupletMarginLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlTupletMarginLoss implements Loss {
+export class PmlTupletMarginLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "TupletMarginLoss";
   /** Margin in degrees. */
@@ -58,13 +59,14 @@ export class PmlTupletMarginLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options margin (degrees), scale, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlTupletMarginLossOptions = {}) {
+    super();
     this.margin = checkNumber(options.margin ?? 5.73, "margin", this.name);
     this.scale = checkNumber(options.scale ?? 64, "scale", this.name);
     this.distance = options.distance ?? cosineSimilarity();
@@ -76,15 +78,15 @@ export class PmlTupletMarginLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
-    if (lacksPairs(pairs)) return zeroLoss(embeddings);
+    if (lacksPairs(pairs)) return {};
     const { neg } = pairMasks(pairs, b);
     const hasNeg = rowsWithNegatives(pairs, b);
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);
       const cosAp = tf.clipByValue(gather2d(mat, pairs.a1, pairs.p), -1 + 1e-7, 1 - 1e-7);
       const shifted = tf.cos(tf.sub(tf.acos(cosAp), (this.margin * Math.PI) / 180));
@@ -96,11 +98,6 @@ export class PmlTupletMarginLoss implements Loss {
       );
       const perPair = tf.softplus(tf.sub(gather1d(rowLse, pairs.a1), tf.mul(this.scale, shifted)));
       return reduceWith(this.reducer, tf.mul(perPair, gather1d(tf.tensor1d(hasNeg), pairs.a1)));
-    });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    }));
   }
 }

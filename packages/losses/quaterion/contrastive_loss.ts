@@ -6,7 +6,8 @@
  */
 import { tf } from "@likeness/tf";
 import { ShapeError, ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { type Distance, distance as makeDistance, type DistanceName } from "../distances.ts";
 import { _checkEmbeddings, _gather1d, _gatherRows, _maskedMin, _pairs } from "../_common.ts";
 import { _checkNumber } from "./_shared.ts";
@@ -43,7 +44,7 @@ export interface ContrastiveLossOptions {
  * console.log(loss.compute(e, { pairs: [[0, 1], [2, 3]], scores: [1, 0] }).arraySync()); // 0
  * ```
  */
-export class ContrastiveLoss implements Loss {
+export class ContrastiveLoss extends BaseLoss {
   /** Loss name. */
   readonly name = "ContrastiveLoss";
   /** Margin. */
@@ -60,6 +61,7 @@ export class ContrastiveLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for a bad margin; UNKNOWN_NAME for a bad distance name
    */
   constructor(options: ContrastiveLossOptions = {}) {
+    super();
     this.margin = _checkNumber(options.margin ?? 0.5, "margin", this.name);
     const d = options.distance ?? "cosine";
     this.distance = typeof d === "string" ? makeDistance(d) : d;
@@ -76,11 +78,11 @@ export class ContrastiveLoss implements Loss {
    *
    * @param embeddings B×D (items referenced by the pairs)
    * @param target `pairs`, `scores` (one per pair), optional `subgroups` (one per row)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH when scores or subgroups have the wrong length
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT without pairs or scores; OUT_OF_RANGE for bad pair indices
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     _checkEmbeddings(embeddings, this.name);
     const n = embeddings.shape[0];
     const pairs = _pairs(target, n, this.name);
@@ -102,7 +104,7 @@ export class ContrastiveLoss implements Loss {
       );
     }
     const m = this.margin;
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       const ia = pairs.map((p) => p[0]);
       const ib = pairs.map((p) => p[1]);
       const d = this.distance.rowwise(_gatherRows(embeddings, ia), _gatherRows(embeddings, ib));
@@ -128,11 +130,11 @@ export class ContrastiveLoss implements Loss {
         losses = tf.add(losses, tf.add(_gather1d(impact as tf.Tensor1D, ia), _gather1d(impact as tf.Tensor1D, ib)));
       }
       return (this.sizeAverage ? tf.mean(losses) : tf.sum(losses)) as tf.Scalar;
-    });
+    }));
   }
 
   /** No learned parameters. */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [];
   }
 }

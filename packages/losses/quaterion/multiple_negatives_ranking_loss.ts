@@ -5,7 +5,8 @@
  */
 import { tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import type { Distance, DistanceName } from "../distances.ts";
 import { evaluateRowChunked } from "../chunked.ts";
 import { _checkEmbeddings, _gatherRows, _pairs } from "../_common.ts";
@@ -40,7 +41,7 @@ export interface MultipleNegativesRankingLossOptions {
  * console.log(loss.compute(e, { pairs: [[0, 2], [1, 3]] }).arraySync() < 0.01); // true
  * ```
  */
-export class MultipleNegativesRankingLoss implements Loss {
+export class MultipleNegativesRankingLoss extends BaseLoss {
   /** Loss name. */
   readonly name = "MultipleNegativesRankingLoss";
   /** Similarity scale. */
@@ -57,6 +58,7 @@ export class MultipleNegativesRankingLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for a bad scale
    */
   constructor(options: MultipleNegativesRankingLossOptions = {}) {
+    super();
     this.scale = _checkNumber(options.scale ?? 20, "scale", this.name);
     this.distance = quaterionDefaultDistance(options.distance);
     this.symmetric = options.symmetric ?? false;
@@ -68,10 +70,10 @@ export class MultipleNegativesRankingLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target `pairs` (anchor, positive); `scores`, if given, must all be 1
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT without pairs or with a score other than 1; OUT_OF_RANGE for bad indices
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     _checkEmbeddings(embeddings, this.name);
     const pairs = _pairs(target, embeddings.shape[0], this.name);
     if (target.scores && target.scores.some((s) => s !== 1)) {
@@ -92,7 +94,7 @@ export class MultipleNegativesRankingLoss implements Loss {
       const diag = tf.sum(tf.mul(logits, tf.oneHot(tf.range(s, e, 1, "int32") as tf.Tensor1D, p)), 1);
       return tf.sum(tf.sub(tf.logSumExp(logits, 1), diag));
     };
-    return evaluateRowChunked(
+    return alreadyReduced(evaluateRowChunked(
       {
         rows: p,
         partial: (x, s, e) => {
@@ -108,11 +110,11 @@ export class MultipleNegativesRankingLoss implements Loss {
       },
       embeddings,
       { chunkRows: this.chunkRows },
-    );
+    ));
   }
 
   /** No learned parameters. */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [];
   }
 }

@@ -6,7 +6,8 @@
  */
 import { tf } from "@likeness/tf";
 import { checkOneOf } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import type { Distance, DistanceName } from "../distances.ts";
 import { _checkNumber, quaterionDefaultDistance } from "./_shared.ts";
 import { evaluateRowChunked, type RowChunkedTerm } from "../chunked.ts";
@@ -63,7 +64,7 @@ export interface TripletLossOptions {
  * console.log(loss.compute(e, { labels: [0, 0, 1, 1] }).arraySync()); // 0 (every margin holds)
  * ```
  */
-export class TripletLoss implements Loss {
+export class TripletLoss extends BaseLoss {
   /** Loss name. */
   readonly name = "TripletLoss";
   /** Margin. */
@@ -82,6 +83,7 @@ export class TripletLoss implements Loss {
    * @throws {ValueError} UNKNOWN_NAME for a bad mining name; INVALID_ARGUMENT for a bad margin
    */
   constructor(options: TripletLossOptions = {}) {
+    super();
     this.margin = _checkNumber(options.margin ?? 0.5, "margin", this.name);
     this.distance = quaterionDefaultDistance(options.distance);
     this.mining = checkOneOf(options.mining ?? "hard", ["all", "hard", "semi_hard"] as const, "triplet mining");
@@ -94,11 +96,11 @@ export class TripletLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target `labels` (one per row) and optional `match`
-   * @returns scalar loss (0 when no valid triplet exists)
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
    * @throws {ValueError} NON_FINITE for non-finite embeddings; INVALID_ARGUMENT without labels
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     _checkEmbeddings(embeddings, this.name);
     const n = embeddings.shape[0];
     const labels = _labels(target, n, this.name);
@@ -108,11 +110,11 @@ export class TripletLoss implements Loss {
       : this.mining === "hard"
       ? this.hardTerm(n, pos, neg)
       : this.semiHardTerm(n, pos, neg);
-    return evaluateRowChunked(term, embeddings, { chunkRows: this.chunkRows });
+    return alreadyReduced(evaluateRowChunked(term, embeddings, { chunkRows: this.chunkRows }));
   }
 
   /** No learned parameters. */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [];
   }
 

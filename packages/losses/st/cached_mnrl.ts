@@ -6,7 +6,8 @@
  */
 import { tf } from "@likeness/tf";
 import { checkOneOf, ShapeError, ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { _checkEmbeddings, _gatherRows, _pairRows, _positive } from "./_pairs.ts";
 
 /** Similarity used by the in-batch-negatives loss. */
@@ -97,7 +98,7 @@ function rowsOf(x: tf.Tensor, start: number, end: number): tf.Tensor {
  * console.log(value);
  * ```
  */
-export class CachedMultipleNegativesRankingLoss implements Loss {
+export class CachedMultipleNegativesRankingLoss extends BaseLoss {
   /** Class name. */
   readonly name = "CachedMultipleNegativesRankingLoss";
   /** Scale. */
@@ -112,6 +113,7 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for a bad scale or mini-batch size; UNKNOWN_NAME for a similarity
    */
   constructor(options: CachedMultipleNegativesRankingLossOptions = {}) {
+    super();
     this.scale = _positive(options.scale ?? 20, "scale", this.name);
     this.similarity = checkOneOf(options.similarity ?? "cosine", ["cosine", "dot"] as const, "similarity");
     const mb = options.miniBatchSize ?? 32;
@@ -126,18 +128,15 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target `pairs`: [anchor row, positive row]; the other positives are the negatives
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ValueError} INVALID_ARGUMENT without pairs; OUT_OF_RANGE for a bad row; NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const x = _checkEmbeddings(embeddings, this.name);
     const [a, p] = _pairRows(target, x.shape[0], this.name);
-    return tf.tidy(() => inBatchNegativesLoss(_gatherRows(x, a), _gatherRows(x, p), this.scale, this.similarity));
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    return alreadyReduced(
+      tf.tidy(() => inBatchNegativesLoss(_gatherRows(x, a), _gatherRows(x, p), this.scale, this.similarity)),
+    );
   }
 
   /**

@@ -4,7 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { _checkEmbeddings, _gatherRows, _pairRows, _positive, _scores } from "./_pairs.ts";
 
 /** Row-wise similarity of two B×D tensors (length B). */
@@ -84,7 +85,7 @@ export function cosentObjective(sims: tf.Tensor1D, scores: readonly number[], sc
  * console.log(loss.dataSync()[0]);
  * ```
  */
-export class CoSENTLoss implements Loss {
+export class CoSENTLoss extends BaseLoss {
   /** Class name. */
   readonly name: string = "CoSENTLoss";
   /** Scale. */
@@ -97,6 +98,7 @@ export class CoSENTLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for a non-positive scale
    */
   constructor(options: CoSENTLossOptions = {}) {
+    super();
     this.scale = _positive(options.scale ?? 20, "scale", this.name);
     this.similarity = options.similarity ?? pairwiseCosine;
   }
@@ -106,19 +108,16 @@ export class CoSENTLoss implements Loss {
    *
    * @param embeddings B×D; pairs index its rows
    * @param target `pairs` and `scores`
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ValueError} INVALID_ARGUMENT without pairs or scores; OUT_OF_RANGE for a bad row; NON_FINITE
    * @throws {ShapeError} LABEL_MISMATCH when scores and pairs differ in length
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const x = _checkEmbeddings(embeddings, this.name);
     const [a, b] = _pairRows(target, x.shape[0], this.name);
     const scores = _scores(target, a.length, this.name);
-    return tf.tidy(() => cosentObjective(this.similarity(_gatherRows(x, a), _gatherRows(x, b)), scores, this.scale));
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    return alreadyReduced(
+      tf.tidy(() => cosentObjective(this.similarity(_gatherRows(x, a), _gatherRows(x, b)), scores, this.scale)),
+    );
   }
 }
