@@ -10,12 +10,13 @@
  */
 import { tf } from "@likeness/tf";
 import {
-  checkLabels,
+  checkRowIndex,
   createRng,
   equalLabels,
   type Label,
   labelIds,
   type LabelMatcher,
+  requireLabels,
   sameLabelMatrix,
   ShapeError,
   ValueError,
@@ -103,45 +104,6 @@ export function margin(dist: PmlDistance, x: tf.Tensor | number, y: tf.Tensor | 
 }
 
 /**
- * Check the embeddings: rank 2, at least one row, finite values.
- *
- * @throws {ShapeError} SHAPE_MISMATCH / EMPTY_INPUT
- * @throws {ValueError} NON_FINITE
- */
-export function checkEmbeddings(embeddings: tf.Tensor2D, loss: string): void {
-  if (!embeddings || embeddings.rank !== 2) {
-    throw new ShapeError(`Cannot compute ${loss}: embeddings must be a B×D tensor (got rank ${embeddings?.rank})`);
-  }
-  if (embeddings.shape[0] === 0 || embeddings.shape[1] === 0) {
-    throw new ShapeError(`Cannot compute ${loss}: embeddings are empty (${embeddings.shape.join("×")})`, "EMPTY_INPUT");
-  }
-  const bad = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(embeddings))).dataSync()[0]);
-  if (bad) {
-    throw new ValueError(
-      "NON_FINITE",
-      `Cannot compute ${loss}: embeddings contain NaN or infinite values; check the model output`,
-    );
-  }
-}
-
-/**
- * Labels of the target, checked against the batch size.
- *
- * @throws {ShapeError} LABEL_MISMATCH when absent or of the wrong length
- */
-export function requireLabels(target: LossTarget | undefined, n: number, loss: string): readonly Label[] {
-  const labels = target?.labels;
-  if (!labels) {
-    throw new ShapeError(
-      `Cannot compute ${loss}: target.labels is missing; pass one label per embedding row`,
-      "LABEL_MISMATCH",
-    );
-  }
-  checkLabels(labels, n, "embeddings");
-  return labels;
-}
-
-/**
  * Integer class ids in [0, numClasses) for classifier/proxy losses.
  *
  * @throws {ShapeError} LABEL_MISMATCH
@@ -153,7 +115,7 @@ export function requireClassIds(
   numClasses: number,
   loss: string,
 ): Int32Array {
-  const labels = requireLabels(target, n, loss);
+  const labels = requireLabels(target?.labels, n, loss);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const l = labels[i];
@@ -261,12 +223,7 @@ export function allTriplets(labels: readonly Label[], match?: LabelMatcher): Tri
 }
 
 function checkIndex(i: number, b: number, loss: string): void {
-  if (!Number.isInteger(i) || i < 0 || i >= b) {
-    throw new ValueError(
-      "OUT_OF_RANGE",
-      `Cannot compute ${loss}: mined index ${i} is not a row of the batch [0, ${b}); mine on this batch`,
-    );
-  }
+  checkRowIndex(i, b, loss, "mined index");
 }
 
 /** pml's `convert_to_pairs`: mined pairs as given, triplets split into (a,p) and (a,n), else all pairs. */
@@ -342,50 +299,6 @@ export function pairMasks(pairs: PairIndices, b: number): { pos: Float32Array; n
   return { pos, neg };
 }
 
-/** Gather `mat[rows[k], cols[k]]` into a 1-D tensor (differentiable; the gradient scatters with ScatterNd,
- * since tfjs-wasm has no UnsortedSegmentSum for GatherV2's gradient and GatherNd has none). */
-export function gather2d(mat: tf.Tensor2D, rows: ArrayLike<number>, cols: ArrayLike<number>): tf.Tensor1D {
-  const k = rows.length;
-  const flat = new Int32Array(k * 2);
-  for (let i = 0; i < k; i++) {
-    flat[2 * i] = rows[i];
-    flat[2 * i + 1] = cols[i];
-  }
-  const idx = tf.tensor2d(flat, [k, 2], "int32");
-  const shape = mat.shape;
-  const body = (m: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
-    save([idx]);
-    return {
-      value: tf.gatherND(m, idx),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0], dy, shape),
-    };
-  };
-  // deno-lint-ignore no-explicit-any
-  const f = tf.customGrad(body as any) as unknown as (m: tf.Tensor) => tf.Tensor;
-  return f(mat) as tf.Tensor1D;
-}
-
-/** Gather `v[idx[k]]` of a B-vector (differentiable). */
-export function gather1d(v: tf.Tensor, idx: ArrayLike<number>): tf.Tensor1D {
-  return gather2d(tf.reshape(v, [-1, 1]) as tf.Tensor2D, idx, new Int32Array(idx.length));
-}
-
-/** Rows `x[idx[k]]` (K×D, differentiable through a ScatterNd gradient). */
-export function gatherRows(x: tf.Tensor2D, idx: ArrayLike<number>): tf.Tensor2D {
-  const ind = tf.tensor2d(Int32Array.from(idx), [idx.length, 1], "int32");
-  const shape = x.shape;
-  const body = (m: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
-    save([ind]);
-    return {
-      value: tf.gatherND(m, ind),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0], dy, shape),
-    };
-  };
-  // deno-lint-ignore no-explicit-any
-  const f = tf.customGrad(body as any) as unknown as (m: tf.Tensor) => tf.Tensor;
-  return f(x) as tf.Tensor2D;
-}
-
 /** A zero scalar still connected to `x` (so gradients are zeros, not missing). */
 export function zeroLoss(x: tf.Tensor): tf.Scalar {
   return tf.tidy(() => tf.add(tf.mul(tf.sum(x), 0), 0) as tf.Scalar);
@@ -445,17 +358,6 @@ export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Tenso
   return tf.neg(tf.sum(tf.mul(oneHot, logp), 1)) as tf.Tensor1D;
 }
 
-/** Check a finite number option. */
-export function checkNumber(value: number, name: string, loss: string, min = -Infinity): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
-    throw new ValueError(
-      "INVALID_ARGUMENT",
-      `Invalid ${name} for ${loss}: expected a finite number${min > -Infinity ? ` >= ${min}` : ""}, got ${value}`,
-    );
-  }
-  return value;
-}
-
 /** Build a learned weight matrix as a tf.Variable from given values or a seeded normal init. */
 export function makeWeight(
   rows: number,
@@ -502,15 +404,15 @@ export interface LabelledBatch {
 }
 
 /**
- * Check the embeddings and the labels of a label-based loss.
+ * The labels of a label-based loss, checked against the batch (the embeddings were checked by
+ * `BaseLoss.compute`).
  *
- * @throws {ShapeError} SHAPE_MISMATCH / EMPTY_INPUT / LABEL_MISMATCH
- * @throws {ValueError} NON_FINITE
+ * @throws {ValueError} INVALID_ARGUMENT without labels
+ * @throws {ShapeError} LABEL_MISMATCH
  */
 export function labelledBatch(embeddings: tf.Tensor2D, target: LossTarget, loss: string): LabelledBatch {
-  checkEmbeddings(embeddings, loss);
   const b = embeddings.shape[0];
-  return { b, labels: requireLabels(target, b, loss) };
+  return { b, labels: requireLabels(target?.labels, b, loss) };
 }
 
 /** A checked batch of a pair-based loss: its size, labels and pairs (mined or all). */

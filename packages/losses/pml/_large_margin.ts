@@ -9,17 +9,9 @@ import { tf } from "@likeness/tf";
 import { _matMul } from "../_matmul.ts";
 import { ShapeError, ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { alreadyReduced, BaseLoss, checkEmbeddings, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import {
-  checkEmbeddings,
-  crossEntropy,
-  l2Normalize,
-  makeWeight,
-  minerWeights,
-  reduceWith,
-  requireClassIds,
-} from "./_common.ts";
+import { crossEntropy, l2Normalize, makeWeight, minerWeights, reduceWith, requireClassIds } from "./_common.ts";
 
 /** Options shared by the weight-matrix classifier losses. */
 export interface PmlClassifierOptions {

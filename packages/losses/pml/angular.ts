@@ -3,22 +3,13 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
+import { gatherRows, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import { _matMul } from "../_matmul.ts";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import {
-  checkNumber,
-  gatherRows,
-  l2Normalize,
-  lacksPairs,
-  maskedLogSumExp,
-  pairBatch,
-  reduceWith,
-  sameMatrix,
-  zeroLoss,
-} from "./_common.ts";
+import { l2Normalize, lacksPairs, maskedLogSumExp, pairBatch, reduceWith, sameMatrix } from "./_common.ts";
 
 /** Options of {@link PmlAngularLoss}. */
 export interface PmlAngularLossOptions {
@@ -58,7 +49,7 @@ export class PmlAngularLoss extends BaseLoss {
    */
   constructor(options: PmlAngularLossOptions = {}) {
     super();
-    this.alpha = checkNumber(options.alpha ?? 40, "alpha", this.name);
+    this.alpha = checkFiniteNumber(options.alpha ?? 40, "alpha", this.name);
     this.reducer = options.reducer ?? meanReducer();
   }
 

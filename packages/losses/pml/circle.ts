@@ -4,11 +4,11 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
   cosineSimilarity,
   maskedLogSumExp,
   pairBatch,
@@ -63,8 +63,8 @@ export class PmlCircleLoss extends BaseLoss {
    */
   constructor(options: PmlCircleLossOptions = {}) {
     super();
-    this.m = checkNumber(options.m ?? 0.4, "m", this.name);
-    this.gamma = checkNumber(options.gamma ?? 80, "gamma", this.name);
+    this.m = checkFiniteNumber(options.m ?? 0.4, "m", this.name);
+    this.gamma = checkFiniteNumber(options.gamma ?? 80, "gamma", this.name);
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? avgNonZeroReducer();
   }

@@ -3,20 +3,12 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
+import { gatherEntries, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
-import {
-  checkNumber,
-  gather2d,
-  lpDistance,
-  margin as distMargin,
-  pairBatch,
-  type PmlDistance,
-  reduceWith,
-  zeroLoss,
-} from "./_common.ts";
+import { lpDistance, margin as distMargin, pairBatch, type PmlDistance, reduceWith, zeroLoss } from "./_common.ts";
 
 /** Options of {@link PmlContrastiveLoss}. */
 export interface PmlContrastiveLossOptions {
@@ -56,11 +48,11 @@ export function contrastiveCompute(
     const mat = distance.matrix(embeddings);
     let total: tf.Tensor = zeroLoss(mat);
     if (pairs.a1.length > 0) {
-      const d = gather2d(mat, pairs.a1, pairs.p);
+      const d = gatherEntries(mat, pairs.a1, pairs.p);
       total = tf.add(total, reduceWith(reducer, tf.relu(distMargin(distance, d, posMargin))));
     }
     if (pairs.a2.length > 0) {
-      const d = gather2d(mat, pairs.a2, pairs.n);
+      const d = gatherEntries(mat, pairs.a2, pairs.n);
       total = tf.add(total, reduceWith(reducer, tf.relu(distMargin(distance, negMargin, d))));
     }
     return total as tf.Scalar;
@@ -100,8 +92,8 @@ export class PmlContrastiveLoss extends BaseLoss {
    */
   constructor(options: PmlContrastiveLossOptions = {}) {
     super();
-    this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", "ContrastiveLoss");
-    this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", "ContrastiveLoss");
+    this.posMargin = checkFiniteNumber(options.posMargin ?? 0, "posMargin", "ContrastiveLoss");
+    this.negMargin = checkFiniteNumber(options.negMargin ?? 1, "negMargin", "ContrastiveLoss");
     this.distance = options.distance ?? lpDistance();
     this.reducer = options.reducer ?? avgNonZeroReducer();
   }

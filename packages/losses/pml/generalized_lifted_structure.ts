@@ -4,11 +4,11 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
   lpDistance,
   margin as distMargin,
   maskedLogSumExp,
@@ -63,8 +63,8 @@ export class PmlGeneralizedLiftedStructureLoss extends BaseLoss {
    */
   constructor(options: PmlGeneralizedLiftedStructureLossOptions = {}) {
     super();
-    this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
-    this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
+    this.negMargin = checkFiniteNumber(options.negMargin ?? 1, "negMargin", this.name);
+    this.posMargin = checkFiniteNumber(options.posMargin ?? 0, "posMargin", this.name);
     this.distance = options.distance ?? lpDistance();
     this.reducer = options.reducer ?? meanReducer();
   }

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
+import { gatherEntries, tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
-import { cosineSimilarity, gather2d, type PmlDistance, tripletBatch, zeroLoss } from "./_common.ts";
+import { cosineSimilarity, type PmlDistance, tripletBatch } from "./_common.ts";
 
 /** Distinct unordered pairs {min, max} of (x[k], y[k]), sorted. */
 function uniquePairs(x: Int32Array, y: Int32Array, b: number): { i: Int32Array; j: Int32Array } {
@@ -110,8 +110,8 @@ export class PmlHistogramLoss extends BaseLoss {
       // pml histograms each distinct unordered pair once (its filter_pairs), not once per triplet
       const ap = uniquePairs(t.a, t.p, b);
       const an = uniquePairs(t.a, t.n, b);
-      const sap = gather2d(mat, ap.i, ap.j);
-      const san = gather2d(mat, an.i, an.j);
+      const sap = gatherEntries(mat, ap.i, ap.j);
+      const san = gatherEntries(mat, an.i, an.j);
       const bins = tf.reshape(tf.linspace(-1, 1, this.nBins + 1), [-1, 1]);
       const density = (s: tf.Tensor) =>
         tf.div(tf.sum(tf.relu(tf.sub(1, tf.div(tf.abs(tf.sub(tf.reshape(s, [1, -1]), bins)), this.delta))), 1), s.size);

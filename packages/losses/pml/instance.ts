@@ -4,12 +4,11 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { type Label, ValueError } from "@likeness/core";
+import { checkFiniteNumber, type Label, ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
   cosineSimilarity,
   crossEntropy,
   labelledBatch,
@@ -72,7 +71,7 @@ export class PmlInstanceLoss extends BaseLoss {
    */
   constructor(options: PmlInstanceLossOptions = {}) {
     super();
-    this.gamma = checkNumber(options.gamma ?? 64, "gamma", this.name);
+    this.gamma = checkFiniteNumber(options.gamma ?? 64, "gamma", this.name);
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? meanReducer();
   }

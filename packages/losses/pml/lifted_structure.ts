@@ -3,14 +3,12 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
+import { gatherEntries, gatherValues, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
-  gather1d,
-  gather2d,
   lacksPairs,
   lpDistance,
   margin as distMargin,
@@ -21,7 +19,6 @@ import {
   reduceWith,
   rowsWithNegatives,
   stopGradient,
-  zeroLoss,
 } from "./_common.ts";
 
 /** Options of {@link PmlLiftedStructureLoss}. */
@@ -69,8 +66,8 @@ export class PmlLiftedStructureLoss extends BaseLoss {
    */
   constructor(options: PmlLiftedStructureLossOptions = {}) {
     super();
-    this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
-    this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
+    this.negMargin = checkFiniteNumber(options.negMargin ?? 1, "negMargin", this.name);
+    this.posMargin = checkFiniteNumber(options.posMargin ?? 0, "posMargin", this.name);
     this.distance = options.distance ?? lpDistance();
     this.reducer = options.reducer ?? meanReducer();
   }
@@ -97,10 +94,10 @@ export class PmlLiftedStructureLoss extends BaseLoss {
         [b],
       );
       const has = tf.tensor1d(hasNeg);
-      const la = gather1d(rowLse, pairs.a1);
-      const lp = gather1d(rowLse, pairs.p);
-      const ha = gather1d(has, pairs.a1);
-      const hp = gather1d(has, pairs.p);
+      const la = gatherValues(rowLse, pairs.a1);
+      const lp = gatherValues(rowLse, pairs.p);
+      const ha = gatherValues(has, pairs.a1);
+      const hp = gatherValues(has, pairs.p);
       const anyNeg = tf.minimum(tf.add(ha, hp), 1); // neither row has a negative: pml's empty log-sum-exp is 0
       const m = tf.mul(
         stopGradient(tf.maximum(tf.add(la, tf.mul(tf.sub(ha, 1), 1e30)), tf.add(lp, tf.mul(tf.sub(hp, 1), 1e30)))),
@@ -112,7 +109,7 @@ export class PmlLiftedStructureLoss extends BaseLoss {
       );
       const s = tf.add(s0, tf.sub(1, anyNeg));
       const negLoss = tf.add(tf.log(s), m);
-      const d = gather2d(mat, pairs.a1, pairs.p);
+      const d = gatherEntries(mat, pairs.a1, pairs.p);
       const perPair = tf.div(tf.square(tf.relu(tf.add(negLoss, distMargin(this.distance, d, this.posMargin)))), 2);
       return reduceWith(this.reducer, perPair);
     }));

@@ -3,14 +3,11 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import { ValueError } from "@likeness/core";
+import { gatherEntries, gatherValues, tf } from "@likeness/tf";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import {
-  checkNumber,
-  gather1d,
-  gather2d,
   labelledBatch,
   lpDistance,
   margin as distMargin,
@@ -76,9 +73,9 @@ export class PmlMarginLoss extends BaseLoss {
    */
   constructor(options: PmlMarginLossOptions = {}) {
     super();
-    this.margin = checkNumber(options.margin ?? 0.2, "margin", this.name);
-    this.nu = checkNumber(options.nu ?? 0, "nu", this.name);
-    const beta = checkNumber(options.beta ?? 1.2, "beta", this.name);
+    this.margin = checkFiniteNumber(options.margin ?? 0.2, "margin", this.name);
+    this.nu = checkFiniteNumber(options.nu ?? 0, "nu", this.name);
+    const beta = checkFiniteNumber(options.beta ?? 1.2, "beta", this.name);
     this.learnBeta = options.learnBeta ?? false;
     if (options.numClasses !== undefined && (!Number.isInteger(options.numClasses) || options.numClasses < 1)) {
       throw new ValueError(
@@ -106,10 +103,10 @@ export class PmlMarginLoss extends BaseLoss {
     if (t.a.length === 0) return {};
     return alreadyReduced(tf.tidy(() => {
       const a = t.a;
-      const beta = ids ? gather1d(this.beta, Int32Array.from(a, (i) => ids[i])) : this.beta;
+      const beta = ids ? gatherValues(this.beta, Int32Array.from(a, (i) => ids[i])) : this.beta;
       const mat = this.distance.matrix(embeddings);
-      const dap = gather2d(mat, a, t.p);
-      const dan = gather2d(mat, a, t.n);
+      const dap = gatherEntries(mat, a, t.p);
+      const dan = gatherEntries(mat, a, t.n);
       const posLoss = tf.relu(tf.add(distMargin(this.distance, dap, beta), this.margin));
       const negLoss = tf.relu(tf.add(distMargin(this.distance, beta, dan), this.margin));
       const posMask = positiveMask(posLoss);

@@ -4,11 +4,11 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
   cosineSimilarity,
   maskedLogSumExp,
   pairBatch,
@@ -67,9 +67,9 @@ export class PmlMultiSimilarityLoss extends BaseLoss {
    */
   constructor(options: PmlMultiSimilarityLossOptions = {}) {
     super();
-    this.alpha = checkNumber(options.alpha ?? 2, "alpha", this.name);
-    this.beta = checkNumber(options.beta ?? 50, "beta", this.name);
-    this.base = checkNumber(options.base ?? 0.5, "base", this.name);
+    this.alpha = checkFiniteNumber(options.alpha ?? 2, "alpha", this.name);
+    this.beta = checkFiniteNumber(options.beta ?? 50, "beta", this.name);
+    this.base = checkFiniteNumber(options.base ?? 0.5, "base", this.name);
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? meanReducer();
   }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
+import { gatherRows, tf } from "@likeness/tf";
 import { labelIds } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
@@ -11,12 +11,10 @@ import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   crossEntropy,
   dotProductSimilarity,
-  gatherRows,
   pairBatch,
   type PmlDistance,
   reduceWith,
   similarityMatrix,
-  zeroLoss,
 } from "./_common.ts";
 
 /** Options of {@link PmlNPairsLoss}. */

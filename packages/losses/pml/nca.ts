@@ -4,17 +4,10 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
-import {
-  checkNumber,
-  labelledBatch,
-  lpDistance,
-  type PmlDistance,
-  sameMatrix,
-  similarityMatrix,
-  zeroLoss,
-} from "./_common.ts";
+import { labelledBatch, lpDistance, type PmlDistance, sameMatrix, similarityMatrix, zeroLoss } from "./_common.ts";
 
 /** Options of {@link PmlNCALoss}. */
 export interface PmlNCALossOptions {
@@ -85,7 +78,7 @@ export class PmlNCALoss extends BaseLoss {
    */
   constructor(options: PmlNCALossOptions = {}) {
     super();
-    this.softmaxScale = checkNumber(options.softmaxScale ?? 1, "softmaxScale", this.name);
+    this.softmaxScale = checkFiniteNumber(options.softmaxScale ?? 1, "softmaxScale", this.name);
     this.distance = options.distance ?? lpDistance({ power: 2 });
   }
 

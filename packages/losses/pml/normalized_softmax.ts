@@ -4,18 +4,11 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import {
-  checkNumber,
-  cosineSimilarity,
-  crossEntropy,
-  l2Normalize,
-  makeWeight,
-  type PmlDistance,
-  reduceWith,
-} from "./_common.ts";
+import { cosineSimilarity, crossEntropy, l2Normalize, makeWeight, type PmlDistance, reduceWith } from "./_common.ts";
 import { checkClassifierSizes, classBatch, type PmlClassifierOptions } from "./_large_margin.ts";
 
 /** Options of {@link PmlNormalizedSoftmaxLoss}. */
@@ -65,7 +58,10 @@ export class PmlNormalizedSoftmaxLoss extends BaseLoss {
     checkClassifierSizes(options.numClasses, options.embeddingSize, this.name);
     this.numClasses = options.numClasses;
     this.embeddingSize = options.embeddingSize;
-    this.temperature = checkNumber(options.temperature ?? 0.05, "temperature", this.name, Number.MIN_VALUE);
+    this.temperature = checkFiniteNumber(options.temperature ?? 0.05, "temperature", this.name, {
+      min: 0,
+      minExclusive: true,
+    });
     this.distance = options.distance ?? cosineSimilarity();
     this.W = makeWeight(options.embeddingSize, options.numClasses, options.W, options.seed ?? 0, 1, "W", this.name);
     this.reducer = options.reducer ?? meanReducer();

@@ -3,16 +3,14 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
+import { gatherEntries, gatherValues, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import { noGrad } from "../grad_utils.ts";
 import {
-  checkNumber,
   cosineSimilarity,
-  gather1d,
-  gather2d,
   lacksPairs,
   pairBatch,
   pairMasks,
@@ -21,7 +19,6 @@ import {
   rowsWithNegatives,
   similarityMatrix,
   stopGradient,
-  zeroLoss,
 } from "./_common.ts";
 
 /** Options of {@link PmlNTXentLoss}. */
@@ -65,7 +62,10 @@ export class PmlNTXentLoss extends BaseLoss {
    */
   constructor(options: PmlNTXentLossOptions = {}) {
     super();
-    this.temperature = checkNumber(options.temperature ?? 0.07, "temperature", this.name, Number.MIN_VALUE);
+    this.temperature = checkFiniteNumber(options.temperature ?? 0.07, "temperature", this.name, {
+      min: 0,
+      minExclusive: true,
+    });
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? meanReducer();
   }
@@ -97,10 +97,10 @@ export class PmlNTXentLoss extends BaseLoss {
         tf.mul(tf.exp(tf.where(isNeg, tf.sub(mat, tf.reshape(rowMax, [b, 1])), tf.zerosLike(mat))), negMask),
         1,
       );
-      const sap = gather2d(mat, pairs.a1, pairs.p);
-      const mn = gather1d(rowMax, pairs.a1);
-      const sn = gather1d(rowSum, pairs.a1);
-      const hn = tf.greater(gather1d(has, pairs.a1), 0);
+      const sap = gatherEntries(mat, pairs.a1, pairs.p);
+      const mn = gatherValues(rowMax, pairs.a1);
+      const sn = gatherValues(rowSum, pairs.a1);
+      const hn = tf.greater(gatherValues(has, pairs.a1), 0);
       const m = stopGradient(tf.where(hn, tf.maximum(sap, mn), sap));
       const negTerm = tf.mul(sn, tf.exp(tf.where(hn, tf.sub(mn, m), tf.zerosLike(m))));
       const den = tf.add(tf.exp(tf.sub(sap, m)), negTerm);

@@ -4,16 +4,10 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
-import {
-  checkNumber,
-  cosineSimilarity,
-  makeWeight,
-  margin as distMargin,
-  maskedLogSumExp,
-  type PmlDistance,
-} from "./_common.ts";
+import { cosineSimilarity, makeWeight, margin as distMargin, maskedLogSumExp, type PmlDistance } from "./_common.ts";
 import { checkClassifierSizes, classBatch } from "./_large_margin.ts";
 
 /** Options of {@link PmlProxyAnchorLoss}. */
@@ -73,8 +67,8 @@ export class PmlProxyAnchorLoss extends BaseLoss {
     checkClassifierSizes(options.numClasses, options.embeddingSize, this.name);
     this.numClasses = options.numClasses;
     this.embeddingSize = options.embeddingSize;
-    this.margin = checkNumber(options.margin ?? 0.1, "margin", this.name);
-    this.alpha = checkNumber(options.alpha ?? 32, "alpha", this.name);
+    this.margin = checkFiniteNumber(options.margin ?? 0.1, "margin", this.name);
+    this.alpha = checkFiniteNumber(options.alpha ?? 32, "alpha", this.name);
     this.distance = options.distance ?? cosineSimilarity();
     const std = Math.sqrt(2 / options.numClasses);
     this.proxies = makeWeight(

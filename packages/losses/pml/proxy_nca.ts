@@ -4,9 +4,10 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
-import { checkNumber, l2Normalize, lpDistance, makeWeight, normalizes, type PmlDistance } from "./_common.ts";
+import { l2Normalize, lpDistance, makeWeight, normalizes, type PmlDistance } from "./_common.ts";
 import { checkClassifierSizes, classBatch } from "./_large_margin.ts";
 import { ncaLosses } from "./nca.ts";
 
@@ -62,7 +63,7 @@ export class PmlProxyNCALoss extends BaseLoss {
     checkClassifierSizes(options.numClasses, options.embeddingSize, this.name);
     this.numClasses = options.numClasses;
     this.embeddingSize = options.embeddingSize;
-    this.softmaxScale = checkNumber(options.softmaxScale ?? 1, "softmaxScale", this.name);
+    this.softmaxScale = checkFiniteNumber(options.softmaxScale ?? 1, "softmaxScale", this.name);
     this.distance = options.distance ?? lpDistance({ power: 2 });
     this.proxies = makeWeight(
       options.numClasses,

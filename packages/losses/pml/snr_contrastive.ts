@@ -4,10 +4,11 @@
  * @module
  */
 import type { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
-import { checkNumber, type PmlDistance } from "./_common.ts";
+import type { PmlDistance } from "./_common.ts";
 import { snrDistance } from "./pml_distance.ts";
 import { contrastiveCompute } from "./contrastive.ts";
 
@@ -54,8 +55,8 @@ export class PmlSignalToNoiseRatioContrastiveLoss extends BaseLoss {
    */
   constructor(options: PmlSignalToNoiseRatioContrastiveLossOptions = {}) {
     super();
-    this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
-    this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
+    this.posMargin = checkFiniteNumber(options.posMargin ?? 0, "posMargin", this.name);
+    this.negMargin = checkFiniteNumber(options.negMargin ?? 1, "negMargin", this.name);
     this.distance = options.distance ?? snrDistance();
     this.reducer = options.reducer ?? avgNonZeroReducer();
   }

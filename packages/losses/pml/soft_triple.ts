@@ -4,12 +4,11 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { ValueError } from "@likeness/core";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
   cosineSimilarity,
   crossEntropy,
   makeWeight,
@@ -97,9 +96,9 @@ export class PmlSoftTripleLoss extends BaseLoss {
         `Invalid centersPerClass for SoftTripleLoss: expected a positive integer, got ${this.centersPerClass}`,
       );
     }
-    this.la = checkNumber(options.la ?? 20, "la", this.name);
-    this.gamma = checkNumber(options.gamma ?? 0.1, "gamma", this.name, Number.MIN_VALUE);
-    this.margin = checkNumber(options.margin ?? 0.01, "margin", this.name);
+    this.la = checkFiniteNumber(options.la ?? 20, "la", this.name);
+    this.gamma = checkFiniteNumber(options.gamma ?? 0.1, "gamma", this.name, { min: 0, minExclusive: true });
+    this.margin = checkFiniteNumber(options.margin ?? 0.01, "margin", this.name);
     this.distance = options.distance ?? cosineSimilarity();
     const cols = this.numClasses * this.centersPerClass;
     this.fc = makeWeight(

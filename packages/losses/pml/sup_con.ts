@@ -4,11 +4,11 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
   cosineSimilarity,
   lacksPairs,
   maskedLogSumExp,
@@ -17,7 +17,6 @@ import {
   type PmlDistance,
   reduceWith,
   similarityMatrix,
-  zeroLoss,
 } from "./_common.ts";
 
 /** Options of {@link PmlSupConLoss}. */
@@ -61,7 +60,10 @@ export class PmlSupConLoss extends BaseLoss {
    */
   constructor(options: PmlSupConLossOptions = {}) {
     super();
-    this.temperature = checkNumber(options.temperature ?? 0.1, "temperature", this.name, Number.MIN_VALUE);
+    this.temperature = checkFiniteNumber(options.temperature ?? 0.1, "temperature", this.name, {
+      min: 0,
+      minExclusive: true,
+    });
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? avgNonZeroReducer();
   }

@@ -3,20 +3,12 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
+import { gatherEntries, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
-import {
-  checkNumber,
-  gather2d,
-  lpDistance,
-  margin as distMargin,
-  type PmlDistance,
-  reduceWith,
-  tripletBatch,
-  zeroLoss,
-} from "./_common.ts";
+import { lpDistance, margin as distMargin, type PmlDistance, reduceWith, tripletBatch } from "./_common.ts";
 
 /** Options of {@link PmlTripletMarginLoss} (pml's names, camelCased). */
 export interface PmlTripletMarginLossOptions {
@@ -68,7 +60,7 @@ export class PmlTripletMarginLoss extends BaseLoss {
    */
   constructor(options: PmlTripletMarginLossOptions = {}) {
     super();
-    this.margin = checkNumber(options.margin ?? 0.05, "margin", this.name);
+    this.margin = checkFiniteNumber(options.margin ?? 0.05, "margin", this.name);
     this.swap = options.swap ?? false;
     this.smoothLoss = options.smoothLoss ?? false;
     this.distance = options.distance ?? lpDistance();
@@ -89,10 +81,10 @@ export class PmlTripletMarginLoss extends BaseLoss {
     return alreadyReduced(tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);
       const { a, p, n } = t;
-      const ap = gather2d(mat, a, p);
-      let an: tf.Tensor = gather2d(mat, a, n);
+      const ap = gatherEntries(mat, a, p);
+      let an: tf.Tensor = gatherEntries(mat, a, n);
       if (this.swap) {
-        const pn = gather2d(mat, p, n);
+        const pn = gatherEntries(mat, p, n);
         an = this.distance.smallerIsCloser ? tf.minimum(an, pn) : tf.maximum(an, pn);
       }
       const violation = tf.add(distMargin(this.distance, ap, an), this.margin);

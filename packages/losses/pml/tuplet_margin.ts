@@ -3,15 +3,13 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
+import { gatherEntries, gatherValues, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
   cosineSimilarity,
-  gather1d,
-  gather2d,
   lacksPairs,
   maskedLogSumExp,
   pairBatch,
@@ -19,7 +17,6 @@ import {
   type PmlDistance,
   reduceWith,
   rowsWithNegatives,
-  zeroLoss,
 } from "./_common.ts";
 
 /** Options of {@link PmlTupletMarginLoss}. */
@@ -67,8 +64,8 @@ export class PmlTupletMarginLoss extends BaseLoss {
    */
   constructor(options: PmlTupletMarginLossOptions = {}) {
     super();
-    this.margin = checkNumber(options.margin ?? 5.73, "margin", this.name);
-    this.scale = checkNumber(options.scale ?? 64, "scale", this.name);
+    this.margin = checkFiniteNumber(options.margin ?? 5.73, "margin", this.name);
+    this.scale = checkFiniteNumber(options.scale ?? 64, "scale", this.name);
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? meanReducer();
   }
@@ -88,7 +85,7 @@ export class PmlTupletMarginLoss extends BaseLoss {
     const hasNeg = rowsWithNegatives(pairs, b);
     return alreadyReduced(tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);
-      const cosAp = tf.clipByValue(gather2d(mat, pairs.a1, pairs.p), -1 + 1e-7, 1 - 1e-7);
+      const cosAp = tf.clipByValue(gatherEntries(mat, pairs.a1, pairs.p), -1 + 1e-7, 1 - 1e-7);
       const shifted = tf.cos(tf.sub(tf.acos(cosAp), (this.margin * Math.PI) / 180));
       // log(1 + Σ_n exp(scale (s_an - c))) = softplus(logΣ_n exp(scale s_an) - scale c): one
       // log-sum-exp per anchor row, O(B²) memory
@@ -96,8 +93,8 @@ export class PmlTupletMarginLoss extends BaseLoss {
         maskedLogSumExp(tf.mul(this.scale, mat) as tf.Tensor2D, tf.tensor2d(neg, [b, b]), false),
         [b],
       );
-      const perPair = tf.softplus(tf.sub(gather1d(rowLse, pairs.a1), tf.mul(this.scale, shifted)));
-      return reduceWith(this.reducer, tf.mul(perPair, gather1d(tf.tensor1d(hasNeg), pairs.a1)));
+      const perPair = tf.softplus(tf.sub(gatherValues(rowLse, pairs.a1), tf.mul(this.scale, shifted)));
+      return reduceWith(this.reducer, tf.mul(perPair, gatherValues(tf.tensor1d(hasNeg), pairs.a1)));
     }));
   }
 }

@@ -3,13 +3,12 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import { checkPositiveInt, createRng } from "@likeness/core";
+import { gatherRows, tf } from "@likeness/tf";
+import { checkFiniteNumber, checkPositiveInt, createRng } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { l2Normalize } from "../distances.ts";
-import { _gatherRows, _weightInit } from "../_common.ts";
-import { _checkNumber } from "./_shared.ts";
+import { _weightInit } from "../_common.ts";
 import { _classBatch } from "./_class_weights.ts";
 
 /** Options of {@link CenterLoss}. */
@@ -55,7 +54,7 @@ export class CenterLoss extends BaseLoss {
    */
   constructor(options: CenterLossOptions) {
     super();
-    this.lambdaC = _checkNumber(options.lambdaC ?? 0.5, "lambdaC", this.name);
+    this.lambdaC = checkFiniteNumber(options.lambdaC ?? 0.5, "lambdaC", this.name);
     this.d = checkPositiveInt(options.embeddingSize, `${this.name} embeddingSize`);
     this.c = checkPositiveInt(options.numGroups, `${this.name} numGroups`);
     const rng = createRng(options.seed ?? 0);
@@ -83,7 +82,7 @@ export class CenterLoss extends BaseLoss {
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const ids = _classBatch(embeddings, target, this.d, this.c, this.name);
     return alreadyReduced(tf.tidy(() => {
-      const c = _gatherRows(this.centers as tf.Tensor2D, ids);
+      const c = gatherRows(this.centers as tf.Tensor2D, ids);
       return tf.mul(this.lambdaC, tf.mean(tf.square(tf.sub(l2Normalize(embeddings), c)))) as tf.Scalar;
     }));
   }

@@ -4,13 +4,13 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkOneOf } from "@likeness/core";
+import { checkFiniteNumber, checkOneOf } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import type { Distance, DistanceName } from "../distances.ts";
 import { noGrad } from "../grad_utils.ts";
-import { _BIG, _checkEmbeddings, _labels, _pairMaskData } from "../_common.ts";
-import { _checkNumber, quaterionDefaultDistance } from "./_shared.ts";
+import { _BIG, _labels, _pairMaskData } from "../_common.ts";
+import { quaterionDefaultDistance } from "./_shared.ts";
 
 /** Options of {@link CircleLoss}. */
 export interface CircleLossOptions {
@@ -59,8 +59,8 @@ export class CircleLoss extends BaseLoss {
    */
   constructor(options: CircleLossOptions = {}) {
     super();
-    this.margin = _checkNumber(options.margin ?? 0.25, "margin", this.name);
-    this.scaleFactor = _checkNumber(options.scaleFactor ?? 256, "scaleFactor", this.name);
+    this.margin = checkFiniteNumber(options.margin ?? 0.25, "margin", this.name);
+    this.scaleFactor = checkFiniteNumber(options.scaleFactor ?? 256, "scaleFactor", this.name);
     this.distance = quaterionDefaultDistance(options.distance);
     this.weighting = checkOneOf(options.weighting ?? "quaterion", ["quaterion", "paper"] as const, "circle weighting");
   }
@@ -75,7 +75,6 @@ export class CircleLoss extends BaseLoss {
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT without labels
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
-    _checkEmbeddings(embeddings, this.name);
     const n = embeddings.shape[0];
     const { pos, neg } = _pairMaskData(_labels(target, n, this.name), target.match);
     // pairs i < j only (upper triangle)

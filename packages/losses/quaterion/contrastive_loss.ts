@@ -4,13 +4,12 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import { ShapeError, ValueError } from "@likeness/core";
+import { gatherRows, gatherValues, tf } from "@likeness/tf";
+import { checkFiniteNumber, ShapeError, ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { type Distance, distance as makeDistance, type DistanceName } from "../distances.ts";
-import { _checkEmbeddings, _gather1d, _gatherRows, _maskedMin, _pairs } from "../_common.ts";
-import { _checkNumber } from "./_shared.ts";
+import { _maskedMin, _pairs } from "../_common.ts";
 
 /** Options of {@link ContrastiveLoss}. */
 export interface ContrastiveLossOptions {
@@ -62,7 +61,7 @@ export class ContrastiveLoss extends BaseLoss {
    */
   constructor(options: ContrastiveLossOptions = {}) {
     super();
-    this.margin = _checkNumber(options.margin ?? 0.5, "margin", this.name);
+    this.margin = checkFiniteNumber(options.margin ?? 0.5, "margin", this.name);
     const d = options.distance ?? "cosine";
     this.distance = typeof d === "string" ? makeDistance(d) : d;
     const sd = options.subgroupDistance ??
@@ -83,7 +82,6 @@ export class ContrastiveLoss extends BaseLoss {
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT without pairs or scores; OUT_OF_RANGE for bad pair indices
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
-    _checkEmbeddings(embeddings, this.name);
     const n = embeddings.shape[0];
     const pairs = _pairs(target, n, this.name);
     const scores = target.scores;
@@ -107,7 +105,7 @@ export class ContrastiveLoss extends BaseLoss {
     return alreadyReduced(tf.tidy(() => {
       const ia = pairs.map((p) => p[0]);
       const ib = pairs.map((p) => p[1]);
-      const d = this.distance.rowwise(_gatherRows(embeddings, ia), _gatherRows(embeddings, ib));
+      const d = this.distance.rowwise(gatherRows(embeddings, ia), gatherRows(embeddings, ib));
       const y = tf.tensor1d(scores as number[]);
       let losses: tf.Tensor = tf.mul(
         0.5,
@@ -127,7 +125,10 @@ export class ContrastiveLoss extends BaseLoss {
         const dm = this.subgroupDistance.matrix(embeddings);
         const nearest = _maskedMin(dm, tf.tensor2d(other, [n, n]), 1);
         const impact = tf.mul(tf.tensor1d(hasOther), tf.square(tf.relu(tf.sub(m, nearest))));
-        losses = tf.add(losses, tf.add(_gather1d(impact as tf.Tensor1D, ia), _gather1d(impact as tf.Tensor1D, ib)));
+        losses = tf.add(
+          losses,
+          tf.add(gatherValues(impact as tf.Tensor1D, ia), gatherValues(impact as tf.Tensor1D, ib)),
+        );
       }
       return (this.sizeAverage ? tf.mean(losses) : tf.sum(losses)) as tf.Scalar;
     }));

@@ -10,7 +10,7 @@ import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { distance } from "../distances.ts";
 import { evaluateRowChunked } from "../chunked.ts";
-import { _checkEmbeddings, _labels, _maskRows, _pairMaskData, _rowAny, _rows } from "../_common.ts";
+import { _labels, _maskRows, _pairMaskData, _rowAny, _rows } from "../_common.ts";
 
 /** Options of {@link FastAPLoss}. */
 export interface FastAPLossOptions {
@@ -63,7 +63,6 @@ export class FastAPLoss extends BaseLoss {
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT without labels
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
-    _checkEmbeddings(embeddings, this.name);
     const n = embeddings.shape[0];
     const { pos, neg } = _pairMaskData(_labels(target, n, this.name), target.match);
     const hasPos = _rowAny(pos, n);

@@ -3,14 +3,14 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import { ValueError } from "@likeness/core";
+import { gatherRows, tf } from "@likeness/tf";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import type { Distance, DistanceName } from "../distances.ts";
 import { evaluateRowChunked } from "../chunked.ts";
-import { _checkEmbeddings, _gatherRows, _pairs } from "../_common.ts";
-import { _checkNumber, quaterionDefaultDistance } from "./_shared.ts";
+import { _pairs } from "../_common.ts";
+import { quaterionDefaultDistance } from "./_shared.ts";
 
 /** Options of {@link MultipleNegativesRankingLoss}. */
 export interface MultipleNegativesRankingLossOptions {
@@ -59,7 +59,7 @@ export class MultipleNegativesRankingLoss extends BaseLoss {
    */
   constructor(options: MultipleNegativesRankingLossOptions = {}) {
     super();
-    this.scale = _checkNumber(options.scale ?? 20, "scale", this.name);
+    this.scale = checkFiniteNumber(options.scale ?? 20, "scale", this.name);
     this.distance = quaterionDefaultDistance(options.distance);
     this.symmetric = options.symmetric ?? false;
     this.chunkRows = options.chunkRows;
@@ -74,7 +74,6 @@ export class MultipleNegativesRankingLoss extends BaseLoss {
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT without pairs or with a score other than 1; OUT_OF_RANGE for bad indices
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
-    _checkEmbeddings(embeddings, this.name);
     const pairs = _pairs(target, embeddings.shape[0], this.name);
     if (target.scores && target.scores.some((s) => s !== 1)) {
       throw new ValueError(
@@ -98,8 +97,8 @@ export class MultipleNegativesRankingLoss extends BaseLoss {
       {
         rows: p,
         partial: (x, s, e) => {
-          const a = _gatherRows(x, ia);
-          const b = _gatherRows(x, ib);
+          const a = gatherRows(x, ia);
+          const b = gatherRows(x, ib);
           return tf.stack([ceRows(a, b, s, e), sym ? ceRows(b, a, s, e) : tf.scalar(0)]) as tf.Tensor1D;
         },
         finish: (t) => {

@@ -5,22 +5,13 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkOneOf } from "@likeness/core";
+import { checkFiniteNumber, checkOneOf } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import type { Distance, DistanceName } from "../distances.ts";
 import { evaluateRowChunked, type RowChunkedTerm } from "../chunked.ts";
-import {
-  _checkEmbeddings,
-  _labels,
-  _maskedMax,
-  _maskedMin,
-  _maskRows,
-  _pairMaskData,
-  _rowAny,
-  _rows,
-} from "../_common.ts";
-import { _checkNumber, quaterionDefaultDistance } from "./_shared.ts";
+import { _labels, _maskedMax, _maskedMin, _maskRows, _pairMaskData, _rowAny, _rows } from "../_common.ts";
+import { quaterionDefaultDistance } from "./_shared.ts";
 
 /** Options of {@link OnlineContrastiveLoss}. */
 export interface OnlineContrastiveLossOptions {
@@ -73,7 +64,7 @@ export class OnlineContrastiveLoss extends BaseLoss {
    */
   constructor(options: OnlineContrastiveLossOptions = {}) {
     super();
-    this.margin = _checkNumber(options.margin ?? 0.5, "margin", this.name);
+    this.margin = checkFiniteNumber(options.margin ?? 0.5, "margin", this.name);
     this.distance = quaterionDefaultDistance(options.distance);
     this.mining = checkOneOf(options.mining ?? "hard", ["all", "hard"] as const, "pair mining");
     this.chunkRows = options.chunkRows;
@@ -89,7 +80,6 @@ export class OnlineContrastiveLoss extends BaseLoss {
    * @throws {ValueError} NON_FINITE for non-finite embeddings; INVALID_ARGUMENT without labels
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
-    _checkEmbeddings(embeddings, this.name);
     const n = embeddings.shape[0];
     const { pos, neg } = _pairMaskData(_labels(target, n, this.name), target.match);
     const m = this.margin;

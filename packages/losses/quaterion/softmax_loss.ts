@@ -4,11 +4,11 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import { _matMul } from "../_matmul.ts";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { _crossEntropy } from "../_common.ts";
-import { _checkNumber } from "./_shared.ts";
 import { _classBatch, _initKernel, type ClassWeightOptions } from "./_class_weights.ts";
 
 /** Options of {@link SoftmaxLoss}. */
@@ -45,7 +45,10 @@ export class SoftmaxLoss extends BaseLoss {
    */
   constructor(options: SoftmaxLossOptions) {
     super();
-    this.temperature = _checkNumber(options.temperature ?? 0.05, "temperature", this.name, Number.MIN_VALUE);
+    this.temperature = checkFiniteNumber(options.temperature ?? 0.05, "temperature", this.name, {
+      min: 0,
+      minExclusive: true,
+    });
     const { d, c, kernel } = _initKernel(options, this.name);
     this.d = d;
     this.c = c;

@@ -5,23 +5,13 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkOneOf } from "@likeness/core";
+import { checkFiniteNumber, checkOneOf } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import type { Distance, DistanceName } from "../distances.ts";
-import { _checkNumber, quaterionDefaultDistance } from "./_shared.ts";
+import { quaterionDefaultDistance } from "./_shared.ts";
 import { evaluateRowChunked, type RowChunkedTerm } from "../chunked.ts";
-import {
-  _checkEmbeddings,
-  _labels,
-  _maskedMax,
-  _maskedMin,
-  _maskRows,
-  _pairMaskData,
-  _ratio,
-  _rowAny,
-  _rows,
-} from "../_common.ts";
+import { _labels, _maskedMax, _maskedMin, _maskRows, _pairMaskData, _ratio, _rowAny, _rows } from "../_common.ts";
 
 /** Triplet mining strategies. */
 export type TripletMining = "all" | "hard" | "semi_hard";
@@ -84,7 +74,7 @@ export class TripletLoss extends BaseLoss {
    */
   constructor(options: TripletLossOptions = {}) {
     super();
-    this.margin = _checkNumber(options.margin ?? 0.5, "margin", this.name);
+    this.margin = checkFiniteNumber(options.margin ?? 0.5, "margin", this.name);
     this.distance = quaterionDefaultDistance(options.distance);
     this.mining = checkOneOf(options.mining ?? "hard", ["all", "hard", "semi_hard"] as const, "triplet mining");
     this.soft = options.soft ?? false;
@@ -101,7 +91,6 @@ export class TripletLoss extends BaseLoss {
    * @throws {ValueError} NON_FINITE for non-finite embeddings; INVALID_ARGUMENT without labels
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
-    _checkEmbeddings(embeddings, this.name);
     const n = embeddings.shape[0];
     const labels = _labels(target, n, this.name);
     const { pos, neg } = _pairMaskData(labels, target.match);

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import { checkOneOf, ShapeError, ValueError } from "@likeness/core";
+import { gatherRows, tf } from "@likeness/tf";
+import { checkFiniteNumber, checkOneOf, ShapeError, ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
-import { _checkEmbeddings, _gatherRows, _pairRows, _positive } from "./_pairs.ts";
+import { alreadyReduced, BaseLoss, checkEmbeddings, type LossDict } from "../base_loss.ts";
+import { _pairRows } from "./_pairs.ts";
 
 /** Similarity used by the in-batch-negatives loss. */
 export type RankingSimilarity = "cosine" | "dot";
@@ -114,7 +114,7 @@ export class CachedMultipleNegativesRankingLoss extends BaseLoss {
    */
   constructor(options: CachedMultipleNegativesRankingLossOptions = {}) {
     super();
-    this.scale = _positive(options.scale ?? 20, "scale", this.name);
+    this.scale = checkFiniteNumber(options.scale ?? 20, "scale", this.name, { min: 0, minExclusive: true });
     this.similarity = checkOneOf(options.similarity ?? "cosine", ["cosine", "dot"] as const, "similarity");
     const mb = options.miniBatchSize ?? 32;
     if (!Number.isInteger(mb) || mb < 1) {
@@ -132,10 +132,10 @@ export class CachedMultipleNegativesRankingLoss extends BaseLoss {
    * @throws {ValueError} INVALID_ARGUMENT without pairs; OUT_OF_RANGE for a bad row; NON_FINITE
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
-    const x = _checkEmbeddings(embeddings, this.name);
+    const x = embeddings;
     const [a, p] = _pairRows(target, x.shape[0], this.name);
     return alreadyReduced(
-      tf.tidy(() => inBatchNegativesLoss(_gatherRows(x, a), _gatherRows(x, p), this.scale, this.similarity)),
+      tf.tidy(() => inBatchNegativesLoss(gatherRows(x, a), gatherRows(x, p), this.scale, this.similarity)),
     );
   }
 
@@ -175,7 +175,7 @@ export class CachedMultipleNegativesRankingLoss extends BaseLoss {
       return all as tf.Tensor2D;
     });
     const width = cached[0].shape[1];
-    for (const c of cached) _checkEmbeddings(c, this.name);
+    for (const c of cached) checkEmbeddings(c, this.name);
     if (cached.some((c) => c.shape[1] !== width)) {
       cached.forEach((c) => c.dispose());
       throw new ShapeError(`Cannot compute ${this.name}: the model returned embeddings of different widths`);

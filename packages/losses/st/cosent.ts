@@ -3,10 +3,11 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
+import { gatherRows, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
-import { _checkEmbeddings, _gatherRows, _pairRows, _positive, _scores } from "./_pairs.ts";
+import { _pairRows, _scores } from "./_pairs.ts";
 
 /** Row-wise similarity of two B×D tensors (length B). */
 export type PairSimilarity = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor1D;
@@ -99,7 +100,7 @@ export class CoSENTLoss extends BaseLoss {
    */
   constructor(options: CoSENTLossOptions = {}) {
     super();
-    this.scale = _positive(options.scale ?? 20, "scale", this.name);
+    this.scale = checkFiniteNumber(options.scale ?? 20, "scale", this.name, { min: 0, minExclusive: true });
     this.similarity = options.similarity ?? pairwiseCosine;
   }
 
@@ -113,11 +114,11 @@ export class CoSENTLoss extends BaseLoss {
    * @throws {ShapeError} LABEL_MISMATCH when scores and pairs differ in length
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
-    const x = _checkEmbeddings(embeddings, this.name);
+    const x = embeddings;
     const [a, b] = _pairRows(target, x.shape[0], this.name);
     const scores = _scores(target, a.length, this.name);
     return alreadyReduced(
-      tf.tidy(() => cosentObjective(this.similarity(_gatherRows(x, a), _gatherRows(x, b)), scores, this.scale)),
+      tf.tidy(() => cosentObjective(this.similarity(gatherRows(x, a), gatherRows(x, b)), scores, this.scale)),
     );
   }
 }
