@@ -226,15 +226,83 @@ function checkIndex(i: number, b: number, loss: string): void {
   checkRowIndex(i, b, loss, "mined index");
 }
 
+/** Rows a batch is compared against: the reference set's count, or the batch's own. */
+export function partnerCount(target: LossTarget, b: number): number {
+  return target.ref ? target.ref.embeddings.shape[0] : b;
+}
+
+/** B×R distance (or similarity) matrix against the reference set, or B×B within the batch. */
+export function partnerMatrix(dist: PmlDistance, embeddings: tf.Tensor2D, target: LossTarget): tf.Tensor2D {
+  return target.ref ? dist.matrix(embeddings, target.ref.embeddings) : dist.matrix(embeddings);
+}
+
+/**
+ * pml's `get_all_pairs_indices(labels, ref_labels)` for a separate reference set: every (batch row,
+ * reference row) pair, positive when the labels match (no diagonal to skip: the sets differ).
+ */
+export function allReferencePairs(labels: readonly Label[], ref: readonly Label[], match?: LabelMatcher): PairIndices {
+  const m = match ?? equalLabels;
+  const out = { a1: [] as number[], p: [] as number[], a2: [] as number[], n: [] as number[] };
+  for (let i = 0; i < labels.length; i++) {
+    for (let j = 0; j < ref.length; j++) {
+      if (m(labels[i], ref[j])) {
+        out.a1.push(i);
+        out.p.push(j);
+      } else {
+        out.a2.push(i);
+        out.n.push(j);
+      }
+    }
+  }
+  return {
+    a1: Int32Array.from(out.a1),
+    p: Int32Array.from(out.p),
+    a2: Int32Array.from(out.a2),
+    n: Int32Array.from(out.n),
+  };
+}
+
+/** Every triplet (batch anchor, reference positive, reference negative) of a separate reference set. */
+function allReferenceTriplets(labels: readonly Label[], ref: readonly Label[], match?: LabelMatcher): TripletIndices {
+  const pairs = allReferencePairs(labels, ref, match);
+  return tripletsFromPairs(pairs);
+}
+
+/** Triplets (a, p, n) from positive pairs (a, p) and negative pairs (a, n) sharing the anchor. */
+function tripletsFromPairs(pairs: PairIndices): TripletIndices {
+  const negs = new Map<number, number[]>();
+  for (let k = 0; k < pairs.a2.length; k++) {
+    const list = negs.get(pairs.a2[k]);
+    if (list) list.push(pairs.n[k]);
+    else negs.set(pairs.a2[k], [pairs.n[k]]);
+  }
+  const a: number[] = [];
+  const p: number[] = [];
+  const n: number[] = [];
+  for (let k = 0; k < pairs.a1.length; k++) {
+    for (const neg of negs.get(pairs.a1[k]) ?? []) {
+      a.push(pairs.a1[k]);
+      p.push(pairs.p[k]);
+      n.push(neg);
+    }
+  }
+  return { a: Int32Array.from(a), p: Int32Array.from(p), n: Int32Array.from(n) };
+}
+
 /** pml's `convert_to_pairs`: mined pairs as given, triplets split into (a,p) and (a,n), else all pairs. */
 export function pairsOf(target: LossTarget, labels: readonly Label[], loss: string): PairIndices {
   const ind = target.indices;
   const b = labels.length;
-  if (!ind) return allPairs(labels, target.match);
+  const r = partnerCount(target, b);
+  if (!ind) {
+    return target.ref ? allReferencePairs(labels, target.ref.labels, target.match) : allPairs(labels, target.match);
+  }
   const out = { a1: [] as number[], p: [] as number[], a2: [] as number[], n: [] as number[] };
   if (ind.triplets) {
     for (const [a, p, n] of ind.triplets) {
-      for (const i of [a, p, n]) checkIndex(i, b, loss);
+      checkIndex(a, b, loss);
+      checkIndex(p, r, loss);
+      checkIndex(n, r, loss);
       out.a1.push(a);
       out.p.push(p);
       out.a2.push(a);
@@ -243,13 +311,13 @@ export function pairsOf(target: LossTarget, labels: readonly Label[], loss: stri
   } else {
     for (const [a, p] of ind.positivePairs ?? []) {
       checkIndex(a, b, loss);
-      checkIndex(p, b, loss);
+      checkIndex(p, r, loss);
       out.a1.push(a);
       out.p.push(p);
     }
     for (const [a, n] of ind.negativePairs ?? []) {
       checkIndex(a, b, loss);
-      checkIndex(n, b, loss);
+      checkIndex(n, r, loss);
       out.a2.push(a);
       out.n.push(n);
     }
@@ -266,19 +334,26 @@ export function pairsOf(target: LossTarget, labels: readonly Label[], loss: stri
 export function tripletsOf(target: LossTarget, labels: readonly Label[], loss: string): TripletIndices {
   const ind = target.indices;
   const b = labels.length;
-  if (!ind) return allTriplets(labels, target.match);
+  const r = partnerCount(target, b);
+  if (!ind) {
+    return target.ref
+      ? allReferenceTriplets(labels, target.ref.labels, target.match)
+      : allTriplets(labels, target.match);
+  }
   const list: (readonly [number, number, number])[] = [];
   if (ind.triplets) {
     for (const t of ind.triplets) {
-      for (const i of t) checkIndex(i, b, loss);
+      checkIndex(t[0], b, loss);
+      checkIndex(t[1], r, loss);
+      checkIndex(t[2], r, loss);
       list.push(t);
     }
   } else {
     for (const [a1, p] of ind.positivePairs ?? []) {
       checkIndex(a1, b, loss);
-      checkIndex(p, b, loss);
+      checkIndex(p, r, loss);
       for (const [a2, n] of ind.negativePairs ?? []) {
-        checkIndex(n, b, loss);
+        checkIndex(n, r, loss);
         if (a1 === a2) list.push([a1, p, n]);
       }
     }
@@ -290,12 +365,12 @@ export function tripletsOf(target: LossTarget, labels: readonly Label[], loss: s
   };
 }
 
-/** Pair masks B×B (float32 0/1) built from pair indices. */
-export function pairMasks(pairs: PairIndices, b: number): { pos: Float32Array; neg: Float32Array } {
-  const pos = new Float32Array(b * b);
-  const neg = new Float32Array(b * b);
-  for (let k = 0; k < pairs.a1.length; k++) pos[pairs.a1[k] * b + pairs.p[k]] = 1;
-  for (let k = 0; k < pairs.a2.length; k++) neg[pairs.a2[k] * b + pairs.n[k]] = 1;
+/** Pair masks B×R (float32 0/1; R = B within a batch) built from pair indices. */
+export function pairMasks(pairs: PairIndices, b: number, r = b): { pos: Float32Array; neg: Float32Array } {
+  const pos = new Float32Array(b * r);
+  const neg = new Float32Array(b * r);
+  for (let k = 0; k < pairs.a1.length; k++) pos[pairs.a1[k] * r + pairs.p[k]] = 1;
+  for (let k = 0; k < pairs.a2.length; k++) neg[pairs.a2[k] * r + pairs.n[k]] = 1;
   return { pos, neg };
 }
 
@@ -322,11 +397,6 @@ export function maskedLogSumExp(x: tf.Tensor2D, mask: tf.Tensor2D, addOne: boole
   if (addOne) s = tf.add(s, tf.exp(tf.neg(m)));
   const safe = tf.where(any, s, tf.onesLike(s));
   return tf.where(any, tf.add(tf.log(safe), m), tf.zerosLike(s));
-}
-
-/** Reduce with a {@link Reducer}; an empty input gives a 0 still connected to the graph. */
-export function reduceWith(reducer: Reducer, losses: tf.Tensor): tf.Scalar {
-  return losses.size === 0 ? zeroLoss(losses) : reducer.reduce(losses);
 }
 
 /** pml's `convert_to_weights`: per-row weights from how often a row appears in the mined tuples. */

@@ -9,9 +9,9 @@ import { tf } from "@likeness/tf";
 import { _matMul } from "../_matmul.ts";
 import { ShapeError, ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, checkEmbeddings, type LossDict } from "../base_loss.ts";
+import { BaseLoss, checkEmbeddings, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import { crossEntropy, l2Normalize, makeWeight, minerWeights, reduceWith, requireClassIds } from "./_common.ts";
+import { crossEntropy, l2Normalize, makeWeight, minerWeights, requireClassIds } from "./_common.ts";
 
 /** Options shared by the weight-matrix classifier losses. */
 export interface PmlClassifierOptions {
@@ -140,14 +140,14 @@ export abstract class LargeMarginSoftmaxBase extends BaseLoss {
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { ids, weights } = classBatch(embeddings, target, this.embeddingSize, this.numClasses, this.name);
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const cosine = this.cosine(embeddings);
       const mask = tf.oneHot(tf.tensor1d(ids, "int32"), this.numClasses);
       const cosTarget = tf.sum(tf.mul(cosine, mask), 1) as tf.Tensor1D;
       const diff = tf.sub(this.modify(cosTarget), cosTarget);
       const logits = tf.mul(tf.add(cosine, tf.mul(mask, tf.reshape(diff, [-1, 1]))), this.scale) as tf.Tensor2D;
-      return reduceWith(this.reducer, tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)));
-    }));
+      return { loss: { losses: tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)), reductionType: "element" } };
+    });
   }
 
   /** @returns `[W]` */

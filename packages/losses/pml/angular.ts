@@ -7,9 +7,9 @@ import { gatherRows, tf } from "@likeness/tf";
 import { checkFiniteNumber } from "@likeness/core";
 import { _matMul } from "../_matmul.ts";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import { l2Normalize, lacksPairs, maskedLogSumExp, pairBatch, reduceWith, sameMatrix } from "./_common.ts";
+import { l2Normalize, lacksPairs, maskedLogSumExp, pairBatch, sameMatrix } from "./_common.ts";
 
 /** Options of {@link PmlAngularLoss}. */
 export interface PmlAngularLossOptions {
@@ -69,14 +69,14 @@ export class PmlAngularLoss extends BaseLoss {
     const keep = new Float32Array(k * b);
     for (let i = 0; i < k; i++) for (let j = 0; j < b; j++) keep[i * b + j] = same[pairs.a1[i] * b + j] ? 0 : 1;
     const t2 = Math.tan((this.alpha * Math.PI) / 180) ** 2;
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       // as pml 2.8.1: anchors and positives are L2-normalised, the other rows enter as given
       const anchors = l2Normalize(gatherRows(embeddings, pairs.a1));
       const positives = l2Normalize(gatherRows(embeddings, pairs.p));
       const apDot = tf.sum(tf.mul(anchors, positives), 1, true);
       const apX = _matMul(tf.add(anchors, positives) as tf.Tensor2D, embeddings, false, true); // K×B
       const form = tf.sub(tf.mul(4 * t2, apX), tf.mul(2 * (1 + t2), apDot)) as tf.Tensor2D;
-      return reduceWith(this.reducer, maskedLogSumExp(form, tf.tensor2d(keep, [k, b]), true));
-    }));
+      return { loss: { losses: maskedLogSumExp(form, tf.tensor2d(keep, [k, b]), true), reductionType: "element" } };
+    });
   }
 }

@@ -6,17 +6,9 @@
 import { tf } from "@likeness/tf";
 import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
-import {
-  cosineSimilarity,
-  maskedLogSumExp,
-  pairBatch,
-  pairMasks,
-  type PmlDistance,
-  reduceWith,
-  stopGradient,
-} from "./_common.ts";
+import { cosineSimilarity, maskedLogSumExp, pairBatch, pairMasks, type PmlDistance, stopGradient } from "./_common.ts";
 
 /** Options of {@link PmlCircleLoss}. */
 export interface PmlCircleLossOptions {
@@ -80,7 +72,7 @@ export class PmlCircleLoss extends BaseLoss {
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
     const masks = pairMasks(pairs, b);
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const mat = this.distance.matrix(embeddings);
       const pos = tf.tensor2d(masks.pos, [b, b]);
       const neg = tf.tensor2d(masks.neg, [b, b]);
@@ -94,7 +86,7 @@ export class PmlCircleLoss extends BaseLoss {
       const ln = maskedLogSumExp(negLogits, neg, false);
       const rowOk = tf.mul(tf.step(tf.sum(pos, 1, true)), tf.step(tf.sum(neg, 1, true)));
       const losses = tf.mul(tf.softplus(tf.add(lp, ln)), rowOk);
-      return reduceWith(this.reducer, losses);
-    }));
+      return { loss: { losses: losses, reductionType: "element" } };
+    });
   }
 }

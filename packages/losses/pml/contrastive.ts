@@ -6,9 +6,9 @@
 import { gatherEntries, tf } from "@likeness/tf";
 import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
-import { lpDistance, margin as distMargin, pairBatch, type PmlDistance, reduceWith, zeroLoss } from "./_common.ts";
+import { lpDistance, margin as distMargin, pairBatch, partnerMatrix, type PmlDistance } from "./_common.ts";
 
 /** Options of {@link PmlContrastiveLoss}. */
 export interface PmlContrastiveLossOptions {
@@ -36,26 +36,26 @@ export interface ContrastiveSettings {
   readonly reducer: Reducer;
 }
 
-/** Shared body of ContrastiveLoss and SignalToNoiseRatioContrastiveLoss. */
-export function contrastiveCompute(
-  loss: ContrastiveSettings,
-  embeddings: tf.Tensor2D,
-  target: LossTarget,
-): tf.Scalar {
-  const { distance, posMargin, negMargin, reducer } = loss;
+/**
+ * Shared body of ContrastiveLoss and SignalToNoiseRatioContrastiveLoss: `pos_loss` over positive
+ * pairs and `neg_loss` over negative pairs, each reduced on its own (pml's two sub-losses).
+ * Against `target.ref` the pairs are (batch row, reference row).
+ */
+export function contrastiveLosses(loss: ContrastiveSettings, embeddings: tf.Tensor2D, target: LossTarget): LossDict {
+  const { distance, posMargin, negMargin } = loss;
   const { pairs } = pairBatch(embeddings, target, loss.name);
-  return tf.tidy(() => {
-    const mat = distance.matrix(embeddings);
-    let total: tf.Tensor = zeroLoss(mat);
+  return tf.tidy((): LossDict => {
+    const mat = partnerMatrix(distance, embeddings, target);
+    const out: LossDict = {};
     if (pairs.a1.length > 0) {
       const d = gatherEntries(mat, pairs.a1, pairs.p);
-      total = tf.add(total, reduceWith(reducer, tf.relu(distMargin(distance, d, posMargin))));
+      out.pos_loss = { losses: tf.relu(distMargin(distance, d, posMargin)), reductionType: "pos_pair" };
     }
     if (pairs.a2.length > 0) {
       const d = gatherEntries(mat, pairs.a2, pairs.n);
-      total = tf.add(total, reduceWith(reducer, tf.relu(distMargin(distance, negMargin, d))));
+      out.neg_loss = { losses: tf.relu(distMargin(distance, negMargin, d)), reductionType: "neg_pair" };
     }
-    return total as tf.Scalar;
+    return out;
   });
 }
 
@@ -76,6 +76,8 @@ export function contrastiveCompute(
 export class PmlContrastiveLoss extends BaseLoss {
   /** pml's class name. */
   readonly name: string = "ContrastiveLoss";
+  /** Takes a reference set (`target.ref`), so {@link CrossBatchMemory} can wrap it. */
+  override readonly acceptsReference = true;
   /** Positive margin. */
   readonly posMargin: number;
   /** Negative margin. */
@@ -107,6 +109,6 @@ export class PmlContrastiveLoss extends BaseLoss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
-    return alreadyReduced(contrastiveCompute(this, embeddings, target));
+    return contrastiveLosses(this, embeddings, target);
   }
 }

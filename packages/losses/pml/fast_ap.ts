@@ -6,18 +6,9 @@
 import { tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import {
-  labelledBatch,
-  lpDistance,
-  minerWeights,
-  pairMasks,
-  pairsOf,
-  type PmlDistance,
-  reduceWith,
-  zeroLoss,
-} from "./_common.ts";
+import { labelledBatch, lpDistance, minerWeights, pairMasks, pairsOf, type PmlDistance } from "./_common.ts";
 
 /** Options of {@link PmlFastAPLoss}. */
 export interface PmlFastAPLossOptions {
@@ -101,7 +92,7 @@ export class PmlFastAPLoss extends BaseLoss {
       if (nPos[i] > 0) keep.push(i);
     }
     if (keep.length === 0) return {};
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const dist = this.distance.matrix(embeddings);
       const delta = this.histogramMax / this.numBins;
       const mids = tf.reshape(tf.linspace(0, this.histogramMax, this.numBins + 1), [-1, 1, 1]);
@@ -113,7 +104,7 @@ export class PmlFastAPLoss extends BaseLoss {
       const prod = tf.mul(posHist, totalPos);
       const safeH = tf.mul(tf.step(prod), tf.step(total));
       const anySafe = tf.tidy(() => tf.sum(safeH).dataSync()[0]);
-      if (anySafe === 0) return zeroLoss(dist);
+      if (anySafe === 0) return {};
       const safeTotal = tf.add(tf.mul(total, safeH), tf.sub(1, safeH));
       const fastAp = tf.sum(tf.div(tf.mul(prod, safeH), safeTotal), 1); // B
       const keepIdx = tf.tensor1d(Int32Array.from(keep), "int32");
@@ -121,7 +112,7 @@ export class PmlFastAPLoss extends BaseLoss {
       const w = tf.gather(tf.tensor1d(weights), keepIdx);
       const sel = tf.oneHot(keepIdx, b);
       const perAnchor = tf.squeeze(tf.matMul(tf.cast(sel, "float32"), tf.reshape(fastAp, [b, 1])), [1]);
-      return reduceWith(this.reducer, tf.mul(tf.sub(1, tf.div(perAnchor, np)), w));
-    }));
+      return { loss: { losses: tf.mul(tf.sub(1, tf.div(perAnchor, np)), w), reductionType: "element" } };
+    });
   }
 }

@@ -6,7 +6,7 @@
 import { tf } from "@likeness/tf";
 import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   lpDistance,
@@ -15,7 +15,6 @@ import {
   pairBatch,
   pairMasks,
   type PmlDistance,
-  reduceWith,
 } from "./_common.ts";
 
 /** Options of {@link PmlGeneralizedLiftedStructureLoss}. */
@@ -80,7 +79,7 @@ export class PmlGeneralizedLiftedStructureLoss extends BaseLoss {
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
     const masks = pairMasks(pairs, b);
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const mat = this.distance.matrix(embeddings);
       const pos = maskedLogSumExp(
         distMargin(this.distance, mat, this.posMargin) as tf.Tensor2D,
@@ -92,7 +91,7 @@ export class PmlGeneralizedLiftedStructureLoss extends BaseLoss {
         tf.tensor2d(masks.neg, [b, b]),
         false,
       );
-      return reduceWith(this.reducer, tf.relu(tf.add(pos, neg)));
-    }));
+      return { loss: { losses: tf.relu(tf.add(pos, neg)), reductionType: "element" } };
+    });
   }
 }

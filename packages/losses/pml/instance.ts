@@ -6,16 +6,9 @@
 import { tf } from "@likeness/tf";
 import { checkFiniteNumber, type Label, ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import {
-  cosineSimilarity,
-  crossEntropy,
-  labelledBatch,
-  type PmlDistance,
-  reduceWith,
-  similarityMatrix,
-} from "./_common.ts";
+import { cosineSimilarity, crossEntropy, labelledBatch, type PmlDistance, similarityMatrix } from "./_common.ts";
 
 /** Options of {@link PmlInstanceLoss}. */
 export interface PmlInstanceLossOptions {
@@ -90,9 +83,9 @@ export class PmlInstanceLoss extends BaseLoss {
       throw new ValueError("UNSUPPORTED", "Cannot compute InstanceLoss with mined indices: pass labels only");
     }
     const ids = sortedInverse(labels);
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const sim = similarityMatrix(this.distance, embeddings);
-      return reduceWith(this.reducer, crossEntropy(tf.mul(sim, this.gamma) as tf.Tensor2D, ids));
-    }));
+      return { loss: { losses: crossEntropy(tf.mul(sim, this.gamma) as tf.Tensor2D, ids), reductionType: "element" } };
+    });
   }
 }

@@ -6,7 +6,7 @@
 import { gatherEntries, gatherValues, tf } from "@likeness/tf";
 import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   lacksPairs,
@@ -16,7 +16,6 @@ import {
   pairBatch,
   pairMasks,
   type PmlDistance,
-  reduceWith,
   rowsWithNegatives,
   stopGradient,
 } from "./_common.ts";
@@ -85,7 +84,7 @@ export class PmlLiftedStructureLoss extends BaseLoss {
     if (lacksPairs(pairs)) return {};
     const { neg } = pairMasks(pairs, b);
     const hasNeg = rowsWithNegatives(pairs, b);
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const mat = this.distance.matrix(embeddings);
       const negMask = tf.tensor2d(neg, [b, b]);
       // per-row log-sum-exp over that row's negatives, then log-add-exp of the anchor's and positive's rows
@@ -111,7 +110,7 @@ export class PmlLiftedStructureLoss extends BaseLoss {
       const negLoss = tf.add(tf.log(s), m);
       const d = gatherEntries(mat, pairs.a1, pairs.p);
       const perPair = tf.div(tf.square(tf.relu(tf.add(negLoss, distMargin(this.distance, d, this.posMargin)))), 2);
-      return reduceWith(this.reducer, perPair);
-    }));
+      return { loss: { losses: perPair, reductionType: "pos_pair" } };
+    });
   }
 }

@@ -6,15 +6,15 @@
 import { tf } from "@likeness/tf";
 import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   cosineSimilarity,
   maskedLogSumExp,
   pairBatch,
   pairMasks,
+  partnerCount,
   type PmlDistance,
-  reduceWith,
   similarityMatrix,
 } from "./_common.ts";
 
@@ -49,6 +49,8 @@ export interface PmlMultiSimilarityLossOptions {
 export class PmlMultiSimilarityLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "MultiSimilarityLoss";
+  /** Takes a reference set (`target.ref`), so {@link CrossBatchMemory} can wrap it. */
+  override readonly acceptsReference = true;
   /** α. */
   readonly alpha: number;
   /** β. */
@@ -84,16 +86,17 @@ export class PmlMultiSimilarityLoss extends BaseLoss {
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
-    const masks = pairMasks(pairs, b);
-    return alreadyReduced(tf.tidy(() => {
-      const mat = similarityMatrix(this.distance, embeddings);
-      const pos = tf.tensor2d(masks.pos, [b, b]);
-      const neg = tf.tensor2d(masks.neg, [b, b]);
+    const r = partnerCount(target, b);
+    const masks = pairMasks(pairs, b, r);
+    return tf.tidy((): LossDict => {
+      const mat = similarityMatrix(this.distance, embeddings, target.ref?.embeddings);
+      const pos = tf.tensor2d(masks.pos, [b, r]);
+      const neg = tf.tensor2d(masks.neg, [b, r]);
       const posExp = tf.mul(-this.alpha, tf.sub(mat, this.base)) as tf.Tensor2D;
       const negExp = tf.mul(this.beta, tf.sub(mat, this.base)) as tf.Tensor2D;
       const posLoss = tf.div(maskedLogSumExp(posExp, pos, true), this.alpha);
       const negLoss = tf.div(maskedLogSumExp(negExp, neg, true), this.beta);
-      return reduceWith(this.reducer, tf.add(posLoss, negLoss));
-    }));
+      return { loss: { losses: tf.add(posLoss, negLoss), reductionType: "element" } };
+    });
   }
 }

@@ -6,16 +6,9 @@
 import { gatherRows, tf } from "@likeness/tf";
 import { labelIds } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import {
-  crossEntropy,
-  dotProductSimilarity,
-  pairBatch,
-  type PmlDistance,
-  reduceWith,
-  similarityMatrix,
-} from "./_common.ts";
+import { crossEntropy, dotProductSimilarity, pairBatch, type PmlDistance, similarityMatrix } from "./_common.ts";
 
 /** Options of {@link PmlNPairsLoss}. */
 export interface PmlNPairsLossOptions {
@@ -80,11 +73,11 @@ export class PmlNPairsLoss extends BaseLoss {
       p.push(pairs.p[k]);
     }
     if (a.length === 0) return {};
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const anchors = gatherRows(embeddings, a);
       const positives = gatherRows(embeddings, p);
       const sim = similarityMatrix(this.distance, anchors, positives);
-      return reduceWith(this.reducer, crossEntropy(sim, Int32Array.from(a, (_v, i) => i)));
-    }));
+      return { loss: { losses: crossEntropy(sim, Int32Array.from(a, (_v, i) => i)), reductionType: "element" } };
+    });
   }
 }

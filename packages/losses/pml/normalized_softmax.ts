@@ -6,9 +6,9 @@
 import { tf } from "@likeness/tf";
 import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import { cosineSimilarity, crossEntropy, l2Normalize, makeWeight, type PmlDistance, reduceWith } from "./_common.ts";
+import { cosineSimilarity, crossEntropy, l2Normalize, makeWeight, type PmlDistance } from "./_common.ts";
 import { checkClassifierSizes, classBatch, type PmlClassifierOptions } from "./_large_margin.ts";
 
 /** Options of {@link PmlNormalizedSoftmaxLoss}. */
@@ -77,12 +77,12 @@ export class PmlNormalizedSoftmaxLoss extends BaseLoss {
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { ids, weights } = classBatch(embeddings, target, this.embeddingSize, this.numClasses, this.name);
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const w = tf.transpose(l2Normalize(this.W as unknown as tf.Tensor2D, 0)) as tf.Tensor2D;
       let exponent = tf.div(this.distance.matrix(embeddings, w), this.temperature) as tf.Tensor2D;
       if (this.distance.smallerIsCloser) exponent = tf.neg(exponent);
-      return reduceWith(this.reducer, tf.mul(crossEntropy(exponent, ids), tf.tensor1d(weights)));
-    }));
+      return { loss: { losses: tf.mul(crossEntropy(exponent, ids), tf.tensor1d(weights)), reductionType: "element" } };
+    });
   }
 
   /** @returns `[W]` */

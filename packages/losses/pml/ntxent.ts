@@ -6,7 +6,7 @@
 import { gatherEntries, gatherValues, tf } from "@likeness/tf";
 import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import { noGrad } from "../grad_utils.ts";
 import {
@@ -15,7 +15,6 @@ import {
   pairBatch,
   pairMasks,
   type PmlDistance,
-  reduceWith,
   rowsWithNegatives,
   similarityMatrix,
   stopGradient,
@@ -83,7 +82,7 @@ export class PmlNTXentLoss extends BaseLoss {
     if (lacksPairs(pairs)) return {};
     const { neg } = pairMasks(pairs, b);
     const hasNeg = rowsWithNegatives(pairs, b);
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       let mat = similarityMatrix(this.distance, embeddings);
       mat = tf.div(mat, this.temperature);
       // per anchor row: max over its negatives and Σ exp(s_an - max), then per positive pair
@@ -106,7 +105,7 @@ export class PmlNTXentLoss extends BaseLoss {
       const den = tf.add(tf.exp(tf.sub(sap, m)), negTerm);
       // pml adds the smallest float inside the log, which caps the loss near 87 in float32; the
       // log-space form here is exact and never overflows.
-      return reduceWith(this.reducer, tf.sub(tf.log(den), tf.sub(sap, m)));
-    }));
+      return { loss: { losses: tf.sub(tf.log(den), tf.sub(sap, m)), reductionType: "pos_pair" } };
+    });
   }
 }

@@ -6,11 +6,11 @@
 import type { tf } from "@likeness/tf";
 import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import type { PmlDistance } from "./_common.ts";
 import { snrDistance } from "./pml_distance.ts";
-import { contrastiveCompute } from "./contrastive.ts";
+import { contrastiveLosses } from "./contrastive.ts";
 
 /** Options of {@link PmlSignalToNoiseRatioContrastiveLoss}. */
 export interface PmlSignalToNoiseRatioContrastiveLossOptions {
@@ -70,6 +70,6 @@ export class PmlSignalToNoiseRatioContrastiveLoss extends BaseLoss {
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
-    return alreadyReduced(contrastiveCompute(this, embeddings, target));
+    return contrastiveLosses(this, embeddings, target);
   }
 }

@@ -6,16 +6,9 @@
 import { tf } from "@likeness/tf";
 import { checkFiniteNumber, ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import {
-  cosineSimilarity,
-  crossEntropy,
-  makeWeight,
-  type PmlDistance,
-  reduceWith,
-  similarityMatrix,
-} from "./_common.ts";
+import { cosineSimilarity, crossEntropy, makeWeight, type PmlDistance, similarityMatrix } from "./_common.ts";
 import { checkClassifierSizes, classBatch } from "./_large_margin.ts";
 
 /** Options of {@link PmlSoftTripleLoss}. */
@@ -123,15 +116,15 @@ export class PmlSoftTripleLoss extends BaseLoss {
    */
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, ids, weights } = classBatch(embeddings, target, this.embeddingSize, this.numClasses, this.name);
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const sim = similarityMatrix(this.distance, embeddings, tf.transpose(this.fc) as tf.Tensor2D);
       const s = tf.reshape(sim, [b, this.numClasses, this.centersPerClass]);
       const prob = tf.softmax(tf.div(s, this.gamma), 2);
       const classSim = tf.sum(tf.mul(prob, s), 2);
       const margin = tf.mul(tf.oneHot(tf.tensor1d(ids, "int32"), this.numClasses), this.margin);
       const logits = tf.mul(this.la, tf.sub(classSim, margin)) as tf.Tensor2D;
-      return reduceWith(this.reducer, tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)));
-    }));
+      return { loss: { losses: tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)), reductionType: "element" } };
+    });
   }
 
   /** @returns `[fc]` */

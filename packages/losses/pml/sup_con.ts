@@ -6,7 +6,7 @@
 import { tf } from "@likeness/tf";
 import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
   cosineSimilarity,
@@ -15,7 +15,6 @@ import {
   pairBatch,
   pairMasks,
   type PmlDistance,
-  reduceWith,
   similarityMatrix,
 } from "./_common.ts";
 
@@ -80,7 +79,7 @@ export class PmlSupConLoss extends BaseLoss {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
     if (lacksPairs(pairs)) return {};
     const masks = pairMasks(pairs, b);
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       let mat = similarityMatrix(this.distance, embeddings);
       mat = tf.div(mat, this.temperature);
       const pos = tf.tensor2d(masks.pos, [b, b]);
@@ -88,7 +87,7 @@ export class PmlSupConLoss extends BaseLoss {
       const denom = maskedLogSumExp(mat, any, false);
       const logProb = tf.sub(mat, denom);
       const meanPos = tf.div(tf.sum(tf.mul(pos, logProb), 1), tf.add(tf.sum(pos, 1), 1.1754943508222875e-38));
-      return reduceWith(this.reducer, tf.neg(meanPos));
-    }));
+      return { loss: { losses: tf.neg(meanPos), reductionType: "element" } };
+    });
   }
 }

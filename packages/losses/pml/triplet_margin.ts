@@ -6,9 +6,9 @@
 import { gatherEntries, tf } from "@likeness/tf";
 import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
-import { lpDistance, margin as distMargin, type PmlDistance, reduceWith, tripletBatch } from "./_common.ts";
+import { lpDistance, margin as distMargin, partnerMatrix, type PmlDistance, tripletBatch } from "./_common.ts";
 
 /** Options of {@link PmlTripletMarginLoss} (pml's names, camelCased). */
 export interface PmlTripletMarginLossOptions {
@@ -42,6 +42,8 @@ export interface PmlTripletMarginLossOptions {
 export class PmlTripletMarginLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "TripletMarginLoss";
+  /** Takes a reference set (`target.ref`), so {@link CrossBatchMemory} can wrap it. */
+  override readonly acceptsReference = true;
   /** Margin. */
   readonly margin: number;
   /** Whether the swap trick is used. */
@@ -78,18 +80,21 @@ export class PmlTripletMarginLoss extends BaseLoss {
   computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { triplets: t } = tripletBatch(embeddings, target, this.name);
     if (t.a.length === 0) return {};
-    return alreadyReduced(tf.tidy(() => {
-      const mat = this.distance.matrix(embeddings);
+    return tf.tidy((): LossDict => {
+      const mat = partnerMatrix(this.distance, embeddings, target);
       const { a, p, n } = t;
       const ap = gatherEntries(mat, a, p);
       let an: tf.Tensor = gatherEntries(mat, a, n);
       if (this.swap) {
-        const pn = gatherEntries(mat, p, n);
+        // d(p, n): both are partner rows (batch rows, or reference rows against a reference set)
+        const pn = target.ref
+          ? gatherEntries(this.distance.matrix(target.ref.embeddings), p, n)
+          : gatherEntries(mat, p, n);
         an = this.distance.smallerIsCloser ? tf.minimum(an, pn) : tf.maximum(an, pn);
       }
       const violation = tf.add(distMargin(this.distance, ap, an), this.margin);
       const losses = this.smoothLoss ? tf.softplus(violation) : tf.relu(violation);
-      return reduceWith(this.reducer, losses);
-    }));
+      return { loss: { losses: losses, reductionType: "triplet" } };
+    });
   }
 }

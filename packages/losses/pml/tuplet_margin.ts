@@ -6,7 +6,7 @@
 import { gatherEntries, gatherValues, tf } from "@likeness/tf";
 import { checkFiniteNumber } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
   cosineSimilarity,
@@ -15,7 +15,6 @@ import {
   pairBatch,
   pairMasks,
   type PmlDistance,
-  reduceWith,
   rowsWithNegatives,
 } from "./_common.ts";
 
@@ -83,7 +82,7 @@ export class PmlTupletMarginLoss extends BaseLoss {
     if (lacksPairs(pairs)) return {};
     const { neg } = pairMasks(pairs, b);
     const hasNeg = rowsWithNegatives(pairs, b);
-    return alreadyReduced(tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const mat = this.distance.matrix(embeddings);
       const cosAp = tf.clipByValue(gatherEntries(mat, pairs.a1, pairs.p), -1 + 1e-7, 1 - 1e-7);
       const shifted = tf.cos(tf.sub(tf.acos(cosAp), (this.margin * Math.PI) / 180));
@@ -94,7 +93,9 @@ export class PmlTupletMarginLoss extends BaseLoss {
         [b],
       );
       const perPair = tf.softplus(tf.sub(gatherValues(rowLse, pairs.a1), tf.mul(this.scale, shifted)));
-      return reduceWith(this.reducer, tf.mul(perPair, gatherValues(tf.tensor1d(hasNeg), pairs.a1)));
-    }));
+      return {
+        loss: { losses: tf.mul(perPair, gatherValues(tf.tensor1d(hasNeg), pairs.a1)), reductionType: "pos_pair" },
+      };
+    });
   }
 }
