@@ -23,7 +23,7 @@ import {
 } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { type Distance, distance } from "../distances.ts";
-import type { Reducer } from "../reducers.ts";
+
 import { noGrad } from "../grad_utils.ts";
 import type { PmlDistance } from "./pml_distance.ts";
 
@@ -340,28 +340,19 @@ export function tripletsOf(target: LossTarget, labels: readonly Label[], loss: s
       ? allReferenceTriplets(labels, target.ref.labels, target.match)
       : allTriplets(labels, target.match);
   }
-  const list: (readonly [number, number, number])[] = [];
-  if (ind.triplets) {
-    for (const t of ind.triplets) {
-      checkIndex(t[0], b, loss);
-      checkIndex(t[1], r, loss);
-      checkIndex(t[2], r, loss);
-      list.push(t);
-    }
-  } else {
-    for (const [a1, p] of ind.positivePairs ?? []) {
-      checkIndex(a1, b, loss);
-      checkIndex(p, r, loss);
-      for (const [a2, n] of ind.negativePairs ?? []) {
-        checkIndex(n, r, loss);
-        if (a1 === a2) list.push([a1, p, n]);
-      }
-    }
+  if (!ind.triplets) {
+    // pml's convert_to_triplets from pairs: every (a, p) with every (a, n) of the same anchor
+    return tripletsFromPairs(pairsOf(target, labels, loss));
+  }
+  for (const t of ind.triplets) {
+    checkIndex(t[0], b, loss);
+    checkIndex(t[1], r, loss);
+    checkIndex(t[2], r, loss);
   }
   return {
-    a: Int32Array.from(list, (t) => t[0]),
-    p: Int32Array.from(list, (t) => t[1]),
-    n: Int32Array.from(list, (t) => t[2]),
+    a: Int32Array.from(ind.triplets, (t) => t[0]),
+    p: Int32Array.from(ind.triplets, (t) => t[1]),
+    n: Int32Array.from(ind.triplets, (t) => t[2]),
   };
 }
 
