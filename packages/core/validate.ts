@@ -360,3 +360,31 @@ export function checkRowIndex(i: unknown, n: number, owner: string, what: string
     );
   }
 }
+
+/**
+ * Check a boolean option (e.g. `smallerIsCloser`): the one rule the backend and the kernel
+ * wrappers share.
+ *
+ * @param value the given value
+ * @param name option name
+ * @param owner what takes it (an operation or class name)
+ * @returns the value
+ * @throws {ValueError} INVALID_ARGUMENT when not `true` or `false`
+ * @example
+ * ```ts
+ * import { checkBoolean, ValueError } from "@likeness/core";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkBoolean(false, "smallerIsCloser", "batchHard"), false);
+ * assert.throws(() => checkBoolean("yes", "smallerIsCloser", "batchHard"), ValueError);
+ * ```
+ */
+export function checkBoolean(value: unknown, name: string, owner: string): boolean {
+  if (typeof value !== "boolean") {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Invalid ${name} for ${owner}: expected true or false, got ${JSON.stringify(value) ?? String(value)}`,
+      { details: { option: name } },
+    );
+  }
+  return value;
+}

@@ -3,11 +3,12 @@
  *
  * @module
  */
+import { checkFiniteNumber } from "@likeness/core";
 import type { Distance } from "@likeness/losses";
 import type { Label } from "@likeness/core";
 import { checkOneOf } from "@likeness/core";
 import type { TripletType } from "@likeness/backend";
-import { _checkDistance, _checkNumber, _fromTriplets, _prepare, LP_NORMALIZED } from "./_base.ts";
+import { _checkDistance, _fromTriplets, _prepare, LP_NORMALIZED } from "./_base.ts";
 import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
 
 export type { TripletType };
@@ -58,7 +59,7 @@ export class TripletMarginMiner implements Miner {
    * @throws {ValueError} INVALID_ARGUMENT for a non-finite margin; UNKNOWN_NAME for an unknown type or metric
    */
   constructor(options: TripletMarginMinerOptions = {}) {
-    this.margin = _checkNumber(options.margin ?? 0.2, "margin");
+    this.margin = checkFiniteNumber(options.margin ?? 0.2, "margin", "TripletMarginMiner");
     this.type = checkOneOf(options.type ?? "all", TRIPLET_TYPES, "triplet type");
     this.distance = _checkDistance(options.distance ?? LP_NORMALIZED);
     this.#backend = options.backend;
