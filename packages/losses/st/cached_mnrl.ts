@@ -89,13 +89,14 @@ function rowsOf(x: tf.Tensor, start: number, end: number): tf.Tensor {
  * ```ts
  * import { tf, useTfBackend } from "@likeness/tf";
  * import { CachedMultipleNegativesRankingLoss } from "@likeness/losses";
+ * import assert from "node:assert/strict";
  * await useTfBackend("wasm");
  * const w = tf.variable(tf.randomNormal([3, 2]), true, "w");
- * const embed = (x: tf.Tensor) => tf.matMul(x as tf.Tensor2D, w);
+ * const embed = (x: tf.Tensor): tf.Tensor2D => tf.matMul(x as tf.Tensor2D, w);
  * const loss = new CachedMultipleNegativesRankingLoss({ miniBatchSize: 2 });
  * const { loss: value, grads } = await loss.lossAndGrads(embed, tf.randomNormal([4, 3]), tf.randomNormal([4, 3]));
- * tf.train.adam(0.01).applyGradients(grads);
- * console.log(value);
+ * tf.train.adam(0.01).applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>);
+ * assert.ok(Number.isFinite(value) && "w" in grads);
  * ```
  */
 export class CachedMultipleNegativesRankingLoss extends BaseLoss {
