@@ -49,9 +49,10 @@ export type LossDict = { [name: string]: SubLoss };
  * @returns `{ loss: { losses: value, reductionType: "already_reduced" } }`
  * @example
  * ```ts
- * import { tf } from "@likeness/tf";
+ * import { tf, useTfBackend } from "@likeness/tf";
  * import { alreadyReduced } from "@likeness/losses";
  * import assert from "node:assert/strict";
+ * await useTfBackend("wasm");
  * assert.equal(alreadyReduced(tf.scalar(2)).loss.reductionType, "already_reduced");
  * ```
  */
@@ -70,9 +71,10 @@ export function alreadyReduced(value: tf.Tensor): LossDict {
  * @returns the scalar loss
  * @example
  * ```ts
- * import { tf } from "@likeness/tf";
+ * import { tf, useTfBackend } from "@likeness/tf";
  * import { meanReducer, reduceLosses } from "@likeness/losses";
  * import assert from "node:assert/strict";
+ * await useTfBackend("wasm");
  * const x = tf.tensor2d([[1, 2]]);
  * const dict = {
  *   pos_loss: { losses: tf.tensor1d([1, 3]), reductionType: "pos_pair" as const },
@@ -105,9 +107,10 @@ export function reduceLosses(dict: LossDict, reducer: Reducer, anchor: tf.Tensor
  * @throws {ValueError} NON_FINITE with `details: { row, col }`
  * @example
  * ```ts
- * import { tf } from "@likeness/tf";
+ * import { tf, useTfBackend } from "@likeness/tf";
  * import { checkEmbeddings } from "@likeness/losses";
  * import assert from "node:assert/strict";
+ * await useTfBackend("wasm");
  * assert.throws(() => checkEmbeddings(tf.tensor2d([[NaN, 0]]), "TripletLoss"), /embedding \[0, 0\] is NaN/);
  * ```
  */

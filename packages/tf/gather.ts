@@ -30,8 +30,9 @@ function gatherBy(x: tf.Tensor, indices: tf.Tensor2D): tf.Tensor {
  * @returns K×D
  * @example
  * ```ts
- * import { gatherRows, tf } from "@likeness/tf";
+ * import { gatherRows, tf, useTfBackend } from "@likeness/tf";
  * import assert from "node:assert/strict";
+ * await useTfBackend("wasm");
  * const x = tf.tensor2d([[1, 2], [3, 4]]);
  * assert.deepEqual(gatherRows(x, [1, 1]).arraySync(), [[3, 4], [3, 4]]);
  * const g = tf.grad((t: tf.Tensor) => tf.sum(gatherRows(t as tf.Tensor2D, [1, 1])))(x);
@@ -52,8 +53,9 @@ export function gatherRows(x: tf.Tensor2D, idx: ArrayLike<number>): tf.Tensor2D 
  * @returns a K-vector
  * @example
  * ```ts
- * import { gatherEntries, tf } from "@likeness/tf";
+ * import { gatherEntries, tf, useTfBackend } from "@likeness/tf";
  * import assert from "node:assert/strict";
+ * await useTfBackend("wasm");
  * const m = tf.tensor2d([[1, 2], [3, 4]]);
  * assert.deepEqual(gatherEntries(m, [0, 1], [1, 0]).arraySync(), [2, 3]);
  * ```
@@ -76,8 +78,9 @@ export function gatherEntries(mat: tf.Tensor2D, rows: ArrayLike<number>, cols: A
  * @returns a K-vector
  * @example
  * ```ts
- * import { gatherValues, tf } from "@likeness/tf";
+ * import { gatherValues, tf, useTfBackend } from "@likeness/tf";
  * import assert from "node:assert/strict";
+ * await useTfBackend("wasm");
  * assert.deepEqual(gatherValues(tf.tensor1d([5, 6, 7]), [2, 0]).arraySync(), [7, 5]);
  * ```
  */
