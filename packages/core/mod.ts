@@ -17,3 +17,4 @@ export * from "./validate.ts";
 export * from "./rng.ts";
 export * from "./labels.ts";
 export * from "./mined.ts";
+export * from "./vocabulary.ts";

@@ -3,10 +3,8 @@
  *
  * @module
  */
-import { checkFiniteNumber } from "@likeness/core";
 import type { Distance } from "@likeness/losses";
-import type { Label } from "@likeness/core";
-import { checkOneOf } from "@likeness/core";
+import { checkFiniteNumber, checkName, type Label, SEMIHARD_ALIASES } from "@likeness/core";
 import type { TripletType } from "@likeness/backend";
 import { _checkDistance, _fromTriplets, _prepare, LP_NORMALIZED } from "./_base.ts";
 import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
@@ -60,7 +58,7 @@ export class TripletMarginMiner implements Miner {
    */
   constructor(options: TripletMarginMinerOptions = {}) {
     this.margin = checkFiniteNumber(options.margin ?? 0.2, "margin", "TripletMarginMiner");
-    this.type = checkOneOf(options.type ?? "all", TRIPLET_TYPES, "triplet type");
+    this.type = checkName(options.type ?? "all", TRIPLET_TYPES, "triplet type", SEMIHARD_ALIASES);
     this.distance = _checkDistance(options.distance ?? LP_NORMALIZED);
     this.#backend = options.backend;
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkFiniteNumber, checkOneOf } from "@likeness/core";
+import { checkFiniteNumber, checkName, SEMIHARD_ALIASES } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import type { Distance, DistanceName } from "../distances.ts";
@@ -22,7 +22,7 @@ export interface TripletLossOptions {
   margin?: number;
   /** Distance (default Quaterion's cosine matrix form `(1 - cos) / 2`, i.e. `distance("cosine", { scale: "half" })`). */
   distance?: Distance | DistanceName;
-  /** `all`, `hard` (default) or `semi_hard`. */
+  /** `all`, `hard` (default) or `semi_hard` (pml's spelling `semihard` is accepted too). */
   mining?: TripletMining;
   /** Soft-margin variant `softplus(d_ap - d_an)` of batch-hard (default false; ignored otherwise). */
   soft?: boolean;
@@ -76,7 +76,12 @@ export class TripletLoss extends BaseLoss {
     super();
     this.margin = checkFiniteNumber(options.margin ?? 0.5, "margin", this.name);
     this.distance = quaterionDefaultDistance(options.distance);
-    this.mining = checkOneOf(options.mining ?? "hard", ["all", "hard", "semi_hard"] as const, "triplet mining");
+    this.mining = checkName(
+      options.mining ?? "hard",
+      ["all", "hard", "semi_hard"] as const,
+      "triplet mining",
+      SEMIHARD_ALIASES,
+    );
     this.soft = options.soft ?? false;
     this.chunkRows = options.chunkRows;
   }
