@@ -242,7 +242,7 @@ export function partnerMatrix(dist: PmlDistance, embeddings: tf.Tensor2D, target
  */
 export function allReferencePairs(labels: readonly Label[], ref: readonly Label[], match?: LabelMatcher): PairIndices {
   const m = match ?? equalLabels;
-  const out = { a1: [] as number[], p: [] as number[], a2: [] as number[], n: [] as number[] };
+  const out = emptyPairLists();
   for (let i = 0; i < labels.length; i++) {
     for (let j = 0; j < ref.length; j++) {
       if (m(labels[i], ref[j])) {
@@ -254,6 +254,22 @@ export function allReferencePairs(labels: readonly Label[], ref: readonly Label[
       }
     }
   }
+  return toPairIndices(out);
+}
+
+/** Growable lists of pair indices, filled by the pair builders. */
+interface PairLists {
+  a1: number[];
+  p: number[];
+  a2: number[];
+  n: number[];
+}
+
+function emptyPairLists(): PairLists {
+  return { a1: [], p: [], a2: [], n: [] };
+}
+
+function toPairIndices(out: PairLists): PairIndices {
   return {
     a1: Int32Array.from(out.a1),
     p: Int32Array.from(out.p),
@@ -297,7 +313,7 @@ export function pairsOf(target: LossTarget, labels: readonly Label[], loss: stri
   if (!ind) {
     return target.ref ? allReferencePairs(labels, target.ref.labels, target.match) : allPairs(labels, target.match);
   }
-  const out = { a1: [] as number[], p: [] as number[], a2: [] as number[], n: [] as number[] };
+  const out = emptyPairLists();
   if (ind.triplets) {
     for (const [a, p, n] of ind.triplets) {
       checkIndex(a, b, loss);
@@ -322,12 +338,7 @@ export function pairsOf(target: LossTarget, labels: readonly Label[], loss: stri
       out.n.push(n);
     }
   }
-  return {
-    a1: Int32Array.from(out.a1),
-    p: Int32Array.from(out.p),
-    a2: Int32Array.from(out.a2),
-    n: Int32Array.from(out.n),
-  };
+  return toPairIndices(out);
 }
 
 /** pml's `convert_to_triplets`: mined triplets, triplets formed from mined pairs, else all triplets. */
