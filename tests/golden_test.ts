@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatReport, parseGolden, runGolden, runGoldenFile } from "./golden/run.ts";
+import { EDGE_CASES_FILE, formatReport, parseGolden, runGolden, runGoldenFile } from "./golden/run.ts";
 import type { GoldenAdapter } from "./golden/types.ts";
 
 test("golden: every peer reference case passes or is skipped with a reason", async () => {
@@ -9,6 +9,14 @@ test("golden: every peer reference case passes or is skipped with a reason", asy
   assert.equal(report.failed, 0, lines.filter((l) => !l.startsWith("SKIP")).join("\n"));
   assert.ok(report.passed > 0);
   for (const r of report.results) if (r.status === "skipped") assert.ok(r.messages[0].length > 0, r.id);
+});
+
+test("golden: batch-hard edge cases (no positive, one label) match the peers or likeness's documented value", async () => {
+  const report = await runGoldenFile(EDGE_CASES_FILE);
+  const lines = formatReport(report);
+  assert.equal(report.failed, 0, lines.join("\n"));
+  assert.equal(report.skipped, 0, lines.join("\n"));
+  assert.equal(report.passed, 8);
 });
 
 const SYNTHETIC = JSON.stringify({

@@ -87,6 +87,20 @@ const typed = [
 cmd("typecheck", [deno, "check", ...typed]);
 const problems = layout();
 results.push({ name: "layout", ok: problems.length === 0, detail: problems.join("\n") });
+// Docs are tests: every README code block and @example type-checks, and the examples of the
+// shared contracts (core's rules, tf's gathers, the loss contract) run and assert what they show.
+cmd("doc examples type-check", [deno, "test", "--doc", "--no-run", "packages/"]);
+cmd("doc examples run", [
+  deno,
+  "test",
+  "-A",
+  "--doc",
+  "packages/core/validate.ts",
+  "packages/core/mined.ts",
+  "packages/tf/gather.ts",
+  "packages/losses/base_loss.ts",
+  "packages/losses/xbm.ts",
+]);
 cmd("kernels rebuild gives no diff", [deno, "run", "-A", "tools/build_kernels.ts", "--check"]);
 
 for (const r of results) {

@@ -4,7 +4,16 @@
  *
  * @module
  */
-import { checkMatrix, checkOneOf, checkPositiveInt, type Matrix, ShapeError, ValueError } from "@likeness/core";
+import {
+  checkBoolean,
+  checkFiniteNumber,
+  checkMatrix,
+  checkOneOf,
+  checkPositiveInt,
+  type Matrix,
+  ShapeError,
+  ValueError,
+} from "@likeness/core";
 import { type Metric, METRICS, type MiningOptions, type TopKOptions, type TripletType } from "./types.ts";
 
 /** Triplet margin types. */
@@ -106,24 +115,9 @@ export function _checkSquare(dist: Matrix, same: Uint8Array, op: string): number
   return dist.rows;
 }
 
-/** Validate a finite number option. */
-export function _checkFiniteOption(value: unknown, name: string, op: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new ValueError("INVALID_ARGUMENT", `Cannot run ${op}: ${name} must be a finite number, got ${String(value)}`);
-  }
-  return value;
-}
-
 /** Validate `smallerIsCloser` (default true). */
 export function _smallerIsCloser(options: { smallerIsCloser?: boolean } | undefined, op: string): boolean {
-  const v = options?.smallerIsCloser ?? true;
-  if (typeof v !== "boolean") {
-    throw new ValueError(
-      "INVALID_ARGUMENT",
-      `Cannot run ${op}: smallerIsCloser must be true or false, got ${String(v)}`,
-    );
-  }
-  return v;
+  return checkBoolean(options?.smallerIsCloser ?? true, "smallerIsCloser", op);
 }
 
 /** Validate retrieval-metric input (same rules and codes as the kernels' wrapper); returns the number of queries. */
@@ -198,7 +192,7 @@ export function _checkTriplet(
   const o = _options(options, op);
   const smallerIsCloser = _smallerIsCloser(o, op);
   const type = checkOneOf(o.type, _TRIPLET_TYPES, "triplet type");
-  const margin = _checkFiniteOption(o.margin, "margin", op);
+  const margin = checkFiniteNumber(o.margin, "margin", op);
   return { margin, type, smallerIsCloser };
 }
 
@@ -212,8 +206,8 @@ export function _checkPairMargin(
   _checkSquare(dist, same, op);
   const o = _options(options, op);
   const smallerIsCloser = _smallerIsCloser(o, op);
-  const posMargin = _checkFiniteOption(o.posMargin, "posMargin", op);
-  const negMargin = _checkFiniteOption(o.negMargin, "negMargin", op);
+  const posMargin = checkFiniteNumber(o.posMargin, "posMargin", op);
+  const negMargin = checkFiniteNumber(o.negMargin, "negMargin", op);
   return { posMargin, negMargin, smallerIsCloser };
 }
 
@@ -227,6 +221,6 @@ export function _checkMultiSimilarity(
   _checkSquare(dist, same, op);
   const o = _options(options, op);
   const smallerIsCloser = _smallerIsCloser(o, op);
-  const epsilon = _checkFiniteOption(o.epsilon, "epsilon", op);
+  const epsilon = checkFiniteNumber(o.epsilon, "epsilon", op);
   return { epsilon, smallerIsCloser };
 }

@@ -4,6 +4,9 @@
  *
  * @module
  */
+import { DISTANCE_ALIASES } from "@likeness/core";
+import { METRICS } from "@likeness/backend";
+import { DISTANCE_NAMES as LOSS_DISTANCE_NAMES, REDUCER_NAMES as LOSS_REDUCER_NAMES } from "@likeness/losses";
 import { type ObjectSchema, s, type Schema } from "./schema.ts";
 
 /** What a loss is trained on: labelled groups or scored pairs. */
@@ -21,10 +24,10 @@ export interface LossSpec {
   auto?: { classes?: string; embeddingSize?: string };
 }
 
-/** Distance names of `distance()` in `@likeness/losses`. */
-export const DISTANCE_NAMES: readonly string[] = ["cosine", "dot", "euclidean", "squared_euclidean", "manhattan"];
-/** Reducer names of `reducer()` in `@likeness/losses`. */
-export const REDUCER_NAMES: readonly string[] = ["mean", "sum", "avg_non_zero", "threshold"];
+/** Distance names of `distance()` in `@likeness/losses`, read from it, with core's documented aliases. */
+export const DISTANCE_NAMES: readonly string[] = [...LOSS_DISTANCE_NAMES, ...Object.keys(DISTANCE_ALIASES)];
+/** Reducer names of `reducer()` in `@likeness/losses`, read from it. */
+export const REDUCER_NAMES: readonly string[] = LOSS_REDUCER_NAMES;
 
 const distanceSchema: Schema = s.oneOf(
   s.enum("distance", DISTANCE_NAMES),
@@ -219,8 +222,8 @@ export interface MinerSpec {
 }
 
 const minerDistance: Schema = s.oneOf(
-  s.enum("metric", ["l2", "sqeuclidean", "l1", "cosine", "dot"]),
-  s.object({ "metric!": s.enum("metric", ["l2", "sqeuclidean", "l1", "cosine", "dot"]), normalize: bool, power: pos }),
+  s.enum("metric", METRICS),
+  s.object({ "metric!": s.enum("metric", METRICS), normalize: bool, power: pos }),
 );
 const strategy = (what: string) => s.enum(what, ["hard", "semihard", "easy", "all"]);
 

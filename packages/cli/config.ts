@@ -5,25 +5,16 @@
  *
  * @module
  */
+import { ACCURACY_METRICS } from "@likeness/eval";
+import { METRICS } from "@likeness/backend";
 import { DATASETS, ENCODERS, HEADS, LOSSES, MINERS, OPTIMIZERS, SAMPLERS, SCHEDULES } from "./components.ts";
 import { type Issue, type ObjectSchema, s, type Schema, type TaggedSchema, validate } from "./schema.ts";
 
-/** Metric names of `computeAccuracy` in `@likeness/eval`. */
-export const EVAL_METRICS: readonly string[] = [
-  "precision_at_1",
-  "precision_at_k",
-  "recall_at_k",
-  "mean_reciprocal_rank",
-  "r_precision",
-  "mean_average_precision_at_r",
-  "mean_average_precision",
-  "ndcg_at_k",
-  "NMI",
-  "AMI",
-];
+/** Metric names of `computeAccuracy` in `@likeness/eval`, read from it. */
+export const EVAL_METRICS: readonly string[] = ACCURACY_METRICS;
 
-/** Neighbour-search metrics of `@likeness/backend`. */
-export const SEARCH_METRICS: readonly string[] = ["cosine", "dot", "l2", "sqeuclidean", "l1"];
+/** Neighbour-search metrics of `@likeness/backend`, read from it. */
+export const SEARCH_METRICS: readonly string[] = METRICS;
 
 /** A `{ name, params }` component (loss, miner). */
 export interface NamedParams {

@@ -16,3 +16,5 @@ export * from "./errors.ts";
 export * from "./validate.ts";
 export * from "./rng.ts";
 export * from "./labels.ts";
+export * from "./mined.ts";
+export * from "./vocabulary.ts";

@@ -196,3 +196,195 @@ export function checkOneOf<T extends string>(value: unknown, allowed: readonly T
   }
   return value as T;
 }
+
+/** Bounds of a numeric option for {@link checkFiniteNumber}. */
+export interface NumberRange {
+  /** Smallest allowed value (inclusive unless `minExclusive`). */
+  min?: number;
+  /** Exclude `min` itself (a strictly positive option: `{ min: 0, minExclusive: true }`). */
+  minExclusive?: boolean;
+  /** Largest allowed value (inclusive). */
+  max?: number;
+  /** Require an integer. */
+  integer?: boolean;
+}
+
+/**
+ * Check a finite number option (a margin, a scale, a temperature): the one rule every loss, miner,
+ * kernel wrapper and backend uses, with one code and one wording.
+ *
+ * @param value the given value
+ * @param name option name for the message (e.g. "margin")
+ * @param owner what takes the option (e.g. "TripletMarginLoss", "batchHard")
+ * @param range optional bounds
+ * @returns the value
+ * @throws {ValueError} INVALID_ARGUMENT when not a finite number or out of `range`
+ * @example
+ * ```ts
+ * import { checkFiniteNumber, ValueError } from "@likeness/core";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkFiniteNumber(0.5, "margin", "TripletLoss"), 0.5);
+ * assert.throws(() => checkFiniteNumber(NaN, "margin", "TripletLoss"), ValueError);
+ * assert.throws(() => checkFiniteNumber(0, "scale", "CoSENTLoss", { min: 0, minExclusive: true }), ValueError);
+ * ```
+ */
+export function checkFiniteNumber(value: unknown, name: string, owner: string, range: NumberRange = {}): number {
+  const { min, max, minExclusive = false, integer = false } = range;
+  const ok = typeof value === "number" && Number.isFinite(value) &&
+    (min === undefined || (minExclusive ? value > min : value >= min)) &&
+    (max === undefined || value <= max) && (!integer || Number.isInteger(value));
+  if (!ok) {
+    const bounds = [
+      min === undefined ? "" : `${minExclusive ? ">" : ">="} ${min}`,
+      max === undefined ? "" : `<= ${max}`,
+    ].filter((s) => s).join(" and ");
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Invalid ${name} for ${owner}: expected a finite ${integer ? "integer" : "number"}${
+        bounds ? ` ${bounds}` : ""
+      }, got ${typeof value === "number" ? value : JSON.stringify(value) ?? String(value)}`,
+      { details: { option: name } },
+    );
+  }
+  return value as number;
+}
+
+/**
+ * The labels a computation needs, one per row: the one rule for labels. Missing labels are
+ * `INVALID_ARGUMENT` (a required input was not passed, like missing pairs or scores); a count
+ * that differs from the rows is `LABEL_MISMATCH`.
+ *
+ * @param labels the given labels (may be undefined)
+ * @param n number of rows
+ * @param owner what needs them (e.g. "TripletLoss"), for the message
+ * @returns the labels
+ * @throws {ValueError} INVALID_ARGUMENT when absent
+ * @throws {ShapeError} LABEL_MISMATCH when the count differs from `n`
+ * @example
+ * ```ts
+ * import { requireLabels, ShapeError, ValueError } from "@likeness/core";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(requireLabels([0, 1], 2, "TripletLoss"), [0, 1]);
+ * assert.throws(() => requireLabels(undefined, 2, "TripletLoss"), ValueError);
+ * assert.throws(() => requireLabels([0], 2, "TripletLoss"), ShapeError);
+ * ```
+ */
+export function requireLabels<L>(labels: readonly L[] | undefined, n: number, owner: string): readonly L[] {
+  if (labels === undefined || labels === null) {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Cannot compute ${owner}: labels are missing; pass one label per embedding row (target.labels)`,
+    );
+  }
+  checkLabels(labels, n, "embeddings");
+  return labels;
+}
+
+/**
+ * Check the shape of an embeddings batch: two dimensions, at least one row and one column.
+ *
+ * @param shape the tensor's or matrix's shape
+ * @param owner what computes on it, for the message
+ * @throws {ShapeError} SHAPE_MISMATCH for another rank; EMPTY_INPUT for no rows or columns
+ * @example
+ * ```ts
+ * import { checkEmbeddingShape, ShapeError } from "@likeness/core";
+ * import assert from "node:assert/strict";
+ * checkEmbeddingShape([4, 2], "TripletLoss");
+ * assert.throws(() => checkEmbeddingShape([0, 2], "TripletLoss"), ShapeError);
+ * ```
+ */
+export function checkEmbeddingShape(shape: readonly number[] | undefined, owner: string): void {
+  if (!shape || shape.length !== 2) {
+    throw new ShapeError(
+      `Cannot compute ${owner}: embeddings must be a 2-D tensor (B×D), got rank ${shape?.length}`,
+    );
+  }
+  if (shape[0] === 0 || shape[1] === 0) {
+    throw new ShapeError(`Cannot compute ${owner}: embeddings are empty (${shape[0]}×${shape[1]})`, "EMPTY_INPUT");
+  }
+}
+
+/**
+ * Check that every embedding value is finite, naming the first bad row and column.
+ *
+ * @param data row-major values
+ * @param cols columns per row
+ * @param owner what computes on them, for the message
+ * @throws {ValueError} NON_FINITE with `details: { row, col }`
+ * @example
+ * ```ts
+ * import { checkEmbeddingValues, ValueError } from "@likeness/core";
+ * import assert from "node:assert/strict";
+ * checkEmbeddingValues([1, 0, 0, 1], 2, "TripletLoss");
+ * assert.throws(() => checkEmbeddingValues([1, NaN], 2, "TripletLoss"), ValueError);
+ * ```
+ */
+export function checkEmbeddingValues(data: ArrayLike<number>, cols: number, owner: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      const row = Math.floor(i / cols);
+      const col = i % cols;
+      throw new ValueError(
+        "NON_FINITE",
+        `Cannot compute ${owner}: embedding [${row}, ${col}] is ${data[i]}; ` +
+          "check the model output (learning rate, normalisation) and pass finite embeddings",
+        { details: { row, col } },
+      );
+    }
+  }
+}
+
+/**
+ * Check that an index refers to a row of a batch (a mined tuple, a pair).
+ *
+ * @param i the index
+ * @param n number of rows
+ * @param owner what uses it
+ * @param what what the index is (e.g. "mined index", "pair 3")
+ * @throws {ValueError} OUT_OF_RANGE
+ * @example
+ * ```ts
+ * import { checkRowIndex, ValueError } from "@likeness/core";
+ * import assert from "node:assert/strict";
+ * checkRowIndex(2, 3, "TripletMarginLoss", "mined index");
+ * assert.throws(() => checkRowIndex(3, 3, "TripletMarginLoss", "mined index"), ValueError);
+ * ```
+ */
+export function checkRowIndex(i: unknown, n: number, owner: string, what: string): void {
+  if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= n) {
+    throw new ValueError(
+      "OUT_OF_RANGE",
+      `Cannot compute ${owner}: ${what} ${JSON.stringify(i)} is not a row of the batch [0, ${n})`,
+      { details: { index: i } },
+    );
+  }
+}
+
+/**
+ * Check a boolean option (e.g. `smallerIsCloser`): the one rule the backend and the kernel
+ * wrappers share.
+ *
+ * @param value the given value
+ * @param name option name
+ * @param owner what takes it (an operation or class name)
+ * @returns the value
+ * @throws {ValueError} INVALID_ARGUMENT when not `true` or `false`
+ * @example
+ * ```ts
+ * import { checkBoolean, ValueError } from "@likeness/core";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkBoolean(false, "smallerIsCloser", "batchHard"), false);
+ * assert.throws(() => checkBoolean("yes", "smallerIsCloser", "batchHard"), ValueError);
+ * ```
+ */
+export function checkBoolean(value: unknown, name: string, owner: string): boolean {
+  if (typeof value !== "boolean") {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Invalid ${name} for ${owner}: expected true or false, got ${JSON.stringify(value) ?? String(value)}`,
+      { details: { option: name } },
+    );
+  }
+  return value;
+}

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Matrix, ShapeError, ValueError } from "@likeness/core";
+import { checkBoolean, checkFiniteNumber, type Matrix, ShapeError, ValueError } from "@likeness/core";
 import type {
   BatchHardResult,
   MiningOptions,
@@ -150,7 +150,7 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
 
     async batchHard(dist, same, opts = {}) {
       const b = checkSquare(dist, same, "mine batch-hard");
-      const sign = checkCloser(checkOptions(opts, "mine batch-hard"), "mine batch-hard");
+      const sign = closerSign(checkOptions(opts, "mine batch-hard"), "mine batch-hard");
       const km = (await ready("mine batch-hard")).mining;
       const [d, s, pos, neg, posD, negD] = plan(km, "mine batch-hard", 4 * b * b, b * b, 4 * b, 4 * b, 4 * b, 4 * b);
       // the kernel checks each row for non-finite values as it reads it (one pass over memory)
@@ -188,8 +188,8 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
       const op = "mine triplets";
       const b = checkSquare(dist, same, op);
       const o = checkOptions(opts, op);
-      const sign = checkCloser(o, op);
-      const margin = checkNumber(o.margin, "margin", op);
+      const sign = closerSign(o, op);
+      const margin = checkFiniteNumber(o.margin, "margin", op);
       const type = checkTripletType(o.type);
       let lo = -Infinity;
       let hi = Infinity;
@@ -221,9 +221,9 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
       const op = "mine margin pairs";
       const b = checkSquare(dist, same, op);
       const o = checkOptions(opts, op);
-      const sign = checkCloser(o, op);
-      const posMargin = checkNumber(o.posMargin, "posMargin", op);
-      const negMargin = checkNumber(o.negMargin, "negMargin", op);
+      const sign = closerSign(o, op);
+      const posMargin = checkFiniteNumber(o.posMargin, "posMargin", op);
+      const negMargin = checkFiniteNumber(o.negMargin, "negMargin", op);
       const km = (await ready(op)).mining;
       return runPairs(km, "pair_margin_f32", dist, same, b, [sign, posMargin, negMargin], op);
     },
@@ -232,8 +232,8 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
       const op = "mine multi-similarity pairs";
       const b = checkSquare(dist, same, op);
       const o = checkOptions(opts, op);
-      const sign = checkCloser(o, op);
-      const epsilon = checkNumber(o.epsilon, "epsilon", op);
+      const sign = closerSign(o, op);
+      const epsilon = checkFiniteNumber(o.epsilon, "epsilon", op);
       const km = (await ready(op)).mining;
       return runPairs(km, "multi_similarity_f32", dist, same, b, [sign, epsilon], op);
     },
@@ -317,26 +317,16 @@ function checkTripletType(t: unknown): TripletType {
   return t as TripletType;
 }
 
+/** +1 when smaller is closer (the default), -1 when larger is. */
+function closerSign(opts: MiningOptions, op: string): number {
+  return checkBoolean(opts.smallerIsCloser ?? true, "smallerIsCloser", op) ? 1 : -1;
+}
+
 function checkOptions<T>(opts: T, op: string): T {
   if (opts === null || typeof opts !== "object") {
     throw new ValueError("INVALID_ARGUMENT", `Cannot ${op}: options are required (an object with the miner's margins)`);
   }
   return opts;
-}
-
-function checkNumber(v: unknown, name: string, op: string): number {
-  if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new ValueError("INVALID_ARGUMENT", `Cannot ${op}: ${name} must be a finite number, got ${v}`);
-  }
-  return v;
-}
-
-function checkCloser(opts: MiningOptions, op: string): number {
-  const s = opts.smallerIsCloser ?? true;
-  if (typeof s !== "boolean") {
-    throw new ValueError("INVALID_ARGUMENT", `Cannot ${op}: smallerIsCloser must be true or false, got ${s}`);
-  }
-  return s ? 1 : -1;
 }
 
 /** Check that dist is a B×B matrix and same a B×B mask; returns B. */

@@ -5,52 +5,19 @@
  */
 import { tf } from "@likeness/tf";
 import {
-  checkLabels,
   equalLabels,
   type Label,
   type LabelMatcher,
+  requireLabels,
   sameLabelMatrix,
   ShapeError,
   ValueError,
 } from "@likeness/core";
 import type { LossTarget } from "./types.ts";
 
-/** Check that embeddings are a non-empty finite B×D tensor. */
-export function _checkEmbeddings(e: tf.Tensor, loss: string): tf.Tensor2D {
-  if (!(e instanceof tf.Tensor) || e.rank !== 2) {
-    throw new ShapeError(
-      `Cannot compute ${loss}: embeddings must be a 2-D tensor (B×D), got rank ${(e as tf.Tensor)?.rank}`,
-    );
-  }
-  if (e.shape[0] === 0 || e.shape[1] === 0) {
-    throw new ShapeError(`Cannot compute ${loss}: embeddings are empty (${e.shape[0]}×${e.shape[1]})`, "EMPTY_INPUT");
-  }
-  const data = e.dataSync();
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      const d = e.shape[1] as number;
-      throw new ValueError(
-        "NON_FINITE",
-        `Cannot compute ${loss}: embedding [${Math.floor(i / d)}, ${i % d}] is ${data[i]}; ` +
-          "check the model output (learning rate, normalisation) and pass finite embeddings",
-        { details: { row: Math.floor(i / d), col: i % d } },
-      );
-    }
-  }
-  return e as tf.Tensor2D;
-}
-
-/** The labels of a group loss, checked against the batch size. */
+/** The labels of a group loss, checked against the batch size (core's one rule). */
 export function _labels(target: LossTarget | undefined, n: number, loss: string): readonly Label[] {
-  const labels = target?.labels;
-  if (!labels) {
-    throw new ValueError(
-      "INVALID_ARGUMENT",
-      `Cannot compute ${loss}: pass target.labels (one group label per embedding row)`,
-    );
-  }
-  checkLabels(labels, n, "embeddings");
-  return labels;
+  return requireLabels(target?.labels, n, loss);
 }
 
 /** Positive (same label, i ≠ j) and negative (different label) masks as B×B float32 data. */
@@ -195,25 +162,4 @@ export function _rowAny(data: Float32Array, n: number): Float32Array {
 /** `t[0] / max(t[1], floor)` as a scalar (a sum over a count; 0 when the count is 0). */
 export function _ratio(t: tf.Tensor1D, floor = 1): tf.Scalar {
   return tf.reshape(tf.div(tf.slice(t, [0], [1]), tf.maximum(tf.slice(t, [1], [1]), floor)), []) as tf.Scalar;
-}
-
-/** One-hot selection matrix (k×n float32) for row indices. */
-function _selector(idx: ArrayLike<number>, n: number): tf.Tensor2D {
-  const k = idx.length;
-  const data = new Float32Array(k * n);
-  for (let i = 0; i < k; i++) data[i * n + idx[i]] = 1;
-  return tf.tensor2d(data, [k, n]);
-}
-
-/**
- * Rows of `x` by index, differentiable on tfjs-wasm (whose `gather` gradient needs the missing
- * `UnsortedSegmentSum` kernel): a one-hot matrix product.
- */
-export function _gatherRows(x: tf.Tensor2D, idx: ArrayLike<number>): tf.Tensor2D {
-  return tf.matMul(_selector(idx, x.shape[0]), x);
-}
-
-/** Entries of a vector by index, differentiable on tfjs-wasm. */
-export function _gather1d(v: tf.Tensor1D, idx: ArrayLike<number>): tf.Tensor1D {
-  return tf.reshape(tf.matMul(_selector(idx, v.shape[0]), tf.reshape(v, [-1, 1])), [-1]) as tf.Tensor1D;
 }

@@ -6,6 +6,7 @@
 import { tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "./types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "./base_loss.ts";
 
 /** One term of a {@link CombinedLoss}. */
 export interface LossTerm {
@@ -29,7 +30,7 @@ export interface LossTerm {
  * console.log(loss.compute(emb, { pairs: [[0, 1], [2, 3]], scores: [1, 0] }).dataSync()[0]);
  * ```
  */
-export class CombinedLoss implements Loss {
+export class CombinedLoss extends BaseLoss {
   /** Name listing the terms, e.g. "CombinedLoss(CoSENTLoss*1 + AnglELoss*0.5)". */
   readonly name: string;
   /** The terms with resolved weights. */
@@ -40,6 +41,7 @@ export class CombinedLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for no terms, a term without a loss, or a non-finite weight
    */
   constructor(terms: readonly LossTerm[]) {
+    super();
     if (!Array.isArray(terms) || terms.length === 0) {
       throw new ValueError("INVALID_ARGUMENT", "CombinedLoss needs at least one { loss, weight } term");
     }
@@ -64,21 +66,21 @@ export class CombinedLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target passed to every term
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws whatever a term throws for its target
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    return tf.tidy(() => {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
+    return alreadyReduced(tf.tidy(() => {
       let total: tf.Scalar = tf.scalar(0);
       for (const t of this.terms) {
         total = tf.add(total, tf.mul(t.loss.compute(embeddings, target), t.weight)) as tf.Scalar;
       }
       return total;
-    });
+    }));
   }
 
   /** @returns every term's learned parameters, each once */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     const seen = new Set<tf.Variable>();
     for (const t of this.terms) for (const v of t.loss.trainableVariables()) seen.add(v);
     return [...seen];

@@ -9,12 +9,23 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkOneOf, ShapeError, ValueError } from "@likeness/core";
+import { checkName, checkOneOf, DISTANCE_ALIASES, ShapeError, ValueError } from "@likeness/core";
 import { greaterMask } from "./grad_utils.ts";
 import { _matMul } from "./_matmul.ts";
 
 /** Names accepted by {@link distance}. */
 export type DistanceName = "cosine" | "dot" | "euclidean" | "squared_euclidean" | "manhattan";
+
+/** Peer and backend spellings {@link distance} accepts for a {@link DistanceName} (core's `DISTANCE_ALIASES`). */
+export type DistanceAlias =
+  | "l2"
+  | "lp"
+  | "sqeuclidean"
+  | "lp_squared"
+  | "l1"
+  | "cityblock"
+  | "cosine_similarity"
+  | "dot_product";
 
 /** Every distance name, in documentation order. */
 export const DISTANCE_NAMES: readonly DistanceName[] = ["cosine", "dot", "euclidean", "squared_euclidean", "manhattan"];
@@ -260,8 +271,8 @@ class DistanceImpl implements Distance {
  * console.log(await m.data()); // [0, 0.5, 0.5, 0]
  * ```
  */
-export function distance(name: DistanceName, options: DistanceOptions = {}): Distance {
-  const n = checkOneOf(name, DISTANCE_NAMES, "distance");
+export function distance(name: DistanceName | DistanceAlias, options: DistanceOptions = {}): Distance {
+  const n = checkName(name, DISTANCE_NAMES, "distance", DISTANCE_ALIASES);
   const scale = checkOneOf(options.scale ?? "full", ["full", "half"] as const, "cosine scale");
   const kind = checkOneOf(options.kind ?? "distance", ["distance", "similarity"] as const, "distance kind");
   const power = options.power ?? 1;

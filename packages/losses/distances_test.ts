@@ -113,3 +113,11 @@ test("bad names, options and shapes are typed errors", () => {
   assert.equal(resolveDistance(undefined, "manhattan").name, "manhattan");
   assert.equal(resolveDistance("dot", "cosine").name, "dot");
 });
+
+test("distance() accepts the backend's and the peers' spellings as aliases", () => {
+  assert.equal(distance("l2").name, "euclidean");
+  assert.equal(distance("sqeuclidean").name, "squared_euclidean");
+  assert.equal(distance("l1").name, "manhattan");
+  assert.equal(distance("cosine_similarity").name, "cosine");
+  assert.throws(() => distance("L2" as "l2"), hasCode("UNKNOWN_NAME"));
+});

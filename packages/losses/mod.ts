@@ -15,6 +15,7 @@
  * @module
  */
 export * from "./types.ts";
+export * from "./base_loss.ts";
 export * from "./distances.ts";
 export * from "./grad_utils.ts";
 export * from "./chunked.ts";

@@ -32,7 +32,9 @@ export interface ReducerOptions {
   high?: number;
 }
 
-const NAMES: readonly ReducerName[] = ["mean", "sum", "avg_non_zero", "threshold"];
+/** Names accepted by {@link reducer}, declared once (the CLI config reads them). */
+export const REDUCER_NAMES: readonly ReducerName[] = ["mean", "sum", "avg_non_zero", "threshold"];
+const NAMES = REDUCER_NAMES;
 
 function zeroIfEmpty(losses: tf.Tensor, f: () => tf.Scalar): tf.Scalar {
   return losses.size === 0 ? tf.scalar(0) : tf.tidy(f);

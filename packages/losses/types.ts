@@ -8,7 +8,10 @@
  * @module
  */
 import type { tf } from "@likeness/tf";
-import type { Label, LabelMatcher } from "@likeness/core";
+import type { Label, LabelMatcher, MinedIndices } from "@likeness/core";
+
+/** Moved to `@likeness/core` (miners produce it, losses consume it); re-exported here. */
+export type { MinedIndices };
 
 /** What a loss is computed against. Which fields are needed depends on the loss. */
 export interface LossTarget {
@@ -24,16 +27,20 @@ export interface LossTarget {
   indices?: MinedIndices;
   /** Label matcher for multi-label data (default: equality). */
   match?: LabelMatcher;
+  /**
+   * A reference set to compare the batch against instead of itself (pml's `ref_emb`, `ref_labels`):
+   * pairs are (batch row, reference row), and mined `indices` index the reference for positives
+   * and negatives. Only losses with `acceptsReference` take it; {@link CrossBatchMemory} passes its memory.
+   */
+  ref?: ReferenceSet;
 }
 
-/** Index tuples produced by a miner. */
-export interface MinedIndices {
-  /** Triplets [a, p, n]. */
-  triplets?: readonly (readonly [number, number, number])[];
-  /** Positive pairs [a, p]. */
-  positivePairs?: readonly (readonly [number, number])[];
-  /** Negative pairs [a, n]. */
-  negativePairs?: readonly (readonly [number, number])[];
+/** Rows to compare a batch against: constant embeddings with one label each. */
+export interface ReferenceSet {
+  /** R×D embeddings (no gradient flows into them). */
+  embeddings: tf.Tensor2D;
+  /** One label per reference row. */
+  labels: readonly Label[];
 }
 
 /** A similarity-learning loss. */

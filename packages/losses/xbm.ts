@@ -1,15 +1,30 @@
 /**
- * Cross-batch memory (XBM): triplet, contrastive and multi-similarity losses of the current batch
- * against a FIFO memory of past embeddings.
+ * Cross-batch memory (XBM): a wrapper that evaluates any loss accepting a reference set
+ * (`acceptsReference`: TripletMarginLoss, ContrastiveLoss, MultiSimilarityLoss, or your own) on
+ * the current batch against a FIFO memory of past embeddings, as pytorch-metric-learning's
+ * `CrossBatchMemory(loss, ...)` wraps any loss.
  *
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkLabels, checkOneOf, equalLabels, type Label, ShapeError, ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "./types.ts";
-import { type Distance, distance as makeDistance } from "./distances.ts";
+import {
+  checkFiniteNumber,
+  checkOneOf,
+  equalLabels,
+  type Label,
+  type MinedIndices,
+  requireLabels,
+  ShapeError,
+  ValueError,
+} from "@likeness/core";
+import type { LossTarget } from "./types.ts";
+import { BaseLoss, type LossDict } from "./base_loss.ts";
+import type { Distance } from "./distances.ts";
+import { PmlTripletMarginLoss } from "./pml/triplet_margin.ts";
+import { PmlContrastiveLoss } from "./pml/contrastive.ts";
+import { PmlMultiSimilarityLoss } from "./pml/multi_similarity.ts";
 
-/** Losses {@link CrossBatchMemory} can evaluate against its memory. */
+/** Shorthand names of the losses {@link CrossBatchMemory} builds itself (pml's defaults). */
 export type XbmLossKind = "triplet" | "contrastive" | "multi_similarity";
 
 /** All XBM loss kinds. */
@@ -17,11 +32,15 @@ export const XBM_LOSS_KINDS: readonly XbmLossKind[] = ["triplet", "contrastive",
 
 /** Options of {@link CrossBatchMemory} (loss parameters use pytorch-metric-learning's defaults). */
 export interface CrossBatchMemoryOptions {
-  /** Which loss: `triplet` (TripletMarginLoss), `contrastive` (ContrastiveLoss) or `multi_similarity`. */
-  loss: XbmLossKind;
+  /**
+   * The wrapped loss: any {@link BaseLoss} with `acceptsReference`, or a shorthand that builds one
+   * from the options below: `triplet` (TripletMarginLoss), `contrastive` (ContrastiveLoss) or
+   * `multi_similarity` (MultiSimilarityLoss).
+   */
+  loss: XbmLossKind | BaseLoss;
   /** Rows of memory (default 1024); must be at least the batch size. */
   memorySize?: number;
-  /** Distance (default: L2 of normalised rows; cosine similarity for `multi_similarity`). */
+  /** Shorthand only: distance (default: L2 of normalised rows; cosine similarity for `multi_similarity`). */
   distance?: Distance;
   /** Triplet margin (default 0.05). */
   margin?: number;
@@ -38,71 +57,46 @@ export interface CrossBatchMemoryOptions {
   /** Multi-similarity base (default 0.5). */
   base?: number;
   /**
-   * Triplet: largest anchors × memory × memory block evaluated at once (default 4,194,304
-   * elements); smaller blocks use less memory and give the same value and gradient.
+   * Accepted (a positive integer) so older configs still load, but unused: the wrapped
+   * TripletMarginLoss evaluates only the (anchor, positive, negative) triplets that exist, not a
+   * blocked anchors × memory × memory cube.
    */
   tripletBlockElements?: number;
 }
 
-function finite(v: number, name: string): number {
-  if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid CrossBatchMemory ${name} ${v}: expected a finite number`);
-  }
-  return v;
-}
-
-/** Elements of one anchor-chunk × memory × memory triplet block. */
-const TRIPLET_BLOCK = 1 << 22;
-
 /**
- * CrossBatchMemory (XBM, Wang et al. 2020; pytorch-metric-learning 2.8.1 semantics). Every
- * `compute` first enqueues a detached copy of the batch (embeddings and labels) into a FIFO memory
- * of `memorySize` rows, then evaluates the loss over all pairs (current row, memory row): positive
- * pairs share a label (excluding each row's own copy in memory), negative pairs do not.
- * - `triplet`: relu(d(a,p) − d(a,n) + margin) over all such triplets, averaged over the non-zero ones;
- * - `contrastive`: relu(d(a,p) − posMargin) and relu(negMargin − d(a,n)), each averaged over its
- *   non-zero terms, summed;
- * - `multi_similarity`: (1/α) log(1 + Σ_p e^{−α(s−base)}) + (1/β) log(1 + Σ_n e^{β(s−base)}), mean
- *   over the current rows.
- * (For similarities the comparisons flip, as in the peer.) Gradients flow into the current batch
- * only; memory rows are constants. On the first call, with an empty memory, the value equals the
- * plain loss of the batch. `compute` mutates the memory: call it once per training step.
+ * CrossBatchMemory (XBM, Wang et al. 2020; pytorch-metric-learning 2.8.1 semantics without a
+ * miner). Every `compute` first enqueues a detached copy of the batch (embeddings and labels) into
+ * a FIFO memory of `memorySize` rows, then evaluates the wrapped loss on the batch against the
+ * memory (`target.ref`) with every (batch row, memory row) pair: positive pairs share a label,
+ * excluding each row's own copy in memory; negative pairs do not share one. Gradients flow into
+ * the current batch only; memory rows are constants. On the first call the memory holds just the
+ * batch, so the value equals the plain loss of the batch. `compute` mutates the memory: call it
+ * once per training step.
  *
  * @example
  * ```ts
  * import { tf, useTfBackend } from "@likeness/tf";
- * import { CrossBatchMemory } from "@likeness/losses";
+ * import { CrossBatchMemory, PmlContrastiveLoss } from "@likeness/losses";
+ * import assert from "node:assert/strict";
  * await useTfBackend("wasm");
- * const xbm = new CrossBatchMemory({ loss: "contrastive", memorySize: 8 });
- * const loss = xbm.compute(tf.tensor2d([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]]), { labels: [0, 0, 1, 1] });
- * console.log(loss.dataSync()[0], xbm.size); // memory now holds 4 rows
+ * const xbm = new CrossBatchMemory({ loss: new PmlContrastiveLoss(), memorySize: 8 });
+ * const x = tf.tensor2d([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]]);
+ * const plain = new PmlContrastiveLoss().compute(x, { labels: [0, 0, 1, 1] }).dataSync()[0];
+ * const loss = xbm.compute(x, { labels: [0, 0, 1, 1] }).dataSync()[0];
+ * assert.ok(Math.abs(loss - plain) < 1e-6); // an empty memory: the plain loss
+ * assert.equal(xbm.size, 4); // the memory now holds the batch
  * ```
  */
-export class CrossBatchMemory implements Loss {
+export class CrossBatchMemory extends BaseLoss {
   /** Class name. */
   readonly name = "CrossBatchMemory";
-  /** Loss kind. */
-  readonly kind: XbmLossKind;
+  /** The wrapped loss. */
+  readonly loss: BaseLoss;
+  /** Shorthand kind the loss was built from, if any. */
+  readonly kind: XbmLossKind | undefined;
   /** Memory rows. */
   readonly memorySize: number;
-  /** Distance. */
-  readonly distance: Distance;
-  /** Triplet margin. */
-  readonly margin: number;
-  /** Triplet softplus. */
-  readonly smooth: boolean;
-  /** Contrastive margins. */
-  readonly posMargin: number;
-  /** Contrastive negative margin. */
-  readonly negMargin: number;
-  /** Multi-similarity α. */
-  readonly alpha: number;
-  /** Multi-similarity β. */
-  readonly beta: number;
-  /** Multi-similarity base. */
-  readonly base: number;
-  /** Triplet block size in elements. */
-  readonly tripletBlockElements: number;
   #emb: Float32Array | undefined;
   #labels: Label[];
   #width = 0;
@@ -110,36 +104,28 @@ export class CrossBatchMemory implements Loss {
   #filled = false;
 
   /**
-   * @param options loss kind, memory size, distance, loss parameters
-   * @throws {ValueError} UNKNOWN_NAME for a loss kind; INVALID_ARGUMENT for a bad size or parameter
+   * @param options the wrapped loss (or a shorthand and its parameters), memory size
+   * @throws {ValueError} UNKNOWN_NAME for a shorthand; UNSUPPORTED for a loss without a reference
+   *   set; INVALID_ARGUMENT for a bad size or parameter
    */
   constructor(options: CrossBatchMemoryOptions) {
-    this.kind = checkOneOf(options?.loss, XBM_LOSS_KINDS, "XBM loss");
-    const size = options.memorySize ?? 1024;
-    if (!Number.isInteger(size) || size < 1) {
-      throw new ValueError("INVALID_ARGUMENT", `Invalid memorySize ${size}: expected a positive integer`);
+    super();
+    const given = options?.loss;
+    if (given instanceof BaseLoss) {
+      if (!given.acceptsReference) {
+        throw new ValueError(
+          "UNSUPPORTED",
+          `Cannot wrap ${given.name} in CrossBatchMemory: it does not accept a reference set (acceptsReference)`,
+        );
+      }
+      this.loss = given;
+    } else {
+      this.kind = checkOneOf(given, XBM_LOSS_KINDS, "XBM loss");
+      this.loss = shorthandLoss(this.kind, options);
     }
-    this.memorySize = size;
-    this.distance = options.distance ??
-      (this.kind === "multi_similarity"
-        ? makeDistance("cosine", { kind: "similarity" })
-        : makeDistance("euclidean", { normalize: true }));
-    this.margin = finite(options.margin ?? 0.05, "margin");
-    this.smooth = options.smooth ?? false;
-    this.posMargin = finite(options.posMargin ?? 0, "posMargin");
-    this.negMargin = finite(options.negMargin ?? 1, "negMargin");
-    this.alpha = finite(options.alpha ?? 2, "alpha");
-    this.beta = finite(options.beta ?? 50, "beta");
-    this.base = finite(options.base ?? 0.5, "base");
-    if (!(this.alpha > 0 && this.beta > 0)) {
-      throw new ValueError("INVALID_ARGUMENT", "Invalid CrossBatchMemory alpha/beta: both must be positive");
-    }
-    const block = options.tripletBlockElements ?? TRIPLET_BLOCK;
-    if (!Number.isInteger(block) || block < 1) {
-      throw new ValueError("INVALID_ARGUMENT", `Invalid tripletBlockElements ${block}: expected a positive integer`);
-    }
-    this.tripletBlockElements = block;
-    this.#labels = new Array(size);
+    this.memorySize = checkFiniteNumber(options.memorySize ?? 1024, "memorySize", this.name, { min: 1, integer: true });
+    checkFiniteNumber(options.tripletBlockElements ?? 1, "tripletBlockElements", this.name, { min: 1, integer: true });
+    this.#labels = new Array(this.memorySize);
   }
 
   /** Rows currently in memory. */
@@ -156,23 +142,23 @@ export class CrossBatchMemory implements Loss {
     this.#filled = false;
   }
 
+  /** @returns the wrapped loss's learned parameters */
+  override trainableVariables(): tf.Variable[] {
+    return this.loss.trainableVariables();
+  }
+
   /**
-   * Enqueue the batch, then the loss of the batch against the memory.
+   * Enqueue the batch, then the wrapped loss's sub-losses of the batch against the memory.
    *
-   * @param embeddings B×D (B ≤ memorySize)
+   * @param embeddings B×D (B ≤ memorySize), checked by `compute`
    * @param target `labels` (one per row) and optional `match`
-   * @returns scalar loss (0 when there is no valid pair)
+   * @returns the wrapped loss's named sub-losses
    * @throws {ShapeError} LABEL_MISMATCH; SHAPE_MISMATCH when B > memorySize or D changes
-   * @throws {ValueError} INVALID_ARGUMENT without labels; NON_FINITE
+   * @throws {ValueError} INVALID_ARGUMENT without labels
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    if (!(embeddings instanceof tf.Tensor) || embeddings.rank !== 2) {
-      throw new ShapeError("Cannot compute CrossBatchMemory: embeddings must be a 2-D tensor (B×D)");
-    }
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const [b, d] = embeddings.shape;
-    const labels = target?.labels;
-    if (!labels) throw new ValueError("INVALID_ARGUMENT", "Cannot compute CrossBatchMemory: pass target.labels");
-    checkLabels(labels, b);
+    const labels = requireLabels(target?.labels, b, this.name);
     if (b > this.memorySize) {
       throw new ShapeError(
         `Cannot compute CrossBatchMemory: batch of ${b} rows exceeds memorySize ${this.memorySize}; raise memorySize`,
@@ -183,22 +169,37 @@ export class CrossBatchMemory implements Loss {
         `Cannot compute CrossBatchMemory: embeddings have ${d} columns but the memory holds ${this.#width}`,
       );
     }
-    const data = embeddings.dataSync();
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) {
-        throw new ValueError(
-          "NON_FINITE",
-          `Cannot compute CrossBatchMemory: embedding value ${i} is ${data[i]}; pass finite values`,
-        );
+    const slots = this.#enqueue(embeddings.dataSync() as Float32Array, labels, d);
+    const m = this.size;
+    const memLabels = this.#labels.slice(0, m);
+    const memory = tf.tensor2d(this.#emb!.subarray(0, m * d), [m, d]);
+    const reducer = this.loss.reducer;
+    return tf.tidy((): LossDict => {
+      const inner = this.loss.computeLoss(embeddings, {
+        labels,
+        match: target.match,
+        ref: { embeddings: memory, labels: memLabels },
+        indices: memoryPairs(labels, memLabels, slots, target.match ?? equalLabels),
+      });
+      // reduce with the wrapped loss's own reducer, so XBM's value is that loss's value
+      const out: LossDict = {};
+      for (const [name, sub] of Object.entries(inner)) {
+        out[name] = sub.reductionType === "already_reduced" || sub.losses.size === 0
+          ? sub
+          : { losses: reducer.reduce(sub.losses), reductionType: "already_reduced" };
       }
-    }
-    // enqueue (detached copy), remembering each row's slot
+      return out;
+    });
+  }
+
+  /** Copy the batch into the FIFO; returns each row's slot. */
+  #enqueue(data: Float32Array, labels: readonly Label[], d: number): Int32Array {
     if (!this.#emb) {
       this.#emb = new Float32Array(this.memorySize * d);
       this.#width = d;
     }
-    const slots = new Int32Array(b);
-    for (let i = 0; i < b; i++) {
+    const slots = new Int32Array(labels.length);
+    for (let i = 0; i < labels.length; i++) {
       const slot = this.#next;
       slots[i] = slot;
       this.#emb.set(data.subarray(i * d, (i + 1) * d), slot * d);
@@ -206,92 +207,36 @@ export class CrossBatchMemory implements Loss {
       this.#next = (this.#next + 1) % this.memorySize;
       if (this.#next === 0) this.#filled = true;
     }
-    const m = this.size;
-    const match = target.match ?? equalLabels;
-    const pos = new Float32Array(b * m);
-    const neg = new Float32Array(b * m);
-    for (let i = 0; i < b; i++) {
-      for (let j = 0; j < m; j++) {
-        if (match(labels[i], this.#labels[j])) {
-          if (j !== slots[i]) pos[i * m + j] = 1;
-        } else neg[i * m + j] = 1;
-      }
-    }
-    const memory = tf.tensor2d(this.#emb.subarray(0, m * d), [m, d]);
-    try {
-      return tf.tidy(() => {
-        const mat = this.distance.matrix(embeddings, memory);
-        if (this.kind === "contrastive") return this.#contrastive(mat, pos, neg);
-        if (this.kind === "multi_similarity") return this.#multiSimilarity(mat, pos, neg, b, m);
-        return this.#triplet(mat, pos, neg, b, m);
-      });
-    } finally {
-      memory.dispose();
+    return slots;
+  }
+}
+
+/** pml's XBM pairs: every (batch row, memory row), positives sharing a label minus each row's own slot. */
+function memoryPairs(
+  labels: readonly Label[],
+  memLabels: readonly Label[],
+  slots: Int32Array,
+  match: (a: Label, b: Label) => boolean,
+): MinedIndices {
+  const positivePairs: [number, number][] = [];
+  const negativePairs: [number, number][] = [];
+  for (let i = 0; i < labels.length; i++) {
+    for (let j = 0; j < memLabels.length; j++) {
+      if (match(labels[i], memLabels[j])) {
+        if (j !== slots[i]) positivePairs.push([i, j]);
+      } else negativePairs.push([i, j]);
     }
   }
+  return { positivePairs, negativePairs };
+}
 
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+/** The loss a shorthand names, with pml's defaults and the given parameters. */
+function shorthandLoss(kind: XbmLossKind, o: CrossBatchMemoryOptions): BaseLoss {
+  if (kind === "triplet") {
+    return new PmlTripletMarginLoss({ margin: o.margin, smoothLoss: o.smooth, distance: o.distance });
   }
-
-  /** Sum of `losses * mask` over the count of non-zero masked terms (count is a constant). */
-  #avgNonZero(losses: tf.Tensor, mask: Float32Array): tf.Scalar {
-    const masked = tf.mul(losses, tf.tensor(mask, losses.shape));
-    const values = masked.dataSync();
-    let count = 0;
-    for (let i = 0; i < values.length; i++) if (values[i] > 0) count++;
-    return (count === 0 ? tf.mul(tf.sum(masked), 0) : tf.div(tf.sum(masked), count)) as tf.Scalar;
+  if (kind === "contrastive") {
+    return new PmlContrastiveLoss({ posMargin: o.posMargin, negMargin: o.negMargin, distance: o.distance });
   }
-
-  #contrastive(mat: tf.Tensor2D, pos: Float32Array, neg: Float32Array): tf.Scalar {
-    const closer = this.distance.smallerIsCloser;
-    const posLoss = tf.relu(closer ? tf.sub(mat, this.posMargin) : tf.sub(this.posMargin, mat));
-    const negLoss = tf.relu(closer ? tf.sub(this.negMargin, mat) : tf.sub(mat, this.negMargin));
-    return tf.add(this.#avgNonZero(posLoss, pos), this.#avgNonZero(negLoss, neg)) as tf.Scalar;
-  }
-
-  #multiSimilarity(mat: tf.Tensor2D, pos: Float32Array, neg: Float32Array, b: number, m: number): tf.Scalar {
-    const closer = this.distance.smallerIsCloser;
-    // pml's distance.margin(x, y): x - y for distances, y - x for similarities
-    const posExp = closer ? tf.sub(mat, this.base) : tf.sub(this.base, mat);
-    const negExp = closer ? tf.sub(this.base, mat) : tf.sub(mat, this.base);
-    const lse = (x: tf.Tensor, mask: Float32Array) => {
-      const keep = tf.tensor2d(mask, [b, m]);
-      const masked = tf.where(tf.cast(keep, "bool"), x, tf.fill([b, m], -1e9));
-      return tf.logSumExp(tf.concat([masked, tf.zeros([b, 1])], 1), 1);
-    };
-    const posLoss = tf.mul(lse(tf.mul(posExp, this.alpha), pos), 1 / this.alpha);
-    const negLoss = tf.mul(lse(tf.mul(negExp, this.beta), neg), 1 / this.beta);
-    return tf.mean(tf.add(posLoss, negLoss)) as tf.Scalar;
-  }
-
-  #triplet(mat: tf.Tensor2D, pos: Float32Array, neg: Float32Array, b: number, m: number): tf.Scalar {
-    const closer = this.distance.smallerIsCloser;
-    const rowsPerBlock = Math.max(1, Math.floor(this.tripletBlockElements / (m * m)));
-    let sum: tf.Scalar = tf.mul(tf.sum(mat), 0) as tf.Scalar;
-    let count = 0;
-    for (let s = 0; s < b; s += rowsPerBlock) {
-      const e = Math.min(b, s + rowsPerBlock);
-      const rows = tf.slice(mat, [s, 0], [e - s, m]);
-      const ap = tf.expandDims(rows, 2); // r×m×1 (positive index j)
-      const an = tf.expandDims(rows, 1); // r×1×m (negative index k)
-      const margins = closer ? tf.sub(ap, an) : tf.sub(an, ap);
-      const violation = tf.add(margins, this.margin);
-      const losses = this.smooth ? tf.softplus(violation) : tf.relu(violation);
-      const mask = new Float32Array((e - s) * m * m);
-      for (let i = s; i < e; i++) {
-        for (let j = 0; j < m; j++) {
-          if (!pos[i * m + j]) continue;
-          const base = ((i - s) * m + j) * m;
-          for (let k = 0; k < m; k++) if (neg[i * m + k]) mask[base + k] = 1;
-        }
-      }
-      const masked = tf.mul(losses, tf.tensor3d(mask, [e - s, m, m]));
-      const values = masked.dataSync();
-      for (let i = 0; i < values.length; i++) if (values[i] > 0) count++;
-      sum = tf.add(sum, tf.sum(masked)) as tf.Scalar;
-    }
-    return (count === 0 ? tf.mul(sum, 0) : tf.div(sum, count)) as tf.Scalar;
-  }
+  return new PmlMultiSimilarityLoss({ alpha: o.alpha, beta: o.beta, base: o.base, distance: o.distance });
 }

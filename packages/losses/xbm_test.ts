@@ -7,6 +7,7 @@ import {
   CrossBatchMemory,
   PmlContrastiveLoss,
   PmlMultiSimilarityLoss,
+  PmlNCALoss,
   PmlTripletMarginLoss,
   type XbmLossKind,
 } from "@likeness/losses";
@@ -34,6 +35,7 @@ function brute(
   ml: Label[],
   self: number[],
   match = (a: Label, b: Label) => a === b,
+  margin = 0.05,
 ) {
   const Q = q.map(unit);
   const M = mem.map(unit);
@@ -60,7 +62,7 @@ function brute(
       M.forEach((p, j) => {
         if (!isPos(i, j)) return;
         M.forEach((n, k) => {
-          if (isNeg(i, k)) t.push(Math.max(l2(a, p) - l2(a, n) + 0.05, 0));
+          if (isNeg(i, k)) t.push(Math.max(l2(a, p) - l2(a, n) + margin, 0));
         });
       })
     );
@@ -180,18 +182,31 @@ test("XBM rejects bad input with typed errors", () => {
   x.dispose();
 });
 
-test("XBM triplet: blocked evaluation equals one block; zero when margins hold; no positives gives 0", () => {
+test("XBM wraps any loss that accepts a reference set; zero when margins hold; no positives gives 0", () => {
   const e = batch(9, 3, 8);
   const labels = [0, 1, 2, 0, 1, 2, 0, 1, 2];
   const x = tf.tensor2d(e);
-  const loss = (block?: number) => {
-    const xbm = new CrossBatchMemory({ loss: "triplet", memorySize: 9, tripletBlockElements: block });
-    return tf.valueAndGrad((t: tf.Tensor) => xbm.compute(t as tf.Tensor2D, { labels }))(x);
-  };
-  const whole = loss();
-  const blocked = loss(81); // one anchor row per block
+  // a wrapped loss instance and the shorthand with the same parameters give the same value and gradient
+  const run = (xbm: CrossBatchMemory) =>
+    tf.valueAndGrad((t: tf.Tensor) => xbm.compute(t as tf.Tensor2D, { labels }))(x);
+  const whole = run(new CrossBatchMemory({ loss: "triplet", memorySize: 9, margin: 0.3 }));
+  const blocked = run(new CrossBatchMemory({ loss: new PmlTripletMarginLoss({ margin: 0.3 }), memorySize: 9 }));
   assertClose(blocked.value.dataSync()[0], whole.value.dataSync()[0], { rtol: 1e-6 });
   assertClose(blocked.grad.dataSync(), whole.grad.dataSync(), { rtol: 1e-5, atol: 1e-7 });
+  assertClose(
+    whole.value.dataSync()[0],
+    brute("triplet", e, labels, e, labels, [0, 1, 2, 3, 4, 5, 6, 7, 8], undefined, 0.3),
+    {
+      rtol: 1e-4,
+      atol: 1e-6,
+    },
+  );
+  // a loss that compares rows of one batch only cannot be wrapped; the legacy block option is still validated
+  assert.throws(
+    () => new CrossBatchMemory({ loss: new PmlNCALoss() }),
+    (err: unknown) => err instanceof ValueError && err.code === "UNSUPPORTED",
+  );
+  assert.throws(() => new CrossBatchMemory({ loss: "triplet", tripletBlockElements: 0 }), ValueError);
   // identical rows per class, classes orthogonal: every margin holds (distance √2 > 1 and > 0.05)
   const sep = tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]]);
   for (const kind of ["triplet", "contrastive"] as const) {

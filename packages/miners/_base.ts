@@ -17,11 +17,9 @@ import {
   ValueError,
 } from "@likeness/core";
 import type { Pairs, Triplets } from "@likeness/backend";
-import { createBackend, largerIsCloser } from "@likeness/backend";
+import { createBackend, type CreateBackendOptions, largerIsCloser } from "@likeness/backend";
 import type { Distance } from "@likeness/losses";
 import { tf } from "@likeness/tf";
-import { createDenseKernels, createMiningKernels } from "@likeness/kernels";
-import { jsMinerBackend } from "./_js_backend.ts";
 import type { MinedIndices, MineOptions, MinerBackend, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
 
 export { LP_NORMALIZED } from "./distances.ts";
@@ -29,37 +27,30 @@ export { LP_NORMALIZED } from "./distances.ts";
 let defaultBackend: Promise<MinerBackend> | undefined;
 
 /**
- * The WebAssembly kernels of `@likeness/kernels` (dense pairwise on one thread, mining), or the
- * plain-TS references where WebAssembly cannot start.
+ * A miner backend from `createBackend` of `@likeness/backend` (WebGPU, WASM SIMD, WASM or JS by
+ * priority, `LIKENESS_BACKEND` overrides). A failure is reported, never replaced by something
+ * else: an unknown `LIKENESS_BACKEND` is a `ValueError` UNKNOWN_NAME here too.
  *
- * @returns a miner backend
+ * @param options createBackend's options (tfjs is never started for mining)
+ * @returns the backend's mining operations
+ * @throws {ValueError} UNKNOWN_NAME for an unknown backend name (rejects)
  */
-function wasmMinerBackend(): MinerBackend {
-  try {
-    const dense = createDenseKernels();
-    const mining = createMiningKernels();
-    return {
-      pairwise: (q, r, metric) => dense.pairwise(q, r, metric),
-      normalize: (m) => dense.normalize(m),
-      batchHard: (d, same, o) => mining.batchHard(d, same, o),
-      tripletMargin: (d, same, o) => mining.tripletMargin(d, same, o),
-      pairMargin: (d, same, o) => mining.pairMargin(d, same, o),
-      multiSimilarity: (d, same, o) => mining.multiSimilarity(d, same, o),
-    };
-  } catch {
-    return jsMinerBackend();
-  }
+export async function _backendFrom(options: CreateBackendOptions = {}): Promise<MinerBackend> {
+  const selection = await createBackend({ ...options, tf: false });
+  return selection.backend as MinerBackend;
 }
 
 /**
- * The default backend, created once on first use: `createBackend({ tf: false })` of
- * `@likeness/backend` (WebGPU, WASM SIMD, WASM or JS by priority, `LIKENESS_BACKEND` overrides);
- * if no backend starts, the WebAssembly kernels directly (or the plain-TS references).
+ * The default backend, created once on first use by {@link _backendFrom}. A rejection is passed
+ * on to the miner's caller and not cached, so fixing the environment and retrying works.
  *
  * @returns the shared default backend
  */
 export function _defaultBackend(): Promise<MinerBackend> {
-  defaultBackend ??= createBackend({ tf: false }).then((s) => s.backend as MinerBackend, () => wasmMinerBackend());
+  defaultBackend ??= _backendFrom().catch((e) => {
+    defaultBackend = undefined;
+    throw e;
+  });
   return defaultBackend;
 }
 
@@ -134,20 +125,6 @@ export function _checkDistance(d: MinerDistance | Distance): MinerDistance | Dis
     throw new ValueError("INVALID_ARGUMENT", `Invalid distance power ${d.power}: expected a positive number`);
   }
   return d;
-}
-
-/**
- * Validate a finite number option.
- *
- * @param value the value
- * @param name option name
- * @returns the value
- */
-export function _checkNumber(value: number, name: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a finite number, got ${value}`);
-  }
-  return value;
 }
 
 /**

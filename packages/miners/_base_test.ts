@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { equalLabels, type Label, sameLabelMatrix, sharesAnyLabel } from "@likeness/core";
-import { _sameMatrix } from "./_base.ts";
+import { equalLabels, type Label, sameLabelMatrix, sharesAnyLabel, ValueError } from "@likeness/core";
+import { _backendFrom, _sameMatrix } from "./_base.ts";
 
 test("_sameMatrix's dense-id fast path equals sameLabelMatrix for numbers, strings and label lists", () => {
   const cases: Label[][] = [
@@ -16,4 +16,13 @@ test("_sameMatrix's dense-id fast path equals sameLabelMatrix for numbers, strin
   // a custom matcher goes through sameLabelMatrix unchanged
   const multi: Label[] = [[1, 2], [2, 3], [4]];
   assert.deepEqual(_sameMatrix(multi, sharesAnyLabel), Uint8Array.from([1, 1, 0, 1, 1, 0, 0, 0, 1]));
+});
+
+test("the miners' backend reports an unknown LIKENESS_BACKEND instead of swallowing it", async () => {
+  await assert.rejects(
+    _backendFrom({ env: { LIKENESS_BACKEND: "no-such-backend" } }),
+    (e: unknown) => e instanceof ValueError && e.code === "UNKNOWN_NAME" && /no-such-backend/.test(e.message),
+  );
+  const ok = await _backendFrom({ prefer: "js" });
+  assert.equal(typeof ok.batchHard, "function");
 });

@@ -3,8 +3,9 @@
  *
  * @module
  */
+import { checkFiniteNumber } from "@likeness/core";
 import type { Label } from "@likeness/core";
-import { _checkNumber, _defaultBackend, _toMatrix } from "./_base.ts";
+import { _defaultBackend, _toMatrix } from "./_base.ts";
 import { checkLabels, equalLabels, sameLabelMatrix, ValueError } from "@likeness/core";
 import type { MinedIndices, MineOptions, Miner, MinerBackend, MinerInput } from "./types.ts";
 
@@ -50,7 +51,7 @@ export class AngularMiner implements Miner {
    * @throws {ValueError} INVALID_ARGUMENT when the angle is not in [0, 90]
    */
   constructor(options: AngularMinerOptions = {}) {
-    this.angle = _checkNumber(options.angle ?? 20, "angle");
+    this.angle = checkFiniteNumber(options.angle ?? 20, "angle", "AngularMiner");
     if (this.angle < 0 || this.angle > 90) {
       throw new ValueError("INVALID_ARGUMENT", `Invalid angle ${this.angle}: expected degrees in [0, 90]`);
     }

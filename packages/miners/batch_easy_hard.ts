@@ -3,10 +3,11 @@
  *
  * @module
  */
+import { checkFiniteNumber } from "@likeness/core";
 import type { Distance } from "@likeness/losses";
 import type { Label, Matrix } from "@likeness/core";
 import { checkOneOf, ValueError } from "@likeness/core";
-import { _checkDistance, _checkNumber, _prepare, LP_NORMALIZED } from "./_base.ts";
+import { _checkDistance, _prepare, LP_NORMALIZED } from "./_base.ts";
 import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
 
 /** Strategies of {@link BatchEasyHardMiner}. */
@@ -133,7 +134,10 @@ export class BatchEasyHardMiner implements Miner {
       ]] as const
     ) {
       if (r === undefined) continue;
-      if (!Array.isArray(r) || r.length !== 2 || !(_checkNumber(r[0], name) <= _checkNumber(r[1], name))) {
+      if (
+        !Array.isArray(r) || r.length !== 2 ||
+        !(checkFiniteNumber(r[0], name, "BatchEasyHardMiner") <= checkFiniteNumber(r[1], name, "BatchEasyHardMiner"))
+      ) {
         throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected [lo, hi] with lo <= hi`);
       }
     }

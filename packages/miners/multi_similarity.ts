@@ -3,9 +3,10 @@
  *
  * @module
  */
+import { checkFiniteNumber } from "@likeness/core";
 import type { Distance } from "@likeness/losses";
 import type { Label } from "@likeness/core";
-import { _checkDistance, _checkNumber, _fromPairs, _prepare } from "./_base.ts";
+import { _checkDistance, _fromPairs, _prepare } from "./_base.ts";
 import { COSINE_SIMILARITY } from "./distances.ts";
 import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
 
@@ -46,7 +47,7 @@ export class MultiSimilarityMiner implements Miner {
    * @throws {ValueError} INVALID_ARGUMENT for a non-finite epsilon; UNKNOWN_NAME for an unknown metric
    */
   constructor(options: MultiSimilarityMinerOptions = {}) {
-    this.epsilon = _checkNumber(options.epsilon ?? 0.1, "epsilon");
+    this.epsilon = checkFiniteNumber(options.epsilon ?? 0.1, "epsilon", "MultiSimilarityMiner");
     this.distance = _checkDistance(options.distance ?? COSINE_SIMILARITY);
     this.#backend = options.backend;
   }

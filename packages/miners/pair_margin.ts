@@ -3,9 +3,10 @@
  *
  * @module
  */
+import { checkFiniteNumber } from "@likeness/core";
 import type { Distance } from "@likeness/losses";
 import type { Label } from "@likeness/core";
-import { _checkDistance, _checkNumber, _fromPairs, _prepare, LP_NORMALIZED } from "./_base.ts";
+import { _checkDistance, _fromPairs, _prepare, LP_NORMALIZED } from "./_base.ts";
 import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
 
 /** Options of {@link PairMarginMiner}. */
@@ -47,8 +48,8 @@ export class PairMarginMiner implements Miner {
    * @throws {ValueError} INVALID_ARGUMENT for non-finite margins; UNKNOWN_NAME for an unknown metric
    */
   constructor(options: PairMarginMinerOptions = {}) {
-    this.posMargin = _checkNumber(options.posMargin ?? 0.2, "posMargin");
-    this.negMargin = _checkNumber(options.negMargin ?? 0.8, "negMargin");
+    this.posMargin = checkFiniteNumber(options.posMargin ?? 0.2, "posMargin", "PairMarginMiner");
+    this.negMargin = checkFiniteNumber(options.negMargin ?? 0.8, "negMargin", "PairMarginMiner");
     this.distance = _checkDistance(options.distance ?? LP_NORMALIZED);
     this.#backend = options.backend;
   }

@@ -4,10 +4,9 @@
  * @module
  */
 import type { Distance } from "@likeness/losses";
-import type { Label } from "@likeness/core";
-import { checkOneOf } from "@likeness/core";
+import { checkFiniteNumber, checkName, type Label, SEMIHARD_ALIASES } from "@likeness/core";
 import type { TripletType } from "@likeness/backend";
-import { _checkDistance, _checkNumber, _fromTriplets, _prepare, LP_NORMALIZED } from "./_base.ts";
+import { _checkDistance, _fromTriplets, _prepare, LP_NORMALIZED } from "./_base.ts";
 import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
 
 export type { TripletType };
@@ -58,8 +57,8 @@ export class TripletMarginMiner implements Miner {
    * @throws {ValueError} INVALID_ARGUMENT for a non-finite margin; UNKNOWN_NAME for an unknown type or metric
    */
   constructor(options: TripletMarginMinerOptions = {}) {
-    this.margin = _checkNumber(options.margin ?? 0.2, "margin");
-    this.type = checkOneOf(options.type ?? "all", TRIPLET_TYPES, "triplet type");
+    this.margin = checkFiniteNumber(options.margin ?? 0.2, "margin", "TripletMarginMiner");
+    this.type = checkName(options.type ?? "all", TRIPLET_TYPES, "triplet type", SEMIHARD_ALIASES);
     this.distance = _checkDistance(options.distance ?? LP_NORMALIZED);
     this.#backend = options.backend;
   }

@@ -95,3 +95,7 @@ test("TripletMarginMiner and BatchHardMiner are equivariant to batch order", asy
     assert.deepEqual(keys(back(b.triplets)), keys(a.triplets), miner.name);
   }
 });
+
+test("TripletMarginMiner accepts Quaterion's semi_hard as an alias of semihard", () => {
+  assert.equal(new TripletMarginMiner({ type: "semi_hard" as "semihard" }).type, "semihard");
+});

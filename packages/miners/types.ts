@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { Label, LabelMatcher, Matrix } from "@likeness/core";
+import type { Label, LabelMatcher, Matrix, MinedIndices } from "@likeness/core";
 import type { Backend, Metric } from "@likeness/backend";
 import type { tf } from "@likeness/tf";
-import type { Distance, MinedIndices } from "@likeness/losses";
+import type { Distance } from "@likeness/losses";
 
 export type { MinedIndices };
 

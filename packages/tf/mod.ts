@@ -18,3 +18,4 @@
  * @module
  */
 export * from "./tf.ts";
+export * from "./gather.ts";

@@ -20,8 +20,13 @@ export interface GoldenCase {
   inputs: Record<string, unknown>;
   /** Expected outputs; `null` fields (e.g. a grad the peer could not compute) are not compared. */
   expected: Record<string, unknown>;
-  /** When present, the peer's output is a defect: the case is skipped with this reason. */
+  /** When present, the peer's output is a defect: the case is skipped with this reason (unless `likeness_expected`). */
   peer_bug?: string;
+  /**
+   * For a `peer_bug` case: what likeness computes instead (its documented difference). The case then
+   * runs and is compared against these fields rather than skipped.
+   */
+  likeness_expected?: Record<string, unknown>;
   /** Expected fields that are peer defects and are not compared, with the reason. */
   ignore_fields?: Record<string, string>;
 }

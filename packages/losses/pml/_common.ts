@@ -10,19 +10,20 @@
  */
 import { tf } from "@likeness/tf";
 import {
-  checkLabels,
+  checkRowIndex,
   createRng,
   equalLabels,
   type Label,
   labelIds,
   type LabelMatcher,
+  requireLabels,
   sameLabelMatrix,
   ShapeError,
   ValueError,
 } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { type Distance, distance } from "../distances.ts";
-import type { Reducer } from "../reducers.ts";
+
 import { noGrad } from "../grad_utils.ts";
 import type { PmlDistance } from "./pml_distance.ts";
 
@@ -103,45 +104,6 @@ export function margin(dist: PmlDistance, x: tf.Tensor | number, y: tf.Tensor | 
 }
 
 /**
- * Check the embeddings: rank 2, at least one row, finite values.
- *
- * @throws {ShapeError} SHAPE_MISMATCH / EMPTY_INPUT
- * @throws {ValueError} NON_FINITE
- */
-export function checkEmbeddings(embeddings: tf.Tensor2D, loss: string): void {
-  if (!embeddings || embeddings.rank !== 2) {
-    throw new ShapeError(`Cannot compute ${loss}: embeddings must be a B×D tensor (got rank ${embeddings?.rank})`);
-  }
-  if (embeddings.shape[0] === 0 || embeddings.shape[1] === 0) {
-    throw new ShapeError(`Cannot compute ${loss}: embeddings are empty (${embeddings.shape.join("×")})`, "EMPTY_INPUT");
-  }
-  const bad = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(embeddings))).dataSync()[0]);
-  if (bad) {
-    throw new ValueError(
-      "NON_FINITE",
-      `Cannot compute ${loss}: embeddings contain NaN or infinite values; check the model output`,
-    );
-  }
-}
-
-/**
- * Labels of the target, checked against the batch size.
- *
- * @throws {ShapeError} LABEL_MISMATCH when absent or of the wrong length
- */
-export function requireLabels(target: LossTarget | undefined, n: number, loss: string): readonly Label[] {
-  const labels = target?.labels;
-  if (!labels) {
-    throw new ShapeError(
-      `Cannot compute ${loss}: target.labels is missing; pass one label per embedding row`,
-      "LABEL_MISMATCH",
-    );
-  }
-  checkLabels(labels, n, "embeddings");
-  return labels;
-}
-
-/**
  * Integer class ids in [0, numClasses) for classifier/proxy losses.
  *
  * @throws {ShapeError} LABEL_MISMATCH
@@ -153,7 +115,7 @@ export function requireClassIds(
   numClasses: number,
   loss: string,
 ): Int32Array {
-  const labels = requireLabels(target, n, loss);
+  const labels = requireLabels(target?.labels, n, loss);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const l = labels[i];
@@ -261,42 +223,53 @@ export function allTriplets(labels: readonly Label[], match?: LabelMatcher): Tri
 }
 
 function checkIndex(i: number, b: number, loss: string): void {
-  if (!Number.isInteger(i) || i < 0 || i >= b) {
-    throw new ValueError(
-      "OUT_OF_RANGE",
-      `Cannot compute ${loss}: mined index ${i} is not a row of the batch [0, ${b}); mine on this batch`,
-    );
-  }
+  checkRowIndex(i, b, loss, "mined index");
 }
 
-/** pml's `convert_to_pairs`: mined pairs as given, triplets split into (a,p) and (a,n), else all pairs. */
-export function pairsOf(target: LossTarget, labels: readonly Label[], loss: string): PairIndices {
-  const ind = target.indices;
-  const b = labels.length;
-  if (!ind) return allPairs(labels, target.match);
-  const out = { a1: [] as number[], p: [] as number[], a2: [] as number[], n: [] as number[] };
-  if (ind.triplets) {
-    for (const [a, p, n] of ind.triplets) {
-      for (const i of [a, p, n]) checkIndex(i, b, loss);
-      out.a1.push(a);
-      out.p.push(p);
-      out.a2.push(a);
-      out.n.push(n);
-    }
-  } else {
-    for (const [a, p] of ind.positivePairs ?? []) {
-      checkIndex(a, b, loss);
-      checkIndex(p, b, loss);
-      out.a1.push(a);
-      out.p.push(p);
-    }
-    for (const [a, n] of ind.negativePairs ?? []) {
-      checkIndex(a, b, loss);
-      checkIndex(n, b, loss);
-      out.a2.push(a);
-      out.n.push(n);
+/** Rows a batch is compared against: the reference set's count, or the batch's own. */
+export function partnerCount(target: LossTarget, b: number): number {
+  return target.ref ? target.ref.embeddings.shape[0] : b;
+}
+
+/** B×R distance (or similarity) matrix against the reference set, or B×B within the batch. */
+export function partnerMatrix(dist: PmlDistance, embeddings: tf.Tensor2D, target: LossTarget): tf.Tensor2D {
+  return target.ref ? dist.matrix(embeddings, target.ref.embeddings) : dist.matrix(embeddings);
+}
+
+/**
+ * pml's `get_all_pairs_indices(labels, ref_labels)` for a separate reference set: every (batch row,
+ * reference row) pair, positive when the labels match (no diagonal to skip: the sets differ).
+ */
+export function allReferencePairs(labels: readonly Label[], ref: readonly Label[], match?: LabelMatcher): PairIndices {
+  const m = match ?? equalLabels;
+  const out = emptyPairLists();
+  for (let i = 0; i < labels.length; i++) {
+    for (let j = 0; j < ref.length; j++) {
+      if (m(labels[i], ref[j])) {
+        out.a1.push(i);
+        out.p.push(j);
+      } else {
+        out.a2.push(i);
+        out.n.push(j);
+      }
     }
   }
+  return toPairIndices(out);
+}
+
+/** Growable lists of pair indices, filled by the pair builders. */
+interface PairLists {
+  a1: number[];
+  p: number[];
+  a2: number[];
+  n: number[];
+}
+
+function emptyPairLists(): PairLists {
+  return { a1: [], p: [], a2: [], n: [] };
+}
+
+function toPairIndices(out: PairLists): PairIndices {
   return {
     a1: Int32Array.from(out.a1),
     p: Int32Array.from(out.p),
@@ -305,85 +278,102 @@ export function pairsOf(target: LossTarget, labels: readonly Label[], loss: stri
   };
 }
 
+/** Every triplet (batch anchor, reference positive, reference negative) of a separate reference set. */
+function allReferenceTriplets(labels: readonly Label[], ref: readonly Label[], match?: LabelMatcher): TripletIndices {
+  const pairs = allReferencePairs(labels, ref, match);
+  return tripletsFromPairs(pairs);
+}
+
+/** Triplets (a, p, n) from positive pairs (a, p) and negative pairs (a, n) sharing the anchor. */
+function tripletsFromPairs(pairs: PairIndices): TripletIndices {
+  const negs = new Map<number, number[]>();
+  for (let k = 0; k < pairs.a2.length; k++) {
+    const list = negs.get(pairs.a2[k]);
+    if (list) list.push(pairs.n[k]);
+    else negs.set(pairs.a2[k], [pairs.n[k]]);
+  }
+  const a: number[] = [];
+  const p: number[] = [];
+  const n: number[] = [];
+  for (let k = 0; k < pairs.a1.length; k++) {
+    for (const neg of negs.get(pairs.a1[k]) ?? []) {
+      a.push(pairs.a1[k]);
+      p.push(pairs.p[k]);
+      n.push(neg);
+    }
+  }
+  return { a: Int32Array.from(a), p: Int32Array.from(p), n: Int32Array.from(n) };
+}
+
+/** pml's `convert_to_pairs`: mined pairs as given, triplets split into (a,p) and (a,n), else all pairs. */
+export function pairsOf(target: LossTarget, labels: readonly Label[], loss: string): PairIndices {
+  const ind = target.indices;
+  const b = labels.length;
+  const r = partnerCount(target, b);
+  if (!ind) {
+    return target.ref ? allReferencePairs(labels, target.ref.labels, target.match) : allPairs(labels, target.match);
+  }
+  const out = emptyPairLists();
+  if (ind.triplets) {
+    for (const [a, p, n] of ind.triplets) {
+      checkIndex(a, b, loss);
+      checkIndex(p, r, loss);
+      checkIndex(n, r, loss);
+      out.a1.push(a);
+      out.p.push(p);
+      out.a2.push(a);
+      out.n.push(n);
+    }
+  } else {
+    for (const [a, p] of ind.positivePairs ?? []) {
+      checkIndex(a, b, loss);
+      checkIndex(p, r, loss);
+      out.a1.push(a);
+      out.p.push(p);
+    }
+    for (const [a, n] of ind.negativePairs ?? []) {
+      checkIndex(a, b, loss);
+      checkIndex(n, r, loss);
+      out.a2.push(a);
+      out.n.push(n);
+    }
+  }
+  return toPairIndices(out);
+}
+
 /** pml's `convert_to_triplets`: mined triplets, triplets formed from mined pairs, else all triplets. */
 export function tripletsOf(target: LossTarget, labels: readonly Label[], loss: string): TripletIndices {
   const ind = target.indices;
   const b = labels.length;
-  if (!ind) return allTriplets(labels, target.match);
-  const list: (readonly [number, number, number])[] = [];
-  if (ind.triplets) {
-    for (const t of ind.triplets) {
-      for (const i of t) checkIndex(i, b, loss);
-      list.push(t);
-    }
-  } else {
-    for (const [a1, p] of ind.positivePairs ?? []) {
-      checkIndex(a1, b, loss);
-      checkIndex(p, b, loss);
-      for (const [a2, n] of ind.negativePairs ?? []) {
-        checkIndex(n, b, loss);
-        if (a1 === a2) list.push([a1, p, n]);
-      }
-    }
+  const r = partnerCount(target, b);
+  if (!ind) {
+    return target.ref
+      ? allReferenceTriplets(labels, target.ref.labels, target.match)
+      : allTriplets(labels, target.match);
+  }
+  if (!ind.triplets) {
+    // pml's convert_to_triplets from pairs: every (a, p) with every (a, n) of the same anchor
+    return tripletsFromPairs(pairsOf(target, labels, loss));
+  }
+  for (const t of ind.triplets) {
+    checkIndex(t[0], b, loss);
+    checkIndex(t[1], r, loss);
+    checkIndex(t[2], r, loss);
   }
   return {
-    a: Int32Array.from(list, (t) => t[0]),
-    p: Int32Array.from(list, (t) => t[1]),
-    n: Int32Array.from(list, (t) => t[2]),
+    a: Int32Array.from(ind.triplets, (t) => t[0]),
+    p: Int32Array.from(ind.triplets, (t) => t[1]),
+    n: Int32Array.from(ind.triplets, (t) => t[2]),
   };
 }
 
-/** Pair masks B×B (float32 0/1) built from pair indices. */
-export function pairMasks(pairs: PairIndices, b: number): { pos: Float32Array; neg: Float32Array } {
-  const pos = new Float32Array(b * b);
-  const neg = new Float32Array(b * b);
-  for (let k = 0; k < pairs.a1.length; k++) pos[pairs.a1[k] * b + pairs.p[k]] = 1;
-  for (let k = 0; k < pairs.a2.length; k++) neg[pairs.a2[k] * b + pairs.n[k]] = 1;
+/** Pair masks B×R (float32 0/1; R = B within a batch) built from pair indices. */
+export function pairMasks(pairs: PairIndices, b: number, r = b): { pos: Float32Array; neg: Float32Array } {
+  const pos = new Float32Array(b * r);
+  const neg = new Float32Array(b * r);
+  for (let k = 0; k < pairs.a1.length; k++) pos[pairs.a1[k] * r + pairs.p[k]] = 1;
+  for (let k = 0; k < pairs.a2.length; k++) neg[pairs.a2[k] * r + pairs.n[k]] = 1;
   return { pos, neg };
-}
-
-/** Gather `mat[rows[k], cols[k]]` into a 1-D tensor (differentiable; the gradient scatters with ScatterNd,
- * since tfjs-wasm has no UnsortedSegmentSum for GatherV2's gradient and GatherNd has none). */
-export function gather2d(mat: tf.Tensor2D, rows: ArrayLike<number>, cols: ArrayLike<number>): tf.Tensor1D {
-  const k = rows.length;
-  const flat = new Int32Array(k * 2);
-  for (let i = 0; i < k; i++) {
-    flat[2 * i] = rows[i];
-    flat[2 * i + 1] = cols[i];
-  }
-  const idx = tf.tensor2d(flat, [k, 2], "int32");
-  const shape = mat.shape;
-  const body = (m: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
-    save([idx]);
-    return {
-      value: tf.gatherND(m, idx),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0], dy, shape),
-    };
-  };
-  // deno-lint-ignore no-explicit-any
-  const f = tf.customGrad(body as any) as unknown as (m: tf.Tensor) => tf.Tensor;
-  return f(mat) as tf.Tensor1D;
-}
-
-/** Gather `v[idx[k]]` of a B-vector (differentiable). */
-export function gather1d(v: tf.Tensor, idx: ArrayLike<number>): tf.Tensor1D {
-  return gather2d(tf.reshape(v, [-1, 1]) as tf.Tensor2D, idx, new Int32Array(idx.length));
-}
-
-/** Rows `x[idx[k]]` (K×D, differentiable through a ScatterNd gradient). */
-export function gatherRows(x: tf.Tensor2D, idx: ArrayLike<number>): tf.Tensor2D {
-  const ind = tf.tensor2d(Int32Array.from(idx), [idx.length, 1], "int32");
-  const shape = x.shape;
-  const body = (m: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
-    save([ind]);
-    return {
-      value: tf.gatherND(m, ind),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0], dy, shape),
-    };
-  };
-  // deno-lint-ignore no-explicit-any
-  const f = tf.customGrad(body as any) as unknown as (m: tf.Tensor) => tf.Tensor;
-  return f(x) as tf.Tensor2D;
 }
 
 /** A zero scalar still connected to `x` (so gradients are zeros, not missing). */
@@ -409,11 +399,6 @@ export function maskedLogSumExp(x: tf.Tensor2D, mask: tf.Tensor2D, addOne: boole
   if (addOne) s = tf.add(s, tf.exp(tf.neg(m)));
   const safe = tf.where(any, s, tf.onesLike(s));
   return tf.where(any, tf.add(tf.log(safe), m), tf.zerosLike(s));
-}
-
-/** Reduce with a {@link Reducer}; an empty input gives a 0 still connected to the graph. */
-export function reduceWith(reducer: Reducer, losses: tf.Tensor): tf.Scalar {
-  return losses.size === 0 ? zeroLoss(losses) : reducer.reduce(losses);
 }
 
 /** pml's `convert_to_weights`: per-row weights from how often a row appears in the mined tuples. */
@@ -443,17 +428,6 @@ export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Tenso
   const oneHot = tf.oneHot(tf.tensor1d(targets, "int32"), logits.shape[1]);
   const logp = tf.logSoftmax(logits, 1);
   return tf.neg(tf.sum(tf.mul(oneHot, logp), 1)) as tf.Tensor1D;
-}
-
-/** Check a finite number option. */
-export function checkNumber(value: number, name: string, loss: string, min = -Infinity): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
-    throw new ValueError(
-      "INVALID_ARGUMENT",
-      `Invalid ${name} for ${loss}: expected a finite number${min > -Infinity ? ` >= ${min}` : ""}, got ${value}`,
-    );
-  }
-  return value;
 }
 
 /** Build a learned weight matrix as a tf.Variable from given values or a seeded normal init. */
@@ -502,15 +476,15 @@ export interface LabelledBatch {
 }
 
 /**
- * Check the embeddings and the labels of a label-based loss.
+ * The labels of a label-based loss, checked against the batch (the embeddings were checked by
+ * `BaseLoss.compute`).
  *
- * @throws {ShapeError} SHAPE_MISMATCH / EMPTY_INPUT / LABEL_MISMATCH
- * @throws {ValueError} NON_FINITE
+ * @throws {ValueError} INVALID_ARGUMENT without labels
+ * @throws {ShapeError} LABEL_MISMATCH
  */
 export function labelledBatch(embeddings: tf.Tensor2D, target: LossTarget, loss: string): LabelledBatch {
-  checkEmbeddings(embeddings, loss);
   const b = embeddings.shape[0];
-  return { b, labels: requireLabels(target, b, loss) };
+  return { b, labels: requireLabels(target?.labels, b, loss) };
 }
 
 /** A checked batch of a pair-based loss: its size, labels and pairs (mined or all). */

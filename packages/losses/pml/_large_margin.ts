@@ -8,17 +8,10 @@
 import { tf } from "@likeness/tf";
 import { _matMul } from "../_matmul.ts";
 import { ShapeError, ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, checkEmbeddings, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import {
-  checkEmbeddings,
-  crossEntropy,
-  l2Normalize,
-  makeWeight,
-  minerWeights,
-  reduceWith,
-  requireClassIds,
-} from "./_common.ts";
+import { crossEntropy, l2Normalize, makeWeight, minerWeights, requireClassIds } from "./_common.ts";
 
 /** Options shared by the weight-matrix classifier losses. */
 export interface PmlClassifierOptions {
@@ -98,9 +91,9 @@ export function classBatch(
 }
 
 /** Base of ArcFace / CosFace: subclasses modify the target-class cosine. */
-export abstract class LargeMarginSoftmaxBase implements Loss {
+export abstract class LargeMarginSoftmaxBase extends BaseLoss {
   /** pml's class name. */
-  abstract readonly name: string;
+  abstract override readonly name: string;
   /** Number of classes. */
   readonly numClasses: number;
   /** Embedding size. */
@@ -111,11 +104,12 @@ export abstract class LargeMarginSoftmaxBase implements Loss {
   readonly W: tf.Variable;
 
   /** Reduction of the per-row losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
   /** Columns of W per class (1, or SubCenterArcFace's subCenters). */
   readonly centersPerClass: number;
 
   protected constructor(options: PmlClassifierOptions, scale: number, loss: string, centersPerClass = 1) {
+    super();
     checkClassifierSizes(options.numClasses, options.embeddingSize, loss);
     this.numClasses = options.numClasses;
     this.embeddingSize = options.embeddingSize;
@@ -141,23 +135,23 @@ export abstract class LargeMarginSoftmaxBase implements Loss {
    *
    * @param embeddings B×D
    * @param target labels: class ids in [0, numClasses) (optional mined tuples as row weights)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { ids, weights } = classBatch(embeddings, target, this.embeddingSize, this.numClasses, this.name);
-    return tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const cosine = this.cosine(embeddings);
       const mask = tf.oneHot(tf.tensor1d(ids, "int32"), this.numClasses);
       const cosTarget = tf.sum(tf.mul(cosine, mask), 1) as tf.Tensor1D;
       const diff = tf.sub(this.modify(cosTarget), cosTarget);
       const logits = tf.mul(tf.add(cosine, tf.mul(mask, tf.reshape(diff, [-1, 1]))), this.scale) as tf.Tensor2D;
-      return reduceWith(this.reducer, tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)));
+      return { loss: { losses: tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)), reductionType: "element" } };
     });
   }
 
   /** @returns `[W]` */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [this.W];
   }
 }

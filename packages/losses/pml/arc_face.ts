@@ -4,7 +4,7 @@
  * @module
  */
 import type { tf } from "@likeness/tf";
-import { checkNumber } from "./_common.ts";
+import { checkFiniteNumber } from "@likeness/core";
 import { arcFaceModify, LargeMarginSoftmaxBase, type PmlClassifierOptions } from "./_large_margin.ts";
 
 /** Options of {@link PmlArcFaceLoss}. */
@@ -40,8 +40,8 @@ export class PmlArcFaceLoss extends LargeMarginSoftmaxBase {
    * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when W has the wrong shape
    */
   constructor(options: PmlArcFaceLossOptions) {
-    super(options, checkNumber(options.scale ?? 64, "scale", "ArcFaceLoss"), "ArcFaceLoss");
-    this.margin = checkNumber(options.margin ?? 28.6, "margin", "ArcFaceLoss");
+    super(options, checkFiniteNumber(options.scale ?? 64, "scale", "ArcFaceLoss"), "ArcFaceLoss");
+    this.margin = checkFiniteNumber(options.margin ?? 28.6, "margin", "ArcFaceLoss");
   }
 
   /** cos(θ + m) while θ ≤ π − m, else cos θ − m·sin m (pml's monotonic continuation). */

@@ -4,18 +4,11 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
-import {
-  checkNumber,
-  cosineSimilarity,
-  maskedLogSumExp,
-  pairBatch,
-  pairMasks,
-  type PmlDistance,
-  reduceWith,
-  stopGradient,
-} from "./_common.ts";
+import { cosineSimilarity, maskedLogSumExp, pairBatch, pairMasks, type PmlDistance, stopGradient } from "./_common.ts";
 
 /** Options of {@link PmlCircleLoss}. */
 export interface PmlCircleLossOptions {
@@ -43,7 +36,7 @@ export interface PmlCircleLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlCircleLoss implements Loss {
+export class PmlCircleLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "CircleLoss";
   /** m. */
@@ -54,15 +47,16 @@ export class PmlCircleLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options m, gamma, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlCircleLossOptions = {}) {
-    this.m = checkNumber(options.m ?? 0.4, "m", this.name);
-    this.gamma = checkNumber(options.gamma ?? 80, "gamma", this.name);
+    super();
+    this.m = checkFiniteNumber(options.m ?? 0.4, "m", this.name);
+    this.gamma = checkFiniteNumber(options.gamma ?? 80, "gamma", this.name);
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? avgNonZeroReducer();
   }
@@ -72,13 +66,13 @@ export class PmlCircleLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
     const masks = pairMasks(pairs, b);
-    return tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const mat = this.distance.matrix(embeddings);
       const pos = tf.tensor2d(masks.pos, [b, b]);
       const neg = tf.tensor2d(masks.neg, [b, b]);
@@ -92,12 +86,7 @@ export class PmlCircleLoss implements Loss {
       const ln = maskedLogSumExp(negLogits, neg, false);
       const rowOk = tf.mul(tf.step(tf.sum(pos, 1, true)), tf.step(tf.sum(neg, 1, true)));
       const losses = tf.mul(tf.softplus(tf.add(lp, ln)), rowOk);
-      return reduceWith(this.reducer, losses);
+      return { loss: { losses: losses, reductionType: "element" } };
     });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
   }
 }

@@ -3,19 +3,12 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import { gatherEntries, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
-import {
-  checkNumber,
-  gather2d,
-  lpDistance,
-  margin as distMargin,
-  pairBatch,
-  type PmlDistance,
-  reduceWith,
-  zeroLoss,
-} from "./_common.ts";
+import { lpDistance, margin as distMargin, pairBatch, partnerMatrix, type PmlDistance } from "./_common.ts";
 
 /** Options of {@link PmlContrastiveLoss}. */
 export interface PmlContrastiveLossOptions {
@@ -43,26 +36,26 @@ export interface ContrastiveSettings {
   readonly reducer: Reducer;
 }
 
-/** Shared body of ContrastiveLoss and SignalToNoiseRatioContrastiveLoss. */
-export function contrastiveCompute(
-  loss: ContrastiveSettings,
-  embeddings: tf.Tensor2D,
-  target: LossTarget,
-): tf.Scalar {
-  const { distance, posMargin, negMargin, reducer } = loss;
+/**
+ * Shared body of ContrastiveLoss and SignalToNoiseRatioContrastiveLoss: `pos_loss` over positive
+ * pairs and `neg_loss` over negative pairs, each reduced on its own (pml's two sub-losses).
+ * Against `target.ref` the pairs are (batch row, reference row).
+ */
+export function contrastiveLosses(loss: ContrastiveSettings, embeddings: tf.Tensor2D, target: LossTarget): LossDict {
+  const { distance, posMargin, negMargin } = loss;
   const { pairs } = pairBatch(embeddings, target, loss.name);
-  return tf.tidy(() => {
-    const mat = distance.matrix(embeddings);
-    let total: tf.Tensor = zeroLoss(mat);
+  return tf.tidy((): LossDict => {
+    const mat = partnerMatrix(distance, embeddings, target);
+    const out: LossDict = {};
     if (pairs.a1.length > 0) {
-      const d = gather2d(mat, pairs.a1, pairs.p);
-      total = tf.add(total, reduceWith(reducer, tf.relu(distMargin(distance, d, posMargin))));
+      const d = gatherEntries(mat, pairs.a1, pairs.p);
+      out.pos_loss = { losses: tf.relu(distMargin(distance, d, posMargin)), reductionType: "pos_pair" };
     }
     if (pairs.a2.length > 0) {
-      const d = gather2d(mat, pairs.a2, pairs.n);
-      total = tf.add(total, reduceWith(reducer, tf.relu(distMargin(distance, negMargin, d))));
+      const d = gatherEntries(mat, pairs.a2, pairs.n);
+      out.neg_loss = { losses: tf.relu(distMargin(distance, negMargin, d)), reductionType: "neg_pair" };
     }
-    return total as tf.Scalar;
+    return out;
   });
 }
 
@@ -80,9 +73,11 @@ export function contrastiveCompute(
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlContrastiveLoss implements Loss {
+export class PmlContrastiveLoss extends BaseLoss {
   /** pml's class name. */
   readonly name: string = "ContrastiveLoss";
+  /** Takes a reference set (`target.ref`), so {@link CrossBatchMemory} can wrap it. */
+  override readonly acceptsReference = true;
   /** Positive margin. */
   readonly posMargin: number;
   /** Negative margin. */
@@ -91,15 +86,16 @@ export class PmlContrastiveLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options posMargin, negMargin, distance
    * @throws {ValueError} INVALID_ARGUMENT for non-finite margins
    */
   constructor(options: PmlContrastiveLossOptions = {}) {
-    this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", "ContrastiveLoss");
-    this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", "ContrastiveLoss");
+    super();
+    this.posMargin = checkFiniteNumber(options.posMargin ?? 0, "posMargin", "ContrastiveLoss");
+    this.negMargin = checkFiniteNumber(options.negMargin ?? 1, "negMargin", "ContrastiveLoss");
     this.distance = options.distance ?? lpDistance();
     this.reducer = options.reducer ?? avgNonZeroReducer();
   }
@@ -109,15 +105,10 @@ export class PmlContrastiveLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs/triplets, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    return contrastiveCompute(this, embeddings, target);
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
+    return contrastiveLosses(this, embeddings, target);
   }
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkNumber } from "./_common.ts";
+import { checkFiniteNumber } from "@likeness/core";
 import { LargeMarginSoftmaxBase, type PmlClassifierOptions } from "./_large_margin.ts";
 
 /** Options of {@link PmlCosFaceLoss}. */
@@ -40,8 +40,8 @@ export class PmlCosFaceLoss extends LargeMarginSoftmaxBase {
    * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when W has the wrong shape
    */
   constructor(options: PmlCosFaceLossOptions) {
-    super(options, checkNumber(options.scale ?? 64, "scale", "CosFaceLoss"), "CosFaceLoss");
-    this.margin = checkNumber(options.margin ?? 0.35, "margin", "CosFaceLoss");
+    super(options, checkFiniteNumber(options.scale ?? 64, "scale", "CosFaceLoss"), "CosFaceLoss");
+    this.margin = checkFiniteNumber(options.margin ?? 0.35, "margin", "CosFaceLoss");
   }
 
   /** c - m. */

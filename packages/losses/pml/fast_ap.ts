@@ -5,18 +5,10 @@
  */
 import { tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import {
-  labelledBatch,
-  lpDistance,
-  minerWeights,
-  pairMasks,
-  pairsOf,
-  type PmlDistance,
-  reduceWith,
-  zeroLoss,
-} from "./_common.ts";
+import { labelledBatch, lpDistance, minerWeights, pairMasks, pairsOf, type PmlDistance } from "./_common.ts";
 
 /** Options of {@link PmlFastAPLoss}. */
 export interface PmlFastAPLossOptions {
@@ -44,7 +36,7 @@ export interface PmlFastAPLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlFastAPLoss implements Loss {
+export class PmlFastAPLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "FastAPLoss";
   /** Number of bins. */
@@ -55,13 +47,14 @@ export class PmlFastAPLoss implements Loss {
   readonly histogramMax: number;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options numBins, distance, histogramMax
    * @throws {ValueError} INVALID_ARGUMENT for numBins < 1 or histogramMax <= 0
    */
   constructor(options: PmlFastAPLossOptions = {}) {
+    super();
     this.numBins = options.numBins ?? 10;
     if (!Number.isInteger(this.numBins) || this.numBins < 1) {
       throw new ValueError(
@@ -85,10 +78,10 @@ export class PmlFastAPLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined tuples as anchor weights, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, labels } = labelledBatch(embeddings, target, this.name);
     const weights = minerWeights(target, b);
     const masks = pairMasks(pairsOf({ labels, match: target.match }, labels, this.name), b);
@@ -98,8 +91,8 @@ export class PmlFastAPLoss implements Loss {
       for (let j = 0; j < b; j++) nPos[i] += masks.pos[i * b + j];
       if (nPos[i] > 0) keep.push(i);
     }
-    if (keep.length === 0) return zeroLoss(embeddings);
-    return tf.tidy(() => {
+    if (keep.length === 0) return {};
+    return tf.tidy((): LossDict => {
       const dist = this.distance.matrix(embeddings);
       const delta = this.histogramMax / this.numBins;
       const mids = tf.reshape(tf.linspace(0, this.histogramMax, this.numBins + 1), [-1, 1, 1]);
@@ -111,7 +104,7 @@ export class PmlFastAPLoss implements Loss {
       const prod = tf.mul(posHist, totalPos);
       const safeH = tf.mul(tf.step(prod), tf.step(total));
       const anySafe = tf.tidy(() => tf.sum(safeH).dataSync()[0]);
-      if (anySafe === 0) return zeroLoss(dist);
+      if (anySafe === 0) return {};
       const safeTotal = tf.add(tf.mul(total, safeH), tf.sub(1, safeH));
       const fastAp = tf.sum(tf.div(tf.mul(prod, safeH), safeTotal), 1); // B
       const keepIdx = tf.tensor1d(Int32Array.from(keep), "int32");
@@ -119,12 +112,7 @@ export class PmlFastAPLoss implements Loss {
       const w = tf.gather(tf.tensor1d(weights), keepIdx);
       const sel = tf.oneHot(keepIdx, b);
       const perAnchor = tf.squeeze(tf.matMul(tf.cast(sel, "float32"), tf.reshape(fastAp, [b, 1])), [1]);
-      return reduceWith(this.reducer, tf.mul(tf.sub(1, tf.div(perAnchor, np)), w));
+      return { loss: { losses: tf.mul(tf.sub(1, tf.div(perAnchor, np)), w), reductionType: "element" } };
     });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
   }
 }

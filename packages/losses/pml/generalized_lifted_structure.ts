@@ -4,17 +4,17 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
   lpDistance,
   margin as distMargin,
   maskedLogSumExp,
   pairBatch,
   pairMasks,
   type PmlDistance,
-  reduceWith,
 } from "./_common.ts";
 
 /** Options of {@link PmlGeneralizedLiftedStructureLoss}. */
@@ -43,7 +43,7 @@ export interface PmlGeneralizedLiftedStructureLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlGeneralizedLiftedStructureLoss implements Loss {
+export class PmlGeneralizedLiftedStructureLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "GeneralizedLiftedStructureLoss";
   /** Negative margin. */
@@ -54,15 +54,16 @@ export class PmlGeneralizedLiftedStructureLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options negMargin, posMargin, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlGeneralizedLiftedStructureLossOptions = {}) {
-    this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
-    this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
+    super();
+    this.negMargin = checkFiniteNumber(options.negMargin ?? 1, "negMargin", this.name);
+    this.posMargin = checkFiniteNumber(options.posMargin ?? 0, "posMargin", this.name);
     this.distance = options.distance ?? lpDistance();
     this.reducer = options.reducer ?? meanReducer();
   }
@@ -72,13 +73,13 @@ export class PmlGeneralizedLiftedStructureLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
     const masks = pairMasks(pairs, b);
-    return tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const mat = this.distance.matrix(embeddings);
       const pos = maskedLogSumExp(
         distMargin(this.distance, mat, this.posMargin) as tf.Tensor2D,
@@ -90,12 +91,7 @@ export class PmlGeneralizedLiftedStructureLoss implements Loss {
         tf.tensor2d(masks.neg, [b, b]),
         false,
       );
-      return reduceWith(this.reducer, tf.relu(tf.add(pos, neg)));
+      return { loss: { losses: tf.relu(tf.add(pos, neg)), reductionType: "element" } };
     });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
   }
 }

@@ -3,10 +3,11 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
+import { gatherEntries, tf } from "@likeness/tf";
 import { ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
-import { cosineSimilarity, gather2d, type PmlDistance, tripletBatch, zeroLoss } from "./_common.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { cosineSimilarity, type PmlDistance, tripletBatch } from "./_common.ts";
 
 /** Distinct unordered pairs {min, max} of (x[k], y[k]), sorted. */
 function uniquePairs(x: Int32Array, y: Int32Array, b: number): { i: Int32Array; j: Int32Array } {
@@ -53,7 +54,7 @@ export interface PmlHistogramLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlHistogramLoss implements Loss {
+export class PmlHistogramLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "HistogramLoss";
   /** Number of bins. */
@@ -68,6 +69,7 @@ export class PmlHistogramLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for both nBins and delta, or bad values
    */
   constructor(options: PmlHistogramLossOptions = {}) {
+    super();
     if (options.nBins !== undefined && options.delta !== undefined) {
       throw new ValueError("INVALID_ARGUMENT", "Invalid HistogramLoss options: give nBins or delta, not both");
     }
@@ -97,30 +99,25 @@ export class PmlHistogramLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined triplets, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, triplets: t } = tripletBatch(embeddings, target, this.name);
-    if (t.a.length === 0) return zeroLoss(embeddings);
-    return tf.tidy(() => {
+    if (t.a.length === 0) return {};
+    return alreadyReduced(tf.tidy(() => {
       const mat = this.distance.matrix(embeddings);
       // pml histograms each distinct unordered pair once (its filter_pairs), not once per triplet
       const ap = uniquePairs(t.a, t.p, b);
       const an = uniquePairs(t.a, t.n, b);
-      const sap = gather2d(mat, ap.i, ap.j);
-      const san = gather2d(mat, an.i, an.j);
+      const sap = gatherEntries(mat, ap.i, ap.j);
+      const san = gatherEntries(mat, an.i, an.j);
       const bins = tf.reshape(tf.linspace(-1, 1, this.nBins + 1), [-1, 1]);
       const density = (s: tf.Tensor) =>
         tf.div(tf.sum(tf.relu(tf.sub(1, tf.div(tf.abs(tf.sub(tf.reshape(s, [1, -1]), bins)), this.delta))), 1), s.size);
       const pos = density(sap);
       const neg = density(san);
       return tf.sum(tf.mul(neg, tf.cumsum(pos, 0))) as tf.Scalar;
-    });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    }));
   }
 }

@@ -4,18 +4,11 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { type Label, ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import { checkFiniteNumber, type Label, ValueError } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import {
-  checkNumber,
-  cosineSimilarity,
-  crossEntropy,
-  labelledBatch,
-  type PmlDistance,
-  reduceWith,
-  similarityMatrix,
-} from "./_common.ts";
+import { cosineSimilarity, crossEntropy, labelledBatch, type PmlDistance, similarityMatrix } from "./_common.ts";
 
 /** Options of {@link PmlInstanceLoss}. */
 export interface PmlInstanceLossOptions {
@@ -54,7 +47,7 @@ function sortedInverse(labels: readonly Label[]): Int32Array {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1], [-1, 0]]), { labels: [0, 1, 2] }).dataSync()[0]);
  * ```
  */
-export class PmlInstanceLoss implements Loss {
+export class PmlInstanceLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "InstanceLoss";
   /** γ. */
@@ -63,14 +56,15 @@ export class PmlInstanceLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options gamma, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlInstanceLossOptions = {}) {
-    this.gamma = checkNumber(options.gamma ?? 64, "gamma", this.name);
+    super();
+    this.gamma = checkFiniteNumber(options.gamma ?? 64, "gamma", this.name);
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? meanReducer();
   }
@@ -80,23 +74,18 @@ export class PmlInstanceLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE, UNSUPPORTED for mined indices
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { labels } = labelledBatch(embeddings, target, this.name);
     if (target.indices) {
       throw new ValueError("UNSUPPORTED", "Cannot compute InstanceLoss with mined indices: pass labels only");
     }
     const ids = sortedInverse(labels);
-    return tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const sim = similarityMatrix(this.distance, embeddings);
-      return reduceWith(this.reducer, crossEntropy(tf.mul(sim, this.gamma) as tf.Tensor2D, ids));
+      return { loss: { losses: crossEntropy(tf.mul(sim, this.gamma) as tf.Tensor2D, ids), reductionType: "element" } };
     });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
   }
 }

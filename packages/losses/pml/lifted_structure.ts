@@ -3,13 +3,12 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import { gatherEntries, gatherValues, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
-  gather1d,
-  gather2d,
   lacksPairs,
   lpDistance,
   margin as distMargin,
@@ -17,10 +16,8 @@ import {
   pairBatch,
   pairMasks,
   type PmlDistance,
-  reduceWith,
   rowsWithNegatives,
   stopGradient,
-  zeroLoss,
 } from "./_common.ts";
 
 /** Options of {@link PmlLiftedStructureLoss}. */
@@ -49,7 +46,7 @@ export interface PmlLiftedStructureLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlLiftedStructureLoss implements Loss {
+export class PmlLiftedStructureLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "LiftedStructureLoss";
   /** Negative margin. */
@@ -60,15 +57,16 @@ export class PmlLiftedStructureLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options negMargin, posMargin, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlLiftedStructureLossOptions = {}) {
-    this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
-    this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
+    super();
+    this.negMargin = checkFiniteNumber(options.negMargin ?? 1, "negMargin", this.name);
+    this.posMargin = checkFiniteNumber(options.posMargin ?? 0, "posMargin", this.name);
     this.distance = options.distance ?? lpDistance();
     this.reducer = options.reducer ?? meanReducer();
   }
@@ -78,15 +76,15 @@ export class PmlLiftedStructureLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
-    if (lacksPairs(pairs)) return zeroLoss(embeddings);
+    if (lacksPairs(pairs)) return {};
     const { neg } = pairMasks(pairs, b);
     const hasNeg = rowsWithNegatives(pairs, b);
-    return tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const mat = this.distance.matrix(embeddings);
       const negMask = tf.tensor2d(neg, [b, b]);
       // per-row log-sum-exp over that row's negatives, then log-add-exp of the anchor's and positive's rows
@@ -95,10 +93,10 @@ export class PmlLiftedStructureLoss implements Loss {
         [b],
       );
       const has = tf.tensor1d(hasNeg);
-      const la = gather1d(rowLse, pairs.a1);
-      const lp = gather1d(rowLse, pairs.p);
-      const ha = gather1d(has, pairs.a1);
-      const hp = gather1d(has, pairs.p);
+      const la = gatherValues(rowLse, pairs.a1);
+      const lp = gatherValues(rowLse, pairs.p);
+      const ha = gatherValues(has, pairs.a1);
+      const hp = gatherValues(has, pairs.p);
       const anyNeg = tf.minimum(tf.add(ha, hp), 1); // neither row has a negative: pml's empty log-sum-exp is 0
       const m = tf.mul(
         stopGradient(tf.maximum(tf.add(la, tf.mul(tf.sub(ha, 1), 1e30)), tf.add(lp, tf.mul(tf.sub(hp, 1), 1e30)))),
@@ -110,14 +108,9 @@ export class PmlLiftedStructureLoss implements Loss {
       );
       const s = tf.add(s0, tf.sub(1, anyNeg));
       const negLoss = tf.add(tf.log(s), m);
-      const d = gather2d(mat, pairs.a1, pairs.p);
+      const d = gatherEntries(mat, pairs.a1, pairs.p);
       const perPair = tf.div(tf.square(tf.relu(tf.add(negLoss, distMargin(this.distance, d, this.posMargin)))), 2);
-      return reduceWith(this.reducer, perPair);
+      return { loss: { losses: perPair, reductionType: "pos_pair" } };
     });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
   }
 }

@@ -3,13 +3,11 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import { ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import { gatherEntries, gatherValues, tf } from "@likeness/tf";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import {
-  checkNumber,
-  gather1d,
-  gather2d,
   labelledBatch,
   lpDistance,
   margin as distMargin,
@@ -53,7 +51,7 @@ export interface PmlMarginLossOptions {
  * console.log(loss.trainableVariables().length); // 1
  * ```
  */
-export class PmlMarginLoss implements Loss {
+export class PmlMarginLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "MarginLoss";
   /** Margin. */
@@ -74,9 +72,10 @@ export class PmlMarginLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for non-finite numbers or a bad numClasses
    */
   constructor(options: PmlMarginLossOptions = {}) {
-    this.margin = checkNumber(options.margin ?? 0.2, "margin", this.name);
-    this.nu = checkNumber(options.nu ?? 0, "nu", this.name);
-    const beta = checkNumber(options.beta ?? 1.2, "beta", this.name);
+    super();
+    this.margin = checkFiniteNumber(options.margin ?? 0.2, "margin", this.name);
+    this.nu = checkFiniteNumber(options.nu ?? 0, "nu", this.name);
+    const beta = checkFiniteNumber(options.beta ?? 1.2, "beta", this.name);
     this.learnBeta = options.learnBeta ?? false;
     if (options.numClasses !== undefined && (!Number.isInteger(options.numClasses) || options.numClasses < 1)) {
       throw new ValueError(
@@ -94,20 +93,20 @@ export class PmlMarginLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (class ids with numClasses), optional mined triplets, matcher
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, labels } = labelledBatch(embeddings, target, this.name);
     const ids = this.numClasses === undefined ? undefined : requireClassIds(target, b, this.numClasses, this.name);
     const t = tripletsOf(target, labels, this.name);
-    if (t.a.length === 0) return zeroLoss(embeddings);
-    return tf.tidy(() => {
+    if (t.a.length === 0) return {};
+    return alreadyReduced(tf.tidy(() => {
       const a = t.a;
-      const beta = ids ? gather1d(this.beta, Int32Array.from(a, (i) => ids[i])) : this.beta;
+      const beta = ids ? gatherValues(this.beta, Int32Array.from(a, (i) => ids[i])) : this.beta;
       const mat = this.distance.matrix(embeddings);
-      const dap = gather2d(mat, a, t.p);
-      const dan = gather2d(mat, a, t.n);
+      const dap = gatherEntries(mat, a, t.p);
+      const dan = gatherEntries(mat, a, t.n);
       const posLoss = tf.relu(tf.add(distMargin(this.distance, dap, beta), this.margin));
       const negLoss = tf.relu(tf.add(distMargin(this.distance, beta, dan), this.margin));
       const posMask = positiveMask(posLoss);
@@ -122,11 +121,11 @@ export class PmlMarginLoss implements Loss {
         } else loss = tf.add(loss, tf.sum(tf.mul(beta, this.nu)));
       }
       return loss as tf.Scalar;
-    });
+    }));
   }
 
   /** @returns `[beta]` when β is learned, else none */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return this.learnBeta ? [this.beta] : [];
   }
 }

@@ -4,16 +4,17 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
   cosineSimilarity,
   maskedLogSumExp,
   pairBatch,
   pairMasks,
+  partnerCount,
   type PmlDistance,
-  reduceWith,
   similarityMatrix,
 } from "./_common.ts";
 
@@ -45,9 +46,11 @@ export interface PmlMultiSimilarityLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlMultiSimilarityLoss implements Loss {
+export class PmlMultiSimilarityLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "MultiSimilarityLoss";
+  /** Takes a reference set (`target.ref`), so {@link CrossBatchMemory} can wrap it. */
+  override readonly acceptsReference = true;
   /** α. */
   readonly alpha: number;
   /** β. */
@@ -58,16 +61,17 @@ export class PmlMultiSimilarityLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options alpha, beta, base, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlMultiSimilarityLossOptions = {}) {
-    this.alpha = checkNumber(options.alpha ?? 2, "alpha", this.name);
-    this.beta = checkNumber(options.beta ?? 50, "beta", this.name);
-    this.base = checkNumber(options.base ?? 0.5, "base", this.name);
+    super();
+    this.alpha = checkFiniteNumber(options.alpha ?? 2, "alpha", this.name);
+    this.beta = checkFiniteNumber(options.beta ?? 50, "beta", this.name);
+    this.base = checkFiniteNumber(options.base ?? 0.5, "base", this.name);
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? meanReducer();
   }
@@ -77,26 +81,22 @@ export class PmlMultiSimilarityLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
-    const masks = pairMasks(pairs, b);
-    return tf.tidy(() => {
-      const mat = similarityMatrix(this.distance, embeddings);
-      const pos = tf.tensor2d(masks.pos, [b, b]);
-      const neg = tf.tensor2d(masks.neg, [b, b]);
+    const r = partnerCount(target, b);
+    const masks = pairMasks(pairs, b, r);
+    return tf.tidy((): LossDict => {
+      const mat = similarityMatrix(this.distance, embeddings, target.ref?.embeddings);
+      const pos = tf.tensor2d(masks.pos, [b, r]);
+      const neg = tf.tensor2d(masks.neg, [b, r]);
       const posExp = tf.mul(-this.alpha, tf.sub(mat, this.base)) as tf.Tensor2D;
       const negExp = tf.mul(this.beta, tf.sub(mat, this.base)) as tf.Tensor2D;
       const posLoss = tf.div(maskedLogSumExp(posExp, pos, true), this.alpha);
       const negLoss = tf.div(maskedLogSumExp(negExp, neg, true), this.beta);
-      return reduceWith(this.reducer, tf.add(posLoss, negLoss));
+      return { loss: { losses: tf.add(posLoss, negLoss), reductionType: "element" } };
     });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
   }
 }

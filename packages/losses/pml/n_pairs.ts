@@ -3,20 +3,12 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
+import { gatherRows, tf } from "@likeness/tf";
 import { labelIds } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import {
-  crossEntropy,
-  dotProductSimilarity,
-  gatherRows,
-  pairBatch,
-  type PmlDistance,
-  reduceWith,
-  similarityMatrix,
-  zeroLoss,
-} from "./_common.ts";
+import { crossEntropy, dotProductSimilarity, pairBatch, type PmlDistance, similarityMatrix } from "./_common.ts";
 
 /** Options of {@link PmlNPairsLoss}. */
 export interface PmlNPairsLossOptions {
@@ -41,19 +33,20 @@ export interface PmlNPairsLossOptions {
  * console.log(loss.compute(x, { labels: [0, 0, 1, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlNPairsLoss implements Loss {
+export class PmlNPairsLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "NPairsLoss";
   /** The similarity. */
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options distance, reducer
    */
   constructor(options: PmlNPairsLossOptions = {}) {
+    super();
     this.distance = options.distance ?? dotProductSimilarity();
     this.reducer = options.reducer ?? meanReducer();
   }
@@ -63,10 +56,10 @@ export class PmlNPairsLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { labels, pairs } = pairBatch(embeddings, target, this.name);
     const ids = labelIds(labels);
     const seen = new Set<number>();
@@ -79,17 +72,12 @@ export class PmlNPairsLoss implements Loss {
       a.push(pairs.a1[k]);
       p.push(pairs.p[k]);
     }
-    if (a.length === 0) return zeroLoss(embeddings);
-    return tf.tidy(() => {
+    if (a.length === 0) return {};
+    return tf.tidy((): LossDict => {
       const anchors = gatherRows(embeddings, a);
       const positives = gatherRows(embeddings, p);
       const sim = similarityMatrix(this.distance, anchors, positives);
-      return reduceWith(this.reducer, crossEntropy(sim, Int32Array.from(a, (_v, i) => i)));
+      return { loss: { losses: crossEntropy(sim, Int32Array.from(a, (_v, i) => i)), reductionType: "element" } };
     });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
   }
 }

@@ -4,16 +4,10 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
-import {
-  checkNumber,
-  labelledBatch,
-  lpDistance,
-  type PmlDistance,
-  sameMatrix,
-  similarityMatrix,
-  zeroLoss,
-} from "./_common.ts";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { labelledBatch, lpDistance, type PmlDistance, sameMatrix, similarityMatrix, zeroLoss } from "./_common.ts";
 
 /** Options of {@link PmlNCALoss}. */
 export interface PmlNCALossOptions {
@@ -70,7 +64,7 @@ export function ncaLosses(
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlNCALoss implements Loss {
+export class PmlNCALoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "NCALoss";
   /** Softmax scale. */
@@ -83,7 +77,8 @@ export class PmlNCALoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlNCALossOptions = {}) {
-    this.softmaxScale = checkNumber(options.softmaxScale ?? 1, "softmaxScale", this.name);
+    super();
+    this.softmaxScale = checkFiniteNumber(options.softmaxScale ?? 1, "softmaxScale", this.name);
     this.distance = options.distance ?? lpDistance({ power: 2 });
   }
 
@@ -92,18 +87,13 @@ export class PmlNCALoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, labels } = labelledBatch(embeddings, target, this.name);
-    if (b <= 1) return zeroLoss(embeddings);
+    if (b <= 1) return {};
     const same = Float32Array.from(sameMatrix(labels, target.match));
-    return ncaLosses(this.distance, this.softmaxScale, embeddings, undefined, same);
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    return alreadyReduced(ncaLosses(this.distance, this.softmaxScale, embeddings, undefined, same));
   }
 }

@@ -3,24 +3,21 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import { gatherEntries, gatherValues, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import { noGrad } from "../grad_utils.ts";
 import {
-  checkNumber,
   cosineSimilarity,
-  gather1d,
-  gather2d,
   lacksPairs,
   pairBatch,
   pairMasks,
   type PmlDistance,
-  reduceWith,
   rowsWithNegatives,
   similarityMatrix,
   stopGradient,
-  zeroLoss,
 } from "./_common.ts";
 
 /** Options of {@link PmlNTXentLoss}. */
@@ -47,7 +44,7 @@ export interface PmlNTXentLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlNTXentLoss implements Loss {
+export class PmlNTXentLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "NTXentLoss";
   /** τ. */
@@ -56,14 +53,18 @@ export class PmlNTXentLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options temperature, distance
    * @throws {ValueError} INVALID_ARGUMENT for a temperature <= 0
    */
   constructor(options: PmlNTXentLossOptions = {}) {
-    this.temperature = checkNumber(options.temperature ?? 0.07, "temperature", this.name, Number.MIN_VALUE);
+    super();
+    this.temperature = checkFiniteNumber(options.temperature ?? 0.07, "temperature", this.name, {
+      min: 0,
+      minExclusive: true,
+    });
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? meanReducer();
   }
@@ -73,15 +74,15 @@ export class PmlNTXentLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
-    if (lacksPairs(pairs)) return zeroLoss(embeddings);
+    if (lacksPairs(pairs)) return {};
     const { neg } = pairMasks(pairs, b);
     const hasNeg = rowsWithNegatives(pairs, b);
-    return tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       let mat = similarityMatrix(this.distance, embeddings);
       mat = tf.div(mat, this.temperature);
       // per anchor row: max over its negatives and Σ exp(s_an - max), then per positive pair
@@ -95,21 +96,16 @@ export class PmlNTXentLoss implements Loss {
         tf.mul(tf.exp(tf.where(isNeg, tf.sub(mat, tf.reshape(rowMax, [b, 1])), tf.zerosLike(mat))), negMask),
         1,
       );
-      const sap = gather2d(mat, pairs.a1, pairs.p);
-      const mn = gather1d(rowMax, pairs.a1);
-      const sn = gather1d(rowSum, pairs.a1);
-      const hn = tf.greater(gather1d(has, pairs.a1), 0);
+      const sap = gatherEntries(mat, pairs.a1, pairs.p);
+      const mn = gatherValues(rowMax, pairs.a1);
+      const sn = gatherValues(rowSum, pairs.a1);
+      const hn = tf.greater(gatherValues(has, pairs.a1), 0);
       const m = stopGradient(tf.where(hn, tf.maximum(sap, mn), sap));
       const negTerm = tf.mul(sn, tf.exp(tf.where(hn, tf.sub(mn, m), tf.zerosLike(m))));
       const den = tf.add(tf.exp(tf.sub(sap, m)), negTerm);
       // pml adds the smallest float inside the log, which caps the loss near 87 in float32; the
       // log-space form here is exact and never overflows.
-      return reduceWith(this.reducer, tf.sub(tf.log(den), tf.sub(sap, m)));
+      return { loss: { losses: tf.sub(tf.log(den), tf.sub(sap, m)), reductionType: "pos_pair" } };
     });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
   }
 }

@@ -4,15 +4,10 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
-import {
-  checkNumber,
-  cosineSimilarity,
-  makeWeight,
-  margin as distMargin,
-  maskedLogSumExp,
-  type PmlDistance,
-} from "./_common.ts";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { cosineSimilarity, makeWeight, margin as distMargin, maskedLogSumExp, type PmlDistance } from "./_common.ts";
 import { checkClassifierSizes, classBatch } from "./_large_margin.ts";
 
 /** Options of {@link PmlProxyAnchorLoss}. */
@@ -47,7 +42,7 @@ export interface PmlProxyAnchorLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlProxyAnchorLoss implements Loss {
+export class PmlProxyAnchorLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "ProxyAnchorLoss";
   /** Number of classes. */
@@ -68,11 +63,12 @@ export class PmlProxyAnchorLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when proxies have the wrong shape
    */
   constructor(options: PmlProxyAnchorLossOptions) {
+    super();
     checkClassifierSizes(options.numClasses, options.embeddingSize, this.name);
     this.numClasses = options.numClasses;
     this.embeddingSize = options.embeddingSize;
-    this.margin = checkNumber(options.margin ?? 0.1, "margin", this.name);
-    this.alpha = checkNumber(options.alpha ?? 32, "alpha", this.name);
+    this.margin = checkFiniteNumber(options.margin ?? 0.1, "margin", this.name);
+    this.alpha = checkFiniteNumber(options.alpha ?? 32, "alpha", this.name);
     this.distance = options.distance ?? cosineSimilarity();
     const std = Math.sqrt(2 / options.numClasses);
     this.proxies = makeWeight(
@@ -91,15 +87,15 @@ export class PmlProxyAnchorLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels: class ids in [0, numClasses) (optional mined tuples as row weights)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const c = this.numClasses;
     const { b, ids, weights } = classBatch(embeddings, target, this.embeddingSize, c, this.name);
     const mw = weights.map((w) => w - 1);
     const withPos = new Set(ids).size;
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       const cos = this.distance.matrix(embeddings, this.proxies as unknown as tf.Tensor2D); // B×C
       const posMask = tf.oneHot(tf.tensor1d(ids, "int32"), c);
       const negMask = tf.sub(1, posMask) as tf.Tensor2D;
@@ -109,11 +105,11 @@ export class PmlProxyAnchorLoss implements Loss {
       const posTerm = maskedLogSumExp(posExp, tf.cast(posMask, "float32") as tf.Tensor2D, true, 0);
       const negTerm = maskedLogSumExp(negExp, negMask, true, 0);
       return tf.add(tf.div(tf.sum(posTerm), withPos), tf.div(tf.sum(negTerm), c)) as tf.Scalar;
-    });
+    }));
   }
 
   /** @returns `[proxies]` */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [this.proxies];
   }
 }

@@ -4,8 +4,10 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
-import { checkNumber, l2Normalize, lpDistance, makeWeight, normalizes, type PmlDistance } from "./_common.ts";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { l2Normalize, lpDistance, makeWeight, normalizes, type PmlDistance } from "./_common.ts";
 import { checkClassifierSizes, classBatch } from "./_large_margin.ts";
 import { ncaLosses } from "./nca.ts";
 
@@ -38,7 +40,7 @@ export interface PmlProxyNCALossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlProxyNCALoss implements Loss {
+export class PmlProxyNCALoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "ProxyNCALoss";
   /** Number of classes. */
@@ -57,10 +59,11 @@ export class PmlProxyNCALoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when proxies have the wrong shape
    */
   constructor(options: PmlProxyNCALossOptions) {
+    super();
     checkClassifierSizes(options.numClasses, options.embeddingSize, this.name);
     this.numClasses = options.numClasses;
     this.embeddingSize = options.embeddingSize;
-    this.softmaxScale = checkNumber(options.softmaxScale ?? 1, "softmaxScale", this.name);
+    this.softmaxScale = checkFiniteNumber(options.softmaxScale ?? 1, "softmaxScale", this.name);
     this.distance = options.distance ?? lpDistance({ power: 2 });
     this.proxies = makeWeight(
       options.numClasses,
@@ -78,23 +81,23 @@ export class PmlProxyNCALoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels: class ids in [0, numClasses) (optional mined tuples as row weights)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const c = this.numClasses;
     const { b, ids, weights } = classBatch(embeddings, target, this.embeddingSize, c, this.name);
     const same = new Float32Array(b * c);
     for (let i = 0; i < b; i++) same[i * c + ids[i]] = 1;
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       const p = this.proxies as unknown as tf.Tensor2D;
       const prox = normalizes(this.distance) ? l2Normalize(p) : p;
       return ncaLosses(this.distance, this.softmaxScale, embeddings, prox, same, weights);
-    });
+    }));
   }
 
   /** @returns `[proxies]` */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [this.proxies];
   }
 }

@@ -4,11 +4,13 @@
  * @module
  */
 import type { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
-import { checkNumber, type PmlDistance } from "./_common.ts";
+import type { PmlDistance } from "./_common.ts";
 import { snrDistance } from "./pml_distance.ts";
-import { contrastiveCompute } from "./contrastive.ts";
+import { contrastiveLosses } from "./contrastive.ts";
 
 /** Options of {@link PmlSignalToNoiseRatioContrastiveLoss}. */
 export interface PmlSignalToNoiseRatioContrastiveLossOptions {
@@ -34,7 +36,7 @@ export interface PmlSignalToNoiseRatioContrastiveLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0, 2], [1, 0.2, 2], [0, 1, 0]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlSignalToNoiseRatioContrastiveLoss implements Loss {
+export class PmlSignalToNoiseRatioContrastiveLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "SignalToNoiseRatioContrastiveLoss";
   /** Positive margin. */
@@ -45,15 +47,16 @@ export class PmlSignalToNoiseRatioContrastiveLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options posMargin, negMargin, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlSignalToNoiseRatioContrastiveLossOptions = {}) {
-    this.posMargin = checkNumber(options.posMargin ?? 0, "posMargin", this.name);
-    this.negMargin = checkNumber(options.negMargin ?? 1, "negMargin", this.name);
+    super();
+    this.posMargin = checkFiniteNumber(options.posMargin ?? 0, "posMargin", this.name);
+    this.negMargin = checkFiniteNumber(options.negMargin ?? 1, "negMargin", this.name);
     this.distance = options.distance ?? snrDistance();
     this.reducer = options.reducer ?? avgNonZeroReducer();
   }
@@ -63,15 +66,10 @@ export class PmlSignalToNoiseRatioContrastiveLoss implements Loss {
    *
    * @param embeddings B×D (D ≥ 2)
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    return contrastiveCompute(this, embeddings, target);
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
+    return contrastiveLosses(this, embeddings, target);
   }
 }

@@ -4,18 +4,11 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
-import {
-  checkNumber,
-  cosineSimilarity,
-  crossEntropy,
-  makeWeight,
-  type PmlDistance,
-  reduceWith,
-  similarityMatrix,
-} from "./_common.ts";
+import { cosineSimilarity, crossEntropy, makeWeight, type PmlDistance, similarityMatrix } from "./_common.ts";
 import { checkClassifierSizes, classBatch } from "./_large_margin.ts";
 
 /** Options of {@link PmlSoftTripleLoss}. */
@@ -57,7 +50,7 @@ export interface PmlSoftTripleLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlSoftTripleLoss implements Loss {
+export class PmlSoftTripleLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "SoftTripleLoss";
   /** Number of classes. */
@@ -78,13 +71,14 @@ export class PmlSoftTripleLoss implements Loss {
   readonly fc: tf.Variable;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options numClasses, embeddingSize, centersPerClass, la, gamma, margin, fc, seed, distance
    * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when fc has the wrong shape
    */
   constructor(options: PmlSoftTripleLossOptions) {
+    super();
     checkClassifierSizes(options.numClasses, options.embeddingSize, this.name);
     this.numClasses = options.numClasses;
     this.embeddingSize = options.embeddingSize;
@@ -95,9 +89,9 @@ export class PmlSoftTripleLoss implements Loss {
         `Invalid centersPerClass for SoftTripleLoss: expected a positive integer, got ${this.centersPerClass}`,
       );
     }
-    this.la = checkNumber(options.la ?? 20, "la", this.name);
-    this.gamma = checkNumber(options.gamma ?? 0.1, "gamma", this.name, Number.MIN_VALUE);
-    this.margin = checkNumber(options.margin ?? 0.01, "margin", this.name);
+    this.la = checkFiniteNumber(options.la ?? 20, "la", this.name);
+    this.gamma = checkFiniteNumber(options.gamma ?? 0.1, "gamma", this.name, { min: 0, minExclusive: true });
+    this.margin = checkFiniteNumber(options.margin ?? 0.01, "margin", this.name);
     this.distance = options.distance ?? cosineSimilarity();
     const cols = this.numClasses * this.centersPerClass;
     this.fc = makeWeight(
@@ -117,24 +111,24 @@ export class PmlSoftTripleLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels: class ids in [0, numClasses) (optional mined tuples as row weights)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH; {ValueError} NON_FINITE, OUT_OF_RANGE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, ids, weights } = classBatch(embeddings, target, this.embeddingSize, this.numClasses, this.name);
-    return tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const sim = similarityMatrix(this.distance, embeddings, tf.transpose(this.fc) as tf.Tensor2D);
       const s = tf.reshape(sim, [b, this.numClasses, this.centersPerClass]);
       const prob = tf.softmax(tf.div(s, this.gamma), 2);
       const classSim = tf.sum(tf.mul(prob, s), 2);
       const margin = tf.mul(tf.oneHot(tf.tensor1d(ids, "int32"), this.numClasses), this.margin);
       const logits = tf.mul(this.la, tf.sub(classSim, margin)) as tf.Tensor2D;
-      return reduceWith(this.reducer, tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)));
+      return { loss: { losses: tf.mul(crossEntropy(logits, ids), tf.tensor1d(weights)), reductionType: "element" } };
     });
   }
 
   /** @returns `[fc]` */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [this.fc];
   }
 }

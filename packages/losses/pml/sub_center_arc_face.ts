@@ -4,8 +4,7 @@
  * @module
  */
 import type { tf } from "@likeness/tf";
-import { ValueError } from "@likeness/core";
-import { checkNumber } from "./_common.ts";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
 import { arcFaceModify, LargeMarginSoftmaxBase, type PmlClassifierOptions } from "./_large_margin.ts";
 
 /** Options of {@link PmlSubCenterArcFaceLoss}. */
@@ -49,8 +48,8 @@ export class PmlSubCenterArcFaceLoss extends LargeMarginSoftmaxBase {
         `Invalid subCenters for SubCenterArcFaceLoss: expected a positive integer, got ${k}`,
       );
     }
-    super(options, checkNumber(options.scale ?? 64, "scale", "SubCenterArcFaceLoss"), "SubCenterArcFaceLoss", k);
-    this.margin = checkNumber(options.margin ?? 28.6, "margin", "SubCenterArcFaceLoss");
+    super(options, checkFiniteNumber(options.scale ?? 64, "scale", "SubCenterArcFaceLoss"), "SubCenterArcFaceLoss", k);
+    this.margin = checkFiniteNumber(options.margin ?? 28.6, "margin", "SubCenterArcFaceLoss");
   }
 
   /** cos(θ + m) while θ ≤ π − m, else cos θ − m·sin m (pml's monotonic continuation). */

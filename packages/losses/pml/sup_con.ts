@@ -4,19 +4,18 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
   cosineSimilarity,
   lacksPairs,
   maskedLogSumExp,
   pairBatch,
   pairMasks,
   type PmlDistance,
-  reduceWith,
   similarityMatrix,
-  zeroLoss,
 } from "./_common.ts";
 
 /** Options of {@link PmlSupConLoss}. */
@@ -43,7 +42,7 @@ export interface PmlSupConLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlSupConLoss implements Loss {
+export class PmlSupConLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "SupConLoss";
   /** τ. */
@@ -52,14 +51,18 @@ export class PmlSupConLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options temperature, distance
    * @throws {ValueError} INVALID_ARGUMENT for a temperature <= 0
    */
   constructor(options: PmlSupConLossOptions = {}) {
-    this.temperature = checkNumber(options.temperature ?? 0.1, "temperature", this.name, Number.MIN_VALUE);
+    super();
+    this.temperature = checkFiniteNumber(options.temperature ?? 0.1, "temperature", this.name, {
+      min: 0,
+      minExclusive: true,
+    });
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? avgNonZeroReducer();
   }
@@ -69,14 +72,14 @@ export class PmlSupConLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
-    if (lacksPairs(pairs)) return zeroLoss(embeddings);
+    if (lacksPairs(pairs)) return {};
     const masks = pairMasks(pairs, b);
-    return tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       let mat = similarityMatrix(this.distance, embeddings);
       mat = tf.div(mat, this.temperature);
       const pos = tf.tensor2d(masks.pos, [b, b]);
@@ -84,12 +87,7 @@ export class PmlSupConLoss implements Loss {
       const denom = maskedLogSumExp(mat, any, false);
       const logProb = tf.sub(mat, denom);
       const meanPos = tf.div(tf.sum(tf.mul(pos, logProb), 1), tf.add(tf.sum(pos, 1), 1.1754943508222875e-38));
-      return reduceWith(this.reducer, tf.neg(meanPos));
+      return { loss: { losses: tf.neg(meanPos), reductionType: "element" } };
     });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
   }
 }

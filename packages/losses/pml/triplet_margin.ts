@@ -3,19 +3,12 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import { gatherEntries, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { avgNonZeroReducer, type Reducer } from "../reducers.ts";
-import {
-  checkNumber,
-  gather2d,
-  lpDistance,
-  margin as distMargin,
-  type PmlDistance,
-  reduceWith,
-  tripletBatch,
-  zeroLoss,
-} from "./_common.ts";
+import { lpDistance, margin as distMargin, partnerMatrix, type PmlDistance, tripletBatch } from "./_common.ts";
 
 /** Options of {@link PmlTripletMarginLoss} (pml's names, camelCased). */
 export interface PmlTripletMarginLossOptions {
@@ -46,9 +39,11 @@ export interface PmlTripletMarginLossOptions {
  * console.log(loss.compute(x, { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlTripletMarginLoss implements Loss {
+export class PmlTripletMarginLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "TripletMarginLoss";
+  /** Takes a reference set (`target.ref`), so {@link CrossBatchMemory} can wrap it. */
+  override readonly acceptsReference = true;
   /** Margin. */
   readonly margin: number;
   /** Whether the swap trick is used. */
@@ -59,14 +54,15 @@ export class PmlTripletMarginLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options margin, swap, smoothLoss, distance
    * @throws {ValueError} INVALID_ARGUMENT for a non-finite margin
    */
   constructor(options: PmlTripletMarginLossOptions = {}) {
-    this.margin = checkNumber(options.margin ?? 0.05, "margin", this.name);
+    super();
+    this.margin = checkFiniteNumber(options.margin ?? 0.05, "margin", this.name);
     this.swap = options.swap ?? false;
     this.smoothLoss = options.smoothLoss ?? false;
     this.distance = options.distance ?? lpDistance();
@@ -78,29 +74,27 @@ export class PmlTripletMarginLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (and optional mined triplets / pairs, label matcher)
-   * @returns scalar loss (0 when there is no triplet)
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { triplets: t } = tripletBatch(embeddings, target, this.name);
-    if (t.a.length === 0) return zeroLoss(embeddings);
-    return tf.tidy(() => {
-      const mat = this.distance.matrix(embeddings);
+    if (t.a.length === 0) return {};
+    return tf.tidy((): LossDict => {
+      const mat = partnerMatrix(this.distance, embeddings, target);
       const { a, p, n } = t;
-      const ap = gather2d(mat, a, p);
-      let an: tf.Tensor = gather2d(mat, a, n);
+      const ap = gatherEntries(mat, a, p);
+      let an: tf.Tensor = gatherEntries(mat, a, n);
       if (this.swap) {
-        const pn = gather2d(mat, p, n);
+        // d(p, n): both are partner rows (batch rows, or reference rows against a reference set)
+        const pn = target.ref
+          ? gatherEntries(this.distance.matrix(target.ref.embeddings), p, n)
+          : gatherEntries(mat, p, n);
         an = this.distance.smallerIsCloser ? tf.minimum(an, pn) : tf.maximum(an, pn);
       }
       const violation = tf.add(distMargin(this.distance, ap, an), this.margin);
       const losses = this.smoothLoss ? tf.softplus(violation) : tf.relu(violation);
-      return reduceWith(this.reducer, losses);
+      return { loss: { losses: losses, reductionType: "triplet" } };
     });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
   }
 }

@@ -3,22 +3,19 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import { gatherEntries, gatherValues, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
 import {
-  checkNumber,
   cosineSimilarity,
-  gather1d,
-  gather2d,
   lacksPairs,
   maskedLogSumExp,
   pairBatch,
   pairMasks,
   type PmlDistance,
-  reduceWith,
   rowsWithNegatives,
-  zeroLoss,
 } from "./_common.ts";
 
 /** Options of {@link PmlTupletMarginLoss}. */
@@ -47,7 +44,7 @@ export interface PmlTupletMarginLossOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [1, 0.2], [0, 1]]), { labels: [0, 0, 1] }).dataSync()[0]);
  * ```
  */
-export class PmlTupletMarginLoss implements Loss {
+export class PmlTupletMarginLoss extends BaseLoss {
   /** pml's class name. */
   readonly name = "TupletMarginLoss";
   /** Margin in degrees. */
@@ -58,15 +55,16 @@ export class PmlTupletMarginLoss implements Loss {
   readonly distance: PmlDistance;
 
   /** Reduction of the per-element losses. */
-  readonly reducer: Reducer;
+  override readonly reducer: Reducer;
 
   /**
    * @param options margin (degrees), scale, distance
    * @throws {ValueError} INVALID_ARGUMENT
    */
   constructor(options: PmlTupletMarginLossOptions = {}) {
-    this.margin = checkNumber(options.margin ?? 5.73, "margin", this.name);
-    this.scale = checkNumber(options.scale ?? 64, "scale", this.name);
+    super();
+    this.margin = checkFiniteNumber(options.margin ?? 5.73, "margin", this.name);
+    this.scale = checkFiniteNumber(options.scale ?? 64, "scale", this.name);
     this.distance = options.distance ?? cosineSimilarity();
     this.reducer = options.reducer ?? meanReducer();
   }
@@ -76,17 +74,17 @@ export class PmlTupletMarginLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target labels (optional mined pairs, matcher)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH; {ValueError} NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const { b, pairs } = pairBatch(embeddings, target, this.name);
-    if (lacksPairs(pairs)) return zeroLoss(embeddings);
+    if (lacksPairs(pairs)) return {};
     const { neg } = pairMasks(pairs, b);
     const hasNeg = rowsWithNegatives(pairs, b);
-    return tf.tidy(() => {
+    return tf.tidy((): LossDict => {
       const mat = this.distance.matrix(embeddings);
-      const cosAp = tf.clipByValue(gather2d(mat, pairs.a1, pairs.p), -1 + 1e-7, 1 - 1e-7);
+      const cosAp = tf.clipByValue(gatherEntries(mat, pairs.a1, pairs.p), -1 + 1e-7, 1 - 1e-7);
       const shifted = tf.cos(tf.sub(tf.acos(cosAp), (this.margin * Math.PI) / 180));
       // log(1 + Σ_n exp(scale (s_an - c))) = softplus(logΣ_n exp(scale s_an) - scale c): one
       // log-sum-exp per anchor row, O(B²) memory
@@ -94,13 +92,10 @@ export class PmlTupletMarginLoss implements Loss {
         maskedLogSumExp(tf.mul(this.scale, mat) as tf.Tensor2D, tf.tensor2d(neg, [b, b]), false),
         [b],
       );
-      const perPair = tf.softplus(tf.sub(gather1d(rowLse, pairs.a1), tf.mul(this.scale, shifted)));
-      return reduceWith(this.reducer, tf.mul(perPair, gather1d(tf.tensor1d(hasNeg), pairs.a1)));
+      const perPair = tf.softplus(tf.sub(gatherValues(rowLse, pairs.a1), tf.mul(this.scale, shifted)));
+      return {
+        loss: { losses: tf.mul(perPair, gatherValues(tf.tensor1d(hasNeg), pairs.a1)), reductionType: "pos_pair" },
+      };
     });
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
   }
 }

@@ -8,7 +8,7 @@ import { tf } from "@likeness/tf";
 import { _matMul } from "../_matmul.ts";
 import { checkPositiveInt, createRng } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
-import { _checkEmbeddings, _classIds, _labels, _weightInit } from "../_common.ts";
+import { _classIds, _labels, _weightInit } from "../_common.ts";
 import { ShapeError } from "@likeness/core";
 
 /** Options shared by the class-weight losses. */
@@ -42,7 +42,6 @@ export function _classBatch(
   c: number,
   loss: string,
 ): Int32Array {
-  _checkEmbeddings(embeddings, loss);
   if (embeddings.shape[1] !== d) {
     throw new ShapeError(
       `Cannot compute ${loss}: embeddings have ${

@@ -6,7 +6,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { _crossEntropy } from "../_common.ts";
 import { _classBatch, _cosines, _initKernel, type ClassWeightOptions } from "./_class_weights.ts";
 
@@ -21,9 +22,9 @@ import { _classBatch, _cosines, _initKernel, type ClassWeightOptions } from "./_
  * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).arraySync() < 1e-6); // true
  * ```
  */
-export abstract class _MarginClassLoss implements Loss {
+export abstract class _MarginClassLoss extends BaseLoss {
   /** Loss name. */
-  abstract readonly name: string;
+  abstract override readonly name: string;
   /** Scale s. */
   readonly scale: number;
   /** Margin m. */
@@ -41,6 +42,7 @@ export abstract class _MarginClassLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for bad sizes
    */
   constructor(options: ClassWeightOptions, loss: string, scale: number, margin: number) {
+    super();
     this.scale = scale;
     this.margin = margin;
     const { d, c, kernel } = _initKernel(options, loss);
@@ -54,17 +56,19 @@ export abstract class _MarginClassLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target `labels`: integer class ids in [0, numGroups)
-   * @returns mean cross-entropy
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ValueError} OUT_OF_RANGE for class ids outside [0, numGroups); NON_FINITE
    * @throws {ShapeError} LABEL_MISMATCH; SHAPE_MISMATCH when D differs from embeddingSize
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const ids = _classBatch(embeddings, target, this.d, this.c, this.name);
-    return tf.tidy(() => _crossEntropy(this._logits(_cosines(embeddings, this.kernel as tf.Tensor2D), ids), ids));
+    return alreadyReduced(
+      tf.tidy(() => _crossEntropy(this._logits(_cosines(embeddings, this.kernel as tf.Tensor2D), ids), ids)),
+    );
   }
 
   /** The kernel. */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [this.kernel];
   }
 

@@ -4,8 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import { safeSqrt } from "../distances.ts";
-import { _checkNumber } from "./_shared.ts";
 import type { ClassWeightOptions } from "./_class_weights.ts";
 import { _MarginClassLoss } from "./_margin_class_loss.ts";
 
@@ -42,8 +42,8 @@ export class ArcFaceLoss extends _MarginClassLoss {
     super(
       options,
       "ArcFaceLoss",
-      _checkNumber(options.scale ?? 64, "scale", "ArcFaceLoss"),
-      _checkNumber(options.margin ?? 0.5, "margin", "ArcFaceLoss"),
+      checkFiniteNumber(options.scale ?? 64, "scale", "ArcFaceLoss"),
+      checkFiniteNumber(options.margin ?? 0.5, "margin", "ArcFaceLoss"),
     );
   }
 

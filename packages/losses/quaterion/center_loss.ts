@@ -3,12 +3,12 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import { checkPositiveInt, createRng } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import { gatherRows, tf } from "@likeness/tf";
+import { checkFiniteNumber, checkPositiveInt, createRng } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { l2Normalize } from "../distances.ts";
-import { _gatherRows, _weightInit } from "../_common.ts";
-import { _checkNumber } from "./_shared.ts";
+import { _weightInit } from "../_common.ts";
 import { _classBatch } from "./_class_weights.ts";
 
 /** Options of {@link CenterLoss}. */
@@ -37,7 +37,7 @@ export interface CenterLossOptions {
  * console.log(loss.compute(tf.tensor2d([[2, 0], [0, 3]]), { labels: [0, 1] }).arraySync()); // 0
  * ```
  */
-export class CenterLoss implements Loss {
+export class CenterLoss extends BaseLoss {
   /** Loss name. */
   readonly name = "CenterLoss";
   /** Loss weight. */
@@ -53,7 +53,8 @@ export class CenterLoss implements Loss {
    * @throws {ShapeError} when `centers` is not C×D
    */
   constructor(options: CenterLossOptions) {
-    this.lambdaC = _checkNumber(options.lambdaC ?? 0.5, "lambdaC", this.name);
+    super();
+    this.lambdaC = checkFiniteNumber(options.lambdaC ?? 0.5, "lambdaC", this.name);
     this.d = checkPositiveInt(options.embeddingSize, `${this.name} embeddingSize`);
     this.c = checkPositiveInt(options.numGroups, `${this.name} numGroups`);
     const rng = createRng(options.seed ?? 0);
@@ -74,20 +75,20 @@ export class CenterLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target `labels`: integer class ids in [0, numGroups)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ValueError} OUT_OF_RANGE for class ids outside [0, numGroups); NON_FINITE
    * @throws {ShapeError} LABEL_MISMATCH; SHAPE_MISMATCH when D differs from embeddingSize
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const ids = _classBatch(embeddings, target, this.d, this.c, this.name);
-    return tf.tidy(() => {
-      const c = _gatherRows(this.centers as tf.Tensor2D, ids);
+    return alreadyReduced(tf.tidy(() => {
+      const c = gatherRows(this.centers as tf.Tensor2D, ids);
       return tf.mul(this.lambdaC, tf.mean(tf.square(tf.sub(l2Normalize(embeddings), c)))) as tf.Scalar;
-    });
+    }));
   }
 
   /** The centres. */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [this.centers];
   }
 }

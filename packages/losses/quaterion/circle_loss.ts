@@ -4,12 +4,13 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkOneOf } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import { checkFiniteNumber, checkOneOf } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import type { Distance, DistanceName } from "../distances.ts";
 import { noGrad } from "../grad_utils.ts";
-import { _BIG, _checkEmbeddings, _labels, _pairMaskData } from "../_common.ts";
-import { _checkNumber, quaterionDefaultDistance } from "./_shared.ts";
+import { _BIG, _labels, _pairMaskData } from "../_common.ts";
+import { quaterionDefaultDistance } from "./_shared.ts";
 
 /** Options of {@link CircleLoss}. */
 export interface CircleLossOptions {
@@ -40,7 +41,7 @@ export interface CircleLossOptions {
  * console.log(loss.compute(e, { labels: [0, 0, 1, 1] }).arraySync() > 0); // true
  * ```
  */
-export class CircleLoss implements Loss {
+export class CircleLoss extends BaseLoss {
   /** Loss name. */
   readonly name = "CircleLoss";
   /** Margin m. */
@@ -57,8 +58,9 @@ export class CircleLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for bad numbers; UNKNOWN_NAME for a bad weighting
    */
   constructor(options: CircleLossOptions = {}) {
-    this.margin = _checkNumber(options.margin ?? 0.25, "margin", this.name);
-    this.scaleFactor = _checkNumber(options.scaleFactor ?? 256, "scaleFactor", this.name);
+    super();
+    this.margin = checkFiniteNumber(options.margin ?? 0.25, "margin", this.name);
+    this.scaleFactor = checkFiniteNumber(options.scaleFactor ?? 256, "scaleFactor", this.name);
     this.distance = quaterionDefaultDistance(options.distance);
     this.weighting = checkOneOf(options.weighting ?? "quaterion", ["quaterion", "paper"] as const, "circle weighting");
   }
@@ -68,12 +70,11 @@ export class CircleLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target `labels` and optional `match`
-   * @returns scalar loss (0 without positive or negative pairs)
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT without labels
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    _checkEmbeddings(embeddings, this.name);
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const n = embeddings.shape[0];
     const { pos, neg } = _pairMaskData(_labels(target, n, this.name), target.match);
     // pairs i < j only (upper triangle)
@@ -87,11 +88,11 @@ export class CircleLoss implements Loss {
         else if (neg[i * n + j]) (nu[i * n + j] = 1), nn++;
       }
     }
-    if (np === 0 || nn === 0) return tf.scalar(0);
+    if (np === 0 || nn === 0) return alreadyReduced(tf.scalar(0));
     const m = this.margin;
     const g = this.scaleFactor;
     const paper = this.weighting === "paper";
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       const sim = this.distance.similarityMatrix(embeddings);
       const ap = noGrad((s) => tf.relu(paper ? tf.sub(1 + m, s) : tf.add(1 + m, s)), sim);
       const an = noGrad((s) => tf.relu(paper ? tf.add(s, m) : tf.sub(s, m)), sim);
@@ -100,11 +101,11 @@ export class CircleLoss implements Loss {
       const lse = (x: tf.Tensor, mask: Float32Array) =>
         tf.logSumExp(tf.where(tf.cast(tf.tensor2d(mask, [n, n]), "bool"), x, tf.fill([n, n], -_BIG)));
       return tf.softplus(tf.add(lse(expN, nu), lse(expP, pu))) as tf.Scalar;
-    });
+    }));
   }
 
   /** No learned parameters. */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [];
   }
 }

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import { ShapeError, ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import { gatherRows, gatherValues, tf } from "@likeness/tf";
+import { checkFiniteNumber, ShapeError, ValueError } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { type Distance, distance as makeDistance, type DistanceName } from "../distances.ts";
-import { _checkEmbeddings, _gather1d, _gatherRows, _maskedMin, _pairs } from "../_common.ts";
-import { _checkNumber } from "./_shared.ts";
+import { _maskedMin, _pairs } from "../_common.ts";
 
 /** Options of {@link ContrastiveLoss}. */
 export interface ContrastiveLossOptions {
@@ -43,7 +43,7 @@ export interface ContrastiveLossOptions {
  * console.log(loss.compute(e, { pairs: [[0, 1], [2, 3]], scores: [1, 0] }).arraySync()); // 0
  * ```
  */
-export class ContrastiveLoss implements Loss {
+export class ContrastiveLoss extends BaseLoss {
   /** Loss name. */
   readonly name = "ContrastiveLoss";
   /** Margin. */
@@ -60,7 +60,8 @@ export class ContrastiveLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for a bad margin; UNKNOWN_NAME for a bad distance name
    */
   constructor(options: ContrastiveLossOptions = {}) {
-    this.margin = _checkNumber(options.margin ?? 0.5, "margin", this.name);
+    super();
+    this.margin = checkFiniteNumber(options.margin ?? 0.5, "margin", this.name);
     const d = options.distance ?? "cosine";
     this.distance = typeof d === "string" ? makeDistance(d) : d;
     const sd = options.subgroupDistance ??
@@ -76,12 +77,11 @@ export class ContrastiveLoss implements Loss {
    *
    * @param embeddings B×D (items referenced by the pairs)
    * @param target `pairs`, `scores` (one per pair), optional `subgroups` (one per row)
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH when scores or subgroups have the wrong length
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT without pairs or scores; OUT_OF_RANGE for bad pair indices
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    _checkEmbeddings(embeddings, this.name);
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const n = embeddings.shape[0];
     const pairs = _pairs(target, n, this.name);
     const scores = target.scores;
@@ -102,10 +102,10 @@ export class ContrastiveLoss implements Loss {
       );
     }
     const m = this.margin;
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       const ia = pairs.map((p) => p[0]);
       const ib = pairs.map((p) => p[1]);
-      const d = this.distance.rowwise(_gatherRows(embeddings, ia), _gatherRows(embeddings, ib));
+      const d = this.distance.rowwise(gatherRows(embeddings, ia), gatherRows(embeddings, ib));
       const y = tf.tensor1d(scores as number[]);
       let losses: tf.Tensor = tf.mul(
         0.5,
@@ -125,14 +125,17 @@ export class ContrastiveLoss implements Loss {
         const dm = this.subgroupDistance.matrix(embeddings);
         const nearest = _maskedMin(dm, tf.tensor2d(other, [n, n]), 1);
         const impact = tf.mul(tf.tensor1d(hasOther), tf.square(tf.relu(tf.sub(m, nearest))));
-        losses = tf.add(losses, tf.add(_gather1d(impact as tf.Tensor1D, ia), _gather1d(impact as tf.Tensor1D, ib)));
+        losses = tf.add(
+          losses,
+          tf.add(gatherValues(impact as tf.Tensor1D, ia), gatherValues(impact as tf.Tensor1D, ib)),
+        );
       }
       return (this.sizeAverage ? tf.mean(losses) : tf.sum(losses)) as tf.Scalar;
-    });
+    }));
   }
 
   /** No learned parameters. */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [];
   }
 }

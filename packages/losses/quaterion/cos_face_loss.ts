@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { _checkNumber } from "./_shared.ts";
+import { checkFiniteNumber } from "@likeness/core";
 import type { ClassWeightOptions } from "./_class_weights.ts";
 import { _MarginClassLoss } from "./_margin_class_loss.ts";
 
@@ -38,8 +38,8 @@ export class CosFaceLoss extends _MarginClassLoss {
    * @throws {ValueError} INVALID_ARGUMENT for bad sizes, scale or margin
    */
   constructor(options: CosFaceLossOptions) {
-    const margin = _checkNumber(options.margin ?? 0.35, "margin", "CosFaceLoss");
-    super(options, "CosFaceLoss", _checkNumber(options.scale ?? 64, "scale", "CosFaceLoss"), margin);
+    const margin = checkFiniteNumber(options.margin ?? 0.35, "margin", "CosFaceLoss");
+    super(options, "CosFaceLoss", checkFiniteNumber(options.scale ?? 64, "scale", "CosFaceLoss"), margin);
   }
 
   protected _logits(cos: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {

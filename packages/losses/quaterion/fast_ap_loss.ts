@@ -6,10 +6,11 @@
  */
 import { tf } from "@likeness/tf";
 import { checkPositiveInt } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { distance } from "../distances.ts";
 import { evaluateRowChunked } from "../chunked.ts";
-import { _checkEmbeddings, _labels, _maskRows, _pairMaskData, _rowAny, _rows } from "../_common.ts";
+import { _labels, _maskRows, _pairMaskData, _rowAny, _rows } from "../_common.ts";
 
 /** Options of {@link FastAPLoss}. */
 export interface FastAPLossOptions {
@@ -34,7 +35,7 @@ export interface FastAPLossOptions {
  * console.log(loss.compute(e, { labels: [0, 0, 1, 1] }).arraySync()); // 0
  * ```
  */
-export class FastAPLoss implements Loss {
+export class FastAPLoss extends BaseLoss {
   /** Loss name. */
   readonly name = "FastAPLoss";
   /** Number of bins. */
@@ -47,6 +48,7 @@ export class FastAPLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT when numBins is not a positive integer
    */
   constructor(options: FastAPLossOptions = {}) {
+    super();
     this.numBins = checkPositiveInt(options.numBins ?? 10, `${this.name} numBins`);
     this.chunkRows = options.chunkRows;
   }
@@ -56,12 +58,11 @@ export class FastAPLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target `labels` and optional `match`
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT without labels
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    _checkEmbeddings(embeddings, this.name);
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const n = embeddings.shape[0];
     const { pos, neg } = _pairMaskData(_labels(target, n, this.name), target.match);
     const hasPos = _rowAny(pos, n);
@@ -69,7 +70,7 @@ export class FastAPLoss implements Loss {
     const delta = 4 / nb;
     const mids = Array.from({ length: nb + 1 }, (_, i) => (4 * i) / nb);
     const sq = distance("squared_euclidean", { normalize: true });
-    return evaluateRowChunked(
+    return alreadyReduced(evaluateRowChunked(
       {
         rows: n,
         partial: (x, s, e) => {
@@ -96,11 +97,11 @@ export class FastAPLoss implements Loss {
       },
       embeddings,
       { chunkRows: this.chunkRows },
-    );
+    ));
   }
 
   /** No learned parameters. */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [];
   }
 }

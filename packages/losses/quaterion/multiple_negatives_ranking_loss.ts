@@ -3,13 +3,14 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import { ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import { gatherRows, tf } from "@likeness/tf";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import type { Distance, DistanceName } from "../distances.ts";
 import { evaluateRowChunked } from "../chunked.ts";
-import { _checkEmbeddings, _gatherRows, _pairs } from "../_common.ts";
-import { _checkNumber, quaterionDefaultDistance } from "./_shared.ts";
+import { _pairs } from "../_common.ts";
+import { quaterionDefaultDistance } from "./_shared.ts";
 
 /** Options of {@link MultipleNegativesRankingLoss}. */
 export interface MultipleNegativesRankingLossOptions {
@@ -40,7 +41,7 @@ export interface MultipleNegativesRankingLossOptions {
  * console.log(loss.compute(e, { pairs: [[0, 2], [1, 3]] }).arraySync() < 0.01); // true
  * ```
  */
-export class MultipleNegativesRankingLoss implements Loss {
+export class MultipleNegativesRankingLoss extends BaseLoss {
   /** Loss name. */
   readonly name = "MultipleNegativesRankingLoss";
   /** Similarity scale. */
@@ -57,7 +58,8 @@ export class MultipleNegativesRankingLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for a bad scale
    */
   constructor(options: MultipleNegativesRankingLossOptions = {}) {
-    this.scale = _checkNumber(options.scale ?? 20, "scale", this.name);
+    super();
+    this.scale = checkFiniteNumber(options.scale ?? 20, "scale", this.name);
     this.distance = quaterionDefaultDistance(options.distance);
     this.symmetric = options.symmetric ?? false;
     this.chunkRows = options.chunkRows;
@@ -68,11 +70,10 @@ export class MultipleNegativesRankingLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target `pairs` (anchor, positive); `scores`, if given, must all be 1
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT without pairs or with a score other than 1; OUT_OF_RANGE for bad indices
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    _checkEmbeddings(embeddings, this.name);
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const pairs = _pairs(target, embeddings.shape[0], this.name);
     if (target.scores && target.scores.some((s) => s !== 1)) {
       throw new ValueError(
@@ -92,12 +93,12 @@ export class MultipleNegativesRankingLoss implements Loss {
       const diag = tf.sum(tf.mul(logits, tf.oneHot(tf.range(s, e, 1, "int32") as tf.Tensor1D, p)), 1);
       return tf.sum(tf.sub(tf.logSumExp(logits, 1), diag));
     };
-    return evaluateRowChunked(
+    return alreadyReduced(evaluateRowChunked(
       {
         rows: p,
         partial: (x, s, e) => {
-          const a = _gatherRows(x, ia);
-          const b = _gatherRows(x, ib);
+          const a = gatherRows(x, ia);
+          const b = gatherRows(x, ib);
           return tf.stack([ceRows(a, b, s, e), sym ? ceRows(b, a, s, e) : tf.scalar(0)]) as tf.Tensor1D;
         },
         finish: (t) => {
@@ -108,11 +109,11 @@ export class MultipleNegativesRankingLoss implements Loss {
       },
       embeddings,
       { chunkRows: this.chunkRows },
-    );
+    ));
   }
 
   /** No learned parameters. */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [];
   }
 }

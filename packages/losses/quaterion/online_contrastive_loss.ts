@@ -5,21 +5,13 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkOneOf } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import { checkFiniteNumber, checkOneOf } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import type { Distance, DistanceName } from "../distances.ts";
 import { evaluateRowChunked, type RowChunkedTerm } from "../chunked.ts";
-import {
-  _checkEmbeddings,
-  _labels,
-  _maskedMax,
-  _maskedMin,
-  _maskRows,
-  _pairMaskData,
-  _rowAny,
-  _rows,
-} from "../_common.ts";
-import { _checkNumber, quaterionDefaultDistance } from "./_shared.ts";
+import { _labels, _maskedMax, _maskedMin, _maskRows, _pairMaskData, _rowAny, _rows } from "../_common.ts";
+import { quaterionDefaultDistance } from "./_shared.ts";
 
 /** Options of {@link OnlineContrastiveLoss}. */
 export interface OnlineContrastiveLossOptions {
@@ -54,7 +46,7 @@ export interface OnlineContrastiveLossOptions {
  * console.log(loss.compute(e, { labels: [0, 0, 1, 1] }).arraySync()); // 0
  * ```
  */
-export class OnlineContrastiveLoss implements Loss {
+export class OnlineContrastiveLoss extends BaseLoss {
   /** Loss name. */
   readonly name = "OnlineContrastiveLoss";
   /** Margin. */
@@ -71,7 +63,8 @@ export class OnlineContrastiveLoss implements Loss {
    * @throws {ValueError} UNKNOWN_NAME for a bad mining name; INVALID_ARGUMENT for a bad margin
    */
   constructor(options: OnlineContrastiveLossOptions = {}) {
-    this.margin = _checkNumber(options.margin ?? 0.5, "margin", this.name);
+    super();
+    this.margin = checkFiniteNumber(options.margin ?? 0.5, "margin", this.name);
     this.distance = quaterionDefaultDistance(options.distance);
     this.mining = checkOneOf(options.mining ?? "hard", ["all", "hard"] as const, "pair mining");
     this.chunkRows = options.chunkRows;
@@ -82,12 +75,11 @@ export class OnlineContrastiveLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target `labels` and optional `match`
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
    * @throws {ValueError} NON_FINITE for non-finite embeddings; INVALID_ARGUMENT without labels
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    _checkEmbeddings(embeddings, this.name);
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const n = embeddings.shape[0];
     const { pos, neg } = _pairMaskData(_labels(target, n, this.name), target.match);
     const m = this.margin;
@@ -135,11 +127,11 @@ export class OnlineContrastiveLoss implements Loss {
         finish,
       };
     }
-    return evaluateRowChunked(term, embeddings, { chunkRows: this.chunkRows });
+    return alreadyReduced(evaluateRowChunked(term, embeddings, { chunkRows: this.chunkRows }));
   }
 
   /** No learned parameters. */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [];
   }
 }

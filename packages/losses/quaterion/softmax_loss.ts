@@ -4,10 +4,11 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import { _matMul } from "../_matmul.ts";
-import type { Loss, LossTarget } from "../types.ts";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { _crossEntropy } from "../_common.ts";
-import { _checkNumber } from "./_shared.ts";
 import { _classBatch, _initKernel, type ClassWeightOptions } from "./_class_weights.ts";
 
 /** Options of {@link SoftmaxLoss}. */
@@ -27,7 +28,7 @@ export interface SoftmaxLossOptions extends ClassWeightOptions {
  * console.log(loss.compute(tf.tensor2d([[1, 0], [0, 1]]), { labels: [0, 1] }).arraySync() < 1e-6); // true
  * ```
  */
-export class SoftmaxLoss implements Loss {
+export class SoftmaxLoss extends BaseLoss {
   /** Loss name. */
   readonly name = "SoftmaxLoss";
   /** Temperature. */
@@ -43,7 +44,11 @@ export class SoftmaxLoss implements Loss {
    * @throws {ShapeError} when `kernel` is not D×C
    */
   constructor(options: SoftmaxLossOptions) {
-    this.temperature = _checkNumber(options.temperature ?? 0.05, "temperature", this.name, Number.MIN_VALUE);
+    super();
+    this.temperature = checkFiniteNumber(options.temperature ?? 0.05, "temperature", this.name, {
+      min: 0,
+      minExclusive: true,
+    });
     const { d, c, kernel } = _initKernel(options, this.name);
     this.d = d;
     this.c = c;
@@ -55,17 +60,19 @@ export class SoftmaxLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target `labels`: integer class ids in [0, numGroups)
-   * @returns mean cross-entropy
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ValueError} OUT_OF_RANGE for class ids outside [0, numGroups); NON_FINITE
    * @throws {ShapeError} LABEL_MISMATCH; SHAPE_MISMATCH when D differs from embeddingSize
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const ids = _classBatch(embeddings, target, this.d, this.c, this.name);
-    return tf.tidy(() => _crossEntropy(tf.div(_matMul(embeddings, this.kernel), this.temperature) as tf.Tensor2D, ids));
+    return alreadyReduced(
+      tf.tidy(() => _crossEntropy(tf.div(_matMul(embeddings, this.kernel), this.temperature) as tf.Tensor2D, ids)),
+    );
   }
 
   /** The kernel. */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [this.kernel];
   }
 }

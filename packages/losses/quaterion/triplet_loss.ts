@@ -5,22 +5,13 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkOneOf } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
+import { checkFiniteNumber, checkName, SEMIHARD_ALIASES } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import type { Distance, DistanceName } from "../distances.ts";
-import { _checkNumber, quaterionDefaultDistance } from "./_shared.ts";
+import { quaterionDefaultDistance } from "./_shared.ts";
 import { evaluateRowChunked, type RowChunkedTerm } from "../chunked.ts";
-import {
-  _checkEmbeddings,
-  _labels,
-  _maskedMax,
-  _maskedMin,
-  _maskRows,
-  _pairMaskData,
-  _ratio,
-  _rowAny,
-  _rows,
-} from "../_common.ts";
+import { _labels, _maskedMax, _maskedMin, _maskRows, _pairMaskData, _ratio, _rowAny, _rows } from "../_common.ts";
 
 /** Triplet mining strategies. */
 export type TripletMining = "all" | "hard" | "semi_hard";
@@ -31,7 +22,7 @@ export interface TripletLossOptions {
   margin?: number;
   /** Distance (default Quaterion's cosine matrix form `(1 - cos) / 2`, i.e. `distance("cosine", { scale: "half" })`). */
   distance?: Distance | DistanceName;
-  /** `all`, `hard` (default) or `semi_hard`. */
+  /** `all`, `hard` (default) or `semi_hard` (pml's spelling `semihard` is accepted too). */
   mining?: TripletMining;
   /** Soft-margin variant `softplus(d_ap - d_an)` of batch-hard (default false; ignored otherwise). */
   soft?: boolean;
@@ -63,7 +54,7 @@ export interface TripletLossOptions {
  * console.log(loss.compute(e, { labels: [0, 0, 1, 1] }).arraySync()); // 0 (every margin holds)
  * ```
  */
-export class TripletLoss implements Loss {
+export class TripletLoss extends BaseLoss {
   /** Loss name. */
   readonly name = "TripletLoss";
   /** Margin. */
@@ -82,9 +73,15 @@ export class TripletLoss implements Loss {
    * @throws {ValueError} UNKNOWN_NAME for a bad mining name; INVALID_ARGUMENT for a bad margin
    */
   constructor(options: TripletLossOptions = {}) {
-    this.margin = _checkNumber(options.margin ?? 0.5, "margin", this.name);
+    super();
+    this.margin = checkFiniteNumber(options.margin ?? 0.5, "margin", this.name);
     this.distance = quaterionDefaultDistance(options.distance);
-    this.mining = checkOneOf(options.mining ?? "hard", ["all", "hard", "semi_hard"] as const, "triplet mining");
+    this.mining = checkName(
+      options.mining ?? "hard",
+      ["all", "hard", "semi_hard"] as const,
+      "triplet mining",
+      SEMIHARD_ALIASES,
+    );
     this.soft = options.soft ?? false;
     this.chunkRows = options.chunkRows;
   }
@@ -94,12 +91,11 @@ export class TripletLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target `labels` (one per row) and optional `match`
-   * @returns scalar loss (0 when no valid triplet exists)
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
    * @throws {ValueError} NON_FINITE for non-finite embeddings; INVALID_ARGUMENT without labels
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    _checkEmbeddings(embeddings, this.name);
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     const n = embeddings.shape[0];
     const labels = _labels(target, n, this.name);
     const { pos, neg } = _pairMaskData(labels, target.match);
@@ -108,11 +104,11 @@ export class TripletLoss implements Loss {
       : this.mining === "hard"
       ? this.hardTerm(n, pos, neg)
       : this.semiHardTerm(n, pos, neg);
-    return evaluateRowChunked(term, embeddings, { chunkRows: this.chunkRows });
+    return alreadyReduced(evaluateRowChunked(term, embeddings, { chunkRows: this.chunkRows }));
   }
 
   /** No learned parameters. */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return [];
   }
 

@@ -141,7 +141,9 @@ test("TripletLoss rejects bad input with typed errors", () => {
   assert.throws(() => lossValue(loss, E, { labels: [0, 1] }), hasCode("LABEL_MISMATCH"));
   assert.throws(() => lossValue(loss, [[1, NaN], [0, 1]], { labels: [0, 1] }), hasCode("NON_FINITE"));
   assert.throws(() => lossValue(loss, E, {}), hasCode("INVALID_ARGUMENT"));
-  assert.throws(() => new TripletLoss({ mining: "semihard" as "hard" }), hasCode("UNKNOWN_NAME"));
+  assert.throws(() => new TripletLoss({ mining: "semi-hard" as "hard" }), hasCode("UNKNOWN_NAME"));
+  // pml's spelling is a documented alias of Quaterion's semi_hard
+  assert.equal(new TripletLoss({ mining: "semihard" as "semi_hard" }).mining, "semi_hard");
   assert.throws(() => new TripletLoss({ chunkRows: 0 }).compute(undefined as never, { labels: [] }));
   assert.throws(() => lossValue(new TripletLoss({ chunkRows: 0 }), E, { labels: L }), hasCode("INVALID_ARGUMENT"));
 });

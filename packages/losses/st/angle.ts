@@ -4,8 +4,8 @@
  * @module
  */
 import { tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
 import { CoSENTLoss } from "./cosent.ts";
-import { _positive } from "./_pairs.ts";
 
 /**
  * AnglE's pairwise angle similarity (Li & Li 2023): each row is read as a complex vector
@@ -72,6 +72,9 @@ export class AnglELoss extends CoSENTLoss {
    * @throws {ValueError} INVALID_ARGUMENT for a non-positive scale
    */
   constructor(options: AnglELossOptions = {}) {
-    super({ scale: _positive(options.scale ?? 20, "scale", "AnglELoss"), similarity: pairwiseAngleSimilarity });
+    super({
+      scale: checkFiniteNumber(options.scale ?? 20, "scale", "AnglELoss", { min: 0, minExclusive: true }),
+      similarity: pairwiseAngleSimilarity,
+    });
   }
 }

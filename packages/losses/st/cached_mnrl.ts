@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import { checkOneOf, ShapeError, ValueError } from "@likeness/core";
-import type { Loss, LossTarget } from "../types.ts";
-import { _checkEmbeddings, _gatherRows, _pairRows, _positive } from "./_pairs.ts";
+import { gatherRows, tf } from "@likeness/tf";
+import { checkFiniteNumber, checkOneOf, ShapeError, ValueError } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, checkEmbeddings, type LossDict } from "../base_loss.ts";
+import { _pairRows } from "./_pairs.ts";
 
 /** Similarity used by the in-batch-negatives loss. */
 export type RankingSimilarity = "cosine" | "dot";
@@ -88,16 +89,17 @@ function rowsOf(x: tf.Tensor, start: number, end: number): tf.Tensor {
  * ```ts
  * import { tf, useTfBackend } from "@likeness/tf";
  * import { CachedMultipleNegativesRankingLoss } from "@likeness/losses";
+ * import assert from "node:assert/strict";
  * await useTfBackend("wasm");
  * const w = tf.variable(tf.randomNormal([3, 2]), true, "w");
- * const embed = (x: tf.Tensor) => tf.matMul(x as tf.Tensor2D, w);
+ * const embed = (x: tf.Tensor): tf.Tensor2D => tf.matMul(x as tf.Tensor2D, w);
  * const loss = new CachedMultipleNegativesRankingLoss({ miniBatchSize: 2 });
  * const { loss: value, grads } = await loss.lossAndGrads(embed, tf.randomNormal([4, 3]), tf.randomNormal([4, 3]));
- * tf.train.adam(0.01).applyGradients(grads);
- * console.log(value);
+ * tf.train.adam(0.01).applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>);
+ * assert.ok(Number.isFinite(value) && "w" in grads);
  * ```
  */
-export class CachedMultipleNegativesRankingLoss implements Loss {
+export class CachedMultipleNegativesRankingLoss extends BaseLoss {
   /** Class name. */
   readonly name = "CachedMultipleNegativesRankingLoss";
   /** Scale. */
@@ -112,7 +114,8 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for a bad scale or mini-batch size; UNKNOWN_NAME for a similarity
    */
   constructor(options: CachedMultipleNegativesRankingLossOptions = {}) {
-    this.scale = _positive(options.scale ?? 20, "scale", this.name);
+    super();
+    this.scale = checkFiniteNumber(options.scale ?? 20, "scale", this.name, { min: 0, minExclusive: true });
     this.similarity = checkOneOf(options.similarity ?? "cosine", ["cosine", "dot"] as const, "similarity");
     const mb = options.miniBatchSize ?? 32;
     if (!Number.isInteger(mb) || mb < 1) {
@@ -126,18 +129,15 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
    *
    * @param embeddings B×D
    * @param target `pairs`: [anchor row, positive row]; the other positives are the negatives
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ValueError} INVALID_ARGUMENT without pairs; OUT_OF_RANGE for a bad row; NON_FINITE
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    const x = _checkEmbeddings(embeddings, this.name);
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
+    const x = embeddings;
     const [a, p] = _pairRows(target, x.shape[0], this.name);
-    return tf.tidy(() => inBatchNegativesLoss(_gatherRows(x, a), _gatherRows(x, p), this.scale, this.similarity));
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    return alreadyReduced(
+      tf.tidy(() => inBatchNegativesLoss(gatherRows(x, a), gatherRows(x, p), this.scale, this.similarity)),
+    );
   }
 
   /**
@@ -176,7 +176,7 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
       return all as tf.Tensor2D;
     });
     const width = cached[0].shape[1];
-    for (const c of cached) _checkEmbeddings(c, this.name);
+    for (const c of cached) checkEmbeddings(c, this.name);
     if (cached.some((c) => c.shape[1] !== width)) {
       cached.forEach((c) => c.dispose());
       throw new ShapeError(`Cannot compute ${this.name}: the model returned embeddings of different widths`);

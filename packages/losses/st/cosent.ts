@@ -3,9 +3,11 @@
  *
  * @module
  */
-import { tf } from "@likeness/tf";
-import type { Loss, LossTarget } from "../types.ts";
-import { _checkEmbeddings, _gatherRows, _pairRows, _positive, _scores } from "./_pairs.ts";
+import { gatherRows, tf } from "@likeness/tf";
+import { checkFiniteNumber } from "@likeness/core";
+import type { LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
+import { _pairRows, _scores } from "./_pairs.ts";
 
 /** Row-wise similarity of two B×D tensors (length B). */
 export type PairSimilarity = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor1D;
@@ -84,7 +86,7 @@ export function cosentObjective(sims: tf.Tensor1D, scores: readonly number[], sc
  * console.log(loss.dataSync()[0]);
  * ```
  */
-export class CoSENTLoss implements Loss {
+export class CoSENTLoss extends BaseLoss {
   /** Class name. */
   readonly name: string = "CoSENTLoss";
   /** Scale. */
@@ -97,7 +99,8 @@ export class CoSENTLoss implements Loss {
    * @throws {ValueError} INVALID_ARGUMENT for a non-positive scale
    */
   constructor(options: CoSENTLossOptions = {}) {
-    this.scale = _positive(options.scale ?? 20, "scale", this.name);
+    super();
+    this.scale = checkFiniteNumber(options.scale ?? 20, "scale", this.name, { min: 0, minExclusive: true });
     this.similarity = options.similarity ?? pairwiseCosine;
   }
 
@@ -106,19 +109,16 @@ export class CoSENTLoss implements Loss {
    *
    * @param embeddings B×D; pairs index its rows
    * @param target `pairs` and `scores`
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ValueError} INVALID_ARGUMENT without pairs or scores; OUT_OF_RANGE for a bad row; NON_FINITE
    * @throws {ShapeError} LABEL_MISMATCH when scores and pairs differ in length
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
-    const x = _checkEmbeddings(embeddings, this.name);
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
+    const x = embeddings;
     const [a, b] = _pairRows(target, x.shape[0], this.name);
     const scores = _scores(target, a.length, this.name);
-    return tf.tidy(() => cosentObjective(this.similarity(_gatherRows(x, a), _gatherRows(x, b)), scores, this.scale));
-  }
-
-  /** @returns no learned parameters */
-  trainableVariables(): tf.Variable[] {
-    return [];
+    return alreadyReduced(
+      tf.tidy(() => cosentObjective(this.similarity(gatherRows(x, a), gatherRows(x, b)), scores, this.scale)),
+    );
   }
 }

@@ -6,6 +6,7 @@
 import { tf } from "@likeness/tf";
 import { type Rng, ShapeError, ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
+import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 
 /** Options of {@link MatryoshkaLoss}. */
 export interface MatryoshkaLossOptions {
@@ -38,7 +39,7 @@ export interface MatryoshkaLossOptions {
  * console.log(loss.compute(emb, { pairs: [[0, 1], [2, 3]], scores: [1, 0] }).dataSync()[0]);
  * ```
  */
-export class MatryoshkaLoss implements Loss {
+export class MatryoshkaLoss extends BaseLoss {
   /** Class name. */
   readonly name = "MatryoshkaLoss";
   /** The wrapped loss. */
@@ -58,6 +59,7 @@ export class MatryoshkaLoss implements Loss {
    *   dimsPerStep without rng
    */
   constructor(inner: Loss, options: MatryoshkaLossOptions) {
+    super();
     if (!inner || typeof inner.compute !== "function") {
       throw new ValueError("INVALID_ARGUMENT", "MatryoshkaLoss needs an inner loss (an object with compute())");
     }
@@ -104,10 +106,10 @@ export class MatryoshkaLoss implements Loss {
    *
    * @param embeddings B×D with D ≥ every width
    * @param target passed unchanged to the inner loss
-   * @returns scalar loss
+   * @returns the named sub-losses (`compute` reduces them to the scalar loss)
    * @throws {ShapeError} SHAPE_MISMATCH when a width exceeds D; whatever the inner loss throws
    */
-  compute(embeddings: tf.Tensor2D, target: LossTarget): tf.Scalar {
+  computeLoss(embeddings: tf.Tensor2D, target: LossTarget): LossDict {
     if (!(embeddings instanceof tf.Tensor) || embeddings.rank !== 2) {
       throw new ShapeError("Cannot compute MatryoshkaLoss: embeddings must be a 2-D tensor (B×D)");
     }
@@ -124,7 +126,7 @@ export class MatryoshkaLoss implements Loss {
     if (this.dimsPerStep !== undefined && this.dimsPerStep < chosen.length) {
       chosen = this.#rng!.shuffle(chosen).slice(0, this.dimsPerStep).sort((a, b) => a - b);
     }
-    return tf.tidy(() => {
+    return alreadyReduced(tf.tidy(() => {
       let total: tf.Scalar = tf.scalar(0);
       for (const i of chosen) {
         const d = this.dims[i];
@@ -132,11 +134,11 @@ export class MatryoshkaLoss implements Loss {
         total = tf.add(total, tf.mul(this.inner.compute(prefix, target), this.weights[i])) as tf.Scalar;
       }
       return total;
-    });
+    }));
   }
 
   /** @returns the inner loss's learned parameters */
-  trainableVariables(): tf.Variable[] {
+  override trainableVariables(): tf.Variable[] {
     return this.inner.trainableVariables();
   }
 }
