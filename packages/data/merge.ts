@@ -134,7 +134,8 @@ export function mergeDatasets<T>(sets: readonly LabelledSet<T>[], options: Merge
 
 /**
  * Whether two items of a merged set may serve as a negative pair: different labels, and either the
- * same set, both labels mapped to shared concepts, or `crossSetNegatives`.
+ * same set, both labels mapped to shared concepts, an unmapped label against a concept that its own
+ * set also labels, or `crossSetNegatives`.
  * @param merged from {@link mergeDatasets}
  * @param i an item index
  * @param j another item index
@@ -149,7 +150,26 @@ export function mergeDatasets<T>(sets: readonly LabelledSet<T>[], options: Merge
 export function canBeNegatives<T>(merged: MergedDataset<T>, i: number, j: number): boolean {
   if (merged.labels[i] === merged.labels[j]) return false;
   if (merged.crossSetNegatives || merged.sets[i] === merged.sets[j]) return true;
-  return merged.mapped[i] && merged.mapped[j];
+  if (merged.mapped[i] && merged.mapped[j]) return true;
+  // An unmapped label of set S differs from every concept that S itself also labels.
+  const concepts = conceptsBySet(merged);
+  if (!merged.mapped[i] && merged.mapped[j]) return concepts[merged.sets[i]].has(merged.labels[j]);
+  if (merged.mapped[i] && !merged.mapped[j]) return concepts[merged.sets[j]].has(merged.labels[i]);
+  return false;
+}
+
+const _concepts = new WeakMap<object, Set<string>[]>();
+
+function conceptsBySet<T>(merged: MergedDataset<T>): Set<string>[] {
+  let c = _concepts.get(merged);
+  if (!c) {
+    c = merged.setNames.map(() => new Set<string>());
+    merged.labels.forEach((l, i) => {
+      if (merged.mapped[i]) c![merged.sets[i]].add(l);
+    });
+    _concepts.set(merged, c);
+  }
+  return c;
 }
 
 /** Options of {@link groupAwareSampler}. */
