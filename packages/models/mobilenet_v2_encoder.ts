@@ -15,6 +15,7 @@ import { tf } from "@likeness/tf";
 import { hashBytes, hashWeights } from "./_hash.ts";
 import type { ComponentConfig, Encoder, EncoderBatch, ForwardOptions, NamedTensor } from "./types.ts";
 import { registerLikenessWasmKernels } from "@likeness/tfwasm";
+import { decodePngImage, resizeImage } from "@likeness/data";
 
 // Training the 1×1 convolutions on `wasm` needs Conv2DBackpropFilter, which likeness provides.
 await registerLikenessWasmKernels({ replace: true });
@@ -108,6 +109,29 @@ function checkOptions(o: MobileNetV2EncoderOptions): Required<MobileNetV2Encoder
   return { inputSize, trainableBlocks: t === 0 ? "none" : t, batchNorm: bn };
 }
 
+/** PNG bytes from an item: a Uint8Array with the PNG signature, or a `data:image/png;base64,` URL. */
+function pngBytes(item: unknown): Uint8Array | undefined {
+  if (item instanceof Uint8Array && item.length >= 8 && item[0] === 0x89 && item[1] === 0x50) return item;
+  if (typeof item === "string") {
+    const m = /^data:image\/png;base64,(.*)$/s.exec(item);
+    if (!m) {
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        "Cannot encode with MobileNetV2: a string input must be a data:image/png;base64,... URL",
+      );
+    }
+    try {
+      return Uint8Array.from(atob(m[1]), (c) => c.charCodeAt(0));
+    } catch (cause) {
+      throw new LikenessError("CORRUPT", "Cannot encode with MobileNetV2: the data URL is not valid base64", { cause });
+    }
+  }
+  if (item instanceof Uint8Array) {
+    throw new LikenessError("CORRUPT", "Cannot decode image: the bytes are not a PNG (no PNG signature)");
+  }
+  return undefined;
+}
+
 /** Depthwise convolution (depth multiplier 1) from shifted slices: differentiable with any backend's kernels. */
 export function depthwiseFromSlices(
   x: tf.Tensor4D,
@@ -154,7 +178,9 @@ export function depthwiseFromSlices(
 
 /**
  * MobileNetV2 encoder: `[n, s, s, 3]` images with values in [0, 1] (nsfwjs's own scaling: bytes / 255)
- * in, 1,280-d pooled features out.
+ * in, 1,280-d pooled features out. Array batches may also hold PNG files (bytes, or
+ * `data:image/png;base64,` URLs, the form a JSON client sends to the server): they are decoded,
+ * composited onto white and resized to the input size.
  *
  * @example
  * ```ts
@@ -298,11 +324,16 @@ export class MobileNetV2Encoder implements Encoder {
     if (batch.length === 0) throw new ShapeError(`Cannot ${what} with MobileNetV2: the batch is empty`, "EMPTY_INPUT");
     const data = new Float32Array(batch.length * width);
     batch.forEach((row, i) => {
+      const png = pngBytes(row);
+      if (png) {
+        resizeImage(decodePngImage(png), s, { out: data, offset: i * width });
+        return;
+      }
       const r = row as ArrayLike<number>;
       if (r === null || typeof r !== "object" || typeof r.length !== "number") {
         throw new ValueError(
           "INVALID_ARGUMENT",
-          `Cannot ${what} with MobileNetV2: item ${i} is ${typeof row}; each image must be ${width} numbers (${s}×${s}×3)`,
+          `Cannot ${what} with MobileNetV2: item ${i} is ${typeof row}; pass ${width} numbers in [0, 1] (${s}×${s}×3), PNG bytes or a data:image/png;base64 URL`,
         );
       }
       if (r.length !== width) {

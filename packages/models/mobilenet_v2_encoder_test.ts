@@ -103,6 +103,26 @@ test("MobileNetV2: smaller inputs, trainable blocks, split, save/restore and typ
   const e2 = await back.encode(x);
   for (let i = 0; i < e1.data.length; i++) assert.ok(Math.abs(e1.data[i] - e2.data[i]) < 1e-5);
   assert.equal((await buildEncoder({ type: "mobilenet-v2", inputSize: 96 })).dim, 1280);
+  // PNG files in (bytes or a data URL, as a JSON client sends them): decoded and resized to 64 px
+  const pngFile = new Uint8Array(
+    await readFile(join(
+      dirname(createRequire(import.meta.url).resolve("emoji-datasource-google/package.json")),
+      "img/google/64/1f600.png",
+    )),
+  );
+  const { Buffer } = await import("node:buffer");
+  const viaBytes = await frozen.encode([pngFile]);
+  const viaUrl = await frozen.encode([`data:image/png;base64,${Buffer.from(pngFile).toString("base64")}`]);
+  const img = decodePngImage(pngFile);
+  const viaPixels = await frozen.encode([Float32Array.from(img.data, (v) => v / 255)]);
+  const [p1, p2, p3] = [await viaBytes.data(), await viaUrl.data(), await viaPixels.data()];
+  for (let i = 0; i < p1.length; i++) assert.ok(Math.abs(p1[i] - p2[i]) < 1e-6 && Math.abs(p1[i] - p3[i]) < 1e-4);
+  tf.dispose([viaBytes, viaUrl, viaPixels]);
+  await assert.rejects(
+    () => frozen.encode([new TextEncoder().encode("not a png at all")]),
+    (e: Error & { code?: string }) => e.code === "CORRUPT",
+  );
+  await assert.rejects(() => frozen.encode(["hello"]), (e: Error & { code?: string }) => e.code === "INVALID_ARGUMENT");
   // typed errors
   await assert.rejects(
     () => frozen.encode(tf.zeros([1, 32, 32, 3])),
