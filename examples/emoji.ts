@@ -16,7 +16,8 @@
  * Flags: --quick, --size PX (input size, default 96), --emoji N (emoji to use, a seeded choice, default
  * 900 of the 1,860 that all three vendors draw; 0 = all), --blocks N (blocks to fine-tune, default 2), --epochs N
  * (default 3; the head trains twice as many), --ssl-epochs N (default 2), --fashion N (unseen Fashion-MNIST test
- * images, default 2000), --seed N, --out DIR.
+ * images, default 2000), --fashion-train N (seen-class training images for its head, default 2000), --seed N,
+ * --out DIR.
  *
  * @module
  */
@@ -490,7 +491,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
         onProgress: progressLine(`  backbone features (Fashion-MNIST ${name})`),
       });
     const uIdx = pick(test, (c) => UNSEEN.has(c), nFashion);
-    const sIdx = pick(trainSet, (c) => !UNSEEN.has(c), q ? 200 : 3000);
+    const sIdx = pick(trainSet, (c) => !UNSEEN.has(c), numberFlag(args, "fashion-train", q ? 200 : 2000));
     const uF = await fx(test, uIdx, "unseen-test");
     const sF = await fx(trainSet, sIdx, "seen-train");
     const uLabels = uIdx.map((i) => test.labels[i]);
