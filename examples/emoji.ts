@@ -14,9 +14,9 @@
  * model with a hot-add of an emoji it never saw, over HTTP.
  *
  * Flags: --quick, --size PX (input size, default 96), --emoji N (emoji to use, a seeded choice, default
- * 900 of the 1,860 that all three vendors draw; 0 = all), --blocks N (blocks to fine-tune, default 2), --epochs N
+ * 300 of the 1,860 that all three vendors draw; 0 = all), --blocks N (blocks to fine-tune, default 4), --epochs N
  * (default 3; the head trains twice as many), --ssl-epochs N (default 2), --fashion N (unseen Fashion-MNIST test
- * images, default 2000), --fashion-train N (seen-class training images for its head, default 2000), --seed N,
+ * images, default 1000), --fashion-train N (seen-class training images for its head, default 1000), --seed N,
  * --out DIR.
  *
  * @module
@@ -205,11 +205,11 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const q = args.quick;
   const t0 = performance.now();
   const size = numberFlag(args, "size", q ? 64 : 96);
-  const limit = numberFlag(args, "emoji", q ? 24 : 900);
-  const blocks = numberFlag(args, "blocks", 2);
+  const limit = numberFlag(args, "emoji", q ? 24 : 300);
+  const blocks = numberFlag(args, "blocks", 4);
   const epochs = numberFlag(args, "epochs", q ? 1 : 3);
   const sslEpochs = numberFlag(args, "ssl-epochs", q ? 1 : 2);
-  const nFashion = numberFlag(args, "fashion", q ? 200 : 2000);
+  const nFashion = numberFlag(args, "fashion", q ? 200 : 1000);
   const seed = numberFlag(args, "seed", 1);
   await useTfBackend("wasm");
   const { backend } = await createBackend({ tf: false });
@@ -491,7 +491,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
         onProgress: progressLine(`  backbone features (Fashion-MNIST ${name})`),
       });
     const uIdx = pick(test, (c) => UNSEEN.has(c), nFashion);
-    const sIdx = pick(trainSet, (c) => !UNSEEN.has(c), numberFlag(args, "fashion-train", q ? 200 : 2000));
+    const sIdx = pick(trainSet, (c) => !UNSEEN.has(c), numberFlag(args, "fashion-train", q ? 200 : 1000));
     const uF = await fx(test, uIdx, "unseen-test");
     const sF = await fx(trainSet, sIdx, "seen-train");
     const uLabels = uIdx.map((i) => test.labels[i]);
