@@ -18,6 +18,7 @@ export const EXAMPLES: readonly string[] = [
   "verses",
   "mnist",
   "fashion-unseen",
+  "emoji",
   "anomaly",
   "serve-hot-add",
 ];

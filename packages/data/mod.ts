@@ -25,3 +25,6 @@ export * from "./mnist_loader.ts";
 export * from "./digits_loader.ts";
 export * from "./wordnet_loader.ts";
 export * from "./verses_loader.ts";
+export * from "./images.ts";
+export * from "./emoji_loader.ts";
+export * from "./merge.ts";

@@ -25,6 +25,8 @@ export * from "./convnet_encoder.ts";
 export * from "./tokenizer.ts";
 export * from "./use_lite_encoder.ts";
 export * from "./use_lite_files.ts";
+export * from "./mobilenet_v2_encoder.ts";
+export * from "./mobilenet_v2_files.ts";
 export * from "./switch_encoder.ts";
 export * from "./empty_head.ts";
 export * from "./linear_head.ts";

@@ -10,6 +10,7 @@ import { EmptyHead } from "./empty_head.ts";
 import { GatedHead } from "./gated_head.ts";
 import { LinearHead, type LinearHeadOptions } from "./linear_head.ts";
 import { MlpEncoder, type MlpEncoderOptions } from "./mlp_encoder.ts";
+import type { MobileNetV2EncoderOptions } from "./mobilenet_v2_encoder.ts";
 import { SequentialHead } from "./sequential_head.ts";
 import { SkipConnectionHead } from "./skip_connection_head.ts";
 import { SoftmaxEmbeddingsHead, type SoftmaxEmbeddingsHeadOptions } from "./softmax_embeddings_head.ts";
@@ -133,6 +134,11 @@ registerEncoder("use-lite", async () => {
   // Loaded on demand: the file-system edge is only imported when a USE-lite artifact is restored.
   const { loadUseLite } = await import("./use_lite_files.ts");
   return await loadUseLite();
+});
+registerEncoder("mobilenet-v2", async (c) => {
+  // Loaded on demand from the installed nsfwjs package; saved weights (the trained blocks) are set afterwards.
+  const { loadMobileNetV2 } = await import("./mobilenet_v2_files.ts");
+  return await loadMobileNetV2(c as unknown as MobileNetV2EncoderOptions);
 });
 registerEncoder("switch", async (c) => {
   const subs = (c.encoders ?? {}) as Record<string, ComponentConfig>;

@@ -23,6 +23,7 @@
  */
 export * from "./fit.ts";
 export * from "./optimizers.ts";
+export * from "./param_groups.ts";
 export * from "./schedule.ts";
 export * from "./clip.ts";
 export * from "./callbacks.ts";
