@@ -39,6 +39,8 @@ import {
   choosePairwiseTiling,
   type PairwiseTiling,
 } from "./webgpu_shaders.ts";
+export { choosePairwiseTiling, PAIRWISE_TILINGS } from "./webgpu_shaders.ts";
+export type { PairwiseTiling, TilingLimits } from "./webgpu_shaders.ts";
 import {
   adapterRecord,
   limitsRecord,
