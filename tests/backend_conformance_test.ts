@@ -4,8 +4,8 @@
  *
  * WebGPU runs only with `LIKENESS_TEST_WEBGPU=1` (then also on a software fallback adapter such as
  * llvmpipe); otherwise, and under Bun (no WebGPU), its cases are reported as skipped with the reason.
- * Sizes stay small because llvmpipe is slow. Top-k on WebGPU runs with a tiny scratch block so that
- * every search merges over several reference blocks.
+ * Sizes stay small because llvmpipe is slow. Top-k on WebGPU runs with a tiny scratch block and
+ * 64-column segments so that every search merges over several reference blocks and partial lists.
  *
  *   ./node_modules/.bin/deno test -A tests/backend_conformance_test.ts
  *   LIKENESS_TEST_WEBGPU=1 ./node_modules/.bin/deno test -A tests/backend_conformance_test.ts
@@ -78,7 +78,12 @@ function backend(name: BackendName): Promise<Backend> {
         b = Promise.resolve(createWasmBackend({ simd: true }));
         break;
       case "webgpu":
-        b = createWebGpuBackend({ delegate: createWasmBackend(), allowFallbackAdapter: true, scratchFloats: 4096 });
+        b = createWebGpuBackend({
+          delegate: createWasmBackend(),
+          allowFallbackAdapter: true,
+          scratchFloats: 4096,
+          topkSegment: 64,
+        });
         break;
     }
     backends.set(name, b);
@@ -248,12 +253,12 @@ cases.push({
 
 for (const metric of METRICS) {
   cases.push({
-    name: `topk ${metric}: k = 1, 5, 64 over 150 references (several blocks)`,
+    name: `topk ${metric}: k = 1, 5, 64, 150 over 150 references (several blocks)`,
     async run(b) {
       const rng = createRng(14);
       const q = rand(rng, 5, 16);
       const r = rand(rng, 150, 16);
-      for (const k of [1, 5, 64]) await checkTopK(await b.topk(q, r, { k, metric }), q, r, k, metric);
+      for (const k of [1, 5, 64, 150]) await checkTopK(await b.topk(q, r, { k, metric }), q, r, k, metric);
     },
   });
 }
@@ -329,13 +334,15 @@ cases.push({
 });
 
 cases.push({
-  name: "topk with k above the GPU limit (k = 70) and k = R",
+  name: "topk with k = 70, 256, above the GPU limit (k = 257) and k = R",
   async run(b) {
     const rng = createRng(18);
     const q = rand(rng, 2, 8);
-    const r = rand(rng, 90, 8);
+    const r = rand(rng, 300, 8);
     await checkTopK(await b.topk(q, r, { k: 70, metric: "cosine" }), q, r, 70, "cosine");
-    await checkTopK(await b.topk(q, r, { k: 90, metric: "l2" }), q, r, 90, "l2");
+    await checkTopK(await b.topk(q, r, { k: 256, metric: "dot" }), q, r, 256, "dot");
+    await checkTopK(await b.topk(q, r, { k: 257, metric: "cosine" }), q, r, 257, "cosine");
+    await checkTopK(await b.topk(q, r, { k: 300, metric: "l2" }), q, r, 300, "l2");
   },
 });
 
@@ -505,6 +512,11 @@ for (const name of NAMES) {
     if (name === "webgpu") {
       console.log(`webgpu adapter: ${b.info.adapter}`);
       assert.ok(b.info.adapter && b.info.adapter.length > 0);
+      const gpu = (b as WebGpuBackend).info.gpu;
+      console.log(`webgpu tiling: ${JSON.stringify(gpu.tiling)}, timestamp-query: ${gpu.timestampQuery}`);
+      assert.ok(gpu.limits.maxComputeWorkgroupStorageSize >= 16384, "adapter limits recorded");
+      assert.ok(gpu.deviceLimits.maxComputeInvocationsPerWorkgroup >= gpu.tiling.wgX * gpu.tiling.wgY);
+      assert.ok(Array.isArray(gpu.features));
       if (wantRealGpu) assert.doesNotMatch(b.info.adapter, /software fallback/, "expected a real GPU adapter");
     }
   });
@@ -516,19 +528,19 @@ for (const name of NAMES) {
 }
 
 test(
-  "webgpu: k > 64 was handed to the delegate and counted; k ≤ 64 stayed on the GPU",
+  "webgpu: k > 256 was handed to the delegate and counted; k ≤ 256 stayed on the GPU",
   skipReason("webgpu") ? { skip: skipReason("webgpu") } : {},
   async () => {
     const b = (await backend("webgpu")) as WebGpuBackend;
-    const before = b.fallbacks["k > 64"] ?? 0;
+    const before = b.fallbacks["k > 256"] ?? 0;
     const rng = createRng(21);
     const q = rand(rng, 2, 4);
-    const r = rand(rng, 80, 4);
-    await checkTopK(await b.topk(q, r, { k: 65, metric: "l1" }), q, r, 65, "l1");
-    assert.equal(b.fallbacks["k > 64"], before + 1);
-    await checkTopK(await b.topk(q, r, { k: 64, metric: "l1" }), q, r, 64, "l1");
-    assert.equal(b.fallbacks["k > 64"], before + 1);
-    assert.equal(Object.keys(b.fallbacks).filter((k) => k !== "k > 64").length, 0, JSON.stringify(b.fallbacks));
+    const r = rand(rng, 280, 4);
+    await checkTopK(await b.topk(q, r, { k: 257, metric: "l1" }), q, r, 257, "l1");
+    assert.equal(b.fallbacks["k > 256"], before + 1);
+    await checkTopK(await b.topk(q, r, { k: 256, metric: "l1" }), q, r, 256, "l1");
+    assert.equal(b.fallbacks["k > 256"], before + 1);
+    assert.equal(Object.keys(b.fallbacks).filter((k) => k !== "k > 256").length, 0, JSON.stringify(b.fallbacks));
   },
 );
 

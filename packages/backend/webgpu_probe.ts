@@ -106,3 +106,73 @@ export async function probeWebGpu(options: { powerPreference?: GPUPowerPreferenc
   }
   return { adapter, fallback: isFallbackAdapter(adapter), description: describeAdapter(adapter) };
 }
+
+/** A plain-data record of an adapter (or device): identity, every limit, every feature. */
+export interface WebGpuAdapterRecord {
+  /** `adapter.info` fields (vendor, architecture, device, description, fallback flag, subgroup sizes). */
+  info: Record<string, string | number | boolean>;
+  /** Every entry of `adapter.limits`. */
+  limits: Record<string, number>;
+  /** `adapter.features`, sorted. */
+  features: string[];
+}
+
+/**
+ * Copy an adapter's info, limits and features into plain JSON-ready data (for backend info,
+ * benchmark records and `tools/gpu_check.sh`).
+ *
+ * @param adapter a GPU adapter (or anything with `info`, `limits` and `features`, such as a device's limits)
+ * @returns the record
+ * @example
+ * ```ts
+ * import { adapterRecord } from "@likeness/backend";
+ * const a = await navigator.gpu?.requestAdapter();
+ * if (a) console.log(adapterRecord(a).limits.maxComputeWorkgroupStorageSize);
+ * ```
+ */
+export function adapterRecord(
+  adapter: Pick<GPUAdapter, "limits" | "features"> & { info?: unknown },
+): WebGpuAdapterRecord {
+  const info: Record<string, string | number | boolean> = {};
+  const src = (adapter.info ?? {}) as Record<string, unknown>;
+  for (
+    const key of [
+      "vendor",
+      "architecture",
+      "device",
+      "description",
+      "isFallbackAdapter",
+      "subgroupMinSize",
+      "subgroupMaxSize",
+    ]
+  ) {
+    const v = src[key];
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") info[key] = v;
+  }
+  return { info, limits: limitsRecord(adapter.limits), features: [...(adapter.features ?? [])].sort() };
+}
+
+/**
+ * Every numeric entry of a `GPUSupportedLimits` (own or inherited), as a plain object.
+ *
+ * @param limits adapter or device limits
+ * @returns name → value
+ * @example
+ * ```ts
+ * import { limitsRecord } from "@likeness/backend";
+ * console.log(limitsRecord({ maxBufferSize: 256 } as unknown as GPUSupportedLimits)); // { maxBufferSize: 256 }
+ * ```
+ */
+export function limitsRecord(limits: GPUSupportedLimits): Record<string, number> {
+  const out: Record<string, number> = {};
+  const seen = new Set<string>();
+  for (let o: object | null = limits; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const key of Object.getOwnPropertyNames(o)) seen.add(key);
+  }
+  for (const key in limits) seen.add(key);
+  for (const key of [...seen].sort()) {
+    const v = (limits as unknown as Record<string, unknown>)[key];
+    if (typeof v === "number") out[key] = v;
+  }
+  return out;
+}
