@@ -16,3 +16,4 @@ export * from "./mining.ts";
 export * from "./dense.ts";
 export * from "./conv.ts";
 export * from "./types.ts";
+export * from "./matmul.ts";

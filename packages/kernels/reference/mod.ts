@@ -16,3 +16,4 @@ export * from "./metrics.ts";
 export * from "./pairwise.ts";
 export * from "./topk.ts";
 export * from "./conv.ts";
+export * from "./matmul.ts";
