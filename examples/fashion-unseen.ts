@@ -69,7 +69,8 @@ export async function trainMlp(
   const classes = new Set(labels).size;
   const m = 16;
   const batchSize = m * Math.min(classes, 10);
-  const result = await fit(model, new PmlTripletMarginLoss({ margin: 0.2 }), { inputs: x, labels }, {
+  const result = await fit(model, { inputs: x, labels }, {
+    loss: new PmlTripletMarginLoss({ margin: 0.2 }),
     epochs: options.epochs,
     sampler: mPerClassSampler(labels, {
       m,

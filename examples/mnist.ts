@@ -97,7 +97,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
 
   note(`training 1 epoch on ${nTrain} images with tfjs ${tf.getBackend()} (wasm backprop kernels: ${wasmKernels}) ...`);
   const t1 = performance.now();
-  const result = await fit(model, new PmlTripletMarginLoss({ margin: 0.2 }), { inputs: trainX, labels: trainLabels }, {
+  const result = await fit(model, { inputs: trainX, labels: trainLabels }, {
+    loss: new PmlTripletMarginLoss({ margin: 0.2 }),
     epochs,
     batchSize: batch,
     dropLast: true,

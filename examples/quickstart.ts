@@ -117,7 +117,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
 
   const batchSize = 160;
   const t2 = performance.now();
-  const result = await fit(model, new PmlTripletMarginLoss({ margin: 0.2 }), { inputs: trainX, labels: trainLabels }, {
+  const result = await fit(model, { inputs: trainX, labels: trainLabels }, {
+    loss: new PmlTripletMarginLoss({ margin: 0.2 }),
     epochs,
     sampler: mPerClassSampler(trainLabels, { m: 16, batchSize, seed, batchesPerEpoch: Math.ceil(nTrain / batchSize) }),
     miner: new TripletMarginMiner({ margin: 0.2, type: "semihard", backend }),

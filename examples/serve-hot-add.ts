@@ -75,7 +75,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     normalize: true,
   });
   const trainLabels = trainIdx.map((i) => labels[i]);
-  await fit(model, new PmlTripletMarginLoss({ margin: 0.2 }), { inputs: trainIdx.map(row), labels: trainLabels }, {
+  await fit(model, { inputs: trainIdx.map(row), labels: trainLabels }, {
+    loss: new PmlTripletMarginLoss({ margin: 0.2 }),
     epochs,
     sampler: mPerClassSampler(trainLabels, { m: 8, batchSize: 72, seed }),
     miner: new TripletMarginMiner({ margin: 0.2, type: "semihard", backend }),

@@ -92,9 +92,9 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const pairs = train.map((_, i) => [i, nTrain + i] as [number, number]);
   const result = await fit(
     model,
-    new MultipleNegativesRankingLoss({ scale: 20, distance: distance("cosine"), symmetric: true }),
     { inputs: trainTexts, pairs, scores: pairs.map(() => 1) },
     {
+      loss: new MultipleNegativesRankingLoss({ scale: 20, distance: distance("cosine"), symmetric: true }),
       epochs,
       batchSize: batch,
       dropLast: true,

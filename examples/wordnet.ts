@@ -168,10 +168,11 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     withReplacement: true,
     batchesPerEpoch: Math.max(Math.ceil(nTrain / batchSize), Math.ceil(classes / (batchSize / 4))),
   });
-  const result = await fit(model, lossOf(lossName, model.dim, WORDNET_LEXNAMES.length, seed, temperature), {
+  const result = await fit(model, {
     inputs: trainTexts,
     labels: trainLabels,
   }, {
+    loss: lossOf(lossName, model.dim, WORDNET_LEXNAMES.length, seed, temperature),
     epochs,
     sampler,
     optimizer: "adam",

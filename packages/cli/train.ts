@@ -187,7 +187,8 @@ export async function trainFromConfig(
     const valLimit = data.kind === "pairs" ? 300 : 500;
     const t2 = performance.now();
     const trainer = config.trainer ?? {};
-    const result = await fit(model, loss, fitData, {
+    const result = await fit(model, fitData, {
+      loss,
       epochs: trainer.epochs ?? 1,
       batchSize: trainer.batchSize ?? 64,
       sampler,

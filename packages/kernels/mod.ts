@@ -18,3 +18,5 @@ export * from "./dense_resident.ts";
 export * from "./conv.ts";
 export * from "./types.ts";
 export * from "./hnsw.ts";
+
+export * from "./matmul.ts";

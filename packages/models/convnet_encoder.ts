@@ -1,17 +1,15 @@
 /**
  * A small convolutional encoder for grey or colour images (e.g. 28×28 MNIST digits).
  *
- * Training note: tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel; importing this
- * module registers likeness's AssemblyScript SIMD conv-gradient kernels (`@likeness/tfwasm`,
- * with `replace: true`, which also swaps in its faster `Conv2DBackpropInput` and `MaxPoolGrad`),
- * so convnets train on `wasm`.
+ * Training note: tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel; import
+ * `@likeness/tfwasm` (which registers likeness's conv-gradient and matmul kernels) before training
+ * a convnet on `wasm`. `@likeness/trainer` imports it, so `fit` needs nothing more.
  *
  * @module
  */
 import { createRng, ValueError } from "@likeness/core";
 import { tf } from "@likeness/tf";
 import { denseBatch } from "./_input.ts";
-import { registerLikenessWasmKernels } from "@likeness/tfwasm";
 import {
   activate,
   type Activation,
@@ -23,8 +21,6 @@ import {
 } from "./_params.ts";
 import { TrainableEncoderBase } from "./_trainable.ts";
 import type { ComponentConfig, EncoderBatch, ForwardOptions } from "./types.ts";
-
-await registerLikenessWasmKernels({ replace: true });
 
 /** One convolution block: conv (stride 1) → activation → optional max-pool. */
 export interface ConvBlock {

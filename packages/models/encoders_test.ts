@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConvNetEncoder, MlpEncoder, SwitchEncoder } from "@likeness/models";
 import { tf, useTfBackend } from "@likeness/tf";
+import "@likeness/tfwasm"; // conv gradients on wasm (tfjs-backend-wasm lacks Conv2DBackpropFilter)
 import { assertClose } from "@likeness/core/testing";
 
 const code = (c: string) => (e: Error & { code?: string }) => e.code === c;

@@ -5,7 +5,15 @@
  *
  * @module
  */
-import { type ConvKernels, type ConvVariant, createConvKernels } from "@likeness/kernels";
+import {
+  type ConvKernels,
+  type ConvVariant,
+  createConvKernels,
+  createMatMulKernels,
+  hasWasmSimd,
+  type MatMulKernels,
+  type MatMulVariant,
+} from "@likeness/kernels";
 import { tf } from "@likeness/tf";
 import {
   _conv2dBackpropFilter,
@@ -14,6 +22,7 @@ import {
   _maxPoolGrad,
   _unsortedSegmentSum,
 } from "./_kernels.ts";
+import { _matMulKernel } from "./_matmul.ts";
 
 /** The tfjs kernels this package provides for the `wasm` backend where it lacks them. */
 export const LIKENESS_WASM_KERNELS: readonly string[] = ["Conv2DBackpropFilter", "UnsortedSegmentSum"];
@@ -22,12 +31,28 @@ export const LIKENESS_WASM_KERNELS: readonly string[] = ["Conv2DBackpropFilter",
  * tfjs-backend-wasm kernels that likeness implements faster (measured in `bench/conv_backprop.ts`);
  * replaced only with `replace: true`.
  */
-export const LIKENESS_FASTER_WASM_KERNELS: readonly string[] = ["Conv2DBackpropInput", "MaxPoolGrad"];
+export const LIKENESS_FASTER_WASM_KERNELS: readonly string[] = [
+  "Conv2DBackpropInput",
+  "MaxPoolGrad",
+  "BatchMatMul",
+  "_FusedMatMul",
+];
 
 /** Options for {@link registerLikenessWasmKernels}. */
 export interface RegisterOptions {
-  /** Build of the WebAssembly kernels: `simd` (default where supported) or `scalar`. */
+  /** Build of the WebAssembly conv kernels: `simd` (default where supported) or `scalar`. */
   variant?: ConvVariant;
+  /**
+   * Build of the matmul kernels: `simd` (default where supported: the same bits in Deno and Bun),
+   * `relaxed` (fused multiply-add on V8: faster there, but results differ between runtimes in the
+   * last bits) or `scalar`. A later call with another build swaps the registered matmul kernels.
+   */
+  matMulVariant?: MatMulVariant;
+  /**
+   * Threads of the matmul kernels (default: the machine's cores, at most 4); Workers stop after a
+   * second without a large product and restart on the next one.
+   */
+  threads?: number;
   /**
    * Also register {@link LIKENESS_FASTER_WASM_KERNELS} (faster than tfjs-backend-wasm's own), and
    * replace any kernel of either list registered by someone else (tfjs, or a stopgap composed
@@ -44,46 +69,80 @@ export interface RegisterReport {
   replaced: string[];
   /** Kernels left as they were (tfjs's own, or likeness's from an earlier call). */
   present: string[];
-  /** Build of likeness's kernels (the first call's choice). */
+  /** Build of likeness's conv kernels (the first call's choice). */
   variant: ConvVariant;
+  /** Build of likeness's matmul kernels (the first call's choice). */
+  matMulVariant: MatMulVariant;
 }
 
-let _kernels: Promise<ConvKernels> | undefined;
+let _conv: Promise<ConvKernels> | undefined;
+/** Matmul kernels by variant (a later call may ask for another build). */
+const _matmul = new Map<MatMulVariant, Promise<MatMulKernels>>();
+let _matmulVariant: MatMulVariant | undefined;
 const _ours = new Set<unknown>();
+/** Our matmul kernel functions and the build each runs. */
+const _ourMatMul = new Map<unknown, MatMulVariant>();
+/** The kernels registered before ours (tfjs-backend-wasm's), by name, for fallback and restore. */
+const _before = new Map<string, tf.KernelConfig>();
+
+function _defaultThreads(): number {
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(4, cores));
+}
 
 /**
  * Register, for tfjs's `wasm` backend, each kernel of {@link LIKENESS_WASM_KERNELS} that it lacks
  * (Conv2DBackpropFilter, needed to train any convnet; UnsortedSegmentSum, the gradient of
- * `tf.gather`); with `replace: true` also likeness's faster Conv2DBackpropInput and MaxPoolGrad,
- * replacing whatever is registered under these names. Idempotent: without `replace`, kernels
- * already present are left alone (a later tfjs that ships its own keeps it); likeness's own are
- * never registered twice. Call once before training; it does not switch the backend.
+ * `tf.gather`); with `replace: true` also likeness's faster Conv2DBackpropInput, MaxPoolGrad,
+ * BatchMatMul and _FusedMatMul (multi-threaded), replacing whatever is registered under these
+ * names (the replaced kernel is kept: ours fall back to it for inputs they do not cover, and
+ * {@link restoreTfjsWasmKernels} puts it back). Importing `@likeness/tfwasm` already calls this
+ * with `replace: true`. Idempotent: without `replace`, kernels already present are left alone (a
+ * later tfjs that ships its own keeps it); likeness's own are never registered twice. It does not
+ * switch the backend.
  *
- * @param options kernel build (the first call's choice stays in effect) and `replace`
+ * @param options kernel builds and threads (the first call's choice stays in effect) and `replace`
  * @returns which kernels were registered or replaced and which were left alone
- * @throws {ValueError} UNKNOWN_NAME for an unknown variant; UNSUPPORTED for `simd` without WebAssembly SIMD
+ * @throws {ValueError} UNKNOWN_NAME for an unknown variant; UNSUPPORTED for a build the runtime lacks;
+ *   INVALID_ARGUMENT for threads outside 1..64
  * @example
  * ```ts
  * import { useTfBackend } from "@likeness/tf";
  * import { registerLikenessWasmKernels } from "@likeness/tfwasm";
- * await registerLikenessWasmKernels({ replace: true });
+ * const report = await registerLikenessWasmKernels({ replace: true });
  * await useTfBackend("wasm"); // tf.grad through tf.conv2d now works on wasm
+ * console.log(report.present.includes("BatchMatMul")); // true: importing @likeness/tfwasm registered it
  * ```
  */
 export async function registerLikenessWasmKernels(options: RegisterOptions = {}): Promise<RegisterReport> {
-  if (!_kernels) {
+  if (!_conv) {
     const p = createConvKernels({ variant: options.variant });
-    _kernels = p;
+    _conv = p;
     p.catch(() => {
-      if (_kernels === p) _kernels = undefined;
+      if (_conv === p) _conv = undefined;
     });
   }
-  const k = await _kernels;
-  const funcs: Record<string, _KernelFunc> = {
-    Conv2DBackpropFilter: _conv2dBackpropFilter(k),
-    Conv2DBackpropInput: _conv2dBackpropInput(k),
-    MaxPoolGrad: _maxPoolGrad(k),
-    UnsortedSegmentSum: _unsortedSegmentSum(k),
+  // Default: the SIMD build (multiply, then add), whose results are the same bits in every runtime;
+  // "relaxed" (one FMA on V8, two roundings on JavaScriptCore) is faster on V8 but not reproducible
+  // across runtimes.
+  const mmVariant = options.matMulVariant ?? _matmulVariant ?? (hasWasmSimd() ? "simd" : "scalar");
+  if (!_matmul.has(mmVariant)) {
+    const p = createMatMulKernels({ variant: mmVariant, threads: options.threads ?? _defaultThreads() });
+    _matmul.set(mmVariant, p);
+    p.catch(() => {
+      if (_matmul.get(mmVariant) === p) _matmul.delete(mmVariant);
+    });
+  }
+  const k = await _conv;
+  const mm = await _matmul.get(mmVariant)!;
+  const fallback = (name: string) => _before.get(name)?.kernelFunc as unknown as _KernelFunc | undefined;
+  const funcs: Record<string, () => _KernelFunc> = {
+    Conv2DBackpropFilter: () => _conv2dBackpropFilter(k),
+    Conv2DBackpropInput: () => _conv2dBackpropInput(k),
+    MaxPoolGrad: () => _maxPoolGrad(k),
+    UnsortedSegmentSum: () => _unsortedSegmentSum(k),
+    BatchMatMul: () => _matMulKernel(mm, false, fallback("BatchMatMul")),
+    _FusedMatMul: () => _matMulKernel(mm, true, fallback("_FusedMatMul")),
   };
   const registered: string[] = [];
   const replaced: string[] = [];
@@ -91,20 +150,57 @@ export async function registerLikenessWasmKernels(options: RegisterOptions = {})
   const names = options.replace ? [...LIKENESS_WASM_KERNELS, ...LIKENESS_FASTER_WASM_KERNELS] : LIKENESS_WASM_KERNELS;
   for (const kernelName of names) {
     const existing = tf.getKernel(kernelName, "wasm");
-    if (existing && (_ours.has(existing.kernelFunc) || !options.replace)) {
+    const otherBuild = _ourMatMul.has(existing?.kernelFunc) && _ourMatMul.get(existing?.kernelFunc) !== mm.variant;
+    if (existing && !otherBuild && (_ours.has(existing.kernelFunc) || !options.replace)) {
       present.push(kernelName);
       continue;
     }
     if (existing) {
+      if (!_ours.has(existing.kernelFunc)) {
+        _before.set(kernelName, existing);
+        replaced.push(kernelName);
+      }
       tf.unregisterKernel(kernelName, "wasm");
-      replaced.push(kernelName);
     }
-    const kernelFunc = funcs[kernelName] as unknown as tf.KernelFunc;
+    const kernelFunc = funcs[kernelName]() as unknown as tf.KernelFunc;
     _ours.add(kernelFunc);
-    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
+    if (kernelName === "BatchMatMul" || kernelName === "_FusedMatMul") {
+      _ourMatMul.set(kernelFunc, mm.variant);
+      _matmulVariant = mm.variant;
+    }
+    // The replaced kernel's setup (tfjs-backend-wasm binds its C function there) still runs when the
+    // backend starts after this call, so the fallback works.
+    const setupFunc = _before.get(kernelName)?.setupFunc;
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc, setupFunc });
     registered.push(kernelName);
   }
-  return { registered, replaced, present, variant: k.variant };
+  return { registered, replaced, present, variant: k.variant, matMulVariant: _matmulVariant ?? mm.variant };
+}
+
+/**
+ * Put back the tfjs-backend-wasm kernels that {@link registerLikenessWasmKernels} replaced (to
+ * compare with stock tfjs, or to rule likeness's kernels out); the kernels tfjs lacks stay. A later
+ * `registerLikenessWasmKernels({ replace: true })` swaps them in again.
+ *
+ * @returns the kernel names put back
+ * @example
+ * ```ts
+ * import { isLikenessWasmKernel, restoreTfjsWasmKernels } from "@likeness/tfwasm";
+ * restoreTfjsWasmKernels();
+ * console.log(isLikenessWasmKernel("BatchMatMul")); // false
+ * ```
+ */
+export function restoreTfjsWasmKernels(): string[] {
+  const restored: string[] = [];
+  for (const [kernelName, config] of _before) {
+    const current = tf.getKernel(kernelName, "wasm");
+    if (current && !_ours.has(current.kernelFunc)) continue;
+    if (current) tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel(config);
+    restored.push(kernelName);
+  }
+  _before.clear();
+  return restored;
 }
 
 /**

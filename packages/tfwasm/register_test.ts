@@ -9,8 +9,12 @@ import {
   LIKENESS_FASTER_WASM_KERNELS,
   LIKENESS_WASM_KERNELS,
   registerLikenessWasmKernels,
+  restoreTfjsWasmKernels,
 } from "@likeness/tfwasm";
 
+// Importing @likeness/tfwasm registered every kernel; put tfjs's own back to test from stock tfjs.
+const autoRegistered = [...LIKENESS_WASM_KERNELS, ...LIKENESS_FASTER_WASM_KERNELS].filter(isLikenessWasmKernel);
+const restored = restoreTfjsWasmKernels();
 const tfjsBackpropInput = tf.getKernel("Conv2DBackpropInput", "wasm")!.kernelFunc;
 const first = await registerLikenessWasmKernels();
 
@@ -37,8 +41,16 @@ async function assertSameOnWasmAndCpu(f: () => tf.Tensor | tf.Tensor[], what: st
   for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], cpu[i], { rtol: 1e-4, atol: 1e-4, what: `${what} [${i}]` });
 }
 
+test("importing @likeness/tfwasm registers every kernel; restoreTfjsWasmKernels puts tfjs's back", () => {
+  assert.deepEqual(autoRegistered.sort(), [...LIKENESS_WASM_KERNELS, ...LIKENESS_FASTER_WASM_KERNELS].sort());
+  assert.deepEqual(restored.sort(), [...LIKENESS_FASTER_WASM_KERNELS].sort());
+  for (const name of LIKENESS_FASTER_WASM_KERNELS) assert.ok(!isLikenessWasmKernel(name), `${name} is tfjs's again`);
+  for (const name of LIKENESS_WASM_KERNELS) assert.ok(isLikenessWasmKernel(name), `${name} stays (tfjs lacks it)`);
+});
+
 test("registerLikenessWasmKernels registers the missing kernels once and is idempotent", async () => {
-  assert.deepEqual([...first.registered, ...first.present].sort(), [...LIKENESS_WASM_KERNELS].sort());
+  assert.deepEqual(first.registered, []);
+  assert.deepEqual(first.present.sort(), [...LIKENESS_WASM_KERNELS].sort());
   for (const name of LIKENESS_WASM_KERNELS) assert.ok(tf.getKernel(name, "wasm"), `${name} registered`);
   const again = await registerLikenessWasmKernels();
   assert.deepEqual(again.registered, []);

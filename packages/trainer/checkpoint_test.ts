@@ -41,14 +41,14 @@ test("DirCheckpointStore replaces atomically; resuming from a damaged checkpoint
   try {
     const store = new DirCheckpointStore(dir);
     const model = new SimilarityModel(new MlpEncoder({ inputDim: 4, outputDim: 2, seed: 1 }));
-    await fit(model, new ToyLoss(), toyData(), { epochs: 2, batchSize: 8, checkpoint: store });
+    await fit(model, toyData(), { loss: new ToyLoss(), epochs: 2, batchSize: 8, checkpoint: store });
     assert.deepEqual(await readdir(dir), ["last"]);
     assert.deepEqual((await readdir(join(dir, "last"))).sort(), ["state.json", "tensors.bin", "tensors.json"]);
     assert.equal(JSON.parse(await readFile(join(dir, "last", "state.json"), "utf8")).epoch, 2);
     assert.equal(await store.load("nope"), undefined);
     await writeFile(join(dir, "last", "tensors.bin"), new Uint8Array(3));
     await assert.rejects(
-      () => fit(model, new ToyLoss(), toyData(), { epochs: 3, batchSize: 8, checkpoint: store, resume: true }),
+      () => fit(model, toyData(), { loss: new ToyLoss(), epochs: 3, batchSize: 8, checkpoint: store, resume: true }),
       (e: Error & { code?: string }) =>
         e.code === "CORRUPT" && /train from scratch|copy the artifact|re-save/.test(e.message),
     );

@@ -7,10 +7,13 @@ import { createRng, type Label, LikenessError, type Matrix, ShapeError, ValueErr
 import type { Loss, LossTarget, MinedIndices } from "@likeness/losses";
 import { batchLength, type EncoderBatch, type NamedTensor, type SimilarityModel } from "@likeness/models";
 import { tf } from "@likeness/tf";
+// likeness's kernels inside tfjs-backend-wasm (conv gradients it lacks, faster matmul): registered on import.
+import "@likeness/tfwasm";
 import type { BatchInfo, Callback, CallbackContext, EpochLog } from "./callbacks.ts";
 import { checkpointFromFiles, type CheckpointStore, checkpointToFiles } from "./checkpoint.ts";
 import { clipByGlobalNorm, globalNorm } from "./clip.ts";
 import { adam, type Optimizer, sgd } from "./optimizers.ts";
+import { type FitProfile, FitProfiler } from "./profiler.ts";
 import { constantLr, type LrSchedule } from "./schedule.ts";
 
 /**
@@ -68,6 +71,8 @@ export interface FitCache {
 
 /** Options of {@link fit}. */
 export interface FitOptions {
+  /** The loss (a `@likeness/losses` Loss: compute + trainableVariables). Required. */
+  loss?: Loss;
   /** Epochs (default 1). */
   epochs?: number;
   /** Items (or pairs) per batch when no sampler is given (default 32). */
@@ -108,6 +113,11 @@ export interface FitOptions {
   onFeatures?: (p: { done: number; total: number }) => void;
   /** Stop between batches when aborted. */
   signal?: AbortSignal;
+  /**
+   * Measure where each step's time goes: `true` (phases and tfjs kernels, first step left out) or a
+   * {@link FitProfiler}; the report is the result's `profile`. Default: off (no overhead).
+   */
+  profile?: boolean | FitProfiler;
 }
 
 /** What {@link fit} returns. */
@@ -122,6 +132,8 @@ export interface FitResult {
   stopReason?: string;
   /** Epoch the run resumed after (0 for a fresh run). */
   resumedFrom: number;
+  /** Time per phase and per kernel, when `profile` was set. */
+  profile?: FitProfile;
 }
 
 type Mode = "groups" | "pairs";
@@ -251,51 +263,31 @@ function defaultBatches(units: number, batchSize: number, dropLast: boolean, see
   return out;
 }
 
-/**
- * Train a model with a loss.
- *
- * Trainable encoders run forward and backward on every batch. Frozen encoders (USE-lite) are
- * embedded once (through `options.cache` when given) and only the head is trained. The loss's
- * own variables (proxies, centers, learned margins) are optimised with the model.
- *
- * Non-finite losses stop training before the bad step is applied, so the model and checkpoint
- * `last` keep the last good state.
- *
- * @param model encoder + head
- * @param loss a `@likeness/losses` Loss (compute + trainableVariables)
- * @param data items with labels, or with pairs and scores
- * @param options epochs, batching, optimiser, schedule, clipping, validation, callbacks, checkpoints
- * @returns history and counts
- * @throws {ShapeError} EMPTY_INPUT, LABEL_MISMATCH (missing labels), OUT_OF_RANGE (data smaller than one batch)
- * @throws {ValueError} NON_FINITE (loss became NaN/Inf: details name the epoch, step and last checkpoint); INVALID_ARGUMENT
- * @throws {LikenessError} CORRUPT when resuming from a damaged checkpoint
- * @example
- * ```ts
- * import { LinearHead, MlpEncoder, SimilarityModel } from "@likeness/models";
- * import { TripletLoss } from "@likeness/losses";
- * import { fit, progressReporter } from "@likeness/trainer";
- * const model = new SimilarityModel(new MlpEncoder({ inputDim: 2, hidden: [8], outputDim: 4, seed: 1 }));
- * const inputs = [[0, 0], [0, 1], [5, 5], [5, 6]];
- * const result = await fit(model, new TripletLoss({ margin: 0.5 }), { inputs, labels: [0, 0, 1, 1] }, {
- *   epochs: 3, batchSize: 4, learningRate: 1e-2, seed: 1,
- *   callbacks: [progressReporter({ write: (t) => console.log(t.trimEnd()) })],
- * });
- * console.log(result.history.length); // 3
- * ```
- */
-export async function fit(
-  model: SimilarityModel,
-  loss: Loss,
-  data: FitData,
-  options: FitOptions = {},
-): Promise<FitResult> {
+/** Validated settings of one `fit` call (phase 1). */
+interface _Plan {
+  loss: Loss;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  mode: Mode;
+  units: number;
+  val?: { data: FitData; n: number; mode: Mode; units: number };
+}
+
+function _isLoss(x: unknown): x is Loss {
+  return !!x && typeof (x as Loss).compute === "function" && typeof (x as Loss).trainableVariables === "function";
+}
+
+/** Phase 1: check the model, loss, data and scalar options. */
+function _plan(model: SimilarityModel, data: FitData, options: FitOptions): _Plan {
   if (!model || typeof model.forwardHead !== "function") {
     throw new ValueError("INVALID_ARGUMENT", "Cannot train: pass a SimilarityModel from @likeness/models");
   }
-  if (!loss || typeof loss.compute !== "function" || typeof loss.trainableVariables !== "function") {
+  const loss = options?.loss;
+  if (!_isLoss(loss)) {
     throw new ValueError(
       "INVALID_ARGUMENT",
-      "Cannot train: pass a Loss (an object with compute() and trainableVariables())",
+      "Cannot train: pass options.loss, a Loss (an object with compute() and trainableVariables())",
     );
   }
   const epochs = options.epochs ?? 1;
@@ -309,7 +301,6 @@ export async function fit(
   if (options.clipNorm !== undefined && !(options.clipNorm > 0)) {
     throw new ValueError("INVALID_ARGUMENT", `Invalid clipNorm: expected a positive number, got ${options.clipNorm}`);
   }
-  const seed = options.seed ?? 0;
   const { mode, units } = checkData(data, "the training data");
   if (!options.sampler && units < batchSize) {
     const what = mode === "pairs" ? "pairs" : "items";
@@ -328,64 +319,111 @@ export async function fit(
       "LABEL_MISMATCH",
     );
   }
+  return { loss, epochs, batchSize, seed: options.seed ?? 0, mode, units, val };
+}
 
-  // Frozen encoders: embed every item once; only the head trains.
-  const frozen = !model.encoder.trainable || typeof model.encoder.forward !== "function";
-  const features = async (d: FitData, name?: string): Promise<Matrix> => {
-    const encodeBatchSize = options.encodeBatchSize ?? 128;
-    if (options.cache) {
-      return await options.cache.embed(model.encoder, d.inputs, {
-        name,
-        batchSize: encodeBatchSize,
-        onProgress: options.onFeatures,
-      });
-    }
-    const total = batchLength(d.inputs);
-    let m: Matrix | undefined;
-    for (let s = 0; s < total; s += encodeBatchSize) {
-      const idx = Array.from({ length: Math.min(total, s + encodeBatchSize) - s }, (_, k) => s + k);
-      const { batch, owned } = pick(d.inputs, idx);
-      const e = await model.encoder.encode(batch);
-      owned?.dispose();
-      if (!m) m = { data: new Float32Array(total * e.shape[1]), rows: total, cols: e.shape[1] };
-      m.data.set(await e.data() as Float32Array, s * m.cols);
-      e.dispose();
-      options.onFeatures?.({ done: s + idx.length, total });
-    }
-    return m!;
-  };
-  const trainFeatures = frozen ? await features(data, options.cacheName) : undefined;
-  const valFeatures = frozen && val
-    ? await features(val.data, options.cacheName ? `${options.cacheName}-val` : undefined)
-    : undefined;
-
-  const vars = [...model.trainableVariables(), ...loss.trainableVariables()];
-  if (vars.length === 0) {
-    throw new ValueError(
-      "INVALID_ARGUMENT",
-      "Cannot train: the model and loss have no trainable variables; add a head with weights (e.g. LinearHead) to a frozen encoder",
-    );
+/** Phase 2 (frozen encoders only): embed every item once, through the cache when given. */
+async function _frozenFeatures(
+  model: SimilarityModel,
+  d: FitData,
+  options: FitOptions,
+  name?: string,
+): Promise<Matrix> {
+  const encodeBatchSize = options.encodeBatchSize ?? 128;
+  if (options.cache) {
+    return await options.cache.embed(model.encoder, d.inputs, {
+      name,
+      batchSize: encodeBatchSize,
+      onProgress: options.onFeatures,
+    });
   }
-  const lossVars = loss.trainableVariables();
-  const ownOptimizer = typeof options.optimizer !== "object";
-  const optimizer: Optimizer = typeof options.optimizer === "object"
-    ? options.optimizer
-    : options.optimizer === "sgd"
-    ? sgd()
-    : options.optimizer === undefined || options.optimizer === "adam"
-    ? adam()
-    : (() => {
+  const total = batchLength(d.inputs);
+  let m: Matrix | undefined;
+  for (let s = 0; s < total; s += encodeBatchSize) {
+    const idx = Array.from({ length: Math.min(total, s + encodeBatchSize) - s }, (_, k) => s + k);
+    const { batch, owned } = pick(d.inputs, idx);
+    const e = await model.encoder.encode(batch);
+    owned?.dispose();
+    if (!m) m = { data: new Float32Array(total * e.shape[1]), rows: total, cols: e.shape[1] };
+    m.data.set(await e.data() as Float32Array, s * m.cols);
+    e.dispose();
+    options.onFeatures?.({ done: s + idx.length, total });
+  }
+  return m!;
+}
+
+/** Phase 3: the optimiser (`own`: created here, so disposed at the end). */
+function _optimizer(options: FitOptions): { optimizer: Optimizer; own: boolean } {
+  const o = options.optimizer;
+  if (typeof o === "object") return { optimizer: o, own: false };
+  if (o === "sgd") return { optimizer: sgd(), own: true };
+  if (o === undefined || o === "adam") return { optimizer: adam(), own: true };
+  throw new ValueError(
+    "UNKNOWN_NAME",
+    `Unknown optimizer ${JSON.stringify(o)}: use one of adam, sgd, or pass an Optimizer`,
+  );
+}
+
+/** One batch ready for a step: what the loss sees and how to run the model on it. */
+interface _Batch {
+  target: LossTarget;
+  run: () => tf.Tensor2D;
+  dispose: () => void;
+}
+
+/** The state of one training run; each method is one named phase. */
+class _FitRun {
+  readonly vars: tf.Variable[];
+  readonly lossVars: tf.Variable[];
+  readonly schedule: LrSchedule;
+  readonly callbacks: Callback[];
+  readonly ctx: CallbackContext;
+  readonly profiler?: FitProfiler;
+  stepsPerEpoch = 0;
+  step = 0;
+  startEpoch = 0;
+  history: EpochLog[] = [];
+  lastSaved?: number;
+  stopReason?: string;
+  trainFeatures?: Matrix;
+  valFeatures?: Matrix;
+
+  constructor(
+    readonly model: SimilarityModel,
+    readonly data: FitData,
+    readonly options: FitOptions,
+    readonly plan: _Plan,
+    readonly optimizer: Optimizer,
+  ) {
+    this.lossVars = plan.loss.trainableVariables();
+    this.vars = [...model.trainableVariables(), ...this.lossVars];
+    if (this.vars.length === 0) {
       throw new ValueError(
-        "UNKNOWN_NAME",
-        `Unknown optimizer ${JSON.stringify(options.optimizer)}: use one of adam, sgd, or pass an Optimizer`,
+        "INVALID_ARGUMENT",
+        "Cannot train: the model and loss have no trainable variables; add a head with weights (e.g. LinearHead) to a frozen encoder",
       );
-    })();
-  const schedule: LrSchedule = typeof options.learningRate === "function"
-    ? options.learningRate
-    : constantLr(options.learningRate ?? 1e-3);
-  const batchesOf = (e: number): number[][] => {
-    if (!options.sampler) return defaultBatches(units, batchSize, options.dropLast ?? false, seed, e);
-    const bs = options.sampler.epoch(e);
+    }
+    this.schedule = typeof options.learningRate === "function"
+      ? options.learningRate
+      : constantLr(options.learningRate ?? 1e-3);
+    this.callbacks = options.callbacks ?? [];
+    this.ctx = {
+      model,
+      epochs: plan.epochs,
+      stop: (reason: string) => {
+        this.stopReason ??= reason;
+      },
+    };
+    const p = options.profile;
+    if (p) this.profiler = p instanceof FitProfiler ? p : new FitProfiler();
+  }
+
+  /** The batches (unit indices) of epoch `e`. */
+  batchesOf(e: number): number[][] {
+    const { units, batchSize, seed } = this.plan;
+    const sampler = this.options.sampler;
+    if (!sampler) return defaultBatches(units, batchSize, this.options.dropLast ?? false, seed, e);
+    const bs = sampler.epoch(e);
     for (const b of bs) {
       if (b.some((i) => !Number.isInteger(i) || i < 0 || i >= units)) {
         throw new ShapeError(
@@ -395,201 +433,336 @@ export async function fit(
       }
     }
     return bs;
-  };
-  const stepsPerEpoch = options.sampler ? options.sampler.batchesPerEpoch : batchesOf(0).length;
-  const totalSteps = stepsPerEpoch * epochs;
-  const callbacks = options.callbacks ?? [];
-  let stopReason: string | undefined;
-  const ctx: CallbackContext = {
-    model,
-    epochs,
-    stop: (reason: string) => {
-      stopReason ??= reason;
-    },
-  };
+  }
 
-  try {
-    // Resume.
-    let startEpoch = 0;
-    let step = 0;
-    let history: EpochLog[] = [];
-    let lastSaved: number | undefined;
-    if (options.resume && options.checkpoint) {
-      const files = await options.checkpoint.load("last");
-      if (files) {
-        const { state, tensors } = await checkpointFromFiles(files, "last");
-        const strip = (p: string) =>
-          tensors.filter((t) => t.name.startsWith(p)).map((t) => ({ ...t, name: t.name.slice(p.length) }));
-        model.setWeights(strip("model/"));
-        const lw = new Map(strip("loss/").map((t) => [t.name, t]));
-        lossVars.forEach((v, i) => {
-          const t = lw.get(String(i));
-          if (!t) {
-            throw new LikenessError(
-              "CORRUPT",
-              `Checkpoint "last" lacks loss weight ${i}; was it saved with another loss?`,
-            );
-          }
-          v.assign(tf.tensor(t.values, t.shape, "float32"));
-        });
-        optimizer.setState({ tensors: strip("opt/"), meta: state.optimizerMeta }, vars);
-        startEpoch = state.epoch;
-        step = state.step;
-        history = state.history as EpochLog[];
-        lastSaved = state.epoch;
-        state.callbacks.forEach((s, i) => callbacks[i]?.setState?.(s));
+  /** Resume from checkpoint `last` when asked and present. */
+  async restore(): Promise<void> {
+    const { checkpoint, resume } = this.options;
+    if (!resume || !checkpoint) return;
+    const files = await checkpoint.load("last");
+    if (!files) return;
+    const { state, tensors } = await checkpointFromFiles(files, "last");
+    const strip = (p: string) =>
+      tensors.filter((t) => t.name.startsWith(p)).map((t) => ({ ...t, name: t.name.slice(p.length) }));
+    this.model.setWeights(strip("model/"));
+    const lw = new Map(strip("loss/").map((t) => [t.name, t]));
+    this.lossVars.forEach((v, i) => {
+      const t = lw.get(String(i));
+      if (!t) {
+        throw new LikenessError("CORRUPT", `Checkpoint "last" lacks loss weight ${i}; was it saved with another loss?`);
       }
+      v.assign(tf.tensor(t.values, t.shape, "float32"));
+    });
+    this.optimizer.setState({ tensors: strip("opt/"), meta: state.optimizerMeta }, this.vars);
+    this.startEpoch = state.epoch;
+    this.step = state.step;
+    this.history = state.history as EpochLog[];
+    this.lastSaved = state.epoch;
+    state.callbacks.forEach((s, i) => this.callbacks[i]?.setState?.(s));
+  }
+
+  /** Save checkpoint `last` after `epochDone` epochs. */
+  async save(epochDone: number): Promise<void> {
+    const store = this.options.checkpoint;
+    if (!store) return;
+    const tensors: NamedTensor[] = [
+      ...this.model.getWeights().map((t) => ({ ...t, name: `model/${t.name}` })),
+      ...this.lossVars.map((v, i) => ({
+        name: `loss/${i}`,
+        shape: [...v.shape],
+        values: new Float32Array(v.dataSync() as Float32Array),
+      })),
+    ];
+    const opt = this.optimizer.getState();
+    tensors.push(...opt.tensors.map((t) => ({ ...t, name: `opt/${t.name}` })));
+    await store.save(
+      "last",
+      await checkpointToFiles({
+        state: {
+          version: 1,
+          epoch: epochDone,
+          step: this.step,
+          seed: this.plan.seed,
+          optimizer: this.optimizer.name,
+          optimizerMeta: opt.meta,
+          history: this.history as Record<string, number | undefined>[],
+          callbacks: this.callbacks.map((c) => c.getState?.() ?? null),
+        },
+        tensors,
+      }),
+    );
+    this.lastSaved = epochDone;
+  }
+
+  /** Data phase: the items and target of a batch of units, and how to run the model on them. */
+  batch(d: FitData, mode: Mode, unitIdx: readonly number[], feats: Matrix | undefined, training: boolean): _Batch {
+    const { items, target } = prepare(d, mode, unitIdx);
+    // One dropout seed per step: the mining pass and the gradient pass see the same masks,
+    // and a resumed run draws the same masks as an uninterrupted one.
+    const seed = this.plan.seed;
+    const fw = { training, seed: (Math.imul(seed + 1, 0x85ebca6b) ^ Math.imul(this.step + 1, 0xc2b2ae35)) >>> 0 };
+    if (feats) {
+      const f = rows(feats, items);
+      return { target, run: () => this.model.forwardHead(f, fw), dispose: () => f.dispose() };
     }
-    const resumedFrom = startEpoch;
+    const { batch, owned } = pick(d.inputs, items);
+    return { target, run: () => this.model.forward(batch, fw), dispose: () => owned?.dispose() };
+  }
 
-    const saveCheckpoint = async (epochDone: number) => {
-      if (!options.checkpoint) return;
-      const tensors: NamedTensor[] = [
-        ...model.getWeights().map((t) => ({ ...t, name: `model/${t.name}` })),
-        ...lossVars.map((v, i) => ({
-          name: `loss/${i}`,
-          shape: [...v.shape],
-          values: new Float32Array(v.dataSync() as Float32Array),
-        })),
-      ];
-      const opt = optimizer.getState();
-      tensors.push(...opt.tensors.map((t) => ({ ...t, name: `opt/${t.name}` })));
-      await options.checkpoint.save(
-        "last",
-        await checkpointToFiles({
-          state: {
-            version: 1,
-            epoch: epochDone,
-            step,
-            seed,
-            optimizer: optimizer.name,
-            optimizerMeta: opt.meta,
-            history: history as Record<string, number | undefined>[],
-            callbacks: callbacks.map((c) => c.getState?.() ?? null),
-          },
-          tensors,
-        }),
-      );
-      lastSaved = epochDone;
-    };
-
-    const embedBatch = (
-      items: readonly number[],
-      feats: Matrix | undefined,
-      inputs: EncoderBatch,
-      training: boolean,
-    ) => {
-      // One dropout seed per step: the mining pass and the gradient pass see the same masks,
-      // and a resumed run draws the same masks as an uninterrupted one.
-      const fw = { training, seed: (Math.imul(seed + 1, 0x85ebca6b) ^ Math.imul(step + 1, 0xc2b2ae35)) >>> 0 };
-      if (feats) {
-        const f = rows(feats, items);
-        return { run: () => model.forwardHead(f, fw), dispose: () => f.dispose() };
-      }
-      const { batch, owned } = pick(inputs, items);
-      return { run: () => model.forward(batch, fw), dispose: () => owned?.dispose() };
-    };
-
-    const validationLoss = (): number | undefined => {
-      if (!val) return undefined;
-      let sum = 0;
-      let count = 0;
-      for (let s = 0; s < val.units; s += batchSize) {
-        const unitIdx = Array.from({ length: Math.min(val.units, s + batchSize) - s }, (_, k) => s + k);
-        if (unitIdx.length < 2) continue;
-        const { items, target } = prepare(val.data, val.mode, unitIdx);
-        const b = embedBatch(items, valFeatures, val.data.inputs, false);
-        const v = tf.tidy(() => loss.compute(b.run(), target).dataSync()[0]);
-        b.dispose();
-        sum += v * unitIdx.length;
-        count += unitIdx.length;
-      }
-      return count > 0 ? sum / count : undefined;
-    };
-
-    for (const c of callbacks) await c.onTrainBegin?.(ctx);
-    let epoch = startEpoch;
-    for (; epoch < epochs && stopReason === undefined; epoch++) {
-      const batches = batchesOf(epoch);
-      let lossSum = 0;
-      let normSum = 0;
-      let lr = 0;
-      for (let bi = 0; bi < batches.length; bi++) {
-        if (options.signal?.aborted) {
-          stopReason = "aborted";
-          break;
-        }
-        const { items, target } = prepare(data, mode, batches[bi]);
-        const b = embedBatch(items, trainFeatures, data.inputs, true);
-        try {
-          if (options.miner) {
-            const emb = tf.tidy(() => b.run());
-            try {
-              target.indices = await options.miner.mine(emb, target.labels!);
-            } finally {
-              emb.dispose();
-            }
-          }
-          lr = schedule({ step, epoch, stepsPerEpoch, totalSteps });
-          const { value, norm } = tf.tidy(() => {
-            const { value, grads } = tf.variableGrads(() => loss.compute(b.run(), target), vars);
-            const v = value.dataSync()[0];
-            if (!Number.isFinite(v)) return { value: v, norm: NaN };
-            let gl = vars.map((x) => grads[x.name] as tf.Tensor | undefined);
-            let gn: number;
-            if (options.clipNorm !== undefined) {
-              const c = clipByGlobalNorm(gl, options.clipNorm);
-              gl = c.grads;
-              gn = c.norm;
-            } else {
-              gn = globalNorm(gl);
-            }
-            if (Number.isFinite(gn)) optimizer.apply(vars, gl, lr);
-            return { value: v, norm: gn };
-          });
-          if (!Number.isFinite(value) || !Number.isFinite(norm)) {
-            const where = lastSaved === undefined
-              ? "no checkpoint was saved yet"
-              : `checkpoint "last" holds epoch ${lastSaved}`;
-            const what = Number.isFinite(value) ? `gradient norm is ${norm}` : `loss is ${value}`;
-            throw new ValueError(
-              "NON_FINITE",
-              `Training stopped at epoch ${epoch + 1}, batch ${bi + 1} (step ${
-                step + 1
-              }): the ${what}; the step was not applied and ${where}. Lower the learning rate, set clipNorm, or check the inputs for NaN`,
-              { details: { epoch: epoch + 1, batch: bi + 1, step: step + 1, lastCheckpointEpoch: lastSaved ?? null } },
-            );
-          }
-          step++;
-          lossSum += value;
-          normSum += norm;
-          const info: BatchInfo = { epoch: epoch + 1, epochs, batch: bi + 1, batches: batches.length, loss: value, lr };
-          for (const c of callbacks) c.onBatchEnd?.(info, ctx);
-        } finally {
-          b.dispose();
-        }
-      }
-      if (stopReason === "aborted") break;
-      const nb = Math.max(1, batches.length);
-      const log: EpochLog = { epoch: epoch + 1, loss: lossSum / nb, lr, steps: step, grad_norm: normSum / nb };
-      const vl = validationLoss();
-      if (vl !== undefined) log.val_loss = vl;
-      if (options.validate) {
-        const metrics = await options.validate(model, epoch + 1);
-        for (const [k, v] of Object.entries(metrics ?? {})) if (typeof v === "number") log[k] = v;
-      }
-      history.push(log);
-      for (const c of callbacks) await c.onEpochEnd?.(log, ctx);
-      const every = options.checkpointEvery ?? 1;
-      if ((epoch + 1) % every === 0 || epoch + 1 === epochs || stopReason !== undefined) {
-        await saveCheckpoint(epoch + 1);
-      }
+  /** Mining phase: mine tuples on an inference pass of the batch (forward time counted as forward). */
+  async mine(b: _Batch): Promise<void> {
+    const miner = this.options.miner;
+    if (!miner) return;
+    const p = this.profiler;
+    const emb = p ? p.time("forward", () => tf.tidy(() => b.run())) : tf.tidy(() => b.run());
+    try {
+      const mine = () => miner.mine(emb, b.target.labels!);
+      b.target.indices = p ? await p.timeAsync("mining", mine) : await mine();
+    } finally {
+      emb.dispose();
     }
-    for (const c of callbacks) await c.onTrainEnd?.(history, ctx);
-    const result: FitResult = { history, epochs: history.length, steps: step, resumedFrom };
-    if (stopReason !== undefined) result.stopReason = stopReason;
+  }
+
+  /** Forward, loss, backward and optimiser phases of one step; returns the loss and gradient norm. */
+  gradientStep(b: _Batch, lr: number): { value: number; norm: number } {
+    const p = this.profiler;
+    const loss = this.plan.loss;
+    return tf.tidy(() => {
+      const t0 = performance.now();
+      let inner = 0;
+      const { value, grads } = tf.variableGrads(() => {
+        const f0 = performance.now();
+        const e = b.run();
+        const f1 = performance.now();
+        const l = loss.compute(e, b.target);
+        const f2 = performance.now();
+        p?.add("forward", f1 - f0);
+        p?.add("loss", f2 - f1);
+        inner = f2 - f0;
+        return l;
+      }, this.vars);
+      // What variableGrads spent outside the forward and the loss is the backward pass.
+      p?.add("backward", performance.now() - t0 - inner);
+      const v = p ? p.time("loss", () => value.dataSync()[0]) : value.dataSync()[0];
+      if (!Number.isFinite(v)) return { value: v, norm: NaN };
+      const o0 = performance.now();
+      let gl = this.vars.map((x) => grads[x.name] as tf.Tensor | undefined);
+      let gn: number;
+      if (this.options.clipNorm !== undefined) {
+        const c = clipByGlobalNorm(gl, this.options.clipNorm);
+        gl = c.grads;
+        gn = c.norm;
+      } else {
+        gn = globalNorm(gl);
+      }
+      if (Number.isFinite(gn)) this.optimizer.apply(this.vars, gl, lr);
+      p?.add("optimizer", performance.now() - o0);
+      return { value: v, norm: gn };
+    });
+  }
+
+  /** Stop with NON_FINITE when a step's loss or gradient norm is not finite. */
+  checkFinite(value: number, norm: number, epoch: number, bi: number): void {
+    if (Number.isFinite(value) && Number.isFinite(norm)) return;
+    const where = this.lastSaved === undefined
+      ? "no checkpoint was saved yet"
+      : `checkpoint "last" holds epoch ${this.lastSaved}`;
+    const what = Number.isFinite(value) ? `gradient norm is ${norm}` : `loss is ${value}`;
+    throw new ValueError(
+      "NON_FINITE",
+      `Training stopped at epoch ${epoch + 1}, batch ${bi + 1} (step ${
+        this.step + 1
+      }): the ${what}; the step was not applied and ${where}. Lower the learning rate, set clipNorm, or check the inputs for NaN`,
+      {
+        details: { epoch: epoch + 1, batch: bi + 1, step: this.step + 1, lastCheckpointEpoch: this.lastSaved ?? null },
+      },
+    );
+  }
+
+  /** One training step on batch `bi` of `epoch`: data, mining, forward/loss/backward, optimiser. */
+  async trainStep(epoch: number, bi: number, unitIdx: readonly number[]): Promise<{ value: number; norm: number }> {
+    const p = this.profiler;
+    const { mode } = this.plan;
+    const b = p
+      ? p.time("data", () => this.batch(this.data, mode, unitIdx, this.trainFeatures, true))
+      : this.batch(this.data, mode, unitIdx, this.trainFeatures, true);
+    try {
+      await this.mine(b);
+      const lr = this.schedule({
+        step: this.step,
+        epoch,
+        stepsPerEpoch: this.stepsPerEpoch,
+        totalSteps: this.stepsPerEpoch * this.plan.epochs,
+      });
+      const { value, norm } = this.gradientStep(b, lr);
+      this.checkFinite(value, norm, epoch, bi);
+      this.lr = lr;
+      return { value, norm };
+    } finally {
+      b.dispose();
+    }
+  }
+
+  lr = 0;
+
+  /** Mean loss over the validation data (undefined without validation data). */
+  validationLoss(): number | undefined {
+    const val = this.plan.val;
+    if (!val) return undefined;
+    const { batchSize, loss } = this.plan;
+    let sum = 0;
+    let count = 0;
+    for (let s = 0; s < val.units; s += batchSize) {
+      const unitIdx = Array.from({ length: Math.min(val.units, s + batchSize) - s }, (_, k) => s + k);
+      if (unitIdx.length < 2) continue;
+      const b = this.batch(val.data, val.mode, unitIdx, this.valFeatures, false);
+      const v = tf.tidy(() => loss.compute(b.run(), b.target).dataSync()[0]);
+      b.dispose();
+      sum += v * unitIdx.length;
+      count += unitIdx.length;
+    }
+    return count > 0 ? sum / count : undefined;
+  }
+
+  /** One epoch: its steps, then the epoch log, validation, callbacks and checkpoint. */
+  async epoch(epoch: number): Promise<void> {
+    const batches = this.batchesOf(epoch);
+    const { epochs } = this.plan;
+    const p = this.profiler;
+    let lossSum = 0;
+    let normSum = 0;
+    for (let bi = 0; bi < batches.length; bi++) {
+      if (this.options.signal?.aborted) {
+        this.stopReason = "aborted";
+        return;
+      }
+      p?.beginStep();
+      const { value, norm } = p
+        ? await p.kernelsOf(() => this.trainStep(epoch, bi, batches[bi]))
+        : await this.trainStep(epoch, bi, batches[bi]);
+      p?.endStep();
+      this.step++;
+      lossSum += value;
+      normSum += norm;
+      const info: BatchInfo = {
+        epoch: epoch + 1,
+        epochs,
+        batch: bi + 1,
+        batches: batches.length,
+        loss: value,
+        lr: this.lr,
+      };
+      for (const c of this.callbacks) c.onBatchEnd?.(info, this.ctx);
+    }
+    const nb = Math.max(1, batches.length);
+    const log: EpochLog = {
+      epoch: epoch + 1,
+      loss: lossSum / nb,
+      lr: this.lr,
+      steps: this.step,
+      grad_norm: normSum / nb,
+    };
+    const vl = this.validationLoss();
+    if (vl !== undefined) log.val_loss = vl;
+    if (this.options.validate) {
+      const metrics = await this.options.validate(this.model, epoch + 1);
+      for (const [k, v] of Object.entries(metrics ?? {})) if (typeof v === "number") log[k] = v;
+    }
+    this.history.push(log);
+    for (const c of this.callbacks) await c.onEpochEnd?.(log, this.ctx);
+    const every = this.options.checkpointEvery ?? 1;
+    if ((epoch + 1) % every === 0 || epoch + 1 === epochs || this.stopReason !== undefined) await this.save(epoch + 1);
+  }
+
+  /** Every epoch from the resumed one, with the train begin and end callbacks. */
+  async run(): Promise<FitResult> {
+    await this.restore();
+    const resumedFrom = this.startEpoch;
+    this.stepsPerEpoch = this.options.sampler ? this.options.sampler.batchesPerEpoch : this.batchesOf(0).length;
+    for (const c of this.callbacks) await c.onTrainBegin?.(this.ctx);
+    for (let epoch = this.startEpoch; epoch < this.plan.epochs && this.stopReason === undefined; epoch++) {
+      await this.epoch(epoch);
+      if (this.stopReason === "aborted") break;
+    }
+    for (const c of this.callbacks) await c.onTrainEnd?.(this.history, this.ctx);
+    const result: FitResult = { history: this.history, epochs: this.history.length, steps: this.step, resumedFrom };
+    if (this.stopReason !== undefined) result.stopReason = this.stopReason;
+    if (this.profiler) result.profile = this.profiler.report();
     return result;
+  }
+}
+
+/**
+ * Train a model on data with a loss (`options.loss`).
+ *
+ * Trainable encoders run forward and backward on every batch. Frozen encoders (USE-lite) are
+ * embedded once (through `options.cache` when given) and only the head is trained. The loss's
+ * own variables (proxies, centers, learned margins) are optimised with the model.
+ *
+ * Phases: the call is checked (model, loss, data, options), frozen features are computed, the
+ * optimiser is made, a checkpoint is restored, then each step runs data → (mining) → forward →
+ * loss → backward → optimiser; `profile: true` times each phase and each tfjs kernel.
+ *
+ * Non-finite losses stop training before the bad step is applied, so the model and checkpoint
+ * `last` keep the last good state.
+ *
+ * @param model encoder + head
+ * @param data items with labels, or with pairs and scores
+ * @param options the loss, then epochs, batching, optimiser, schedule, clipping, validation, callbacks,
+ *   checkpoints, profiling
+ * @returns history and counts (and the profile when asked for)
+ * @throws {ShapeError} EMPTY_INPUT, LABEL_MISMATCH (missing labels), OUT_OF_RANGE (data smaller than one batch)
+ * @throws {ValueError} NON_FINITE (loss became NaN/Inf: details name the epoch, step and last checkpoint); INVALID_ARGUMENT
+ * @throws {LikenessError} CORRUPT when resuming from a damaged checkpoint
+ * @example
+ * ```ts
+ * import { LinearHead, MlpEncoder, SimilarityModel } from "@likeness/models";
+ * import { TripletLoss } from "@likeness/losses";
+ * import { fit, progressReporter } from "@likeness/trainer";
+ * const model = new SimilarityModel(new MlpEncoder({ inputDim: 2, hidden: [8], outputDim: 4, seed: 1 }));
+ * const inputs = [[0, 0], [0, 1], [5, 5], [5, 6]];
+ * const result = await fit(model, { inputs, labels: [0, 0, 1, 1] }, {
+ *   loss: new TripletLoss({ margin: 0.5 }), epochs: 3, batchSize: 4, learningRate: 1e-2, seed: 1,
+ *   callbacks: [progressReporter({ write: (t) => console.log(t.trimEnd()) })],
+ * });
+ * console.log(result.history.length); // 3
+ * ```
+ */
+export function fit(model: SimilarityModel, data: FitData, options: FitOptions & { loss: Loss }): Promise<FitResult>;
+/**
+ * The earlier call shape, `fit(model, loss, data, options)`: the same as
+ * `fit(model, data, { ...options, loss })`.
+ *
+ * @deprecated pass the loss in the options: `fit(model, data, { loss, ...options })`
+ * @param model encoder + head
+ * @param loss the loss
+ * @param data items with labels, or with pairs and scores
+ * @param options as for the current shape, without `loss`
+ * @returns history and counts
+ */
+export function fit(model: SimilarityModel, loss: Loss, data: FitData, options?: FitOptions): Promise<FitResult>;
+export async function fit(
+  model: SimilarityModel,
+  second: FitData | Loss,
+  third?: FitData | FitOptions,
+  fourth?: FitOptions,
+): Promise<FitResult> {
+  const [data, options] = _isLoss(second)
+    ? [third as FitData, { ...fourth, loss: second } as FitOptions]
+    : [second as FitData, (third ?? {}) as FitOptions];
+  const plan = _plan(model, data, options);
+  const frozen = !model.encoder.trainable || typeof model.encoder.forward !== "function";
+  const trainFeatures = frozen ? await _frozenFeatures(model, data, options, options.cacheName) : undefined;
+  const valFeatures = frozen && plan.val
+    ? await _frozenFeatures(model, plan.val.data, options, options.cacheName ? `${options.cacheName}-val` : undefined)
+    : undefined;
+  const { optimizer, own } = _optimizer(options);
+  try {
+    const run = new _FitRun(model, data, options, plan, optimizer);
+    run.trainFeatures = trainFeatures;
+    run.valFeatures = valFeatures;
+    return await run.run();
   } finally {
-    if (ownOptimizer) optimizer.dispose();
+    if (own) optimizer.dispose();
   }
 }

@@ -10,6 +10,8 @@ import {
   DirCheckpointStore,
   earlyStopping,
   fit,
+  FIT_PHASES,
+  formatProfile,
   jsonlLogger,
   MemoryCheckpointStore,
   progressReporter,
@@ -30,7 +32,8 @@ test("fit lowers the loss, trains the loss's own parameter, logs JSONL and repor
   const lines: string[] = [];
   const plain: string[] = [];
   const tty: string[] = [];
-  const result = await fit(model, loss, toyData(), {
+  const result = await fit(model, toyData(), {
+    loss,
     epochs: 6,
     batchSize: 8,
     learningRate: 0.05,
@@ -63,7 +66,7 @@ test("fit lowers the loss, trains the loss's own parameter, logs JSONL and repor
 test("same seed gives identical weights; another seed gives different ones", async () => {
   const run = async (seed: number) => {
     const model = mlp(1, 0.3); // dropout masks are seeded per step too
-    await fit(model, new ToyLoss(), toyData(), { epochs: 2, batchSize: 5, learningRate: 0.02, seed });
+    await fit(model, toyData(), { loss: new ToyLoss(), epochs: 2, batchSize: 5, learningRate: 0.02, seed });
     return flat(model);
   };
   const a = await run(11);
@@ -77,14 +80,15 @@ test("resume from a checkpoint on disk continues exactly where it stopped", asyn
     const opts = { batchSize: 5, learningRate: 0.02, seed: 5, clipNorm: 5 };
     const straightModel = mlp(1, 0.3);
     const straightLoss = new ToyLoss();
-    await fit(straightModel, straightLoss, toyData(), { ...opts, epochs: 4 });
+    await fit(straightModel, toyData(), { loss: straightLoss, ...opts, epochs: 4 });
 
     const store = new DirCheckpointStore(dir);
-    await fit(mlp(1, 0.3), new ToyLoss(), toyData(), { ...opts, epochs: 2, checkpoint: store });
+    await fit(mlp(1, 0.3), toyData(), { loss: new ToyLoss(), ...opts, epochs: 2, checkpoint: store });
     const model = mlp(1, 0.3);
     const loss = new ToyLoss();
     const stop = earlyStopping({ monitor: "loss", patience: 10 });
-    const result = await fit(model, loss, toyData(), {
+    const result = await fit(model, toyData(), {
+      loss,
       ...opts,
       epochs: 4,
       checkpoint: store,
@@ -104,7 +108,8 @@ test("resume from a checkpoint on disk continues exactly where it stopped", asyn
 test("SGD with a step schedule and gradient clipping bounds each update", async () => {
   const model = mlp();
   const before = flat(model);
-  const result = await fit(model, new ToyLoss(), toyData(), {
+  const result = await fit(model, toyData(), {
+    loss: new ToyLoss(),
     epochs: 1,
     batchSize: 16,
     optimizer: sgd(),
@@ -117,7 +122,8 @@ test("SGD with a step schedule and gradient clipping bounds each update", async 
   assert.ok(delta <= 0.01 + 1e-6 && delta > 0, `update norm ${delta}`);
   assert.ok(result.history[0].grad_norm > 0.01);
   const lrs: number[] = [];
-  await fit(mlp(), new ToyLoss(), toyData(), {
+  await fit(mlp(), toyData(), {
+    loss: new ToyLoss(),
     epochs: 4,
     batchSize: 16,
     optimizer: "sgd",
@@ -128,7 +134,8 @@ test("SGD with a step schedule and gradient clipping bounds each update", async 
 });
 
 test("early stopping stops and names the reason", async () => {
-  const result = await fit(mlp(), new ToyLoss(), toyData(), {
+  const result = await fit(mlp(), toyData(), {
+    loss: new ToyLoss(),
     epochs: 10,
     batchSize: 8,
     learningRate: 0.05,
@@ -141,24 +148,27 @@ test("early stopping stops and names the reason", async () => {
 test("typed errors: data smaller than a batch, missing labels, bad pairs", async () => {
   const d = toyData(2);
   await assert.rejects(
-    () => fit(mlp(), new ToyLoss(), d, { batchSize: 8 }),
+    () => fit(mlp(), d, { loss: new ToyLoss(), batchSize: 8 }),
     (e: Error & { code?: string }) => e.code === "OUT_OF_RANGE" && /batchSize <= 4/.test(e.message),
   );
-  await assert.rejects(() => fit(mlp(), new ToyLoss(), { inputs: d.inputs }), code("LABEL_MISMATCH"));
-  await assert.rejects(() => fit(mlp(), new ToyLoss(), { inputs: d.inputs, labels: [0, 1] }), code("LABEL_MISMATCH"));
+  await assert.rejects(() => fit(mlp(), { inputs: d.inputs }, { loss: new ToyLoss() }), code("LABEL_MISMATCH"));
   await assert.rejects(
-    () => fit(mlp(), new ToyLoss(), { inputs: d.inputs, labels: [0, 1, undefined as unknown as number, 1] }),
+    () => fit(mlp(), { inputs: d.inputs, labels: [0, 1] }, { loss: new ToyLoss() }),
     code("LABEL_MISMATCH"),
   );
   await assert.rejects(
-    () => fit(mlp(), new ToyLoss(), { inputs: d.inputs, pairs: [[0, 9]], scores: [1] }),
+    () => fit(mlp(), { inputs: d.inputs, labels: [0, 1, undefined as unknown as number, 1] }, { loss: new ToyLoss() }),
+    code("LABEL_MISMATCH"),
+  );
+  await assert.rejects(
+    () => fit(mlp(), { inputs: d.inputs, pairs: [[0, 9]], scores: [1] }, { loss: new ToyLoss() }),
     code("OUT_OF_RANGE"),
   );
   await assert.rejects(
-    () => fit(mlp(), new ToyLoss(), d, { batchSize: 2, optimizer: "rmsprop" as "sgd" }),
+    () => fit(mlp(), d, { loss: new ToyLoss(), batchSize: 2, optimizer: "rmsprop" as "sgd" }),
     code("UNKNOWN_NAME"),
   );
-  await assert.rejects(() => fit(mlp(), new ToyLoss(), d, { batchSize: 2, epochs: 0 }), code("INVALID_ARGUMENT"));
+  await assert.rejects(() => fit(mlp(), d, { loss: new ToyLoss(), batchSize: 2, epochs: 0 }), code("INVALID_ARGUMENT"));
 });
 
 test("a non-finite loss stops training, skips the bad step and keeps the last good checkpoint", async () => {
@@ -167,7 +177,8 @@ test("a non-finite loss stops training, skips the bad step and keeps the last go
   loss.nanFrom = 6; // batches 1-4 are epochs 1-2 (2 batches each); call 6 is epoch 3, batch 2
   const store = new MemoryCheckpointStore();
   let weightsAtEpoch2: number[] = [];
-  const err = await fit(model, loss, toyData(), {
+  const err = await fit(model, toyData(), {
+    loss,
     epochs: 5,
     batchSize: 8,
     learningRate: 0.05,
@@ -180,7 +191,8 @@ test("a non-finite loss stops training, skips the bad step and keeps the last go
   assert.equal(err.details.lastCheckpointEpoch, 2);
   // the model holds epoch 3 batch 1's update only; the checkpoint holds epoch 2
   const restored = mlp(99);
-  const resumed = await fit(restored, new ToyLoss(), toyData(), {
+  const resumed = await fit(restored, toyData(), {
+    loss: new ToyLoss(),
     epochs: 2,
     batchSize: 8,
     checkpoint: store,
@@ -212,7 +224,8 @@ test("frozen encoder: features come from the cache once, only the head trains; p
   const cache = new EmbeddingCache();
   const headBefore = flat(model);
   const d = toyData();
-  await fit(model, new ToyLoss(), d, {
+  await fit(model, d, {
+    loss: new ToyLoss(),
     epochs: 3,
     batchSize: 8,
     cache,
@@ -223,7 +236,7 @@ test("frozen encoder: features come from the cache once, only the head trains; p
   assert.equal(enc.calls, 1);
   assert.equal(cache.stats.misses, 1);
   assert.notDeepEqual(flat(model), headBefore);
-  await fit(model, new ToyLoss(), d, { epochs: 1, batchSize: 8, cache, cacheName: "toy" });
+  await fit(model, d, { loss: new ToyLoss(), epochs: 1, batchSize: 8, cache, cacheName: "toy" });
   assert.equal(enc.calls, 1, "second fit served from the cache");
   // pair mode: batches over pairs, labels follow the items
   const seen: number[] = [];
@@ -235,7 +248,8 @@ test("frozen encoder: features come from the cache once, only the head trains; p
     assert.equal(t.labels!.length, e.shape[0]);
     return inner(e, t);
   };
-  await fit(model, loss, { inputs: d.inputs, labels: d.labels, pairs, scores: pairs.map(() => 1) }, {
+  await fit(model, { inputs: d.inputs, labels: d.labels, pairs, scores: pairs.map(() => 1) }, {
+    loss,
     epochs: 1,
     batchSize: 4,
     seed: 2,
@@ -265,7 +279,7 @@ test("a miner's tuples reach the loss; a convnet trains on the cpu backend", asy
     got += t.indices?.triplets?.length ?? 0;
     return inner(e, t);
   };
-  await fit(mlp(), loss, toyData(), { epochs: 1, batchSize: 8, miner });
+  await fit(mlp(), toyData(), { loss, epochs: 1, batchSize: 8, miner });
   assert.deepEqual(minedCalls, [8, 8]);
   assert.equal(got, 2);
 
@@ -279,10 +293,11 @@ test("a miner's tuples reach the loss; a convnet trains on the cpu backend", asy
       new ConvNetEncoder({ inputShape: [6, 6, 1], conv: [{ filters: 2, pool: 2 }], outputDim: 3, seed: 1 }),
     );
     const before = flat(conv);
-    const r = await fit(conv, new ToyLoss(), {
+    const r = await fit(conv, {
       inputs: tf.tensor4d(images.flat(), [8, 6, 6, 1]),
       labels: images.map((_, i) => i % 2),
     }, {
+      loss: new ToyLoss(),
       epochs: 2,
       batchSize: 4,
       learningRate: 0.01,
@@ -299,14 +314,16 @@ test("fit and encode leave no tensors behind", async () => {
   const model = mlp();
   const loss = new ToyLoss();
   const before = tf.memory().numTensors;
-  await fit(model, loss, toyData(), {
+  await fit(model, toyData(), {
+    loss,
     epochs: 2,
     batchSize: 8,
     clipNorm: 1,
     validation: toyData(2),
     checkpoint: new MemoryCheckpointStore(),
   });
-  await fit(model, loss, { inputs: tf.tensor2d(toyData().inputs), labels: toyData().labels }, {
+  await fit(model, { inputs: tf.tensor2d(toyData().inputs), labels: toyData().labels }, {
+    loss,
     epochs: 1,
     batchSize: 8,
     optimizer: "sgd",
@@ -322,7 +339,36 @@ test("training is bit-identical in Deno and Bun (pinned weight hash, dropout inc
   const inputs = Array.from({ length: 16 }, (_, i) => [(i % 4) / 4, i % 2, ((i * 7) % 5) / 5, i % 3]);
   const labels = inputs.map((_, i) => i % 2);
   const model = new SimilarityModel(new MlpEncoder({ inputDim: 4, hidden: [8], outputDim: 3, seed: 1, dropout: 0.2 }));
-  await fit(model, new ToyLoss(), { inputs, labels }, { epochs: 3, batchSize: 5, learningRate: 0.02, seed: 9 });
+  await fit(model, { inputs, labels }, { loss: new ToyLoss(), epochs: 3, batchSize: 5, learningRate: 0.02, seed: 9 });
   const w = new Float32Array(flat(model));
   assert.equal((await sha256Hex(new Uint8Array(w.buffer))).slice(0, 16), "d61662820eaabbfb");
+});
+
+test("the deprecated fit(model, loss, data, options) shape trains exactly as fit(model, data, { loss })", async () => {
+  const a = mlp(3);
+  const b = mlp(3);
+  await fit(a, new ToyLoss(), toyData(), { epochs: 2, batchSize: 8, learningRate: 0.05, seed: 4 });
+  await fit(b, toyData(), { loss: new ToyLoss(), epochs: 2, batchSize: 8, learningRate: 0.05, seed: 4 });
+  assert.deepEqual(flat(a), flat(b));
+  await assert.rejects(() => fit(mlp(), toyData(), {} as { loss: ToyLoss }), code("INVALID_ARGUMENT"));
+});
+
+test("profile: true reports time per phase and per tfjs kernel, and leaves the weights as without it", async () => {
+  await useTfBackend("wasm");
+  const plain = mlp(5);
+  const profiled = mlp(5);
+  const opts = { epochs: 1, batchSize: 8, learningRate: 0.05, seed: 2 };
+  const r0 = await fit(plain, toyData(), { ...opts, loss: new ToyLoss() });
+  const r1 = await fit(profiled, toyData(), { ...opts, loss: new ToyLoss(), profile: true });
+  assert.equal(r0.profile, undefined);
+  assert.deepEqual(flat(profiled), flat(plain));
+  const p = r1.profile!;
+  assert.equal(p.steps, r1.steps - 1, "the first step is left out as warm-up");
+  for (const phase of FIT_PHASES) assert.ok(p.phases[phase] >= 0, phase);
+  assert.ok(p.phases.forward > 0 && p.phases.backward > 0 && p.phases.optimizer > 0, JSON.stringify(p.phases));
+  const sum = FIT_PHASES.reduce((s, ph) => s + p.phases[ph], 0);
+  assert.ok(sum <= p.totalMs * 1.05 + 1, `phases ${sum} ms within the step total ${p.totalMs} ms`);
+  const names = p.kernels.map((k) => k.name);
+  assert.ok(names.includes("BatchMatMul") || names.includes("_FusedMatMul"), names.join(","));
+  assert.match(formatProfile(p), /backward/);
 });

@@ -28,7 +28,8 @@ test("a convnet trains on wasm with TripletMarginLoss, TripletMarginMiner and an
     { normalize: true },
   );
   const loss = new PmlTripletMarginLoss({ margin: 0.2 });
-  const result = await fit(model, loss, { inputs, labels }, {
+  const result = await fit(model, { inputs, labels }, {
+    loss,
     epochs: 4,
     sampler: mPerClassSampler(labels, { m: 4, batchSize: 16, seed: 1 }),
     miner: new TripletMarginMiner({ margin: 0.2, type: "all" }),

@@ -17,3 +17,5 @@ export * from "./pairwise.ts";
 export * from "./topk.ts";
 export * from "./conv.ts";
 export * from "./hnsw.ts";
+
+export * from "./matmul.ts";

@@ -1,0 +1,308 @@
+/**
+ * Matrix-product kernels (WebAssembly scalar, SIMD or relaxed SIMD, optionally multi-threaded)
+ * on plain typed arrays: `C = act(op(A)·op(B) + bias)`, batched, with transposed operands read in
+ * place. Synchronous once created, so that tfjs kernels can call them (see `@likeness/tfwasm`).
+ *
+ * @module
+ */
+import { ShapeError, ValueError } from "@likeness/core";
+import { wasmBytes as scalarBytes } from "./generated/matmul_scalar.generated.ts";
+import { wasmBytes as simdBytes } from "./generated/matmul_simd.generated.ts";
+import { wasmBytes as relaxedBytes } from "./generated/matmul_relaxed.generated.ts";
+import { wasmBytes as scalarMtBytes } from "./generated/matmul_scalar_mt.generated.ts";
+import { wasmBytes as simdMtBytes } from "./generated/matmul_simd_mt.generated.ts";
+import { wasmBytes as relaxedMtBytes } from "./generated/matmul_relaxed_mt.generated.ts";
+import { KernelModule } from "./wasm_module.ts";
+import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
+import { MatMulPool } from "./_matmul_pool.ts";
+import type { MatMulActivation, MatMulSpec } from "./reference/matmul.ts";
+
+export type { MatMulActivation, MatMulSpec } from "./reference/matmul.ts";
+
+/** Which build of the matmul kernels to run. */
+export type MatMulVariant = "scalar" | "simd" | "relaxed";
+
+/** Activations the kernels fuse, in the order of their codes in `kernels/matmul/common.ts`. */
+export const MATMUL_ACTIVATIONS: readonly MatMulActivation[] = [
+  "linear",
+  "relu",
+  "relu6",
+  "leakyrelu",
+  "prelu",
+  "sigmoid",
+  "elu",
+];
+
+/** Options for {@link createMatMulKernels}. */
+export interface MatMulKernelsOptions {
+  /** Build: `relaxed` (default where supported), `simd`, or `scalar`. */
+  variant?: MatMulVariant;
+  /**
+   * Threads (default 1). More than 1 starts `threads - 1` Workers over one shared memory; without
+   * Worker or SharedArrayBuffer the kernels run on one thread (see `threads` on the result).
+   */
+  threads?: number;
+  /** Multiply-adds below which a product runs on the calling thread only (default 2^20). */
+  minParallelWork?: number;
+  /**
+   * Milliseconds without a threaded product after which the Workers stop (default 1000), so an
+   * idle process can exit; the next large product restarts them in the background and runs on one
+   * thread meanwhile. `Infinity` keeps them until {@link MatMulKernels.dispose}.
+   */
+  idleMs?: number;
+}
+
+/**
+ * Matrix products over float32 typed arrays.
+ *
+ * @example
+ * ```ts
+ * import { createMatMulKernels } from "@likeness/kernels";
+ * const k = await createMatMulKernels();
+ * const c = k.matMul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), { m: 2, n: 2, k: 2 });
+ * console.log(c); // Float32Array [1, 2, 3, 4]
+ * k.dispose();
+ * ```
+ */
+export interface MatMulKernels {
+  /** The build in use. */
+  readonly variant: MatMulVariant;
+  /** Threads a large product runs on now (1 while Workers are stopped or unavailable). */
+  readonly threads: number;
+  /**
+   * `C = act(op(A)·op(B) + bias)` for each batch.
+   *
+   * @param a A: `batchA × M × K` row-major (`batchA × K × M` with `transposeA`)
+   * @param b B: `batchB × K × N` row-major (`batchB × N × K` with `transposeB`)
+   * @param spec shapes, transposes, bias and activation
+   * @param out optional destination of length `batch·M·N`
+   * @returns C, `batch × M × N` row-major
+   * @throws {ValueError} INVALID_ARGUMENT for a negative or non-integer size or a batch that is neither
+   *   `batch` nor 1; UNKNOWN_NAME for an unknown activation
+   * @throws {ShapeError} SHAPE_MISMATCH when an array's length does not match; TOO_LARGE past the memory limit
+   */
+  matMul(a: Float32Array, b: Float32Array, spec: MatMulSpec, out?: Float32Array): Float32Array;
+  /** Stop the Workers and release the module; later calls throw. */
+  dispose(): void;
+}
+
+const SHARED_MAX_PAGES = 16384;
+const PARAMS_BYTES = 128;
+const PARALLEL_MIN_WORK = 2 ** 20;
+
+const BYTES: Record<MatMulVariant, [() => Uint8Array, () => Uint8Array]> = {
+  scalar: [scalarBytes, scalarMtBytes],
+  simd: [simdBytes, simdMtBytes],
+  relaxed: [relaxedBytes, relaxedMtBytes],
+};
+
+type Gemm = (params: number, u0: number, u1: number, work: number) => void;
+
+function _size(name: string, v: unknown, min = 0): number {
+  if (!Number.isInteger(v) || (v as number) < min) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid matmul ${name}: expected an integer >= ${min}, got ${v}`);
+  }
+  return v as number;
+}
+
+function _length(arr: ArrayLike<number>, want: number, name: string, shape: string): void {
+  if (arr.length !== want) {
+    throw new ShapeError(
+      `Cannot compute matmul: ${name} has ${arr.length} values but ${shape} needs ${want}`,
+      "SHAPE_MISMATCH",
+    );
+  }
+}
+
+/**
+ * Instantiate the matmul kernels (and their Workers when `threads > 1`).
+ *
+ * @param options build, threads, parallel threshold, idle stop
+ * @returns the kernels
+ * @throws {ValueError} UNKNOWN_NAME for an unknown variant; UNSUPPORTED for a build the runtime lacks;
+ *   INVALID_ARGUMENT for threads outside 1..64 or a negative minParallelWork / idleMs
+ * @example
+ * ```ts
+ * import { createMatMulKernels } from "@likeness/kernels";
+ * const k = await createMatMulKernels({ variant: "scalar" });
+ * const c = k.matMul(new Float32Array([1, 2]), new Float32Array([3, 4]), { m: 1, n: 1, k: 2 });
+ * console.log(c[0]); // 11
+ * k.dispose();
+ * ```
+ */
+export async function createMatMulKernels(options: MatMulKernelsOptions = {}): Promise<MatMulKernels> {
+  const variant = options.variant ?? (hasRelaxedSimd() ? "relaxed" : hasWasmSimd() ? "simd" : "scalar");
+  if (!(variant in BYTES)) {
+    throw new ValueError(
+      "UNKNOWN_NAME",
+      `Unknown matmul kernel variant ${JSON.stringify(variant)}: use "relaxed", "simd" or "scalar"`,
+    );
+  }
+  if (variant !== "scalar" && !hasWasmSimd()) {
+    throw new ValueError("UNSUPPORTED", 'This runtime has no WebAssembly SIMD: use variant "scalar"');
+  }
+  if (variant === "relaxed" && !hasRelaxedSimd()) {
+    throw new ValueError("UNSUPPORTED", 'This runtime has no WebAssembly relaxed SIMD: use variant "simd"');
+  }
+  const requested = options.threads ?? 1;
+  if (!Number.isInteger(requested) || requested < 1 || requested > 64) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid threads: expected an integer from 1 to 64, got ${requested}`);
+  }
+  const minWork = options.minParallelWork ?? PARALLEL_MIN_WORK;
+  const idleMs = options.idleMs ?? 1000;
+  if (!(minWork >= 0) || !(idleMs >= 0)) {
+    throw new ValueError("INVALID_ARGUMENT", "Invalid minParallelWork or idleMs: expected numbers >= 0");
+  }
+  const [single, multi] = BYTES[variant];
+  const threaded = requested > 1 && hasWasmThreads();
+  const memory = threaded
+    ? new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true })
+    : new WebAssembly.Memory({ initial: 1 });
+  const mod = await KernelModule.create(threaded ? multi() : single(), memory);
+  const gemm = mod.fn<Gemm>("gemm");
+  const units = mod.fn<(p: number) => number>("units");
+  const workBytes = (mod.fn<() => number>("workBytes")() + 15) & ~15;
+  const base = (Math.max(mod.heapBase, mod.fn<() => number>("heapBase")()) + 15) & ~15;
+  const limit = threaded ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
+
+  let pool: MatMulPool | null = null;
+  let starting: Promise<void> | null = null;
+  let disposed = false;
+  let lastUse = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const startPool = (): Promise<void> => {
+    starting ??= MatMulPool.start(multi(), memory, requested).then(
+      (p) => {
+        if (disposed) p.close();
+        else pool = p;
+      },
+      () => {}, // stay on one thread
+    ).finally(() => {
+      starting = null;
+    });
+    return starting;
+  };
+  const watchIdle = () => {
+    if (timer !== undefined || !Number.isFinite(idleMs)) return;
+    timer = setTimeout(function check() {
+      timer = undefined;
+      if (!pool) return;
+      const left = lastUse + idleMs - performance.now();
+      if (left > 0) timer = setTimeout(check, left + 1);
+      else {
+        pool.close();
+        pool = null;
+      }
+    }, idleMs + 1);
+  };
+  if (threaded) await startPool();
+
+  return {
+    variant,
+    get threads() {
+      return pool ? pool.threads : 1;
+    },
+    matMul(a, b, spec, out) {
+      if (disposed) throw new ValueError("INVALID_ARGUMENT", "These matmul kernels were disposed; create new ones");
+      const m = _size("m", spec.m);
+      const n = _size("n", spec.n);
+      const k = _size("k", spec.k);
+      const batch = _size("batch", spec.batch ?? 1, 1);
+      const ba = spec.batchA ?? batch;
+      const bb = spec.batchB ?? batch;
+      if ((ba !== batch && ba !== 1) || (bb !== batch && bb !== 1)) {
+        throw new ValueError(
+          "INVALID_ARGUMENT",
+          `Invalid matmul batches: A has ${ba} and B has ${bb} for ${batch} outputs; each must be ${batch} or 1`,
+        );
+      }
+      const act = MATMUL_ACTIVATIONS.indexOf(spec.activation ?? "linear");
+      if (act < 0) {
+        throw new ValueError(
+          "UNKNOWN_NAME",
+          `Unknown matmul activation ${JSON.stringify(spec.activation)}: use one of ${MATMUL_ACTIVATIONS.join(", ")}`,
+        );
+      }
+      _length(a, ba * m * k, "A", spec.transposeA ? `${ba} × ${k} × ${m}` : `${ba} × ${m} × ${k}`);
+      _length(b, bb * k * n, "B", spec.transposeB ? `${bb} × ${n} × ${k}` : `${bb} × ${k} × ${n}`);
+      const cLen = batch * m * n;
+      if (out) _length(out, cLen, "out", `${batch} × ${m} × ${n}`);
+      const bias = spec.bias;
+      if (bias && bias.length !== 1) _length(bias, n, "bias", `1 or ${n}`);
+      const prelu = act === 4 ? spec.prelu : undefined;
+      if (act === 4 && !prelu) {
+        throw new ValueError("INVALID_ARGUMENT", "matmul activation prelu needs the prelu slopes");
+      }
+      if (prelu && prelu.length !== 1) _length(prelu, n, "prelu", `1 or ${n}`);
+      const result = out ?? new Float32Array(cLen);
+      if (cLen === 0) return result;
+
+      const work = m * n * k * batch;
+      const p = pool && !pool.broken && work >= minWork ? pool : null;
+      if (!p && threaded && work >= minWork && !pool && !starting) void startPool();
+      const threads = p ? p.threads : 1;
+      // Layout: params | work × threads | A | B | C | bias | prelu, each 16-byte aligned.
+      const sizes = [PARAMS_BYTES, workBytes * threads, a.length * 4, b.length * 4, cLen * 4, (bias?.length ?? 0) * 4];
+      sizes.push((prelu?.length ?? 0) * 4);
+      const offs: number[] = [];
+      let at = base;
+      for (const s of sizes) {
+        offs.push(at);
+        at = (at + s + 15) & ~15;
+      }
+      if (at > limit) {
+        throw new ShapeError(
+          `Cannot compute matmul: it needs ${Math.ceil(at / 2 ** 20)} MiB of WebAssembly memory but at most ${
+            Math.floor(limit / 2 ** 20)
+          } MiB can be used; split the batch`,
+          "TOO_LARGE",
+        );
+      }
+      mod.ensure(at);
+      const [pp, wp, ap, bp, cp, biasp, prelup] = offs;
+      const buf = memory.buffer;
+      new Float32Array(buf, ap, a.length).set(a);
+      new Float32Array(buf, bp, b.length).set(b);
+      if (bias) new Float32Array(buf, biasp, bias.length).set(bias);
+      if (prelu) new Float32Array(buf, prelup, prelu.length).set(prelu);
+      const q = new Int32Array(buf, pp, PARAMS_BYTES >> 2);
+      const f = new Float32Array(buf, pp, PARAMS_BYTES >> 2);
+      q[0] = ap;
+      q[1] = spec.transposeA ? 4 : k * 4;
+      q[2] = spec.transposeA ? m * 4 : 4;
+      q[3] = ba === 1 ? 0 : m * k * 4;
+      q[4] = bp;
+      q[5] = spec.transposeB ? 4 : n * 4;
+      q[6] = spec.transposeB ? k * 4 : 4;
+      q[7] = bb === 1 ? 0 : k * n * 4;
+      q[8] = cp;
+      q[9] = m;
+      q[10] = n;
+      q[11] = k;
+      q[12] = bias ? biasp : 0;
+      q[13] = bias?.length ?? 0;
+      q[14] = act;
+      f[15] = spec.leakyreluAlpha ?? 0.2;
+      q[16] = prelu ? prelup : 0;
+      q[17] = prelu?.length ?? 0;
+      q[18] = batch;
+      const u = units(pp);
+      if (p) {
+        p.run(gemm, pp, u, wp, workBytes);
+        lastUse = performance.now();
+        watchIdle();
+      } else {
+        gemm(pp, 0, u, wp);
+      }
+      result.set(new Float32Array(memory.buffer, cp, cLen));
+      return result;
+    },
+    dispose() {
+      disposed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      pool?.close();
+      pool = null;
+    },
+  };
+}

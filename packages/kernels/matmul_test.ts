@@ -1,0 +1,140 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRng, ShapeError, ValueError } from "@likeness/core";
+import { assertClose } from "@likeness/core/testing";
+import {
+  createMatMulKernels,
+  hasRelaxedSimd,
+  hasWasmSimd,
+  type MatMulSpec,
+  type MatMulVariant,
+} from "@likeness/kernels";
+import { matMulReference } from "@likeness/kernels/reference";
+
+const VARIANTS: MatMulVariant[] = [
+  "scalar",
+  ...(hasWasmSimd() ? ["simd" as const] : []),
+  ...(hasRelaxedSimd() ? ["relaxed" as const] : []),
+];
+
+function uniform(seed: number, n: number): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
+}
+
+/** Sizes that hit every tail: M % 4 (4-row tile), N % 8 (8-column panel), K past one 256 block. */
+const SIZES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 4],
+  [4, 8, 15],
+  [5, 16, 17],
+  [15, 17, 3],
+  [16, 63, 64],
+  [17, 65, 65],
+  [6, 9, 257],
+  [65, 72, 300],
+];
+
+function check(v: MatMulVariant, got: Float32Array, a: Float32Array, b: Float32Array, spec: MatMulSpec): void {
+  const want = matMulReference(a, b, spec);
+  // float32 accumulation over k terms of |x| ≤ 1: relative 1e-5 plus an absolute term growing with √k.
+  assertClose(got, want, {
+    rtol: 1e-5,
+    atol: 2e-6 * Math.sqrt(spec.k) + 1e-6,
+    what: `${v} ${JSON.stringify({ ...spec, bias: undefined, prelu: undefined })}`,
+  });
+}
+
+test("matmul: every variant matches the float64 reference over all tails and transposes", async () => {
+  for (const v of VARIANTS) {
+    const k = await createMatMulKernels({ variant: v });
+    let seed = 1;
+    for (const [m, n, kk] of SIZES) {
+      for (const transposeA of [false, true]) {
+        for (const transposeB of [false, true]) {
+          const a = uniform(seed++, m * kk);
+          const b = uniform(seed++, kk * n);
+          const spec = { m, n, k: kk, transposeA, transposeB };
+          check(v, k.matMul(a, b, spec), a, b, spec);
+        }
+      }
+    }
+    k.dispose();
+  }
+});
+
+test("matmul: batches with broadcasting, bias and every fused activation", async () => {
+  const acts = ["linear", "relu", "relu6", "leakyrelu", "prelu", "sigmoid", "elu"] as const;
+  for (const v of VARIANTS) {
+    const k = await createMatMulKernels({ variant: v });
+    let seed = 100;
+    for (const activation of acts) {
+      for (const [batchA, batchB] of [[3, 3], [1, 3], [3, 1]]) {
+        const [m, n, kk] = [7, 11, 9];
+        const a = uniform(seed++, batchA * m * kk).map((x) => x * 3);
+        const b = uniform(seed++, batchB * kk * n);
+        const spec: MatMulSpec = {
+          m,
+          n,
+          k: kk,
+          batch: 3,
+          batchA,
+          batchB,
+          transposeB: batchB === 1,
+          bias: seed % 2 ? uniform(seed, n) : [0.5],
+          activation,
+          leakyreluAlpha: 0.3,
+          prelu: activation === "prelu" ? uniform(seed + 1, n) : undefined,
+        };
+        check(v, k.matMul(a, b, spec), a, b, spec);
+      }
+    }
+    k.dispose();
+  }
+});
+
+test("matmul: two threads give the same result as one, on shapes split across workers", async () => {
+  const v = VARIANTS[VARIANTS.length - 1];
+  const one = await createMatMulKernels({ variant: v });
+  const two = await createMatMulKernels({ variant: v, threads: 2, minParallelWork: 0 });
+  for (const [m, n, kk] of [[33, 130, 70], [9, 7, 5], [64, 264, 300]]) {
+    const a = uniform(m, m * kk);
+    const b = uniform(n, kk * n);
+    const spec = { m, n, k: kk, bias: uniform(kk, n), activation: "relu" as const };
+    assert.deepEqual(two.matMul(a, b, spec), one.matMul(a, b, spec));
+  }
+  assert.ok(two.threads >= 1);
+  one.dispose();
+  two.dispose();
+});
+
+test("matmul: k = 0 gives the bias; empty outputs are empty", async () => {
+  const k = await createMatMulKernels();
+  assert.deepEqual([...k.matMul(new Float32Array(0), new Float32Array(0), { m: 2, n: 3, k: 0, bias: [1, 2, 3] })], [
+    1,
+    2,
+    3,
+    1,
+    2,
+    3,
+  ]);
+  assert.equal(k.matMul(new Float32Array(0), new Float32Array(6), { m: 0, n: 3, k: 2 }).length, 0);
+  k.dispose();
+});
+
+test("matmul: rejects wrong lengths, sizes, batches and names", async () => {
+  const k = await createMatMulKernels({ variant: "scalar" });
+  const a = new Float32Array(6);
+  assert.throws(() => k.matMul(a, new Float32Array(5), { m: 2, n: 2, k: 3 }), ShapeError);
+  assert.throws(() => k.matMul(a, new Float32Array(6), { m: 2, n: 2, k: 3, bias: [1, 2, 3] }), ShapeError);
+  assert.throws(() => k.matMul(a, new Float32Array(6), { m: 2.5, n: 2, k: 3 }), ValueError);
+  assert.throws(() => k.matMul(a, new Float32Array(6), { m: 1, n: 1, k: 3, batch: 2, batchA: 3 }), ValueError);
+  assert.throws(
+    () => k.matMul(a, new Float32Array(6), { m: 2, n: 2, k: 3, activation: "tanh" as "relu" }),
+    (e: ValueError) => e.code === "UNKNOWN_NAME",
+  );
+  await assert.rejects(createMatMulKernels({ threads: 0 }), ValueError);
+  await assert.rejects(createMatMulKernels({ variant: "gpu" as "simd" }), ValueError);
+  k.dispose();
+  assert.throws(() => k.matMul(a, new Float32Array(6), { m: 2, n: 2, k: 3 }), ValueError);
+});
