@@ -475,16 +475,11 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     }
     return id;
   };
-  const getReference = (c: Context) => {
+  const getReference = async (c: Context) => {
     readGuard(c);
     const id = idOf(c);
-    const it = index.get(id);
+    const it = remote ? await remote.get(id) : index.get(id);
     if (!it) throw new HttpError(404, "NOT_FOUND", `No reference with id "${id}"`);
-
-  app.get("/v1/references/:id", async (c) => {
-    readGuard(c);
-    const it = remote ? await remote.get(c.req.param("id")) : index.get(c.req.param("id"));
-    if (!it) throw new HttpError(404, "NOT_FOUND", `No reference with id "${c.req.param("id")}"`);
     return c.json({ id: it.id, label: it.label, ...(it.payload === undefined ? {} : { payload: it.payload }) });
   };
   app.get("/v1/references/:id", getReference);
@@ -524,6 +519,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
       unwatch?.();
       await writeChain;
       await store.close();
+      index.dispose();
     },
   };
 }
