@@ -12,7 +12,7 @@
  * const model = new SimilarityModel(new MlpEncoder({ inputDim: 2, hidden: [8], outputDim: 4, seed: 1 }));
  * const data = { inputs: [[0, 0], [0, 1], [5, 5], [5, 6]], labels: [0, 0, 1, 1] };
  * const result = await fit(model, data, {
- loss: new TripletLoss({ margin: 0.5 }),
+ *   loss: new TripletLoss({ margin: 0.5 }),
  *   epochs: 5, batchSize: 4, optimizer: "adam", learningRate: cosineLr({ lr: 1e-2 }), clipNorm: 1, seed: 7,
  *   checkpoint: new MemoryCheckpointStore(),
  *   callbacks: [earlyStopping({ monitor: "loss", patience: 2 }), progressReporter({ write: (t) => console.log(t.trimEnd()) })],
