@@ -196,7 +196,12 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       }
     }, idleMs + 1);
   };
-  if (threaded) await startPool();
+  if (threaded) {
+    await startPool();
+    // Stop the Workers after idleMs even when no product ever runs, so an idle process can exit.
+    lastUse = performance.now();
+    watchIdle();
+  }
 
   return {
     variant,
