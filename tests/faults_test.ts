@@ -32,7 +32,8 @@ function serve(args: string[]): Promise<Server> {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  // "close" (after the pipes drain), so a refusal's last line is in the log we assert on.
+  const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no listen line: ${log}`)), 30_000);
     const onData = (d: Uint8Array) => {
@@ -90,7 +91,9 @@ test("faults: SIGKILL at random moments during mixed writes loses no acknowledge
     const child = spawn(process.execPath, [...run, WRITER, path, String(round)], { stdio: ["ignore", "pipe", "pipe"] });
     let buf = "";
     let err = "";
-    const exited = new Promise((r) => child.on("exit", r));
+    // "close", not "exit": a child's last lines can still be in the pipe when it has exited, and a
+    // "try" line read after the check would make a committed delete look like a lost write.
+    const exited = new Promise((r) => child.on("close", r));
     await new Promise<void>((resolve, reject) => {
       let killed = false;
       child.stderr!.on("data", (d) => (err += d));
@@ -529,7 +532,7 @@ test("faults: an empty or missing --token value refuses to start", async () => {
   });
   let log = "";
   env.stderr!.on("data", (d) => (log += d));
-  const code = await new Promise((r) => env.on("exit", r));
+  const code = await new Promise((r) => env.on("close", r));
   assert.equal(code, 1);
   assert.match(log, /LIKENESS_TOKEN is set but empty/);
   refusedCount++;

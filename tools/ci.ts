@@ -4,6 +4,7 @@
  * `tests: N passed, N failed`. Exits non-zero if anything failed.
  */
 import { spawn } from "node:child_process";
+import { failureDigest } from "./_ci_digest.ts";
 
 const deno = "./node_modules/.bin/deno";
 const bun = "./node_modules/.bin/bun";
@@ -90,11 +91,13 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const lines: string[] = [];
+const digests: string[] = [];
 for (const step of steps) {
   console.log(`\n=== ${step.name}: ${step.cmd.join(" ")}`);
   const t0 = performance.now();
   const { out, code } = await run(step.cmd);
   const r = step.parse(out, code);
+  if (r.failed) digests.push(`--- ${step.name} failures\n${failureDigest(out) || "(no failure text found; see above)"}`);
   passed += r.passed;
   failed += r.failed;
   skipped += r.skipped ?? 0;
@@ -104,6 +107,7 @@ for (const step of steps) {
     } s, exit ${code})`,
   );
 }
+if (digests.length) console.log("\n=== what failed (repeated from above)\n" + digests.join("\n"));
 console.log("\n" + lines.join("\n"));
 console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(failed > 0 ? 1 : 0);

@@ -47,7 +47,7 @@ export function listeningPort(
   child: {
     stdout: NodeJS.ReadableStream | null;
     stderr: NodeJS.ReadableStream | null;
-    on(e: "exit", f: () => void): unknown;
+    on(e: "close", f: () => void): unknown;
   },
   out: { log: string },
 ): Promise<number> {
@@ -65,7 +65,7 @@ export function listeningPort(
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
-    child.on("exit", () => {
+    child.on("close", () => {
       if (!done) {
         clearTimeout(timer);
         reject(new Error(`server exited: ${out.log}`));
