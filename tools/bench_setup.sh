@@ -7,10 +7,20 @@
 #   deno task bench:index            # then picks faiss-node up
 #
 # faiss-node lands in node_modules/faiss-node (not in package.json or package-lock.json).
+#
+#   bash tools/bench_setup.sh torch  # only Debian's python3-torch 1.13 (CPU), the baseline of bench:train
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export DEBIAN_FRONTEND=noninteractive
+if [ "${1:-}" = torch ]; then
+  if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
+  fi
+  /usr/bin/python3 -c "import torch; print('bench_setup: torch', torch.__version__)"
+  exit 0
+fi
 if ! dpkg -s libfaiss-dev libopenblas-dev g++ >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends libfaiss-dev libopenblas-dev g++ >/dev/null
