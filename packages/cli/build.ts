@@ -5,9 +5,16 @@
  * @module
  */
 import { isLikenessError } from "@likeness/core";
-import { LOSS_REGISTRY, type Loss } from "@likeness/losses";
+import { type Loss, LOSS_REGISTRY } from "@likeness/losses";
 import { type Miner, MINER_REGISTRY } from "@likeness/miners";
-import { buildEncoder, buildHead, ENCODER_REGISTRY, type EncoderMeta, HEAD_REGISTRY, SimilarityModel } from "@likeness/models";
+import {
+  buildEncoder,
+  buildHead,
+  ENCODER_REGISTRY,
+  type EncoderMeta,
+  HEAD_REGISTRY,
+  SimilarityModel,
+} from "@likeness/models";
 import { mPerClassSampler, noDuplicatesSampler, pairBatchSampler } from "@likeness/samplers";
 import {
   adam,

@@ -56,7 +56,12 @@ function configParams(
 function lossSpec(decl: ComponentDeclaration<unknown>): LossSpec {
   const meta = decl.meta as LossMeta;
   const filled = [meta.auto?.classes, meta.auto?.embeddingSize].filter((x): x is string => x !== undefined);
-  const spec: LossSpec = { name: decl.name, className: meta.className, target: meta.target, params: configParams(decl, filled) };
+  const spec: LossSpec = {
+    name: decl.name,
+    className: meta.className,
+    target: meta.target,
+    params: configParams(decl, filled),
+  };
   if (meta.auto) spec.auto = meta.auto;
   return spec;
 }

@@ -40,7 +40,9 @@ test("the CLI rejects an unknown loss, naming the declared ones", () => {
   assert.deepEqual(listed, LOSS_REGISTRY.names().slice(0, listed.length));
   // A near miss gets the suggestion instead.
   const near = validateConfig({ ...base(), loss: "MultiSimilarityLos" }).issues;
-  assert.deepEqual(near.map((i) => i.message), ['unknown loss "MultiSimilarityLos"; did you mean "MultiSimilarityLoss"?']);
+  assert.deepEqual(near.map((i) => i.message), [
+    'unknown loss "MultiSimilarityLos"; did you mean "MultiSimilarityLoss"?',
+  ]);
 });
 
 test("a loss parameter out of its declared range is named at its path", () => {

@@ -132,7 +132,10 @@ export class ComponentRegistry<T> {
   register(decl: ComponentDeclaration<T>): ComponentDeclaration<T> {
     for (const r of decl.required ?? []) {
       if (!(r in decl.params)) {
-        throw new ValueError("INVALID_ARGUMENT", `Cannot declare ${this.family} ${decl.name}: required "${r}" is not a parameter`);
+        throw new ValueError(
+          "INVALID_ARGUMENT",
+          `Cannot declare ${this.family} ${decl.name}: required "${r}" is not a parameter`,
+        );
       }
     }
     this.#byName.set(decl.name, decl);

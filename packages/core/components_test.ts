@@ -56,9 +56,13 @@ test("unknown names and bad parameters are one ComponentError with a stable code
   });
   // Live objects named by the caller are passed through unchecked.
   assert.deepEqual(reg.create("strip", { side: 2, canvas: { live: true } }, ["canvas"]), { kind: "strip", side: 2 });
-  assert.throws(() => reg.register({ name: "bad", summary: "", params: {}, required: ["x"], create: () => ({ kind: "", side: 0 }) }), {
-    code: "INVALID_ARGUMENT",
-  });
+  assert.throws(
+    () =>
+      reg.register({ name: "bad", summary: "", params: {}, required: ["x"], create: () => ({ kind: "", side: 0 }) }),
+    {
+      code: "INVALID_ARGUMENT",
+    },
+  );
 });
 
 test("an open declaration checks only the parameters it declares", () => {

@@ -30,8 +30,8 @@ import {
   s,
   type Schema,
 } from "@likeness/core";
-import { distance, type Distance, DISTANCE_NAMES, type DistanceName, type DistanceOptions } from "./distances.ts";
-import { reducer, type Reducer, REDUCER_NAMES, type ReducerName } from "./reducers.ts";
+import { type Distance, distance, DISTANCE_NAMES, type DistanceName, type DistanceOptions } from "./distances.ts";
+import { type Reducer, reducer, REDUCER_NAMES, type ReducerName } from "./reducers.ts";
 import type { Loss } from "./types.ts";
 import { XBM_LOSS_KINDS } from "./xbm.ts";
 import * as pml from "./pml/mod.ts";

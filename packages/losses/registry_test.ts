@@ -30,9 +30,13 @@ test("every declared loss builds from its declared defaults, and they are the co
     assert.ok(decl.summary.length > 0, decl.name);
     assert.ok(meta.target === "labels" || meta.target === "pairs", decl.name);
     // The declared class is exported under its name.
-    assert.equal((losses as Record<string, unknown>)[meta.className], Object.getPrototypeOf(
-      LOSS_REGISTRY.create(decl.name, decl.example ?? {}),
-    ).constructor, decl.name);
+    assert.equal(
+      (losses as Record<string, unknown>)[meta.className],
+      Object.getPrototypeOf(
+        LOSS_REGISTRY.create(decl.name, decl.example ?? {}),
+      ).constructor,
+      decl.name,
+    );
     const withDefaults = value(LOSS_REGISTRY.create(decl.name, LOSS_REGISTRY.defaults(decl.name)), meta);
     const bare = value(LOSS_REGISTRY.create(decl.name, decl.example ?? {}), meta);
     assert.ok(Number.isFinite(bare), decl.name);
@@ -47,10 +51,12 @@ test("pml losses answer to their exported class name too", () => {
 });
 
 test("an unknown loss or a parameter out of its declared range is one typed error", () => {
-  assert.throws(() => LOSS_REGISTRY.create("TripletMarginLos"), (e: losses.Loss & Error & {
-    code?: string;
-    details?: { valid: string[]; family: string };
-  }) => {
+  assert.throws(() => LOSS_REGISTRY.create("TripletMarginLos"), (
+    e: losses.Loss & Error & {
+      code?: string;
+      details?: { valid: string[]; family: string };
+    },
+  ) => {
     assert.equal(e.code, "UNKNOWN_NAME");
     assert.equal(e.details?.family, "loss");
     assert.deepEqual(e.details?.valid, LOSS_REGISTRY.names());

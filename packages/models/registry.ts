@@ -310,7 +310,10 @@ HEAD_REGISTRY.register({
   create: (p) => {
     const list = p.heads;
     if (!Array.isArray(list)) {
-      throw new ValueError("INVALID_ARGUMENT", 'Invalid sequential head config: "heads" must be a list of head configs');
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        'Invalid sequential head config: "heads" must be a list of head configs',
+      );
     }
     return new SequentialHead(list.map((h) => buildHead(h as ComponentConfig)));
   },

@@ -53,12 +53,15 @@ test("every declared encoder that needs no package files builds from its declare
 });
 
 test("a head or encoder type outside the declarations is one UNKNOWN_NAME error listing the declared types", async () => {
-  assert.throws(() => buildHead({ type: "lineer", inputDim: 4 }), (e: Error & { code?: string; details?: { valid: string[] } }) => {
-    assert.equal(e.code, "UNKNOWN_NAME");
-    assert.match(e.message, /registerHead\("lineer", factory\).*linear, gated/);
-    assert.deepEqual(e.details?.valid, HEAD_REGISTRY.names());
-    return true;
-  });
+  assert.throws(
+    () => buildHead({ type: "lineer", inputDim: 4 }),
+    (e: Error & { code?: string; details?: { valid: string[] } }) => {
+      assert.equal(e.code, "UNKNOWN_NAME");
+      assert.match(e.message, /registerHead\("lineer", factory\).*linear, gated/);
+      assert.deepEqual(e.details?.valid, HEAD_REGISTRY.names());
+      return true;
+    },
+  );
   await assert.rejects(async () => await buildEncoder({ type: "bert" }), { code: "UNKNOWN_NAME" });
   // A parameter outside its declared range is INVALID_ARGUMENT naming the parameter.
   assert.throws(() => buildHead({ type: "linear", inputDim: 4, outputDim: 0 }), (e: Error & { code?: string }) => {
