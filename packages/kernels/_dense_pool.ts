@@ -20,7 +20,7 @@ import {
   SPIN,
   workerSource,
 } from "./_dense_job.ts";
-import { startWorkers, type WorkerLike } from "./_worker_pool.ts";
+import { publishJob, startWorkers, type WorkerLike } from "./_worker_pool.ts";
 
 type WaitAsync = (
   a: Int32Array,
@@ -94,10 +94,7 @@ export class DensePool {
     ctl[NTHREADS] = n;
     ctl[ROWS] = rows;
     ctl[SCRATCH_STRIDE] = scratchStride;
-    ctl[ERROR] = 0;
-    Atomics.store(ctl, DONE, 0);
-    Atomics.add(ctl, GEN, 1);
-    Atomics.notify(ctl, GEN);
+    publishJob(ctl, { gen: GEN, done: DONE, error: ERROR });
     let failure: unknown;
     try {
       runSlice(exports, op, args, 0, n, rows, scratchStride);

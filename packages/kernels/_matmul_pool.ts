@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { nextGeneration, startWorkers, type WorkerLike } from "./_worker_pool.ts";
+import { nextGeneration, publishJob, startWorkers, type WorkerLike } from "./_worker_pool.ts";
 
 /** Int32 slots of the control block. */
 const GEN = 0;
@@ -135,10 +135,7 @@ export class MatMulPool {
     ctl[PARAMS] = params;
     ctl[WORK] = work;
     ctl[WORK_STRIDE] = workStride;
-    ctl[ERROR] = 0;
-    Atomics.store(ctl, DONE, 0);
-    Atomics.add(ctl, GEN, 1);
-    Atomics.notify(ctl, GEN);
+    publishJob(ctl, { gen: GEN, done: DONE, error: ERROR });
     let failure: unknown;
     try {
       const [u0, u1] = sliceUnits(0, n, units);

@@ -86,3 +86,17 @@ export function nextGeneration(ctl: Int32Array, slot: number, gen: number, spin:
   }
   return Atomics.load(ctl, slot);
 }
+
+/**
+ * Caller side: publish the job already written into the control block: clear the error flag and
+ * the done counter, then bump the generation counter and wake the waiting workers.
+ *
+ * @param ctl the control block
+ * @param slots indices of the generation counter, done counter and error flag
+ */
+export function publishJob(ctl: Int32Array, slots: { gen: number; done: number; error: number }): void {
+  ctl[slots.error] = 0;
+  Atomics.store(ctl, slots.done, 0);
+  Atomics.add(ctl, slots.gen, 1);
+  Atomics.notify(ctl, slots.gen);
+}
