@@ -39,6 +39,8 @@ export interface EncoderMeta {
   composite?: boolean;
   /** Required parameters a caller that knows the input may leave out (the CLI infers them from the data). */
   inferred?: readonly string[];
+  /** Its weights never train (a head must be added to train anything). */
+  frozen?: boolean;
   /** Parameters its `config()` records for provenance (a package name) that a new config does not set. */
   recorded?: readonly string[];
 }
@@ -205,7 +207,7 @@ ENCODER_REGISTRY.register({
   name: "use-lite",
   summary: "Universal Sentence Encoder lite (frozen, 512 dimensions), loaded from its npm package.",
   params: { source: s.string() },
-  meta: { reads: "texts", recorded: ["source"] } satisfies EncoderMeta,
+  meta: { reads: "texts", frozen: true, recorded: ["source"] } satisfies EncoderMeta,
   create: async () => {
     // Loaded on demand: the file-system edge is only imported when a USE-lite artifact is restored.
     const { loadUseLite } = await import("./use_lite_files.ts");
