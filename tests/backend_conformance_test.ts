@@ -30,37 +30,19 @@ import {
   type TripletType,
   type WebGpuBackend,
 } from "@likeness/backend";
-import { hasWasmSimd } from "@likeness/kernels";
+import { env, ints as intsOf, rand, SIMD_SKIP, webGpuSkip } from "./_conformance.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Which backends run, and why the others are skipped.
 
-const env = (name: string): string | undefined => {
-  try {
-    const g = globalThis as {
-      Deno?: { env: { get(n: string): string | undefined } };
-      process?: { env: Record<string, string | undefined> };
-    };
-    return g.Deno ? g.Deno.env.get(name) : g.process?.env[name];
-  } catch {
-    return undefined;
-  }
-};
-const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-const wantGpu = env("LIKENESS_TEST_WEBGPU") === "1";
 /** On a GPU machine (tools/gpu_check.sh): fail unless the adapter is a real, non-fallback GPU. */
 const wantRealGpu = env("LIKENESS_TEST_WEBGPU_REAL") === "1";
 
 function skipReason(name: BackendName): string | undefined {
   if (name === "webgpu") {
-    if (isBun) return "Bun has no WebGPU (navigator.gpu is undefined)";
-    if (!wantGpu) {
-      return "WebGPU conformance runs only with LIKENESS_TEST_WEBGPU=1 (here the adapter is llvmpipe, a slow software fallback)";
-    }
-    return undefined;
+    return webGpuSkip("WebGPU conformance", "(here the adapter is llvmpipe, a slow software fallback)");
   }
-  if (name === "wasm-simd" && !hasWasmSimd()) return "this runtime lacks WebAssembly SIMD";
-  return undefined;
+  return name === "wasm-simd" ? SIMD_SKIP : undefined;
 }
 
 const backends = new Map<BackendName, Promise<Backend>>();
@@ -98,18 +80,7 @@ const ref = createJsBackend();
 /** Vector lengths that hit every SIMD and tile tail, and a large one. */
 const LENGTHS = [1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 1536];
 
-function rand(rng: Rng, rows: number, cols: number): Matrix {
-  const data = new Float32Array(rows * cols);
-  for (let i = 0; i < data.length; i++) data[i] = rng.next() * 2 - 1;
-  return { data, rows, cols };
-}
-
-/** Small integers: every metric except cosine is exact in float32, so indices must match exactly. */
-function ints(rng: Rng, rows: number, cols: number, range = 5): Matrix {
-  const data = new Float32Array(rows * cols);
-  for (let i = 0; i < data.length; i++) data[i] = rng.int(2 * range + 1) - range;
-  return { data, rows, cols };
-}
+const ints = (rng: Rng, rows: number, cols: number, range = 5): Matrix => intsOf(rng, rows, cols, range);
 
 /** Tolerance for float32 sums of `d` terms. */
 function tol(d: number) {

@@ -10,27 +10,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRng, type Matrix } from "@likeness/core";
-import {
-  type Backend,
-  createIndex,
-  createJsBackend,
-  createWasmBackend,
-  type IndexSearchOptions,
-  loadIndex,
-  type Metric,
-  type VectorIndex,
-} from "@likeness/backend";
-import { hasWasmSimd } from "@likeness/kernels";
+import { createIndex, type IndexSearchOptions, loadIndex, type Metric, type VectorIndex } from "@likeness/backend";
+import { INDEX_TARGETS } from "./_conformance.ts";
 
-const TARGETS: { name: string; skip?: string; make(): Backend }[] = [
-  { name: "js", make: () => createJsBackend() },
-  { name: "wasm", make: () => createWasmBackend({ simd: false }) },
-  {
-    name: "wasm-simd",
-    skip: hasWasmSimd() ? undefined : "this runtime lacks WebAssembly SIMD",
-    make: () => createWasmBackend({ simd: true }),
-  },
-];
+// The index targets that host the hnsw kind's own graph (webgpu delegates to wasm-simd; two threads add nothing here).
+const TARGETS = INDEX_TARGETS.filter((t) => t.name === "js" || t.name === "wasm" || t.name === "wasm-simd");
 
 function ints(seed: number, rows: number, cols: number): Matrix {
   const rng = createRng(seed);
@@ -56,7 +40,7 @@ for (const t of TARGETS) {
       skip: t.skip,
     },
     async () => {
-      const b = t.make();
+      const b = await t.make();
       try {
         const R = 400, D = 9;
         const ref = ints(1, R, D), q = ints(2, 6, D);

@@ -13,9 +13,6 @@ import {
   type Backend,
   crc32,
   createIndex,
-  createJsBackend,
-  createWasmBackend,
-  createWebGpuBackend,
   type IndexKind,
   loadIndex,
   type Metric,
@@ -23,61 +20,10 @@ import {
   type VectorIndex,
 } from "@likeness/backend";
 import { topkRef } from "@likeness/kernels/reference";
-import { hasWasmSimd } from "@likeness/kernels";
+import { INDEX_TARGETS, ints as intsOf, rand } from "./_conformance.ts";
 
-const env = (name: string): string | undefined => {
-  try {
-    const g = globalThis as {
-      Deno?: { env: { get(n: string): string | undefined } };
-      process?: { env: Record<string, string | undefined> };
-    };
-    return g.Deno ? g.Deno.env.get(name) : g.process?.env[name];
-  } catch {
-    return undefined;
-  }
-};
-const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-
-interface Target {
-  name: string;
-  skip?: string;
-  make(): Promise<Backend>;
-}
-const TARGETS: Target[] = [
-  { name: "js", make: () => Promise.resolve(createJsBackend()) },
-  { name: "wasm", make: () => Promise.resolve(createWasmBackend({ simd: false })) },
-  {
-    name: "wasm-simd",
-    skip: hasWasmSimd() ? undefined : "this runtime lacks WebAssembly SIMD",
-    make: () => Promise.resolve(createWasmBackend({ simd: true })),
-  },
-  {
-    name: "wasm-simd×2",
-    skip: hasWasmSimd() ? undefined : "this runtime lacks WebAssembly SIMD",
-    make: () => Promise.resolve(createWasmBackend({ simd: true, threads: 2 })),
-  },
-  {
-    name: "webgpu",
-    skip: isBun
-      ? "Bun has no WebGPU (navigator.gpu is undefined)"
-      : env("LIKENESS_TEST_WEBGPU") === "1"
-      ? undefined
-      : "WebGPU index conformance runs only with LIKENESS_TEST_WEBGPU=1 (the index delegates to wasm-simd there)",
-    make: () => createWebGpuBackend({ delegate: createWasmBackend(), allowFallbackAdapter: true }),
-  },
-];
-
-function ints(rng: Rng, rows: number, cols: number, range = 3): Matrix {
-  const data = new Float32Array(rows * cols);
-  for (let i = 0; i < data.length; i++) data[i] = rng.int(2 * range + 1) - range;
-  return { data, rows, cols };
-}
-
-function rand(rng: Rng, rows: number, cols: number): Matrix {
-  const data = new Float32Array(rows * cols);
-  for (let i = 0; i < data.length; i++) data[i] = rng.next() * 2 - 1;
-  return { data, rows, cols };
-}
+const TARGETS = INDEX_TARGETS;
+const ints = (rng: Rng, rows: number, cols: number, range = 3): Matrix => intsOf(rng, rows, cols, range);
 
 function rowsOf(m: Matrix, keep: (i: number) => boolean): { m: Matrix; map: number[] } {
   const map: number[] = [];

@@ -100,6 +100,11 @@ cmd("doc examples run", [
   "packages/tf/gather.ts",
   "packages/losses/base_loss.ts",
   "packages/losses/xbm.ts",
+  "packages/core/components.ts",
+  "packages/core/schema.ts",
+  "packages/losses/registry.ts",
+  "packages/miners/registry.ts",
+  "packages/backend/index_kinds.ts",
 ]);
 cmd("kernels rebuild gives no diff", [deno, "run", "-A", "tools/build_kernels.ts", "--check"]);
 

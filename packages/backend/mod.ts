@@ -27,3 +27,4 @@ export * from "./webgpu_probe.ts";
 export * from "./webgpu_backend.ts";
 export * from "./create_backend.ts";
 export * from "./hnsw_index.ts";
+export * from "./index_kinds.ts";

@@ -5,16 +5,14 @@
  * @module
  */
 import { isLikenessError } from "@likeness/core";
-import * as losses from "@likeness/losses";
-import * as miners from "@likeness/miners";
+import { type Loss, LOSS_REGISTRY } from "@likeness/losses";
+import { type Miner, MINER_REGISTRY } from "@likeness/miners";
 import {
+  buildEncoder,
   buildHead,
-  ConvNetEncoder,
-  type ConvNetEncoderOptions,
-  type Encoder,
-  loadUseLite,
-  MlpEncoder,
-  type MlpEncoderOptions,
+  ENCODER_REGISTRY,
+  type EncoderMeta,
+  HEAD_REGISTRY,
   SimilarityModel,
 } from "@likeness/models";
 import { mPerClassSampler, noDuplicatesSampler, pairBatchSampler } from "@likeness/samplers";
@@ -29,7 +27,7 @@ import {
   stepLr,
 } from "@likeness/trainer";
 import type { MinerBackend } from "@likeness/miners";
-import { LOSSES, MINERS } from "./components.ts";
+import { LOSSES } from "./components.ts";
 import type { TrainConfig } from "./config.ts";
 import type { LoadedData } from "./data.ts";
 import type { Issue } from "./schema.ts";
@@ -77,10 +75,9 @@ function rest(obj: Record<string, unknown>, drop: string): Record<string, unknow
 export async function buildModel(config: TrainConfig, data: LoadedData): Promise<SimilarityModel> {
   const seed = config.seed ?? 1;
   const enc = config.encoder;
-  let encoder: Encoder;
-  if (enc.type === "use-lite") {
-    encoder = await loadUseLite();
-  } else {
+  const decl = ENCODER_REGISTRY.get(enc.type);
+  const params: Record<string, unknown> = { ...rest(enc, "type") };
+  if ((decl.meta as EncoderMeta | undefined)?.reads === "features") {
     if (data.kind !== "features" || data.dim === undefined) {
       throw new ConfigError([{
         path: "config.encoder.type",
@@ -88,51 +85,37 @@ export async function buildModel(config: TrainConfig, data: LoadedData): Promise
       }]);
     }
     const dim = data.dim;
-    if (enc.type === "mlp") {
-      encoder = await at(
-        "config.encoder",
-        () => new MlpEncoder({ seed, ...rest(enc, "type"), inputDim: dim } as unknown as MlpEncoderOptions),
-      );
-    } else {
-      let shape = enc.inputShape as [number, number, number] | undefined;
-      if (!shape) {
-        const side = Math.round(Math.sqrt(dim));
-        shape = data.imageShape
-          ? [data.imageShape[0], data.imageShape[1], 1]
-          : side * side === dim
-          ? [side, side, 1]
-          : undefined;
-      }
-      if (!shape || shape[0] * shape[1] * shape[2] !== dim) {
-        throw new ConfigError([{
-          path: "config.encoder.inputShape",
-          message: `must multiply out to the ${dim} features of the data set, got ${
-            shape ? JSON.stringify(shape) : "nothing"
-          }; give [height, width, channels]`,
-        }]);
-      }
-      encoder = await at(
-        "config.encoder",
-        () => new ConvNetEncoder({ seed, ...rest(enc, "type"), inputShape: shape } as unknown as ConvNetEncoderOptions),
-      );
-    }
+    if ("inputDim" in decl.params) params.inputDim = dim;
+    if ("inputShape" in decl.params) params.inputShape = imageShape(params.inputShape, dim, data.imageShape);
   }
-  const head = config.head && config.head.type !== "empty"
-    ? await at("config.head", () => buildHead({ seed: seed + 1, ...config.head!, inputDim: encoder.dim }))
+  if ("seed" in decl.params) params.seed ??= seed;
+  const encoder = await at("config.encoder", () => buildEncoder({ type: enc.type, ...params }));
+  const hc = config.head;
+  const head = hc && hc.type !== "empty"
+    ? await at("config.head", () => {
+      const seeded = "seed" in HEAD_REGISTRY.get(hc.type).params ? { seed: seed + 1 } : {};
+      return buildHead({ ...seeded, ...hc, inputDim: encoder.dim });
+    })
     : undefined;
   return new SimilarityModel(encoder, head, { normalize: config.normalize ?? true });
 }
 
-function toDistance(v: unknown): losses.Distance {
-  if (typeof v === "string") return losses.distance(v as losses.DistanceName);
-  const o = v as { name: losses.DistanceName } & losses.DistanceOptions;
-  return losses.distance(o.name, rest(o as unknown as Record<string, unknown>, "name") as losses.DistanceOptions);
-}
-
-function toReducer(v: unknown): losses.Reducer {
-  if (typeof v === "string") return losses.reducer(v as losses.ReducerName);
-  const o = v as { name: losses.ReducerName; low?: number; high?: number };
-  return losses.reducer(o.name, { low: o.low, high: o.high });
+/** A convnet's `[height, width, channels]`: as given, else from the data set's image shape or a square. */
+function imageShape(given: unknown, dim: number, dataShape?: readonly number[]): [number, number, number] {
+  let shape = given as [number, number, number] | undefined;
+  if (!shape) {
+    const side = Math.round(Math.sqrt(dim));
+    shape = dataShape ? [dataShape[0], dataShape[1], 1] : side * side === dim ? [side, side, 1] : undefined;
+  }
+  if (!shape || shape[0] * shape[1] * shape[2] !== dim) {
+    throw new ConfigError([{
+      path: "config.encoder.inputShape",
+      message: `must multiply out to the ${dim} features of the data set, got ${
+        shape ? JSON.stringify(shape) : "nothing"
+      }; give [height, width, channels]`,
+    }]);
+  }
+  return shape;
 }
 
 /**
@@ -144,7 +127,7 @@ function toReducer(v: unknown): losses.Reducer {
  * @returns the loss
  * @throws {ConfigError} when the loss rejects its parameters
  */
-export async function buildLoss(config: TrainConfig, classes: number, embeddingSize: number): Promise<losses.Loss> {
+export async function buildLoss(config: TrainConfig, classes: number, embeddingSize: number): Promise<Loss> {
   const spec = LOSSES[config.loss.name];
   const params: Record<string, unknown> = { ...(config.loss.params ?? {}) };
   if (spec.auto?.classes && params[spec.auto.classes] === undefined) params[spec.auto.classes] = classes;
@@ -152,14 +135,7 @@ export async function buildLoss(config: TrainConfig, classes: number, embeddingS
     params[spec.auto.embeddingSize] = embeddingSize;
   }
   if ("seed" in spec.params && params.seed === undefined) params.seed = config.seed ?? 1;
-  const Ctor = (losses as unknown as Record<string, new (o: unknown) => losses.Loss>)[spec.className];
-  return await at("config.loss.params", () => {
-    for (const key of ["distance", "subgroupDistance"]) {
-      if (params[key] !== undefined) params[key] = toDistance(params[key]);
-    }
-    if (params.reducer !== undefined) params.reducer = toReducer(params.reducer);
-    return new Ctor(params);
-  });
+  return await at("config.loss.params", () => LOSS_REGISTRY.create(spec.name, params));
 }
 
 /**
@@ -170,13 +146,10 @@ export async function buildLoss(config: TrainConfig, classes: number, embeddingS
  * @returns the miner
  * @throws {ConfigError} when the miner rejects its parameters
  */
-export async function buildMiner(config: TrainConfig, backend: MinerBackend): Promise<miners.Miner | undefined> {
+export async function buildMiner(config: TrainConfig, backend: MinerBackend): Promise<Miner | undefined> {
   if (!config.miner) return undefined;
-  const spec = MINERS[config.miner.name];
   const params: Record<string, unknown> = { ...(config.miner.params ?? {}), backend };
-  if (typeof params.distance === "string") params.distance = { metric: params.distance };
-  const Ctor = (miners as unknown as Record<string, new (o: unknown) => miners.Miner>)[spec.className];
-  return await at("config.miner.params", () => new Ctor(params));
+  return await at("config.miner.params", () => MINER_REGISTRY.create(config.miner!.name, params, ["backend"]));
 }
 
 /**

@@ -13,7 +13,7 @@ import process from "node:process";
 import { isLikenessError } from "@likeness/core";
 import { parseArgs, UsageError } from "./args.ts";
 import { ConfigError } from "./build.ts";
-import { DATASETS, LOSSES } from "./components.ts";
+import { DATASETS, ENCODERS, HEADS, LOSSES } from "./components.ts";
 import { didYouMean } from "./suggest.ts";
 
 /** Where the CLI writes. */
@@ -63,8 +63,10 @@ per epoch), embeddings.json (test embeddings for the map) and report.html.
 Config sections:
   name, seed, description
   data      {"name": ..., ...}  one of ${Object.keys(DATASETS).join(", ")}
-  encoder   {"type": "mlp" | "convnet" | "use-lite", "outputDim": N, ...}  (input width from the data)
-  head      {"type": "linear" | "skip_connection" | ..., ...}  (optional)
+  encoder   {"type": ${
+    Object.keys(ENCODERS).map((n) => `"${n}"`).join(" | ")
+  }, "outputDim": N, ...}  (input width from the data)
+  head      {"type": ${Object.keys(HEADS).map((n) => `"${n}"`).join(" | ")}, ...}  (optional)
   normalize true | false (default true)
   loss      {"name": "TripletMarginLoss", "params": {"margin": 0.1}}  any loss of @likeness/losses
   miner     {"name": "TripletMarginMiner", "params": {"type": "semihard"}}  (optional)

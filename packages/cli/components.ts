@@ -1,219 +1,79 @@
 /**
- * The names a training config may use: every loss of `@likeness/losses` with its parameters,
- * the miners, samplers, schedules, optimizers, encoders, heads and data sets, as schemas.
+ * The names a training config may use: every loss, distance and reducer of `@likeness/losses`,
+ * every miner of `@likeness/miners` and the encoders and heads of `@likeness/models`, read from
+ * their declarations (`LOSS_REGISTRY`, `MINER_REGISTRY`, `ENCODER_REGISTRY`, `HEAD_REGISTRY`),
+ * plus the CLI's own samplers, schedules, optimizers and data sets.
  *
  * @module
  */
-import { DISTANCE_ALIASES } from "@likeness/core";
-import { METRICS } from "@likeness/backend";
-import { DISTANCE_NAMES as LOSS_DISTANCE_NAMES, REDUCER_NAMES as LOSS_REDUCER_NAMES } from "@likeness/losses";
-import { type ObjectSchema, s, type Schema } from "./schema.ts";
+import { type ComponentDeclaration, type ObjectSchema, s, type Schema } from "@likeness/core";
+import {
+  DISTANCE_REGISTRY,
+  LOSS_REGISTRY,
+  type LossMeta,
+  type LossTargetKind,
+  REDUCER_REGISTRY,
+} from "@likeness/losses";
+import { MINER_REGISTRY } from "@likeness/miners";
+import { ENCODER_REGISTRY, type EncoderMeta, HEAD_REGISTRY, type HeadMeta } from "@likeness/models";
 
-/** What a loss is trained on: labelled groups or scored pairs. */
-export type LossTargetKind = "labels" | "pairs";
+export type { LossTargetKind };
 
-/** A loss the CLI can build. */
+/** A loss the CLI can build (read from its declaration in `LOSS_REGISTRY`). */
 export interface LossSpec {
+  /** The declared name (`LOSS_REGISTRY.create` builds it). */
+  name: string;
   /** Exported class of `@likeness/losses`. */
   className: string;
   /** Labelled groups or scored pairs. */
   target: LossTargetKind;
-  /** Its parameters (JSON-settable ones; the rest keep the loss's defaults). */
+  /** Its parameters (a key ending in `!` is required). */
   params: Record<string, Schema>;
   /** Parameters filled from the data and model when not given: class count and embedding width. */
   auto?: { classes?: string; embeddingSize?: string };
 }
 
-/** Distance names of `distance()` in `@likeness/losses`, read from it, with core's documented aliases. */
-export const DISTANCE_NAMES: readonly string[] = [...LOSS_DISTANCE_NAMES, ...Object.keys(DISTANCE_ALIASES)];
-/** Reducer names of `reducer()` in `@likeness/losses`, read from it. */
-export const REDUCER_NAMES: readonly string[] = LOSS_REDUCER_NAMES;
+/** Distance names of `distance()` in `@likeness/losses` with core's documented aliases, read from `DISTANCE_REGISTRY`. */
+export const DISTANCE_NAMES: readonly string[] = DISTANCE_REGISTRY.allNames();
+/** Reducer names of `reducer()` in `@likeness/losses`, read from `REDUCER_REGISTRY`. */
+export const REDUCER_NAMES: readonly string[] = REDUCER_REGISTRY.names();
 
-const distanceSchema: Schema = s.oneOf(
-  s.enum("distance", DISTANCE_NAMES),
-  s.object({
-    "name!": s.enum("distance", DISTANCE_NAMES),
-    normalize: s.boolean(),
-    power: s.positive(),
-    scale: s.enum("cosine scale", ["full", "half"]),
-    kind: s.enum("distance kind", ["distance", "similarity"]),
-    eps: s.positive(),
-  }),
-);
-const reducerSchema: Schema = s.oneOf(
-  s.enum("reducer", REDUCER_NAMES),
-  s.object({ "name!": s.enum("reducer", REDUCER_NAMES), low: s.number(), high: s.number() }),
-);
-const num = s.number();
-const pos = s.positive();
-const posInt = s.positiveInt();
-const bool = s.boolean();
-const seed = s.nonNegativeInt();
-
-const classifier = { numClasses: posInt, embeddingSize: posInt, seed, reducer: reducerSchema };
-const classWeights = { embeddingSize: posInt, numGroups: posInt, seed };
-const autoPml = { classes: "numClasses", embeddingSize: "embeddingSize" };
-const autoQuaterion = { classes: "numGroups", embeddingSize: "embeddingSize" };
-const distanceReducer = { distance: distanceSchema, reducer: reducerSchema };
-
-/** A loss spec (with `auto` only when given). */
-function lossSpec(
-  target: LossTargetKind,
-  className: string,
-  params: Record<string, Schema>,
-  auto?: LossSpec["auto"],
-): LossSpec {
-  return auto ? { className, target, params, auto } : { className, target, params };
-}
-const labelsLoss = (className: string, params: Record<string, Schema>, auto?: LossSpec["auto"]) =>
-  lossSpec("labels", className, params, auto);
-const pairsLoss = (className: string, params: Record<string, Schema>) => lossSpec("pairs", className, params);
-
-/** Every loss by config name. Pml losses also answer to their pml name without the `Pml` prefix. */
-export const LOSSES: Record<string, LossSpec> = {
-  // pytorch-metric-learning
-  TripletMarginLoss: labelsLoss("PmlTripletMarginLoss", {
-    margin: num,
-    swap: bool,
-    smoothLoss: bool,
-    ...distanceReducer,
-  }),
-  PmlContrastiveLoss: labelsLoss("PmlContrastiveLoss", { posMargin: num, negMargin: num, ...distanceReducer }),
-  SignalToNoiseRatioContrastiveLoss: labelsLoss("PmlSignalToNoiseRatioContrastiveLoss", {
-    posMargin: num,
-    negMargin: num,
-    reducer: reducerSchema,
-  }),
-  MultiSimilarityLoss: labelsLoss("PmlMultiSimilarityLoss", { alpha: num, beta: num, base: num, ...distanceReducer }),
-  NTXentLoss: labelsLoss("PmlNTXentLoss", { temperature: pos, ...distanceReducer }),
-  SupConLoss: labelsLoss("PmlSupConLoss", { temperature: pos, ...distanceReducer }),
-  PmlCircleLoss: labelsLoss("PmlCircleLoss", { m: num, gamma: pos, ...distanceReducer }),
-  LiftedStructureLoss: labelsLoss("PmlLiftedStructureLoss", { negMargin: num, posMargin: num, ...distanceReducer }),
-  GeneralizedLiftedStructureLoss: labelsLoss("PmlGeneralizedLiftedStructureLoss", {
-    negMargin: num,
-    posMargin: num,
-    ...distanceReducer,
-  }),
-  MarginLoss: labelsLoss("PmlMarginLoss", {
-    margin: num,
-    nu: num,
-    beta: num,
-    learnBeta: bool,
-    numClasses: posInt,
-    distance: distanceSchema,
-  }),
-  NPairsLoss: labelsLoss("PmlNPairsLoss", { ...distanceReducer }),
-  NCALoss: labelsLoss("PmlNCALoss", { softmaxScale: pos, distance: distanceSchema }),
-  PmlFastAPLoss: labelsLoss("PmlFastAPLoss", { numBins: posInt, histogramMax: pos, ...distanceReducer }),
-  TupletMarginLoss: labelsLoss("PmlTupletMarginLoss", { margin: num, scale: pos, ...distanceReducer }),
-  PmlArcFaceLoss: labelsLoss("PmlArcFaceLoss", { ...classifier, margin: num, scale: pos }, autoPml),
-  PmlCosFaceLoss: labelsLoss("PmlCosFaceLoss", { ...classifier, margin: num, scale: pos }, autoPml),
-  NormalizedSoftmaxLoss: labelsLoss("PmlNormalizedSoftmaxLoss", {
-    ...classifier,
-    temperature: pos,
-    distance: distanceSchema,
-  }, autoPml),
-  SubCenterArcFaceLoss: labelsLoss("PmlSubCenterArcFaceLoss", {
-    ...classifier,
-    margin: num,
-    scale: pos,
-    subCenters: posInt,
-  }, autoPml),
-  ProxyAnchorLoss: labelsLoss("PmlProxyAnchorLoss", {
-    numClasses: posInt,
-    embeddingSize: posInt,
-    margin: num,
-    alpha: pos,
-    seed,
-    distance: distanceSchema,
-  }, autoPml),
-  ProxyNCALoss: labelsLoss("PmlProxyNCALoss", {
-    numClasses: posInt,
-    embeddingSize: posInt,
-    softmaxScale: pos,
-    seed,
-    distance: distanceSchema,
-  }, autoPml),
-  SoftTripleLoss: labelsLoss("PmlSoftTripleLoss", {
-    numClasses: posInt,
-    embeddingSize: posInt,
-    centersPerClass: posInt,
-    la: pos,
-    gamma: pos,
-    margin: num,
-    seed,
-    ...distanceReducer,
-  }, autoPml),
-  AngularLoss: labelsLoss("PmlAngularLoss", { alpha: pos, reducer: reducerSchema }),
-  HistogramLoss: labelsLoss("PmlHistogramLoss", { nBins: posInt, delta: pos, distance: distanceSchema }),
-  InstanceLoss: labelsLoss("PmlInstanceLoss", { gamma: pos, ...distanceReducer }),
-  // Quaterion
-  TripletLoss: labelsLoss("TripletLoss", {
-    margin: num,
-    distance: distanceSchema,
-    mining: s.enum("triplet mining", ["all", "hard", "semi_hard"]),
-    soft: bool,
-    chunkRows: posInt,
-  }),
-  OnlineContrastiveLoss: labelsLoss("OnlineContrastiveLoss", {
-    margin: num,
-    distance: distanceSchema,
-    mining: s.enum("mining", ["all", "hard"]),
-    chunkRows: posInt,
-  }),
-  ContrastiveLoss: pairsLoss("ContrastiveLoss", {
-    margin: num,
-    distance: distanceSchema,
-    subgroupDistance: distanceSchema,
-    sizeAverage: bool,
-  }),
-  MultipleNegativesRankingLoss: pairsLoss("MultipleNegativesRankingLoss", {
-    scale: pos,
-    distance: distanceSchema,
-    symmetric: bool,
-    chunkRows: posInt,
-  }),
-  SoftmaxLoss: labelsLoss("SoftmaxLoss", { ...classWeights, temperature: pos }, autoQuaterion),
-  ArcFaceLoss: labelsLoss("ArcFaceLoss", { ...classWeights, scale: pos, margin: num }, autoQuaterion),
-  CosFaceLoss: labelsLoss("CosFaceLoss", { ...classWeights, scale: pos, margin: num }, autoQuaterion),
-  CircleLoss: labelsLoss("CircleLoss", {
-    margin: num,
-    scaleFactor: pos,
-    distance: distanceSchema,
-    weighting: s.enum("weighting", ["quaterion", "paper"]),
-  }),
-  FastAPLoss: labelsLoss("FastAPLoss", { numBins: posInt, chunkRows: posInt }),
-  CenterLoss: labelsLoss("CenterLoss", { ...classWeights, lambdaC: pos }, autoQuaterion),
-  // sentence-transformers
-  CoSENTLoss: pairsLoss("CoSENTLoss", { scale: pos }),
-  AnglELoss: pairsLoss("AnglELoss", { scale: pos }),
-  CachedMultipleNegativesRankingLoss: pairsLoss("CachedMultipleNegativesRankingLoss", {
-    scale: pos,
-    similarity: s.enum("similarity", ["cosine", "dot"]),
-    miniBatchSize: posInt,
-  }),
-  // Cross-batch memory
-  CrossBatchMemory: labelsLoss("CrossBatchMemory", {
-    "loss!": s.enum("XBM loss", ["triplet", "contrastive", "multi_similarity"]),
-    memorySize: posInt,
-    distance: distanceSchema,
-    margin: num,
-    smooth: bool,
-    posMargin: num,
-    negMargin: num,
-    alpha: num,
-    beta: num,
-    base: num,
-    tripletBlockElements: posInt,
-  }),
-};
-
-// pml names with the Pml prefix too (PmlTripletMarginLoss), so the exported class name always works.
-for (const [name, spec] of Object.entries({ ...LOSSES })) {
-  if (spec.className !== name && !(spec.className in LOSSES)) LOSSES[spec.className] = spec;
+/** Declared parameters as config keys: `!` marks the required ones the CLI does not fill itself. */
+function configParams(
+  decl: ComponentDeclaration<unknown>,
+  filled: readonly string[],
+  omit: readonly string[] = [],
+): Record<string, Schema> {
+  const out: Record<string, Schema> = {};
+  const required = new Set((decl.required ?? []).filter((r) => !filled.includes(r)));
+  for (const [k, v] of Object.entries(decl.params)) {
+    if (omit.includes(k)) continue;
+    out[required.has(k) ? `${k}!` : k] = v;
+  }
+  return out;
 }
 
-/** A miner the CLI can build. */
+function lossSpec(decl: ComponentDeclaration<unknown>): LossSpec {
+  const meta = decl.meta as LossMeta;
+  const filled = [meta.auto?.classes, meta.auto?.embeddingSize].filter((x): x is string => x !== undefined);
+  const spec: LossSpec = {
+    name: decl.name,
+    className: meta.className,
+    target: meta.target,
+    params: configParams(decl, filled),
+  };
+  if (meta.auto) spec.auto = meta.auto;
+  return spec;
+}
+
+/** Every loss by config name (and by its exported class name: `PmlTripletMarginLoss`), from `LOSS_REGISTRY`. */
+export const LOSSES: Record<string, LossSpec> = Object.fromEntries(
+  LOSS_REGISTRY.list().map((d) => [d.name, lossSpec(d)]),
+);
+// Then the aliases (the exported Pml… class names), so listings show the config names first.
+for (const n of LOSS_REGISTRY.allNames()) LOSSES[n] ??= LOSSES[LOSS_REGISTRY.get(n).name];
+
+/** A miner the CLI can build (read from its declaration in `MINER_REGISTRY`). */
 export interface MinerSpec {
   /** Exported class of `@likeness/miners`. */
   className: string;
@@ -221,36 +81,15 @@ export interface MinerSpec {
   params: Record<string, Schema>;
 }
 
-const minerDistance: Schema = s.oneOf(
-  s.enum("metric", METRICS),
-  s.object({ "metric!": s.enum("metric", METRICS), normalize: bool, power: pos }),
+/** Every miner by config name, from `MINER_REGISTRY`. */
+export const MINERS: Record<string, MinerSpec> = Object.fromEntries(
+  MINER_REGISTRY.list().map((d) => [d.name, { className: d.name, params: configParams(d, []) }]),
 );
-const strategy = (what: string) => s.enum(what, ["hard", "semihard", "easy", "all"]);
 
-/** Every miner by config name. */
-export const MINERS: Record<string, MinerSpec> = {
-  TripletMarginMiner: {
-    className: "TripletMarginMiner",
-    params: { margin: num, type: s.enum("triplet type", ["all", "hard", "semihard", "easy"]), distance: minerDistance },
-  },
-  BatchHardMiner: { className: "BatchHardMiner", params: { distance: minerDistance } },
-  MultiSimilarityMiner: { className: "MultiSimilarityMiner", params: { epsilon: num, distance: minerDistance } },
-  PairMarginMiner: {
-    className: "PairMarginMiner",
-    params: { posMargin: num, negMargin: num, distance: minerDistance },
-  },
-  BatchEasyHardMiner: {
-    className: "BatchEasyHardMiner",
-    params: {
-      posStrategy: strategy("positive strategy"),
-      negStrategy: strategy("negative strategy"),
-      allowedPosRange: s.array(num, { length: 2 }),
-      allowedNegRange: s.array(num, { length: 2 }),
-      distance: minerDistance,
-    },
-  },
-  AngularMiner: { className: "AngularMiner", params: { angle: pos } },
-};
+const pos = s.positive();
+const posInt = s.positiveInt();
+const bool = s.boolean();
+const seed = s.nonNegativeInt();
 
 /** Samplers by config name (fields besides `name`). */
 export const SAMPLERS: Record<string, ObjectSchema> = {
@@ -278,38 +117,28 @@ export const OPTIMIZERS: Record<string, ObjectSchema> = {
   sgd: s.object({ momentum: s.number({ min: 0, max: 1 }), nesterov: bool, weightDecay: s.number({ min: 0 }) }),
 };
 
-const activation = s.enum("activation", ["relu", "tanh", "sigmoid", "elu", "gelu", "linear"]);
+/** The parameters a config never gives: the input width comes from the data set or the encoder. */
+const FROM_UPSTREAM = ["inputDim"];
 
-/** Encoders by config `type` (input width and shape come from the data set). */
-export const ENCODERS: Record<string, ObjectSchema> = {
-  mlp: s.object({ hidden: s.array(posInt), "outputDim!": posInt, activation, seed }),
-  convnet: s.object({
-    inputShape: s.array(posInt, { length: 3 }),
-    conv: s.array(s.object({ "filters!": posInt, kernelSize: posInt, pool: posInt })),
-    padding: s.enum("padding", ["valid", "same"]),
-    dense: s.array(posInt),
-    "outputDim!": posInt,
-    activation,
-    seed,
-  }),
-  "use-lite": s.object({}),
-};
+/** Encoders by config `type` (input width and shape come from the data set), from `ENCODER_REGISTRY`. */
+export const ENCODERS: Record<string, ObjectSchema> = Object.fromEntries(
+  ENCODER_REGISTRY.list()
+    .filter((d) => {
+      const meta = d.meta as EncoderMeta | undefined;
+      return !d.open && !meta?.composite && (meta?.reads === "features" || meta?.reads === "texts");
+    })
+    .map((d) => {
+      const meta = d.meta as EncoderMeta;
+      return [d.name, s.object(configParams(d, meta.inferred ?? [], [...FROM_UPSTREAM, ...(meta.recorded ?? [])]))];
+    }),
+);
 
-/** Heads by config `type` (input width comes from the encoder). */
-export const HEADS: Record<string, ObjectSchema> = {
-  empty: s.object({}),
-  linear: s.object({ "outputDim!": posInt, bias: bool, seed }),
-  gated: s.object({}),
-  skip_connection: s.object({ seed }),
-  widening: s.object({ expansionFactor: pos, activation, dropout: s.number({ min: 0, max: 0.99 }), seed }),
-  stacked_projection: s.object({
-    "outputSizes!": s.array(posInt, { minItems: 1 }),
-    activation,
-    dropout: s.number({ min: 0, max: 0.99 }),
-    seed,
-  }),
-  softmax_embeddings: s.object({ "outputGroups!": posInt, "outputSizePerGroup!": posInt, seed }),
-};
+/** Heads by config `type` (input width comes from the encoder), from `HEAD_REGISTRY`. */
+export const HEADS: Record<string, ObjectSchema> = Object.fromEntries(
+  HEAD_REGISTRY.list()
+    .filter((d) => !d.open && !(d.meta as HeadMeta | undefined)?.composite)
+    .map((d) => [d.name, s.object(configParams(d, FROM_UPSTREAM, FROM_UPSTREAM))]),
+);
 
 /** What a data set yields: feature rows (images, tables), texts with labels, or text pairs. */
 export type DataKind = "features" | "texts" | "pairs";

@@ -7,6 +7,7 @@
  */
 import { ACCURACY_METRICS } from "@likeness/eval";
 import { METRICS } from "@likeness/backend";
+import { ENCODER_REGISTRY, type EncoderMeta } from "@likeness/models";
 import { DATASETS, ENCODERS, HEADS, LOSSES, MINERS, OPTIMIZERS, SAMPLERS, SCHEDULES } from "./components.ts";
 import { type Issue, type ObjectSchema, s, type Schema, type TaggedSchema, validate } from "./schema.ts";
 
@@ -179,22 +180,31 @@ function crossCheck(c: TrainConfig, root: string, issues: Issue[]): void {
   const loss = LOSSES[c.loss.name];
   const pairLosses = Object.keys(LOSSES).filter((n) => LOSSES[n].target === "pairs" && !n.startsWith("Pml"));
   const text = kind === "texts" || kind === "pairs";
-  if (text && c.encoder.type !== "use-lite") {
+  // What each encoder reads comes from its declaration (ENCODER_REGISTRY's meta.reads).
+  const reads = (type: string) => (ENCODER_REGISTRY.get(type).meta as EncoderMeta).reads;
+  const readers = (what: string) => Object.keys(ENCODERS).filter((n) => reads(n) === what);
+  const quoted = (names: string[]) => names.map((n) => `"${n}"`).join(" or ");
+  const encoderReads = reads(c.encoder.type);
+  if (text && encoderReads !== "texts") {
     add(
       "encoder.type",
-      `data set "${c.data.name}" holds texts, which the ${c.encoder.type} encoder cannot read; use "use-lite" (with a head to train)`,
+      `data set "${c.data.name}" holds texts, which the ${c.encoder.type} encoder cannot read; use ${
+        quoted(readers("texts"))
+      } (with a head to train)`,
     );
   }
-  if (kind === "features" && c.encoder.type === "use-lite") {
+  if (kind === "features" && encoderReads === "texts") {
     add(
       "encoder.type",
-      `data set "${c.data.name}" holds numeric features; use "mlp" or "convnet" (use-lite reads texts)`,
+      `data set "${c.data.name}" holds numeric features; use ${
+        quoted(readers("features"))
+      } (${c.encoder.type} reads texts)`,
     );
   }
-  if (c.encoder.type === "use-lite" && (!c.head || c.head.type === "empty")) {
+  if ((ENCODER_REGISTRY.get(c.encoder.type).meta as EncoderMeta).frozen && (!c.head || c.head.type === "empty")) {
     add(
       "head",
-      'is required with the frozen use-lite encoder (there is nothing else to train); e.g. "skip_connection"',
+      `is required with the frozen ${c.encoder.type} encoder (there is nothing else to train); e.g. "skip_connection"`,
     );
   }
   if (kind === "pairs" && loss.target !== "pairs") {

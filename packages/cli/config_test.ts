@@ -77,8 +77,12 @@ test("unknown keys are errors with suggestions, at every level", () => {
   assert.deepEqual(messages({ ...base(), loss: { name: "TripletMarginLoss", params: { margn: 1 } } }), [
     'config.loss.params.margn: unknown key; did you mean "margin"?',
   ]);
+  assert.deepEqual(messages({ ...base(), head: { type: "empty", width: 3 } }), [
+    "config.head.width: unknown key for head empty; head empty takes no keys here",
+  ]);
+  // The head's declared parameters (HEAD_REGISTRY) are the keys a config may set: gated takes dropout.
   assert.deepEqual(messages({ ...base(), head: { type: "gated", width: 3 } }), [
-    "config.head.width: unknown key for head gated; head gated takes no keys here",
+    "config.head.width: unknown key for head gated; use one of dropout",
   ]);
 });
 

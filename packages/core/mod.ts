@@ -18,3 +18,6 @@ export * from "./rng.ts";
 export * from "./labels.ts";
 export * from "./mined.ts";
 export * from "./vocabulary.ts";
+export * from "./schema.ts";
+export * from "./suggest.ts";
+export * from "./components.ts";

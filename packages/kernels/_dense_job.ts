@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { nextGeneration } from "./_worker_pool.ts";
 
 /** Int32 slots of the control block. */
 export const GEN = 0;
@@ -151,7 +152,7 @@ interface WorkerInit {
  * The worker's body: instantiate the shared-memory build on the memory it is sent, answer
  * `ready`, then serve jobs: poll the generation counter briefly, then block in `Atomics.wait`.
  * Its source is sent to the Worker as text (see `_dense_pool.ts`), so it may use only its own
- * code, the constants above, `sliceRows` and `runSlice`.
+ * code, the constants above, `sliceRows`, `runSlice` and `nextGeneration` (`_worker_pool.ts`).
  */
 export function workerMain(): void {
   const scope = globalThis as unknown as {
@@ -175,14 +176,7 @@ export function workerMain(): void {
     let gen = Atomics.load(ctl, GEN);
     scope.postMessage({ ready: true });
     for (;;) {
-      let spins = 0;
-      while (Atomics.load(ctl, GEN) === gen) {
-        if (++spins > SPIN) {
-          Atomics.wait(ctl, GEN, gen);
-          spins = 0;
-        }
-      }
-      gen = Atomics.load(ctl, GEN);
+      gen = nextGeneration(ctl, GEN, gen, SPIN);
       const op = Atomics.load(ctl, OP);
       if (op === OP_STOP) break;
       try {
@@ -228,6 +222,7 @@ export function workerSource(): string {
     "let callsMade = 0;",
     sliceRows.toString(),
     runSlice.toString(),
+    nextGeneration.toString(),
     `(${workerMain.toString()})();`,
   ].join("\n");
 }

@@ -20,13 +20,7 @@ import {
   SPIN,
   workerSource,
 } from "./_dense_job.ts";
-
-interface WorkerLike {
-  postMessage(message: unknown): void;
-  terminate(): void;
-  onmessage: ((e: MessageEvent) => void) | null;
-  onerror: ((e: Event) => void) | null;
-}
+import { publishJob, startWorkers, type WorkerLike } from "./_worker_pool.ts";
 
 type WaitAsync = (
   a: Int32Array,
@@ -72,37 +66,7 @@ export class DensePool {
    */
   static async start(bytes: Uint8Array, memory: WebAssembly.Memory, threads: number): Promise<DensePool> {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
-    const WorkerCtor = (globalThis as unknown as { Worker: new (url: URL, o: { type: "module" }) => WorkerLike })
-      .Worker;
-    const workers: WorkerLike[] = [];
-    const url = URL.createObjectURL(new Blob([workerSource()], { type: "text/javascript" }));
-    try {
-      const ready: Promise<void>[] = [];
-      for (let t = 1; t < threads; t++) {
-        const w = new WorkerCtor(new URL(url), { type: "module" });
-        workers.push(w);
-        ready.push(
-          new Promise<void>((resolve, reject) => {
-            w.onmessage = (e: MessageEvent) => {
-              w.onmessage = null;
-              if (e.data?.ready) resolve();
-              else reject(new Error(`dense worker failed: ${e.data?.error ?? "unknown"}`));
-            };
-            w.onerror = (e: Event) => {
-              e.preventDefault?.();
-              reject(new Error(`dense worker failed: ${(e as ErrorEvent).message ?? "error"}`));
-            };
-          }),
-        );
-        w.postMessage({ bytes, memory, control, tid: t });
-      }
-      await Promise.all(ready);
-    } catch (e) {
-      for (const w of workers) w.terminate();
-      throw e;
-    } finally {
-      URL.revokeObjectURL(url);
-    }
+    const workers = await startWorkers(workerSource(), threads, (tid) => ({ bytes, memory, control, tid }), "dense");
     return new DensePool(workers, control);
   }
 
@@ -130,10 +94,7 @@ export class DensePool {
     ctl[NTHREADS] = n;
     ctl[ROWS] = rows;
     ctl[SCRATCH_STRIDE] = scratchStride;
-    ctl[ERROR] = 0;
-    Atomics.store(ctl, DONE, 0);
-    Atomics.add(ctl, GEN, 1);
-    Atomics.notify(ctl, GEN);
+    publishJob(ctl, { gen: GEN, done: DONE, error: ERROR });
     let failure: unknown;
     try {
       runSlice(exports, op, args, 0, n, rows, scratchStride);

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { nextGeneration, publishJob, startWorkers, type WorkerLike } from "./_worker_pool.ts";
 
 /** Int32 slots of the control block. */
 const GEN = 0;
@@ -20,13 +21,6 @@ const STOP = 8;
 const CONTROL_INTS = 16;
 /** Polls before a waiting thread blocks (tens of microseconds). */
 const SPIN = 20000;
-
-interface WorkerLike {
-  postMessage(message: unknown): void;
-  terminate(): void;
-  onmessage: ((e: MessageEvent) => void) | null;
-  onerror: ((e: Event) => void) | null;
-}
 
 type Gemm = (params: number, u0: number, u1: number, work: number) => void;
 
@@ -63,14 +57,7 @@ function workerMain(): void {
     let gen = Atomics.load(ctl, GEN);
     scope.postMessage({ ready: true });
     for (;;) {
-      let spins = 0;
-      while (Atomics.load(ctl, GEN) === gen) {
-        if (++spins > SPIN) {
-          Atomics.wait(ctl, GEN, gen);
-          spins = 0;
-        }
-      }
-      gen = Atomics.load(ctl, GEN);
+      gen = nextGeneration(ctl, GEN, gen, SPIN);
       if (Atomics.load(ctl, STOP)) break;
       try {
         const [u0, u1] = sliceUnits(tid, ctl[NTHREADS], ctl[UNITS]);
@@ -91,6 +78,7 @@ function workerSource(): string {
   return [
     ...Object.entries(constants).map(([k, v]) => `const ${k} = ${v};`),
     sliceUnits.toString(),
+    nextGeneration.toString(),
     `(${workerMain.toString()})();`,
   ].join("\n");
 }
@@ -125,37 +113,7 @@ export class MatMulPool {
    */
   static async start(bytes: Uint8Array, memory: WebAssembly.Memory, threads: number): Promise<MatMulPool> {
     const control = new SharedArrayBuffer(CONTROL_INTS * 4);
-    const WorkerCtor = (globalThis as unknown as { Worker: new (url: URL, o: { type: "module" }) => WorkerLike })
-      .Worker;
-    const url = URL.createObjectURL(new Blob([workerSource()], { type: "text/javascript" }));
-    const workers: WorkerLike[] = [];
-    try {
-      const ready: Promise<void>[] = [];
-      for (let t = 1; t < threads; t++) {
-        const w = new WorkerCtor(new URL(url), { type: "module" });
-        workers.push(w);
-        ready.push(
-          new Promise<void>((resolve, reject) => {
-            w.onmessage = (e: MessageEvent) => {
-              w.onmessage = null;
-              if (e.data?.ready) resolve();
-              else reject(new Error(`matmul worker failed: ${e.data?.error ?? "unknown"}`));
-            };
-            w.onerror = (e: Event) => {
-              e.preventDefault?.();
-              reject(new Error(`matmul worker failed: ${(e as ErrorEvent).message ?? "error"}`));
-            };
-          }),
-        );
-        w.postMessage({ bytes, memory, control, tid: t });
-      }
-      await Promise.all(ready);
-    } catch (e) {
-      for (const w of workers) w.terminate();
-      throw e;
-    } finally {
-      URL.revokeObjectURL(url);
-    }
+    const workers = await startWorkers(workerSource(), threads, (tid) => ({ bytes, memory, control, tid }), "matmul");
     return new MatMulPool(workers, control);
   }
 
@@ -177,10 +135,7 @@ export class MatMulPool {
     ctl[PARAMS] = params;
     ctl[WORK] = work;
     ctl[WORK_STRIDE] = workStride;
-    ctl[ERROR] = 0;
-    Atomics.store(ctl, DONE, 0);
-    Atomics.add(ctl, GEN, 1);
-    Atomics.notify(ctl, GEN);
+    publishJob(ctl, { gen: GEN, done: DONE, error: ERROR });
     let failure: unknown;
     try {
       const [u0, u1] = sliceUnits(0, n, units);

@@ -34,3 +34,4 @@ export * from "./quaterion/center_loss.ts";
 export * from "./st/mod.ts";
 export * from "./combine.ts";
 export * from "./xbm.ts";
+export * from "./registry.ts";

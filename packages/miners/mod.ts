@@ -24,3 +24,4 @@ export * from "./pair_margin.ts";
 export * from "./multi_similarity.ts";
 export * from "./batch_easy_hard.ts";
 export * from "./angular.ts";
+export * from "./registry.ts";

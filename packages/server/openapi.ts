@@ -1,9 +1,48 @@
 /**
- * The OpenAPI 3.1 document served at /v1/openapi.json.
+ * The OpenAPI 3.1 document served at /v1/openapi.json. The index kinds and their parameters
+ * (`components.schemas.IndexKind`, `IndexOptions`) are read from `INDEX_KIND_REGISTRY`, the one
+ * declaration of each kind in `@likeness/backend`.
  *
  * @module
  */
+import { INDEX_KIND_REGISTRY } from "@likeness/backend";
+import { toJsonSchema } from "@likeness/core";
 import type { ServedModel } from "./model.ts";
+
+/**
+ * The index kinds as OpenAPI schemas: `IndexKind` (the names) and `IndexOptions` (one variant a
+ * kind: its declared parameters with types, defaults and ranges).
+ *
+ * @returns `{ IndexKind, IndexOptions }`
+ * @example
+ * ```ts
+ * import { indexKindSchemas } from "@likeness/server";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(indexKindSchemas().IndexKind.enum, ["flat", "int8", "binary", "hnsw"]);
+ * ```
+ */
+export function indexKindSchemas(): { IndexKind: { enum: string[] }; IndexOptions: Record<string, unknown> } {
+  const decls = INDEX_KIND_REGISTRY.list();
+  return {
+    IndexKind: {
+      type: "string",
+      enum: decls.map((d) => d.name),
+      description: decls.map((d) => `${d.name}: ${d.summary}`).join(" "),
+    } as { enum: string[] },
+    IndexOptions: {
+      oneOf: decls.map((d) => {
+        const o = toJsonSchema(INDEX_KIND_REGISTRY.schema(d.name)) as { properties: object; required?: string[] };
+        return {
+          ...o,
+          title: d.name,
+          description: d.summary,
+          properties: { kind: { const: d.name }, ...o.properties },
+          required: ["kind", ...(o.required ?? [])],
+        };
+      }),
+    },
+  };
+}
 
 const err = { $ref: "#/components/schemas/Error" };
 const errors = {
@@ -52,6 +91,7 @@ export function openApiDocument(model: ServedModel, limits: Record<string, numbe
     },
     components: {
       schemas: {
+        ...indexKindSchemas(),
         Error: {
           type: "object",
           properties: {

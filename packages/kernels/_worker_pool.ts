@@ -1,0 +1,102 @@
+/**
+ * What the two shared-memory worker pools (`_dense_pool.ts`, `_matmul_pool.ts`) have in common
+ * (private): starting `threads - 1` Workers from a module source and waiting until each has
+ * instantiated its WebAssembly module, and the worker side's wait for the next job.
+ *
+ * @module
+ */
+
+/** The part of a Worker the pools use. */
+export interface WorkerLike {
+  postMessage(message: unknown): void;
+  terminate(): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+  onerror: ((e: Event) => void) | null;
+}
+
+/**
+ * Start `threads - 1` Workers running `source`, send worker `t` the message `init(t)`, and wait
+ * until each answers `{ ready: true }`. On any failure every started Worker is terminated.
+ *
+ * @param source JavaScript module source of the worker
+ * @param threads total threads (the caller counts as one)
+ * @param init the start message of worker `t` (1 ≤ t < threads)
+ * @param what names the pool in errors (`dense`, `matmul`)
+ * @returns the started Workers, in thread order
+ * @throws Error `<what> worker failed: ...` when a worker cannot start
+ */
+export async function startWorkers(
+  source: string,
+  threads: number,
+  init: (tid: number) => unknown,
+  what: string,
+): Promise<WorkerLike[]> {
+  const WorkerCtor = (globalThis as unknown as { Worker: new (url: URL, o: { type: "module" }) => WorkerLike })
+    .Worker;
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const workers: WorkerLike[] = [];
+  try {
+    const ready: Promise<void>[] = [];
+    for (let t = 1; t < threads; t++) {
+      const w = new WorkerCtor(new URL(url), { type: "module" });
+      workers.push(w);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          w.onmessage = (e: MessageEvent) => {
+            w.onmessage = null;
+            if (e.data?.ready) resolve();
+            else reject(new Error(`${what} worker failed: ${e.data?.error ?? "unknown"}`));
+          };
+          w.onerror = (e: Event) => {
+            e.preventDefault?.();
+            reject(new Error(`${what} worker failed: ${(e as ErrorEvent).message ?? "error"}`));
+          };
+        }),
+      );
+      w.postMessage(init(t));
+    }
+    await Promise.all(ready);
+  } catch (e) {
+    for (const w of workers) w.terminate();
+    throw e;
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+  return workers;
+}
+
+/**
+ * Worker side: wait until the generation counter `ctl[slot]` moves past `gen` (poll `spin` times,
+ * then block in `Atomics.wait`). Its source is sent to the Workers as text, so it uses only its
+ * arguments.
+ *
+ * @param ctl the control block
+ * @param slot index of the generation counter
+ * @param gen the generation last served
+ * @param spin polls before blocking
+ * @returns the new generation
+ */
+export function nextGeneration(ctl: Int32Array, slot: number, gen: number, spin: number): number {
+  let spins = 0;
+  while (Atomics.load(ctl, slot) === gen) {
+    if (++spins > spin) {
+      Atomics.wait(ctl, slot, gen);
+      spins = 0;
+    }
+  }
+  return Atomics.load(ctl, slot);
+}
+
+/**
+ * Caller side: publish the job already written into the control block: clear the error flag and
+ * the done counter, then bump the generation counter and wake the waiting workers.
+ *
+ * @param ctl the control block
+ * @param slots indices of the generation counter, done counter and error flag
+ */
+export function publishJob(ctl: Int32Array, slots: { gen: number; done: number; error: number }): void {
+  ctl[slots.error] = 0;
+  Atomics.store(ctl, slots.done, 0);
+  Atomics.add(ctl, slots.gen, 1);
+  Atomics.notify(ctl, slots.gen);
+}
