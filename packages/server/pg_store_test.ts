@@ -75,10 +75,10 @@ test(
       assert.equal(await s.get("b"), undefined);
       assert.deepEqual(await s.get("a"), item("a", "lion", vec(3, 2, 1)));
       // Rejected input leaves the store unchanged.
-      assert.throws(() => s.write({ put: [item("x", "l", vec(1, 2))] }), { code: "SHAPE_MISMATCH" });
-      assert.throws(() => s.write({ put: [item("x", "l", vec(1, NaN, 2))] }), { code: "NON_FINITE" });
-      assert.throws(() => s.write({ put: [item("x\u0000", "l", vec(1, 1, 2))] }), /NUL/);
-      assert.throws(() => s.write({ put: [item("x", "l", vec(1, 1, 2), { s: "a\u0000" })] }), /NUL/);
+      await assert.rejects(s.write({ put: [item("x", "l", vec(1, 2))] }), { code: "SHAPE_MISMATCH" });
+      await assert.rejects(s.write({ put: [item("x", "l", vec(1, NaN, 2))] }), { code: "NON_FINITE" });
+      await assert.rejects(s.write({ put: [item("x\u0000", "l", vec(1, 1, 2))] }), /NUL/);
+      await assert.rejects(s.write({ put: [item("x", "l", vec(1, 1, 2), { s: "a\u0000" })] }), /NUL/);
       assert.equal(await s.count(), 2);
     } finally {
       await s.close();
