@@ -277,7 +277,7 @@ for (const kind of STORE_KINDS) {
   );
 
   test(
-    name("close and reopen keeps every write; a closed store refuses with UNAVAILABLE"),
+    name("close and reopen keeps every write"),
     kind.skip ? opts : kind.durable ? {} : { skip: `${kind.name} keeps nothing across close, by design` },
     () =>
       withStore(kind, async (h) => {
@@ -287,16 +287,32 @@ for (const kind of STORE_KINDS) {
         await h.store.write({ put: [item("r2", "moved", vec(2, 2, 2, 2))] });
         const want = [item("r2", "moved", vec(2, 2, 2, 2)), ...items.slice(3)];
         await h.store.close();
-        await h.store.close(); // a second close is a no-op
-        for (const [what, p] of [["write", h.store.write({ delete: ["r3"] })], ["load", h.store.load()]] as const) {
-          await assert.rejects(p, (e: Error & { code?: string }) => {
+        const h2 = await h.reopen();
+        assertSameItems(await h2.store.load(), want, "after reopen");
+        return h2;
+      }),
+  );
+
+  test(
+    name("a closed store refuses writes and reads with UNAVAILABLE; a second close is a no-op"),
+    opts,
+    () =>
+      withStore(kind, async ({ store: s }) => {
+        await s.write({ put: [item("a", "x", vec(1, 0, 0, 0))] });
+        await s.close();
+        await s.close();
+        const calls = [["write", () => s.write({ delete: ["a"] })], ["load", () => s.load()], [
+          "get",
+          () => s.get("a"),
+        ]];
+        for (const [what, call] of calls as [string, () => Promise<unknown>][]) {
+          let p: Promise<unknown> | undefined;
+          assert.doesNotThrow(() => (p = call()), `${what} after close does not throw synchronously`);
+          await assert.rejects(p!, (e: Error & { code?: string }) => {
             assert.equal(e.code, "UNAVAILABLE", `${what} after close: ${e.message}`);
             return true;
           });
         }
-        const h2 = await h.reopen();
-        assertSameItems(await h2.store.load(), want, "after reopen");
-        return h2;
       }),
   );
 
