@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isLikenessError, ShapeError, ValueError } from "@likeness/core";
-import { type ReferenceItem, STORE_LIMITS, type StoreWrite } from "@likeness/server";
+import { type ReferenceItem, STORE_LIMITS, type StoreChange, type StoreWrite } from "@likeness/server";
 import { STORE_KINDS, type StoreHandle, type StoreKind, type TestStore } from "./_store_kinds.ts";
 
 const DIM = 4;
@@ -353,4 +353,60 @@ for (const kind of STORE_KINDS) {
         Array.from({ length: n }, (_, i) => i).filter((i) => i % 5 !== 4).map((i) => `w${i}`).sort(),
       );
     }));
+
+  test(
+    name("two writers on the same data: commits serialised, each watcher converges on the stored state"),
+    kind.skip
+      ? opts
+      : kind.sharedWriters
+      ? {}
+      : { skip: `${kind.name} has exactly one writer per data set, by design` },
+    () =>
+      withStore(kind, async (h1) => {
+        const h2 = await h1.reopen();
+        try {
+          // Each instance keeps a copy the way a server's index does: its load, the others' commits
+          // from watch, and its own writes applied after they resolve.
+          const views = [h1, h2].map(() => new Map<string, ReferenceItem>());
+          const apply = (view: Map<string, ReferenceItem>) => (w: StoreChange) => {
+            if (w.reset) view.clear();
+            for (const id of w.delete ?? []) view.delete(id);
+            for (const it of w.put ?? []) view.set(it.id, it);
+          };
+          const stops: (() => void)[] = [];
+          for (const [i, h] of [h1, h2].entries()) {
+            for (const it of await h.store.load()) views[i].set(it.id, it);
+            stops.push(h.store.watch!(apply(views[i])));
+          }
+          const writes = [h1, h2].map((h, i) =>
+            (async () => {
+              for (let j = 0; j < 15; j++) {
+                const w: StoreWrite = j % 4 === 3
+                  ? { delete: ["x"] }
+                  : { put: [item("x", `by${i}-${j}`, vec(i, j, 0, 1)), item(`w${i}-${j}`, "w", vec(j, i, 1, 0))] };
+                await h.store.write(w);
+                apply(views[i])(w);
+              }
+            })()
+          );
+          await Promise.all(writes);
+          const stored = new Map((await h1.store.load()).map((it) => [it.id, it]));
+          // 12 puts of new w ids per instance (3 of the 15 writes are deletes of x), and x if a put was last.
+          assert.equal(stored.size, 24 + (stored.has("x") ? 1 : 0));
+          for (const [i, view] of views.entries()) {
+            const t0 = Date.now();
+            while (Date.now() - t0 < 5000) {
+              const same = view.size === stored.size &&
+                [...stored.values()].every((it) => view.get(it.id)?.label === it.label);
+              if (same) break;
+              await new Promise((r) => setTimeout(r, 20));
+            }
+            assertSameItems([...view.values()], [...stored.values()], `instance ${i + 1}'s view`);
+          }
+          for (const stop of stops) stop();
+        } finally {
+          await h2.cleanup();
+        }
+      }),
+  );
 }
