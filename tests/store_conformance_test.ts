@@ -68,6 +68,7 @@ async function rejects(
 }
 
 for (const kind of STORE_KINDS) {
+  if (kind.skip) console.log(`store conformance: ${kind.name} skipped: ${kind.skip}`);
   const opts = kind.skip ? { skip: kind.skip } : {};
   const name = (s: string) => `store conformance [${kind.name}]: ${s}`;
 
