@@ -355,3 +355,54 @@ test(
     }
   },
 );
+
+test(
+  "pg replicas: tombstones purged (--pg-tombstone-retention 1s): a live replica needs no reload; one frozen past the purge reloads in full and says so",
+  needsPg,
+  async () => {
+    const url = PG_URL!;
+    const table = uniqueTable("purge");
+    const flags = ["--pg-tombstone-retention", "1s"]; // each replica purges every second
+    const a = await replica(url, table, flags);
+    const b = await replica(url, table, flags);
+    const tombstones = async (id: string) =>
+      Number(
+        (await admin(url, (sql) => sql.unsafe(`select count(*)::int as n from ${table} where id = $1`, [id])))[0].n,
+      );
+    const del = async (id: string) => {
+      const r = await fetch(`${a.base}/v1/references/${id}`, { method: "DELETE", headers: auth });
+      assert.equal(r.status, 204);
+    };
+    const health = async (r: Replica) => await (await fetch(`${r.base}/v1/health`)).json();
+    try {
+      assert.equal((await put(a, ["x1", "x2", "x3", "x4"])).status, 200);
+      await until(() => has(b, "x4"), 2000, "x4 on b");
+      // Live: b sees the delete through its catch-up before the tombstone is purged.
+      await del("x1");
+      await until(async () => !(await has(b, "x1")), 2000, "the delete on b");
+      await until(async () => (await tombstones("x1")) === 0, 8000, "the purge of x1's tombstone");
+      assert.equal((await health(b)).detail, undefined, "no reload for a replica that kept up");
+      // Frozen: b misses the delete and its tombstone's purge, then comes back.
+      // process.kill, not child.kill: Deno's ChildProcess sends nothing more once it saw the child stop.
+      process.kill(b.child.pid!, "SIGSTOP");
+      try {
+        await del("x2");
+        await until(async () => (await tombstones("x2")) === 0, 8000, "the purge of x2's tombstone");
+      } finally {
+        process.kill(b.child.pid!, "SIGCONT");
+      }
+      await until(async () => !(await has(b, "x2")), 8000, "the purged delete on b after its reload");
+      assert.ok((await has(b, "x3")) && (await has(b, "x4")));
+      const h = await health(b);
+      assert.equal(h.status, "ok");
+      assert.equal(h.references, 2);
+      assert.match(h.detail, /reloaded all 2 live references .*older than the tombstone purge horizon/);
+      assert.match(b.out.log, /reloaded all 2 live references/);
+      console.log(`pg: tombstone purge: live replica 0 reloads; frozen replica: ${h.detail}`);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await dropTable(url, table);
+    }
+  },
+);

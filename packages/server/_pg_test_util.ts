@@ -56,10 +56,13 @@ export async function admin<T>(url: string, f: (sql: import("postgres").Sql) => 
   }
 }
 
-/** Drop a store's table, sequence and migration rows. */
+/** Drop a store's table, its purge horizon, sequence and migration rows. */
 export function dropTable(url: string, table: string): Promise<void> {
   return admin(url, async (sql) => {
-    await sql.unsafe(`drop table if exists ${table} cascade; drop sequence if exists ${table}_change_seq`);
+    await sql.unsafe(
+      `drop table if exists ${table} cascade; drop table if exists ${table}_horizon;
+       drop sequence if exists ${table}_change_seq`,
+    );
     await sql`delete from likeness_migrations where store_table = ${table}`;
   });
 }

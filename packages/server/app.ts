@@ -12,6 +12,7 @@ import { HttpError, toErrorResponse } from "./http_errors.ts";
 import { ReferenceIndex, type ReferenceItem } from "./index.ts";
 import type { ServedModel } from "./model.ts";
 import type { ReferenceStore } from "./store.ts";
+import { hasLoneSurrogate } from "./store_rules.ts";
 import { Metrics } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
 import { timingSafeEqualStrings } from "./auth.ts";
@@ -77,19 +78,6 @@ const DEFAULT_LIMITS: Required<Limits> = {
   bodyTimeoutMs: 10_000,
 };
 
-/** True when `s` holds a lone surrogate (not well-formed UTF-16: it cannot round-trip through UTF-8). */
-export function hasLoneSurrogate(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-      else return true;
-    } else if (c >= 0xdc00 && c <= 0xdfff) return true;
-  }
-  return false;
-}
-
 /** Nesting depth of a JSON value, walked without recursion (a hostile payload cannot overflow the stack). */
 function jsonDepth(v: unknown, limit: number): number {
   let max = 0;
@@ -147,6 +135,11 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
   // write, an older commit of another replica would land after our newer one and undo it).
   const unwatch = remote ? undefined : store.watch?.((w) => {
     try {
+      if (w.reset) {
+        // The store sent its whole live set (it could not tell what changed): drop the rest.
+        const keep = new Set((w.put ?? []).map((it) => it.id));
+        for (const id of [...index.entries()].map((it) => it.id)) if (!keep.has(id)) index.delete(id);
+      }
       for (const id of w.delete ?? []) index.delete(id);
       const put = (w.put ?? []).filter((it) => {
         try {

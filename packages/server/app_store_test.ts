@@ -2,7 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LikenessError } from "@likeness/core";
 import { createBackend } from "@likeness/backend";
-import { createApp, MemoryStore, type StoreHealth, type StoreWrite, vectorOnlyModel } from "@likeness/server";
+import {
+  createApp,
+  MemoryStore,
+  type StoreHealth,
+  type StoreWrite,
+  type StoreWriteResult,
+  vectorOnlyModel,
+} from "@likeness/server";
 
 const { backend } = await createBackend({ prefer: "js", tf: false });
 
@@ -12,10 +19,10 @@ class SwitchStore extends MemoryStore {
   readOnly = false;
   writes: StoreWrite[] = [];
   listeners: ((w: StoreWrite) => void)[] = [];
-  override write(w: StoreWrite): Promise<void> {
+  override write(w: StoreWrite): Promise<StoreWriteResult> {
     if (this.full) return Promise.reject(new LikenessError("STORAGE_FULL", "disk full: no space for the write"));
     this.writes.push(w);
-    return Promise.resolve();
+    return super.write(w);
   }
   watch(onChange: (w: StoreWrite) => void): () => void {
     this.listeners.push(onChange);

@@ -42,7 +42,7 @@ export function createEdgeHandler(options: EdgeOptions): { fetch(req: Request): 
   return {
     async fetch(req: Request): Promise<Response> {
       ready ??= createBackend({ tf: false }).then(({ backend }) =>
-        createApp({ ...options, store: options.store ?? new MemoryStore(), backend })
+        createApp({ ...options, store: options.store ?? new MemoryStore([], { dim: options.model.dim }), backend })
       );
       const { app } = await ready;
       return app.fetch(req);

@@ -20,7 +20,8 @@
  *   --qdrant URL    keep references in a Qdrant collection instead of --data
  *   --collection C  Qdrant collection name (default likeness)
  *   --pg URL        keep references in PostgreSQL + pgvector, shared by many replicas; with
- *                   --pg-table T, --pg-pool N, --search memory|postgres, --ef-search N (see pg_flags.ts)
+ *                   --pg-table T, --pg-pool N, --search memory|postgres, --ef-search N,
+ *                   --pg-tombstone-retention D (see pg_flags.ts)
  */
 import process from "node:process";
 import { isLikenessError } from "@likeness/core";
@@ -39,7 +40,8 @@ import { loadServedModel } from "./load_model.ts";
 const HELP = `likeness serve: the inference server
 
 Usage: serve --model DIR [--data DIR [--read-only] | --qdrant URL [--collection C] | --pg URL [--pg-table T]
-             [--search memory|postgres] [--ef-search N] [--pg-pool N]] [--port N] [--host H]
+             [--search memory|postgres] [--ef-search N] [--pg-pool N]
+             [--pg-tombstone-retention D]] [--port N] [--host H]
              [--token T] [--protect-reads] [--backend NAME]
        serve --dim N ...            (vector-only index, no encoder)
 

@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
- * import { createApp, FileStore, vectorOnlyModel } from "@likeness/server";
+ * import { createApp, SqliteStore, vectorOnlyModel } from "@likeness/server";
  * import { createBackend } from "@likeness/backend";
  * const { backend } = await createBackend({ tf: false });
- * const { app } = await createApp({ model: vectorOnlyModel(3), store: new FileStore("./data"), backend });
+ * const store = await SqliteStore.open(`${await Deno.makeTempDir()}/likeness.db`, { dim: 3 });
+ * const { app } = await createApp({ model: vectorOnlyModel(3), store, backend });
  * const res = await app.request("/v1/health");
  * console.log(await res.json());
  * ```
@@ -26,6 +27,7 @@ export * from "./metrics.ts";
 export * from "./model.ts";
 export * from "./openapi.ts";
 export * from "./store.ts";
+export * from "./store_rules.ts";
 export * from "./runtime_serve.ts";
 export * from "./qdrant_store.ts";
 export * from "./pg_store.ts";

@@ -9,12 +9,42 @@
  *                     or postgres (searches run in Postgres on a pgvector HNSW index, built at start if
  *                     missing; nothing resident)
  *   --ef-search N     hnsw.ef_search for --search postgres (default 40)
+ *   --pg-tombstone-retention D
+ *                     purge deleted rows' tombstones older than D (e.g. 7d, 12h, 30m, 90s; default 7d;
+ *                     "off" never purges); a replica that was away for longer reloads everything
  *
  * @module
  */
 import process from "node:process";
 import { ValueError } from "@likeness/core";
-import { type PgSearchMode, PgVectorStore } from "./pg_store.ts";
+import { PG_TOMBSTONE_RETENTION_MS, type PgSearchMode, PgVectorStore } from "./pg_store.ts";
+
+/**
+ * Parse a retention like `7d`, `12h`, `30m`, `90s`, `500ms` (or a bare number of seconds); `off`
+ * is Infinity (never purge).
+ *
+ * @param text the flag's value
+ * @returns milliseconds
+ * @throws {ValueError} INVALID_ARGUMENT for anything else, or a duration that is not positive
+ * @example
+ * ```ts
+ * import { parseRetention } from "./pg_flags.ts";
+ * console.log(parseRetention("12h")); // 43200000
+ * ```
+ */
+export function parseRetention(text: string): number {
+  if (text === "off") return Infinity;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  const ms = m ? Number(m[1]) * unit[(m[2] ?? "s") as keyof typeof unit] : NaN;
+  if (!(ms > 0)) {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `--pg-tombstone-retention must be a positive duration like 7d, 12h, 30m or 90s, or off; got ${text}`,
+    );
+  }
+  return ms;
+}
 
 /**
  * Open the PostgreSQL store named by `--pg` and its companion flags.
@@ -42,6 +72,11 @@ export async function openPgStore(flags: Record<string, string | boolean>, dim: 
   if (search !== "memory" && search !== "postgres") {
     throw new ValueError("INVALID_ARGUMENT", `--search must be memory or postgres, got ${search}`);
   }
+  const retention = typeof flags["pg-tombstone-retention"] === "string"
+    ? parseRetention(flags["pg-tombstone-retention"])
+    : flags["pg-tombstone-retention"] === undefined
+    ? PG_TOMBSTONE_RETENTION_MS
+    : parseRetention("");
   guardDriverTimers();
   const store = await PgVectorStore.connect({
     url: String(flags.pg),
@@ -50,6 +85,7 @@ export async function openPgStore(flags: Record<string, string | boolean>, dim: 
     ...(num("pg-pool") ? { maxConnections: num("pg-pool") } : {}),
     ...(num("ef-search") ? { efSearch: num("ef-search") } : {}),
     searchMode: search as PgSearchMode,
+    tombstoneRetentionMs: retention,
   });
   if (search === "postgres") {
     try {

@@ -24,6 +24,17 @@
  * asks for `change_id > last` and loses nothing. The cost is that writes to one table are
  * serialised (each holds the lock for a few round trips on loopback).
  *
+ * Tombstones and their purge: a delete keeps the row with `deleted_at` set, so a replica's catch-up
+ * query learns of it. Tombstones older than `tombstoneRetentionMs` (7 days by default; `serve
+ * --pg-tombstone-retention`) are purged ({@link PgVectorStore.purgeTombstones}, run by every
+ * replica every `purgeEveryMs`, one at a time through an advisory lock). Each purge raises the
+ * table's horizon (`<table>_horizon.purged_through`) to the highest change id it removed, in the
+ * same transaction. Every catch-up query reads the horizon in the same snapshot as the changes: a
+ * replica whose last seen change is below it may have missed a purged delete, so it reloads the
+ * whole live set instead (delivered to watchers as one batch with `reset: true`), logs why, and
+ * says so in its health detail. A purge therefore never makes a replica miss a delete; it costs a
+ * replica that was cut off for longer than the retention one full reload.
+ *
  * Migrations are versioned in code ({@link PG_MIGRATIONS}) and recorded per table in
  * `likeness_migrations`; start-up applies the missing ones under an advisory lock, so replicas
  * started together do not race.
@@ -42,7 +53,8 @@
 import { LikenessError, ShapeError, ValueError } from "@likeness/core";
 import type { ReferenceItem } from "./index.ts";
 import type { SearchHit } from "./searcher.ts";
-import type { ReferenceStore, StoreHealth, StoreQuery, StoreWrite, StoreWriteResult } from "./store.ts";
+import type { ReferenceStore, StoreChange, StoreHealth, StoreQuery, StoreWrite, StoreWriteResult } from "./store.ts";
+import { checkStoreWrite } from "./store_rules.ts";
 
 /** Where searches run for a server on this store. */
 export type PgSearchMode = "memory" | "postgres";
@@ -67,7 +79,16 @@ export interface PgStoreOptions {
   searchMode?: PgSearchMode;
   /** Default `hnsw.ef_search` for searches in Postgres [40, pgvector's default]. */
   efSearch?: number;
+  /** Purge tombstones (deleted rows) older than this, in ms [7 days]; `Infinity` never purges. */
+  tombstoneRetentionMs?: number;
+  /** How often this instance runs the purge, in ms [a quarter of the retention, at most 1 hour, at least 1 s]. */
+  purgeEveryMs?: number;
+  /** Most bytes of JSON per payload [64 KiB]. */
+  maxPayloadBytes?: number;
 }
+
+/** Default tombstone retention: 7 days. */
+export const PG_TOMBSTONE_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
 /** One versioned schema step; `sql` receives the quoted table name and the dimension. */
 export interface PgMigration {
@@ -112,6 +133,19 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     name: "label index for filtered searches in Postgres",
     sql: (t) => [`create index if not exists ${t}_label_idx on ${t} (label) where deleted_at is null`],
   },
+  {
+    version: 3,
+    name: "tombstone purge horizon, deleted_at index",
+    sql: (t) => [
+      `create table if not exists ${t}_horizon (
+        one boolean primary key default true check (one),
+        purged_through bigint not null default 0,
+        purged_at timestamptz
+      )`,
+      `insert into ${t}_horizon (one, purged_through) values (true, 0) on conflict do nothing`,
+      `create index if not exists ${t}_deleted_idx on ${t} (deleted_at) where deleted_at is not null`,
+    ],
+  },
 ];
 
 const TABLE_RE = /^[a-z_][a-z0-9_]{0,47}$/;
@@ -148,9 +182,11 @@ function decodeVector(b: Uint8Array, dim: number): Float32Array {
   return out;
 }
 
-/** pgvector's text form of a float32 vector; every float32 round-trips exactly. */
+/** pgvector's text form of a float32 vector; every float32 round-trips exactly (-0 included). */
 function vectorText(v: Float32Array): string {
-  return "[" + Array.prototype.join.call(v, ",") + "]";
+  let out = "[";
+  for (let i = 0; i < v.length; i++) out += (i ? "," : "") + (Object.is(v[i], -0) ? "-0" : v[i]);
+  return out + "]";
 }
 
 type Sql = import("postgres").Sql;
@@ -195,7 +231,7 @@ export class PgVectorStore implements ReferenceStore {
   #own = new Set<bigint>();
   /** Serialises writes and catch-up deliveries (see #exclusive). */
   #gate: Promise<unknown> = Promise.resolve();
-  #watchers: ((w: StoreWrite) => void)[] = [];
+  #watchers: ((w: StoreChange) => void)[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   #listener: Sql | undefined;
   #poolOptions: Parameters<PostgresFactory>[1] = {};
@@ -211,8 +247,20 @@ export class PgVectorStore implements ReferenceStore {
   #writeError: string | undefined;
   #readError: string | undefined;
   #closed = false;
-  /** Counters for metrics: writes failed as UNAVAILABLE, changes delivered, catch-up queries. */
-  readonly counters = { unavailable: 0, delivered: 0, catchUps: 0, notifications: 0 };
+  #retentionMs: number;
+  #purgeEveryMs: number;
+  #purgeTimer: ReturnType<typeof setInterval> | undefined;
+  #purging: Promise<unknown> = Promise.resolve();
+  #maxPayload: number | undefined;
+  /** Own change ids could not all be remembered (no watcher for long): the next catch-up reloads. */
+  #stale = false;
+  /** The last full reload, for health. */
+  #notice: string | undefined;
+  /**
+   * Counters for metrics: writes failed as UNAVAILABLE, changes delivered, catch-up queries,
+   * notifications, full reloads (after a purge passed this replica), tombstones purged.
+   */
+  readonly counters = { unavailable: 0, delivered: 0, catchUps: 0, notifications: 0, reloads: 0, purged: 0 };
 
   private constructor(factory: PostgresFactory, sql: Sql, options: PgStoreOptions, table: string) {
     this.#factory = factory;
@@ -228,6 +276,9 @@ export class PgVectorStore implements ReferenceStore {
     this.#acquireTimeoutMs = options.acquireTimeoutMs ?? 5000;
     this.#pollMs = options.pollMs ?? 500;
     this.#efSearch = options.efSearch ?? 40;
+    this.#retentionMs = options.tombstoneRetentionMs ?? PG_TOMBSTONE_RETENTION_MS;
+    this.#purgeEveryMs = options.purgeEveryMs ?? Math.min(3_600_000, Math.max(1000, this.#retentionMs / 4));
+    this.#maxPayload = options.maxPayloadBytes;
   }
 
   /**
@@ -256,11 +307,28 @@ export class PgVectorStore implements ReferenceStore {
         `PgVectorStore: searchMode must be "memory" or "postgres", got ${JSON.stringify(options.searchMode)}`,
       );
     }
-    for (const k of ["maxConnections", "acquireTimeoutMs", "connectTimeoutSeconds", "pollMs", "efSearch"] as const) {
+    for (
+      const k of [
+        "maxConnections",
+        "acquireTimeoutMs",
+        "connectTimeoutSeconds",
+        "pollMs",
+        "efSearch",
+        "purgeEveryMs",
+        "maxPayloadBytes",
+      ] as const
+    ) {
       const v = options[k];
       if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
         throw new ValueError("INVALID_ARGUMENT", `PgVectorStore: ${k} must be a positive number, got ${v}`);
       }
+    }
+    const keep = options.tombstoneRetentionMs;
+    if (keep !== undefined && !(keep > 0)) {
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        `PgVectorStore: tombstoneRetentionMs must be a positive number of ms (Infinity: never purge), got ${keep}`,
+      );
     }
     let postgres: PostgresFactory;
     try {
@@ -289,6 +357,13 @@ export class PgVectorStore implements ReferenceStore {
     } catch (e) {
       await sql.end({ timeout: 1 }).catch(() => {});
       throw store.#wrap(e, "apply migrations");
+    }
+    if (Number.isFinite(store.#retentionMs)) {
+      store.#purgeTimer = setInterval(() => {
+        store.#purging = store.purgeTombstones().catch((e) => {
+          console.error(`likeness: ${table}: tombstone purge failed: ${(store.#wrap(e, "purge") as Error).message}`);
+        });
+      }, store.#purgeEveryMs);
     }
     return store;
   }
@@ -384,22 +459,42 @@ export class PgVectorStore implements ReferenceStore {
    * @throws {LikenessError} UNAVAILABLE when PostgreSQL cannot be reached; CORRUPT for a bad vector
    */
   async load(): Promise<ReferenceItem[]> {
-    const out: ReferenceItem[] = [];
+    if (this.#closed) throw this.#closedError();
+    const { items, last } = await this.#snapshot();
+    this.#last = last;
+    this.#own.clear();
+    this.#stale = false;
+    return items;
+  }
+
+  #closedError(): LikenessError {
+    return new LikenessError("UNAVAILABLE", `PgVectorStore for ${this.table} is closed`);
+  }
+
+  /**
+   * Every live item and the change id they reflect, in one snapshot: the highest change id in the
+   * table, or the purge horizon when that is higher (the purged tombstones are reflected too).
+   */
+  async #snapshot(): Promise<{ items: ReferenceItem[]; last: bigint }> {
+    const items: ReferenceItem[] = [];
+    let last = 0n;
     try {
       await this.#sql.begin("isolation level repeatable read read only", async (t) => {
-        const [m] = await t.unsafe(`select coalesce(max(change_id), 0)::text as m from ${this.table}`);
-        this.#last = BigInt(m.m as string);
+        const [m] = await t.unsafe(
+          `select greatest(coalesce((select max(change_id) from ${this.table}), 0),
+             (select purged_through from ${this.table}_horizon))::text as m`,
+        );
+        last = BigInt(m.m as string);
         const cursor = t.unsafe(
           `select id, label, vector_send(embedding) as v, payload, payload is not null as has_payload from ${this.table}
            where deleted_at is null order by id`,
         ).cursor(2000);
-        for await (const rows of cursor) for (const r of rows) out.push(this.#item(r));
+        for await (const rows of cursor) for (const r of rows) items.push(this.#item(r));
       });
     } catch (e) {
       throw this.#wrap(e, "load the references");
     }
-    this.#own.clear();
-    return out;
+    return { items, last };
   }
 
   #item(r: Row): ReferenceItem {
@@ -416,54 +511,46 @@ export class PgVectorStore implements ReferenceStore {
    *
    * @param w items to upsert and ids to delete
    * @returns how many ids were added, updated and deleted
-   * @throws {ShapeError} when a vector has the wrong length
-   * @throws {ValueError} NON_FINITE for a value that is not a finite float32
+   * @throws what `checkStoreWrite` throws (SHAPE_MISMATCH, NON_FINITE, INVALID_ARGUMENT, TOO_LARGE),
+   *   as a rejected promise, nothing committed
    * @throws {LikenessError} UNAVAILABLE when PostgreSQL cannot be reached (nothing committed, or
-   *   an unknown outcome after a lost connection: retry)
+   *   an unknown outcome after a lost connection: retry), and after close
    */
   write(w: StoreWrite): Promise<StoreWriteResult> {
-    const put = w.put ?? [];
-    // An id holding NUL cannot have been stored, so deleting it is a no-op.
-    const del = (w.delete ?? []).filter((id) => !id.includes("\u0000"));
-    for (const it of put) {
-      if (it.vector.length !== this.dim) {
-        throw new ShapeError(
-          `Cannot store reference "${it.id}": vector has ${it.vector.length} dimensions but the store holds ${this.dim}`,
-        );
-      }
-      for (let i = 0; i < it.vector.length; i++) {
-        if (!Number.isFinite(it.vector[i])) {
-          throw new ValueError("NON_FINITE", `Cannot store reference "${it.id}": vector[${i}] is ${it.vector[i]}`);
-        }
-      }
+    if (this.#closed) return Promise.reject(this.#closedError());
+    let checked;
+    try {
+      checked = checkStoreWrite(w, {
+        dim: this.dim,
+        ...(this.#maxPayload === undefined ? {} : { maxPayloadBytes: this.#maxPayload }),
+      });
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const nul = (s: string) => s.includes("\u0000");
-    for (const it of put) {
-      if (nul(it.id) || nul(it.label) || (it.payload !== undefined && JSON.stringify(it.payload).includes("\\u0000"))) {
-        throw new ValueError(
-          "INVALID_ARGUMENT",
-          `Cannot store reference "${
-            it.id.replaceAll("\u0000", "\\0")
-          }": PostgreSQL text and jsonb cannot hold the NUL character (U+0000)`,
-        );
-      }
-    }
+    const put = checked.put.map((p) => p.item);
+    const del = checked.delete;
     if (!put.length && !del.length) return Promise.resolve({ added: 0, updated: 0, deleted: 0 });
     const ids = put.map((it) => it.id);
     const labels = put.map((it) => it.label);
     const vecs = put.map((it) => vectorText(it.vector));
-    const payloads = put.map((it) => (it.payload === undefined ? null : JSON.stringify(it.payload)));
+    const payloads = checked.put.map((p) => p.json);
     return this.#exclusive(async () => {
-      if (this.#closed) throw new ValueError("INVALID_ARGUMENT", "PgVectorStore is closed");
+      if (this.#closed) throw this.#closedError();
       const t = this.table;
       let change: bigint;
+      let before: bigint;
       let result: StoreWriteResult;
       try {
         const r = await this.#deadline(
           this.#sql.begin(async (tx) => {
             // Lock first, then draw the id (two statements, so no plan can reorder them).
             await tx.unsafe(`select pg_advisory_xact_lock(hashtext($1))`, [this.#lockKey]);
-            const [c] = await tx.unsafe(`select nextval('${t}_change_seq')::text as c`);
+            // Under the lock every earlier commit is visible: `before` is the newest change (or
+            // purge) that this instance might not have seen yet.
+            const [c] = await tx.unsafe(
+              `select nextval('${t}_change_seq')::text as c, greatest(coalesce((select max(change_id) from ${t}), 0),
+                 (select purged_through from ${t}_horizon))::text as before`,
+            );
             let existed = 0;
             let deleted = 0;
             if (put.length) {
@@ -491,11 +578,12 @@ export class PgVectorStore implements ReferenceStore {
               deleted = gone.length;
             }
             await tx.unsafe(`select pg_notify($1, $2)`, [this.#channel, c.c as string]);
-            return { change: BigInt(c.c as string), existed, deleted };
+            return { change: BigInt(c.c as string), before: BigInt(c.before as string), existed, deleted };
           }),
           "write",
         );
         change = r.change;
+        before = r.before;
         result = { added: put.length - r.existed, updated: r.existed, deleted: r.deleted };
       } catch (e) {
         const err = this.#wrap(e, "write");
@@ -506,11 +594,16 @@ export class PgVectorStore implements ReferenceStore {
         throw err;
       }
       this.#writeError = undefined;
-      if (!this.#watchers.length && change === this.#last + 1n) {
+      if (!this.#watchers.length && !this.#stale && before <= this.#last) {
         this.#last = change; // nothing from other writers in between: no need to remember our id
         return result;
       }
       this.#own.add(change);
+      if (!this.#watchers.length && this.#own.size > 10_000) {
+        // Nobody watches (e.g. search mode postgres): stop remembering; a later watch() reloads.
+        this.#own.clear();
+        this.#stale = true;
+      }
       // Others' commits before ours reach the watcher first, so the caller's index update
       // (which runs right after this resolves) lands in commit order.
       if (this.#watchers.length) {
@@ -526,19 +619,23 @@ export class PgVectorStore implements ReferenceStore {
 
   /**
    * Deliver every change after #last (up to `upTo` when given) to the watchers, in commit order,
-   * one StoreWrite per change id, skipping this instance's own writes.
+   * one StoreWrite per change id, skipping this instance's own writes. When the purge horizon has
+   * passed #last (a purged tombstone may be among the changes missed), a background catch-up
+   * reloads everything instead; one bounded by `upTo` (during a write) leaves that to the poller.
    */
   async #catchUp(upTo?: bigint): Promise<void> {
     this.counters.catchUps++;
     const page = 5000;
     for (;;) {
       // Bounded like a write: a query stuck on a half-dead connection must not hold the gate forever.
-      const rows = await this.#deadline(
+      // One statement, so the horizon and the changes come from one snapshot (a purge commits both).
+      const found = await this.#deadline(
         this.#sql.unsafe(
-          `select id, label, deleted_at is not null as deleted, vector_send(embedding) as v, payload, payload is not null as has_payload,
-           change_id::text as c from ${this.table}
-         where change_id > $1::bigint ${upTo === undefined ? "" : "and change_id <= $3::bigint"}
-         order by change_id limit $2`,
+          `select h.purged_through::text as horizon, r.* from ${this.table}_horizon h left join lateral (
+             select id, label, deleted_at is not null as deleted, vector_send(embedding) as v, payload,
+               payload is not null as has_payload, change_id::text as c from ${this.table}
+             where change_id > $1::bigint ${upTo === undefined ? "" : "and change_id <= $3::bigint"}
+             order by change_id limit $2) r on true`,
           upTo === undefined ? [this.#last.toString(), page] : [this.#last.toString(), page, upTo.toString()],
         ),
         "catch up",
@@ -546,6 +643,19 @@ export class PgVectorStore implements ReferenceStore {
       // PostgreSQL answers again: neither catch-up nor writes are failing for want of it now.
       this.#readError = undefined;
       this.#writeError = undefined;
+      const horizon = BigInt((found[0]?.horizon as string | undefined) ?? "0");
+      if (horizon > this.#last || this.#stale) {
+        if (upTo !== undefined) {
+          queueMicrotask(() => this.#kick()); // after this write's gate turn
+          return;
+        }
+        const why = this.#stale
+          ? `this instance wrote ${10_000}+ changes while nothing watched, and stopped tracking them`
+          : `its last seen change ${this.#last} is older than the tombstone purge horizon ${horizon}`;
+        await this.#reload(why);
+        return;
+      }
+      const rows = found.filter((r) => r.id !== null);
       let use = rows.length;
       if (rows.length === page) {
         // Keep each commit whole: hold back the last change id's rows unless the page is all one id.
@@ -565,7 +675,7 @@ export class PgVectorStore implements ReferenceStore {
         const id = BigInt(c);
         this.#last = id;
         if (this.#own.delete(id)) continue;
-        const w: StoreWrite = { ...(put.length ? { put } : {}), ...(del.length ? { delete: del } : {}) };
+        const w: StoreChange = { ...(put.length ? { put } : {}), ...(del.length ? { delete: del } : {}) };
         this.counters.delivered++;
         for (const f of this.#watchers) f(w);
       }
@@ -573,6 +683,82 @@ export class PgVectorStore implements ReferenceStore {
       for (const id of this.#own) if (id <= this.#last) this.#own.delete(id);
       if (rows.length < page) return;
     }
+  }
+
+  /** Deliver the whole live set as one `reset` batch, log it and remember it for health. */
+  async #reload(why: string): Promise<void> {
+    const { items, last } = await this.#snapshot();
+    this.#last = last;
+    this.#own.clear();
+    this.#stale = false;
+    this.counters.reloads++;
+    this.#notice = `${
+      new Date().toISOString()
+    }: reloaded all ${items.length} live references up to change ${last} because ${why}`;
+    console.warn(`likeness: ${this.table}: ${this.#notice}`);
+    const w: StoreChange = { reset: true, put: items };
+    this.counters.delivered++;
+    for (const f of this.#watchers) f(w);
+  }
+
+  /**
+   * Delete tombstones older than the retention, in batches of `batch` rows per transaction, and
+   * raise the purge horizon to the highest change id removed (same transaction), so replicas
+   * that had not seen those deletes reload instead of missing them. Skipped (0 purged) while
+   * another instance is purging the same table.
+   *
+   * @param options `olderThanMs` [the store's `tombstoneRetentionMs`], `batch` rows [10000]
+   * @returns tombstones purged and the horizon afterwards
+   * @throws {LikenessError} UNAVAILABLE when PostgreSQL cannot be reached
+   * @example
+   * ```ts ignore
+   * const { purged, horizon } = await store.purgeTombstones({ olderThanMs: 24 * 3600 * 1000 });
+   * ```
+   */
+  async purgeTombstones(
+    options: { olderThanMs?: number; batch?: number } = {},
+  ): Promise<{ purged: number; horizon: bigint }> {
+    const older = options.olderThanMs ?? this.#retentionMs;
+    const batch = options.batch ?? 10_000;
+    if (!(older >= 0) || !Number.isInteger(batch) || batch < 1) {
+      throw new ValueError("INVALID_ARGUMENT", `purgeTombstones: olderThanMs ≥ 0 and a positive integer batch`);
+    }
+    if (this.#closed) throw this.#closedError();
+    const t = this.table;
+    let purged = 0;
+    let horizon = 0n;
+    try {
+      for (;;) {
+        const r = await this.#sql.begin(async (tx) => {
+          const [lk] = await tx.unsafe(`select pg_try_advisory_xact_lock(hashtext($1)) as ok`, [`likeness:purge:${t}`]);
+          if (!lk.ok) return undefined;
+          // The deleted_at test is repeated on the target so a row revived meanwhile is kept.
+          const [g] = Number.isFinite(older)
+            ? await tx.unsafe(
+              `with gone as (delete from ${t} where deleted_at is not null and deleted_at < now() - $1::interval
+                 and id in (select id from ${t} where deleted_at is not null and deleted_at < now() - $1::interval
+                   order by deleted_at limit $2) returning change_id)
+               select count(*)::int as n, coalesce(max(change_id), 0)::text as m from gone`,
+              [`${older} milliseconds`, batch],
+            )
+            : [{ n: 0, m: "0" }];
+          const [h] = await tx.unsafe(
+            `update ${t}_horizon set purged_through = greatest(purged_through, $1::bigint),
+               purged_at = case when $2::int > 0 then now() else purged_at end returning purged_through::text as h`,
+            [g.m as string, g.n as number],
+          );
+          return { n: Number(g.n), h: BigInt(h.h as string) };
+        });
+        if (!r) break;
+        purged += r.n;
+        horizon = r.h;
+        if (r.n < batch) break;
+      }
+    } catch (e) {
+      throw this.#wrap(e, "purge tombstones");
+    }
+    this.counters.purged += purged;
+    return { purged, horizon };
   }
 
   /** Schedule one background catch-up (coalesced), serialised with writes. */
@@ -653,7 +839,7 @@ export class PgVectorStore implements ReferenceStore {
    * @param onChange called with each committed batch of another writer
    * @returns a function that stops watching
    */
-  watch(onChange: (w: StoreWrite) => void): () => void {
+  watch(onChange: (w: StoreChange) => void): () => void {
     this.#watchers.push(onChange);
     if (this.#watchers.length === 1) {
       void this.#listen();
@@ -697,7 +883,8 @@ export class PgVectorStore implements ReferenceStore {
       : this.#readError
       ? `catch-up failing since ${this.#readError}`
       : undefined;
-    return detail ? { status: "degraded", detail } : { status: "ok" };
+    if (detail) return { status: "degraded", detail };
+    return this.#notice ? { status: "ok", detail: this.#notice } : { status: "ok" };
   }
 
   /**
@@ -811,6 +998,7 @@ export class PgVectorStore implements ReferenceStore {
    * @returns the item, or undefined
    */
   async get(id: string): Promise<ReferenceItem | undefined> {
+    if (this.#closed) throw this.#closedError();
     try {
       const [r] = await this.#sql.unsafe(
         `select id, label, vector_send(embedding) as v, payload, payload is not null as has_payload from ${this.table} where id = $1 and deleted_at is null`,
@@ -840,7 +1028,10 @@ export class PgVectorStore implements ReferenceStore {
   /** Stop watching and close every connection (waits for a write in flight). */
   async close(): Promise<void> {
     if (this.#closed) return;
+    if (this.#purgeTimer !== undefined) clearInterval(this.#purgeTimer);
+    this.#purgeTimer = undefined;
     this.#stopWatching();
+    await this.#purging;
     await this.#gate.catch(() => {});
     this.#closed = true;
     this.#watchers = [];

@@ -1,7 +1,17 @@
 // PgVectorStore against a real PostgreSQL + pgvector (LIKENESS_TEST_PG_URL; skipped without it).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PG_MIGRATIONS, PgVectorStore, type ReferenceItem, type StoreWrite } from "@likeness/server";
+import { createBackend } from "@likeness/backend";
+import {
+  createApp,
+  PG_MIGRATIONS,
+  PgVectorStore,
+  type ReferenceItem,
+  type StoreChange,
+  type StoreWrite,
+  vectorOnlyModel,
+} from "@likeness/server";
+import { parseRetention } from "./pg_flags.ts";
 import { admin, dropTable, needsPg, PG_URL, uniqueTable, until } from "./_pg_test_util.ts";
 
 const url = PG_URL ?? "";
@@ -75,10 +85,10 @@ test(
       assert.equal(await s.get("b"), undefined);
       assert.deepEqual(await s.get("a"), item("a", "lion", vec(3, 2, 1)));
       // Rejected input leaves the store unchanged.
-      assert.throws(() => s.write({ put: [item("x", "l", vec(1, 2))] }), { code: "SHAPE_MISMATCH" });
-      assert.throws(() => s.write({ put: [item("x", "l", vec(1, NaN, 2))] }), { code: "NON_FINITE" });
-      assert.throws(() => s.write({ put: [item("x\u0000", "l", vec(1, 1, 2))] }), /NUL/);
-      assert.throws(() => s.write({ put: [item("x", "l", vec(1, 1, 2), { s: "a\u0000" })] }), /NUL/);
+      await assert.rejects(s.write({ put: [item("x", "l", vec(1, 2))] }), { code: "SHAPE_MISMATCH" });
+      await assert.rejects(s.write({ put: [item("x", "l", vec(1, NaN, 2))] }), { code: "NON_FINITE" });
+      await assert.rejects(s.write({ put: [item("x\u0000", "l", vec(1, 1, 2))] }), /NUL/);
+      await assert.rejects(s.write({ put: [item("x", "l", vec(1, 1, 2), { s: "a\u0000" })] }), /NUL/);
       assert.equal(await s.count(), 2);
     } finally {
       await s.close();
@@ -268,3 +278,166 @@ test(
     }
   },
 );
+
+/** Apply delivered changes to a map the way the server's index does (a reset drops the rest). */
+function mirror(into: Map<string, ReferenceItem>) {
+  return (w: StoreChange) => {
+    if (w.reset) into.clear();
+    for (const id of w.delete ?? []) into.delete(id);
+    for (const it of w.put ?? []) into.set(it.id, it);
+  };
+}
+
+test(
+  "pg store: tombstones past the retention are purged; a replica that had not seen them reloads in full and says so",
+  needsPg,
+  async () => {
+    const table = uniqueTable();
+    const open = () => PgVectorStore.connect({ url, dim: 2, table, pollMs: 100 });
+    const a = await open(), behind = await open(), current = await open();
+    try {
+      await a.write({ put: ["p", "q", "r", "s"].map((id, i) => item(id, "x", vec(i, 1))) });
+      const seenBehind = new Map((await behind.load()).map((it) => [it.id, it]));
+      assert.equal(seenBehind.size, 4);
+      await a.write({ delete: ["p"] });
+      await a.write({ delete: ["q"] });
+      await a.write({ delete: ["s"] });
+      await a.write({ put: [item("s", "back", vec(9, 9))] }); // a tombstone revived before the purge
+      assert.equal((await current.load()).length, 2, "current has seen every delete");
+      const rows = () =>
+        admin(url, (sql) => sql.unsafe(`select id, deleted_at is not null as dead from ${table} order by id`));
+      assert.deepEqual((await rows()).map((r) => [r.id, r.dead]), [["p", true], ["q", true], ["r", false], [
+        "s",
+        false,
+      ]]);
+
+      // Younger than the retention: kept.
+      assert.deepEqual(await a.purgeTombstones({ olderThanMs: 3_600_000 }), { purged: 0, horizon: 0n });
+      const deleteQ = BigInt(
+        (await admin(url, (sql) => sql.unsafe(`select change_id::text as c from ${table} where id = 'q'`)))[0].c,
+      );
+      const { purged, horizon } = await a.purgeTombstones({ olderThanMs: 0, batch: 1 });
+      assert.equal(purged, 2);
+      assert.equal(horizon, deleteQ, "the horizon is the newest purged change");
+      assert.deepEqual(
+        (await rows()).map((r) => r.id),
+        ["r", "s"],
+        "tombstones gone, live rows (and the revived one) kept",
+      );
+      assert.equal(a.counters.purged, 2);
+
+      // `behind` loaded before the deletes: the catch-up cannot see the purged ones, so it reloads.
+      const seen: StoreChange[] = [];
+      const apply = mirror(seenBehind);
+      const stopBehind = behind.watch((w) => (seen.push(w), apply(w)));
+      await until(() => seen.length >= 1, 5000, "the reload");
+      assert.equal(seen[0].reset, true);
+      assert.deepEqual(
+        [...seenBehind.keys()].sort(),
+        ["r", "s"],
+        "p and q are gone although their tombstones were purged",
+      );
+      assert.equal(seenBehind.get("s")?.label, "back");
+      assert.equal(behind.counters.reloads, 1);
+      assert.ok(behind.lastChangeId >= horizon);
+      const h = behind.health();
+      assert.equal(h.status, "ok");
+      assert.match(h.detail ?? "", /reloaded all 2 live references .*older than the tombstone purge horizon/);
+
+      // `current` had seen every delete: no reload, only the live changes that follow.
+      const seenCurrent: StoreChange[] = [];
+      const stopCurrent = current.watch((w) => seenCurrent.push(w));
+      await a.write({ put: [item("t", "x", vec(1, 0))] });
+      await until(() => seenCurrent.length >= 1 && seen.length >= 2, 5000, "the live change on both");
+      assert.deepEqual(seenCurrent.map((w) => [w.reset, w.put?.map((i) => i.id)]), [[undefined, ["t"]]]);
+      assert.deepEqual(seen.slice(1).map((w) => [w.reset, w.put?.map((i) => i.id)]), [[undefined, ["t"]]]);
+      assert.equal(current.counters.reloads, 0);
+      assert.deepEqual(current.health(), { status: "ok" });
+      // A store loaded after the purge starts at or above the horizon: nothing to reload.
+      const fresh = await open();
+      try {
+        assert.equal((await fresh.load()).length, 3);
+        assert.ok(fresh.lastChangeId >= horizon);
+      } finally {
+        await fresh.close();
+      }
+      stopBehind();
+      stopCurrent();
+    } finally {
+      await a.close();
+      await behind.close();
+      await current.close();
+      await dropTable(url, table);
+    }
+  },
+);
+
+test(
+  "pg store: a server replica that missed purged deletes drops them from its index and /v1/health says why",
+  needsPg,
+  async () => {
+    const table = uniqueTable();
+    const writer = await PgVectorStore.connect({ url, dim: 2, table });
+    const store = await PgVectorStore.connect({ url, dim: 2, table, pollMs: 100 });
+    const { backend } = await createBackend({ prefer: "js", tf: false });
+    await writer.write({ put: [item("keep", "x", vec(1, 0)), item("gone", "x", vec(0, 1))] });
+    const { app, index, close } = await createApp({ model: vectorOnlyModel(2), store, backend });
+    try {
+      assert.equal(index.size, 2);
+      // A delete and the purge of its tombstone in one transaction: what a replica that was cut off
+      // for longer than the retention finds when it comes back (it never sees the tombstone).
+      await admin(url, (sql) =>
+        sql.begin(async (t) => {
+          await t.unsafe(`select pg_advisory_xact_lock(hashtext($1))`, [`likeness:${table}`]);
+          await t.unsafe(`update ${table} set deleted_at = now(), embedding = null, payload = null,
+            change_id = nextval('${table}_change_seq') where id = 'gone'`);
+          await t.unsafe(`with g as (delete from ${table} where deleted_at is not null returning change_id)
+            update ${table}_horizon set purged_through = (select max(change_id) from g), purged_at = now()`);
+        }));
+      // The replica's next catch-up sees the horizon above its last change and reloads.
+      await until(() => index.get("gone") === undefined, 5000, "the purged delete to reach the index");
+      assert.ok(index.get("keep"));
+      assert.equal(index.size, 1);
+      const health = await (await app.request("/v1/health")).json();
+      assert.equal(health.status, "ok");
+      assert.match(health.detail, /reloaded all 1 live references/);
+      assert.equal((await app.request("/v1/references/gone")).status, 404);
+    } finally {
+      await close();
+      await writer.close();
+      await dropTable(url, table);
+    }
+  },
+);
+
+test("pg flags: --pg-tombstone-retention takes a duration or off", () => {
+  assert.equal(parseRetention("7d"), 7 * 86_400_000);
+  assert.equal(parseRetention("12h"), 43_200_000);
+  assert.equal(parseRetention("30m"), 1_800_000);
+  assert.equal(parseRetention("90"), 90_000);
+  assert.equal(parseRetention("250ms"), 250);
+  assert.equal(parseRetention("off"), Infinity);
+  for (const bad of ["", "0", "-1d", "7 days", "1w"]) {
+    assert.throws(() => parseRetention(bad), { code: "INVALID_ARGUMENT" }, bad);
+  }
+});
+
+test("pg store: each replica purges on its own every purgeEveryMs; the retention is checked", needsPg, async () => {
+  const table = uniqueTable();
+  await assert.rejects(PgVectorStore.connect({ url, dim: 2, table, tombstoneRetentionMs: 0 }), {
+    code: "INVALID_ARGUMENT",
+  });
+  const s = await PgVectorStore.connect({ url, dim: 2, table, tombstoneRetentionMs: 1, purgeEveryMs: 50 });
+  try {
+    await s.write({ put: [item("a", "x", vec(1, 0)), item("b", "x", vec(0, 1))] });
+    await s.write({ delete: ["a"] });
+    const count = async () =>
+      Number((await admin(url, (sql) => sql.unsafe(`select count(*)::int as n from ${table}`)))[0].n);
+    await until(async () => (await count()) === 1, 5000, "the timer's purge of the tombstone");
+    assert.ok(s.counters.purged >= 1);
+    assert.deepEqual((await s.load()).map((r) => r.id), ["b"]);
+  } finally {
+    await s.close();
+    await dropTable(url, table);
+  }
+});

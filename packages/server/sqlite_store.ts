@@ -3,7 +3,8 @@
  * the SQLite each runtime ships (`node:sqlite` in Deno, `bun:sqlite` in Bun).
  *
  * - WAL journal with `synchronous = FULL`: a write resolves only once its commit is on disk.
- * - Each {@link StoreWrite} is one transaction (all or nothing); a full disk rolls it back and
+ * - Each {@link StoreWrite} is checked by `checkStoreWrite` (the rules every store shares), then
+ *   committed as one transaction (all or nothing); a full disk rolls it back and
  *   throws `STORAGE_FULL` (the server answers 507) and {@link SqliteStore.health} says `degraded`
  *   until a write succeeds again.
  * - Vectors are float32 BLOBs whose length is checked against the store's dimension; payloads are
@@ -29,7 +30,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } f
 import { dirname } from "node:path";
 import { LikenessError } from "@likeness/core";
 import type { ReferenceItem } from "./index.ts";
-import type { ReferenceStore, StoreHealth, StoreWrite } from "./store.ts";
+import type { ReferenceStore, StoreChange, StoreHealth, StoreWrite, StoreWriteResult } from "./store.ts";
+import { checkStoreWrite, STORE_LIMITS } from "./store_rules.ts";
 import { openSqlite, type SqlDatabase, sqliteCode, type SqlStatement } from "./_sqlite.ts";
 import { checkWal } from "./_wal.ts";
 
@@ -100,6 +102,7 @@ export class SqliteStore implements ReferenceStore {
   #stmts: Record<string, SqlStatement> = {};
   #timers = new Set<ReturnType<typeof setInterval>>();
   #seqFd = -1;
+  #closed = false;
 
   private constructor(
     path: string,
@@ -113,7 +116,7 @@ export class SqliteStore implements ReferenceStore {
     this.#lock = lock;
     this.#dim = dim;
     this.readOnly = o.readOnly ?? false;
-    this.#maxPayload = o.maxPayloadBytes ?? 64 * 1024;
+    this.#maxPayload = o.maxPayloadBytes ?? STORE_LIMITS.maxPayloadBytes;
     this.#pollMs = o.pollMs ?? 200;
     this.#health = { status: "ok", ...(this.readOnly ? { readOnly: true } : {}) };
   }
@@ -225,6 +228,8 @@ export class SqliteStore implements ReferenceStore {
   #prepare() {
     const p = (sql: string) => this.#db.prepare(sql);
     this.#stmts = {
+      has: p("SELECT 1 AS x FROM refs WHERE id = ?"),
+      one: p("SELECT id, label, vector, payload, sum FROM refs WHERE id = ?"),
       put: p("INSERT OR REPLACE INTO refs (id, label, vector, payload, seq, sum) VALUES (?, ?, ?, ?, ?, ?)"),
       untomb: p("DELETE FROM deleted WHERE id = ?"),
       del: p("DELETE FROM refs WHERE id = ?"),
@@ -275,8 +280,14 @@ export class SqliteStore implements ReferenceStore {
     return out;
   }
 
+  #unavailable(): LikenessError | undefined {
+    return this.#closed ? new LikenessError("UNAVAILABLE", `${this.path} is closed`) : undefined;
+  }
+
   /** Every live item, each row's checksum verified. */
   load(): Promise<ReferenceItem[]> {
+    const closed = this.#unavailable();
+    if (closed) return Promise.reject(closed);
     try {
       this.#seq = Number(this.#stmts.seq.get()?.value ?? 0);
       this.#stmts.version.get();
@@ -287,55 +298,67 @@ export class SqliteStore implements ReferenceStore {
   }
 
   /**
-   * Commit one batch in one transaction; resolves once it is on disk.
+   * One live item by id (its checksum verified), or undefined.
+   *
+   * @param id reference id
+   * @returns the item
+   * @throws {LikenessError} CORRUPT for a damaged row; UNAVAILABLE after close
+   */
+  get(id: string): Promise<ReferenceItem | undefined> {
+    const closed = this.#unavailable();
+    if (closed) return Promise.reject(closed);
+    try {
+      return Promise.resolve(this.#rows(this.#stmts.one, id)[0]);
+    } catch (e) {
+      return Promise.reject(corrupt(this.path, e));
+    }
+  }
+
+  /**
+   * Commit one batch in one transaction; resolves once it is on disk. An empty batch commits nothing.
    *
    * @param w items to put, ids to delete
-   * @throws {LikenessError} READ_ONLY on a replica; SHAPE_MISMATCH, NON_FINITE, TOO_LARGE for bad
-   *   items (nothing written); STORAGE_FULL when the disk is full (rolled back)
+   * @returns ids added, updated and deleted
+   * @throws {LikenessError} READ_ONLY on a replica; what `checkStoreWrite` throws for bad items
+   *   (SHAPE_MISMATCH, NON_FINITE, INVALID_ARGUMENT, TOO_LARGE: nothing written); STORAGE_FULL when
+   *   the disk is full (rolled back); UNAVAILABLE after close
    */
-  write(w: StoreWrite): Promise<void> {
+  write(w: StoreWrite): Promise<StoreWriteResult> {
+    const closed = this.#unavailable();
+    if (closed) return Promise.reject(closed);
     if (this.readOnly) {
       return Promise.reject(new LikenessError("READ_ONLY", `${this.path} is open read-only (a replica)`));
     }
     const puts: [string, string, Uint8Array, string | null, number][] = [];
+    let del: string[];
     try {
-      for (const it of w.put ?? []) {
-        if (it.vector.length !== this.#dim) {
-          throw new LikenessError(
-            "SHAPE_MISMATCH",
-            `Cannot store "${it.id}": vector has ${it.vector.length} dimensions but the store has ${this.#dim}`,
-          );
-        }
-        for (let i = 0; i < it.vector.length; i++) {
-          if (!Number.isFinite(it.vector[i])) {
-            throw new LikenessError("NON_FINITE", `Cannot store "${it.id}": vector[${i}] is ${it.vector[i]}`);
-          }
-        }
-        const payload = it.payload === undefined ? null : JSON.stringify(it.payload);
-        if (payload !== null && new TextEncoder().encode(payload).length > this.#maxPayload) {
-          throw new LikenessError(
-            "TOO_LARGE",
-            `Cannot store "${it.id}": its payload is over ${this.#maxPayload} bytes of JSON`,
-          );
-        }
+      const checked = checkStoreWrite(w, { dim: this.#dim, maxPayloadBytes: this.#maxPayload });
+      for (const { item: it, json } of checked.put) {
         const blob = toBlob(it.vector);
-        puts.push([it.id, it.label, blob, payload, rowSum(it.id, it.label, blob, payload)]);
+        puts.push([it.id, it.label, blob, json, rowSum(it.id, it.label, blob, json)]);
       }
+      del = checked.delete;
     } catch (e) {
       return Promise.reject(e);
     }
+    const result = { added: 0, updated: 0, deleted: 0 };
+    if (!puts.length && !del.length) return Promise.resolve(result);
     const seq = this.#seq + 1;
     const s = this.#stmts;
     try {
       this.#db.exec("BEGIN IMMEDIATE");
       try {
         for (const [id, label, blob, payload, sum] of puts) {
+          if (s.has.get(id)) result.updated++;
+          else result.added++;
           s.put.run(id, label, blob, payload, seq, sum);
           s.untomb.run(id);
         }
-        for (const id of w.delete ?? []) {
+        for (const id of del) {
+          if (!s.has.get(id)) continue; // unknown: nothing to delete, no tombstone
           s.del.run(id);
           s.tomb.run(id, seq);
+          result.deleted++;
         }
         s.setSeq.run(String(seq));
         this.#db.exec("COMMIT");
@@ -357,7 +380,7 @@ export class SqliteStore implements ReferenceStore {
     } catch {
       // Only a cross-check: the commit itself is durable.
     }
-    return Promise.resolve();
+    return Promise.resolve(result);
   }
 
   #failed(e: unknown): Error {
@@ -385,7 +408,7 @@ export class SqliteStore implements ReferenceStore {
    * @param onChange called with the items put and ids deleted since the last call
    * @returns stop watching
    */
-  watch(onChange: (w: StoreWrite) => void): () => void {
+  watch(onChange: (w: StoreChange) => void): () => void {
     if (!this.readOnly) return () => {};
     let version = Number(Object.values(this.#stmts.version.get() ?? {})[0] ?? 0);
     const timer = setInterval(() => {
@@ -429,8 +452,10 @@ export class SqliteStore implements ReferenceStore {
     return `sqlite:${this.path}${this.readOnly ? " (read-only)" : ""}`;
   }
 
-  /** Stop polling, close the file and release the writer lock. */
+  /** Stop polling, close the file and release the writer lock (a second call is a no-op). */
   close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     this.#timers.clear();
     this.#db.close();

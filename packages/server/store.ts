@@ -4,22 +4,41 @@
  *
  * @module
  */
+import { LikenessError } from "@likeness/core";
 import type { ReferenceItem } from "./index.ts";
 import type { SearchHit } from "./searcher.ts";
+import { checkStoreWrite } from "./store_rules.ts";
 
-/** A durable write: items put, ids deleted. */
+/**
+ * A durable write: items put, ids deleted, applied all or nothing. Every store checks it with
+ * `checkStoreWrite` (store_rules.ts) first: an id at most once, never both put and deleted.
+ */
 export interface StoreWrite {
   /** Items to insert or replace. */
   put?: readonly ReferenceItem[];
-  /** Ids to delete. */
+  /** Ids to delete (unknown ids are no-ops). */
   delete?: readonly string[];
+}
+
+/**
+ * A batch delivered by {@link ReferenceStore.watch}: another writer's commit, or (with `reset`)
+ * the whole live set, when the store can no longer tell what changed since the watcher's last
+ * batch (PostgreSQL purged tombstones newer than it): then `put` holds every live item, and
+ * every item not in it must be dropped.
+ */
+export interface StoreChange extends StoreWrite {
+  /** `put` is the complete live set: drop everything else. */
+  reset?: boolean;
 }
 
 /** What a store reports about its health. */
 export interface StoreHealth {
   /** `ok`, or `degraded` while writes fail (reads still served from memory). */
   status: "ok" | "degraded";
-  /** Why, when degraded (e.g. "disk full: last write failed at ..."). */
+  /**
+   * Why, when degraded (e.g. "disk full: last write failed at ..."); while `ok`, a notice the
+   * operator should see (e.g. that a replica reloaded everything after a tombstone purge).
+   */
   detail?: string;
   /** Read-only replica (writes answer 405/409). */
   readOnly?: boolean;
@@ -50,12 +69,27 @@ export interface StoreQuery {
   count(): Promise<number>;
 }
 
-/** Persistence behind the server's in-memory index. */
+/**
+ * Persistence behind the server's in-memory index. The semantics every store of this package
+ * shares (checked by `tests/store_conformance_test.ts` against each of them):
+ *
+ * - `write` applies a batch all or nothing, after `checkStoreWrite`'s rules: a rejected batch
+ *   (a rejected promise, never a synchronous throw) changes nothing. A put replaces every field of
+ *   an id (a put without payload drops the old payload); deleting an unknown id is a no-op. Counts
+ *   are ids added (not live before), updated (live before) and deleted (live before).
+ * - Writes are serialised in call order: concurrent calls commit in the order they were made.
+ * - An empty write changes nothing and commits nothing; each other write gets a change number
+ *   larger than every earlier one (`SqliteStore.seq`, `PgVectorStore.lastChangeId`, `MemoryStore.seq`).
+ * - `load` returns every live item (in no particular order); `get` one live item.
+ * - After `close`, `write` and `load` reject with `UNAVAILABLE`; a second `close` is a no-op.
+ */
 export interface ReferenceStore {
   /** Load every live item (called once at start-up). */
   load(): Promise<ReferenceItem[]>;
   /** Persist a write; resolves only once it is durable (with counts, required from stores with `query`). */
   write(w: StoreWrite): Promise<void | StoreWriteResult>;
+  /** One live item by id, or undefined. */
+  get?(id: string): Promise<ReferenceItem | undefined>;
   /** Optionally compact (snapshot) given the live items. */
   compact?(live: Iterable<ReferenceItem>): Promise<void>;
   /**
@@ -64,7 +98,7 @@ export interface ReferenceStore {
    * never with a write this store instance made itself. Returns a function that stops watching.
    * Stores without other writers leave it out.
    */
-  watch?(onChange: (w: StoreWrite) => void): () => void;
+  watch?(onChange: (w: StoreChange) => void): () => void;
   /** Health for /v1/health: `degraded` while writes are failing (disk full, connection lost). */
   health?(): StoreHealth;
   /** What the store reports in /v1/health. */
@@ -75,36 +109,126 @@ export interface ReferenceStore {
   close(): Promise<void>;
 }
 
+/** Options for {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Vector dimension [the first item's]. */
+  dim?: number;
+  /** Most bytes of JSON per payload [64 KiB]. */
+  maxPayloadBytes?: number;
+}
+
 /**
- * A store that keeps nothing (for tests, edge demos, or a read-only replica fed elsewhere).
+ * A store that keeps its items in this process's memory only (for tests, edge demos, or a
+ * server whose references are re-added at start). It follows the same rules as the durable
+ * stores and keeps its own copy of each item, but nothing survives `close` or the process.
  *
  * @example
  * ```ts
  * import { MemoryStore } from "@likeness/server";
- * const store = new MemoryStore();
+ * const store = new MemoryStore([], { dim: 2 });
+ * await store.write({ put: [{ id: "a", label: "x", vector: new Float32Array([1, 0]) }] });
+ * console.log((await store.load()).length, store.seq); // 1 1
  * ```
  */
 export class MemoryStore implements ReferenceStore {
-  /** Items to start with. */
-  #initial: ReferenceItem[];
-  /** @param initial items returned by load() */
-  constructor(initial: ReferenceItem[] = []) {
-    this.#initial = initial;
+  #items = new Map<string, ReferenceItem>();
+  #dim: number | undefined;
+  #maxPayload: number | undefined;
+  #seq = 0;
+  #closed = false;
+
+  /**
+   * @param initial items the store starts with (checked like a write)
+   * @param options dimension and payload limit
+   * @throws what {@link checkStoreWrite} throws for a bad initial item
+   */
+  constructor(initial: readonly ReferenceItem[] = [], options: MemoryStoreOptions = {}) {
+    this.#dim = options.dim ?? initial[0]?.vector.length;
+    this.#maxPayload = options.maxPayloadBytes;
+    if (initial.length) {
+      const checked = checkStoreWrite({ put: initial }, this.#rules(initial[0].vector.length));
+      for (const p of checked.put) this.#items.set(p.item.id, p.item);
+    }
   }
-  /** The initial items. */
+
+  #rules(firstDim: number) {
+    return {
+      dim: this.#dim ?? firstDim,
+      ...(this.#maxPayload === undefined ? {} : { maxPayloadBytes: this.#maxPayload }),
+    };
+  }
+
+  #open(): LikenessError | undefined {
+    return this.#closed ? new LikenessError("UNAVAILABLE", "MemoryStore is closed") : undefined;
+  }
+
+  /** The number of the last committed write (0 before any). */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Every live item (copies). */
   load(): Promise<ReferenceItem[]> {
-    return Promise.resolve(this.#initial);
+    const closed = this.#open();
+    if (closed) return Promise.reject(closed);
+    return Promise.resolve([...this.#items.values()].map(copy));
   }
-  /** Nothing to persist. */
-  write(_w: StoreWrite): Promise<void> {
-    return Promise.resolve();
+
+  /** One live item (a copy), or undefined. */
+  get(id: string): Promise<ReferenceItem | undefined> {
+    const closed = this.#open();
+    if (closed) return Promise.reject(closed);
+    const it = this.#items.get(id);
+    return Promise.resolve(it && copy(it));
   }
+
+  /**
+   * Apply a write all or nothing.
+   *
+   * @param w items to put, ids to delete
+   * @returns ids added, updated and deleted
+   * @throws what {@link checkStoreWrite} throws (nothing applied); UNAVAILABLE after close
+   */
+  write(w: StoreWrite): Promise<StoreWriteResult> {
+    const closed = this.#open();
+    if (closed) return Promise.reject(closed);
+    let checked;
+    try {
+      checked = checkStoreWrite(w, this.#rules(w.put?.[0]?.vector.length ?? 0));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const r = { added: 0, updated: 0, deleted: 0 };
+    if (!checked.put.length && !checked.delete.length) return Promise.resolve(r);
+    if (checked.put.length) this.#dim ??= checked.put[0].item.vector.length;
+    for (const { item } of checked.put) {
+      if (this.#items.has(item.id)) r.updated++;
+      else r.added++;
+      this.#items.set(item.id, item);
+    }
+    for (const id of checked.delete) if (this.#items.delete(id)) r.deleted++;
+    this.#seq++;
+    return Promise.resolve(r);
+  }
+
   /** "memory". */
   describe(): string {
     return "memory";
   }
-  /** Nothing to close. */
+
+  /** Drop everything; later writes and loads reject. */
   close(): Promise<void> {
+    this.#closed = true;
+    this.#items.clear();
     return Promise.resolve();
   }
+}
+
+function copy(it: ReferenceItem): ReferenceItem {
+  return {
+    id: it.id,
+    label: it.label,
+    vector: Float32Array.from(it.vector),
+    ...("payload" in it ? { payload: structuredClone(it.payload) } : {}),
+  };
 }
