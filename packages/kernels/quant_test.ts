@@ -11,7 +11,10 @@ const VARIANTS = ["scalar", "simd"] as const;
 type Fn = (...a: number[]) => number;
 
 function module(variant: "scalar" | "simd"): Promise<KernelModule> {
-  return KernelModule.create((variant === "scalar" ? scalarBytes : simdBytes)(), new WebAssembly.Memory({ initial: 1 }));
+  return KernelModule.create(
+    (variant === "scalar" ? scalarBytes : simdBytes)(),
+    new WebAssembly.Memory({ initial: 1 }),
+  );
 }
 
 /** Random int8 codes in [-127, 127], with the extremes and zero over-represented. */
@@ -71,7 +74,11 @@ for (const variant of VARIANTS) {
       for (let t = 0; t <= rows; t++) {
         for (let d = 0; d < dim; d++) {
           // Row 1 is the query's complement; row 2 equals it; the rest are random.
-          const on = t === 2 ? (bits[d >>> 5] >>> (d & 31)) & 1 : t === 1 ? 1 - ((bits[d >>> 5] >>> (d & 31)) & 1) : +(rng.next() < 0.5);
+          const on = t === 2
+            ? (bits[d >>> 5] >>> (d & 31)) & 1
+            : t === 1
+            ? 1 - ((bits[d >>> 5] >>> (d & 31)) & 1)
+            : +(rng.next() < 0.5);
           if (on) bits[t * words + (d >>> 5)] |= 1 << (d & 31);
         }
       }
@@ -164,9 +171,13 @@ async function scanParity(variant: "scalar" | "simd", threads: number): Promise<
 
 for (const variant of VARIANTS) {
   for (const threads of [1, 2]) {
-    test(`quant ${variant}: scan keeps the m best rows like the reference (${threads} thread${threads > 1 ? "s" : ""})`, {
-      skip: variant === "simd" && !hasWasmSimd() && "no WebAssembly SIMD",
-    }, () => scanParity(variant, threads));
+    test(
+      `quant ${variant}: scan keeps the m best rows like the reference (${threads} thread${threads > 1 ? "s" : ""})`,
+      {
+        skip: variant === "simd" && !hasWasmSimd() && "no WebAssembly SIMD",
+      },
+      () => scanParity(variant, threads),
+    );
   }
 }
 
