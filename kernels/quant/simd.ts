@@ -52,6 +52,54 @@ function int8Block(qa: usize, qb: usize, codes: usize, stride: i32, b0: i32, b1:
   }
 }
 
+// Four query rows (q1..q3 may repeat q0 at a tail) against code rows [b0, b1) in pairs: 8
+// accumulators; per 16 dimensions 2 code loads, 4 widenings, 8 query loads, 16 dot + 16 add.
+function int8Block4(
+  q0: usize, q1: usize, q2: usize, q3: usize, codes: usize, stride: i32, b0: i32, b1: i32,
+  o0: usize, o1: usize, o2: usize, o3: usize,
+): void {
+  let j = b0;
+  for (; j + 1 < b1; j += 2) {
+    const c0 = codes + <usize> j * <usize> stride, c1 = c0 + <usize> stride;
+    let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a10 = i32x4.splat(0), a11 = i32x4.splat(0);
+    let a20 = i32x4.splat(0), a21 = i32x4.splat(0), a30 = i32x4.splat(0), a31 = i32x4.splat(0);
+    for (let d = 0; d < stride; d += 16) {
+      const r0 = v128.load(c0 + <usize> d), r1 = v128.load(c1 + <usize> d);
+      const r0l = i16x8.extend_low_i8x16_s(r0), r0h = i16x8.extend_high_i8x16_s(r0);
+      const r1l = i16x8.extend_low_i8x16_s(r1), r1h = i16x8.extend_high_i8x16_s(r1);
+      const qo = <usize> d << 1;
+      let xl = v128.load(q0 + qo), xh = v128.load(q0 + qo + 16);
+      a00 = i32x4.add(a00, i32x4.add(i32x4.dot_i16x8_s(xl, r0l), i32x4.dot_i16x8_s(xh, r0h)));
+      a01 = i32x4.add(a01, i32x4.add(i32x4.dot_i16x8_s(xl, r1l), i32x4.dot_i16x8_s(xh, r1h)));
+      xl = v128.load(q1 + qo);
+      xh = v128.load(q1 + qo + 16);
+      a10 = i32x4.add(a10, i32x4.add(i32x4.dot_i16x8_s(xl, r0l), i32x4.dot_i16x8_s(xh, r0h)));
+      a11 = i32x4.add(a11, i32x4.add(i32x4.dot_i16x8_s(xl, r1l), i32x4.dot_i16x8_s(xh, r1h)));
+      xl = v128.load(q2 + qo);
+      xh = v128.load(q2 + qo + 16);
+      a20 = i32x4.add(a20, i32x4.add(i32x4.dot_i16x8_s(xl, r0l), i32x4.dot_i16x8_s(xh, r0h)));
+      a21 = i32x4.add(a21, i32x4.add(i32x4.dot_i16x8_s(xl, r1l), i32x4.dot_i16x8_s(xh, r1h)));
+      xl = v128.load(q3 + qo);
+      xh = v128.load(q3 + qo + 16);
+      a30 = i32x4.add(a30, i32x4.add(i32x4.dot_i16x8_s(xl, r0l), i32x4.dot_i16x8_s(xh, r0h)));
+      a31 = i32x4.add(a31, i32x4.add(i32x4.dot_i16x8_s(xl, r1l), i32x4.dot_i16x8_s(xh, r1h)));
+    }
+    const o = <usize> (j - b0) << 2;
+    store<i32>(o0 + o, hsum(a00));
+    store<i32>(o0 + o + 4, hsum(a01));
+    store<i32>(o1 + o, hsum(a10));
+    store<i32>(o1 + o + 4, hsum(a11));
+    store<i32>(o2 + o, hsum(a20));
+    store<i32>(o2 + o + 4, hsum(a21));
+    store<i32>(o3 + o, hsum(a30));
+    store<i32>(o3 + o + 4, hsum(a31));
+  }
+  if (j < b1) {
+    int8Block(q0, q1, codes, stride, j, b1, o0 + (<usize> (j - b0) << 2), o1 + (<usize> (j - b0) << 2));
+    int8Block(q2, q3, codes, stride, j, b1, o2 + (<usize> (j - b0) << 2), o3 + (<usize> (j - b0) << 2));
+  }
+}
+
 function hammingBlock(qa: usize, qb: usize, bits: usize, stride: i32, b0: i32, b1: i32, o0: usize, o1: usize): void {
   const vend = stride & ~15;
   for (let j = b0; j < b1; j++) {
@@ -77,7 +125,7 @@ function hammingBlock(qa: usize, qb: usize, bits: usize, stride: i32, b0: i32, b
 
 // The scan: query rows in pairs over blocks of code rows (a block stays in cache while every
 // query pair passes over it), each pair's integer scores (int8 dot products when `hamming` is 0,
-// Hamming distances otherwise) handed to the per-row heaps of ./select.ts. `scratch` holds 2 × rb
+// Hamming distances otherwise) handed to the per-row heaps of ./select.ts. `scratch` holds 4 × rb
 // int32, private to the calling thread. Written once per build so both block kernels are direct
 // calls.
 function scan(
@@ -85,19 +133,22 @@ function scan(
   elig: usize, m: i32, keys: usize, pos: usize, i0: i32, i1: i32, scratch: usize, rb: i32,
 ): void {
   const qstride = hamming ? stride : stride << 1;
-  const s1 = scratch + (<usize> rb << 2);
+  const rs = <usize> rb << 2;
+  const group = hamming ? 2 : 4;
   for (let b0 = j0; b0 < j1; b0 += rb) {
     const b1 = min(b0 + rb, j1);
-    for (let i = i0; i < i1; i += 2) {
-      const pair = i + 1 < i1;
-      const qa = q + <usize> i * <usize> qstride, qb = pair ? qa + <usize> qstride : qa;
-      if (hamming) hammingBlock(qa, qb, codes, stride, b0, b1, scratch, s1);
-      else int8Block(qa, qb, codes, stride, b0, b1, scratch, s1);
-      const sa = hamming ? 0.0 : load<f64>(qs + (<usize> i << 3));
-      heapOffer(scratch, b1 - b0, b0, mode, sa, sq, elig, m, keys, pos, i);
-      if (pair) {
-        const sb = hamming ? 0.0 : load<f64>(qs + (<usize> (i + 1) << 3));
-        heapOffer(s1, b1 - b0, b0, mode, sb, sq, elig, m, keys, pos, i + 1);
+    for (let i = i0; i < i1; i += group) {
+      const n = min(group, i1 - i);
+      const qa = q + <usize> i * <usize> qstride;
+      const qb = n > 1 ? qa + <usize> qstride : qa;
+      if (hamming) hammingBlock(qa, qb, codes, stride, b0, b1, scratch, scratch + rs);
+      else {
+        const qc = n > 2 ? qb + <usize> qstride : qa, qd = n > 3 ? qc + <usize> qstride : qa;
+        int8Block4(qa, qb, qc, qd, codes, stride, b0, b1, scratch, scratch + rs, scratch + 2 * rs, scratch + 3 * rs);
+      }
+      for (let t = 0; t < n; t++) {
+        const sc = hamming ? 0.0 : load<f64>(qs + (<usize> (i + t) << 3));
+        heapOffer(scratch + <usize> t * rs, b1 - b0, b0, mode, sc, sq, elig, m, keys, pos, i + t);
       }
     }
   }

@@ -298,7 +298,7 @@ class Codes implements ResidentCodes {
     const Q = queryRows, S = this.stride, int8 = this.kind === "int8";
     const m8 = this.#module;
     const rb = m8.fn<Fn>("scanBlockRows")(S);
-    const stride = 2 * rb * 4 + 16;
+    const stride = 4 * rb * 4 + 16;
     const pool = this.#pool;
     const parallel = pool !== null && Q * R * S >= this.#minWork;
     const split = parallel && Q < 4 * pool!.threads;
