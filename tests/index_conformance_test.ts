@@ -199,6 +199,64 @@ each("int8 and binary rerank reach recall@10 ≥ 0.9 on clustered data, values e
   }
 });
 
+each(
+  "int8 and binary return the js reference's ids and values (codes resident, threads, filters, tombstones)",
+  async (b) => {
+    // Rows are stored as given (no cosine normalisation), so every backend holds the same float32
+    // rows and codes, and its scan must keep the same candidates as the plain-TS loop.
+    const rng = createRng(12);
+    const R = 3000, D = 48;
+    const ref = ints(rng, R, D, 4);
+    const labels = Array.from({ length: R }, () => rng.int(5));
+    const js = createJsBackend();
+    try {
+      for (const kind of ["int8", "binary"] as IndexKind[]) {
+        for (const metric of ["dot", "l2", "sqeuclidean", "l1"] as Metric[]) {
+          const a = await createIndex({ dim: D, metric, kind, capacity: 16 }, b);
+          const want = await createIndex({ dim: D, metric, kind, capacity: 16 }, js);
+          for (const index of [a, want]) {
+            await index.add({ data: ref.data.subarray(0, 1000 * D), rows: 1000, cols: D }, {
+              labels: labels.slice(0, 1000),
+            });
+            await index.add({ data: ref.data.subarray(1000 * D), rows: R - 1000, cols: D }, {
+              labels: labels.slice(1000),
+            });
+            await index.remove(Array.from({ length: 200 }, (_, i) => i * 7));
+          }
+          // 3 queries: a reference-row split on 2 threads; 20: a query-row split.
+          for (const Q of [3, 20]) {
+            const q = ints(rng, Q, D, 4);
+            for (
+              const options of [
+                { k: 10 },
+                { k: 1 },
+                { k: 25, filter: { labels: [1, 3] } },
+                { k: 5, filter: { ids: Array.from({ length: 400 }, (_, i) => 3 * i) } },
+              ]
+            ) {
+              const got = await a.search(q, options), exp = await want.search(q, options);
+              const what = `${kind} ${metric} Q=${Q} ${JSON.stringify(options).slice(0, 40)}`;
+              assert.deepEqual(Array.from(got.ids), Array.from(exp.ids), what);
+              assert.deepEqual(Array.from(got.values), Array.from(exp.values), what);
+            }
+          }
+          for (const index of [a, want]) await index.compact();
+          const q = ints(rng, 4, D, 4);
+          assert.deepEqual(
+            Array.from((await a.search(q, { k: 8 })).ids),
+            Array.from((await want.search(q, { k: 8 })).ids),
+          );
+          if (b.info.name !== "js") assert.match(a.info().detail, new RegExp(`${kind} codes resident in WebAssembly`));
+          a.dispose();
+          want.dispose();
+        }
+      }
+    } finally {
+      js.dispose();
+    }
+  },
+);
+
 each("save and load round-trip every kind and metric bit for bit", async (b) => {
   const rng = createRng(8);
   const D = 9, ref = rand(rng, 40, D), q = rand(rng, 3, D);

@@ -45,6 +45,8 @@ import {
   type VectorIndex,
 } from "./index_types.ts";
 import { exactValue, normalize64, type RowStore, smallestKeys, storeFor } from "./_index_store.ts";
+import { codesFor } from "./_index_codes.ts";
+import type { ResidentCodes } from "@likeness/kernels";
 import {
   bytesOf,
   type DecodedIndex,
@@ -147,7 +149,18 @@ export async function createIndex(options: IndexOptions, backend?: Backend): Pro
     return await f.create(options, backend);
   }
   const store = await storeFor(backend, c.dim, c.capacity);
-  return new ResidentIndex(c, store);
+  return new ResidentIndex(c, store, await codesOf(c, backend, store));
+}
+
+/** The resident code engine of an int8 / binary index (null for flat and on `js`). */
+async function codesOf(c: Checked, backend: Backend | undefined, store: RowStore): Promise<ResidentCodes | null> {
+  if (c.kind === "flat") return null;
+  try {
+    return await codesFor(backend, c.kind as "int8" | "binary", c.dim, c.capacity);
+  } catch (e) {
+    store.dispose();
+    throw e;
+  }
 }
 
 /** Options for {@link loadIndex}. */
@@ -217,7 +230,7 @@ export async function loadIndex(
     throw new LikenessError("CORRUPT", `Cannot load index: bad parameters (${(cause as Error).message})`, { cause });
   }
   const store = await storeFor(backend, c.dim, c.capacity);
-  const index = new ResidentIndex(c, store);
+  const index = new ResidentIndex(c, store, await codesOf(c, backend, store));
   try {
     index._restore(decoded);
   } catch (e) {
@@ -251,24 +264,47 @@ class ResidentIndex implements VectorIndex {
   #labels = new Int32Array(0);
   #alive = new Uint8Array(0);
   #pos = new Map<number, number>();
-  // int8: per-dimension scale, codes (n × dim), squared norms; binary: centre, sign words.
+  // int8: per-dimension scale, codes (n × #cs), squared norms; binary: centre, sign words
+  // (n × #cs). With a resident engine these are views of its WebAssembly memory: take them again
+  // (#views) after any engine call, since growing that memory detaches them.
   #scale: Float32Array | null = null;
-  #codes = new Int8Array(0);
-  #sq = new Float32Array(0);
+  #codes: Int8Array<ArrayBufferLike> = new Int8Array(0);
+  #sq: Float32Array<ArrayBufferLike> = new Float32Array(0);
   #center: Float32Array | null = null;
-  #bits = new Uint32Array(0);
+  #bits: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   readonly #words: number;
+  /** Row stride of #codes (bytes) or #bits (words). */
+  readonly #cs: number;
+  readonly #engine: ResidentCodes | null;
   #queue: Promise<unknown> = Promise.resolve();
   #disposed = false;
 
-  constructor(c: Checked, store: RowStore) {
+  constructor(c: Checked, store: RowStore, engine: ResidentCodes | null) {
     this.kind = c.kind;
     this.metric = c.metric;
     this.dim = c.dim;
     this.#oversample = c.oversample;
     this.#store = store;
+    this.#engine = engine;
     this.#words = (c.dim + 31) >>> 5;
+    this.#cs = engine
+      ? (c.kind === "int8" ? engine.stride : engine.stride >>> 2)
+      : c.kind === "int8"
+      ? c.dim
+      : this.#words;
     this.#grow(c.capacity);
+  }
+
+  /** Take the engine's views again (no-op for JS arrays). */
+  #views(): void {
+    const e = this.#engine;
+    if (!e) return;
+    if (this.kind === "int8") {
+      this.#codes = e.codes();
+      this.#sq = e.norms();
+    } else {
+      this.#bits = e.bits();
+    }
   }
 
   get size(): number {
@@ -276,8 +312,10 @@ class ResidentIndex implements VectorIndex {
   }
 
   get memoryBytes(): number {
-    return this.#store.memoryBytes + this.#ids.byteLength + this.#labels.byteLength + this.#alive.byteLength +
-      this.#codes.byteLength + this.#sq.byteLength + this.#bits.byteLength;
+    const codes = this.#engine
+      ? this.#engine.memoryBytes
+      : this.#codes.byteLength + this.#sq.byteLength + this.#bits.byteLength;
+    return this.#store.memoryBytes + this.#ids.byteLength + this.#labels.byteLength + this.#alive.byteLength + codes;
   }
 
   info(): IndexInfo {
@@ -289,7 +327,9 @@ class ResidentIndex implements VectorIndex {
       dim: this.dim,
       size: this.#live,
       memoryBytes: this.memoryBytes,
-      detail: `${this.#store.detail}${this.kind === "flat" ? "" : `; ${this.kind} codes in JS arrays`}`,
+      detail: `${this.#store.detail}${
+        this.kind === "flat" ? "" : `; ${this.#engine ? this.#engine.info.detail : `${this.kind} codes in JS arrays`}`
+      }`,
       params,
     };
   }
@@ -329,15 +369,18 @@ class ResidentIndex implements VectorIndex {
     const alive = new Uint8Array(next);
     alive.set(this.#alive);
     this.#alive = alive;
-    if (this.kind === "int8") {
-      const codes = new Int8Array(next * this.dim);
+    if (this.#engine) {
+      this.#engine.reserve(next);
+      this.#views();
+    } else if (this.kind === "int8") {
+      const codes = new Int8Array(next * this.#cs);
       codes.set(this.#codes);
       this.#codes = codes;
       const sq = new Float32Array(next);
       sq.set(this.#sq);
       this.#sq = sq;
     } else if (this.kind === "binary") {
-      const bits = new Uint32Array(next * this.#words);
+      const bits = new Uint32Array(next * this.#cs);
       bits.set(this.#bits);
       this.#bits = bits;
     }
@@ -438,7 +481,8 @@ class ResidentIndex implements VectorIndex {
 
   /** Quantise rows [p0, p1) (deriving the scale or centre from them on the first add). */
   #encode(p0: number, p1: number): void {
-    const D = this.dim, rows = this.#store.rows();
+    const D = this.dim, rows = this.#store.rows(), S = this.#cs;
+    this.#views();
     if (this.kind === "int8") {
       if (!this.#scale) this.#scale = this.#deriveScale(p0, p1);
       const s = this.#scale;
@@ -447,17 +491,17 @@ class ResidentIndex implements VectorIndex {
         for (let d = 0; d < D; d++) {
           const x = rows[p * D + d];
           sq += x * x;
-          this.#codes[p * D + d] = Math.max(-127, Math.min(127, Math.round(x / s[d])));
+          this.#codes[p * S + d] = Math.max(-127, Math.min(127, Math.round(x / s[d])));
         }
         this.#sq[p] = sq;
       }
     } else {
       if (!this.#center) this.#center = this.#deriveCenter(p0, p1);
-      const c = this.#center, W = this.#words;
+      const c = this.#center;
       for (let p = p0; p < p1; p++) {
-        for (let w = 0; w < W; w++) this.#bits[p * W + w] = 0;
+        for (let w = 0; w < S; w++) this.#bits[p * S + w] = 0;
         for (let d = 0; d < D; d++) {
-          if (rows[p * D + d] > c[d]) this.#bits[p * W + (d >>> 5)] |= 1 << (d & 31);
+          if (rows[p * D + d] > c[d]) this.#bits[p * S + (d >>> 5)] |= 1 << (d & 31);
         }
       }
     }
@@ -600,7 +644,7 @@ class ResidentIndex implements VectorIndex {
         positions = r.positions;
         values = r.values;
       } else {
-        ({ positions, values } = this.#quantisedSearch(query, Q, k, Math.min(count, k * this.#oversample), mask));
+        ({ positions, values } = await this.#quantisedSearch(query, Q, k, Math.min(count, k * this.#oversample), mask));
       }
       for (let i = 0; i < Q; i++) {
         for (let t = 0; t < k; t++) {
@@ -614,47 +658,77 @@ class ResidentIndex implements VectorIndex {
     });
   }
 
-  /** int8 / binary: approximate scores over every eligible row, exact rerank of the best m. */
-  #quantisedSearch(query: Float32Array, Q: number, k: number, m: number, mask: Uint8Array | null) {
-    const D = this.dim, n = this.#n, rows = this.#store.rows();
+  /**
+   * int8 / binary: approximate scores over every eligible row, the best m kept (ties to the lower
+   * position), exact float64 rerank of those m. The query codes are the same on every backend;
+   * the resident engine scans in WebAssembly, the `js` reference in the loop below, and both keep
+   * the same m positions (the keys are bit-identical float64).
+   */
+  async #quantisedSearch(query: Float32Array, Q: number, k: number, m: number, mask: Uint8Array | null) {
+    const D = this.dim, n = this.#n, S = this.#cs;
     const q = Float64Array.from(query);
     if (this.metric === "cosine") normalize64(q, Q, D);
     const metric = this.metric === "cosine" ? "dot" : this.metric;
     const sign = metric === "dot" ? -1 : 1;
-    const positions = new Int32Array(Q * k).fill(-1);
-    const values = new Float32Array(Q * k).fill(NaN);
-    const approx = new Float64Array(n);
-    const qc = new Int32Array(D);
-    const W = this.#words, qb = new Uint32Array(W);
+    // Query codes: int8 q·s / qs rounded (qs = the query's largest |q·s| / 127), or sign bits.
+    const int8 = this.kind === "int8";
+    const qc = int8 ? new Int16Array(Q * S) : null;
+    const qsc = int8 ? new Float64Array(Q) : null;
+    const qb = int8 ? null : new Uint32Array(Q * S);
     for (let i = 0; i < Q; i++) {
-      if (this.kind === "int8") {
+      if (int8) {
         const s = this.#scale!;
         let mx = 0;
         for (let d = 0; d < D; d++) mx = Math.max(mx, Math.abs(q[i * D + d] * s[d]));
         const qs = mx > 0 ? mx / 127 : 1;
-        for (let d = 0; d < D; d++) qc[d] = Math.round((q[i * D + d] * s[d]) / qs);
-        const codes = this.#codes;
-        for (let p = 0; p < n; p++) {
-          let acc = 0;
-          const o = p * D;
-          for (let d = 0; d < D; d++) acc += qc[d] * codes[o + d];
-          const dot = acc * qs;
-          approx[p] = metric === "dot" ? -dot : this.#sq[p] - 2 * dot;
-        }
+        qsc![i] = qs;
+        for (let d = 0; d < D; d++) qc![i * S + d] = Math.round((q[i * D + d] * s[d]) / qs);
       } else {
         const c = this.#center!;
-        qb.fill(0);
-        for (let d = 0; d < D; d++) if (q[i * D + d] > c[d]) qb[d >>> 5] |= 1 << (d & 31);
-        const bits = this.#bits;
-        for (let p = 0; p < n; p++) {
-          let h = 0;
-          for (let w = 0; w < W; w++) h += popcount32(qb[w] ^ bits[p * W + w]);
-          approx[p] = h;
-        }
+        for (let d = 0; d < D; d++) if (q[i * D + d] > c[d]) qb![i * S + (d >>> 5)] |= 1 << (d & 31);
       }
-      const cand = smallestKeys(approx, n, m, mask);
+    }
+    let cands: Int32Array;
+    if (this.#engine) {
+      cands = await this.#engine.scan(int8 ? qc! : qb!, qsc, Q, {
+        rows: n,
+        m,
+        eligible: mask,
+        distance: metric !== "dot",
+      });
+      this.#views();
+    } else {
+      cands = new Int32Array(Q * m);
+      const approx = new Float64Array(n);
+      for (let i = 0; i < Q; i++) {
+        if (int8) {
+          const codes = this.#codes, qs = qsc![i], qo = i * S;
+          for (let p = 0; p < n; p++) {
+            let acc = 0;
+            const o = p * S;
+            for (let d = 0; d < D; d++) acc += qc![qo + d] * codes[o + d];
+            const dot = acc * qs;
+            approx[p] = metric === "dot" ? -dot : this.#sq[p] - 2 * dot;
+          }
+        } else {
+          const bits = this.#bits, qo = i * S;
+          for (let p = 0; p < n; p++) {
+            let h = 0;
+            for (let w = 0; w < S; w++) h += popcount32(qb![qo + w] ^ bits[p * S + w]);
+            approx[p] = h;
+          }
+        }
+        cands.set(smallestKeys(approx, n, m, mask), i * m);
+      }
+    }
+    const rows = this.#store.rows();
+    const positions = new Int32Array(Q * k).fill(-1);
+    const values = new Float32Array(Q * k).fill(NaN);
+    for (let i = 0; i < Q; i++) {
+      const cand = cands.subarray(i * m, i * m + m);
       const exact = new Float64Array(m);
-      for (let t = 0; t < m; t++) exact[t] = sign * exactValue(metric, q, i * D, rows, cand[t], D);
+      exactValues(metric, q, i * D, rows, cand, D, exact);
+      if (sign < 0) { for (let t = 0; t < m; t++) exact[t] = -exact[t]; }
       const order = Array.from({ length: m }, (_, t) => t).filter((t) => cand[t] >= 0);
       order.sort((a, b) => exact[a] - exact[b] || cand[a] - cand[b]);
       for (let t = 0; t < Math.min(k, order.length); t++) {
@@ -673,8 +747,9 @@ class ResidentIndex implements VectorIndex {
     }
     return this.#serial(() => {
       if (this.#live === this.#n) return;
-      const D = this.dim, W = this.#words;
+      const D = this.dim, W = this.#cs;
       const rows = this.#store.rows();
+      this.#views();
       let w = 0;
       for (let p = 0; p < this.#n; p++) {
         if (!this.#alive[p]) continue;
@@ -683,7 +758,7 @@ class ResidentIndex implements VectorIndex {
           this.#ids[w] = this.#ids[p];
           this.#labels[w] = this.#labels[p];
           if (this.kind === "int8") {
-            this.#codes.copyWithin(w * D, p * D, (p + 1) * D);
+            this.#codes.copyWithin(w * W, p * W, (p + 1) * W);
             this.#sq[w] = this.#sq[p];
           } else if (this.kind === "binary") {
             this.#bits.copyWithin(w * W, p * W, (p + 1) * W);
@@ -767,7 +842,69 @@ class ResidentIndex implements VectorIndex {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#store.dispose();
+    this.#engine?.dispose();
   }
+}
+
+/**
+ * `exactValue` of query row `q` (at qo) with each stored row in `cand` (-1 entries skipped) into
+ * `out`: four candidates per pass over the dimensions, each summed in dimension order, so every
+ * value is bit-identical to `exactValue`'s while four independent sums hide the add latency.
+ */
+function exactValues(
+  metric: "dot" | "l2" | "sqeuclidean" | "l1",
+  q: Float64Array,
+  qo: number,
+  rows: Float32Array,
+  cand: Int32Array,
+  D: number,
+  out: Float64Array,
+): void {
+  const list: number[] = [];
+  for (let t = 0; t < cand.length; t++) if (cand[t] >= 0) list.push(t);
+  let u = 0;
+  for (; u + 4 <= list.length; u += 4) {
+    const t0 = list[u], t1 = list[u + 1], t2 = list[u + 2], t3 = list[u + 3];
+    const o0 = cand[t0] * D, o1 = cand[t1] * D, o2 = cand[t2] * D, o3 = cand[t3] * D;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    if (metric === "dot") {
+      for (let d = 0; d < D; d++) {
+        const x = q[qo + d];
+        s0 += x * rows[o0 + d];
+        s1 += x * rows[o1 + d];
+        s2 += x * rows[o2 + d];
+        s3 += x * rows[o3 + d];
+      }
+    } else if (metric === "l1") {
+      for (let d = 0; d < D; d++) {
+        const x = q[qo + d];
+        s0 += Math.abs(x - rows[o0 + d]);
+        s1 += Math.abs(x - rows[o1 + d]);
+        s2 += Math.abs(x - rows[o2 + d]);
+        s3 += Math.abs(x - rows[o3 + d]);
+      }
+    } else {
+      for (let d = 0; d < D; d++) {
+        const x = q[qo + d];
+        const e0 = x - rows[o0 + d], e1 = x - rows[o1 + d], e2 = x - rows[o2 + d], e3 = x - rows[o3 + d];
+        s0 += e0 * e0;
+        s1 += e1 * e1;
+        s2 += e2 * e2;
+        s3 += e3 * e3;
+      }
+      if (metric === "l2") {
+        s0 = Math.sqrt(s0);
+        s1 = Math.sqrt(s1);
+        s2 = Math.sqrt(s2);
+        s3 = Math.sqrt(s3);
+      }
+    }
+    out[t0] = s0;
+    out[t1] = s1;
+    out[t2] = s2;
+    out[t3] = s3;
+  }
+  for (; u < list.length; u++) out[list[u]] = exactValue(metric, q, qo, rows, cand[list[u]], D);
 }
 
 function popcount32(x: number): number {

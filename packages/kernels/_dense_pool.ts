@@ -61,12 +61,18 @@ export class DensePool {
    * @param bytes the shared-memory build of the dense kernels
    * @param memory the shared memory
    * @param threads total threads (≥ 2)
+   * @param source the worker's module source (default: the dense kernels' job loop, `workerSource()`)
    * @returns the pool once every worker has instantiated the module
    * @throws when a worker cannot start (the caller falls back to one thread)
    */
-  static async start(bytes: Uint8Array, memory: WebAssembly.Memory, threads: number): Promise<DensePool> {
+  static async start(
+    bytes: Uint8Array,
+    memory: WebAssembly.Memory,
+    threads: number,
+    source: string = workerSource(),
+  ): Promise<DensePool> {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
-    const workers = await startWorkers(workerSource(), threads, (tid) => ({ bytes, memory, control, tid }), "dense");
+    const workers = await startWorkers(source, threads, (tid) => ({ bytes, memory, control, tid }), "dense");
     return new DensePool(workers, control);
   }
 
@@ -78,6 +84,7 @@ export class DensePool {
    * @param args the export's arguments
    * @param rows query rows to split
    * @param scratchStride bytes of scratch per thread
+   * @param slice the calling thread's slice runner (the same one the workers' source runs)
    * @throws {WorkerFailure} when a worker's slice failed; the calling thread's own errors as they are
    */
   async run(
@@ -86,6 +93,7 @@ export class DensePool {
     args: number[],
     rows: number,
     scratchStride = 0,
+    slice: typeof runSlice = runSlice,
   ): Promise<void> {
     const ctl = this.#ctl;
     const n = this.threads;
@@ -97,7 +105,7 @@ export class DensePool {
     publishJob(ctl, { gen: GEN, done: DONE, error: ERROR });
     let failure: unknown;
     try {
-      runSlice(exports, op, args, 0, n, rows, scratchStride);
+      slice(exports, op, args, 0, n, rows, scratchStride);
     } catch (e) {
       failure = e;
     }

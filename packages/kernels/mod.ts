@@ -20,3 +20,4 @@ export * from "./types.ts";
 export * from "./hnsw.ts";
 
 export * from "./matmul.ts";
+export * from "./quant_resident.ts";

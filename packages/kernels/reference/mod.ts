@@ -19,3 +19,4 @@ export * from "./conv.ts";
 export * from "./hnsw.ts";
 
 export * from "./matmul.ts";
+export * from "./quant.ts";

@@ -1,0 +1,139 @@
+/**
+ * The job protocol of the quantised-code kernels (private): the dense kernels' control block and
+ * worker loop (`_dense_job.ts`) with this family's slice runner, so int8 and binary scans split
+ * across the same kind of Worker pool as the float32 top-k.
+ *
+ * @module
+ */
+import {
+  ARGS_OFFSET,
+  DONE,
+  ERROR,
+  GEN,
+  MAX_ARGS,
+  NTHREADS,
+  OP,
+  OP_STOP,
+  ROWS,
+  SCRATCH_STRIDE,
+  sliceRows,
+  SPIN,
+  workerMain,
+} from "./_dense_job.ts";
+
+/** int8 scan, query rows split between threads. */
+export const OP_INT8 = 11;
+/** int8 scan, code rows split between threads (each writes its own lists). */
+export const OP_INT8_SPLIT = 12;
+/** Hamming scan, query rows split. */
+export const OP_HAMMING = 13;
+/** Hamming scan, code rows split. */
+export const OP_HAMMING_SPLIT = 14;
+/** Multiply-adds (int8) or bytes (Hamming) one scan call may cover before the next chunk. */
+export const QUANT_CHUNK_WORK = 2 ** 31;
+/** Scan calls after which this thread's code is taken as optimised. */
+export const QUANT_WARM_CALLS = 24;
+
+let quantCalls = 0;
+
+type KernelFn = (...args: number[]) => unknown;
+
+/**
+ * Run thread `t`'s slice of a quantised scan. Arguments (17): `(q, qs, codes, sq, stride, mode,
+ * j0, j1, elig, m, keys, pos, i0, i1, scratch, rb, listBytes)`; `listBytes` is the byte size of
+ * one thread's float64 keys (its int32 positions take half) in a code-row split. The heaps are
+ * initialised and finished here, and the scan runs in calls of growing size (V8 optimises a
+ * WebAssembly function for its next call, not during a long one).
+ *
+ * @param exports the quant module's exports
+ * @param op OP_INT8, OP_INT8_SPLIT, OP_HAMMING or OP_HAMMING_SPLIT
+ * @param args the arguments above (row ranges, lists and scratch are replaced per thread)
+ * @param t thread index
+ * @param n thread count
+ * @param rows query rows
+ * @param scratchStride bytes of scratch per thread
+ */
+export function runQuantSlice(
+  exports: WebAssembly.Exports,
+  op: number,
+  args: ArrayLike<number>,
+  t: number,
+  n: number,
+  rows: number,
+  scratchStride: number,
+): void {
+  const a = Array.from(args);
+  const scanFn = (op === OP_INT8 || op === OP_INT8_SPLIT ? exports.int8Scan : exports.hammingScan) as KernelFn;
+  const init = exports.heapInit as KernelFn, finish = exports.heapFinish as KernelFn;
+  const m = a[9], rb = a[15];
+  a[14] = args[14] + t * scratchStride;
+  if (op === OP_INT8_SPLIT || op === OP_HAMMING_SPLIT) {
+    const [s0, s1] = sliceRows(t, n, args[7] - args[6]);
+    if (s0 >= s1) return;
+    const j0 = args[6] + s0, j1 = args[6] + s1;
+    a[10] = args[10] + t * args[16];
+    a[11] = args[11] + t * (args[16] / 2);
+    init(a[10], a[11], m, 0, rows);
+    a[12] = 0;
+    a[13] = rows;
+    const perRow = Math.max(1, rows * a[4]);
+    const cap = Math.max(rb, Math.floor(QUANT_CHUNK_WORK / perRow / rb) * rb);
+    let chunk = quantCalls < QUANT_WARM_CALLS ? rb : cap;
+    for (let b = j0; b < j1; b += chunk, chunk = Math.min(cap, chunk * 2)) {
+      a[6] = b;
+      a[7] = Math.min(j1, b + chunk);
+      quantCalls++;
+      scanFn(...a.slice(0, 16));
+    }
+    for (let i = 0; i < rows; i++) finish(a[10], a[11], m, i, i + 1);
+    return;
+  }
+  const [s0, s1] = sliceRows(t, n, rows);
+  if (s0 >= s1) return;
+  init(a[10], a[11], m, s0, s1);
+  const perRow = Math.max(1, (args[7] - args[6]) * a[4]);
+  const cap = Math.max(2, Math.floor(QUANT_CHUNK_WORK / perRow) & ~1);
+  let chunk = quantCalls < QUANT_WARM_CALLS ? 2 : cap;
+  for (let i0 = s0; i0 < s1; i0 += chunk, chunk = Math.min(cap, chunk * 2)) {
+    a[12] = i0;
+    a[13] = Math.min(s1, i0 + chunk);
+    quantCalls++;
+    scanFn(...a.slice(0, 16));
+  }
+  for (let i = s0; i < s1; i++) finish(a[10], a[11], m, i, i + 1);
+}
+
+/**
+ * JavaScript source of a quant Worker: the dense worker loop (`workerMain`) running
+ * {@link runQuantSlice} as its slice runner.
+ *
+ * @returns module source text for a Worker
+ */
+export function quantWorkerSource(): string {
+  const constants = {
+    GEN,
+    DONE,
+    OP,
+    NTHREADS,
+    ROWS,
+    SCRATCH_STRIDE,
+    ERROR,
+    ARGS_OFFSET,
+    MAX_ARGS,
+    OP_STOP,
+    SPIN,
+    OP_INT8,
+    OP_INT8_SPLIT,
+    OP_HAMMING,
+    OP_HAMMING_SPLIT,
+    QUANT_CHUNK_WORK,
+    QUANT_WARM_CALLS,
+  };
+  return [
+    ...Object.entries(constants).map(([k, v]) => `const ${k} = ${v};`),
+    "let quantCalls = 0;",
+    sliceRows.toString(),
+    `const runSlice = ${runQuantSlice.toString()};`,
+    `(${workerMain.toString()})();`,
+  ].join("\n");
+}

@@ -1,0 +1,416 @@
+/**
+ * Resident quantised codes: the int8 codes (with their squared norms) or the sign bits of a
+ * vector index, held in the quant kernel module's WebAssembly memory (shared with its Workers
+ * when `threads > 1`), appended to in place (capacity grows by doubling) and scanned by the
+ * int8-dot or Hamming kernel, which keeps the `m` best code rows per query in a heap. The engine
+ * under the `int8` and `binary` kinds of the `wasm` / `wasm-simd` vector index of
+ * `@likeness/backend` (which reranks the candidates exactly in float32).
+ *
+ * Memory: `[heap base | capacity × stride code bytes | capacity float32 squared norms (int8) |
+ * per-call query, scales, mask, heaps, scratch]`. Calls must not overlap (the index serialises
+ * them).
+ *
+ * @module
+ */
+import { checkOneOf, ShapeError, ValueError } from "@likeness/core";
+import type { BackendInfo } from "@likeness/kernels/types";
+import { wasmBytes as scalarBytes } from "./generated/quant_scalar.generated.ts";
+import { wasmBytes as simdBytes } from "./generated/quant_simd.generated.ts";
+import { wasmBytes as scalarMtBytes } from "./generated/quant_scalar_mt.generated.ts";
+import { wasmBytes as simdMtBytes } from "./generated/quant_simd_mt.generated.ts";
+import { KernelModule } from "./wasm_module.ts";
+import { hasWasmSimd, hasWasmThreads } from "./probe.ts";
+import { sliceRows } from "./_dense_job.ts";
+import {
+  OP_HAMMING,
+  OP_HAMMING_SPLIT,
+  OP_INT8,
+  OP_INT8_SPLIT,
+  quantWorkerSource,
+  runQuantSlice,
+} from "./_quant_job.ts";
+import { DensePool, WorkerFailure } from "./_dense_pool.ts";
+
+/** What the codes are: int8 scalar-quantised rows or sign bits. */
+export type CodeKind = "int8" | "binary";
+
+/** Options for {@link createResidentCodes}. */
+export interface ResidentCodesOptions {
+  /** Vector dimension (1 to 65,536). */
+  dim: number;
+  /** `int8` or `binary`. */
+  kind: CodeKind;
+  /** Build: `simd` or `scalar` (default: `simd` where the runtime has WebAssembly SIMD). */
+  variant?: "scalar" | "simd";
+  /** Threads (default 1); more start `threads - 1` Workers over a shared memory. */
+  threads?: number;
+  /** Initial capacity in rows (default 1024). */
+  capacity?: number;
+  /** Scans with fewer code bytes × queries than this stay on the calling thread (default 262,144). */
+  minParallelWork?: number;
+}
+
+/** Options for {@link ResidentCodes.scan}. */
+export interface CodeScanOptions {
+  /** Scan code rows [0, rows). */
+  rows: number;
+  /** Candidates kept per query (1 ≤ m ≤ eligible rows). */
+  m: number;
+  /** One byte per row (non-zero = eligible), or null for every row. */
+  eligible?: Uint8Array | null;
+  /** int8 only: rank by `sq - 2·dot·scale` (distances) instead of `-dot·scale` (dot, cosine). */
+  distance?: boolean;
+}
+
+/** Resident codes in a quant kernel module. */
+export interface ResidentCodes {
+  /** What runs (name, build, threads). */
+  readonly info: BackendInfo;
+  /** `int8` or `binary`. */
+  readonly kind: CodeKind;
+  /** Vector dimension. */
+  readonly dim: number;
+  /** Bytes per code row: int8 `dim` rounded up to 16, binary `dim` bits rounded up to 64. */
+  readonly stride: number;
+  /** Rows that fit before the next growth. */
+  readonly capacity: number;
+  /** Bytes of WebAssembly memory in use (resident codes plus the last call's area). */
+  readonly memoryBytes: number;
+  /**
+   * Make room for `rows` rows (capacity doubles; rows already written stay).
+   *
+   * @throws {ShapeError} TOO_LARGE when the memory cannot hold them
+   */
+  reserve(rows: number): void;
+  /** int8 codes, `capacity × stride` (padding bytes stay 0); take a new view after `reserve`. */
+  codes(): Int8Array;
+  /** Sign bits as 32-bit words, `capacity × stride / 4` (bit d of a row in word d >> 5). */
+  bits(): Uint32Array;
+  /** int8: float32 squared norm per row (`capacity`); binary: empty. */
+  norms(): Float32Array;
+  /**
+   * The `m` best code rows per query, best first (ties to the lower row, -1 padding).
+   *
+   * @param query int8: Int16Array of `rows × stride` query codes; binary: Uint32Array of `rows × stride / 4` words
+   * @param scales int8: float64 scale per query row (the dot product is `Σ q·c × scale`); binary: null
+   * @param queryRows query rows
+   * @param options rows, m, eligible, distance
+   * @returns positions, `queryRows × m`
+   */
+  scan(
+    query: Int16Array | Uint32Array,
+    scales: Float64Array | null,
+    queryRows: number,
+    options: CodeScanOptions,
+  ): Promise<Int32Array>;
+  /** Stop the Workers; later calls throw. */
+  dispose(): void;
+}
+
+const SHARED_MAX_PAGES = 16384;
+const PARALLEL_MIN_WORK = 1 << 18;
+type Fn = (...args: number[]) => number;
+
+/**
+ * Start a resident code engine (module instantiated, Workers started).
+ *
+ * @param options dim, kind, variant, threads, capacity
+ * @returns the engine
+ * @throws {ValueError} UNSUPPORTED when the runtime lacks SIMD for `simd`; INVALID_ARGUMENT for bad options
+ * @example
+ * ```ts
+ * import { createResidentCodes } from "@likeness/kernels";
+ * const e = await createResidentCodes({ dim: 4, kind: "int8", variant: "scalar" });
+ * e.reserve(2);
+ * e.codes().set([1, 2, 3, 4], 0);
+ * e.codes().set([-1, -2, -3, -4], e.stride);
+ * const q = new Int16Array(e.stride);
+ * q.set([1, 1, 1, 1]);
+ * const best = await e.scan(q, new Float64Array([1]), 1, { rows: 2, m: 1 });
+ * console.log(best); // Int32Array [0]
+ * e.dispose();
+ * ```
+ */
+export async function createResidentCodes(options: ResidentCodesOptions): Promise<ResidentCodes> {
+  const dim = options.dim;
+  if (!Number.isInteger(dim) || dim < 1 || dim > 65536) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid dim: expected an integer from 1 to 65536, got ${dim}`);
+  }
+  const kind = checkOneOf(options.kind, ["int8", "binary"] as const, "code kind");
+  const variant = options.variant === undefined
+    ? (hasWasmSimd() ? "simd" : "scalar")
+    : checkOneOf(options.variant, ["scalar", "simd"] as const, "variant");
+  if (variant === "simd" && !hasWasmSimd()) {
+    throw new ValueError("UNSUPPORTED", `WebAssembly SIMD is not available in this runtime; use variant "scalar"`);
+  }
+  const requested = options.threads ?? 1;
+  if (!Number.isInteger(requested) || requested < 1 || requested > 64) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid threads: expected an integer from 1 to 64, got ${requested}`);
+  }
+  const capacity = options.capacity ?? 1024;
+  if (!Number.isInteger(capacity) || capacity < 1) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid capacity: expected a positive integer, got ${capacity}`);
+  }
+  const info: BackendInfo = { name: variant === "scalar" ? "wasm" : "wasm-simd", detail: "", threads: 1 };
+  const describe = (why = "") => {
+    info.detail = `${kind} codes resident in WebAssembly, quant_${variant} build, ${info.threads} thread${
+      info.threads === 1 ? "" : "s"
+    }${why ? ` (${why})` : ""}`;
+  };
+  const [single, multi] = variant === "scalar" ? [scalarBytes, scalarMtBytes] : [simdBytes, simdMtBytes];
+  let module: KernelModule | undefined;
+  let pool: DensePool | null = null;
+  let why = requested > 1 && !hasWasmThreads() ? "Worker or SharedArrayBuffer unavailable" : "";
+  if (requested > 1 && hasWasmThreads()) {
+    try {
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+      module = await KernelModule.create(multi(), memory);
+      pool = await DensePool.start(multi(), memory, requested, quantWorkerSource());
+      info.threads = requested;
+    } catch (cause) {
+      module = undefined;
+      why = `threads unavailable: ${(cause as Error).message}`;
+    }
+  }
+  module ??= await KernelModule.create(single(), new WebAssembly.Memory({ initial: 1 }));
+  describe(why);
+  return new Codes(module, pool, kind, dim, capacity, info, describe, options.minParallelWork ?? PARALLEL_MIN_WORK);
+}
+
+class Codes implements ResidentCodes {
+  readonly info: BackendInfo;
+  readonly kind: CodeKind;
+  readonly dim: number;
+  readonly stride: number;
+  #capacity = 0;
+  #module: KernelModule;
+  #pool: DensePool | null;
+  #describe: (why?: string) => void;
+  #minWork: number;
+  #disposed = false;
+  #used = 0;
+
+  constructor(
+    module: KernelModule,
+    pool: DensePool | null,
+    kind: CodeKind,
+    dim: number,
+    capacity: number,
+    info: BackendInfo,
+    describe: (why?: string) => void,
+    minWork: number,
+  ) {
+    this.#module = module;
+    this.#pool = pool;
+    this.kind = kind;
+    this.dim = dim;
+    this.stride = kind === "int8" ? (dim + 15) & ~15 : ((dim + 63) >>> 6) * 8;
+    this.info = info;
+    this.#describe = describe;
+    this.#minWork = minWork;
+    this.#grow(capacity);
+  }
+
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  get memoryBytes(): number {
+    return Math.max(this.#used, this.#residentEnd()) - this.#module.heapBase;
+  }
+
+  #limit(): number {
+    return this.#pool ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
+  }
+
+  /** Byte offset of the squared norms for a capacity. */
+  #normsAt(cap = this.#capacity): number {
+    return (this.#module.heapBase + cap * this.stride + 15) & ~15;
+  }
+
+  #residentEnd(cap = this.#capacity): number {
+    return (this.#normsAt(cap) + (this.kind === "int8" ? cap * 4 : 0) + 15) & ~15;
+  }
+
+  #live(): void {
+    if (this.#disposed) throw new ValueError("INVALID_ARGUMENT", "This index was disposed; create or load a new one");
+  }
+
+  #grow(cap: number): void {
+    const end = this.#residentEnd(cap);
+    if (end > this.#limit()) {
+      throw new ShapeError(
+        `Cannot hold ${cap} ${this.kind} code rows of dimension ${this.dim}: that needs ${
+          Math.ceil(end / 2 ** 20)
+        } MiB of WebAssembly memory but at most ${Math.floor(this.#limit() / 2 ** 20)} MiB can be used`,
+        "TOO_LARGE",
+      );
+    }
+    try {
+      this.#module.ensure(end);
+    } catch (cause) {
+      throw new ShapeError(`Cannot grow WebAssembly memory to ${Math.ceil(end / 2 ** 20)} MiB`, "TOO_LARGE", {
+        cause,
+      });
+    }
+    if (this.kind === "int8" && this.#capacity > 0) {
+      // The norms follow the codes: move them up to their new place (memmove), zero the gap.
+      const bytes = new Uint8Array(this.#module.memory.buffer);
+      const from = this.#normsAt(), to = this.#normsAt(cap);
+      bytes.copyWithin(to, from, from + this.#capacity * 4);
+      bytes.fill(0, from, to);
+    }
+    this.#capacity = cap;
+  }
+
+  reserve(rows: number): void {
+    this.#live();
+    if (rows <= this.#capacity) return;
+    let cap = Math.max(1, this.#capacity);
+    while (cap < rows) cap *= 2;
+    if (this.#residentEnd(cap) > this.#limit()) cap = rows;
+    this.#grow(cap);
+  }
+
+  codes(): Int8Array {
+    this.#live();
+    return new Int8Array(this.#module.memory.buffer, this.#module.heapBase, this.#capacity * this.stride);
+  }
+
+  bits(): Uint32Array {
+    this.#live();
+    return new Uint32Array(this.#module.memory.buffer, this.#module.heapBase, (this.#capacity * this.stride) >>> 2);
+  }
+
+  norms(): Float32Array {
+    this.#live();
+    return new Float32Array(this.#module.memory.buffer, this.#normsAt(), this.kind === "int8" ? this.#capacity : 0);
+  }
+
+  async scan(
+    query: Int16Array | Uint32Array,
+    scales: Float64Array | null,
+    queryRows: number,
+    options: CodeScanOptions,
+  ): Promise<Int32Array> {
+    this.#live();
+    const { rows: R, m } = options;
+    const Q = queryRows, S = this.stride, int8 = this.kind === "int8";
+    const m8 = this.#module;
+    const rb = m8.fn<Fn>("scanBlockRows")(S);
+    const stride = 4 * rb * 4 + 16;
+    const pool = this.#pool;
+    const parallel = pool !== null && Q * R * S >= this.#minWork;
+    const split = parallel && Q < 4 * pool!.threads;
+    const lists = split ? pool!.threads : 1;
+    const threads = pool ? pool.threads : 1;
+    const elig = options.eligible ?? null;
+    const qBytes = int8 ? Q * S * 2 : Q * S;
+    const sizes = [qBytes, Q * 8, elig ? R : 0, lists * Q * m * 8, lists * Q * m * 4, threads * stride];
+    let at = this.#residentEnd();
+    const offs: number[] = [];
+    for (const s of sizes) {
+      offs.push(at);
+      at = (at + s + 16 + 15) & ~15;
+    }
+    if (at > this.#limit()) {
+      throw new ShapeError(
+        `Cannot search: it needs ${
+          Math.ceil(at / 2 ** 20)
+        } MiB of WebAssembly memory; split the queries into smaller batches`,
+        "TOO_LARGE",
+      );
+    }
+    try {
+      m8.ensure(at);
+    } catch (cause) {
+      throw new ShapeError(
+        `Cannot search: could not grow WebAssembly memory to ${Math.ceil(at / 2 ** 20)} MiB`,
+        "TOO_LARGE",
+        { cause },
+      );
+    }
+    this.#used = at;
+    const [oq, os, oe, ok, op, ow] = offs;
+    const buf = m8.memory.buffer;
+    new Uint8Array(buf, oq, qBytes).set(new Uint8Array(query.buffer, query.byteOffset, qBytes));
+    if (scales) new Float64Array(buf, os, Q).set(scales.subarray(0, Q));
+    if (elig) new Uint8Array(buf, oe, R).set(elig.subarray(0, R));
+    const listBytes = Q * m * 8;
+    const args = [
+      oq,
+      os,
+      m8.heapBase,
+      this.#normsAt(),
+      S,
+      options.distance ? 1 : 0,
+      0,
+      R,
+      elig ? oe : 0,
+      m,
+      ok,
+      op,
+      0,
+      Q,
+      ow,
+      rb,
+      listBytes,
+    ];
+    const ex = m8.instance.exports;
+    const opQ = int8 ? OP_INT8 : OP_HAMMING, opSplit = int8 ? OP_INT8_SPLIT : OP_HAMMING_SPLIT;
+    if (parallel) {
+      try {
+        await pool!.run(ex, split ? opSplit : opQ, args, Q, stride, runQuantSlice);
+        return this.#read(ok, op, Q, m, lists, R);
+      } catch (e) {
+        if (!(e instanceof WorkerFailure)) throw e;
+        pool!.close();
+        this.#pool = null;
+        this.info.threads = 1;
+        this.#describe(`threads stopped: ${e.message}`);
+      }
+    }
+    runQuantSlice(ex, opQ, args, 0, 1, Q, stride);
+    return this.#read(ok, op, Q, m, 1, R);
+  }
+
+  /** Read (and, for a code-row split, merge by (key, position)) the heaps into positions. */
+  #read(ok: number, op: number, Q: number, m: number, lists: number, R: number): Int32Array {
+    const buf = this.#module.memory.buffer;
+    const keys = new Float64Array(buf, ok, lists * Q * m);
+    const pos = new Int32Array(buf, op, lists * Q * m);
+    if (lists === 1) return pos.slice(0, Q * m);
+    const out = new Int32Array(Q * m);
+    const active: number[] = [];
+    for (let t = 0; t < lists; t++) {
+      const [j0, j1] = sliceRows(t, lists, R);
+      if (j0 < j1) active.push(t);
+    }
+    const ptr = new Int32Array(lists);
+    for (let i = 0; i < Q; i++) {
+      ptr.fill(0);
+      for (let o = 0; o < m; o++) {
+        // Lists cover increasing row ranges, so on equal keys the lower list holds the lower row.
+        let best = -1, bestKey = Infinity;
+        for (const t of active) {
+          if (ptr[t] >= m) continue;
+          const at = t * Q * m + i * m + ptr[t];
+          if (pos[at] < 0) continue;
+          if (best < 0 || keys[at] < bestKey) {
+            best = t;
+            bestKey = keys[at];
+          }
+        }
+        out[i * m + o] = best < 0 ? -1 : pos[best * Q * m + i * m + ptr[best]++];
+      }
+    }
+    return out;
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#pool?.close();
+    this.#pool = null;
+  }
+}
