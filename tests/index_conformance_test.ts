@@ -13,6 +13,7 @@ import {
   type Backend,
   crc32,
   createIndex,
+  createJsBackend,
   type IndexKind,
   loadIndex,
   type Metric,
