@@ -12,7 +12,43 @@
  * @module
  */
 import { checkFinite, ShapeError, ValueError } from "@likeness/core";
-import { type Backend, createIndex, type VectorIndex } from "@likeness/backend";
+import {
+  type Backend,
+  createIndex,
+  type HnswParams,
+  INDEX_KINDS,
+  type IndexInfo,
+  type IndexKind,
+  type VectorIndex,
+} from "@likeness/backend";
+
+/** Options of {@link ReferenceIndex} (defaults in brackets). */
+export interface ReferenceIndexOptions {
+  /** Initial row capacity [1024]. */
+  capacity?: number;
+  /** Kind of the resident index: `flat` (exact), `int8`, `binary` or `hnsw` (approximate) [flat]. */
+  kind?: IndexKind;
+  /** HNSW parameters (`M`, `efConstruction`, `efSearch`, `seed`; see `@likeness/backend`). */
+  hnsw?: HnswParams;
+}
+
+/** The JS side of a {@link ReferenceIndex} in plain arrays, for a saved snapshot (see `index_snapshot.ts`). */
+export interface ReferenceIndexState {
+  /** Rows in use (live and retired): the next row number. */
+  rows: number;
+  /** Tombstones since the last compaction. */
+  dead: number;
+  /** Label names in label-id order. */
+  labels: string[];
+  /** Row of each live item, ascending. */
+  liveRows: Int32Array;
+  /** Label id of each live item. */
+  labelIds: Int32Array;
+  /** Id of each live item. */
+  ids: string[];
+  /** `[i, payload]` for the live items (by position in `liveRows`) that have a payload. */
+  payloads: [number, unknown][];
+}
 
 /** A reference item as stored (vector included). */
 export interface ReferenceItem {
@@ -67,18 +103,35 @@ export class ReferenceIndex {
   #rowOf = new Map<string, number>();
   #labelIndex = new Map<string, number>();
   #resident: Promise<VectorIndex> | null = null;
+  #ready: VectorIndex | undefined;
   #snap: IndexSnapshot | undefined;
+  /** Kind of the resident index. */
+  readonly kind: IndexKind;
+  /** HNSW parameters given (the kind's defaults fill the rest). */
+  readonly hnsw: HnswParams;
   /** Tombstones since the last compaction of the resident index. */
   #dead = 0;
 
   /**
    * @param dim vector dimension (positive integer)
-   * @param capacity initial row capacity
+   * @param options initial capacity, index kind and HNSW parameters (a number: the capacity)
+   * @throws {ValueError} INVALID_ARGUMENT for a bad dim, UNKNOWN_NAME for an unknown kind
    */
-  constructor(dim: number, capacity = 1024) {
+  constructor(dim: number, options: ReferenceIndexOptions | number = {}) {
     if (!Number.isInteger(dim) || dim < 1) {
       throw new ValueError("INVALID_ARGUMENT", `Cannot create an index: dim must be a positive integer, got ${dim}`);
     }
+    const o = typeof options === "number" ? { capacity: options } : options;
+    const capacity = o.capacity ?? 1024;
+    const kind = o.kind ?? "flat";
+    if (!(INDEX_KINDS as readonly string[]).includes(kind)) {
+      throw new ValueError(
+        "UNKNOWN_NAME",
+        `Unknown index kind ${JSON.stringify(kind)}: use one of ${INDEX_KINDS.join(", ")}`,
+      );
+    }
+    this.kind = kind;
+    this.hnsw = { ...o.hnsw };
     this.dim = dim;
     this.#alive = new Uint8Array(Math.max(1, capacity));
     this.#labelIds = new Int32Array(Math.max(1, capacity));
@@ -191,7 +244,7 @@ export class ReferenceIndex {
    * on first call on `backend` and kept up to date by every later write.
    *
    * @param backend where it runs (default: wasm-simd on one thread)
-   * @returns the index (cosine, flat)
+   * @returns the index (cosine, of this index's kind)
    */
   resident(backend?: Backend): Promise<VectorIndex> {
     if (!this.#resident) {
@@ -201,20 +254,120 @@ export class ReferenceIndex {
       const labels = rows.map((r) => this.#labelIds[r]);
       this.#resident = (async () => {
         const v = await createIndex(
-          { dim: this.dim, metric: "cosine", capacity: Math.max(1024, rows.length) },
+          {
+            dim: this.dim,
+            metric: "cosine",
+            kind: this.kind,
+            ...(this.kind === "hnsw" ? { hnsw: this.hnsw } : {}),
+            capacity: Math.max(1024, rows.length),
+          },
           backend,
         );
         if (rows.length) await v.add({ data, rows: rows.length, cols: this.dim }, { ids: rows, labels });
+        this.#ready = v;
         return v;
       })();
     }
     return this.#resident;
   }
 
+  /**
+   * What the resident index reports (kind, size, memory, parameters), once it exists.
+   *
+   * @returns its info, or undefined before the first {@link ReferenceIndex.resident} call resolved
+   */
+  info(): IndexInfo | undefined {
+    return this.#ready?.info();
+  }
+
+  /**
+   * The JS side in plain arrays and, saved by the resident index after every write made before
+   * this call (and none made after), its bytes: together a consistent snapshot of this moment.
+   *
+   * @param backend where the resident index runs, if it does not exist yet
+   * @returns the state (taken now) and the resident index's saved bytes (resolving later)
+   */
+  _save(backend?: Backend): { state: ReferenceIndexState; bytes: Promise<Uint8Array> } {
+    const live = this.#items.size;
+    const liveRows = new Int32Array(live), labelIds = new Int32Array(live);
+    const ids: string[] = new Array(live);
+    const payloads: [number, unknown][] = [];
+    let i = 0;
+    for (const [row, it] of this.#items) {
+      liveRows[i] = row;
+      labelIds[i] = this.#labelIds[row];
+      ids[i] = it.id;
+      if (it.payload !== undefined) payloads.push([i, it.payload]);
+      i++;
+    }
+    const state: ReferenceIndexState = {
+      rows: this.#rows,
+      dead: this.#dead,
+      labels: [...this.#labelIndex.keys()],
+      liveRows,
+      labelIds,
+      ids,
+      payloads,
+    };
+    if (!this.#resident) void this.resident(backend);
+    let bytes!: Promise<Uint8Array>;
+    const queued = new Promise<void>((queuedOk) => {
+      this.#toResident((v) => {
+        bytes = v.save();
+        queuedOk();
+      });
+    });
+    return { state, bytes: queued.then(() => bytes) };
+  }
+
+  /**
+   * An index from a saved state and the resident index saved with it (see {@link ReferenceIndex._save}).
+   *
+   * @param dim vector dimension
+   * @param options kind and HNSW parameters (must match the resident index)
+   * @param state the JS side
+   * @param resident the loaded resident index (ids = rows)
+   * @param vectorOf the stored vector of live item i (as the resident index holds it)
+   * @returns the index
+   */
+  static _restore(
+    dim: number,
+    options: ReferenceIndexOptions,
+    state: ReferenceIndexState,
+    resident: VectorIndex,
+    vectorOf: (i: number) => Float32Array,
+  ): ReferenceIndex {
+    const index = new ReferenceIndex(dim, { ...options, capacity: Math.max(1024, state.rows) });
+    index.#labelIds.fill(-1);
+    index.#rows = state.rows;
+    index.#dead = state.dead;
+    state.labels.forEach((l, lid) => index.#labelIndex.set(l, lid));
+    const { liveRows, labelIds, ids } = state;
+    const payload = new Map(state.payloads);
+    for (let i = 0; i < liveRows.length; i++) {
+      const row = liveRows[i];
+      const it: ReferenceItem = {
+        id: ids[i],
+        label: state.labels[labelIds[i]],
+        vector: vectorOf(i),
+      };
+      const p = payload.get(i);
+      if (p !== undefined) it.payload = p;
+      index.#alive[row] = 1;
+      index.#labelIds[row] = labelIds[i];
+      index.#items.set(row, it);
+      index.#rowOf.set(it.id, row);
+    }
+    index.#ready = resident;
+    index.#resident = Promise.resolve(resident);
+    return index;
+  }
+
   /** Release the resident index (its memory and Workers). */
   dispose(): void {
     const r = this.#resident;
     this.#resident = null;
+    this.#ready = undefined;
     void r?.then((v) => v.dispose(), () => undefined);
   }
 
