@@ -567,7 +567,12 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
   return {
     app,
     index,
-    opened: { source: opened.source, applied: opened.applied, ms: opened.ms, ...(opened.fallback ? { fallback: opened.fallback } : {}) },
+    opened: {
+      source: opened.source,
+      applied: opened.applied,
+      ms: opened.ms,
+      ...(opened.fallback ? { fallback: opened.fallback } : {}),
+    },
     ...(snapshots ? { snapshots } : {}),
     async close() {
       unwatch?.();

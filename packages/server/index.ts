@@ -12,6 +12,7 @@
  * @module
  */
 import { checkFinite, ShapeError, ValueError } from "@likeness/core";
+import { IdTable } from "./_id_table.ts";
 import {
   type Backend,
   createIndex,
@@ -62,6 +63,29 @@ export interface ReferenceItem {
   payload?: unknown;
 }
 
+/** An item restored from a snapshot: its vector is a view made on first read (a million views cost seconds). */
+class RestoredItem implements ReferenceItem {
+  id: string;
+  label: string;
+  declare payload?: unknown;
+  #at: number;
+  #of: ((i: number) => Float32Array) | undefined;
+  #vector: Float32Array | undefined;
+  constructor(id: string, label: string, at: number, of: (i: number) => Float32Array) {
+    this.id = id;
+    this.label = label;
+    this.#at = at;
+    this.#of = of;
+  }
+  get vector(): Float32Array {
+    if (!this.#vector) {
+      this.#vector = this.#of!(this.#at);
+      this.#of = undefined;
+    }
+    return this.#vector;
+  }
+}
+
 /** A view of the index at one moment (see the module doc). */
 export interface IndexSnapshot {
   /** Row-major vectors of rows [0, rows) (built on first read, for callers of `Backend.topk`). */
@@ -99,8 +123,10 @@ export class ReferenceIndex {
   #rows = 0;
   #alive: Uint8Array;
   #labelIds: Int32Array;
-  #items = new Map<number, ReferenceItem>();
-  #rowOf = new Map<string, number>();
+  /** Item per row (undefined for retired rows). */
+  #items: (ReferenceItem | undefined)[] = [];
+  #live = 0;
+  #rowOf = new IdTable();
   #labelIndex = new Map<string, number>();
   #resident: Promise<VectorIndex> | null = null;
   #ready: VectorIndex | undefined;
@@ -139,18 +165,18 @@ export class ReferenceIndex {
 
   /** Number of live items. */
   get size(): number {
-    return this.#rowOf.size;
+    return this.#live;
   }
 
   /** The item with this id, or undefined. */
   get(id: string): ReferenceItem | undefined {
     const row = this.#rowOf.get(id);
-    return row === undefined ? undefined : this.#items.get(row);
+    return row === undefined ? undefined : this.#items[row];
   }
 
   /** The live item at a row (a resident index id), or undefined. */
   itemAt(row: number): ReferenceItem | undefined {
-    return this.#items.get(row);
+    return this.#items[row];
   }
 
   /**
@@ -180,7 +206,8 @@ export class ReferenceIndex {
       if (old !== undefined) {
         this.#alive[old] = 0;
         this.#labelIds[old] = -1;
-        this.#items.delete(old);
+        this.#items[old] = undefined;
+        this.#live--;
         this.#dead++;
         // A row written earlier in this same call never reached the resident index.
         if (old < first) toRemove.push(old);
@@ -194,13 +221,14 @@ export class ReferenceIndex {
       }
       this.#alive[row] = 1;
       this.#labelIds[row] = lid;
-      this.#items.set(row, it);
+      this.#items[row] = it;
+      this.#live++;
       this.#rowOf.set(it.id, row);
     }
     const keep: number[] = [];
     for (let r = first; r < this.#rows; r++) if (this.#alive[r]) keep.push(r);
     const vectors = new Float32Array(keep.length * this.dim);
-    keep.forEach((r, t) => vectors.set(this.#items.get(r)!.vector, t * this.dim));
+    keep.forEach((r, t) => vectors.set(this.#items[r]!.vector, t * this.dim));
     const labels = keep.map((r) => this.#labelIds[r]);
     this.#toResident((v) => {
       if (toRemove.length) void v.remove(toRemove).catch(() => undefined);
@@ -225,7 +253,8 @@ export class ReferenceIndex {
     if (row === undefined) return false;
     this.#alive[row] = 0;
     this.#labelIds[row] = -1;
-    this.#items.delete(row);
+    this.#items[row] = undefined;
+    this.#live--;
     this.#rowOf.delete(id);
     this.#dead++;
     this.#toResident((v) => void v.remove([row]).catch(() => undefined));
@@ -236,7 +265,8 @@ export class ReferenceIndex {
 
   /** All live items, in row order (for snapshots to disk). */
   *entries(): IterableIterator<ReferenceItem> {
-    yield* [...this.#items.values()];
+    const items = this.#items.slice(0, this.#rows);
+    for (const it of items) if (it) yield it;
   }
 
   /**
@@ -248,9 +278,10 @@ export class ReferenceIndex {
    */
   resident(backend?: Backend): Promise<VectorIndex> {
     if (!this.#resident) {
-      const rows = [...this.#items.keys()];
+      const rows: number[] = [];
+      for (let r = 0; r < this.#rows; r++) if (this.#items[r]) rows.push(r);
       const data = new Float32Array(rows.length * this.dim);
-      rows.forEach((r, i) => data.set(this.#items.get(r)!.vector, i * this.dim));
+      rows.forEach((r, i) => data.set(this.#items[r]!.vector, i * this.dim));
       const labels = rows.map((r) => this.#labelIds[r]);
       this.#resident = (async () => {
         const v = await createIndex(
@@ -288,12 +319,14 @@ export class ReferenceIndex {
    * @returns the state (taken now) and the resident index's saved bytes (resolving later)
    */
   _save(backend?: Backend): { state: ReferenceIndexState; bytes: Promise<Uint8Array> } {
-    const live = this.#items.size;
+    const live = this.#live;
     const liveRows = new Int32Array(live), labelIds = new Int32Array(live);
     const ids: string[] = new Array(live);
     const payloads: [number, unknown][] = [];
     let i = 0;
-    for (const [row, it] of this.#items) {
+    for (let row = 0; row < this.#rows; row++) {
+      const it = this.#items[row];
+      if (!it) continue;
       liveRows[i] = row;
       labelIds[i] = this.#labelIds[row];
       ids[i] = it.id;
@@ -342,22 +375,24 @@ export class ReferenceIndex {
     index.#rows = state.rows;
     index.#dead = state.dead;
     state.labels.forEach((l, lid) => index.#labelIndex.set(l, lid));
-    const { liveRows, labelIds, ids } = state;
-    const payload = new Map(state.payloads);
+    const { liveRows, labelIds, ids, payloads, labels } = state;
+    const alive = index.#alive, lids = index.#labelIds;
+    const items: (ReferenceItem | undefined)[] = new Array(state.rows);
+    let next = 0;
     for (let i = 0; i < liveRows.length; i++) {
       const row = liveRows[i];
-      const it: ReferenceItem = {
-        id: ids[i],
-        label: state.labels[labelIds[i]],
-        vector: vectorOf(i),
-      };
-      const p = payload.get(i);
-      if (p !== undefined) it.payload = p;
-      index.#alive[row] = 1;
-      index.#labelIds[row] = labelIds[i];
-      index.#items.set(row, it);
-      index.#rowOf.set(it.id, row);
+      const it = new RestoredItem(ids[i], labels[labelIds[i]], i, vectorOf);
+      while (next < payloads.length && payloads[next][0] < i) next++;
+      if (next < payloads.length && payloads[next][0] === i) it.payload = payloads[next][1];
+      alive[row] = 1;
+      lids[row] = labelIds[i];
+      items[row] = it;
     }
+    index.#items = items;
+    index.#live = liveRows.length;
+    const rowOf = new IdTable(liveRows.length);
+    for (let i = 0; i < liveRows.length; i++) rowOf.set(ids[i], liveRows[i]);
+    index.#rowOf = rowOf;
     index.#ready = resident;
     index.#resident = Promise.resolve(resident);
     return index;
@@ -381,7 +416,10 @@ export class ReferenceIndex {
         get data() {
           if (!data) {
             data = new Float32Array(rows * dim);
-            for (const [r, it] of all) if (r < rows) data.set(it.vector, r * dim);
+            for (let r = 0; r < rows; r++) {
+              const it = all[r];
+              if (it) data.set(it.vector, r * dim);
+            }
           }
           return data;
         },
@@ -392,11 +430,11 @@ export class ReferenceIndex {
         get items() {
           if (!items) {
             items = new Array(rows);
-            for (const [r, it] of all) if (r < rows) items[r] = it;
+            for (let r = 0; r < rows; r++) items[r] = all[r];
           }
           return items;
         },
-        live: this.#rowOf.size,
+        live: this.#live,
         labelIndex: this.#labelIndex,
       };
     }
@@ -425,7 +463,7 @@ export class ReferenceIndex {
   }
 
   #maybeCompact(): void {
-    if (this.#dead < 64 || this.#dead < this.#rowOf.size) return;
+    if (this.#dead < 64 || this.#dead < this.#live) return;
     this.#dead = 0;
     // Ids (row numbers) stay: the resident index reclaims tombstones in place. Rows below
     // #rows keep their numbers, so there is nothing to renumber here.

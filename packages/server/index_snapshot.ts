@@ -34,16 +34,16 @@
  *
  * @module
  */
-import { closeSync, existsSync, fsyncSync, openSync } from "node:fs";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync } from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { LikenessError } from "@likeness/core";
 import {
   type Backend,
   crc32,
   decodeIndex,
-  type HnswParams,
   HNSW_PARAM_RANGES,
+  type HnswParams,
   type IndexKind,
   loadIndex,
   type VectorIndex,
@@ -306,6 +306,8 @@ export interface OpenedIndex {
   fallback?: string;
   /** Milliseconds taken. */
   ms: number;
+  /** Milliseconds per phase of a snapshot load (read, decode, resident, restore, changes). */
+  phases?: Record<string, number>;
 }
 
 function canSnapshot(store: ReferenceStore): store is SnapshotStore {
@@ -343,7 +345,7 @@ export async function openReferenceIndex(o: OpenIndexOptions): Promise<OpenedInd
   let items: ReferenceItem[];
   if (o.store.query) items = [];
   else items = await o.store.load();
-  if (o.check) for (const it of items) o.check(it);
+  if (o.check) { for (const it of items) o.check(it); }
   if (items.length) index.upsert(items);
   if (full) await index.resident(full);
   return { index, source: "store", applied: 0, ...(fallback ? { fallback } : {}), ms: performance.now() - t0 };
@@ -357,19 +359,32 @@ async function fromSnapshot(
   backend: Backend | undefined,
   check: ((it: ReferenceItem) => void) | undefined,
   made: (v: VectorIndex) => void,
-): Promise<{ index: ReferenceIndex; applied: number; snapshotSeq: number }> {
-  const bytes = await readFile(path);
+): Promise<{ index: ReferenceIndex; applied: number; snapshotSeq: number; phases: Record<string, number> }> {
+  const phases: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    phases[name] = Math.round(now - t);
+    t = now;
+  };
+  const bytes = readFileSync(path);
+  lap("read");
   const snap = decodeSnapshot(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  lap("state");
   if (snap.dim !== dim) throw new Error(`it holds ${snap.dim}-dimensional vectors, the store ${dim}`);
   if (snap.uid !== store.uid) throw new Error(`it was taken from another store (id ${snap.uid}, not ${store.uid})`);
   const kind = opts.kind ?? "flat";
   if (snap.kind !== kind) throw new Error(`it holds a "${snap.kind}" index, "${kind}" was asked for`);
   if (JSON.stringify(snap.hnsw) !== JSON.stringify(graphParams(opts))) {
-    throw new Error(`its hnsw parameters ${JSON.stringify(snap.hnsw)} differ from ${JSON.stringify(graphParams(opts))}`);
+    throw new Error(
+      `its hnsw parameters ${JSON.stringify(snap.hnsw)} differ from ${JSON.stringify(graphParams(opts))}`,
+    );
   }
   const decoded = decodeIndex(snap.index);
+  lap("checksum");
   const resident = await loadIndex(decoded, backend, { dim });
   made(resident);
+  lap("resident");
   const { state } = snap;
   const n = state.liveRows.length;
   if (resident.kind !== kind || resident.metric !== "cosine") {
@@ -377,7 +392,9 @@ async function fromSnapshot(
   }
   if (resident.size !== n) throw new Error(`its resident index holds ${resident.size} rows, its state ${n}`);
   for (let i = 0; i < n; i++) {
-    if (!resident.has(state.liveRows[i])) throw new Error(`row ${state.liveRows[i]} is missing from its resident index`);
+    if (!resident.has(state.liveRows[i])) {
+      throw new Error(`row ${state.liveRows[i]} is missing from its resident index`);
+    }
   }
   // Item vectors: views of the saved rows (unit-normalised for cosine, as the resident index holds them).
   const ids = decoded.sections.get("IDS ")!, vecs = decoded.sections.get("VECS")!;
@@ -402,17 +419,26 @@ async function fromSnapshot(
     const q = at[i];
     return q < 0 ? new Float32Array(dim) : rowsF.subarray(q * dim, (q + 1) * dim);
   });
+  lap("restore");
   const changes: StoreChanges = await store.changesSince(snap.seq);
+  lap("changes");
   if (snap.seq > changes.seq) {
-    throw new Error(`it holds batch ${snap.seq} but the store ends at batch ${changes.seq} (a store restored from a backup?)`);
+    throw new Error(
+      `it holds batch ${snap.seq} but the store ends at batch ${changes.seq} (a store restored from a backup?)`,
+    );
   }
   for (const it of changes.put) check?.(it);
   for (const id of changes.delete) index.delete(id);
   if (changes.put.length) index.upsert(changes.put);
   if (index.size !== changes.live) {
-    throw new Error(`after its ${changes.put.length + changes.delete.length} later changes it holds ${index.size} references, the store ${changes.live}`);
+    throw new Error(
+      `after its ${
+        changes.put.length + changes.delete.length
+      } later changes it holds ${index.size} references, the store ${changes.live}`,
+    );
   }
-  return { index, applied: changes.put.length + changes.delete.length, snapshotSeq: snap.seq };
+  lap("apply");
+  return { index, applied: changes.put.length + changes.delete.length, snapshotSeq: snap.seq, phases };
 }
 
 /** Options of {@link SnapshotWriter}. */

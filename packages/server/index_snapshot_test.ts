@@ -42,7 +42,8 @@ async function stop(s: Server, signal: NodeJS.Signals): Promise<void> {
   await s.exited;
 }
 
-const vec = (i: number, dim: number) => Array.from({ length: dim }, (_, j) => Math.sin(i * 0.7 + j * 1.3) + (j === i % dim ? 1 : 0));
+const vec = (i: number, dim: number) =>
+  Array.from({ length: dim }, (_, j) => Math.sin(i * 0.7 + j * 1.3) + (j === i % dim ? 1 : 0));
 
 async function call(s: Server, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`http://127.0.0.1:${s.port}${path}`, {
@@ -87,7 +88,8 @@ test("index snapshot: restart after SIGKILL with a snapshot and later writes los
   const flags = ["--dim", "8", "--data", dir, "--backend", "js", "--snapshot-every", "50", "--snapshot-interval", "0"];
   const a = await start(flags);
   await put(a, 0, 60, 8);
-  await waitFor(async () => (await call(a, "GET", "/v1/health")).json.index.snapshot?.seq !== undefined, "snapshot");
+  // The first snapshot (seq 0, written at start for the empty store), then the one after 50 changes.
+  await waitFor(async () => (await call(a, "GET", "/v1/health")).json.index.snapshot?.seq >= 1, "snapshot");
   const snapSeq = (await call(a, "GET", "/v1/health")).json.index.snapshot.seq;
   // Later writes, not in the snapshot: new items, updates, deletes.
   await put(a, 60, 80, 8);
@@ -347,7 +349,12 @@ test("serve: int8 and binary index kinds answer searches and report their kind",
       label: `c${i % 3}`,
       vector: Float32Array.from(vec(i, 8)),
     }));
-    const made = await createApp({ model: vectorOnlyModel(8), store: new MemoryStore(items), backend, index: { kind } });
+    const made = await createApp({
+      model: vectorOnlyModel(8),
+      store: new MemoryStore(items),
+      backend,
+      index: { kind },
+    });
     const h = await (await made.app.request("/v1/health")).json();
     assert.equal(h.index.kind, kind);
     assert.equal(h.index.size, 200);

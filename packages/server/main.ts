@@ -97,7 +97,12 @@ export function tokenOf(flags: Record<string, string | boolean>, env: string | u
   return env;
 }
 
-const HNSW_FLAGS = { "hnsw-m": "M", "hnsw-ef-construction": "efConstruction", "hnsw-ef-search": "efSearch", "hnsw-seed": "seed" } as const;
+const HNSW_FLAGS = {
+  "hnsw-m": "M",
+  "hnsw-ef-construction": "efConstruction",
+  "hnsw-ef-search": "efSearch",
+  "hnsw-seed": "seed",
+} as const;
 
 /**
  * The resident index kind and HNSW parameters from `--index` and `--hnsw-*` (ranges as declared
