@@ -73,7 +73,13 @@ export interface LikenessApp {
   /** The in-memory index. */
   index: ReferenceIndex;
   /** How the index was opened: from a snapshot (plus later changes) or from every stored reference. */
-  opened: { source: "snapshot" | "store"; applied: number; ms: number; fallback?: string };
+  opened: {
+    source: "snapshot" | "store";
+    applied: number;
+    ms: number;
+    fallback?: string;
+    phases?: Record<string, number>;
+  };
   /** The snapshot writer, when snapshots are on. */
   snapshots?: SnapshotWriter;
   /** Wait for pending writes and close the store. */
@@ -572,6 +578,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
       applied: opened.applied,
       ms: opened.ms,
       ...(opened.fallback ? { fallback: opened.fallback } : {}),
+      ...(opened.phases ? { phases: opened.phases } : {}),
     },
     ...(snapshots ? { snapshots } : {}),
     async close() {

@@ -17,6 +17,7 @@
  *   --idle-timeout S   Bun: close a connection idle (or sending headers) for S seconds (default 30);
  *                   Deno.serve has no such setting
  *   --backend NAME  compute backend (default auto; also $LIKENESS_BACKEND)
+ *   --threads N     Worker threads of the WebAssembly kernels that search the resident index (default 1)
  *   --index KIND    resident reference index: flat (exact, default), int8, binary, hnsw (approximate)
  *   --hnsw-m N, --hnsw-ef-construction N, --hnsw-ef-search N, --hnsw-seed N
  *                   HNSW parameters (defaults 16, 200, 64, 42; ranges in @likeness/backend HNSW_PARAM_RANGES)
@@ -49,7 +50,7 @@ const HELP = `likeness serve: the inference server
 
 Usage: serve --model DIR [--data DIR [--read-only] | --qdrant URL [--collection C] | --pg URL [--pg-table T]
              [--search memory|postgres] [--ef-search N] [--pg-pool N]] [--port N] [--host H]
-             [--token T] [--protect-reads] [--backend NAME]
+             [--token T] [--protect-reads] [--backend NAME] [--threads N]
              [--index flat|int8|binary|hnsw [--hnsw-m N] [--hnsw-ef-construction N] [--hnsw-ef-search N]]
              [--snapshot on|off] [--snapshot-every N] [--snapshot-interval S]
        serve --dim N ...            (vector-only index, no encoder)
@@ -188,6 +189,7 @@ export async function openDataDir(dir: string, dim: number, readOnly: boolean): 
  * @returns the running server and a stop function
  */
 export async function main(argv: string[]): Promise<{ port: number; stop(): Promise<void> } | undefined> {
+  const t0 = performance.now();
   const flags = parseFlags(argv);
   if (flags.help) {
     console.log(HELP);
@@ -209,9 +211,14 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
   if (!Number.isInteger(idleTimeoutS) || idleTimeoutS < 1 || idleTimeoutS > 255) {
     throw new Error(`--idle-timeout must be 1..255 seconds, got ${flags["idle-timeout"]}`);
   }
+  const threads = flags.threads === undefined ? 1 : Number(flags.threads);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new Error(`--threads must be an integer from 1 to 64, got ${JSON.stringify(flags.threads)}`);
+  }
   // Start the compute backend first: with a model it also starts the matching tfjs backend.
   const { backend } = await createBackend({
     tf: typeof flags.model === "string",
+    threads,
     ...(typeof flags.backend === "string" ? { prefer: flags.backend as BackendName } : {}),
   });
   const model: ServedModel = typeof flags.model === "string"
@@ -258,7 +265,9 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
   console.log(
     `likeness: index opened from ${
       opened.source === "snapshot" ? `its snapshot plus ${opened.applied} later change(s)` : "every stored reference"
-    } in ${(opened.ms / 1000).toFixed(2)} s`,
+    } in ${(opened.ms / 1000).toFixed(2)} s${
+      opened.phases ? ` (ms: ${Object.entries(opened.phases).map(([k, v]) => `${k} ${v}`).join(", ")})` : ""
+    }; started in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
   );
   const stop = async () => {
     await server.close();
