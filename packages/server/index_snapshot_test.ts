@@ -45,7 +45,10 @@ async function stop(s: Server, signal: NodeJS.Signals): Promise<void> {
 const vec = (i: number, dim: number) =>
   Array.from({ length: dim }, (_, j) => Math.sin(i * 0.7 + j * 1.3) + (j === i % dim ? 1 : 0));
 
-async function call(s: Server, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+// deno-lint-ignore no-explicit-any -- response bodies of several shapes, read field by field
+type Json = any;
+
+async function call(s: Server, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
   const res = await fetch(`http://127.0.0.1:${s.port}${path}`, {
     method,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
