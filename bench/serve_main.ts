@@ -8,12 +8,12 @@
  * One JSON object per line; also appended to runs/bench/serve.jsonl.
  *
  * Flags: --quick (10,000 references only, fewer requests), --threads N (the server's and the
- * ceiling's kernel threads, default 1), --kinds flat,hnsw.
+ * ceiling's kernel threads, default 1), --kinds flat,hnsw, --hnsw-ef-construction N (default 200).
  */
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRng } from "@likeness/core";
@@ -27,6 +27,7 @@ const arg = (name: string, dflt: string) => {
 };
 const threads = Number(arg("threads", "1"));
 const kinds = arg("kinds", "flat,hnsw").split(",") as IndexKind[];
+const efConstruction = Number(arg("hnsw-ef-construction", "200"));
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
 const DIM = 128;
 const sizes = quick ? [10_000] : [10_000, 100_000];
@@ -34,11 +35,11 @@ const REQUESTS = quick ? 300 : 1000;
 const CONCURRENCY = 8;
 const TIME_LIMIT_MS = 30_000;
 const MAIN = fileURLToPath(new URL("../packages/server/main.ts", import.meta.url));
-const loadavg = () => (globalThis as { Deno?: { loadavg(): number[] } }).Deno?.loadavg?.()[0];
+const load1 = () => +loadavg()[0].toFixed(2);
 
 mkdirSync("runs/bench", { recursive: true });
 const emit = (row: Record<string, unknown>) => {
-  const line = JSON.stringify({ runtime, threads, ...row, load1: loadavg() });
+  const line = JSON.stringify({ runtime, threads, ...row, load1: load1() });
   console.log(line);
   appendFileSync("runs/bench/serve.jsonl", line + "\n");
 };
@@ -108,7 +109,10 @@ for (const n of sizes) {
   for (const kind of kinds) {
     if (kind === "hnsw" && n < 100_000 && !quick) continue;
     // Ceiling: the resident index alone in this process, same kind, 1 and 8 queries per call.
-    const index = await createIndex({ dim: DIM, metric: "cosine", kind, capacity: n }, backend);
+    const index = await createIndex(
+      { dim: DIM, metric: "cosine", kind, capacity: n, ...(kind === "hnsw" ? { hnsw: { efConstruction } } : {}) },
+      backend,
+    );
     const data = new Float32Array(n * DIM);
     items.forEach((it, i) => data.set(it.vector, i * DIM));
     await index.add({ data, rows: n, cols: DIM });
@@ -133,7 +137,20 @@ for (const n of sizes) {
       q_per_s_batch8: +c8.toFixed(0),
     });
 
-    const server = await startServer(dir, ["--index", kind, "--threads", String(threads)]);
+    const t0 = performance.now();
+    const server = await startServer(dir, [
+      "--index",
+      kind,
+      "--threads",
+      String(threads),
+      ...(kind === "hnsw" ? ["--hnsw-ef-construction", String(efConstruction)] : []),
+    ]);
+    emit({
+      bench: "serve",
+      impl: `start:${kind}`,
+      references: n,
+      start_s: +((performance.now() - t0) / 1000).toFixed(1),
+    });
     const bodies = Array.from({ length: 256 }, () => JSON.stringify({ vector: randVec(), k: 10 }));
     for (const route of ["search", "classify"]) {
       const lat: number[] = [];

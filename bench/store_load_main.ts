@@ -15,7 +15,7 @@ import process from "node:process";
 import { spawn } from "node:child_process";
 import { existsSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { createBackend, type IndexKind } from "@likeness/backend";
 import { openReferenceIndex, type ReferenceItem, SnapshotWriter, SqliteStore } from "@likeness/server";
@@ -56,7 +56,7 @@ const cpu = () => {
 };
 const s2 = (ms: number) => +(ms / 1000).toFixed(2);
 const { backend } = await createBackend({ tf: false });
-const load = () => (globalThis as { Deno?: { loadavg(): number[] } }).Deno?.loadavg?.()[0];
+const load = () => +loadavg()[0].toFixed(2);
 
 // 1. Full load (no snapshot).
 rmSync(snapPath, { force: true });

@@ -111,6 +111,14 @@ function graphParams(o: ReferenceIndexOptions): StateHead["hnsw"] {
  * @param state the JS side ({@link ReferenceIndex._save})
  * @param index the resident index's saved bytes
  * @returns the file's bytes in parts
+ * @example
+ * ```ts
+ * import { decodeSnapshot, encodeSnapshot } from "@likeness/server";
+ * const state = { rows: 1, dead: 0, labels: ["x"], liveRows: Int32Array.of(0), labelIds: Int32Array.of(0), ids: ["a"], payloads: [] };
+ * const parts = encodeSnapshot(7, 2, "uid", { kind: "flat" }, state, new Uint8Array(0));
+ * const bytes = new Uint8Array(await new Blob(parts as Uint8Array<ArrayBuffer>[]).arrayBuffer());
+ * console.log(decodeSnapshot(bytes).seq); // 7
+ * ```
  */
 export function encodeSnapshot(
   seq: number,
@@ -169,6 +177,11 @@ export function encodeSnapshot(
  * @param bytes the whole file
  * @returns the decoded snapshot
  * @throws {LikenessError} CORRUPT for truncated, damaged or foreign bytes; UNSUPPORTED for a newer version
+ * @example
+ * ```ts
+ * import { decodeSnapshot } from "@likeness/server";
+ * try { decodeSnapshot(new Uint8Array(64)); } catch (e) { console.log((e as { code: string }).code); } // CORRUPT
+ * ```
  */
 export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
   if (bytes.length < HEAD) throw corrupt(`only ${bytes.length} bytes`);
@@ -239,6 +252,12 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
  *
  * @param path the file
  * @param parts its bytes, in order
+ * @throws the file system's error (the temp file is removed; the old file is untouched)
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from "@likeness/server";
+ * await writeFileAtomic(`${await Deno.makeTempDir()}/f.bin`, [Uint8Array.of(1, 2), Uint8Array.of(3)]);
+ * ```
  */
 export async function writeFileAtomic(path: string, parts: Uint8Array[]): Promise<void> {
   const tmp = `${path}.tmp`;
@@ -321,6 +340,14 @@ function canSnapshot(store: ReferenceStore): store is SnapshotStore {
  * @param o store, dimension, backend, kind, snapshot path
  * @returns the index and where it came from
  * @throws whatever the store throws when it cannot load (e.g. CORRUPT), or `check`'s error
+ * @example
+ * ```ts
+ * import { MemoryStore, openReferenceIndex } from "@likeness/server";
+ * const store = new MemoryStore([{ id: "a", label: "x", vector: Float32Array.of(1, 0) }]);
+ * const { index, source } = await openReferenceIndex({ store, dim: 2 });
+ * console.log(index.size, source); // 1 store
+ * index.dispose();
+ * ```
  */
 export async function openReferenceIndex(o: OpenIndexOptions): Promise<OpenedIndex> {
   const t0 = performance.now();
