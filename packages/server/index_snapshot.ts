@@ -515,6 +515,7 @@ export class SnapshotWriter {
   #closed = false;
   #last: { seq: number; ms: number; bytes: number; at: string } | undefined;
   #error: string | undefined;
+  #retryAt = 0;
 
   /** @param options path, index, store, thresholds */
   constructor(options: SnapshotWriterOptions) {
@@ -549,7 +550,14 @@ export class SnapshotWriter {
   changed(n: number): void {
     if (!this.enabled || n <= 0) return;
     this.#pending += n;
-    if (this.#pending >= (this.#o.everyChanges ?? 10_000)) void this.write().catch(() => {});
+    this.#maybeWrite();
+  }
+
+  /** Start a write when enough changed and none is running (a running one re-checks when done). */
+  #maybeWrite(): void {
+    if (this.#closed || this.#writing || this.#pending < (this.#o.everyChanges ?? 10_000)) return;
+    if (Date.now() < this.#retryAt) return; // a write failed recently (disk full?): not in a loop
+    void this.write().catch(() => {});
   }
 
   /**
@@ -567,6 +575,7 @@ export class SnapshotWriter {
       await job;
     } finally {
       this.#writing = undefined;
+      this.#maybeWrite();
     }
   }
 
@@ -598,8 +607,10 @@ export class SnapshotWriter {
         at: new Date().toISOString(),
       };
       this.#error = undefined;
+      this.#retryAt = 0;
     } catch (e) {
       this.#pending += taken.pending;
+      this.#retryAt = Date.now() + 60_000;
       this.#error = `${new Date().toISOString()}: ${(e as Error).message}`;
       (this.#o.log ?? ((l: string) => console.error(l)))(
         `likeness: writing the index snapshot ${this.path} failed: ${(e as Error).message}`,

@@ -373,3 +373,35 @@ test("serve: int8 and binary index kinds answer searches and report their kind",
   assert.throws(() => new ReferenceIndex(4, { kind: "ivf" as "flat" }), /Unknown index kind "ivf"/);
   backend.dispose();
 });
+
+test("snapshot writer: a failing write is reported, keeps its changes pending and is not retried in a loop", async () => {
+  const dir = tempDir("likeness-snap-");
+  const store = await SqliteStore.open(join(dir, "likeness.db"), { dim: 2 });
+  await store.load();
+  await store.write({ put: [{ id: "a", label: "x", vector: Float32Array.of(1, 0) }] });
+  const index = new ReferenceIndex(2);
+  index.upsert([{ id: "a", label: "x", vector: Float32Array.of(1, 0) }]);
+  const lines: string[] = [];
+  const { SnapshotWriter } = await import("@likeness/server");
+  const w = new SnapshotWriter({
+    path: join(dir, "no-such-dir", "likeness.index"),
+    index,
+    store,
+    everyChanges: 1,
+    intervalMs: 0,
+    log: (l) => lines.push(l),
+  });
+  assert.equal(w.enabled, true);
+  w.changed(1);
+  await new Promise((r) => setTimeout(r, 200));
+  for (let i = 0; i < 5; i++) w.changed(1);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(lines.length, 1, lines.join("\n"));
+  assert.match(lines[0], /writing the index snapshot .* failed/);
+  assert.equal(w.status().pendingChanges, 6);
+  assert.match(w.status().error ?? "", /ENOENT|No such file/i);
+  assert.equal(w.status().seq, undefined);
+  await w.close();
+  index.dispose();
+  await store.close();
+});
