@@ -1,153 +1,235 @@
 /**
- * `deno task bench:serve`: a bounded load generator on loopback against the server's search and
- * classify routes with 10,000 and 100,000 references (fixed request count and a time limit),
- * reporting requests per second, p50 and p99 latency, and the ratio to the kernel-only top-k
- * throughput on the same index (the ceiling); plus hot-add throughput while searches run.
- * One JSON object per line; also written to runs/bench/serve.jsonl.
+ * `deno task bench:serve` (and `bun run bench:serve`): a bounded load generator on loopback
+ * against a real server process (`packages/server/main.ts --dim 128 --data DIR`, same runtime as
+ * the bench) with 10,000 and 100,000 references in its SQLite store, 8 concurrent clients in this
+ * process: search and classify requests per second, p50 and p99 latency; the ceiling beside it
+ * (the resident index searched in this process, batches of 1 and of 8 queries, same kind); and
+ * hot-adds (fsync each) while 4 clients search. Index kinds: `flat` (exact) and, at 100,000, `hnsw`.
+ * One JSON object per line; also appended to runs/bench/serve.jsonl.
  *
- * Flags: --quick (10,000 references only, fewer requests), --runtime-label NAME.
+ * Flags: --quick (10,000 references only, fewer requests), --threads N (the server's and the
+ * ceiling's kernel threads, default 1), --kinds flat,hnsw, --hnsw-ef-construction N (default 200).
  */
 import process from "node:process";
-import { appendFileSync, mkdirSync } from "node:fs";
-import { createRng } from "@likeness/core";
-import { createBackend } from "@likeness/backend";
-import { createApp, FileStore, serveFetch, vectorOnlyModel } from "@likeness/server";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRng } from "@likeness/core";
+import { createBackend, createIndex, type IndexKind } from "@likeness/backend";
+import { SqliteStore } from "@likeness/server";
 
 const quick = process.argv.includes("--quick");
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const threads = Number(arg("threads", "1"));
+const kinds = arg("kinds", "flat,hnsw").split(",") as IndexKind[];
+const efConstruction = Number(arg("hnsw-ef-construction", "200"));
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
 const DIM = 128;
 const sizes = quick ? [10_000] : [10_000, 100_000];
 const REQUESTS = quick ? 300 : 1000;
 const CONCURRENCY = 8;
 const TIME_LIMIT_MS = 30_000;
+const MAIN = fileURLToPath(new URL("../packages/server/main.ts", import.meta.url));
+const load1 = () => +loadavg()[0].toFixed(2);
 
 mkdirSync("runs/bench", { recursive: true });
 const emit = (row: Record<string, unknown>) => {
-  const line = JSON.stringify({ runtime, ...row });
+  const line = JSON.stringify({ runtime, threads, ...row, load1: load1() });
   console.log(line);
   appendFileSync("runs/bench/serve.jsonl", line + "\n");
 };
 
 const rng = createRng(7);
 const randVec = () => Array.from({ length: DIM }, () => rng.normal());
-
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))];
 };
 
-const { backend } = await createBackend({ tf: false });
+/** Start `serve` on DIR; resolves with its URL and a stop function. */
+function startServer(dir: string, extra: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...(runtime === "bun" ? ["run"] : ["run", "-A"]),
+      MAIN,
+      "--dim",
+      String(DIM),
+      "--data",
+      dir,
+      "--port",
+      "0",
+      "--snapshot",
+      "off",
+      ...extra,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const closed = new Promise((r) => child.on("close", r));
+  return new Promise((resolve, reject) => {
+    let log = "";
+    const on = (d: Uint8Array) => {
+      log += new TextDecoder().decode(d);
+      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(log);
+      if (m) {
+        child.stdout!.off("data", on);
+        resolve({
+          url: `http://127.0.0.1:${m[1]}`,
+          stop: async () => {
+            child.kill("SIGTERM");
+            await closed;
+          },
+        });
+      }
+    };
+    child.stdout!.on("data", on);
+    child.stderr!.on("data", (d) => process.stderr.write(d));
+    child.on("close", () => reject(new Error(`server exited: ${log}`)));
+  });
+}
+
+const { backend } = await createBackend({ tf: false, threads });
 
 for (const n of sizes) {
   const dir = mkdtempSync(join(tmpdir(), "likeness-bench-serve-"));
-  const store = new FileStore(dir, { sync: true });
-  const made = await createApp({
-    model: vectorOnlyModel(DIM, { threshold: 0.2 }),
-    store,
-    backend,
-    limits: { maxItems: 1000, maxBodyBytes: 16 << 20 },
-  });
-  // Bulk load through the index directly (the bench measures serving, not loading).
   const items = Array.from(
     { length: n },
     (_, i) => ({ id: `r${i}`, label: `c${i % 50}`, vector: Float32Array.from(randVec()) }),
   );
-  made.index.upsert(items);
-  await store.write({ put: items });
+  const store = await SqliteStore.open(join(dir, "likeness.db"), { dim: DIM });
+  await store.load();
+  for (let i = 0; i < n; i += 10_000) await store.write({ put: items.slice(i, i + 10_000) });
+  await store.close();
 
-  // Ceiling: kernel-only top-k on the same snapshot, same k, one query at a time.
-  const snap = made.index.snapshot();
-  const reference = { data: snap.data.subarray(0, snap.rows * DIM), rows: snap.rows, cols: DIM };
-  const kq = 50;
-  // Warm up first: V8 runs the first calls of a long WebAssembly function in its baseline tier.
-  for (let i = 0; i < 10; i++) {
-    await backend.topk({ data: Float32Array.from(randVec()), rows: 1, cols: DIM }, reference, {
-      k: 10,
-      metric: "cosine",
-    });
-  }
-  const t0 = performance.now();
-  for (let i = 0; i < kq; i++) {
-    await backend.topk({ data: Float32Array.from(randVec()), rows: 1, cols: DIM }, reference, {
-      k: 10,
-      metric: "cosine",
-    });
-  }
-  const kernelQps = kq / ((performance.now() - t0) / 1000);
-  emit({ bench: "serve", impl: `kernel-topk:${backend.info.name}`, references: n, rps: +kernelQps.toFixed(1) });
-
-  const server = await serveFetch(made.app.fetch, { port: 0 });
-  const url = `http://127.0.0.1:${server.port}`;
-  for (const route of ["search", "classify"]) {
-    const lat: number[] = [];
-    let sent = 0;
-    const start = performance.now();
-    const worker = async () => {
-      while (sent < REQUESTS && performance.now() - start < TIME_LIMIT_MS) {
-        sent++;
-        const body = JSON.stringify({ vector: randVec(), k: 10 });
-        const t = performance.now();
-        const res = await fetch(`${url}/v1/${route}`, { method: "POST", body });
-        await res.arrayBuffer();
-        if (res.status !== 200) throw new Error(`status ${res.status}`);
-        lat.push(performance.now() - t);
+  for (const kind of kinds) {
+    if (kind === "hnsw" && n < 100_000 && !quick) continue;
+    // Ceiling: the resident index alone in this process, same kind, 1 and 8 queries per call.
+    const index = await createIndex(
+      { dim: DIM, metric: "cosine", kind, capacity: n, ...(kind === "hnsw" ? { hnsw: { efConstruction } } : {}) },
+      backend,
+    );
+    const data = new Float32Array(n * DIM);
+    items.forEach((it, i) => data.set(it.vector, i * DIM));
+    await index.add({ data, rows: n, cols: DIM });
+    const ceiling = async (batch: number) => {
+      const q = { data: Float32Array.from({ length: batch * DIM }, () => rng.normal()), rows: batch, cols: DIM };
+      for (let i = 0; i < 5; i++) await index.search(q, { k: 10 });
+      const t0 = performance.now();
+      let calls = 0;
+      while (performance.now() - t0 < 1500) {
+        await index.search(q, { k: 10 });
+        calls++;
       }
+      return (calls * batch) / ((performance.now() - t0) / 1000);
     };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const secs = (performance.now() - start) / 1000;
-    const rps = lat.length / secs;
+    const c1 = await ceiling(1), c8 = await ceiling(8);
+    index.dispose();
     emit({
       bench: "serve",
-      impl: `http:${route}`,
+      impl: `index-search:${kind}`,
       references: n,
-      requests: lat.length,
-      concurrency: CONCURRENCY,
-      rps: +rps.toFixed(1),
-      p50_ms: +pct(lat, 0.5).toFixed(2),
-      p99_ms: +pct(lat, 0.99).toFixed(2),
-      ratio_to_kernel: +(rps / kernelQps).toFixed(3),
+      q_per_s_batch1: +c1.toFixed(0),
+      q_per_s_batch8: +c8.toFixed(0),
     });
-  }
 
-  // Hot-add throughput (fsync per request) while 4 searchers run.
-  let stop = false;
-  let searches = 0;
-  const searcher = async () => {
-    while (!stop) {
-      const res = await fetch(`${url}/v1/search`, {
+    const t0 = performance.now();
+    const server = await startServer(dir, [
+      "--index",
+      kind,
+      "--threads",
+      String(threads),
+      ...(kind === "hnsw" ? ["--hnsw-ef-construction", String(efConstruction)] : []),
+    ]);
+    emit({
+      bench: "serve",
+      impl: `start:${kind}`,
+      references: n,
+      start_s: +((performance.now() - t0) / 1000).toFixed(1),
+    });
+    const bodies = Array.from({ length: 256 }, () => JSON.stringify({ vector: randVec(), k: 10 }));
+    for (const route of ["search", "classify"]) {
+      const lat: number[] = [];
+      let sent = 0;
+      const start = performance.now();
+      const worker = async () => {
+        while (sent < REQUESTS && performance.now() - start < TIME_LIMIT_MS) {
+          const body = bodies[sent++ % bodies.length];
+          const t = performance.now();
+          const res = await fetch(`${server.url}/v1/${route}`, { method: "POST", body });
+          await res.arrayBuffer();
+          if (res.status !== 200) throw new Error(`status ${res.status}`);
+          lat.push(performance.now() - t);
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      const secs = (performance.now() - start) / 1000;
+      const rps = lat.length / secs;
+      emit({
+        bench: "serve",
+        impl: `http:${route}`,
+        index: kind,
+        references: n,
+        requests: lat.length,
+        concurrency: CONCURRENCY,
+        rps: +rps.toFixed(1),
+        p50_ms: +pct(lat, 0.5).toFixed(2),
+        p99_ms: +pct(lat, 0.99).toFixed(2),
+        ratio_to_batch8: +(rps / c8).toFixed(2),
+      });
+    }
+
+    // Hot-add throughput (fsync per request) while 4 clients search.
+    let stop = false;
+    let searches = 0;
+    const searchLat: number[] = [];
+    const searcher = async () => {
+      while (!stop) {
+        const t = performance.now();
+        const res = await fetch(`${server.url}/v1/search`, {
+          method: "POST",
+          body: bodies[searches % bodies.length],
+        });
+        await res.arrayBuffer();
+        searchLat.push(performance.now() - t);
+        searches++;
+      }
+    };
+    const searchers = Array.from({ length: 4 }, searcher);
+    const adds = quick ? 100 : 300;
+    const t1 = performance.now();
+    for (let i = 0; i < adds; i++) {
+      const res = await fetch(`${server.url}/v1/references`, {
         method: "POST",
-        body: JSON.stringify({ vector: randVec(), k: 10 }),
+        body: JSON.stringify({ items: [{ id: `new${i}`, label: "fresh", vector: randVec() }] }),
       });
       await res.arrayBuffer();
-      searches++;
+      if (res.status !== 200) throw new Error(`hot-add status ${res.status}`);
     }
-  };
-  const searchers = Array.from({ length: 4 }, searcher);
-  const adds = quick ? 100 : 300;
-  const t1 = performance.now();
-  for (let i = 0; i < adds; i++) {
-    const res = await fetch(`${url}/v1/references`, {
-      method: "POST",
-      body: JSON.stringify({ items: [{ id: `new${i}`, label: "fresh", vector: randVec() }] }),
+    const addSecs = (performance.now() - t1) / 1000;
+    stop = true;
+    await Promise.all(searchers);
+    emit({
+      bench: "serve",
+      impl: "http:hot-add-during-search",
+      index: kind,
+      references: n,
+      adds,
+      adds_per_s: +(adds / addSecs).toFixed(1),
+      concurrent_searches_per_s: +(searches / addSecs).toFixed(1),
+      search_p99_ms: +pct(searchLat, 0.99).toFixed(2),
     });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`hot-add status ${res.status}`);
+    await server.stop();
+    // The hot-adds are in the store now: start the next kind from the same references.
+    const s = await SqliteStore.open(join(dir, "likeness.db"), { dim: DIM });
+    await s.load();
+    await s.write({ delete: Array.from({ length: adds }, (_, i) => `new${i}`) });
+    await s.close();
   }
-  const addSecs = (performance.now() - t1) / 1000;
-  stop = true;
-  await Promise.all(searchers);
-  emit({
-    bench: "serve",
-    impl: "http:hot-add-during-search",
-    references: n,
-    adds,
-    adds_per_s: +(adds / addSecs).toFixed(1),
-    concurrent_searches_per_s: +(searches / addSecs).toFixed(1),
-  });
-  await server.close();
-  await made.close();
+  rmSync(dir, { recursive: true, force: true });
 }
 backend.dispose();

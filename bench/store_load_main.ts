@@ -1,12 +1,24 @@
-// Restart cost of the SQLite reference store: fill a file with N × D references (once), then time
-// opening it (quick_check, WAL check), loading every row (checksums verified) and building the
-// resident index from it. `deno run -A bench/store_load_main.ts [--n 1000000] [--dim 128] [--file F]`
-// (Bun: `bun bench/store_load_main.ts ...`). Prints one JSON line.
+// Restart cost of the server's reference index over its SQLite store, before and after the index
+// snapshot: fill DIR/likeness.db with N × D references (once), then time
+//   1. "full": opening the store (quick_check, WAL check), loading every row (checksums verified),
+//      adding them to the ReferenceIndex and building its resident index (what a start without a
+//      usable snapshot does);
+//   2. writing the index snapshot DIR/likeness.index;
+//   3. "snapshot": after --later writes (puts, updates, deletes), opening the store again and
+//      loading the snapshot plus the store's changes after it (what a start with one does),
+//      checked against the full load (same size, same search results);
+//   4. with --process: a real `serve --dim D --data DIR` process, wall time from spawn to
+//      listening, with the snapshot and with --snapshot off.
+// `deno run -A bench/store_load_main.ts [--n 1000000] [--dim 128] [--dir DIR] [--later 1000]
+// [--index flat] [--process]` (Bun: `bun bench/store_load_main.ts ...`). Prints JSON lines.
 import process from "node:process";
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
-import { ReferenceIndex, SqliteStore } from "@likeness/server";
+import { loadavg, tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import { createBackend, type IndexKind } from "@likeness/backend";
+import { openReferenceIndex, type ReferenceItem, SnapshotWriter, SqliteStore } from "@likeness/server";
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -14,15 +26,19 @@ const arg = (name: string, dflt: string) => {
 };
 const n = Number(arg("n", "1000000"));
 const dim = Number(arg("dim", "128"));
-const file = arg("file", join(tmpdir(), `likeness-load-${n}x${dim}.db`));
+const later = Number(arg("later", "1000"));
+const kind = arg("index", "flat") as IndexKind;
+const dir = arg("dir", join(tmpdir(), `likeness-load-${n}x${dim}`));
+const file = join(dir, "likeness.db");
+const snapPath = join(dir, "likeness.index");
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
 
+let seed = 1;
+const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5;
 if (!existsSync(file)) {
   const t0 = performance.now();
   const s = await SqliteStore.open(file, { dim });
   await s.load();
-  let seed = 1;
-  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5;
   for (let i = 0; i < n; i += 10_000) {
     const put = [];
     for (let j = i; j < Math.min(n, i + 10_000); j++) {
@@ -38,29 +54,146 @@ const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
-const c0 = cpu();
-const t0 = performance.now();
-const s = await SqliteStore.open(file, { dim });
-const t1 = performance.now();
-const c1 = cpu();
-const items = await s.load();
-const t2 = performance.now();
-const c2 = cpu();
-const index = new ReferenceIndex(dim, items.length);
-index.upsert(items);
-const t3 = performance.now();
-const c3 = cpu();
-await s.close();
+const s2 = (ms: number) => +(ms / 1000).toFixed(2);
+const { backend } = await createBackend({ tf: false });
+const load = () => +loadavg()[0].toFixed(2);
+
+// 1. Full load (no snapshot).
+rmSync(snapPath, { force: true });
+let c0 = cpu(), t0 = performance.now();
+let store = await SqliteStore.open(file, { dim });
+const openMs = performance.now() - t0;
+const full = await openReferenceIndex({ store, dim, backend, index: { kind } });
+const fullMs = performance.now() - t0, fullCpu = cpu() - c0;
 console.log(JSON.stringify({
   bench: "store_load",
+  path: "full",
   runtime,
-  n: items.length,
+  index: kind,
+  n: full.index.size,
   dim,
-  open_s: +((t1 - t0) / 1000).toFixed(2),
-  load_s: +((t2 - t1) / 1000).toFixed(2),
-  index_s: +((t3 - t2) / 1000).toFixed(2),
-  total_s: +((t3 - t0) / 1000).toFixed(2),
-  open_cpu_s: +(c1 - c0).toFixed(2),
-  load_cpu_s: +(c2 - c1).toFixed(2),
-  index_cpu_s: +(c3 - c2).toFixed(2),
+  open_s: s2(openMs),
+  load_and_build_s: s2(full.ms),
+  total_s: s2(fullMs),
+  cpu_s: +fullCpu.toFixed(2),
+  load1: load(),
 }));
+
+// 2. Write the snapshot.
+c0 = cpu();
+t0 = performance.now();
+const writer = new SnapshotWriter({ path: snapPath, index: full.index, store, backend, intervalMs: 0 });
+await writer.write();
+console.log(JSON.stringify({
+  bench: "store_load",
+  path: "snapshot_write",
+  runtime,
+  index: kind,
+  s: s2(performance.now() - t0),
+  cpu_s: +(cpu() - c0).toFixed(2),
+  mb: +(statSync(snapPath).size / 2 ** 20).toFixed(1),
+}));
+await writer.close();
+
+// Later writes: half new items, a quarter updates, a quarter deletes.
+const puts: ReferenceItem[] = [];
+for (let i = 0; i < later / 2; i++) {
+  puts.push({ id: `later-${i}`, label: `c${i % 100}`, vector: Float32Array.from({ length: dim }, rand) });
+}
+for (let i = 0; i < later / 4; i++) {
+  puts.push({ id: `ref-${i * 7}`, label: `c${i % 100}`, vector: Float32Array.from({ length: dim }, rand) });
+}
+const dels = Array.from({ length: later / 4 }, (_, i) => `ref-${i * 7 + 3}`);
+await store.write({ put: puts, delete: dels });
+full.index.upsert(puts);
+for (const id of dels) full.index.delete(id);
+const queries = { data: Float32Array.from({ length: 20 * dim }, rand), rows: 20, cols: dim };
+const fullRes = await (await full.index.resident(backend)).search(queries, { k: 10 });
+await store.close();
+
+// 3. Restart from the snapshot plus the later changes.
+c0 = cpu();
+t0 = performance.now();
+store = await SqliteStore.open(file, { dim });
+const openMs2 = performance.now() - t0;
+const snap = await openReferenceIndex({ store, dim, backend, index: { kind }, snapshotPath: snapPath });
+const snapMs = performance.now() - t0, snapCpu = cpu() - c0;
+const snapRes = await (await snap.index.resident(backend)).search(queries, { k: 10 });
+const same = snap.source === "snapshot" && snap.index.size === full.index.size &&
+  snapRes.ids.every((id, i) => id === fullRes.ids[i]);
+console.log(JSON.stringify({
+  bench: "store_load",
+  path: "snapshot",
+  runtime,
+  index: kind,
+  n: snap.index.size,
+  dim,
+  later_changes: snap.applied,
+  source: snap.source,
+  ...(snap.fallback ? { fallback: snap.fallback } : {}),
+  open_s: s2(openMs2),
+  load_and_build_s: s2(snap.ms),
+  total_s: s2(snapMs),
+  cpu_s: +snapCpu.toFixed(2),
+  speedup: +(fullMs / snapMs).toFixed(1),
+  same_results: same,
+  load1: load(),
+}));
+await store.close();
+full.index.dispose();
+snap.index.dispose();
+backend.dispose();
+
+// 4. Whole server processes: spawn to listening.
+if (process.argv.includes("--process")) {
+  const main = fileURLToPath(new URL("../packages/server/main.ts", import.meta.url));
+  const serve = (extra: string[]) =>
+    new Promise<number>((resolve, reject) => {
+      const t = performance.now();
+      const child = spawn(
+        process.execPath,
+        [
+          ...(runtime === "bun" ? ["run"] : ["run", "-A"]),
+          main,
+          "--dim",
+          String(dim),
+          "--data",
+          dir,
+          "--port",
+          "0",
+          "--index",
+          kind,
+          "--snapshot-interval",
+          "0",
+          ...extra,
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let log = "";
+      const on = (d: Uint8Array) => {
+        log += new TextDecoder().decode(d);
+        if (/http:\/\/127\.0\.0\.1:\d+/.test(log)) {
+          const ms = performance.now() - t;
+          child.kill("SIGKILL");
+          child.on("close", () => resolve(ms));
+        }
+      };
+      child.stdout!.on("data", on);
+      child.stderr!.on("data", on);
+      child.on("error", reject);
+    });
+  const withSnap = await serve([]);
+  const without = await serve(["--snapshot", "off"]);
+  console.log(JSON.stringify({
+    bench: "store_load",
+    path: "process",
+    runtime,
+    index: kind,
+    n,
+    dim,
+    snapshot_s: s2(withSnap),
+    no_snapshot_s: s2(without),
+    ratio: +(without / withSnap).toFixed(1),
+    load1: load(),
+  }));
+}

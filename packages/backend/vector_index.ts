@@ -172,7 +172,8 @@ export interface LoadIndexOptions {
 /**
  * Load an index saved by {@link VectorIndex.save} (format in the backend README).
  *
- * @param bytes the saved bytes
+ * @param bytes the saved bytes, or their {@link decodeIndex} result (a caller that already
+ *   decoded them, e.g. to read a section, skips a second checksum pass)
  * @param backend where it runs (default as for {@link createIndex})
  * @param options `dim`: the dimension the caller expects
  * @returns the index, with the same ids, labels, vectors and next id
@@ -190,11 +191,14 @@ export interface LoadIndexOptions {
  * ```
  */
 export async function loadIndex(
-  bytes: Uint8Array,
+  bytes: Uint8Array | DecodedIndex,
   backend?: Backend,
   options: LoadIndexOptions = {},
 ): Promise<VectorIndex> {
-  const decoded = decodeIndex(bytes);
+  const given = bytes as Partial<DecodedIndex> | null;
+  const decoded = given && typeof given === "object" && given.header && given.sections instanceof Map
+    ? bytes as DecodedIndex
+    : decodeIndex(bytes as Uint8Array);
   const h = decoded.header;
   if (options.dim !== undefined && options.dim !== h.dim) {
     throw new ShapeError(

@@ -99,9 +99,16 @@ migrate  copy the references of the old log format (DIR/wal.log, DIR/snapshot.lo
   serve: `likeness serve: serve a saved model over HTTP
 
 Usage: likeness serve --model DIR [--data DIR | --qdrant URL [--collection C]] [--port N] [--host H]
-                      [--token T] [--protect-reads] [--backend NAME]
+                      [--token T] [--protect-reads] [--backend NAME] [--threads N]
+                      [--index flat|int8|binary|hnsw [--hnsw-m N] [--hnsw-ef-construction N]
+                       [--hnsw-ef-search N] [--hnsw-seed N]]
+                      [--snapshot on|off] [--snapshot-every N] [--snapshot-interval S]
        likeness serve --dim N ...       (vector-only index, no encoder)
 
+--index picks the resident index (flat exact by default; hnsw approximate, defaults M 16,
+efConstruction 200, efSearch 64). With --data, an index snapshot DIR/likeness.index (on by
+default) lets a restart load it plus the store's later changes instead of every vector; it is
+written after 10,000 changes, every 300 s when something changed, and on shutdown.
 Runs packages/server/main.ts with these flags (the token may also come from LIKENESS_TOKEN).
 Stop it with Ctrl-C.`,
   bench: `likeness bench: run a benchmark

@@ -9,7 +9,8 @@ import type { Context } from "hono";
 import { ValueError } from "@likeness/core";
 import type { Backend } from "@likeness/backend";
 import { HttpError, toErrorResponse } from "./http_errors.ts";
-import { ReferenceIndex, type ReferenceItem } from "./index.ts";
+import type { ReferenceIndex, ReferenceIndexOptions, ReferenceItem } from "./index.ts";
+import { openReferenceIndex, SnapshotWriter } from "./index_snapshot.ts";
 import type { ServedModel } from "./model.ts";
 import type { ReferenceStore } from "./store.ts";
 import { hasLoneSurrogate } from "./store_rules.ts";
@@ -56,6 +57,14 @@ export interface AppOptions {
   auth?: AuthOptions;
   /** Request limits. */
   limits?: Limits;
+  /** The resident index: kind (`flat` [default], `int8`, `binary`, `hnsw`) and HNSW parameters. */
+  index?: ReferenceIndexOptions;
+  /**
+   * An index snapshot beside the store (`index_snapshot.ts`), for stores with a sequence number
+   * (SQLite): loaded at start when sound, written after `everyChanges` changes [10,000], every
+   * `intervalMs` when something changed [300,000] and on close.
+   */
+  snapshot?: { path: string; everyChanges?: number; intervalMs?: number };
 }
 
 /** The app plus handles the entry points need. */
@@ -64,6 +73,16 @@ export interface LikenessApp {
   app: Hono;
   /** The in-memory index. */
   index: ReferenceIndex;
+  /** How the index was opened: from a snapshot (plus later changes) or from every stored reference. */
+  opened: {
+    source: "snapshot" | "store";
+    applied: number;
+    ms: number;
+    fallback?: string;
+    phases?: Record<string, number>;
+  };
+  /** The snapshot writer, when snapshots are on. */
+  snapshots?: SnapshotWriter;
   /** Wait for pending writes and close the store. */
   close(): Promise<void>;
 }
@@ -120,14 +139,36 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
   const { model, store, backend } = options;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const auth = options.auth ?? {};
-  const index = new ReferenceIndex(model.dim);
   // A store that answers queries itself (PostgreSQL search mode) is not copied into memory.
   const remote = store.query;
-  const initial = remote ? [] : await store.load();
-  for (const it of initial) checkFloat32(it.vector, model.dim, `stored reference "${it.id}".vector`);
-  if (initial.length) index.upsert(initial);
+  const opened = await openReferenceIndex({
+    store,
+    dim: model.dim,
+    backend,
+    index: options.index,
+    snapshotPath: options.snapshot?.path,
+    check: (it) => checkFloat32(it.vector, model.dim, `stored reference "${it.id}".vector`),
+  });
+  const index = opened.index;
   const metrics = new Metrics();
   let writeChain: Promise<unknown> = Promise.resolve();
+  const snapshots = options.snapshot && !remote
+    ? new SnapshotWriter({
+      path: options.snapshot.path,
+      index,
+      store,
+      backend,
+      everyChanges: options.snapshot.everyChanges,
+      intervalMs: options.snapshot.intervalMs,
+      serialize: <T>(f: () => T) => {
+        const job = writeChain.then(f);
+        writeChain = job.catch(() => {});
+        return job;
+      },
+    })
+    : undefined;
+  // No usable snapshot: write one now, so the next start is fast.
+  if (snapshots?.enabled && opened.source === "store") void snapshots.write().catch(() => {});
   // Writes committed by other writers (a read-only replica's primary, other PostgreSQL replicas):
   // applied at once, not queued behind this process's pending writes. A store with other writers
   // delivers the commits before one of ours during our write() and the later ones only after the
@@ -290,6 +331,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
       authorised = false;
     }
     if (!authorised) return c.json({ status: h.status });
+    const info = index.info();
     return c.json({
       status: h.status,
       ...(h.detail ? { detail: h.detail } : {}),
@@ -300,13 +342,27 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
       model: model.name,
       dim: model.dim,
       store: store.describe(),
+      ...(remote ? {} : {
+        index: {
+          kind: index.kind,
+          size: index.size,
+          ...(info ? { memoryBytes: info.memoryBytes, params: info.params, detail: info.detail } : {}),
+          opened: { source: opened.source, applied: opened.applied, ms: Math.round(opened.ms) },
+          ...(snapshots?.enabled ? { snapshot: { path: snapshots.path, ...snapshots.status() } } : {}),
+        },
+      }),
     });
   });
 
   app.get("/metrics", async (c) => {
     readGuard(c);
     c.header("content-type", "text/plain; version=0.0.4");
-    return c.body(metrics.render({ references: remote ? await remote.count() : index.size, search: searchMode }));
+    const info = remote ? undefined : index.info();
+    return c.body(metrics.render({
+      references: remote ? await remote.count() : index.size,
+      search: searchMode,
+      ...(remote ? {} : { index: { kind: index.kind, memoryBytes: info?.memoryBytes ?? 0 } }),
+    }));
   });
 
   app.get("/v1/openapi.json", (c) => {
@@ -456,6 +512,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     writeChain = job.catch(() => {});
     const r = await job;
     metrics.added(r.added + r.updated);
+    snapshots?.changed(r.added + r.updated);
     await maybeCompact();
     return c.json(r);
   });
@@ -490,6 +547,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     });
     writeChain = job.catch(() => {});
     if (!(await job)) throw new HttpError(404, "NOT_FOUND", `No reference with id "${id}"`);
+    snapshots?.changed(1);
     await maybeCompact();
     return c.body(null, 204);
   };
@@ -508,8 +566,18 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
   return {
     app,
     index,
+    opened: {
+      source: opened.source,
+      applied: opened.applied,
+      ms: opened.ms,
+      ...(opened.fallback ? { fallback: opened.fallback } : {}),
+      ...(opened.phases ? { phases: opened.phases } : {}),
+    },
+    ...(snapshots ? { snapshots } : {}),
     async close() {
       unwatch?.();
+      await writeChain;
+      await snapshots?.close();
       await writeChain;
       await store.close();
       index.dispose();

@@ -12,7 +12,44 @@
  * @module
  */
 import { checkFinite, ShapeError, ValueError } from "@likeness/core";
-import { type Backend, createIndex, type VectorIndex } from "@likeness/backend";
+import { IdTable } from "./_id_table.ts";
+import {
+  type Backend,
+  createIndex,
+  type HnswParams,
+  INDEX_KINDS,
+  type IndexInfo,
+  type IndexKind,
+  type VectorIndex,
+} from "@likeness/backend";
+
+/** Options of {@link ReferenceIndex} (defaults in brackets). */
+export interface ReferenceIndexOptions {
+  /** Initial row capacity [1024]. */
+  capacity?: number;
+  /** Kind of the resident index: `flat` (exact), `int8`, `binary` or `hnsw` (approximate) [flat]. */
+  kind?: IndexKind;
+  /** HNSW parameters (`M`, `efConstruction`, `efSearch`, `seed`; see `@likeness/backend`). */
+  hnsw?: HnswParams;
+}
+
+/** The JS side of a {@link ReferenceIndex} in plain arrays, for a saved snapshot (see `index_snapshot.ts`). */
+export interface ReferenceIndexState {
+  /** Rows in use (live and retired): the next row number. */
+  rows: number;
+  /** Tombstones since the last compaction. */
+  dead: number;
+  /** Label names in label-id order. */
+  labels: string[];
+  /** Row of each live item, ascending. */
+  liveRows: Int32Array;
+  /** Label id of each live item. */
+  labelIds: Int32Array;
+  /** Id of each live item. */
+  ids: string[];
+  /** `[i, payload]` for the live items (by position in `liveRows`) that have a payload. */
+  payloads: [number, unknown][];
+}
 
 /** A reference item as stored (vector included). */
 export interface ReferenceItem {
@@ -24,6 +61,29 @@ export interface ReferenceItem {
   vector: Float32Array;
   /** Optional JSON payload returned with search results. */
   payload?: unknown;
+}
+
+/** An item restored from a snapshot: its vector is a view made on first read (a million views cost seconds). */
+class RestoredItem implements ReferenceItem {
+  id: string;
+  label: string;
+  declare payload?: unknown;
+  #at: number;
+  #of: ((i: number) => Float32Array) | undefined;
+  #vector: Float32Array | undefined;
+  constructor(id: string, label: string, at: number, of: (i: number) => Float32Array) {
+    this.id = id;
+    this.label = label;
+    this.#at = at;
+    this.#of = of;
+  }
+  get vector(): Float32Array {
+    if (!this.#vector) {
+      this.#vector = this.#of!(this.#at);
+      this.#of = undefined;
+    }
+    return this.#vector;
+  }
 }
 
 /** A view of the index at one moment (see the module doc). */
@@ -63,22 +123,41 @@ export class ReferenceIndex {
   #rows = 0;
   #alive: Uint8Array;
   #labelIds: Int32Array;
-  #items = new Map<number, ReferenceItem>();
-  #rowOf = new Map<string, number>();
+  /** Item per row (undefined for retired rows). */
+  #items: (ReferenceItem | undefined)[] = [];
+  #live = 0;
+  #rowOf = new IdTable();
   #labelIndex = new Map<string, number>();
   #resident: Promise<VectorIndex> | null = null;
+  #ready: VectorIndex | undefined;
   #snap: IndexSnapshot | undefined;
+  /** Kind of the resident index. */
+  readonly kind: IndexKind;
+  /** HNSW parameters given (the kind's defaults fill the rest). */
+  readonly hnsw: HnswParams;
   /** Tombstones since the last compaction of the resident index. */
   #dead = 0;
 
   /**
    * @param dim vector dimension (positive integer)
-   * @param capacity initial row capacity
+   * @param options initial capacity, index kind and HNSW parameters (a number: the capacity)
+   * @throws {ValueError} INVALID_ARGUMENT for a bad dim, UNKNOWN_NAME for an unknown kind
    */
-  constructor(dim: number, capacity = 1024) {
+  constructor(dim: number, options: ReferenceIndexOptions | number = {}) {
     if (!Number.isInteger(dim) || dim < 1) {
       throw new ValueError("INVALID_ARGUMENT", `Cannot create an index: dim must be a positive integer, got ${dim}`);
     }
+    const o = typeof options === "number" ? { capacity: options } : options;
+    const capacity = o.capacity ?? 1024;
+    const kind = o.kind ?? "flat";
+    if (!(INDEX_KINDS as readonly string[]).includes(kind)) {
+      throw new ValueError(
+        "UNKNOWN_NAME",
+        `Unknown index kind ${JSON.stringify(kind)}: use one of ${INDEX_KINDS.join(", ")}`,
+      );
+    }
+    this.kind = kind;
+    this.hnsw = { ...o.hnsw };
     this.dim = dim;
     this.#alive = new Uint8Array(Math.max(1, capacity));
     this.#labelIds = new Int32Array(Math.max(1, capacity));
@@ -86,18 +165,18 @@ export class ReferenceIndex {
 
   /** Number of live items. */
   get size(): number {
-    return this.#rowOf.size;
+    return this.#live;
   }
 
   /** The item with this id, or undefined. */
   get(id: string): ReferenceItem | undefined {
     const row = this.#rowOf.get(id);
-    return row === undefined ? undefined : this.#items.get(row);
+    return row === undefined ? undefined : this.#items[row];
   }
 
   /** The live item at a row (a resident index id), or undefined. */
   itemAt(row: number): ReferenceItem | undefined {
-    return this.#items.get(row);
+    return this.#items[row];
   }
 
   /**
@@ -127,7 +206,8 @@ export class ReferenceIndex {
       if (old !== undefined) {
         this.#alive[old] = 0;
         this.#labelIds[old] = -1;
-        this.#items.delete(old);
+        this.#items[old] = undefined;
+        this.#live--;
         this.#dead++;
         // A row written earlier in this same call never reached the resident index.
         if (old < first) toRemove.push(old);
@@ -141,13 +221,14 @@ export class ReferenceIndex {
       }
       this.#alive[row] = 1;
       this.#labelIds[row] = lid;
-      this.#items.set(row, it);
+      this.#items[row] = it;
+      this.#live++;
       this.#rowOf.set(it.id, row);
     }
     const keep: number[] = [];
     for (let r = first; r < this.#rows; r++) if (this.#alive[r]) keep.push(r);
     const vectors = new Float32Array(keep.length * this.dim);
-    keep.forEach((r, t) => vectors.set(this.#items.get(r)!.vector, t * this.dim));
+    keep.forEach((r, t) => vectors.set(this.#items[r]!.vector, t * this.dim));
     const labels = keep.map((r) => this.#labelIds[r]);
     this.#toResident((v) => {
       if (toRemove.length) void v.remove(toRemove).catch(() => undefined);
@@ -172,7 +253,8 @@ export class ReferenceIndex {
     if (row === undefined) return false;
     this.#alive[row] = 0;
     this.#labelIds[row] = -1;
-    this.#items.delete(row);
+    this.#items[row] = undefined;
+    this.#live--;
     this.#rowOf.delete(id);
     this.#dead++;
     this.#toResident((v) => void v.remove([row]).catch(() => undefined));
@@ -183,7 +265,8 @@ export class ReferenceIndex {
 
   /** All live items, in row order (for snapshots to disk). */
   *entries(): IterableIterator<ReferenceItem> {
-    yield* [...this.#items.values()];
+    const items = this.#items.slice(0, this.#rows);
+    for (const it of items) if (it) yield it;
   }
 
   /**
@@ -191,30 +274,135 @@ export class ReferenceIndex {
    * on first call on `backend` and kept up to date by every later write.
    *
    * @param backend where it runs (default: wasm-simd on one thread)
-   * @returns the index (cosine, flat)
+   * @returns the index (cosine, of this index's kind)
    */
   resident(backend?: Backend): Promise<VectorIndex> {
     if (!this.#resident) {
-      const rows = [...this.#items.keys()];
+      const rows: number[] = [];
+      for (let r = 0; r < this.#rows; r++) if (this.#items[r]) rows.push(r);
       const data = new Float32Array(rows.length * this.dim);
-      rows.forEach((r, i) => data.set(this.#items.get(r)!.vector, i * this.dim));
+      rows.forEach((r, i) => data.set(this.#items[r]!.vector, i * this.dim));
       const labels = rows.map((r) => this.#labelIds[r]);
       this.#resident = (async () => {
         const v = await createIndex(
-          { dim: this.dim, metric: "cosine", capacity: Math.max(1024, rows.length) },
+          {
+            dim: this.dim,
+            metric: "cosine",
+            kind: this.kind,
+            ...(this.kind === "hnsw" ? { hnsw: this.hnsw } : {}),
+            capacity: Math.max(1024, rows.length),
+          },
           backend,
         );
         if (rows.length) await v.add({ data, rows: rows.length, cols: this.dim }, { ids: rows, labels });
+        this.#ready = v;
         return v;
       })();
     }
     return this.#resident;
   }
 
+  /**
+   * What the resident index reports (kind, size, memory, parameters), once it exists.
+   *
+   * @returns its info, or undefined before the first {@link ReferenceIndex.resident} call resolved
+   */
+  info(): IndexInfo | undefined {
+    return this.#ready?.info();
+  }
+
+  /**
+   * The JS side in plain arrays and, saved by the resident index after every write made before
+   * this call (and none made after), its bytes: together a consistent snapshot of this moment.
+   *
+   * @param backend where the resident index runs, if it does not exist yet
+   * @returns the state (taken now) and the resident index's saved bytes (resolving later)
+   */
+  _save(backend?: Backend): { state: ReferenceIndexState; bytes: Promise<Uint8Array> } {
+    const live = this.#live;
+    const liveRows = new Int32Array(live), labelIds = new Int32Array(live);
+    const ids: string[] = new Array(live);
+    const payloads: [number, unknown][] = [];
+    let i = 0;
+    for (let row = 0; row < this.#rows; row++) {
+      const it = this.#items[row];
+      if (!it) continue;
+      liveRows[i] = row;
+      labelIds[i] = this.#labelIds[row];
+      ids[i] = it.id;
+      if (it.payload !== undefined) payloads.push([i, it.payload]);
+      i++;
+    }
+    const state: ReferenceIndexState = {
+      rows: this.#rows,
+      dead: this.#dead,
+      labels: [...this.#labelIndex.keys()],
+      liveRows,
+      labelIds,
+      ids,
+      payloads,
+    };
+    if (!this.#resident) void this.resident(backend);
+    let bytes!: Promise<Uint8Array>;
+    const queued = new Promise<void>((queuedOk) => {
+      this.#toResident((v) => {
+        bytes = v.save();
+        queuedOk();
+      });
+    });
+    return { state, bytes: queued.then(() => bytes) };
+  }
+
+  /**
+   * An index from a saved state and the resident index saved with it (see {@link ReferenceIndex._save}).
+   *
+   * @param dim vector dimension
+   * @param options kind and HNSW parameters (must match the resident index)
+   * @param state the JS side
+   * @param resident the loaded resident index (ids = rows)
+   * @param vectorOf the stored vector of live item i (as the resident index holds it)
+   * @returns the index
+   */
+  static _restore(
+    dim: number,
+    options: ReferenceIndexOptions,
+    state: ReferenceIndexState,
+    resident: VectorIndex,
+    vectorOf: (i: number) => Float32Array,
+  ): ReferenceIndex {
+    const index = new ReferenceIndex(dim, { ...options, capacity: Math.max(1024, state.rows) });
+    index.#labelIds.fill(-1);
+    index.#rows = state.rows;
+    index.#dead = state.dead;
+    state.labels.forEach((l, lid) => index.#labelIndex.set(l, lid));
+    const { liveRows, labelIds, ids, payloads, labels } = state;
+    const alive = index.#alive, lids = index.#labelIds;
+    const items: (ReferenceItem | undefined)[] = new Array(state.rows);
+    let next = 0;
+    for (let i = 0; i < liveRows.length; i++) {
+      const row = liveRows[i];
+      const it = new RestoredItem(ids[i], labels[labelIds[i]], i, vectorOf);
+      while (next < payloads.length && payloads[next][0] < i) next++;
+      if (next < payloads.length && payloads[next][0] === i) it.payload = payloads[next][1];
+      alive[row] = 1;
+      lids[row] = labelIds[i];
+      items[row] = it;
+    }
+    index.#items = items;
+    index.#live = liveRows.length;
+    const rowOf = new IdTable(liveRows.length);
+    for (let i = 0; i < liveRows.length; i++) rowOf.set(ids[i], liveRows[i]);
+    index.#rowOf = rowOf;
+    index.#ready = resident;
+    index.#resident = Promise.resolve(resident);
+    return index;
+  }
+
   /** Release the resident index (its memory and Workers). */
   dispose(): void {
     const r = this.#resident;
     this.#resident = null;
+    this.#ready = undefined;
     void r?.then((v) => v.dispose(), () => undefined);
   }
 
@@ -228,7 +416,10 @@ export class ReferenceIndex {
         get data() {
           if (!data) {
             data = new Float32Array(rows * dim);
-            for (const [r, it] of all) if (r < rows) data.set(it.vector, r * dim);
+            for (let r = 0; r < rows; r++) {
+              const it = all[r];
+              if (it) data.set(it.vector, r * dim);
+            }
           }
           return data;
         },
@@ -239,11 +430,11 @@ export class ReferenceIndex {
         get items() {
           if (!items) {
             items = new Array(rows);
-            for (const [r, it] of all) if (r < rows) items[r] = it;
+            for (let r = 0; r < rows; r++) items[r] = all[r];
           }
           return items;
         },
-        live: this.#rowOf.size,
+        live: this.#live,
         labelIndex: this.#labelIndex,
       };
     }
@@ -272,7 +463,7 @@ export class ReferenceIndex {
   }
 
   #maybeCompact(): void {
-    if (this.#dead < 64 || this.#dead < this.#rowOf.size) return;
+    if (this.#dead < 64 || this.#dead < this.#live) return;
     this.#dead = 0;
     // Ids (row numbers) stay: the resident index reclaims tombstones in place. Rows below
     // #rows keep their numbers, so there is nothing to renumber here.

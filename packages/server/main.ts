@@ -17,6 +17,15 @@
  *   --idle-timeout S   Bun: close a connection idle (or sending headers) for S seconds (default 30);
  *                   Deno.serve has no such setting
  *   --backend NAME  compute backend (default auto; also $LIKENESS_BACKEND)
+ *   --threads N     Worker threads of the WebAssembly kernels that search the resident index (default 1)
+ *   --index KIND    resident reference index: flat (exact, default), int8, binary, hnsw (approximate)
+ *   --hnsw-m N, --hnsw-ef-construction N, --hnsw-ef-search N, --hnsw-seed N
+ *                   HNSW parameters (defaults 16, 200, 64, 42; ranges in @likeness/backend HNSW_PARAM_RANGES)
+ *   --snapshot on|off  keep an index snapshot DIR/likeness.index beside the SQLite store, so a restart
+ *                   loads it plus the later changes instead of every vector (default on)
+ *   --snapshot-every N     write it after N changes (default 10000)
+ *   --snapshot-interval S  and every S seconds when something changed (default 300; 0 = only by count
+ *                   and on shutdown)
  *   --qdrant URL    keep references in a Qdrant collection instead of --data
  *   --collection C  Qdrant collection name (default likeness)
  *   --pg URL        keep references in PostgreSQL + pgvector, shared by many replicas; with
@@ -25,7 +34,8 @@
  */
 import process from "node:process";
 import { isLikenessError } from "@likeness/core";
-import { type BackendName, createBackend } from "@likeness/backend";
+import { type BackendName, createBackend, HNSW_PARAM_RANGES, INDEX_KINDS, type IndexKind } from "@likeness/backend";
+import type { ReferenceIndexOptions } from "./index.ts";
 import { createApp } from "./app.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -42,7 +52,9 @@ const HELP = `likeness serve: the inference server
 Usage: serve --model DIR [--data DIR [--read-only] | --qdrant URL [--collection C] | --pg URL [--pg-table T]
              [--search memory|postgres] [--ef-search N] [--pg-pool N]
              [--pg-tombstone-retention D]] [--port N] [--host H]
-             [--token T] [--protect-reads] [--backend NAME]
+             [--token T] [--protect-reads] [--backend NAME] [--threads N]
+             [--index flat|int8|binary|hnsw [--hnsw-m N] [--hnsw-ef-construction N] [--hnsw-ef-search N]]
+             [--snapshot on|off] [--snapshot-every N] [--snapshot-interval S]
        serve --dim N ...            (vector-only index, no encoder)
 
 The token may also be given as LIKENESS_TOKEN. Writes (POST/DELETE /v1/references) need
@@ -88,6 +100,68 @@ export function tokenOf(flags: Record<string, string | boolean>, env: string | u
   return env;
 }
 
+const HNSW_FLAGS = {
+  "hnsw-m": "M",
+  "hnsw-ef-construction": "efConstruction",
+  "hnsw-ef-search": "efSearch",
+  "hnsw-seed": "seed",
+} as const;
+
+/**
+ * The resident index kind and HNSW parameters from `--index` and `--hnsw-*` (ranges as declared
+ * by `HNSW_PARAM_RANGES`).
+ *
+ * @param flags parsed flags
+ * @returns kind and parameters
+ * @throws {Error} for an unknown kind, a value out of range, or `--hnsw-*` without `--index hnsw`
+ */
+export function indexOf(flags: Record<string, string | boolean>): ReferenceIndexOptions {
+  const kind = flags.index === undefined ? "flat" : flags.index;
+  if (typeof kind !== "string" || !(INDEX_KINDS as readonly string[]).includes(kind)) {
+    throw new Error(`--index must be one of ${INDEX_KINDS.join(", ")}, got ${JSON.stringify(kind)}`);
+  }
+  const hnsw: Record<string, number> = {};
+  for (const [flag, key] of Object.entries(HNSW_FLAGS)) {
+    if (flags[flag] === undefined) continue;
+    if (kind !== "hnsw") throw new Error(`--${flag} applies to --index hnsw only (the index is ${kind})`);
+    const [lo, hi] = HNSW_PARAM_RANGES[key];
+    const v = Number(flags[flag]);
+    if (!Number.isInteger(v) || v < lo || v > hi) {
+      throw new Error(`--${flag} must be an integer from ${lo} to ${hi}, got ${JSON.stringify(flags[flag])}`);
+    }
+    hnsw[key] = v;
+  }
+  return { kind: kind as IndexKind, ...(kind === "hnsw" ? { hnsw } : {}) };
+}
+
+/**
+ * The index snapshot settings from `--snapshot`, `--snapshot-every` and `--snapshot-interval`.
+ *
+ * @param flags parsed flags
+ * @param dir the data directory
+ * @returns the snapshot options, or undefined with `--snapshot off`
+ * @throws {Error} for a bad value
+ */
+export function snapshotOf(
+  flags: Record<string, string | boolean>,
+  dir: string,
+): { path: string; everyChanges: number; intervalMs: number } | undefined {
+  const on = flags.snapshot === undefined ? "on" : flags.snapshot;
+  if (on !== "on" && on !== "off") throw new Error(`--snapshot must be on or off, got ${JSON.stringify(on)}`);
+  const every = flags["snapshot-every"] === undefined ? 10_000 : Number(flags["snapshot-every"]);
+  if (!Number.isInteger(every) || every < 1) {
+    throw new Error(`--snapshot-every must be a positive integer, got ${JSON.stringify(flags["snapshot-every"])}`);
+  }
+  const interval = flags["snapshot-interval"] === undefined ? 300 : Number(flags["snapshot-interval"]);
+  if (!Number.isFinite(interval) || interval < 0) {
+    throw new Error(
+      `--snapshot-interval must be a number of seconds ≥ 0, got ${JSON.stringify(flags["snapshot-interval"])}`,
+    );
+  }
+  if (on === "off") return undefined;
+  return { path: join(dir, "likeness.index"), everyChanges: every, intervalMs: Math.round(interval * 1000) };
+}
+
 /**
  * Open the SQLite store of a data directory (`DIR/likeness.db`). A directory that still holds the
  * log of the old FileStore is refused with the migration command, so its data is never left behind.
@@ -117,6 +191,7 @@ export async function openDataDir(dir: string, dim: number, readOnly: boolean): 
  * @returns the running server and a stop function
  */
 export async function main(argv: string[]): Promise<{ port: number; stop(): Promise<void> } | undefined> {
+  const t0 = performance.now();
   const flags = parseFlags(argv);
   if (flags.help) {
     console.log(HELP);
@@ -126,6 +201,10 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
     throw new Error("Give --model DIR (a saved artifact) or --dim N (vector-only); see --help");
   }
   const token = tokenOf(flags, process.env.LIKENESS_TOKEN);
+  const indexOptions = indexOf(flags);
+  const dataDir = typeof flags.data === "string" ? flags.data : "./data";
+  const sqlite = typeof flags.pg !== "string" && typeof flags.qdrant !== "string";
+  const snapshot = snapshotOf(flags, dataDir);
   const bodyTimeoutMs = flags["body-timeout"] === undefined ? 10_000 : Number(flags["body-timeout"]);
   if (!Number.isFinite(bodyTimeoutMs) || bodyTimeoutMs <= 0) {
     throw new Error(`--body-timeout must be a positive number of milliseconds, got ${flags["body-timeout"]}`);
@@ -134,9 +213,14 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
   if (!Number.isInteger(idleTimeoutS) || idleTimeoutS < 1 || idleTimeoutS > 255) {
     throw new Error(`--idle-timeout must be 1..255 seconds, got ${flags["idle-timeout"]}`);
   }
+  const threads = flags.threads === undefined ? 1 : Number(flags.threads);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new Error(`--threads must be an integer from 1 to 64, got ${JSON.stringify(flags.threads)}`);
+  }
   // Start the compute backend first: with a model it also starts the matching tfjs backend.
   const { backend } = await createBackend({
     tf: typeof flags.model === "string",
+    threads,
     ...(typeof flags.backend === "string" ? { prefer: flags.backend as BackendName } : {}),
   });
   const model: ServedModel = typeof flags.model === "string"
@@ -155,7 +239,7 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
       dim: model.dim,
       apiKey: process.env.QDRANT_API_KEY,
     })
-    : await openDataDir(typeof flags.data === "string" ? flags.data : "./data", model.dim, flags["read-only"] === true);
+    : await openDataDir(dataDir, model.dim, flags["read-only"] === true);
   let made;
   try {
     made = await createApp({
@@ -164,19 +248,28 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
       backend,
       auth: { token, protectReads: flags["protect-reads"] === true },
       limits: { bodyTimeoutMs },
+      index: indexOptions,
+      ...(sqlite && snapshot ? { snapshot } : {}),
     });
   } catch (e) {
     await store.close();
     throw e;
   }
-  const { app, index, close } = made;
+  const { app, index, close, opened } = made;
   const server = await serveFetch(app.fetch, {
     port,
     hostname: typeof flags.host === "string" ? flags.host : "127.0.0.1",
     idleTimeoutS,
   });
   console.log(
-    `likeness: serving ${model.name} (${model.dim}-d, ${index.size} references, backend ${backend.info.name}, store ${store.describe()}) on http://${server.hostname}:${server.port}`,
+    `likeness: serving ${model.name} (${model.dim}-d, ${index.size} references, index ${index.kind}, backend ${backend.info.name}, store ${store.describe()}) on http://${server.hostname}:${server.port}`,
+  );
+  console.log(
+    `likeness: index opened from ${
+      opened.source === "snapshot" ? `its snapshot plus ${opened.applied} later change(s)` : "every stored reference"
+    } in ${(opened.ms / 1000).toFixed(2)} s${
+      opened.phases ? ` (ms: ${Object.entries(opened.phases).map(([k, v]) => `${k} ${v}`).join(", ")})` : ""
+    }; started in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
   );
   const stop = async () => {
     await server.close();

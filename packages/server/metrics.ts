@@ -49,7 +49,7 @@ export class Metrics {
   }
 
   /** Render all metrics. */
-  render(gauges: { references: number; search?: string }): string {
+  render(gauges: { references: number; search?: string; index?: { kind: string; memoryBytes: number } }): string {
     const out: string[] = [];
     out.push("# HELP likeness_requests_total HTTP requests by method, route and status.");
     out.push("# TYPE likeness_requests_total counter");
@@ -77,6 +77,14 @@ export class Metrics {
       out.push("# HELP likeness_search_mode Where searches run: memory (resident index) or postgres (pgvector).");
       out.push("# TYPE likeness_search_mode gauge");
       out.push(`likeness_search_mode{mode="${gauges.search}"} 1`);
+    }
+    if (gauges.index) {
+      out.push("# HELP likeness_index_kind Kind of the resident reference index (flat, int8, binary, hnsw).");
+      out.push("# TYPE likeness_index_kind gauge");
+      out.push(`likeness_index_kind{kind="${gauges.index.kind}"} 1`);
+      out.push("# HELP likeness_index_memory_bytes Bytes held by the resident reference index.");
+      out.push("# TYPE likeness_index_memory_bytes gauge");
+      out.push(`likeness_index_memory_bytes ${gauges.index.memoryBytes}`);
     }
     return out.join("\n") + "\n";
   }

@@ -80,6 +80,7 @@ export function createSearcher(
       k,
       allowFewer: true,
       ...(lid === undefined ? {} : { filter: { labels: [lid] } }),
+      ...(index.kind === "hnsw" && index.hnsw.efSearch !== undefined ? { efSearch: index.hnsw.efSearch } : {}),
     });
     items.forEach((it, i) => {
       const hits: SearchHit[] = [];

@@ -21,7 +21,8 @@
  *   released by the kernel if the process dies). A second writer gets `LOCKED`; a store opened with
  *   `readOnly` is a replica that polls the file and reports the writer's commits through `watch`.
  *
- * Schema (version 1): `meta(key, value)` with `schema_version`, `dim`, `seq` (the last batch);
+ * Schema (version 1): `meta(key, value)` with `schema_version`, `dim`, `seq` (the last batch), `uid` (a
+ * random id of the file, made at the first writable open; it tags the server's index snapshot);
  * `refs(id, label, vector, payload, seq, sum)`; `deleted(id, seq)` (tombstones for replicas).
  *
  * @module
@@ -30,7 +31,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } f
 import { dirname } from "node:path";
 import { LikenessError } from "@likeness/core";
 import type { ReferenceItem } from "./index.ts";
-import type { ReferenceStore, StoreChange, StoreHealth, StoreWrite, StoreWriteResult } from "./store.ts";
+import type { ReferenceStore, StoreChange, StoreChanges, StoreHealth, StoreWrite, StoreWriteResult } from "./store.ts";
 import { checkStoreWrite, STORE_LIMITS } from "./store_rules.ts";
 import { openSqlite, type SqlDatabase, sqliteCode, type SqlStatement } from "./_sqlite.ts";
 import { checkWal } from "./_wal.ts";
@@ -98,6 +99,7 @@ export class SqliteStore implements ReferenceStore {
   #maxPayload: number;
   #pollMs: number;
   #seq = 0;
+  #uid: string | undefined;
   #health: StoreHealth;
   #stmts: Record<string, SqlStatement> = {};
   #timers = new Set<ReturnType<typeof setInterval>>();
@@ -195,6 +197,7 @@ export class SqliteStore implements ReferenceStore {
         throw corrupt(path, e);
       }
       const store = new SqliteStore(path, db, lock, dim, options);
+      store.#uid = storeUid(db, readOnly);
       store.#prepare();
       if (!readOnly) {
         const seqPath = `${path}.seq`;
@@ -240,6 +243,7 @@ export class SqliteStore implements ReferenceStore {
       since: p("SELECT id, label, vector, payload, sum FROM refs WHERE seq > ?"),
       goneSince: p("SELECT id FROM deleted WHERE seq > ?"),
       all: p("SELECT id, label, vector, payload, sum FROM refs"),
+      count: p("SELECT COUNT(*) AS n FROM refs"),
     };
   }
 
@@ -249,6 +253,11 @@ export class SqliteStore implements ReferenceStore {
    */
   get seq(): number {
     return this.#seq;
+  }
+
+  /** A random id made when the file was created (older files get one at their first writable open). */
+  get uid(): string | undefined {
+    return this.#uid;
   }
 
   /** The vector dimension of the file. */
@@ -309,6 +318,37 @@ export class SqliteStore implements ReferenceStore {
     if (closed) return Promise.reject(closed);
     try {
       return Promise.resolve(this.#rows(this.#stmts.one, id)[0]);
+    } catch (e) {
+      return Promise.reject(corrupt(this.path, e));
+    }
+  }
+
+  /**
+   * Instead of {@link SqliteStore.load}: the changes committed after batch `seq` (rows written
+   * after it, each checksum verified, and the tombstones of ids deleted after it), read in one
+   * transaction, with the current batch number and live count. Later writes and `watch` continue
+   * from there.
+   *
+   * @param seq the batch a saved index holds
+   * @returns the changes
+   * @throws {LikenessError} CORRUPT when a row fails its checksum
+   */
+  changesSince(seq: number): Promise<StoreChanges> {
+    const closed = this.#unavailable();
+    if (closed) return Promise.reject(closed);
+    try {
+      this.#db.exec("BEGIN");
+      try {
+        const now = Number(this.#stmts.seq.get()?.value ?? 0);
+        const put = this.#rows(this.#stmts.since, seq);
+        const gone = this.#stmts.goneSince.all(seq).map((r) => r.id as string);
+        const live = Number(this.#stmts.count.get()?.n ?? 0);
+        this.#seq = now;
+        this.#stmts.version.get();
+        return Promise.resolve({ put, delete: gone, seq: now, live });
+      } finally {
+        this.#db.exec("COMMIT");
+      }
     } catch (e) {
       return Promise.reject(corrupt(this.path, e));
     }
@@ -465,6 +505,24 @@ export class SqliteStore implements ReferenceStore {
     this.#lock = undefined;
     return Promise.resolve();
   }
+}
+
+/** The file's random id (meta key `uid`), made at the first writable open that finds none. */
+function storeUid(db: SqlDatabase, readOnly: boolean): string | undefined {
+  const get = () => db.prepare("SELECT value FROM meta WHERE key = 'uid'").get()?.value as string | undefined;
+  let uid = get();
+  if (uid === undefined && !readOnly) {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    try {
+      db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('uid', ?)").run(
+        Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(""),
+      );
+      uid = get();
+    } catch {
+      // A full disk: no id, so no index snapshot this time (the store itself is unaffected).
+    }
+  }
+  return uid;
 }
 
 async function takeWriterLock(path: string): Promise<SqlDatabase> {

@@ -69,6 +69,18 @@ export interface StoreQuery {
   count(): Promise<number>;
 }
 
+/** The changes a store committed after a sequence number ({@link ReferenceStore.changesSince}). */
+export interface StoreChanges {
+  /** Items put after it (their current state; an item put and then deleted is in `delete` only). */
+  put: ReferenceItem[];
+  /** Ids deleted after it. */
+  delete: string[];
+  /** The store's current sequence number (its last committed batch). */
+  seq: number;
+  /** Live items in the store now. */
+  live: number;
+}
+
 /**
  * Persistence behind the server's in-memory index. The semantics every store of this package
  * shares (checked by `tests/store_conformance_test.ts` against each of them):
@@ -90,6 +102,16 @@ export interface ReferenceStore {
   write(w: StoreWrite): Promise<void | StoreWriteResult>;
   /** One live item by id, or undefined. */
   get?(id: string): Promise<ReferenceItem | undefined>;
+  /**
+   * Instead of `load()` at start-up, for a server that restored its index from a snapshot taken at
+   * batch `seq`: the changes committed after it (applying deletes, then puts, to that snapshot
+   * gives the store's state). Stores that number their batches (`seq`) and keep tombstones offer it.
+   */
+  changesSince?(seq: number): Promise<StoreChanges>;
+  /** The last committed batch, for stores that number them (tags an index snapshot). */
+  readonly seq?: number;
+  /** A stable random id of the data, made when it was created (an index snapshot of other data is refused). */
+  readonly uid?: string;
   /** Optionally compact (snapshot) given the live items. */
   compact?(live: Iterable<ReferenceItem>): Promise<void>;
   /**
