@@ -199,6 +199,22 @@ export function workerMain(): void {
  * @returns module source text for a Worker
  */
 export function workerSource(): string {
+  return workerModuleSource({ OP_PAIRWISE, OP_TOPK, OP_TOPK_SPLIT, CHUNK_WORK, WARM_CALLS }, [
+    "let callsMade = 0;",
+    runSlice.toString(),
+  ]);
+}
+
+/**
+ * JavaScript source of a Worker running {@link workerMain} with another slice runner: the control
+ * constants, `extra` constants, `body` (which must define `runSlice`), and the functions the loop
+ * calls (`sliceRows`, `nextGeneration`), so every worker of the dense pool waits on the same protocol.
+ *
+ * @param extra constants the slice runner reads, by name
+ * @param body source lines defining `runSlice` (and whatever it needs)
+ * @returns module source text for a Worker
+ */
+export function workerModuleSource(extra: Record<string, number>, body: readonly string[]): string {
   const constants = {
     GEN,
     DONE,
@@ -209,20 +225,15 @@ export function workerSource(): string {
     ERROR,
     ARGS_OFFSET,
     MAX_ARGS,
-    OP_PAIRWISE,
-    OP_TOPK,
-    OP_TOPK_SPLIT,
     OP_STOP,
     SPIN,
-    CHUNK_WORK,
-    WARM_CALLS,
+    ...extra,
   };
   return [
     ...Object.entries(constants).map(([k, v]) => `const ${k} = ${v};`),
-    "let callsMade = 0;",
     sliceRows.toString(),
-    runSlice.toString(),
     nextGeneration.toString(),
+    ...body,
     `(${workerMain.toString()})();`,
   ].join("\n");
 }

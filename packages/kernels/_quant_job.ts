@@ -5,21 +5,7 @@
  *
  * @module
  */
-import {
-  ARGS_OFFSET,
-  DONE,
-  ERROR,
-  GEN,
-  MAX_ARGS,
-  NTHREADS,
-  OP,
-  OP_STOP,
-  ROWS,
-  SCRATCH_STRIDE,
-  sliceRows,
-  SPIN,
-  workerMain,
-} from "./_dense_job.ts";
+import { sliceRows, workerModuleSource } from "./_dense_job.ts";
 
 /** int8 scan, query rows split between threads. */
 export const OP_INT8 = 11;
@@ -110,30 +96,8 @@ export function runQuantSlice(
  * @returns module source text for a Worker
  */
 export function quantWorkerSource(): string {
-  const constants = {
-    GEN,
-    DONE,
-    OP,
-    NTHREADS,
-    ROWS,
-    SCRATCH_STRIDE,
-    ERROR,
-    ARGS_OFFSET,
-    MAX_ARGS,
-    OP_STOP,
-    SPIN,
-    OP_INT8,
-    OP_INT8_SPLIT,
-    OP_HAMMING,
-    OP_HAMMING_SPLIT,
-    QUANT_CHUNK_WORK,
-    QUANT_WARM_CALLS,
-  };
-  return [
-    ...Object.entries(constants).map(([k, v]) => `const ${k} = ${v};`),
-    "let quantCalls = 0;",
-    sliceRows.toString(),
-    `const runSlice = ${runQuantSlice.toString()};`,
-    `(${workerMain.toString()})();`,
-  ].join("\n");
+  return workerModuleSource(
+    { OP_INT8, OP_INT8_SPLIT, OP_HAMMING, OP_HAMMING_SPLIT, QUANT_CHUNK_WORK, QUANT_WARM_CALLS },
+    ["let quantCalls = 0;", `const runSlice = ${runQuantSlice.toString()};`],
+  );
 }
