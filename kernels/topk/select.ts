@@ -376,29 +376,37 @@ export function topkRow(
     store<i32>(x + cb, 0);
     topkSelect(row, nr, i, i + 1, 0, nr, 0, k, largest, vals, idx, 0, 0, hist);
   }
-  topkFinish(vals, idx, k, largest, i, i + 1, hist);
+  const n = load<i32>(x + cb);
+  if (2 * n <= nr) {
+    // The row's values are spent: sort every candidate with the row as scratch, keep the first k.
+    sortSlots(v, x, n, row, row + (<usize> n << 2), hist);
+    emit(v, x, min<i32>(n, k), k, largest);
+  } else {
+    topkFinish(vals, idx, k, largest, i, i + 1, hist);
+  }
 }
 
-// Stable sort of slots [0, n) by key (n ≤ k), using slots [k, 2k) as the second buffer.
-function sortRow(v: usize, x: usize, n: i32, k: i32, hist: usize): void {
-  if (n <= 24) {
-    // Insertion sort (stable: an equal key stays behind).
-    for (let p = 1; p < n; p++) {
-      const key = load<f32>(v + (<usize> p << 2));
-      const j = load<i32>(x + (<usize> p << 2));
-      const u = sortable(key);
-      let q = p;
-      while (q > 0 && sortable(load<f32>(v + (<usize> (q - 1) << 2))) > u) {
-        store<f32>(v + (<usize> q << 2), load<f32>(v + (<usize> (q - 1) << 2)));
-        store<i32>(x + (<usize> q << 2), load<i32>(x + (<usize> (q - 1) << 2)));
-        q--;
-      }
-      store<f32>(v + (<usize> q << 2), key);
-      store<i32>(x + (<usize> q << 2), j);
+// Stable insertion sort of slots [0, n) by key (an equal key stays behind, as `<` ties -0 and +0).
+function insertionSort(v: usize, x: usize, n: i32): void {
+  for (let p = 1; p < n; p++) {
+    const key = load<f32>(v + (<usize> p << 2));
+    const j = load<i32>(x + (<usize> p << 2));
+    let q = p;
+    while (q > 0) {
+      const prev = load<f32>(v + (<usize> (q - 1) << 2));
+      if (!(key < prev)) break;
+      store<f32>(v + (<usize> q << 2), prev);
+      store<i32>(x + (<usize> q << 2), load<i32>(x + (<usize> (q - 1) << 2)));
+      q--;
     }
-    return;
+    store<f32>(v + (<usize> q << 2), key);
+    store<i32>(x + (<usize> q << 2), j);
   }
-  // LSD radix sort on four 8-bit digits; a digit that every key shares is skipped.
+}
+
+// Stable LSD radix sort of slots [0, n) on `sortable` keys (four 8-bit digits; a digit that every
+// key shares is skipped), with n slots at tv/tx as the second buffer.
+function radixSort(v: usize, x: usize, n: i32, tv: usize, tx: usize, hist: usize): void {
   memory.fill(hist, 0, 4096);
   for (let p = 0; p < n; p++) {
     const u = sortable(load<f32>(v + (<usize> p << 2)));
@@ -409,7 +417,7 @@ function sortRow(v: usize, x: usize, n: i32, k: i32, hist: usize): void {
   }
   const u0 = sortable(load<f32>(v));
   let sv = v, sx = x;
-  let dv = v + (<usize> k << 2), dx = x + (<usize> k << 2);
+  let dv = tv, dx = tx;
   for (let d = 0; d < 4; d++) {
     const h = hist + (<usize> d << 10);
     const shift = d << 3;
@@ -428,15 +436,79 @@ function sortRow(v: usize, x: usize, n: i32, k: i32, hist: usize): void {
       store<f32>(dv + (<usize> o << 2), key);
       store<i32>(dx + (<usize> o << 2), load<i32>(sx + (<usize> p << 2)));
     }
-    const tv = sv, tx = sx;
+    const tv2 = sv, tx2 = sx;
     sv = dv;
     sx = dx;
-    dv = tv;
-    dx = tx;
+    dv = tv2;
+    dx = tx2;
   }
   if (sv != v) {
     memory.copy(v, sv, <usize> n << 2);
     memory.copy(x, sx, <usize> n << 2);
+  }
+}
+
+// Stable sort of slots [0, n) by key (slots in index order, so ties end up lowest index first),
+// with n slots at tv/tx as scratch. Value buckets (BINS over the keys' range, a stable scatter),
+// then one insertion sort, which only moves keys within their bucket; a bucket with many keys
+// (a skewed range) or a non-finite key takes the radix sort instead.
+function sortSlots(v: usize, x: usize, n: i32, tv: usize, tx: usize, hist: usize): void {
+  if (n <= 24) {
+    insertionSort(v, x, n);
+    return;
+  }
+  let a: f32 = Infinity;
+  let b: f32 = -Infinity;
+  for (let p = 0; p < n; p++) {
+    const key = load<f32>(v + (<usize> p << 2));
+    a = min<f32>(a, key);
+    b = max<f32>(b, key);
+  }
+  if (!(a < b)) return; // one value: index order is the order
+  if (!(a > -Infinity)) {
+    radixSort(v, x, n, tv, tx, hist);
+    return;
+  }
+  const fa = <f64> a;
+  const scale = <f64> BINS / (<f64> b - fa);
+  memory.fill(hist, 0, <usize> BINS << 2);
+  for (let p = 0; p < n; p++) {
+    const h = hist + (<usize> bucket(load<f32>(v + (<usize> p << 2)), fa, scale) << 2);
+    store<i32>(h, load<i32>(h) + 1);
+  }
+  let sum = 0;
+  let most = 0;
+  for (let q = 0; q < BINS; q++) {
+    const c = load<i32>(hist + (<usize> q << 2));
+    store<i32>(hist + (<usize> q << 2), sum);
+    sum += c;
+    most = max<i32>(most, c);
+  }
+  if (most > 48) {
+    radixSort(v, x, n, tv, tx, hist);
+    return;
+  }
+  for (let p = 0; p < n; p++) {
+    const key = load<f32>(v + (<usize> p << 2));
+    const h = hist + (<usize> bucket(key, fa, scale) << 2);
+    const o = load<i32>(h);
+    store<i32>(h, o + 1);
+    store<f32>(tv + (<usize> o << 2), key);
+    store<i32>(tx + (<usize> o << 2), load<i32>(x + (<usize> p << 2)));
+  }
+  insertionSort(tv, tx, n);
+  memory.copy(v, tv, <usize> n << 2);
+  memory.copy(x, tx, <usize> n << 2);
+}
+
+// Slots [0, n) sorted: write k places of metric values (`-key` when `largest`), NaN / -1 past n.
+function emit(v: usize, x: usize, n: i32, k: i32, largest: i32): void {
+  if (largest) {
+    for (let p = 0; p < n; p++) store<f32>(v + (<usize> p << 2), -load<f32>(v + (<usize> p << 2)));
+  }
+  for (let p = n; p < k; p++) {
+    store<f32>(v + (<usize> p << 2), NaN);
+    store<i32>(x + (<usize> p << 2), -1);
   }
 }
 
@@ -455,13 +527,7 @@ export function topkFinish(vals: usize, idx: usize, k: i32, largest: i32, i0: i3
       compactRow(v, x, n, k, 0, hist);
       n = k;
     }
-    sortRow(v, x, n, k, hist);
-    if (largest) {
-      for (let p = 0; p < n; p++) store<f32>(v + (<usize> p << 2), -load<f32>(v + (<usize> p << 2)));
-    }
-    for (let p = n; p < k; p++) {
-      store<f32>(v + (<usize> p << 2), NaN);
-      store<i32>(x + (<usize> p << 2), -1);
-    }
+    sortSlots(v, x, n, v + (<usize> k << 2), x + (<usize> k << 2), hist);
+    emit(v, x, n, k, largest);
   }
 }
