@@ -153,7 +153,9 @@ test("computeAccuracy through a backend's index equals the float64 reference, pe
         assert.deepEqual(Array.from(got.knnIndices), Array.from(ref.knnIndices));
         for (let i = 0; i < n; i++) assert.notEqual(got.knnIndices[i * got.k], i, "self excluded");
         // Every per-query array (asked for or not) equals the mask-based computation.
-        const rel = new Uint8Array(n * got.k).map((_, t) => labels[got.knnIndices[t]] === labels[Math.floor(t / got.k)] ? 1 : 0);
+        const rel = new Uint8Array(n * got.k).map((_, t) =>
+          labels[got.knnIndices[t]] === labels[Math.floor(t / got.k)] ? 1 : 0
+        );
         const want = retrievalPerQuery(rel, got.relevantCount);
         for (const key of Object.keys(want) as (keyof typeof want)[]) {
           assert.deepEqual(Array.from(got.perQuery[key]), Array.from(want[key]), key);
