@@ -97,7 +97,9 @@ for (const step of steps) {
   const t0 = performance.now();
   const { out, code } = await run(step.cmd);
   const r = step.parse(out, code);
-  if (r.failed) digests.push(`--- ${step.name} failures\n${failureDigest(out) || "(no failure text found; see above)"}`);
+  if (r.failed) {
+    digests.push(`--- ${step.name} failures\n${failureDigest(out) || "(no failure text found; see above)"}`);
+  }
   passed += r.passed;
   failed += r.failed;
   skipped += r.skipped ?? 0;
