@@ -359,3 +359,48 @@ each("info names where it runs; zero rows under cosine score 0", async (b, name)
   if (name === "wasm-simd×2") assert.match(info.detail, /2 threads/);
   index.dispose();
 });
+
+each("flat exclude: query row i skips one id inside the scan, as the reference without that row", async (b) => {
+  const rng = createRng(17);
+  for (const [R, D, k] of [[200, 5, 5], [640, 16, 150], [3000, 8, 60], [3000, 8, 120]]) {
+    // Many ties (integer data) and k both below and above R / 32 (the kernel's two selection modes).
+    const ref = ints(rng, R, D, 2);
+    const Q = 9;
+    const q = { data: ref.data.slice(0, Q * D), rows: Q, cols: D };
+    const index = await createIndex({ dim: D, metric: "l1" }, b);
+    await index.add(ref);
+    const exclude = Int32Array.from({ length: Q }, (_, i) => (i === 4 ? -1 : i === 5 ? R + 50 : i));
+    const got = await index.search(q, { k, exclude });
+    const full = await index.search(q, { k: k + 1 });
+    for (let i = 0; i < Q; i++) {
+      const want = Array.from(full.ids.subarray(i * (k + 1), (i + 1) * (k + 1))).filter((id) => id !== exclude[i]);
+      assert.deepEqual(Array.from(got.ids.subarray(i * k, (i + 1) * k)), want.slice(0, k), `R=${R} k=${k} row ${i}`);
+      assert.ok(!Array.from(got.ids.subarray(i * k, (i + 1) * k)).includes(exclude[i]) || exclude[i] < 0);
+    }
+    index.dispose();
+  }
+});
+
+each("flat exclude with ids, removals and a label filter maps ids to positions", async (b) => {
+  const rng = createRng(18);
+  const R = 80, D = 4;
+  const ref = rand(rng, R, D);
+  const ids = Array.from({ length: R }, (_, i) => 500 + 3 * i);
+  const labels = Array.from({ length: R }, (_, i) => i % 2);
+  const index = await createIndex({ dim: D, metric: "l2" }, b);
+  await index.add(ref, { ids, labels });
+  await index.remove([ids[3], ids[10]]);
+  const q = { data: ref.data.slice(0, 2 * D), rows: 2, cols: D };
+  const got = await index.search(q, { k: 5, exclude: [ids[0], ids[1]], filter: { labels: [0, 1] } });
+  const wide = await index.search(q, { k: 6, filter: { labels: [0, 1] } });
+  for (let i = 0; i < 2; i++) {
+    const want = Array.from(wide.ids.subarray(i * 6, i * 6 + 6)).filter((id) => id !== ids[i]).slice(0, 5);
+    assert.deepEqual(Array.from(got.ids.subarray(i * 5, i * 5 + 5)), want);
+  }
+  await rejectsWith(index.search(q, { k: 5, exclude: [1] }), "SHAPE_MISMATCH");
+  index.dispose();
+  const q8 = await createIndex({ dim: D, metric: "l2", kind: "int8" }, b);
+  await q8.add(ref);
+  await rejectsWith(q8.search(q, { k: 5, exclude: [0, 1] }), "UNSUPPORTED");
+  q8.dispose();
+});

@@ -1,16 +1,20 @@
 // deno-fmt-ignore-file (AssemblyScript: deno fmt would drop the @inline decorators)
 // Dense kernel module (simd build): pairwise, norms and normalisation from ../pairwise/simd.ts plus
 // exact top-k streamed over reference blocks. Entry point compiled by build.json.
-import { blockPair, packBlock } from "../pairwise/simd";
-import { topkFinish, topkInit, topkSelect } from "./select";
+import { blockPair, packBlock, workBytes } from "../pairwise/simd";
+import { fullRowGroup, TOPK_HIST_BYTES, topkFinish, topkInit, topkRow, topkSelect } from "./select";
 
 export { blockPair, blockRows, normalize, norms, packBlock, pairwise, pairwiseRange, workBytes } from "../pairwise/simd";
-export { topkFinish, topkInit, topkSelect, topkStride } from "./select";
+export { topkFinish, topkInit, topkSelect, topkStride, topkWorkBytes } from "./select";
 export { fmaPeak } from "../pairwise/peak";
 
 /**
  * Top-k for query rows [i0, i1) against all nr references, in blocks of `rb` references.
- * `scratch` holds 2 × rb floats then `workBytes(d)` bytes (private to the calling thread). Buffers at vals/idx (topkStride(k) slots per row; the first k hold the result).
+ * `scratch` holds 2 × rb floats, then `workBytes(d)` bytes rounded up to 16, then `topkWorkBytes()`
+ * bytes (all private to the calling thread). When k is a large share of nr (`fullRowGroup`),
+ * groups of query rows keep their whole rows of values there and each row is selected at once. Buffers at vals/idx (topkStride(k) slots per row; the
+ * first k hold the result: indices and metric values). `excl` (0 = none): one int32 per query row,
+ * a reference index that row skips, minus `exclBase` (the caller's offset of `r`).
  */
 export function topk(
   q: usize,
@@ -29,11 +33,36 @@ export function topk(
   i1: i32,
   scratch: usize,
   rb: i32,
+  excl: usize,
+  exclBase: i32,
 ): void {
-  topkInit(vals, idx, k, i0, i1);
   const work = scratch + (<usize>rb << 3);
+  const hist = work + ((<usize>workBytes(d) + 15) & ~15);
+  const full = fullRowGroup(nr, k);
+  if (full > 0) {
+    // Full rows: each group's scores stay whole (after the histograms), then one pass per row.
+    const rows = hist + <usize>TOPK_HIST_BYTES;
+    const ldr = <usize>nr << 2;
+    for (let g0 = i0; g0 < i1; g0 += full) {
+      const g1 = min(g0 + full, i1);
+      for (let b0 = 0; b0 < nr; b0 += rb) {
+        const b1 = min(b0 + rb, nr);
+        packBlock(r, d, b0, b1, work);
+        for (let i = g0; i < g1; i += 2) {
+          const ie = min(i + 2, g1);
+          const o0 = rows + <usize>(i - g0) * ldr + (<usize>b0 << 2);
+          blockPair(q, r, d, metric, qinv, rinv, i, ie - i == 2 ? 1 : 0, b0, b1, o0, o0 + ldr, work);
+        }
+      }
+      for (let i = g0; i < g1; i++) {
+        topkRow(rows + <usize>(i - g0) * ldr, nr, i, elig, k, largest, vals, idx, excl, exclBase, hist);
+      }
+    }
+    return;
+  }
   // Query rows go in groups whose buffers (16·k bytes each) fit in about 512 KiB of cache, so a
   // large k does not evict every buffer at each reference block; small k gives one group.
+  topkInit(vals, idx, k, i0, i1);
   const group = max(2, (524288 / (k << 4)) & ~1);
   for (let g0 = i0; g0 < i1; g0 += group) {
     const g1 = min(g0 + group, i1);
@@ -43,11 +72,11 @@ export function topk(
       for (let i = g0; i < g1; i += 2) {
         const ie = min(i + 2, g1);
         blockPair(q, r, d, metric, qinv, rinv, i, ie - i == 2 ? 1 : 0, b0, b1, scratch, scratch + (<usize>rb << 2), work);
-        topkSelect(scratch, rb, i, ie, b0, b1, elig, k, largest, vals, idx);
+        topkSelect(scratch, rb, i, ie, b0, b1, elig, k, largest, vals, idx, excl, exclBase, hist);
       }
     }
     // One call per row while the group is in cache: V8 tiers a WebAssembly function up for its
     // next call, so many short calls reach optimised code where one long call would not.
-    for (let i = g0; i < g1; i++) topkFinish(vals, idx, k, i, i + 1);
+    for (let i = g0; i < g1; i++) topkFinish(vals, idx, k, largest, i, i + 1, hist);
   }
 }

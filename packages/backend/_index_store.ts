@@ -159,6 +159,8 @@ export class JsRowStore implements RowStore {
     const sign = options.metric === "dot" ? -1 : 1;
     for (let i = 0; i < queryRows; i++) {
       for (let p = 0; p < R; p++) keys[p] = sign * exactValue(options.metric, q, i * D, this.#rows, p, D);
+      const skip = options.exclude ? options.exclude[i] : -1;
+      if (skip >= 0 && skip < R) keys[skip] = Infinity;
       const best = smallestKeys(keys, R, k, options.eligible ?? null);
       for (let t = 0; t < k; t++) {
         positions[i * k + t] = best[t];

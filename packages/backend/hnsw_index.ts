@@ -653,6 +653,9 @@ export class HnswIndex implements VectorIndex {
         throw new ValueError("INVALID_ARGUMENT", "Cannot search: pass options { k, filter?, efSearch? }");
       }
       this.checkRows(queries, "queries");
+      if (options.exclude !== undefined) {
+        throw new LikenessError("UNSUPPORTED", "Cannot search: `exclude` is supported by the flat index kind only");
+      }
       const k = options.k;
       if (!Number.isInteger(k) || k < 1) {
         throw new ValueError("INVALID_ARGUMENT", `Invalid k: expected a positive integer, got ${k}`);

@@ -88,6 +88,13 @@ export interface IndexSearchOptions {
   efSearch?: number;
   /** k above the live size pads with -1 / NaN instead of throwing K_TOO_LARGE [false]. */
   allowFewer?: boolean;
+  /**
+   * `flat` only: one id per query row that this row never returns (-1 or an id not in the index:
+   * none), e.g. the query's own id when the queries are the indexed rows (self-retrieval). The
+   * kernel skips it while it scans, so the search stays one pass at k (no k + 1 and no drop).
+   * Other kinds reject it (UNSUPPORTED).
+   */
+  exclude?: ArrayLike<number>;
 }
 
 /** Result of a search: `rows × k`, best first. */

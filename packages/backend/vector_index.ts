@@ -268,6 +268,8 @@ class ResidentIndex implements VectorIndex {
   #labels = new Int32Array(0);
   #alive = new Uint8Array(0);
   #pos = new Map<number, number>();
+  /** Every position p < #n holds id p (sequential adds, nothing moved): results need no id map. */
+  #identity = true;
   // int8: per-dimension scale, codes (n × #cs), squared norms; binary: centre, sign words
   // (n × #cs). With a resident engine these are views of its WebAssembly memory: take them again
   // (#views) after any engine call, since growing that memory detaches them.
@@ -472,6 +474,7 @@ class ResidentIndex implements VectorIndex {
     if (norm) this.#store.normalizeRows(p0, p0 + n);
     for (let i = 0; i < n; i++) {
       const id = ids[i];
+      if (id !== p0 + i) this.#identity = false;
       this.#ids[p0 + i] = id;
       this.#labels[p0 + i] = labels ? labels[i] : -1;
       this.#alive[p0 + i] = 1;
@@ -589,6 +592,7 @@ class ResidentIndex implements VectorIndex {
 
   search(queries: Matrix, options: IndexSearchOptions): Promise<IndexSearchResult> {
     let k: number, labels: number[] | null = null, ids: number[] | null = null;
+    let exclude: Int32Array | null = null;
     try {
       this.#check();
       if (!options || typeof options !== "object") {
@@ -605,6 +609,21 @@ class ResidentIndex implements VectorIndex {
       k = checkPositiveInt(options.k, "k");
       if (k > MAX_K) {
         throw new ShapeError(`Cannot take top-${k}: at most k = ${MAX_K} is supported`, "K_TOO_LARGE");
+      }
+      if (options.exclude !== undefined) {
+        if (this.kind !== "flat") {
+          throw new LikenessError(
+            "UNSUPPORTED",
+            `Cannot search: \`exclude\` is supported by the flat index kind only (this one is ${this.kind})`,
+          );
+        }
+        if (!options.exclude || options.exclude.length !== queries.rows) {
+          throw new ShapeError(
+            `Cannot search: got ${options.exclude?.length} exclude ids for ${queries.rows} queries; pass one per row`,
+            "SHAPE_MISMATCH",
+          );
+        }
+        exclude = Int32Array.from(checkIntArray(options.exclude, "exclude ids"));
       }
       if (options.filter !== undefined) {
         if (!options.filter || typeof options.filter !== "object") {
@@ -629,13 +648,13 @@ class ResidentIndex implements VectorIndex {
         );
       }
       const { mask, count } = this.#mask(options.filter, labels, ids);
-      const out = {
+      const empty = () => ({
         ids: new Int32Array(Q * want).fill(-1),
         values: new Float32Array(Q * want).fill(NaN),
         rows: Q,
         k: want,
-      };
-      if (count === 0 || this.#live === 0) return out;
+      });
+      if (count === 0 || this.#live === 0) return empty();
       let positions: Int32Array, values: Float32Array;
       if (this.kind === "flat") {
         const r = await this.#store.topk(query, Q, {
@@ -644,12 +663,16 @@ class ResidentIndex implements VectorIndex {
           rows: this.#n,
           eligible: mask,
           normalizeQuery: this.metric === "cosine",
+          exclude: exclude ? this.#positionsOf(exclude) : null,
         });
         positions = r.positions;
         values = r.values;
       } else {
         ({ positions, values } = await this.#quantisedSearch(query, Q, k, Math.min(count, k * this.#oversample), mask));
       }
+      // Position p holds id p: the kernel's positions are the ids (-1 padding stays -1).
+      if (this.#identity && want === k) return { ids: positions, values, rows: Q, k };
+      const out = empty();
       for (let i = 0; i < Q; i++) {
         for (let t = 0; t < k; t++) {
           const p = positions[i * k + t];
@@ -660,6 +683,16 @@ class ResidentIndex implements VectorIndex {
       }
       return out;
     });
+  }
+
+  /** Row position of each id (-1 for -1 or an id not live). */
+  #positionsOf(ids: Int32Array): Int32Array {
+    const out = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      out[i] = this.#identity ? (id >= 0 && id < this.#n && this.#alive[id] ? id : -1) : this.#pos.get(id) ?? -1;
+    }
+    return out;
   }
 
   /**
@@ -758,6 +791,7 @@ class ResidentIndex implements VectorIndex {
       for (let p = 0; p < this.#n; p++) {
         if (!this.#alive[p]) continue;
         if (w !== p) {
+          this.#identity = false;
           rows.copyWithin(w * D, p * D, (p + 1) * D);
           this.#ids[w] = this.#ids[p];
           this.#labels[w] = this.#labels[p];

@@ -22,6 +22,7 @@ import {
 import type { Metric } from "@likeness/backend";
 import { type EmbeddingsInput, exactKnn, type TopKProvider } from "./knn.ts";
 import { type PerQueryRetrieval, retrievalPerQuery, summarizeRetrieval } from "./retrieval.ts";
+import { fusedPerQuery, meanOfKept, type PerQueryKey } from "./_fused_retrieval.ts";
 import { adjustedMutualInfo, kmeans, normalizedMutualInfo } from "./clustering.ts";
 
 /** Metric names, as pytorch-metric-learning spells them (plus `precision_at_k`, `recall_at_k`, `ndcg_at_k`). */
@@ -179,8 +180,16 @@ export async function computeAccuracy(
   // R per query, and the match count per reference row (for max_bin_count).
   const relevantCount = new Int32Array(q.rows);
   let maxBin = 0;
+  // Equality labels as integer ids: references first, then queries (same label, same id).
+  let refIds: Int32Array | null = null;
+  let queryIds: Int32Array | null = null;
   if (!custom) {
     const ids = labelIds([...ref.labels, ...query.labels]);
+    // Scalar labels: equal ids exactly when equalLabels holds (array labels keep the matcher).
+    if (ref.labels.every(isScalar) && query.labels.every(isScalar)) {
+      refIds = ids.subarray(0, r.rows);
+      queryIds = ids.subarray(r.rows);
+    }
     const refCounts = new Map<number, number>();
     for (let j = 0; j < r.rows; j++) refCounts.set(ids[j], (refCounts.get(ids[j]) ?? 0) + 1);
     for (const c of refCounts.values()) maxBin = Math.max(maxBin, c);
@@ -226,26 +235,55 @@ export async function computeAccuracy(
     ? await exactKnn(q, r, { k, metric, excludeSelf: selfIncluded, backend: options.backend })
     : { indices: new Int32Array(0), values: new Float32Array(0), rows: q.rows, k: 0 };
   const kk = knn.k;
-  const relevant = new Uint8Array(q.rows * kk);
-  for (let i = 0; i < q.rows; i++) {
-    for (let t = 0; t < kk; t++) {
-      const j = knn.indices[i * kk + t];
-      relevant[i * kk + t] = j >= 0 && match(query.labels[i], ref.labels[j]) ? 1 : 0;
-    }
-  }
-  const perQuery = needKnn ? retrievalPerQuery(relevant, relevantCount) : emptyPerQuery(q.rows);
   const groupBy = options.avgOfAvgs ? labelIds(query.labels) : undefined;
-  const s = summarizeRetrieval(perQuery, relevantCount, { groupBy });
-  const all: Record<string, number> = {
-    precision_at_1: s.precisionAt1,
-    precision_at_k: s.precisionAtK,
-    recall_at_k: s.recallAtK,
-    mean_reciprocal_rank: s.mrr,
-    r_precision: s.rPrecision,
-    mean_average_precision_at_r: s.mapAtR,
-    mean_average_precision: s.mapAtK,
-    ndcg_at_k: s.ndcgAtK,
-  };
+  const keep: number[] = [];
+  for (let i = 0; i < q.rows; i++) if (relevantCount[i] > 0) keep.push(i);
+  let perQuery: PerQueryRetrieval;
+  const all: Record<string, number> = {};
+  if (!needKnn) {
+    perQuery = emptyPerQuery(q.rows);
+  } else if (refIds && queryIds) {
+    // Equality labels: the asked-for metrics in one pass over the neighbour indices; the other
+    // per-query arrays are computed (identically) on first access.
+    const asked = new Set<PerQueryKey>();
+    for (const name of wanted) if (name in PER_QUERY_KEY) asked.add(PER_QUERY_KEY[name]);
+    const eager = fusedPerQuery(knn.indices, kk, queryIds, refIds, relevantCount, asked);
+    for (const name of wanted) {
+      if (name in PER_QUERY_KEY) all[name] = meanOfKept(eager[PER_QUERY_KEY[name]]!, keep, groupBy);
+    }
+    perQuery = lazyPerQuery(eager, () => {
+      const relevant = new Uint8Array(q.rows * kk);
+      for (let i = 0; i < q.rows; i++) {
+        for (let t = 0; t < kk; t++) {
+          const j = knn.indices[i * kk + t];
+          relevant[i * kk + t] = j >= 0 && refIds![j] === queryIds![i] ? 1 : 0;
+        }
+      }
+      return retrievalPerQuery(relevant, relevantCount);
+    });
+  } else {
+    const relevant = new Uint8Array(q.rows * kk);
+    for (let i = 0; i < q.rows; i++) {
+      for (let t = 0; t < kk; t++) {
+        const j = knn.indices[i * kk + t];
+        relevant[i * kk + t] = j >= 0 && match(query.labels[i], ref.labels[j]) ? 1 : 0;
+      }
+    }
+    perQuery = retrievalPerQuery(relevant, relevantCount);
+  }
+  if (needKnn && !(refIds && queryIds)) {
+    const s = summarizeRetrieval(perQuery, relevantCount, { groupBy });
+    Object.assign(all, {
+      precision_at_1: s.precisionAt1,
+      precision_at_k: s.precisionAtK,
+      recall_at_k: s.recallAtK,
+      mean_reciprocal_rank: s.mrr,
+      r_precision: s.rPrecision,
+      mean_average_precision_at_r: s.mapAtR,
+      mean_average_precision: s.mapAtK,
+      ndcg_at_k: s.ndcgAtK,
+    });
+  }
   const metrics: Partial<Record<AccuracyMetricName, number>> = {};
   for (const name of wanted) if (name in all) metrics[name] = all[name];
   if (wanted.some((m) => CLUSTERING.includes(m))) {
@@ -258,12 +296,41 @@ export async function computeAccuracy(
   return {
     metrics,
     k,
-    queries: s.queries,
-    loneQueries: q.rows - s.queries,
+    queries: keep.length,
+    loneQueries: q.rows - keep.length,
     perQuery,
     relevantCount,
     knnIndices: knn.indices,
   };
+}
+
+/** Per-query array behind each retrieval metric name. */
+const PER_QUERY_KEY: Record<string, PerQueryKey> = {
+  precision_at_1: "precisionAt1",
+  precision_at_k: "precisionAtK",
+  recall_at_k: "recallAtK",
+  mean_reciprocal_rank: "reciprocalRank",
+  r_precision: "rPrecision",
+  mean_average_precision_at_r: "mapAtR",
+  mean_average_precision: "mapAtK",
+  ndcg_at_k: "ndcgAtK",
+};
+
+/** The eager arrays as they are; the rest from `compute()` on first access (once). */
+function lazyPerQuery(eager: Partial<PerQueryRetrieval>, compute: () => PerQueryRetrieval): PerQueryRetrieval {
+  let rest: PerQueryRetrieval | undefined;
+  const out = {} as PerQueryRetrieval;
+  for (const key of Object.values(PER_QUERY_KEY)) {
+    Object.defineProperty(out, key, {
+      enumerable: true,
+      get: () => eager[key] ?? (rest ??= compute())[key],
+    });
+  }
+  return out;
+}
+
+function isScalar(l: Label): boolean {
+  return typeof l === "number" || typeof l === "string";
 }
 
 function emptyPerQuery(n: number): PerQueryRetrieval {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRng, sharesAnyLabel } from "@likeness/core";
-import { computeAccuracy } from "@likeness/eval";
+import { type AccuracyMetricName, computeAccuracy } from "@likeness/eval";
 import { assertClose } from "@likeness/core/testing";
 
 function data(n: number, seed: number, classes: number) {
@@ -117,4 +117,59 @@ test("clustering metrics alone skip the neighbour search", async () => {
   assert.equal(r.knnIndices.length, 0);
   const lone = await computeAccuracy({ embeddings: sep, labels: [0, 1, 2, 3] }, undefined, { include: ["AMI"] });
   assertClose(lone.metrics.AMI!, 1, { what: "one item per label and per cluster" });
+});
+
+test("computeAccuracy through a backend's index equals the float64 reference, per query too (lazy arrays)", async () => {
+  const { createBackend } = await import("@likeness/backend");
+  const { retrievalPerQuery } = await import("@likeness/eval");
+  const rng = createRng(31);
+  const n = 600, d = 8;
+  const labels = Array.from({ length: n }, () => rng.int(6));
+  // Integer-valued embeddings: many exact ties, so any tie-order difference would show.
+  const embeddings = Array.from({ length: n }, (_, i) => Array.from({ length: d }, () => labels[i] + rng.int(3)));
+  const wanted = ["precision_at_1", "r_precision", "mean_average_precision_at_r"] as const;
+  const all: AccuracyMetricName[] = [
+    ...wanted,
+    "precision_at_k",
+    "recall_at_k",
+    "mean_reciprocal_rank",
+    "mean_average_precision",
+    "ndcg_at_k",
+  ];
+  for (const threads of [1, 2]) {
+    const { backend } = await createBackend({ prefer: "wasm-simd", threads });
+    try {
+      for (const metric of ["l2", "dot"] as const) {
+        const opts = { metric, include: [...wanted] };
+        // l2 on integers is exact in float32: the float64 reference must agree. Dot is checked
+        // against the same kernels through Backend.topk (k + 1 neighbours, self dropped
+        // afterwards: the path before the resident index), ties included.
+        const ref = await computeAccuracy({ embeddings, labels }, undefined, {
+          ...opts,
+          backend: metric === "l2" ? undefined : { topk: backend.topk.bind(backend) },
+        });
+        const got = await computeAccuracy({ embeddings, labels }, undefined, { ...opts, backend });
+        assert.deepEqual(got.metrics, ref.metrics, `${metric} threads=${threads}`);
+        assert.deepEqual(Array.from(got.knnIndices), Array.from(ref.knnIndices));
+        for (let i = 0; i < n; i++) assert.notEqual(got.knnIndices[i * got.k], i, "self excluded");
+        // Every per-query array (asked for or not) equals the mask-based computation.
+        const rel = new Uint8Array(n * got.k).map((_, t) =>
+          labels[got.knnIndices[t]] === labels[Math.floor(t / got.k)] ? 1 : 0
+        );
+        const want = retrievalPerQuery(rel, got.relevantCount);
+        for (const key of Object.keys(want) as (keyof typeof want)[]) {
+          assert.deepEqual(Array.from(got.perQuery[key]), Array.from(want[key]), key);
+        }
+        const every = await computeAccuracy({ embeddings, labels }, undefined, { metric, include: [...all], backend });
+        const everyRef = await computeAccuracy({ embeddings, labels }, undefined, {
+          metric,
+          include: [...all],
+          backend: metric === "l2" ? undefined : { topk: backend.topk.bind(backend) },
+        });
+        assert.deepEqual(every.metrics, everyRef.metrics);
+      }
+    } finally {
+      backend.dispose();
+    }
+  }
 });

@@ -258,12 +258,11 @@ async function backendKnn(
   k: number,
   excludeSelf: boolean,
 ): Promise<TopKResult> {
-  const want = k + (excludeSelf ? 1 : 0);
-  if ("info" in backend && want <= MAX_K) {
+  if ("info" in backend && k <= MAX_K) {
     const index = await createIndex({ dim: r.cols, metric, capacity: r.rows }, backend as Backend);
     try {
       await index.add(r);
-      return dropSelf(await searchAll(index, q, want), k, excludeSelf);
+      return await searchAll(index, q, k, excludeSelf);
     } finally {
       index.dispose();
     }
@@ -272,18 +271,29 @@ async function backendKnn(
   return dropSelf(await backend.topk(q, r, { k: k + 1, metric }), k, true);
 }
 
-/** Search every query row (in batches), as a `TopKResult` with reference positions as indices. */
-async function searchAll(index: VectorIndex, q: Matrix, k: number): Promise<TopKResult> {
+/**
+ * Search every query row (in batches), as a `TopKResult` with reference positions as indices (the
+ * index assigns ids 0, 1, ... in add order). With `excludeSelf`, query row i skips id i inside
+ * the kernel's scan.
+ */
+async function searchAll(index: VectorIndex, q: Matrix, k: number, excludeSelf: boolean): Promise<TopKResult> {
   const batch = Math.max(1, Math.floor(INDEX_BATCH_FLOATS / (2 * k)));
+  const part = (i0: number, i1: number) =>
+    index.search({ data: q.data.subarray(i0 * q.cols, i1 * q.cols), rows: i1 - i0, cols: q.cols }, {
+      k,
+      exclude: excludeSelf ? Int32Array.from({ length: i1 - i0 }, (_, t) => i0 + t) : undefined,
+    });
+  if (q.rows <= batch) {
+    const r = await part(0, q.rows);
+    return { indices: r.ids, values: r.values, rows: q.rows, k };
+  }
   const indices = new Int32Array(q.rows * k);
   const values = new Float32Array(q.rows * k);
   for (let i0 = 0; i0 < q.rows; i0 += batch) {
     const i1 = Math.min(q.rows, i0 + batch);
-    const part = await index.search({ data: q.data.subarray(i0 * q.cols, i1 * q.cols), rows: i1 - i0, cols: q.cols }, {
-      k,
-    });
-    indices.set(part.ids, i0 * k);
-    values.set(part.values, i0 * k);
+    const r = await part(i0, i1);
+    indices.set(r.ids, i0 * k);
+    values.set(r.values, i0 * k);
   }
   return { indices, values, rows: q.rows, k };
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { ShapeError, ValueError } from "@likeness/core";
+import { meanOfKept } from "./_fused_retrieval.ts";
 
 /** Per-query retrieval metrics (one value per query, in query order). */
 export interface PerQueryRetrieval {
@@ -172,24 +173,7 @@ export function summarizeRetrieval(
   }
   const keep: number[] = [];
   for (let i = 0; i < q; i++) if (relevantCount[i] > 0) keep.push(i);
-  const mean = (xs: Float64Array): number => {
-    if (keep.length === 0) return 0;
-    if (!groups) {
-      let s = 0;
-      for (const i of keep) s += xs[i];
-      return s / keep.length;
-    }
-    const sum = new Map<number, [number, number]>();
-    for (const i of keep) {
-      const e = sum.get(groups[i]) ?? [0, 0];
-      e[0] += xs[i];
-      e[1]++;
-      sum.set(groups[i], e);
-    }
-    let s = 0;
-    for (const [a, n] of sum.values()) s += a / n;
-    return s / sum.size;
-  };
+  const mean = (xs: Float64Array): number => meanOfKept(xs, keep, groups);
   return {
     precisionAt1: mean(perQuery.precisionAt1),
     precisionAtK: mean(perQuery.precisionAtK),

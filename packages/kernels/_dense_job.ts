@@ -97,9 +97,10 @@ export function runSlice(
 ): void {
   const a = Array.from(args);
   if (op === OP_TOPK_SPLIT) {
-    // (q, r, nr, d, metric, qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb, outStride):
-    // thread t takes reference rows [j0, j1) of nr for every query row, and writes its partial
-    // lists (indices relative to j0) at vals/idx + t · outStride. Threads with no rows write none.
+    // (q, r, nr, d, metric, qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb, excl,
+    // exclBase, outStride): thread t takes reference rows [j0, j1) of nr for every query row, and
+    // writes its partial lists (indices relative to j0) at vals/idx + t · outStride. Threads with
+    // no rows write none.
     const [j0, j1] = sliceRows(t, n, a[2]);
     if (j0 >= j1) return;
     const d = a[3];
@@ -107,13 +108,14 @@ export function runSlice(
     a[2] = j1 - j0;
     if (args[6]) a[6] = args[6] + j0 * 4;
     if (args[7]) a[7] = args[7] + j0;
-    a[10] = args[10] + t * args[16];
-    a[11] = args[11] + t * args[16];
+    a[10] = args[10] + t * args[18];
+    a[11] = args[11] + t * args[18];
     a[12] = 0;
     a[13] = rows;
     a[14] = args[14] + t * scratchStride;
+    a[17] = args[17] + j0;
     callsMade++;
-    (exports.topk as KernelFn)(...a.slice(0, 16));
+    (exports.topk as KernelFn)(...a.slice(0, 18));
     return;
   }
   const [s0, s1] = sliceRows(t, n, rows);
@@ -132,11 +134,11 @@ export function runSlice(
       a[10] = args[10] + t * scratchStride;
       (exports.pairwise as KernelFn)(...a.slice(0, 11));
     } else if (op === OP_TOPK) {
-      // (q, r, nr, d, metric, qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb)
+      // (q, r, nr, d, metric, qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb, excl, exclBase)
       a[12] = i0;
       a[13] = i1;
       a[14] = args[14] + t * scratchStride;
-      (exports.topk as KernelFn)(...a.slice(0, 16));
+      (exports.topk as KernelFn)(...a.slice(0, 18));
     }
   }
 }

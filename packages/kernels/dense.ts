@@ -328,7 +328,7 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
         const m = s.module;
         const rb = blockRows(m, D);
         const threads = s.pool ? s.pool.threads : 1;
-        const stride = 2 * rb * 4 + workBytes(m, D);
+        const stride = 2 * rb * 4 + workBytes(m, D) + m.fn<() => number>("topkWorkBytes")();
         const [rq, rr, rqi, rri, re, rv, ri, rs] = layout(
           s,
           "top-k",
@@ -365,20 +365,20 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
           Q,
           rs.offset,
           rb,
+          0,
+          0,
         ];
         await runRows(s, OP_TOPK, args, Q, Q * R * D, stride);
-        // Each row's buffer has 2k + 1 slots; the kernel leaves the sorted result in the first k.
-        const keys = m.f32(rv);
+        // Each row's buffer has 2k + 1 slots; the kernel leaves the sorted result (indices and
+        // metric values, -1 / NaN padding) in the first k.
+        const vals = m.f32(rv);
         const slots = m.i32(ri);
         const st = 2 * k + 1;
         const indices = new Int32Array(Q * k);
         const values = new Float32Array(Q * k);
         for (let i = 0; i < Q; i++) {
-          for (let t = 0; t < k; t++) {
-            const j = slots[i * st + t];
-            indices[i * k + t] = j;
-            values[i * k + t] = j < 0 ? NaN : largest ? -keys[i * st + t] : keys[i * st + t];
-          }
+          indices.set(slots.subarray(i * st, i * st + k), i * k);
+          values.set(vals.subarray(i * st, i * st + k), i * k);
         }
         return { indices, values, rows: Q, k };
       });

@@ -59,6 +59,11 @@ export interface ResidentTopKOptions {
   eligible?: Uint8Array | null;
   /** Scale each query row to unit norm first (zero rows stay zero). */
   normalizeQuery?: boolean;
+  /**
+   * One row position per query row that this query never retrieves (-1: none), e.g. its own row
+   * when the queries are the resident rows. Skipped inside the kernel: no wider search, no pass.
+   */
+  exclude?: Int32Array | null;
 }
 
 /** Resident rows in a dense kernel module. */
@@ -284,7 +289,7 @@ class Resident implements ResidentDense {
     }
     const m = this.#module;
     const rb = m.fn<Fn>("blockRows")(D);
-    const stride = 2 * rb * 4 + ((m.fn<Fn>("workBytes")(D) + 15) & ~15);
+    const stride = 2 * rb * 4 + ((m.fn<Fn>("workBytes")(D) + 15) & ~15) + m.fn<Fn>("topkWorkBytes")();
     const pool = this.#pool;
     const work = Q * R * D;
     const parallel = pool !== null && work >= this.#minWork;
@@ -292,9 +297,17 @@ class Resident implements ResidentDense {
     const lists = split ? pool!.threads : 1;
     const threads = pool ? pool.threads : 1;
     const elig = options.eligible ?? null;
+    const excl = options.exclude ?? null;
     // Top-k buffers: 2k + 1 slots per query row (the kernel's threshold buffer), one set per list.
     const st = 2 * k + 1;
-    const sizes = [Q * D * 4, elig ? R : 0, lists * Q * st * 4, lists * Q * st * 4, threads * stride];
+    const sizes = [
+      Q * D * 4,
+      elig ? R : 0,
+      lists * Q * st * 4,
+      lists * Q * st * 4,
+      threads * stride,
+      excl ? Q * 4 : 0,
+    ];
     let at = this.#residentEnd();
     const offs: number[] = [];
     for (const s of sizes) {
@@ -321,10 +334,11 @@ class Resident implements ResidentDense {
       );
     }
     this.#used = at;
-    const [oq, oe, ov, oi, os] = offs;
+    const [oq, oe, ov, oi, os, ox] = offs;
     const buf = m.memory.buffer;
     new Float32Array(buf, oq, Q * D).set(query.subarray(0, Q * D));
     if (elig) new Uint8Array(buf, oe, R).set(elig.subarray(0, R));
+    if (excl) new Int32Array(buf, ox, Q).set(excl.subarray(0, Q));
     if (options.normalizeQuery) m.fn<Fn>("normalize")(oq, Q, D, oq);
     const largest = options.metric === "dot";
     const args = [
@@ -344,6 +358,8 @@ class Resident implements ResidentDense {
       Q,
       os,
       rb,
+      excl ? ox : 0,
+      0,
       Q * st * 4,
     ];
     const ex = m.instance.exports;
@@ -371,21 +387,20 @@ class Resident implements ResidentDense {
   #read(ov: number, oi: number, Q: number, k: number, largest: boolean, lists: number, R: number): ResidentTopK {
     const buf = this.#module.memory.buffer;
     const st = 2 * k + 1;
-    const keys = new Float32Array(buf, ov, lists * Q * st);
+    // The kernel leaves each row's result in its first k slots: positions and metric values
+    // (-1 / NaN padding), best first.
+    const vals = new Float32Array(buf, ov, lists * Q * st);
     const idx = new Int32Array(buf, oi, lists * Q * st);
     const positions = new Int32Array(Q * k);
     const values = new Float32Array(Q * k);
     if (lists === 1) {
       for (let i = 0; i < Q; i++) {
-        for (let t = 0; t < k; t++) {
-          const p = idx[i * st + t];
-          positions[i * k + t] = p;
-          values[i * k + t] = p < 0 ? NaN : largest ? -keys[i * st + t] : keys[i * st + t];
-        }
+        positions.set(idx.subarray(i * st, i * st + k), i * k);
+        values.set(vals.subarray(i * st, i * st + k), i * k);
       }
       return { positions, values };
     }
-    // Merge per query: list t covers rows [j0_t, j1_t) in order, so equal keys go to the lower list.
+    // Merge per query: list t covers rows [j0_t, j1_t) in order, so equal values go to the lower list.
     const starts: number[] = [];
     const active: number[] = [];
     for (let t = 0; t < lists; t++) {
@@ -397,15 +412,15 @@ class Resident implements ResidentDense {
     for (let i = 0; i < Q; i++) {
       ptr.fill(0);
       for (let out = 0; out < k; out++) {
-        let best = -1, bestKey = Infinity;
+        let best = -1, bestVal = NaN;
         for (const t of active) {
           const p = ptr[t];
           if (p >= k) continue;
           const at = t * Q * st + i * st + p;
           if (idx[at] < 0) continue;
-          if (best < 0 || keys[at] < bestKey) {
+          if (best < 0 || (largest ? vals[at] > bestVal : vals[at] < bestVal)) {
             best = t;
-            bestKey = keys[at];
+            bestVal = vals[at];
           }
         }
         const o = i * k + out;
@@ -416,7 +431,7 @@ class Resident implements ResidentDense {
         }
         const at = best * Q * st + i * st + ptr[best]++;
         positions[o] = idx[at] + starts[best];
-        values[o] = largest ? -bestKey : bestKey;
+        values[o] = bestVal;
       }
     }
     return { positions, values };

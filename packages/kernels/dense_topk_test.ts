@@ -133,3 +133,49 @@ test("threshold-buffer selection: k over the usual lengths and up to 4096, integ
     }
   }
 });
+
+test("full-row and streaming selection (k around R / 32) equal the reference: ties, label filter, largest", async () => {
+  const rng = createRng(41);
+  const R = 3200, D = 4;
+  const r = { data: new Float32Array(R * D).map(() => rng.int(7) - 3), rows: R, cols: D };
+  const q = { data: new Float32Array(5 * D).map(() => rng.int(7) - 3), rows: 5, cols: D };
+  const referenceLabels = Int32Array.from({ length: R }, (_, j) => j % 4);
+  for (const variant of ["scalar", "simd"] as DenseVariant[]) {
+    for (const threads of [1, 2]) {
+      const kernels = createDenseKernels({ variant, threads, minParallelWork: 0 });
+      try {
+        for (const k of [99, 100, 101, 640, 1600]) {
+          for (const metric of ["l1", "dot"] as const) {
+            const what = `${variant}×${threads} k=${k} ${metric}`;
+            const got = await kernels.topk(q, r, { k, metric });
+            assert.deepEqual(Array.from(got.indices), Array.from(topkRef(q, r, { k, metric }).indices), what);
+            const f = { k: Math.min(k, 700), metric, referenceLabels, allowLabels: Int32Array.from([1, 3]) };
+            const gf = await kernels.topk(q, r, f);
+            assert.deepEqual(Array.from(gf.indices), Array.from(topkRef(q, r, f).indices), `${what} filter`);
+          }
+        }
+      } finally {
+        kernels.dispose();
+      }
+    }
+  }
+});
+
+test("full-row selection keeps overflowed (infinite) values in order and never takes NaN", async () => {
+  const R = 400, D = 2;
+  const big = (t: number) => (t % 2 ? 1 : (t >> 1) % 50 === 0 ? 1e30 : (t >> 1) % 7);
+  const r = { data: new Float32Array(R * D).map((_, t) => big(t)), rows: R, cols: D };
+  const q = { data: new Float32Array([1e30, 0]), rows: 1, cols: D };
+  const kernels = createDenseKernels({ variant: "simd" });
+  try {
+    const got = await kernels.topk(q, r, { k: 100, metric: "dot" });
+    // Rows 0, 50, 100, ... overflow to +Infinity: first, in index order; then the rest by value.
+    assert.deepEqual(Array.from(got.indices.subarray(0, 8)), [0, 50, 100, 150, 200, 250, 300, 350]);
+    assert.ok(Array.from(got.values.subarray(0, 8)).every((v) => v === Infinity));
+    assert.ok(Array.from(got.values).every((v) => !Number.isNaN(v)));
+    const rest = Array.from(got.values.subarray(8));
+    assert.deepEqual(rest, [...rest].sort((a, b) => b - a));
+  } finally {
+    kernels.dispose();
+  }
+});
