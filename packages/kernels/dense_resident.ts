@@ -19,6 +19,7 @@ import { wasmBytes as scalarMtBytes } from "./generated/dense_scalar_mt.generate
 import { wasmBytes as simdMtBytes } from "./generated/dense_simd_mt.generated.ts";
 import { wasmBytes as relaxedMtBytes } from "./generated/dense_relaxed_mt.generated.ts";
 import { KernelModule } from "./wasm_module.ts";
+import { layoutScratch } from "./_scratch.ts";
 import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
 import { OP_TOPK, OP_TOPK_SPLIT, runSlice, sliceRows } from "./_dense_job.ts";
 import { DensePool, WorkerFailure } from "./_dense_pool.ts";
@@ -308,31 +309,7 @@ class Resident implements ResidentDense {
       threads * stride,
       excl ? Q * 4 : 0,
     ];
-    let at = this.#residentEnd();
-    const offs: number[] = [];
-    for (const s of sizes) {
-      offs.push(at);
-      at = (at + s + 16 + 15) & ~15;
-    }
-    if (at > this.#limit()) {
-      throw new ShapeError(
-        `Cannot search: it needs ${
-          Math.ceil(at / 2 ** 20)
-        } MiB of WebAssembly memory; split the queries into smaller batches`,
-        "TOO_LARGE",
-      );
-    }
-    try {
-      m.ensure(at);
-    } catch (cause) {
-      throw new ShapeError(
-        `Cannot search: could not grow WebAssembly memory to ${Math.ceil(at / 2 ** 20)} MiB`,
-        "TOO_LARGE",
-        {
-          cause,
-        },
-      );
-    }
+    const { offs, end: at } = layoutScratch(this.#residentEnd(), sizes, this.#limit(), (n) => m.ensure(n));
     this.#used = at;
     const [oq, oe, ov, oi, os, ox] = offs;
     const buf = m.memory.buffer;

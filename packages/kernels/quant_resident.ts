@@ -19,6 +19,7 @@ import { wasmBytes as simdBytes } from "./generated/quant_simd.generated.ts";
 import { wasmBytes as scalarMtBytes } from "./generated/quant_scalar_mt.generated.ts";
 import { wasmBytes as simdMtBytes } from "./generated/quant_simd_mt.generated.ts";
 import { KernelModule } from "./wasm_module.ts";
+import { layoutScratch } from "./_scratch.ts";
 import { hasWasmSimd, hasWasmThreads } from "./probe.ts";
 import { sliceRows } from "./_dense_job.ts";
 import {
@@ -307,29 +308,7 @@ class Codes implements ResidentCodes {
     const elig = options.eligible ?? null;
     const qBytes = int8 ? Q * S * 2 : Q * S;
     const sizes = [qBytes, Q * 8, elig ? R : 0, lists * Q * m * 8, lists * Q * m * 4, threads * stride];
-    let at = this.#residentEnd();
-    const offs: number[] = [];
-    for (const s of sizes) {
-      offs.push(at);
-      at = (at + s + 16 + 15) & ~15;
-    }
-    if (at > this.#limit()) {
-      throw new ShapeError(
-        `Cannot search: it needs ${
-          Math.ceil(at / 2 ** 20)
-        } MiB of WebAssembly memory; split the queries into smaller batches`,
-        "TOO_LARGE",
-      );
-    }
-    try {
-      m8.ensure(at);
-    } catch (cause) {
-      throw new ShapeError(
-        `Cannot search: could not grow WebAssembly memory to ${Math.ceil(at / 2 ** 20)} MiB`,
-        "TOO_LARGE",
-        { cause },
-      );
-    }
+    const { offs, end: at } = layoutScratch(this.#residentEnd(), sizes, this.#limit(), (n) => m8.ensure(n));
     this.#used = at;
     const [oq, os, oe, ok, op, ow] = offs;
     const buf = m8.memory.buffer;
