@@ -1,6 +1,7 @@
 /**
- * MobileNetV2 (ImageNet features, as shipped in npm `nsfwjs`) cut at its pooled 1,280-d feature,
- * as a likeness {@link Encoder}: frozen, or fine-tuned from the last N blocks with batch norm frozen.
+ * MobileNetV2 (ImageNet features, as shipped in npm `nsfwjs`) cut at its pooled 1,280-d feature
+ * (or at an earlier block, average-pooled or flattened: `featureBlock`, `pooling`), as a likeness
+ * {@link Encoder}: frozen, or fine-tuned from the last N blocks with batch norm frozen.
  *
  * The network is run layer by layer from the tfjs layers model, so any input size works (the
  * package's 7×7 average pool becomes a global average pool, identical at 224 px), a run can start
@@ -36,6 +37,13 @@ export type TrainableBlocks = "none" | "all" | number;
 /** Batch norm while fine-tuning: `frozen` (statistics and scale/shift fixed) or `affine` (scale/shift train). */
 export type BatchNormMode = "frozen" | "affine";
 
+/**
+ * How the feature block's activation `[h, w, c]` becomes the embedding: `avg` (global average
+ * pool, `c` values) or `flatten` (the whole grid, `h·w·c` values: keeps where things are, which
+ * matters for aligned images such as Fashion-MNIST's).
+ */
+export type FeaturePooling = "avg" | "flatten";
+
 /** Options of {@link MobileNetV2Encoder}. */
 export interface MobileNetV2EncoderOptions {
   /** Square input size in pixels, 32..512 (default 224, the size it was trained at). */
@@ -44,6 +52,14 @@ export interface MobileNetV2EncoderOptions {
   trainableBlocks?: TrainableBlocks;
   /** Batch-norm behaviour of the trainable blocks (default `frozen`: running statistics always used). */
   batchNorm?: BatchNormMode;
+  /**
+   * The block whose output is the feature, one of {@link MOBILENET_V2_BLOCKS} after the stem
+   * (default `top`, the 1,280-d layer before nsfwjs's head). Earlier blocks are less specific to
+   * ImageNet/nsfwjs's classes; later blocks are not run. `trainableBlocks: N` counts back from it.
+   */
+  featureBlock?: string;
+  /** How the feature block's grid is pooled (default `avg`). */
+  pooling?: FeaturePooling;
 }
 
 /**
@@ -87,6 +103,18 @@ function unitOf(name: string): number {
 }
 
 function checkOptions(o: MobileNetV2EncoderOptions): Required<MobileNetV2EncoderOptions> {
+  const featureBlock = o.featureBlock ?? "top";
+  const last = MOBILENET_V2_BLOCKS.indexOf(featureBlock);
+  if (last < 1) {
+    throw new ValueError(
+      "UNKNOWN_NAME",
+      `Unknown featureBlock ${JSON.stringify(featureBlock)}: use one of ${MOBILENET_V2_BLOCKS.slice(1).join(", ")}`,
+    );
+  }
+  const pooling = o.pooling ?? "avg";
+  if (pooling !== "avg" && pooling !== "flatten") {
+    throw new ValueError("UNKNOWN_NAME", `Unknown pooling ${JSON.stringify(pooling)}: use one of avg, flatten`);
+  }
   const inputSize = o.inputSize ?? 224;
   if (!Number.isInteger(inputSize) || inputSize < 32 || inputSize > 512) {
     throw new ValueError(
@@ -95,18 +123,20 @@ function checkOptions(o: MobileNetV2EncoderOptions): Required<MobileNetV2Encoder
     );
   }
   const t = o.trainableBlocks ?? "none";
-  const max = MOBILENET_V2_BLOCKS.length - 1;
+  const max = last;
   if (t !== "none" && t !== "all" && !(Number.isInteger(t) && (t as number) >= 0 && (t as number) <= max)) {
     throw new ValueError(
       "INVALID_ARGUMENT",
-      `Invalid trainableBlocks: expected "none", "all" or an integer in [0, ${max}], got ${JSON.stringify(t)}`,
+      `Invalid trainableBlocks: expected "none", "all" or an integer in [0, ${max}] (blocks up to ${featureBlock}), got ${
+        JSON.stringify(t)
+      }`,
     );
   }
   const bn = o.batchNorm ?? "frozen";
   if (bn !== "frozen" && bn !== "affine") {
     throw new ValueError("UNKNOWN_NAME", `Unknown batchNorm ${JSON.stringify(bn)}: use one of frozen, affine`);
   }
-  return { inputSize, trainableBlocks: t === 0 ? "none" : t, batchNorm: bn };
+  return { inputSize, trainableBlocks: t === 0 ? "none" : t, batchNorm: bn, featureBlock, pooling };
 }
 
 /** PNG bytes from an item: a Uint8Array with the PNG signature, or a `data:image/png;base64,` URL. */
@@ -194,8 +224,12 @@ export function depthwiseFromSlices(
 export class MobileNetV2Encoder implements Encoder {
   /** `mobilenet-v2`. */
   readonly type = "mobilenet-v2";
-  /** 1280. */
-  readonly dim = 1280;
+  /** Embedding width: 1,280 by default; the feature block's channels (`avg`) or `h·w·c` (`flatten`). */
+  readonly dim: number;
+  /** The block whose output is the feature. */
+  readonly featureBlock: string;
+  /** How its grid is pooled. */
+  readonly pooling: FeaturePooling;
   /** Square input size in pixels. */
   readonly inputSize: number;
   /** Blocks that train. */
@@ -207,6 +241,8 @@ export class MobileNetV2Encoder implements Encoder {
   readonly #fingerprint: string;
   readonly #source: string;
   readonly #firstTrainable: number;
+  /** Index of the feature block in {@link MOBILENET_V2_BLOCKS}. */
+  readonly #last: number;
   #disposed = false;
 
   private constructor(
@@ -221,9 +257,12 @@ export class MobileNetV2Encoder implements Encoder {
     this.inputSize = options.inputSize;
     this.trainableBlocks = options.trainableBlocks;
     this.batchNorm = options.batchNorm;
+    this.featureBlock = options.featureBlock;
+    this.pooling = options.pooling;
     const units = MOBILENET_V2_BLOCKS.length;
+    this.#last = MOBILENET_V2_BLOCKS.indexOf(options.featureBlock);
     const t = options.trainableBlocks;
-    this.#firstTrainable = t === "none" ? units : t === "all" ? 0 : units - t;
+    this.#firstTrainable = t === "none" ? units : t === "all" ? 0 : this.#last + 1 - t;
     this.#steps = [];
     for (const layer of model.layers) {
       if (layer.getClassName() === "InputLayer") {
@@ -240,8 +279,13 @@ export class MobileNetV2Encoder implements Encoder {
       const node = (layer as unknown as { inboundNodes: { inboundLayers: { name: string }[] }[] }).inboundNodes[0];
       this.#steps.push({ layer, inputs: node.inboundLayers.map((l) => l.name), unit });
       const isBn = layer.getClassName() === "BatchNormalization";
-      layer.trainable = unit >= this.#firstTrainable && unit < units && (!isBn || this.batchNorm === "affine");
+      layer.trainable = unit >= this.#firstTrainable && unit <= this.#last && (!isBn || this.batchNorm === "affine");
     }
+    // The feature's width at this input size, from one probe through the blocks it runs.
+    const probe = tf.tidy(() => this.#run(tf.zeros([1, this.inputSize, this.inputSize, 3]), 0, this.#last, false));
+    const [, h, w, c] = probe.shape;
+    probe.dispose();
+    this.dim = this.pooling === "avg" ? c : h * w * c;
   }
 
   /**
@@ -269,6 +313,8 @@ export class MobileNetV2Encoder implements Encoder {
     ) as ArrayBuffer;
     let model: tf.LayersModel;
     try {
+      // Start tfjs's default backend if nobody has yet (else building the layers fails with a backend error).
+      await tf.ready();
       model = await tf.loadLayersModel(tf.io.fromMemory({
         modelTopology: modelJson.modelTopology as tf.io.ModelJSON["modelTopology"],
         weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
@@ -294,7 +340,12 @@ export class MobileNetV2Encoder implements Encoder {
 
   /** Whether any weights train. */
   get trainable(): boolean {
-    return this.#firstTrainable < MOBILENET_V2_BLOCKS.length;
+    return this.#firstTrainable <= this.#last;
+  }
+
+  /** The feature block's activation `[n, h, w, c]` as the embedding `[n, dim]`. */
+  #pool(y: tf.Tensor): tf.Tensor2D {
+    return (this.pooling === "avg" ? tf.mean(y, [1, 2]) : tf.reshape(y, [y.shape[0], this.dim])) as tf.Tensor2D;
   }
 
   /** The underlying tfjs layers model (shared, not a copy; the 5-class head included). */
@@ -387,21 +438,20 @@ export class MobileNetV2Encoder implements Encoder {
    * Differentiable forward pass (call inside `tf.variableGrads`); batch norm uses its running statistics.
    * @param batch `[n, s, s, 3]` tensor (or `[n, s*s*3]`), or n rows of `s*s*3` numbers, values in [0, 1]
    * @param options `training` switches the trainable depthwise convolutions to their differentiable form
-   * @returns `[n, 1280]`
+   * @returns `[n, dim]` (1,280 by default)
    * @throws {ShapeError} SHAPE_MISMATCH for another image size; EMPTY_INPUT for no images
    */
   forward(batch: EncoderBatch, options?: ForwardOptions): tf.Tensor2D {
     return tf.tidy(() => {
       const x = this.#check(batch, "encode");
-      const y = this.#run(x, 0, MOBILENET_V2_BLOCKS.length - 1, options?.training === true);
-      return tf.mean(y, [1, 2]) as tf.Tensor2D;
+      return this.#pool(this.#run(x, 0, this.#last, options?.training === true));
     });
   }
 
   /**
    * Embed images (inference).
    * @param batch as {@link MobileNetV2Encoder.forward}
-   * @returns `[n, 1280]` pooled features
+   * @returns `[n, dim]` pooled features
    * @throws {ShapeError} SHAPE_MISMATCH for another image size
    */
   encode(batch: EncoderBatch): Promise<tf.Tensor2D> {
@@ -419,7 +469,8 @@ export class MobileNetV2Encoder implements Encoder {
    */
   classify(batch: EncoderBatch): tf.Tensor2D {
     return tf.tidy(() => {
-      let y: tf.Tensor = this.forward(batch);
+      const x = this.#check(batch, "classify");
+      let y: tf.Tensor = tf.mean(this.#run(x, 0, MOBILENET_V2_BLOCKS.length - 1, false), [1, 2]);
       for (const name of HEAD_LAYERS) y = this.#model.getLayer(name).apply(y, { training: false }) as tf.Tensor;
       return y as tf.Tensor2D;
     });
@@ -427,7 +478,7 @@ export class MobileNetV2Encoder implements Encoder {
 
   /**
    * Split at the first trainable block: a frozen prefix whose output (the activation at the boundary,
-   * flattened) can be cached once, and a trainable suffix that maps it to the 1,280-d feature. Both
+   * flattened) can be cached once, and a trainable suffix that maps it to the feature. Both
    * share this encoder's weights, so training the suffix trains this encoder.
    * @returns `{ prefix, suffix, boundaryShape }`
    * @throws {ValueError} UNSUPPORTED when nothing is trainable (use the encoder itself, frozen)
@@ -495,8 +546,7 @@ export class MobileNetV2Encoder implements Encoder {
         if (x.shape[0] === 0) {
           throw new ShapeError("Cannot run the MobileNetV2 suffix: the batch is empty", "EMPTY_INPUT");
         }
-        const y = this.#run(x, from, MOBILENET_V2_BLOCKS.length - 1, options?.training === true);
-        return tf.mean(y, [1, 2]) as tf.Tensor2D;
+        return this.#pool(this.#run(x, from, this.#last, options?.training === true));
       });
     const suffix: Encoder = {
       type: "mobilenet-v2-suffix",
@@ -532,7 +582,10 @@ export class MobileNetV2Encoder implements Encoder {
 
   /** @returns `mobilenet-v2:` + the package weights' fingerprint + options, + a hash of the trainable weights */
   identity(): string {
-    const base = `mobilenet-v2:${this.#fingerprint}:${this.inputSize}`;
+    const feature = this.featureBlock === "top" && this.pooling === "avg"
+      ? ""
+      : `:${this.featureBlock}:${this.pooling}`;
+    const base = `mobilenet-v2:${this.#fingerprint}:${this.inputSize}${feature}`;
     if (!this.trainable) return base;
     return `${base}:${hashWeights(this.config(), this.getWeights())}`;
   }
@@ -544,6 +597,8 @@ export class MobileNetV2Encoder implements Encoder {
       inputSize: this.inputSize,
       trainableBlocks: this.trainableBlocks,
       batchNorm: this.batchNorm,
+      featureBlock: this.featureBlock,
+      pooling: this.pooling,
       source: this.#source,
     };
   }

@@ -152,6 +152,68 @@ test("MobileNetV2: smaller inputs, trainable blocks, split, save/restore and typ
   tuned.dispose();
 });
 
+test("MobileNetV2 featureBlock/pooling: an earlier block's grid as the feature, its width, split, config and errors", async () => {
+  await useTfBackend("wasm");
+  const x = tf.randomUniform([2, 64, 64, 3], 0, 1, "float32", 9) as tf.Tensor4D;
+  // block_13's output at 64 px is 2×2×160 (stride 32): flattened 640 values, averaged 160.
+  const grid = await loadMobileNetV2({ inputSize: 64, featureBlock: "block_13", pooling: "flatten" });
+  const avg = await loadMobileNetV2({ inputSize: 64, featureBlock: "block_13" });
+  assert.equal(grid.dim, 640);
+  assert.equal(avg.dim, 160);
+  const g = await grid.encode(x);
+  const a = await avg.encode(x);
+  assert.deepEqual(g.shape, [2, 640]);
+  assert.deepEqual(a.shape, [2, 160]);
+  // The average of the four grid cells is the avg feature.
+  const [gd, ad] = [await g.data(), await a.data()];
+  for (let r = 0; r < 2; r++) {
+    for (let c = 0; c < 160; c++) {
+      let m = 0;
+      for (let cell = 0; cell < 4; cell++) m += gd[r * 640 + cell * 160 + c] / 4;
+      assert.ok(Math.abs(m - ad[r * 160 + c]) < 1e-4, `row ${r} channel ${c}: ${m} vs ${ad[r * 160 + c]}`);
+    }
+  }
+  // Other sizes: the width follows the grid (valid stride-2 convolutions: 80 px → 2×2, 97 px → 3×3).
+  for (const [size, side] of [[80, 2], [97, 3]] as const) {
+    const e = await loadMobileNetV2({ inputSize: size, featureBlock: "block_13", pooling: "flatten" });
+    const out = await e.encode(tf.zeros([1, size, size, 3]));
+    assert.equal(e.dim, side * side * 160);
+    assert.deepEqual(out.shape, [1, e.dim]);
+    tf.dispose(out);
+    e.dispose();
+  }
+  // trainableBlocks counts back from the feature block: 2 = block_12 and block_13; split at block_12.
+  const tuned = await loadMobileNetV2({
+    inputSize: 64,
+    featureBlock: "block_13",
+    pooling: "flatten",
+    trainableBlocks: 2,
+  });
+  const { prefix, suffix, boundaryShape } = tuned.split();
+  assert.deepEqual(boundaryShape, [4, 4, 96]);
+  const c = await suffix.encode(await prefix.encode(x));
+  const cd = await c.data();
+  for (let i = 0; i < gd.length; i++) assert.ok(Math.abs(cd[i] - gd[i]) < 1e-3, `feature ${i}`);
+  assert.equal(suffix.dim, 640);
+  // The config records the feature and rebuilds the same encoder; identity tells them apart.
+  assert.equal(grid.config().featureBlock, "block_13");
+  assert.equal(grid.config().pooling, "flatten");
+  const rebuilt = await buildEncoder(grid.config());
+  assert.equal(rebuilt.dim, 640);
+  assert.equal(rebuilt.identity(), grid.identity());
+  assert.notEqual(grid.identity(), avg.identity());
+  // The package's own predictions still come from the full network.
+  assert.deepEqual(grid.classify(x).shape, [2, 5]);
+  await assert.rejects(() => loadMobileNetV2({ featureBlock: "block_99" }), { code: "UNKNOWN_NAME" });
+  await assert.rejects(() => loadMobileNetV2({ featureBlock: "stem" }), { code: "UNKNOWN_NAME" });
+  await assert.rejects(() => loadMobileNetV2({ pooling: "max" as "avg" }), { code: "UNKNOWN_NAME" });
+  await assert.rejects(() => loadMobileNetV2({ featureBlock: "block_3", trainableBlocks: 6 }), {
+    code: "INVALID_ARGUMENT",
+  });
+  tf.dispose([x, g, a, c]);
+  for (const e of [grid, avg, tuned, rebuilt]) e.dispose();
+});
+
 test("depthwiseFromSlices equals tf.depthwiseConv2d (same and valid padding, strides 1 and 2)", async () => {
   await useTfBackend("wasm");
   for (

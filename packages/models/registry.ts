@@ -221,6 +221,8 @@ ENCODER_REGISTRY.register({
     inputSize: s.number({ integer: true, min: 32, max: 512, default: 224 }),
     trainableBlocks: s.oneOf(s.enum("trainable blocks", ["none", "all"], "none"), s.nonNegativeInt()),
     batchNorm: s.enum("batch norm", ["frozen", "affine"], "frozen"),
+    featureBlock: s.string(),
+    pooling: s.enum("pooling", ["avg", "flatten"], "avg"),
     source: s.string(),
   },
   meta: { reads: "images", recorded: ["source"] } satisfies EncoderMeta,
