@@ -39,6 +39,7 @@ import {
 import {
   type Encoder,
   type EncoderBatch,
+  type FeaturePooling,
   type Head,
   LinearHead,
   loadMobileNetV2,
@@ -208,6 +209,10 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const size = numberFlag(args, "size", q ? 64 : 96);
   const limit = numberFlag(args, "emoji", q ? 24 : 300);
   const blocks = numberFlag(args, "blocks", 4);
+  // The backbone's feature: block_10's 6×6×96 grid at 96 px (3,456 values), not the pooled top
+  // layer: on unseen emoji it retrieves far better (see examples/README.md).
+  const featureBlock = typeof args.flags["feature-block"] === "string" ? args.flags["feature-block"] : "block_10";
+  const pooling = (typeof args.flags.pooling === "string" ? args.flags.pooling : "flatten") as FeaturePooling;
   const epochs = numberFlag(args, "epochs", q ? 1 : 3);
   const sslEpochs = numberFlag(args, "ssl-epochs", q ? 1 : 2);
   const nFashion = numberFlag(args, "fashion", q ? 200 : 4000);
@@ -266,8 +271,9 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
 
   // ---- the backbone, split before its last `blocks` blocks; the frozen prefix's output is cached
   const t1 = performance.now();
-  const tuned = await loadMobileNetV2({ inputSize: size, trainableBlocks: blocks });
+  const tuned = await loadMobileNetV2({ inputSize: size, trainableBlocks: blocks, featureBlock, pooling });
   const { prefix, suffix, boundaryShape } = tuned.split();
+  const fdim = tuned.dim;
   const cache = new EmbeddingCache({ store: new DirStore(join(REPO_ROOT, ".cache", "likeness-features")) });
   const prefixOf = async (xs: EmojiImage[], name: string) => {
     const t = performance.now();
@@ -287,7 +293,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
       (seenItems.length + unseenItems.length) / (pSeen.seconds + pUnseen.seconds),
     );
   }
-  // the frozen 1,280-d feature = the (still untrained) suffix on the cached prefix output
+  // the frozen feature (`fdim` values) = the (still untrained) suffix on the cached prefix output
   const encodeSuffix = async (m: Matrix) => {
     const x = tf.tensor2d(m.data, [m.rows, m.cols]);
     const y = await new SimilarityModel(suffix).encode(x, { batchSize: 256 });
@@ -333,11 +339,11 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const seenLabels = labelsOf(seenItems);
   const classes = seenLabels.length / 3;
   const batchSize = 3 * Math.min(32, classes);
-  const featModel = new SimilarityModel(featureRows(1280, `${prefix.identity()}:frozen`), head(seed), {
+  const featModel = new SimilarityModel(featureRows(fdim, `${prefix.identity()}:frozen`), head(seed, fdim), {
     normalize: true,
   });
-  const fSeenT = tf.tensor2d(fSeen.data, [fSeen.rows, 1280]);
-  const fUnseenT = tf.tensor2d(fUnseen.data, [fUnseen.rows, 1280]);
+  const fSeenT = tf.tensor2d(fSeen.data, [fSeen.rows, fdim]);
+  const fUnseenT = tf.tensor2d(fUnseen.data, [fUnseen.rows, fdim]);
   const fTrainT = concat(fSeen, fViews);
   const trainLabels = [...seenLabels, ...viewLabels];
   const headRun = await train(featModel, fTrainT, trainLabels, {
@@ -357,7 +363,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
 
   // ---- fine-tuned: continue from that head, unfreeze the last blocks at 0.1× the learning rate
   const t3 = performance.now();
-  const ftHead = head(seed);
+  const ftHead = head(seed, fdim);
   ftHead.setWeights(featModel.head.getWeights());
   const ftModel = new SimilarityModel(suffix, ftHead, { normalize: true });
   const pSeenT = tf.tensor2d(pSeen.m.data, [pSeen.m.rows, pSeen.m.cols]);
@@ -383,9 +389,9 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
 
   // ---- self-supervised (SimCLR): NT-Xent on the two views of each seen image, no labels
   const t4 = performance.now();
-  const ssl = await loadMobileNetV2({ inputSize: size, trainableBlocks: blocks });
+  const ssl = await loadMobileNetV2({ inputSize: size, trainableBlocks: blocks, featureBlock, pooling });
   const sslParts = ssl.split();
-  const sslModel = new SimilarityModel(sslParts.suffix, head(seed + 2), { normalize: true });
+  const sslModel = new SimilarityModel(sslParts.suffix, head(seed + 2, fdim), { normalize: true });
   const sslRun = await train(sslModel, pViewsT, viewIds, {
     epochs: sslEpochs,
     seed: seed + 2,
@@ -414,8 +420,8 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   seenItems.forEach((e, i) => {
     for (
       const src of [
-        fSeen.data.subarray(i * 1280, (i + 1) * 1280),
-        fViews.data.subarray(2 * i * 1280, (2 * i + 1) * 1280),
+        fSeen.data.subarray(i * fdim, (i + 1) * fdim),
+        fViews.data.subarray(2 * i * fdim, (2 * i + 1) * fdim),
       ]
     ) {
       (setOf[e.vendor] ??= { items: [], labels: [] }).items.push(mergeRows.length);
@@ -446,9 +452,9 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   for (const [name, merged] of Object.entries(variants)) {
     const inputs = tf.tensor2d(Float32Array.from(merged.items.flatMap((i) => Array.from(mergeRows[i]))), [
       merged.items.length,
-      1280,
+      fdim,
     ]);
-    const m = new SimilarityModel(featureRows(1280, `merge-${name}`), head(seed + 5), { normalize: true });
+    const m = new SimilarityModel(featureRows(fdim, `merge-${name}`), head(seed + 5, fdim), { normalize: true });
     const sampler = groupAwareSampler(merged, { m: 2, batchSize: 2 * Math.min(32, classes), seed: seed + 5 });
     await train(m, inputs, merged.labels, {
       epochs: epochs * 2,
@@ -595,7 +601,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
       boundary: boundaryShape,
       trainableBlocks: blocks,
       batchNorm: "frozen (running statistics)",
-      head: "LinearHead 1280 → 256, L2-normalised",
+      head: `LinearHead ${fdim} → 256, L2-normalised`,
       loss:
         "NTXentLoss temperature 0.1; supervised: labels = emoji, m = 3 (one per vendor); SimCLR: labels = image, 2 views",
       optimizer: "adam lr 1e-3; fine-tuning: paramGroups backbone 0.1×",
