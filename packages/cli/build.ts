@@ -15,16 +15,13 @@ import {
   HEAD_REGISTRY,
   SimilarityModel,
 } from "@likeness/models";
-import { mPerClassSampler, noDuplicatesSampler, pairBatchSampler } from "@likeness/samplers";
+import { SAMPLER_REGISTRY, type SamplerMeta } from "@likeness/samplers";
 import {
-  adam,
-  constantLr,
-  cosineLr,
   type FitSampler,
   type LrSchedule,
   type Optimizer,
-  sgd,
-  stepLr,
+  OPTIMIZER_REGISTRY,
+  SCHEDULE_REGISTRY,
 } from "@likeness/trainer";
 import type { MinerBackend } from "@likeness/miners";
 import { LOSSES } from "./components.ts";
@@ -153,7 +150,8 @@ export async function buildMiner(config: TrainConfig, backend: MinerBackend): Pr
 }
 
 /**
- * Build the batch sampler (undefined: the trainer's seeded shuffled batches).
+ * Build the batch sampler from `SAMPLER_REGISTRY` (undefined: the trainer's seeded shuffled
+ * batches, for `shuffle` or no sampler).
  *
  * @param config validated config
  * @param labels training labels (group data) or undefined
@@ -167,52 +165,50 @@ export async function buildSampler(
   pairCount: number,
 ): Promise<FitSampler | undefined> {
   const sc = config.sampler;
-  if (!sc || sc.name === "shuffle") return undefined;
-  const batchSize = config.trainer?.batchSize ?? 64;
-  const seed = config.trainer?.seed ?? config.seed ?? 1;
-  return await at("config.sampler", () => {
-    if (sc.name === "m-per-class") {
-      return mPerClassSampler(labels!, {
-        m: sc.m as number,
-        batchSize,
-        seed,
-        batchesPerEpoch: sc.batchesPerEpoch as number | undefined,
-        withReplacement: sc.withReplacement as boolean | undefined,
-      });
-    }
-    if (sc.name === "no-duplicates") {
-      return noDuplicatesSampler(labels!, { batchSize, seed, dropLast: sc.dropLast as boolean | undefined });
-    }
-    return pairBatchSampler(pairCount, {
-      batchSize,
-      seed,
-      shuffle: sc.shuffle as boolean | undefined,
-      dropLast: sc.dropLast as boolean | undefined,
-    });
-  });
+  if (!sc) return undefined;
+  // What the trainer section fills, for the samplers that declare it.
+  const filled = { batchSize: config.trainer?.batchSize ?? 64, seed: config.trainer?.seed ?? config.seed ?? 1 };
+  const declared = SAMPLER_REGISTRY.get(sc.name).params;
+  const params = {
+    ...rest(sc, "name"),
+    ...Object.fromEntries(Object.entries(filled).filter(([k]) => k in declared)),
+    labels,
+    count: pairCount,
+  };
+  return await at("config.sampler", () => SAMPLER_REGISTRY.create(sc.name, params, ["labels", "count"]));
 }
 
 /**
- * The optimizer of a config (default adam).
+ * The `fit` options a sampler that builds none stands for (`shuffle`'s `dropLast`).
+ *
+ * @param config validated config
+ * @returns `{ dropLast }` when the config's sampler is fit's own batching, else `{}`
+ */
+export function fitBatching(config: TrainConfig): { dropLast?: boolean } {
+  const sc = config.sampler;
+  if (!sc || (SAMPLER_REGISTRY.get(sc.name).meta as SamplerMeta).data.length > 0) return {};
+  return sc.dropLast === undefined ? {} : { dropLast: sc.dropLast as boolean };
+}
+
+/**
+ * The optimizer of a config (default adam), from `OPTIMIZER_REGISTRY`.
  *
  * @param config validated config
  * @returns the optimizer
  */
 export function buildOptimizer(config: TrainConfig): Optimizer {
   const o = config.trainer?.optimizer ?? { name: "adam" };
-  return o.name === "sgd" ? sgd(rest(o, "name")) : adam(rest(o, "name"));
+  return OPTIMIZER_REGISTRY.create(o.name, rest(o, "name"));
 }
 
 /**
- * The learning rate of a config: a constant, step or cosine schedule from `trainer.lr` (default 1e-3).
+ * The learning rate of a config: the `SCHEDULE_REGISTRY` schedule (default constant) from
+ * `trainer.lr` (default 1e-3).
  *
  * @param config validated config
  * @returns the schedule
  */
 export function buildSchedule(config: TrainConfig): LrSchedule {
-  const lr = config.trainer?.lr ?? 1e-3;
-  const sc = config.trainer?.schedule;
-  if (!sc || sc.name === "constant") return constantLr(lr);
-  if (sc.name === "step") return stepLr({ lr, stepSize: sc.stepSize as number, gamma: sc.gamma as number | undefined });
-  return cosineLr({ lr, minLr: sc.minLr as number | undefined, warmupSteps: sc.warmupSteps as number | undefined });
+  const sc = config.trainer?.schedule ?? { name: "constant" };
+  return SCHEDULE_REGISTRY.create(sc.name, { ...rest(sc, "name"), lr: config.trainer?.lr ?? 1e-3 });
 }

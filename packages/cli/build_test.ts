@@ -9,6 +9,7 @@ import {
   buildSampler,
   buildSchedule,
   ConfigError,
+  fitBatching,
 } from "./build.ts";
 import { LOSSES, MINERS } from "./components.ts";
 import type { TrainConfig } from "./config.ts";
@@ -116,4 +117,14 @@ test("samplers, optimizers and schedules follow the config", async () => {
     ) < 1e-12,
   );
   assert.ok(buildSchedule(base({ trainer: { lr: 0.1, schedule: { name: "cosine" } } }))(ctx) < 0.1);
+});
+
+test("the shuffle sampler is fit's own batching, and its dropLast reaches fit", async () => {
+  const labels = [0, 0, 1, 1];
+  assert.equal(await buildSampler(base({ sampler: { name: "shuffle", dropLast: true } }), labels, 0), undefined);
+  assert.deepEqual(fitBatching(base({ sampler: { name: "shuffle", dropLast: true } })), { dropLast: true });
+  assert.deepEqual(fitBatching(base({ sampler: { name: "shuffle" } })), {});
+  assert.deepEqual(fitBatching(base()), {});
+  // A sampler that batches by itself keeps dropLast to itself.
+  assert.deepEqual(fitBatching(base({ sampler: { name: "no-duplicates", dropLast: true } })), {});
 });

@@ -13,7 +13,7 @@ import process from "node:process";
 import { isLikenessError } from "@likeness/core";
 import { parseArgs, UsageError } from "./args.ts";
 import { ConfigError } from "./build.ts";
-import { DATASETS, ENCODERS, HEADS, LOSSES } from "./components.ts";
+import { DATASETS, ENCODERS, HEADS, LOSSES, OPTIMIZERS, SAMPLERS, SCHEDULES } from "./components.ts";
 import { didYouMean } from "./suggest.ts";
 
 /** Where the CLI writes. */
@@ -30,6 +30,9 @@ export interface CliIO {
 
 /** The repository root (two folders above this file). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** A table's names for the help text: `"a" | "b"`. */
+const names = (table: Record<string, unknown>) => Object.keys(table).map((n) => `"${n}"`).join(" | ");
 
 /** Help text of each command. */
 export const HELP: Record<string, string> = {
@@ -70,9 +73,9 @@ Config sections:
   normalize true | false (default true)
   loss      {"name": "TripletMarginLoss", "params": {"margin": 0.1}}  any loss of @likeness/losses
   miner     {"name": "TripletMarginMiner", "params": {"type": "semihard"}}  (optional)
-  sampler   {"name": "m-per-class", "m": 4} | "shuffle" | "no-duplicates" | "pairs"
-  trainer   {"epochs", "batchSize", "optimizer": "adam" | "sgd", "lr", "clip", "seed",
-             "schedule": "constant" | {"name": "step", "stepSize": EPOCHS, "gamma"} | {"name": "cosine", "minLr", "warmupSteps"}}
+  sampler   {"name": ${names(SAMPLERS)}, ...}  e.g. {"name": "m-per-class", "m": 4} (default "shuffle")
+  trainer   {"epochs", "batchSize", "optimizer": ${names(OPTIMIZERS)}, "lr", "clip", "seed",
+             "schedule": ${names(SCHEDULES)}}  e.g. {"name": "step", "stepSize": EPOCHS, "gamma"}
   eval      {"metrics": [...], "k": N | "max_bin_count" | "all", "metric": "cosine", "baseline", "calibrate"}
 
 Losses: ${Object.keys(LOSSES).filter((n) => !n.startsWith("Pml") || !(n.slice(3) in LOSSES)).join(", ")}`,

@@ -1,8 +1,9 @@
 /**
  * The names a training config may use: every loss, distance and reducer of `@likeness/losses`,
  * every miner of `@likeness/miners` and the encoders and heads of `@likeness/models`, read from
- * their declarations (`LOSS_REGISTRY`, `MINER_REGISTRY`, `ENCODER_REGISTRY`, `HEAD_REGISTRY`),
- * plus the CLI's own samplers, schedules, optimizers and data sets.
+ * their declarations (`LOSS_REGISTRY`, `MINER_REGISTRY`, `ENCODER_REGISTRY`, `HEAD_REGISTRY`), the
+ * samplers of `@likeness/samplers` (`SAMPLER_REGISTRY`) and the optimizers and schedules of
+ * `@likeness/trainer` (`OPTIMIZER_REGISTRY`, `SCHEDULE_REGISTRY`), plus the CLI's own data sets.
  *
  * @module
  */
@@ -16,6 +17,8 @@ import {
 } from "@likeness/losses";
 import { MINER_REGISTRY } from "@likeness/miners";
 import { ENCODER_REGISTRY, type EncoderMeta, HEAD_REGISTRY, type HeadMeta } from "@likeness/models";
+import { SAMPLER_REGISTRY, type SamplerMeta } from "@likeness/samplers";
+import { OPTIMIZER_REGISTRY, SCHEDULE_REGISTRY } from "@likeness/trainer";
 
 export type { LossTargetKind };
 
@@ -86,36 +89,28 @@ export const MINERS: Record<string, MinerSpec> = Object.fromEntries(
   MINER_REGISTRY.list().map((d) => [d.name, { className: d.name, params: configParams(d, []) }]),
 );
 
-const pos = s.positive();
-const posInt = s.positiveInt();
-const bool = s.boolean();
-const seed = s.nonNegativeInt();
+/** Declarations as config variants: the declared parameters minus the ones the CLI fills (`!` marks required). */
+function configVariants(
+  decls: readonly ComponentDeclaration<unknown>[],
+  filled: readonly string[],
+): Record<string, ObjectSchema> {
+  return Object.fromEntries(decls.map((d) => [d.name, s.object(configParams(d, filled, filled))]));
+}
 
-/** Samplers by config name (fields besides `name`). */
-export const SAMPLERS: Record<string, ObjectSchema> = {
-  "m-per-class": s.object({ "m!": posInt, batchesPerEpoch: posInt, withReplacement: bool }),
-  "no-duplicates": s.object({ dropLast: bool }),
-  shuffle: s.object({ dropLast: bool }),
-  pairs: s.object({ shuffle: bool, dropLast: bool }),
-};
+/**
+ * Samplers by config name (fields besides `name`), from `SAMPLER_REGISTRY`: those built over the
+ * data the CLI has (labels or a pair count); `batchSize` and `seed` come from the trainer section.
+ */
+export const SAMPLERS: Record<string, ObjectSchema> = configVariants(
+  SAMPLER_REGISTRY.list().filter((d) => (d.meta as SamplerMeta).data.every((x) => x === "labels" || x === "count")),
+  ["batchSize", "seed"],
+);
 
-/** Learning-rate schedules by config name. */
-export const SCHEDULES: Record<string, ObjectSchema> = {
-  constant: s.object({}),
-  step: s.object({ "stepSize!": posInt, gamma: pos }),
-  cosine: s.object({ minLr: s.number({ min: 0 }), warmupSteps: s.nonNegativeInt() }),
-};
+/** Learning-rate schedules by config name, from `SCHEDULE_REGISTRY` (`lr` is `trainer.lr`). */
+export const SCHEDULES: Record<string, ObjectSchema> = configVariants(SCHEDULE_REGISTRY.list(), ["lr"]);
 
-/** Optimizers by config name. */
-export const OPTIMIZERS: Record<string, ObjectSchema> = {
-  adam: s.object({
-    beta1: s.number({ min: 0, max: 0.999999 }),
-    beta2: s.number({ min: 0, max: 0.999999999 }),
-    epsilon: pos,
-    weightDecay: s.number({ min: 0 }),
-  }),
-  sgd: s.object({ momentum: s.number({ min: 0, max: 1 }), nesterov: bool, weightDecay: s.number({ min: 0 }) }),
-};
+/** Optimizers by config name, from `OPTIMIZER_REGISTRY`. */
+export const OPTIMIZERS: Record<string, ObjectSchema> = configVariants(OPTIMIZER_REGISTRY.list(), []);
 
 /** The parameters a config never gives: the input width comes from the data set or the encoder. */
 const FROM_UPSTREAM = ["inputDim"];
@@ -153,6 +148,10 @@ export interface DataSpec {
   doc: string;
 }
 
+const pos = s.positive();
+const posInt = s.positiveInt();
+const bool = s.boolean();
+const seed = s.nonNegativeInt();
 const split = { trainFraction: s.number({ exclusiveMin: 0, max: 0.95 }), seed };
 
 /** Data sets by config name. */

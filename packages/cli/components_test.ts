@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { LOSS_REGISTRY } from "@likeness/losses";
 import { MINER_REGISTRY } from "@likeness/miners";
 import { ENCODER_REGISTRY, HEAD_REGISTRY } from "@likeness/models";
-import { ENCODERS, HEADS, LOSSES, MINERS } from "./components.ts";
+import { SAMPLER_REGISTRY } from "@likeness/samplers";
+import { OPTIMIZER_REGISTRY, SCHEDULE_REGISTRY } from "@likeness/trainer";
+import { ENCODERS, HEADS, LOSSES, MINERS, OPTIMIZERS, SAMPLERS, SCHEDULES } from "./components.ts";
 import { validateConfig } from "./config.ts";
 
 const base = () => ({
@@ -50,4 +52,33 @@ test("the CLI rejects an unknown loss, naming the declared ones", () => {
 test("a loss parameter out of its declared range is named at its path", () => {
   const { issues } = validateConfig({ ...base(), loss: { name: "NTXentLoss", params: { temperature: -1 } } });
   assert.deepEqual(issues, [{ path: "config.loss.params.temperature", message: "must be a positive number, got -1" }]);
+});
+
+test("the CLI's sampler, optimizer and schedule tables are the declarations, minus what the CLI fills", () => {
+  // hierarchical needs super-labels, which no CLI data set gives.
+  assert.deepEqual(Object.keys(SAMPLERS), SAMPLER_REGISTRY.names().filter((n) => n !== "hierarchical"));
+  assert.deepEqual(Object.keys(OPTIMIZERS), OPTIMIZER_REGISTRY.names());
+  assert.deepEqual(Object.keys(SCHEDULES), SCHEDULE_REGISTRY.names());
+  // batchSize and seed come from the trainer section, lr from trainer.lr.
+  assert.deepEqual(Object.keys(SAMPLERS["m-per-class"].fields).sort(), ["batchesPerEpoch", "m", "withReplacement"]);
+  assert.equal(SAMPLERS["m-per-class"].fields.m.required, true);
+  assert.deepEqual(Object.keys(SCHEDULES.step.fields).sort(), ["gamma", "stepSize"]);
+  assert.equal(SCHEDULES.step.fields.stepSize.required, true);
+  assert.deepEqual(Object.keys(OPTIMIZERS.adam.fields), Object.keys(OPTIMIZER_REGISTRY.get("adam").params));
+});
+
+test("the CLI rejects an unknown sampler, optimizer or schedule with the declared name to use", () => {
+  const messages = (c: unknown) => validateConfig(c).issues.map((i) => `${i.path}: ${i.message}`);
+  assert.deepEqual(messages({ ...base(), sampler: "m_per_class" }), [
+    'config.sampler: unknown sampler "m_per_class"; did you mean "m-per-class"?',
+  ]);
+  assert.deepEqual(messages({ ...base(), trainer: { optimizer: "sdg" } }), [
+    'config.trainer.optimizer: unknown optimizer "sdg"; did you mean "sgd"?',
+  ]);
+  assert.deepEqual(messages({ ...base(), trainer: { schedule: { name: "cosine", warmupStep: 3 } } }), [
+    'config.trainer.schedule.warmupStep: unknown key for schedule cosine; did you mean "warmupSteps"?',
+  ]);
+  assert.deepEqual(messages({ ...base(), trainer: { optimizer: { name: "adam", beta1: 2 } } }), [
+    "config.trainer.optimizer.beta1: must be a number in [0, 0.999999], got 2",
+  ]);
 });

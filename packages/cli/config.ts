@@ -8,6 +8,7 @@
 import { ACCURACY_METRICS } from "@likeness/eval";
 import { METRICS } from "@likeness/backend";
 import { ENCODER_REGISTRY, type EncoderMeta } from "@likeness/models";
+import { SAMPLER_REGISTRY, type SamplerMeta } from "@likeness/samplers";
 import { DATASETS, ENCODERS, HEADS, LOSSES, MINERS, OPTIMIZERS, SAMPLERS, SCHEDULES } from "./components.ts";
 import { type Issue, type ObjectSchema, s, type Schema, type TaggedSchema, validate } from "./schema.ts";
 
@@ -226,13 +227,23 @@ function crossCheck(c: TrainConfig, root: string, issues: Issue[]): void {
   }
   const batchSize = c.trainer?.batchSize ?? 64;
   if (c.sampler) {
-    if (c.sampler.name === "pairs" && loss.target !== "pairs") {
-      add("sampler.name", `the "pairs" sampler is for pair losses; use "m-per-class" or "shuffle"`);
-    }
-    if ((c.sampler.name === "m-per-class" || c.sampler.name === "no-duplicates") && loss.target === "pairs") {
+    // What each sampler is built over comes from its declaration (SAMPLER_REGISTRY's meta.data).
+    const data = (name: string) => (SAMPLER_REGISTRY.get(name).meta as SamplerMeta).data;
+    const samplers = (pred: (d: readonly string[]) => boolean) => Object.keys(SAMPLERS).filter((n) => pred(data(n)));
+    const listed = (names: string[]) =>
+      names.length < 2 ? quoted(names) : `${names.slice(0, -1).map((n) => `"${n}"`).join(", ")} or "${names.at(-1)}"`;
+    if (data(c.sampler.name).includes("count") && loss.target !== "pairs") {
       add(
         "sampler.name",
-        `"${c.sampler.name}" samples labelled groups; use "pairs" for the pair loss "${c.loss.name}"`,
+        `the "${c.sampler.name}" sampler is for pair losses; use ${listed(samplers((d) => !d.includes("count")))}`,
+      );
+    }
+    if (data(c.sampler.name).includes("labels") && loss.target === "pairs") {
+      add(
+        "sampler.name",
+        `"${c.sampler.name}" samples labelled groups; use ${
+          listed(samplers((d) => d.includes("count")))
+        } for the pair loss "${c.loss.name}"`,
       );
     }
     if (c.sampler.name === "m-per-class") {

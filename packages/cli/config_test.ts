@@ -149,7 +149,7 @@ test("checks across sections name the field and the fix", () => {
     "config.sampler.m: must divide trainer.batchSize (32); e.g. m = 4",
   ]);
   assert.deepEqual(messages({ ...base(), sampler: "pairs" }), [
-    'config.sampler.name: the "pairs" sampler is for pair losses; use "m-per-class" or "shuffle"',
+    'config.sampler.name: the "pairs" sampler is for pair losses; use "m-per-class", "no-duplicates" or "shuffle"',
   ]);
   assert.deepEqual(messages({ ...base(), trainer: { lr: 0.001, schedule: { name: "cosine", minLr: 0.01 } } }), [
     "config.trainer.schedule.minLr: must not exceed trainer.lr (0.001), got 0.01",

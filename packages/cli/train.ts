@@ -24,6 +24,7 @@ import {
   buildSampler,
   buildSchedule,
   ConfigError,
+  fitBatching,
 } from "./build.ts";
 import { LOSSES } from "./components.ts";
 import { parseConfig, type TrainConfig } from "./config.ts";
@@ -192,6 +193,7 @@ export async function trainFromConfig(
       epochs: trainer.epochs ?? 1,
       batchSize: trainer.batchSize ?? 64,
       sampler,
+      ...fitBatching(config),
       miner: miner as FitMiner | undefined,
       optimizer: buildOptimizer(config),
       learningRate: buildSchedule(config),

@@ -19,3 +19,4 @@ export * from "./m_per_class.ts";
 export * from "./no_duplicates.ts";
 export * from "./pair_batches.ts";
 export * from "./hierarchical.ts";
+export * from "./registry.ts";

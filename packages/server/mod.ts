@@ -29,6 +29,7 @@ export * from "./model.ts";
 export * from "./openapi.ts";
 export * from "./store.ts";
 export * from "./store_rules.ts";
+export * from "./read_body.ts";
 export * from "./runtime_serve.ts";
 export * from "./qdrant_store.ts";
 export * from "./pg_store.ts";

@@ -1,5 +1,7 @@
 /**
- * The OpenAPI 3.1 document served at /v1/openapi.json. The index kinds and their parameters
+ * The OpenAPI 3.1 document served at /v1/openapi.json. Paths, request bodies and security are
+ * read from the route modules (`routes/`), the same declarations the server mounts and checks
+ * requests with. The index kinds and their parameters
  * (`components.schemas.IndexKind`, `IndexOptions`) are read from `INDEX_KIND_REGISTRY`, the one
  * declaration of each kind in `@likeness/backend`.
  *
@@ -8,6 +10,9 @@
 import { INDEX_KIND_REGISTRY } from "@likeness/backend";
 import { toJsonSchema } from "@likeness/core";
 import type { ServedModel } from "./model.ts";
+import { defineRoutes, route } from "./routes/_define.ts";
+import type { DocEnv, Limits, RouteModule } from "./routes/context.ts";
+import { ROUTE_MODULES } from "./routes/modules.ts";
 
 /**
  * The index kinds as OpenAPI schemas: `IndexKind` (the names) and `IndexOptions` (one variant a
@@ -44,19 +49,9 @@ export function indexKindSchemas(): { IndexKind: { enum: string[] }; IndexOption
   };
 }
 
-const err = { $ref: "#/components/schemas/Error" };
-const errors = {
-  "400": { description: "Malformed JSON", content: { "application/json": { schema: err } } },
-  "401": { description: "Missing or wrong bearer token", content: { "application/json": { schema: err } } },
-  "413": {
-    description: "Body, item count or dimension over the limit",
-    content: { "application/json": { schema: err } },
-  },
-  "422": { description: "Invalid values (dimension, non-finite, k)", content: { "application/json": { schema: err } } },
-};
-
 /**
- * Build the OpenAPI document for a model and limits.
+ * Build the OpenAPI document for a model and limits: the paths, request bodies and security are
+ * read from the route modules' declarations (`routes/`), the ones the server mounts.
  *
  * @param model the served model (name, dim)
  * @param limits request limits
@@ -64,24 +59,14 @@ const errors = {
  * @example
  * ```ts
  * import { openApiDocument, vectorOnlyModel } from "@likeness/server";
- * console.log(openApiDocument(vectorOnlyModel(3), { maxK: 100 }).openapi); // 3.1.0
+ * import assert from "node:assert/strict";
+ * const doc = openApiDocument(vectorOnlyModel(3), { maxK: 100 }) as { openapi: string; paths: object };
+ * assert.equal(doc.openapi, "3.1.0");
+ * assert.ok("/v1/search" in doc.paths);
  * ```
  */
-export function openApiDocument(model: ServedModel, limits: Record<string, number>): Record<string, unknown> {
-  const query = {
-    type: "object",
-    properties: {
-      input: { description: "Raw input for the model's encoder (string or flat number array)" },
-      vector: { type: "array", items: { type: "number" }, minItems: model.dim, maxItems: model.dim },
-      k: { type: "integer", minimum: 1, maximum: limits.maxK },
-      label: { type: "string", description: "Only return references with this label" },
-    },
-  };
-  const hit = {
-    type: "object",
-    properties: { id: { type: "string" }, label: { type: "string" }, score: { type: "number" }, payload: {} },
-  };
-  const json = (schema: unknown) => ({ "application/json": { schema } });
+export function openApiDocument(model: Pick<ServedModel, "name" | "dim">, limits: Limits): Record<string, unknown> {
+  const env: DocEnv = { model, limits };
   return {
     openapi: "3.1.0",
     info: {
@@ -101,82 +86,16 @@ export function openApiDocument(model: ServedModel, limits: Record<string, numbe
       },
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
-    paths: {
-      "/v1/embed": {
-        post: {
-          requestBody: json({ type: "object", properties: { inputs: { type: "array", maxItems: limits.maxItems } } }),
-          responses: { "200": { description: "Embeddings", content: json({ type: "object" }) }, ...errors },
-        },
-      },
-      "/v1/search": {
-        post: {
-          requestBody: { content: json(query) },
-          responses: {
-            "200": {
-              description: "Nearest first",
-              content: json({ type: "object", properties: { results: { type: "array", items: hit } } }),
-            },
-            ...errors,
-          },
-        },
-      },
-      "/v1/classify": {
-        post: {
-          requestBody: { content: json(query) },
-          responses: {
-            "200": { description: "Label or null (open set)", content: json({ type: "object" }) },
-            ...errors,
-          },
-        },
-      },
-      "/v1/references": {
-        post: {
-          security: [{ bearer: [] }],
-          requestBody: {
-            content: json({ type: "object", properties: { items: { type: "array", maxItems: limits.maxItems } } }),
-          },
-          responses: {
-            "200": { description: "{ added, updated }", content: json({ type: "object" }) },
-            "409": { description: "Read-only replica", content: json(err) },
-            "507": { description: "Disk full: nothing of the batch was stored", content: json(err) },
-            ...errors,
-          },
-        },
-        get: {
-          description: "The item with `?id=` (any id, also `.` and `..`, which Bun removes from paths)",
-          parameters: [{ name: "id", in: "query", required: true, schema: { type: "string" } }],
-          responses: { "200": { description: "The item without its vector" }, "404": { description: "Unknown id" } },
-        },
-        delete: {
-          security: [{ bearer: [] }],
-          parameters: [{ name: "id", in: "query", required: true, schema: { type: "string" } }],
-          responses: {
-            "204": { description: "Deleted" },
-            "404": { description: "Unknown id" },
-            "507": { description: "Disk full: not deleted" },
-          },
-        },
-      },
-      "/v1/references/{id}": {
-        get: {
-          responses: { "200": { description: "The item without its vector" }, "404": { description: "Unknown id" } },
-        },
-        delete: {
-          security: [{ bearer: [] }],
-          responses: { "204": { description: "Deleted" }, "404": { description: "Unknown id" } },
-        },
-      },
-      "/v1/health": {
-        get: {
-          responses: {
-            "200": {
-              description: "status (ok or degraded while writes fail); with the token or without --protect-reads " +
-                "also detail, readOnly, references, backend, model, dim, store",
-            },
-          },
-        },
-      },
-      "/metrics": { get: { responses: { "200": { description: "Prometheus text format" } } } },
-    },
+    paths: Object.assign({}, ...ROUTE_MODULES.map((m) => m.paths(env))),
   };
 }
+
+/** `GET /v1/openapi.json`: the document above, for the served model and limits. */
+export const openApiRoutes: RouteModule = defineRoutes([
+  route({
+    method: "get",
+    path: "/v1/openapi.json",
+    access: "read",
+    handle: (c, ctx) => c.json(openApiDocument(ctx.model, ctx.limits)),
+  }),
+]);

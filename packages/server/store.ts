@@ -115,6 +115,12 @@ export interface ReferenceStore {
   /** Optionally compact (snapshot) given the live items. */
   compact?(live: Iterable<ReferenceItem>): Promise<void>;
   /**
+   * True when the store wants `compact` called (the file store, once its log outgrew its
+   * threshold): the server checks it after each acknowledged write. Stores that compact by
+   * themselves leave it out.
+   */
+  readonly needsCompaction?: boolean;
+  /**
    * Changes committed by other writers after `load()` (a read-only replica of SQLite, other
    * replicas on PostgreSQL): `onChange` is called with each committed batch, in commit order,
    * never with a write this store instance made itself. Returns a function that stops watching.

@@ -12,7 +12,8 @@ import "@likeness/tfwasm";
 import type { BatchInfo, Callback, CallbackContext, EpochLog } from "./callbacks.ts";
 import { checkpointFromFiles, type CheckpointStore, checkpointToFiles } from "./checkpoint.ts";
 import { clipByGlobalNorm, globalNorm } from "./clip.ts";
-import { adam, type Optimizer, sgd } from "./optimizers.ts";
+import type { Optimizer } from "./optimizers.ts";
+import { OPTIMIZER_REGISTRY } from "./registry.ts";
 import { type FitProfile, FitProfiler } from "./profiler.ts";
 import { constantLr, type LrSchedule } from "./schedule.ts";
 
@@ -81,7 +82,7 @@ export interface FitOptions {
   sampler?: FitSampler;
   /** Drop a last batch smaller than `batchSize` (default false; a last batch of 1 is always dropped). */
   dropLast?: boolean;
-  /** `adam` (default), `sgd`, or an {@link Optimizer}. */
+  /** A name declared in `OPTIMIZER_REGISTRY` (`adam`, the default, or `sgd`, with default options), or an {@link Optimizer}. */
   optimizer?: "adam" | "sgd" | Optimizer;
   /** A number (constant) or a schedule (default 1e-3). */
   learningRate?: number | LrSchedule;
@@ -352,16 +353,11 @@ async function _frozenFeatures(
   return m!;
 }
 
-/** Phase 3: the optimiser (`own`: created here, so disposed at the end). */
+/** Phase 3: the optimiser (`own`: created here, so disposed at the end); a name is built from `OPTIMIZER_REGISTRY`. */
 function _optimizer(options: FitOptions): { optimizer: Optimizer; own: boolean } {
   const o = options.optimizer;
   if (typeof o === "object") return { optimizer: o, own: false };
-  if (o === "sgd") return { optimizer: sgd(), own: true };
-  if (o === undefined || o === "adam") return { optimizer: adam(), own: true };
-  throw new ValueError(
-    "UNKNOWN_NAME",
-    `Unknown optimizer ${JSON.stringify(o)}: use one of adam, sgd, or pass an Optimizer`,
-  );
+  return { optimizer: OPTIMIZER_REGISTRY.create(o ?? "adam"), own: true };
 }
 
 /** One batch ready for a step: what the loss sees and how to run the model on it. */

@@ -26,6 +26,7 @@ export * from "./fit.ts";
 export * from "./optimizers.ts";
 export * from "./param_groups.ts";
 export * from "./schedule.ts";
+export * from "./registry.ts";
 export * from "./clip.ts";
 export * from "./callbacks.ts";
 export * from "./checkpoint.ts";
