@@ -382,6 +382,7 @@ test(
       await until(async () => !(await has(b, "x1")), 2000, "the delete on b");
       await until(async () => (await tombstones("x1")) === 0, 8000, "the purge of x1's tombstone");
       assert.equal((await health(b)).detail, undefined, "no reload for a replica that kept up");
+      assert.equal((await health(b)).storeEvents.reloads, 0);
       // Frozen: b misses the delete and its tombstone's purge, then comes back.
       // process.kill, not child.kill: Deno's ChildProcess sends nothing more once it saw the child stop.
       process.kill(b.child.pid!, "SIGSTOP");
@@ -398,6 +399,12 @@ test(
       assert.equal(h.references, 2);
       assert.match(h.detail, /reloaded all 2 live references .*older than the tombstone purge horizon/);
       assert.match(b.out.log, /reloaded all 2 live references/);
+      assert.equal(h.storeEvents.reloads, 1, JSON.stringify(h.storeEvents));
+      // Both replicas purge (one at a time): the two tombstones were purged by one or the other.
+      const purged = (await health(a)).storeEvents.purged + h.storeEvents.purged;
+      assert.equal(purged, 2, JSON.stringify([(await health(a)).storeEvents, h.storeEvents]));
+      const metrics = await (await fetch(`${b.base}/metrics`)).text();
+      assert.match(metrics, /^likeness_store_events_total\{event="reloads"\} 1$/m);
       console.log(`pg: tombstone purge: live replica 0 reloads; frozen replica: ${h.detail}`);
     } finally {
       await a.stop();

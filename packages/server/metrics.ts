@@ -49,7 +49,12 @@ export class Metrics {
   }
 
   /** Render all metrics. */
-  render(gauges: { references: number; search?: string; index?: { kind: string; memoryBytes: number } }): string {
+  render(gauges: {
+    references: number;
+    search?: string;
+    index?: { kind: string; memoryBytes: number };
+    storeEvents?: Readonly<Record<string, number>>;
+  }): string {
     const out: string[] = [];
     out.push("# HELP likeness_requests_total HTTP requests by method, route and status.");
     out.push("# TYPE likeness_requests_total counter");
@@ -85,6 +90,16 @@ export class Metrics {
       out.push("# HELP likeness_index_memory_bytes Bytes held by the resident reference index.");
       out.push("# TYPE likeness_index_memory_bytes gauge");
       out.push(`likeness_index_memory_bytes ${gauges.index.memoryBytes}`);
+    }
+    if (gauges.storeEvents) {
+      out.push("# HELP likeness_store_events_total Store events since start (PostgreSQL: notifications, catch-ups,");
+      out.push(
+        "# full reloads after a tombstone purge passed this replica, tombstones purged, unavailable, delivered).",
+      );
+      out.push("# TYPE likeness_store_events_total counter");
+      for (const [event, n] of Object.entries(gauges.storeEvents)) {
+        out.push(`likeness_store_events_total{event="${event}"} ${n}`);
+      }
     }
     return out.join("\n") + "\n";
   }

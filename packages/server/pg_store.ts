@@ -883,8 +883,9 @@ export class PgVectorStore implements ReferenceStore {
       : this.#readError
       ? `catch-up failing since ${this.#readError}`
       : undefined;
-    if (detail) return { status: "degraded", detail };
-    return this.#notice ? { status: "ok", detail: this.#notice } : { status: "ok" };
+    const counters = { ...this.counters };
+    if (detail) return { status: "degraded", detail, counters };
+    return this.#notice ? { status: "ok", detail: this.#notice, counters } : { status: "ok", counters };
   }
 
   /**

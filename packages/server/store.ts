@@ -42,6 +42,11 @@ export interface StoreHealth {
   detail?: string;
   /** Read-only replica (writes answer 405/409). */
   readOnly?: boolean;
+  /**
+   * Event counts since start (e.g. PostgreSQL's `notifications`, `catchUps`, `reloads`, `purged`),
+   * shown in health and rendered as `likeness_store_events_total{event="..."}`.
+   */
+  counters?: Readonly<Record<string, number>>;
 }
 
 /** What a write did, for stores that keep the server from holding a resident copy ({@link StoreQuery}). */

@@ -22,6 +22,7 @@ async function health(c: Context, ctx: RouteContext): Promise<Response> {
     status: h.status,
     ...(h.detail ? { detail: h.detail } : {}),
     ...(h.readOnly ? { readOnly: true } : {}),
+    ...(h.counters ? { storeEvents: h.counters } : {}),
     references: await ctx.searcher.count(),
     search: ctx.searcher.mode,
     backend: ctx.backendName,
@@ -51,6 +52,7 @@ async function metrics(c: Context, ctx: RouteContext): Promise<Response> {
     references: await ctx.searcher.count(),
     search: ctx.searcher.mode,
     ...(index ? { index: { kind: index.view.kind, memoryBytes: index.view.info()?.memoryBytes ?? 0 } } : {}),
+    storeEvents: ctx.store.health().counters,
   }));
 }
 
@@ -65,7 +67,8 @@ export const healthRoutes = defineRoutes([
       responses: {
         "200": {
           description: "status (ok or degraded while writes fail); with the token or without --protect-reads " +
-            "also detail, readOnly, references, backend, model, dim, store",
+            "also detail, readOnly, storeEvents (PostgreSQL: notifications, catch-ups, reloads, tombstones purged), " +
+            "references, backend, model, dim, store",
         },
       },
     }),
