@@ -24,6 +24,8 @@ export const ROWS = 4;
 export const SCRATCH_STRIDE = 5;
 /** Set to 1 by a worker whose slice threw. */
 export const ERROR = 6;
+/** Test-only fault injection: the worker with this thread index throws (uncaught) at its next job; 0 = none. */
+export const CRASH = 7;
 /** Byte offset of the Float64 argument area. */
 export const ARGS_OFFSET = 64;
 /** Maximum arguments. */
@@ -181,6 +183,8 @@ export function workerMain(): void {
       gen = nextGeneration(ctl, GEN, gen, SPIN);
       const op = Atomics.load(ctl, OP);
       if (op === OP_STOP) break;
+      // Test-only: die as a Worker really dies (an uncaught error ends it; the pool sees `error`).
+      if (Atomics.load(ctl, CRASH) === tid) throw new Error(`worker ${tid} crashed on request (fault injection)`);
       try {
         runSlice(exports, op, args, tid, ctl[NTHREADS], ctl[ROWS], ctl[SCRATCH_STRIDE]);
       } catch {
@@ -225,6 +229,7 @@ export function workerModuleSource(extra: Record<string, number>, body: readonly
     ROWS,
     SCRATCH_STRIDE,
     ERROR,
+    CRASH,
     ARGS_OFFSET,
     MAX_ARGS,
     OP_STOP,

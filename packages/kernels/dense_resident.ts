@@ -21,8 +21,8 @@ import { wasmBytes as relaxedMtBytes } from "./generated/dense_relaxed_mt.genera
 import { KernelModule } from "./wasm_module.ts";
 import { layoutScratch } from "./_scratch.ts";
 import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
-import { OP_TOPK, OP_TOPK_SPLIT, runSlice, sliceRows } from "./_dense_job.ts";
-import { DensePool, WorkerFailure } from "./_dense_pool.ts";
+import { OP_TOPK, OP_TOPK_SPLIT, runSlice, sliceRows, workerSource } from "./_dense_job.ts";
+import { DensePool, KernelThreads, MAX_RESTARTS } from "./_dense_pool.ts";
 import type { DenseVariant } from "./dense.ts";
 import { DENSE_METRICS } from "./reference/mod.ts";
 
@@ -93,7 +93,28 @@ export interface ResidentDense {
   topk(query: Float32Array, queryRows: number, options: ResidentTopKOptions): Promise<ResidentTopK>;
   /** Stop the Workers; later calls throw. */
   dispose(): void;
+  /** Test-only: make kernel Worker `tid` die (see {@link INJECT_WORKER_FAULT}). */
+  [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void;
 }
+
+/**
+ * Worker restarts a resident engine (dense rows or quant codes) makes after its Workers fail;
+ * after that many it stays on the calling thread and says so in `info.detail`.
+ */
+export const MAX_WORKER_RESTARTS: number = MAX_RESTARTS;
+
+/** How {@link INJECT_WORKER_FAULT} makes a Worker die: an uncaught error at its next job, or terminated now. */
+export type WorkerFault = "throw" | "terminate";
+
+/**
+ * Test-only fault injection, under a symbol so that it stays out of the public surface:
+ * `engine[INJECT_WORKER_FAULT](how, tid)` makes kernel Worker `tid` (1 ≤ tid < threads) of a
+ * resident engine (or of the index that holds it) really die, to test what a dead Worker does:
+ * the call it breaks fails with `WORKER_FAILED` and the Workers are restarted.
+ *
+ * @throws RangeError when the engine has no Worker `tid` running
+ */
+export const INJECT_WORKER_FAULT: unique symbol = Symbol.for("likeness.injectWorkerFault") as never;
 
 const BYTES: Record<DenseVariant, [() => Uint8Array, () => Uint8Array]> = {
   scalar: [scalarBytes, scalarMtBytes],
@@ -156,13 +177,17 @@ export async function createResidentDense(options: ResidentDenseOptions): Promis
   };
   const [single, multi] = BYTES[variant];
   let module: KernelModule | undefined;
-  let pool: DensePool | null = null;
+  let pool: KernelThreads | null = null;
   let why = requested > 1 && !hasWasmThreads() ? "Worker or SharedArrayBuffer unavailable" : "";
   if (requested > 1 && hasWasmThreads()) {
     try {
       const memory = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
       module = await KernelModule.create(multi(), memory);
-      pool = await DensePool.start(multi(), memory, requested);
+      const started = await DensePool.start(multi(), memory, requested);
+      pool = new KernelThreads(started, multi(), memory, workerSource(), (threads, why) => {
+        info.threads = threads;
+        describe(why);
+      });
       info.threads = requested;
     } catch (cause) {
       module = undefined;
@@ -178,7 +203,6 @@ export async function createResidentDense(options: ResidentDenseOptions): Promis
     dim,
     capacity,
     info,
-    describe,
     options.minParallelWork ?? PARALLEL_MIN_WORK,
   );
 }
@@ -189,28 +213,27 @@ class Resident implements ResidentDense {
   readonly dim: number;
   #capacity: number;
   #module: KernelModule;
-  #pool: DensePool | null;
-  #describe: (why?: string) => void;
+  #pool: KernelThreads | null;
+  #shared: boolean;
   #minWork: number;
   #disposed = false;
   #used = 0;
 
   constructor(
     module: KernelModule,
-    pool: DensePool | null,
+    pool: KernelThreads | null,
     variant: DenseVariant,
     dim: number,
     capacity: number,
     info: BackendInfo,
-    describe: (why?: string) => void,
     minWork: number,
   ) {
     this.#module = module;
     this.#pool = pool;
+    this.#shared = pool !== null;
     this.variant = variant;
     this.dim = dim;
     this.info = info;
-    this.#describe = describe;
     this.#minWork = minWork;
     this.#capacity = 0;
     this.#grow(capacity);
@@ -225,7 +248,7 @@ class Resident implements ResidentDense {
   }
 
   #limit(): number {
-    return this.#pool ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
+    return this.#shared ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
   }
 
   #residentEnd(cap = this.#capacity): number {
@@ -291,7 +314,10 @@ class Resident implements ResidentDense {
     const m = this.#module;
     const rb = m.fn<Fn>("blockRows")(D);
     const stride = 2 * rb * 4 + ((m.fn<Fn>("workBytes")(D) + 15) & ~15) + m.fn<Fn>("topkWorkBytes")();
-    const pool = this.#pool;
+    const threads0 = this.#pool;
+    if (threads0) await threads0.ready();
+    this.#live();
+    const pool = threads0?.pool ?? null;
     const work = Q * R * D;
     const parallel = pool !== null && work >= this.#minWork;
     const split = parallel && Q < 4 * pool!.threads;
@@ -340,24 +366,12 @@ class Resident implements ResidentDense {
       Q * st * 4,
     ];
     const ex = m.instance.exports;
-    let ran = false;
     if (parallel) {
-      try {
-        await pool!.run(ex, split ? OP_TOPK_SPLIT : OP_TOPK, args, Q, stride);
-        ran = true;
-      } catch (e) {
-        if (!(e instanceof WorkerFailure)) throw e;
-        pool!.close();
-        this.#pool = null;
-        this.info.threads = 1;
-        this.#describe(`threads stopped: ${e.message}`);
-      }
+      await threads0!.run(ex, split ? OP_TOPK_SPLIT : OP_TOPK, args, Q, stride);
+      return this.#read(ov, oi, Q, k, largest, lists, R);
     }
-    if (!ran) {
-      runSlice(ex, OP_TOPK, args, 0, 1, Q, stride);
-      return this.#read(ov, oi, Q, k, largest, 1, R);
-    }
-    return this.#read(ov, oi, Q, k, largest, lists, R);
+    runSlice(ex, OP_TOPK, args, 0, 1, Q, stride);
+    return this.#read(ov, oi, Q, k, largest, 1, R);
   }
 
   /** Read (and, for a reference split, merge) the lists into positions and values. */
@@ -419,5 +433,11 @@ class Resident implements ResidentDense {
     this.#disposed = true;
     this.#pool?.close();
     this.#pool = null;
+  }
+
+  [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void {
+    this.#live();
+    if (!this.#pool) throw new RangeError("This engine runs no Workers");
+    this.#pool.injectFault(how, tid);
   }
 }

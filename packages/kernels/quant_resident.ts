@@ -30,7 +30,8 @@ import {
   quantWorkerSource,
   runQuantSlice,
 } from "./_quant_job.ts";
-import { DensePool, WorkerFailure } from "./_dense_pool.ts";
+import { DensePool, KernelThreads } from "./_dense_pool.ts";
+import { INJECT_WORKER_FAULT, type WorkerFault } from "./dense_resident.ts";
 
 /** What the codes are: int8 scalar-quantised rows or sign bits. */
 export type CodeKind = "int8" | "binary";
@@ -106,6 +107,8 @@ export interface ResidentCodes {
   ): Promise<Int32Array>;
   /** Stop the Workers; later calls throw. */
   dispose(): void;
+  /** Test-only: make kernel Worker `tid` die (see {@link INJECT_WORKER_FAULT}). */
+  [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void;
 }
 
 const SHARED_MAX_PAGES = 16384;
@@ -160,13 +163,18 @@ export async function createResidentCodes(options: ResidentCodesOptions): Promis
   };
   const [single, multi] = variant === "scalar" ? [scalarBytes, scalarMtBytes] : [simdBytes, simdMtBytes];
   let module: KernelModule | undefined;
-  let pool: DensePool | null = null;
+  let pool: KernelThreads | null = null;
   let why = requested > 1 && !hasWasmThreads() ? "Worker or SharedArrayBuffer unavailable" : "";
   if (requested > 1 && hasWasmThreads()) {
     try {
       const memory = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
       module = await KernelModule.create(multi(), memory);
-      pool = await DensePool.start(multi(), memory, requested, quantWorkerSource());
+      const source = quantWorkerSource();
+      const started = await DensePool.start(multi(), memory, requested, source);
+      pool = new KernelThreads(started, multi(), memory, source, (threads, why) => {
+        info.threads = threads;
+        describe(why);
+      });
       info.threads = requested;
     } catch (cause) {
       module = undefined;
@@ -175,7 +183,7 @@ export async function createResidentCodes(options: ResidentCodesOptions): Promis
   }
   module ??= await KernelModule.create(single(), new WebAssembly.Memory({ initial: 1 }));
   describe(why);
-  return new Codes(module, pool, kind, dim, capacity, info, describe, options.minParallelWork ?? PARALLEL_MIN_WORK);
+  return new Codes(module, pool, kind, dim, capacity, info, options.minParallelWork ?? PARALLEL_MIN_WORK);
 }
 
 class Codes implements ResidentCodes {
@@ -185,29 +193,28 @@ class Codes implements ResidentCodes {
   readonly stride: number;
   #capacity = 0;
   #module: KernelModule;
-  #pool: DensePool | null;
-  #describe: (why?: string) => void;
+  #pool: KernelThreads | null;
+  #shared: boolean;
   #minWork: number;
   #disposed = false;
   #used = 0;
 
   constructor(
     module: KernelModule,
-    pool: DensePool | null,
+    pool: KernelThreads | null,
     kind: CodeKind,
     dim: number,
     capacity: number,
     info: BackendInfo,
-    describe: (why?: string) => void,
     minWork: number,
   ) {
     this.#module = module;
     this.#pool = pool;
+    this.#shared = pool !== null;
     this.kind = kind;
     this.dim = dim;
     this.stride = kind === "int8" ? (dim + 15) & ~15 : ((dim + 63) >>> 6) * 8;
     this.info = info;
-    this.#describe = describe;
     this.#minWork = minWork;
     this.#grow(capacity);
   }
@@ -221,7 +228,7 @@ class Codes implements ResidentCodes {
   }
 
   #limit(): number {
-    return this.#pool ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
+    return this.#shared ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
   }
 
   /** Byte offset of the squared norms for a capacity. */
@@ -300,7 +307,10 @@ class Codes implements ResidentCodes {
     const m8 = this.#module;
     const rb = m8.fn<Fn>("scanBlockRows")(S);
     const stride = 4 * rb * 4 + 16;
-    const pool = this.#pool;
+    const threads0 = this.#pool;
+    if (threads0) await threads0.ready();
+    this.#live();
+    const pool = threads0?.pool ?? null;
     const parallel = pool !== null && Q * R * S >= this.#minWork;
     const split = parallel && Q < 4 * pool!.threads;
     const lists = split ? pool!.threads : 1;
@@ -338,16 +348,8 @@ class Codes implements ResidentCodes {
     const ex = m8.instance.exports;
     const opQ = int8 ? OP_INT8 : OP_HAMMING, opSplit = int8 ? OP_INT8_SPLIT : OP_HAMMING_SPLIT;
     if (parallel) {
-      try {
-        await pool!.run(ex, split ? opSplit : opQ, args, Q, stride, runQuantSlice);
-        return this.#read(ok, op, Q, m, lists, R);
-      } catch (e) {
-        if (!(e instanceof WorkerFailure)) throw e;
-        pool!.close();
-        this.#pool = null;
-        this.info.threads = 1;
-        this.#describe(`threads stopped: ${e.message}`);
-      }
+      await threads0!.run(ex, split ? opSplit : opQ, args, Q, stride, runQuantSlice);
+      return this.#read(ok, op, Q, m, lists, R);
     }
     runQuantSlice(ex, opQ, args, 0, 1, Q, stride);
     return this.#read(ok, op, Q, m, 1, R);
@@ -391,5 +393,11 @@ class Codes implements ResidentCodes {
     this.#disposed = true;
     this.#pool?.close();
     this.#pool = null;
+  }
+
+  [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void {
+    this.#live();
+    if (!this.#pool) throw new RangeError("This engine runs no Workers");
+    this.#pool.injectFault(how, tid);
   }
 }
