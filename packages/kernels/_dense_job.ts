@@ -24,6 +24,8 @@ export const ROWS = 4;
 export const SCRATCH_STRIDE = 5;
 /** Set to 1 by a worker whose slice threw. */
 export const ERROR = 6;
+/** Shared counter of the blocked split (`OP_TOPK_BLOCKS`): the next reference row to take. */
+export const NEXT = 8;
 /** Test-only fault injection: the worker with this thread index throws (uncaught) at its next job; 0 = none. */
 export const CRASH = 7;
 /** Byte offset of the Float64 argument area. */
@@ -39,6 +41,12 @@ export const OP_PAIRWISE = 1;
 export const OP_TOPK = 2;
 /** Top-k split over reference rows: each thread writes partial lists for every query row. */
 export const OP_TOPK_SPLIT = 3;
+/**
+ * Top-k split over reference blocks taken from a shared counter: every thread keeps lists for
+ * every query row and takes the next unit of reference rows until none is left, so a thread that
+ * runs slower (or starts later) takes fewer; the lists are merged by (value, index).
+ */
+export const OP_TOPK_BLOCKS = 4;
 /** Stop the worker loop. */
 export const OP_STOP = -1;
 
@@ -87,6 +95,7 @@ let callsMade = 0;
  * @param n thread count
  * @param rows total query rows
  * @param scratchStride bytes of scratch (top-k) or work (pairwise) memory per thread
+ * @param ctl the control block (OP_TOPK_BLOCKS takes its units from `ctl[NEXT]`)
  */
 export function runSlice(
   exports: WebAssembly.Exports,
@@ -96,8 +105,50 @@ export function runSlice(
   n: number,
   rows: number,
   scratchStride: number,
+  ctl?: Int32Array,
 ): void {
   const a = Array.from(args);
+  if (op === OP_TOPK_BLOCKS) {
+    // (q, r, nr, d, metric, qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb, excl,
+    // exclBase, outStride, unit): thread t keeps lists for every query row at vals/idx +
+    // t · outStride (absolute indices) and takes `unit` reference rows at a time (a multiple of
+    // rb) from ctl[NEXT]; units come in increasing order, as topkBlocks needs.
+    const d = a[3], k = a[8], largest = a[9], nr = a[2], rb = a[15], unit = a[19];
+    const vals = args[10] + t * args[18], idx = args[11] + t * args[18];
+    const scratch = args[14] + t * scratchStride;
+    const hist = scratch + rb * 8 + (((exports.workBytes as KernelFn)(d) as number + 15) & ~15);
+    const blocks = exports.topkBlocks as KernelFn;
+    (exports.topkInit as KernelFn)(vals, idx, k, 0, rows);
+    for (;;) {
+      const j0 = Atomics.add(ctl!, NEXT, unit);
+      if (j0 >= nr) break;
+      callsMade++;
+      blocks(
+        a[0],
+        a[1],
+        d,
+        a[4],
+        a[5],
+        a[6],
+        a[7],
+        k,
+        largest,
+        vals,
+        idx,
+        0,
+        rows,
+        scratch,
+        rb,
+        a[16],
+        a[17],
+        j0,
+        Math.min(nr, j0 + unit),
+      );
+    }
+    const finish = exports.topkFinish as KernelFn;
+    for (let i = 0; i < rows; i++) finish(vals, idx, k, largest, i, i + 1, hist);
+    return;
+  }
   if (op === OP_TOPK_SPLIT) {
     // (q, r, nr, d, metric, qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb, excl,
     // exclBase, outStride): thread t takes reference rows [j0, j1) of nr for every query row, and
@@ -186,7 +237,7 @@ export function workerMain(): void {
       // Test-only: die as a Worker really dies (an uncaught error ends it; the pool sees `error`).
       if (Atomics.load(ctl, CRASH) === tid) throw new Error(`worker ${tid} crashed on request (fault injection)`);
       try {
-        runSlice(exports, op, args, tid, ctl[NTHREADS], ctl[ROWS], ctl[SCRATCH_STRIDE]);
+        runSlice(exports, op, args, tid, ctl[NTHREADS], ctl[ROWS], ctl[SCRATCH_STRIDE], ctl);
       } catch {
         Atomics.store(ctl, ERROR, 1);
       } finally {
@@ -205,7 +256,7 @@ export function workerMain(): void {
  * @returns module source text for a Worker
  */
 export function workerSource(): string {
-  return workerModuleSource({ OP_PAIRWISE, OP_TOPK, OP_TOPK_SPLIT, CHUNK_WORK, WARM_CALLS }, [
+  return workerModuleSource({ OP_PAIRWISE, OP_TOPK, OP_TOPK_SPLIT, OP_TOPK_BLOCKS, CHUNK_WORK, WARM_CALLS }, [
     "let callsMade = 0;",
     runSlice.toString(),
   ]);
@@ -230,6 +281,7 @@ export function workerModuleSource(extra: Record<string, number>, body: readonly
     SCRATCH_STRIDE,
     ERROR,
     CRASH,
+    NEXT,
     ARGS_OFFSET,
     MAX_ARGS,
     OP_STOP,

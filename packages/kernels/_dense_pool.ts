@@ -13,6 +13,7 @@ import {
   ERROR,
   GEN,
   MAX_ARGS,
+  NEXT,
   NTHREADS,
   OP,
   OP_STOP,
@@ -146,10 +147,11 @@ export class DensePool {
     ctl[NTHREADS] = n;
     ctl[ROWS] = rows;
     ctl[SCRATCH_STRIDE] = scratchStride;
+    ctl[NEXT] = 0;
     publishJob(ctl, { gen: GEN, done: DONE, error: ERROR });
     let failure: unknown;
     try {
-      slice(exports, op, args, 0, n, rows, scratchStride);
+      slice(exports, op, args, 0, n, rows, scratchStride, ctl);
     } catch (e) {
       failure = e;
     }
