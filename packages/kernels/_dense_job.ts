@@ -109,44 +109,9 @@ export function runSlice(
 ): void {
   const a = Array.from(args);
   if (op === OP_TOPK_BLOCKS) {
-    // (q, r, nr, d, metric, qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb, excl,
-    // exclBase, outStride, unit): thread t keeps lists for every query row at vals/idx +
-    // t · outStride (absolute indices) and takes `unit` reference rows at a time (a multiple of
-    // rb) from ctl[NEXT]; units come in increasing order, as topkBlocks needs.
-    const d = a[3], k = a[8], largest = a[9], nr = a[2], rb = a[15], unit = a[19];
-    const vals = args[10] + t * args[18], idx = args[11] + t * args[18];
-    const scratch = args[14] + t * scratchStride;
-    const hist = scratch + rb * 8 + (((exports.workBytes as KernelFn)(d) as number + 15) & ~15);
-    const blocks = exports.topkBlocks as KernelFn;
-    (exports.topkInit as KernelFn)(vals, idx, k, 0, rows);
-    for (;;) {
-      const j0 = Atomics.add(ctl!, NEXT, unit);
-      if (j0 >= nr) break;
-      callsMade++;
-      blocks(
-        a[0],
-        a[1],
-        d,
-        a[4],
-        a[5],
-        a[6],
-        a[7],
-        k,
-        largest,
-        vals,
-        idx,
-        0,
-        rows,
-        scratch,
-        rb,
-        a[16],
-        a[17],
-        j0,
-        Math.min(nr, j0 + unit),
-      );
-    }
-    const finish = exports.topkFinish as KernelFn;
-    for (let i = 0; i < rows; i++) finish(vals, idx, k, largest, i, i + 1, hist);
+    blockedPhase(exports, args, t, rows, scratchStride, ctl!, 0, 0);
+    blockedPhase(exports, args, t, rows, scratchStride, ctl!, 1, Infinity);
+    blockedPhase(exports, args, t, rows, scratchStride, ctl!, 2, 0);
     return;
   }
   if (op === OP_TOPK_SPLIT) {
@@ -193,6 +158,72 @@ export function runSlice(
       a[14] = args[14] + t * scratchStride;
       (exports.topk as KernelFn)(...a.slice(0, 18));
     }
+  }
+}
+
+/**
+ * One phase of thread t's part of OP_TOPK_BLOCKS, whose arguments are (q, r, nr, d, metric,
+ * qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb, excl, exclBase, outStride, unit):
+ * thread t keeps lists for every query row at vals/idx + t · outStride (absolute indices) and
+ * takes `unit` reference rows at a time (a multiple of rb) from ctl[NEXT], so units come in
+ * increasing order, as topkBlocks needs. Phase 0 empties the lists, phase 1 takes units until
+ * none is left (returns true) or `performance.now()` passes `until` (returns false: call again),
+ * phase 2 finishes the lists. A Worker runs the three at once; the calling thread may run phase 1
+ * in pieces with event-loop turns between them.
+ *
+ * @returns for phase 1, whether the units are exhausted; otherwise true
+ */
+export function blockedPhase(
+  exports: WebAssembly.Exports,
+  args: ArrayLike<number>,
+  t: number,
+  rows: number,
+  scratchStride: number,
+  ctl: Int32Array,
+  phase: number,
+  until: number,
+): boolean {
+  const d = args[3], k = args[8], largest = args[9];
+  const vals = args[10] + t * args[18], idx = args[11] + t * args[18];
+  const scratch = args[14] + t * scratchStride;
+  const rb = args[15];
+  if (phase === 0) {
+    (exports.topkInit as KernelFn)(vals, idx, k, 0, rows);
+    return true;
+  }
+  if (phase === 2) {
+    const hist = scratch + rb * 8 + (((exports.workBytes as KernelFn)(d) as number + 15) & ~15);
+    const finish = exports.topkFinish as KernelFn;
+    for (let i = 0; i < rows; i++) finish(vals, idx, k, largest, i, i + 1, hist);
+    return true;
+  }
+  const nr = args[2], unit = args[19];
+  const blocks = exports.topkBlocks as KernelFn;
+  for (;;) {
+    const j0 = Atomics.add(ctl, NEXT, unit);
+    if (j0 >= nr) return true;
+    blocks(
+      args[0],
+      args[1],
+      d,
+      args[4],
+      args[5],
+      args[6],
+      args[7],
+      k,
+      largest,
+      vals,
+      idx,
+      0,
+      rows,
+      scratch,
+      rb,
+      args[16],
+      args[17],
+      j0,
+      Math.min(nr, j0 + unit),
+    );
+    if (until !== Infinity && performance.now() > until) return false;
   }
 }
 
@@ -258,6 +289,7 @@ export function workerMain(): void {
 export function workerSource(): string {
   return workerModuleSource({ OP_PAIRWISE, OP_TOPK, OP_TOPK_SPLIT, OP_TOPK_BLOCKS, CHUNK_WORK, WARM_CALLS }, [
     "let callsMade = 0;",
+    blockedPhase.toString(),
     runSlice.toString(),
   ]);
 }

@@ -7,6 +7,7 @@
 import { LikenessError } from "@likeness/core";
 import {
   ARGS_OFFSET,
+  blockedPhase,
   CONTROL_BYTES,
   CRASH,
   DONE,
@@ -17,13 +18,14 @@ import {
   NTHREADS,
   OP,
   OP_STOP,
+  OP_TOPK_BLOCKS,
   ROWS,
   runSlice,
   SCRATCH_STRIDE,
   SPIN,
   workerSource,
 } from "./_dense_job.ts";
-import { publishJob, startWorkers, type WorkerLike } from "./_worker_pool.ts";
+import { nextTurn, publishJob, startWorkers, type WorkerLike } from "./_worker_pool.ts";
 
 type WaitAsync = (
   a: Int32Array,
@@ -42,6 +44,9 @@ export class WorkerFailure extends Error {
     this.name = "WorkerFailure";
   }
 }
+
+/** Milliseconds of blocked top-k work the calling thread does between two event-loop turns. */
+const JOIN_SLICE_MS = 1;
 
 /** A started pool. */
 export class DensePool {
@@ -151,7 +156,8 @@ export class DensePool {
     publishJob(ctl, { gen: GEN, done: DONE, error: ERROR });
     let failure: unknown;
     try {
-      slice(exports, op, args, 0, n, rows, scratchStride, ctl);
+      if (op === OP_TOPK_BLOCKS && slice === runSlice) await this.#blockedShare(exports, args, rows, scratchStride);
+      else slice(exports, op, args, 0, n, rows, scratchStride, ctl);
     } catch (e) {
       failure = e;
     }
@@ -180,6 +186,24 @@ export class DensePool {
       this.#failure ??= "a kernel worker failed while running its slice";
       throw new WorkerFailure(this.#failure);
     }
+  }
+
+  /**
+   * The calling thread's share of a blocked top-k: first one event-loop turn (the Workers are
+   * already at work, and the caller's pending I/O, e.g. a server's next requests, runs), then
+   * units of reference blocks in pieces of about JOIN_SLICE_MS with a turn between pieces, until
+   * none is left. The counter hands out units dynamically, so however little this thread takes,
+   * the Workers take the rest and the result is the same.
+   */
+  async #blockedShare(exports: WebAssembly.Exports, args: number[], rows: number, stride: number): Promise<void> {
+    const ctl = this.#ctl;
+    blockedPhase(exports, args, 0, rows, stride, ctl, 0, 0);
+    for (;;) {
+      await nextTurn();
+      if (this.#failure !== null) break;
+      if (blockedPhase(exports, args, 0, rows, stride, ctl, 1, performance.now() + JOIN_SLICE_MS)) break;
+    }
+    blockedPhase(exports, args, 0, rows, stride, ctl, 2, 0);
   }
 
   /** Stop and terminate every worker (later runs throw {@link WorkerFailure}). */
