@@ -24,8 +24,10 @@ import { hasWasmSimd, hasWasmThreads } from "./probe.ts";
 import { sliceRows } from "./_dense_job.ts";
 import {
   OP_HAMMING,
+  OP_HAMMING_BLOCKS,
   OP_HAMMING_SPLIT,
   OP_INT8,
+  OP_INT8_BLOCKS,
   OP_INT8_SPLIT,
   quantWorkerSource,
   runQuantSlice,
@@ -113,6 +115,18 @@ export interface ResidentCodes {
 
 const SHARED_MAX_PAGES = 16384;
 const PARALLEL_MIN_WORK = 1 << 18;
+/** Largest size of the per-thread heaps of the blocked split (beyond it: the split by query rows). */
+const BLOCKED_LIST_BYTES = 64 * 2 ** 20;
+
+/**
+ * Code rows per unit of the blocked split: whole blocks of `rb` rows, about 2^20 multiply-adds
+ * (int8) or bytes (Hamming) each, but at least 4 units per thread where the rows allow.
+ */
+function scanUnit(Q: number, R: number, S: number, rb: number, threads: number): number {
+  const blocks = Math.ceil(R / rb);
+  const byWork = Math.ceil(2 ** 20 / Math.max(1, Q * rb * S));
+  return rb * Math.max(1, Math.min(byWork, Math.floor(blocks / (4 * threads))));
+}
 type Fn = (...args: number[]) => number;
 
 /**
@@ -311,10 +325,13 @@ class Codes implements ResidentCodes {
     if (threads0) await threads0.ready();
     this.#live();
     const pool = threads0?.pool ?? null;
-    const parallel = pool !== null && Q * R * S >= this.#minWork;
-    const split = parallel && Q < 4 * pool!.threads;
-    const lists = split ? pool!.threads : 1;
     const threads = pool ? pool.threads : 1;
+    const parallel = pool !== null && Q * R * S >= this.#minWork;
+    // Units of code rows from a shared counter (a slower thread takes fewer), heaps per thread
+    // merged by (key, position); past BLOCKED_LIST_BYTES of heaps, the fixed split by query rows.
+    const blocked = parallel && threads * Q * m * 12 <= BLOCKED_LIST_BYTES;
+    const split = parallel && !blocked && Q < 4 * threads;
+    const lists = blocked || split ? threads : 1;
     const elig = options.eligible ?? null;
     const qBytes = int8 ? Q * S * 2 : Q * S;
     const sizes = [qBytes, Q * 8, elig ? R : 0, lists * Q * m * 8, lists * Q * m * 4, threads * stride];
@@ -344,19 +361,21 @@ class Codes implements ResidentCodes {
       ow,
       rb,
       listBytes,
+      blocked ? scanUnit(Q, R, S, rb, threads) : 0,
     ];
     const ex = m8.instance.exports;
     const opQ = int8 ? OP_INT8 : OP_HAMMING, opSplit = int8 ? OP_INT8_SPLIT : OP_HAMMING_SPLIT;
     if (parallel) {
-      await threads0!.run(ex, split ? opSplit : opQ, args, Q, stride, runQuantSlice);
-      return this.#read(ok, op, Q, m, lists, R);
+      const opBlocks = int8 ? OP_INT8_BLOCKS : OP_HAMMING_BLOCKS;
+      await threads0!.run(ex, blocked ? opBlocks : split ? opSplit : opQ, args, Q, stride, runQuantSlice);
+      return this.#read(ok, op, Q, m, lists, blocked ? null : R);
     }
     runQuantSlice(ex, opQ, args, 0, 1, Q, stride);
     return this.#read(ok, op, Q, m, 1, R);
   }
 
   /** Read (and, for a code-row split, merge by (key, position)) the heaps into positions. */
-  #read(ok: number, op: number, Q: number, m: number, lists: number, R: number): Int32Array {
+  #read(ok: number, op: number, Q: number, m: number, lists: number, R: number | null): Int32Array {
     const buf = this.#module.memory.buffer;
     const keys = new Float64Array(buf, ok, lists * Q * m);
     const pos = new Int32Array(buf, op, lists * Q * m);
@@ -364,22 +383,24 @@ class Codes implements ResidentCodes {
     const out = new Int32Array(Q * m);
     const active: number[] = [];
     for (let t = 0; t < lists; t++) {
-      const [j0, j1] = sliceRows(t, lists, R);
+      // A fixed split's thread with no rows wrote no heaps (every thread of the blocked split did).
+      const [j0, j1] = R === null ? [0, 1] : sliceRows(t, lists, R);
       if (j0 < j1) active.push(t);
     }
     const ptr = new Int32Array(lists);
     for (let i = 0; i < Q; i++) {
       ptr.fill(0);
       for (let o = 0; o < m; o++) {
-        // Lists cover increasing row ranges, so on equal keys the lower list holds the lower row.
-        let best = -1, bestKey = Infinity;
+        // By (key, position), as the heaps order them.
+        let best = -1, bestKey = Infinity, bestPos = -1;
         for (const t of active) {
           if (ptr[t] >= m) continue;
           const at = t * Q * m + i * m + ptr[t];
           if (pos[at] < 0) continue;
-          if (best < 0 || keys[at] < bestKey) {
+          if (best < 0 || keys[at] < bestKey || (keys[at] === bestKey && pos[at] < bestPos)) {
             best = t;
             bestKey = keys[at];
+            bestPos = pos[at];
           }
         }
         out[i * m + o] = best < 0 ? -1 : pos[best * Q * m + i * m + ptr[best]++];
