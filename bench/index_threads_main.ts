@@ -4,13 +4,16 @@
  * public API (`VectorIndex.search`, R × 384 unit vectors, k = 10, inner product). A 1-thread and a
  * 2-thread index hold the same rows; their searches alternate, `reps` times each, and the row
  * reports the median wall time, its q/s, the ratio, and the CPU seconds per search (a
- * load-robust companion: on a shared machine a lost core shows as wall time, not CPU time).
+ * load-robust companion: on a shared machine a lost core shows as wall time, not CPU time), and
+ * `others_cores`: the cores other processes kept busy meanwhile (Linux /proc/stat; 0 = a quiet
+ * run, where the ratio means something).
  * `--batch b` splits the queries into calls of b rows (the server's shape). A second row does the
  * same one level down (`createResidentDense`, the engine under the index) with three engines side
  * by side: 1 thread, 2 threads with reference blocks from a shared counter (the default), and 2
  * threads with the earlier fixed split (`split: "fixed"`). Never a timed test.
  */
 import process from "node:process";
+import { readFileSync } from "node:fs";
 import { createBackend, createIndex, type VectorIndex } from "@likeness/backend";
 import { createRng, type Matrix } from "@likeness/core";
 import { createResidentDense, type ResidentDense } from "@likeness/kernels";
@@ -38,6 +41,24 @@ function unitRows(n: number, d: number): Matrix {
 function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
+}
+
+/** Busy CPU seconds of the whole machine so far (Linux /proc/stat, USER_HZ = 100), or NaN. */
+function machineBusySeconds(): number {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Cores other processes kept busy on average while `f` ran (how quiet the run was). */
+async function othersCores(f: () => Promise<void>): Promise<number> {
+  const m0 = machineBusySeconds(), c0 = cpuSeconds(), t0 = performance.now();
+  await f();
+  const wall = (performance.now() - t0) / 1000;
+  return Math.max(0, (machineBusySeconds() - m0 - (cpuSeconds() - c0)) / wall);
 }
 
 const ref = unitRows(R, D);
@@ -72,14 +93,16 @@ for (const index of indexes) {
 }
 const same = ids[0].every((v, i) => v === ids[3][i]);
 const wall: number[][] = [[], []], cpu: number[][] = [[], []];
-for (let rep = 0; rep < REPS; rep++) {
-  for (const t of [0, 1]) {
-    const c0 = cpuSeconds(), t0 = performance.now();
-    await searchAll(indexes[t]);
-    wall[t].push(performance.now() - t0);
-    cpu[t].push(cpuSeconds() - c0);
+const others = await othersCores(async () => {
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const t of [0, 1]) {
+      const c0 = cpuSeconds(), t0 = performance.now();
+      await searchAll(indexes[t]);
+      wall[t].push(performance.now() - t0);
+      cpu[t].push(cpuSeconds() - c0);
+    }
   }
-}
+});
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const ms = wall.map(median), cs = cpu.map(median);
 console.log(JSON.stringify({
@@ -98,6 +121,7 @@ console.log(JSON.stringify({
   best_speedup: +(Math.min(...wall[0]) / Math.min(...wall[1])).toFixed(3),
   cpu_s1: +cs[0].toFixed(4),
   cpu_s2: +cs[1].toFixed(4),
+  others_cores: +others.toFixed(2),
   detail2: indexes[1].info().detail,
 }));
 for (const d of disposers) d();
@@ -122,14 +146,16 @@ async function engineAll(e: ResidentDense): Promise<Int32Array> {
 const eids: Int32Array[] = [];
 for (const e of engines) for (let w = 0; w < 3; w++) eids.push(await engineAll(e));
 const ew: number[][] = [[], [], []], ec: number[][] = [[], [], []];
-for (let rep = 0; rep < REPS; rep++) {
-  for (const t of [0, 1, 2]) {
-    const c0 = cpuSeconds(), t0 = performance.now();
-    await engineAll(engines[t]);
-    ew[t].push(performance.now() - t0);
-    ec[t].push(cpuSeconds() - c0);
+const eothers = await othersCores(async () => {
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const t of [0, 1, 2]) {
+      const c0 = cpuSeconds(), t0 = performance.now();
+      await engineAll(engines[t]);
+      ew[t].push(performance.now() - t0);
+      ec[t].push(cpuSeconds() - c0);
+    }
   }
-}
+});
 const em = ew.map(median), emin = ew.map((xs) => Math.min(...xs));
 console.log(JSON.stringify({
   bench: "resident_threads",
@@ -148,5 +174,6 @@ console.log(JSON.stringify({
   best_speedup_blocks: +(emin[0] / emin[1]).toFixed(3),
   best_speedup_fixed: +(emin[0] / emin[2]).toFixed(3),
   cpu_s: ec.map((xs) => +median(xs).toFixed(4)),
+  others_cores: +eothers.toFixed(2),
 }));
 for (const e of engines) e.dispose();
