@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { createRng, isLikenessError, type Matrix } from "@likeness/core";
 import { createIndex, createWasmBackend, type IndexSearchResult, type VectorIndex } from "@likeness/backend";
 import {
+  createDenseKernels,
   createResidentDense,
   hasWasmSimd,
   hasWasmThreads,
@@ -129,6 +130,29 @@ test(
       assert.deepEqual(Array.from(after.values), Array.from(before.values));
     } finally {
       engine.dispose();
+    }
+  },
+);
+
+test(
+  "worker failure (Backend.topk kernels): the broken call is redone on the calling thread, which they then keep",
+  { skip: SKIP || undefined },
+  async () => {
+    const rng = createRng(4);
+    const kernels = createDenseKernels({ variant: "simd", threads: 2, minParallelWork: 0 });
+    try {
+      const q = rand(rng, 16, 32), ref = rand(rng, 3000, 32);
+      const before = await kernels.topk(q, ref, { k: 5, metric: "cosine" });
+      assert.equal(kernels.info.threads, 2);
+      kernels[INJECT_WORKER_FAULT]("throw", 1);
+      const after = await bounded(kernels.topk(q, ref, { k: 5, metric: "cosine" }));
+      assert.deepEqual(Array.from(after.indices), Array.from(before.indices));
+      assert.deepEqual(Array.from(after.values), Array.from(before.values));
+      assert.equal(kernels.info.threads, 1);
+      assert.match(kernels.info.detail, /1 thread \(threads stopped: worker 1 died/);
+      assert.throws(() => kernels[INJECT_WORKER_FAULT]("throw", 1), RangeError);
+    } finally {
+      kernels.dispose();
     }
   },
 );
