@@ -133,6 +133,9 @@ const BLOCKED_LIST_BYTES = 64 * 2 ** 20;
 /** Multiply-adds of one unit of the blocked split (about 50 µs): fewer units, fewer counter round trips. */
 const BLOCK_UNIT_WORK = 2 ** 20;
 
+const PARALLEL_MIN_WORK = 1 << 18;
+type Fn = (...args: number[]) => number;
+
 /**
  * Reference rows per unit of the blocked split: whole blocks of `rb` rows, about
  * BLOCK_UNIT_WORK multiply-adds each, but at least 4 units per thread where the rows allow.
@@ -142,8 +145,6 @@ function blockUnit(Q: number, R: number, D: number, rb: number, threads: number)
   const byWork = Math.ceil(BLOCK_UNIT_WORK / Math.max(1, Q * rb * D));
   return rb * Math.max(1, Math.min(byWork, Math.floor(blocks / (4 * threads))));
 }
-const PARALLEL_MIN_WORK = 1 << 18;
-type Fn = (...args: number[]) => number;
 
 /**
  * Start a resident dense engine (module instantiated, Workers started).
