@@ -8,7 +8,9 @@
  * One JSON object per line; also appended to runs/bench/serve.jsonl.
  *
  * Flags: --quick (10,000 references only, fewer requests), --threads N (the server's and the
- * ceiling's kernel threads, default 1), --kinds flat,hnsw, --hnsw-ef-construction N (default 200).
+ * ceiling's kernel threads, default 1), --kinds flat,hnsw (any of flat, int8, binary, hnsw),
+ * --hnsw-ef-construction N (default 200), --sizes 10000,100000 (reference counts), --requests N
+ * (per route, default 1000), --routes search,classify, --hot-add on|off (default on).
  */
 import process from "node:process";
 import { spawn } from "node:child_process";
@@ -30,8 +32,10 @@ const kinds = arg("kinds", "flat,hnsw").split(",") as IndexKind[];
 const efConstruction = Number(arg("hnsw-ef-construction", "200"));
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
 const DIM = 128;
-const sizes = quick ? [10_000] : [10_000, 100_000];
-const REQUESTS = quick ? 300 : 1000;
+const sizes = arg("sizes", quick ? "10000" : "10000,100000").split(",").map(Number);
+const REQUESTS = Number(arg("requests", quick ? "300" : "1000"));
+const routes = arg("routes", "search,classify").split(",");
+const hotAdd = arg("hot-add", "on") === "on";
 const CONCURRENCY = 8;
 const TIME_LIMIT_MS = 30_000;
 const MAIN = fileURLToPath(new URL("../packages/server/main.ts", import.meta.url));
@@ -152,7 +156,7 @@ for (const n of sizes) {
       start_s: +((performance.now() - t0) / 1000).toFixed(1),
     });
     const bodies = Array.from({ length: 256 }, () => JSON.stringify({ vector: randVec(), k: 10 }));
-    for (const route of ["search", "classify"]) {
+    for (const route of routes) {
       const lat: number[] = [];
       let sent = 0;
       const start = performance.now();
@@ -183,6 +187,10 @@ for (const n of sizes) {
       });
     }
 
+    if (!hotAdd) {
+      await server.stop();
+      continue;
+    }
     // Hot-add throughput (fsync per request) while 4 clients search.
     let stop = false;
     let searches = 0;

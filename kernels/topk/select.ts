@@ -36,6 +36,11 @@ export function topkWorkBytes(): i32 {
   return TOPK_WORK_BYTES;
 }
 
+/** Query rows per group of the streaming mode: their buffers (16·k bytes each) fit in about 512 KiB. */
+export function topkGroupRows(k: i32): i32 {
+  return max(2, (524288 / (k << 4)) & ~1);
+}
+
 /** Empty the buffers of rows [i0, i1) (threshold +Infinity, count 0). */
 export function topkInit(vals: usize, idx: usize, k: i32, i0: i32, i1: i32): void {
   const sb = <usize> (2 * k + 1) << 2;

@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { createResidentDense, type DenseVariant, hasRelaxedSimd, hasWasmSimd } from "@likeness/kernels";
+import {
+  createResidentDense,
+  type DenseVariant,
+  hasRelaxedSimd,
+  hasWasmSimd,
+  INJECT_WORKER_FAULT,
+  type WorkerFault,
+} from "@likeness/kernels";
 import type { ResidentTopK, ResidentTopKOptions } from "@likeness/kernels";
 import type { Backend } from "./types.ts";
 
@@ -29,6 +36,8 @@ export interface RowStore {
   topk(query: Float32Array, queryRows: number, options: ResidentTopKOptions): Promise<ResidentTopK>;
   /** Release. */
   dispose(): void;
+  /** Test-only: make kernel Worker `tid` die (the `js` store has none). */
+  [INJECT_WORKER_FAULT]?(how: WorkerFault, tid: number): void;
 }
 
 /** Value of `metric` between query row `q` (at qo) and stored row `p`, in float64. */
@@ -222,5 +231,6 @@ export async function storeFor(
     normalizeRows: (from, to) => engine.normalizeRows(from, to),
     topk: (q, n, o) => engine.topk(q, n, o),
     dispose: () => engine.dispose(),
+    [INJECT_WORKER_FAULT]: (how, tid) => engine[INJECT_WORKER_FAULT](how, tid),
   };
 }

@@ -46,7 +46,7 @@ import {
 } from "./index_types.ts";
 import { exactValue, normalize64, type RowStore, smallestKeys, storeFor } from "./_index_store.ts";
 import { codesFor } from "./_index_codes.ts";
-import type { ResidentCodes } from "@likeness/kernels";
+import { INJECT_WORKER_FAULT, type ResidentCodes, type WorkerFault } from "@likeness/kernels";
 import {
   bytesOf,
   type DecodedIndex,
@@ -881,6 +881,17 @@ class ResidentIndex implements VectorIndex {
     this.#disposed = true;
     this.#store.dispose();
     this.#engine?.dispose();
+  }
+
+  /**
+   * Test-only (see `INJECT_WORKER_FAULT` in `@likeness/kernels`): make kernel Worker `tid` of the
+   * engine that scans this index (the codes' for int8 and binary, the rows' for flat) die.
+   */
+  [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void {
+    const target = this.#engine ?? this.#store;
+    const inject = target[INJECT_WORKER_FAULT];
+    if (!inject) throw new RangeError("This index runs no kernel Workers");
+    inject.call(target, how, tid);
   }
 }
 

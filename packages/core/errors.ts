@@ -25,7 +25,8 @@ export type ErrorCode =
   | "STORAGE_FULL"
   | "READ_ONLY"
   | "LOCKED"
-  | "UNAVAILABLE";
+  | "UNAVAILABLE"
+  | "WORKER_FAILED";
 
 /** Options shared by every likeness error. */
 export interface LikenessErrorOptions {

@@ -24,6 +24,10 @@ export const ROWS = 4;
 export const SCRATCH_STRIDE = 5;
 /** Set to 1 by a worker whose slice threw. */
 export const ERROR = 6;
+/** Shared counter of the blocked split (`OP_TOPK_BLOCKS`): the next reference row to take. */
+export const NEXT = 8;
+/** Test-only fault injection: the worker with this thread index throws (uncaught) at its next job; 0 = none. */
+export const CRASH = 7;
 /** Byte offset of the Float64 argument area. */
 export const ARGS_OFFSET = 64;
 /** Maximum arguments. */
@@ -37,6 +41,12 @@ export const OP_PAIRWISE = 1;
 export const OP_TOPK = 2;
 /** Top-k split over reference rows: each thread writes partial lists for every query row. */
 export const OP_TOPK_SPLIT = 3;
+/**
+ * Top-k split over reference blocks taken from a shared counter: every thread keeps lists for
+ * every query row and takes the next unit of reference rows until none is left, so a thread that
+ * runs slower (or starts later) takes fewer; the lists are merged by (value, index).
+ */
+export const OP_TOPK_BLOCKS = 4;
 /** Stop the worker loop. */
 export const OP_STOP = -1;
 
@@ -85,6 +95,7 @@ let callsMade = 0;
  * @param n thread count
  * @param rows total query rows
  * @param scratchStride bytes of scratch (top-k) or work (pairwise) memory per thread
+ * @param ctl the control block (OP_TOPK_BLOCKS takes its units from `ctl[NEXT]`)
  */
 export function runSlice(
   exports: WebAssembly.Exports,
@@ -94,8 +105,15 @@ export function runSlice(
   n: number,
   rows: number,
   scratchStride: number,
+  ctl?: Int32Array,
 ): void {
   const a = Array.from(args);
+  if (op === OP_TOPK_BLOCKS) {
+    blockedPhase(exports, args, t, rows, scratchStride, ctl!, 0, 0);
+    blockedPhase(exports, args, t, rows, scratchStride, ctl!, 1, Infinity);
+    blockedPhase(exports, args, t, rows, scratchStride, ctl!, 2, 0);
+    return;
+  }
   if (op === OP_TOPK_SPLIT) {
     // (q, r, nr, d, metric, qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb, excl,
     // exclBase, outStride): thread t takes reference rows [j0, j1) of nr for every query row, and
@@ -143,6 +161,72 @@ export function runSlice(
   }
 }
 
+/**
+ * One phase of thread t's part of OP_TOPK_BLOCKS, whose arguments are (q, r, nr, d, metric,
+ * qinv, rinv, elig, k, largest, vals, idx, i0, i1, scratch, rb, excl, exclBase, outStride, unit):
+ * thread t keeps lists for every query row at vals/idx + t · outStride (absolute indices) and
+ * takes `unit` reference rows at a time (a multiple of rb) from ctl[NEXT], so units come in
+ * increasing order, as topkBlocks needs. Phase 0 empties the lists, phase 1 takes units until
+ * none is left (returns true) or `performance.now()` passes `until` (returns false: call again),
+ * phase 2 finishes the lists. A Worker runs the three at once; the calling thread may run phase 1
+ * in pieces with event-loop turns between them.
+ *
+ * @returns for phase 1, whether the units are exhausted; otherwise true
+ */
+export function blockedPhase(
+  exports: WebAssembly.Exports,
+  args: ArrayLike<number>,
+  t: number,
+  rows: number,
+  scratchStride: number,
+  ctl: Int32Array,
+  phase: number,
+  until: number,
+): boolean {
+  const d = args[3], k = args[8], largest = args[9];
+  const vals = args[10] + t * args[18], idx = args[11] + t * args[18];
+  const scratch = args[14] + t * scratchStride;
+  const rb = args[15];
+  if (phase === 0) {
+    (exports.topkInit as KernelFn)(vals, idx, k, 0, rows);
+    return true;
+  }
+  if (phase === 2) {
+    const hist = scratch + rb * 8 + (((exports.workBytes as KernelFn)(d) as number + 15) & ~15);
+    const finish = exports.topkFinish as KernelFn;
+    for (let i = 0; i < rows; i++) finish(vals, idx, k, largest, i, i + 1, hist);
+    return true;
+  }
+  const nr = args[2], unit = args[19];
+  const blocks = exports.topkBlocks as KernelFn;
+  for (;;) {
+    const j0 = Atomics.add(ctl, NEXT, unit);
+    if (j0 >= nr) return true;
+    blocks(
+      args[0],
+      args[1],
+      d,
+      args[4],
+      args[5],
+      args[6],
+      args[7],
+      k,
+      largest,
+      vals,
+      idx,
+      0,
+      rows,
+      scratch,
+      rb,
+      args[16],
+      args[17],
+      j0,
+      Math.min(nr, j0 + unit),
+    );
+    if (until !== Infinity && performance.now() > until) return false;
+  }
+}
+
 interface WorkerInit {
   bytes: Uint8Array;
   memory: WebAssembly.Memory;
@@ -181,8 +265,10 @@ export function workerMain(): void {
       gen = nextGeneration(ctl, GEN, gen, SPIN);
       const op = Atomics.load(ctl, OP);
       if (op === OP_STOP) break;
+      // Test-only: die as a Worker really dies (an uncaught error ends it; the pool sees `error`).
+      if (Atomics.load(ctl, CRASH) === tid) throw new Error(`worker ${tid} crashed on request (fault injection)`);
       try {
-        runSlice(exports, op, args, tid, ctl[NTHREADS], ctl[ROWS], ctl[SCRATCH_STRIDE]);
+        runSlice(exports, op, args, tid, ctl[NTHREADS], ctl[ROWS], ctl[SCRATCH_STRIDE], ctl);
       } catch {
         Atomics.store(ctl, ERROR, 1);
       } finally {
@@ -201,8 +287,9 @@ export function workerMain(): void {
  * @returns module source text for a Worker
  */
 export function workerSource(): string {
-  return workerModuleSource({ OP_PAIRWISE, OP_TOPK, OP_TOPK_SPLIT, CHUNK_WORK, WARM_CALLS }, [
+  return workerModuleSource({ OP_PAIRWISE, OP_TOPK, OP_TOPK_SPLIT, OP_TOPK_BLOCKS, CHUNK_WORK, WARM_CALLS }, [
     "let callsMade = 0;",
+    blockedPhase.toString(),
     runSlice.toString(),
   ]);
 }
@@ -225,6 +312,8 @@ export function workerModuleSource(extra: Record<string, number>, body: readonly
     ROWS,
     SCRATCH_STRIDE,
     ERROR,
+    CRASH,
+    NEXT,
     ARGS_OFFSET,
     MAX_ARGS,
     OP_STOP,

@@ -4,23 +4,28 @@
  *
  * @module
  */
+import { LikenessError } from "@likeness/core";
 import {
   ARGS_OFFSET,
+  blockedPhase,
   CONTROL_BYTES,
+  CRASH,
   DONE,
   ERROR,
   GEN,
   MAX_ARGS,
+  NEXT,
   NTHREADS,
   OP,
   OP_STOP,
+  OP_TOPK_BLOCKS,
   ROWS,
   runSlice,
   SCRATCH_STRIDE,
   SPIN,
   workerSource,
 } from "./_dense_job.ts";
-import { publishJob, startWorkers, type WorkerLike } from "./_worker_pool.ts";
+import { nextTurn, publishJob, startWorkers, type WorkerLike } from "./_worker_pool.ts";
 
 type WaitAsync = (
   a: Int32Array,
@@ -40,6 +45,9 @@ export class WorkerFailure extends Error {
   }
 }
 
+/** Milliseconds of blocked top-k work the calling thread does between two event-loop turns. */
+const JOIN_SLICE_MS = 1;
+
 /** A started pool. */
 export class DensePool {
   /** Threads taking part in a job (main thread included). */
@@ -48,11 +56,52 @@ export class DensePool {
   readonly #ctl: Int32Array;
   readonly #args: Float64Array;
 
+  /** Why the pool is broken (a Worker died or a slice threw), or null while it works. */
+  #failure: string | null = null;
+
   private constructor(workers: WorkerLike[], control: SharedArrayBuffer) {
     this.#workers = workers;
     this.threads = workers.length + 1;
     this.#ctl = new Int32Array(control);
     this.#args = new Float64Array(control, ARGS_OFFSET, MAX_ARGS);
+    workers.forEach((w, i) => {
+      // After start-up a Worker only reports through its `error` event (an uncaught error or
+      // rejection ends it); `preventDefault` keeps the runtime from treating it as fatal.
+      w.onerror = (e: Event) => {
+        e.preventDefault?.();
+        this.#fail(`worker ${i + 1} died: ${(e as ErrorEvent).message ?? "error"}`);
+      };
+      w.onmessage = null;
+    });
+  }
+
+  /** Why the pool stopped working, or null while it works. */
+  get failure(): string | null {
+    return this.#failure;
+  }
+
+  /** Mark the pool broken and wake a caller waiting for the done counter. */
+  #fail(why: string): void {
+    this.#failure ??= why;
+    Atomics.notify(this.#ctl, DONE);
+  }
+
+  /**
+   * Test-only fault injection: make Worker `tid` die as a real one does. `throw`: it throws an
+   * uncaught error at its next job (the pool learns it from the Worker's `error` event);
+   * `terminate`: it is terminated now.
+   *
+   * @param how `throw` or `terminate`
+   * @param tid the Worker's thread index (1 ≤ tid < threads)
+   */
+  injectFault(how: "throw" | "terminate", tid: number): void {
+    if (!Number.isInteger(tid) || tid < 1 || tid >= this.threads) throw new RangeError(`No worker ${tid}`);
+    if (how === "throw") {
+      Atomics.store(this.#ctl, CRASH, tid);
+      return;
+    }
+    this.#workers[tid - 1].terminate();
+    this.#fail(`worker ${tid} was terminated`);
   }
 
   /**
@@ -95,6 +144,7 @@ export class DensePool {
     scratchStride = 0,
     slice: typeof runSlice = runSlice,
   ): Promise<void> {
+    if (this.#failure !== null) throw new WorkerFailure(this.#failure);
     const ctl = this.#ctl;
     const n = this.threads;
     this.#args.set(args);
@@ -102,10 +152,12 @@ export class DensePool {
     ctl[NTHREADS] = n;
     ctl[ROWS] = rows;
     ctl[SCRATCH_STRIDE] = scratchStride;
+    ctl[NEXT] = 0;
     publishJob(ctl, { gen: GEN, done: DONE, error: ERROR });
     let failure: unknown;
     try {
-      slice(exports, op, args, 0, n, rows, scratchStride);
+      if (op === OP_TOPK_BLOCKS && slice === runSlice) await this.#blockedShare(exports, args, rows, scratchStride);
+      else slice(exports, op, args, 0, n, rows, scratchStride, ctl);
     } catch (e) {
       failure = e;
     }
@@ -115,6 +167,12 @@ export class DensePool {
     for (;;) {
       const done = Atomics.load(ctl, DONE);
       if (done >= want) break;
+      // A dead Worker never counts itself done: give up on the job (the `error` event that set
+      // the failure is delivered while this loop awaits below, and wakes it).
+      if (this.#failure !== null) {
+        this.close();
+        throw new WorkerFailure(this.#failure);
+      }
       if (++spins < SPIN) continue;
       if (waitAsync) {
         const r = waitAsync(ctl, DONE, done, 100);
@@ -124,15 +182,160 @@ export class DensePool {
       }
     }
     if (failure !== undefined) throw failure;
-    if (Atomics.load(ctl, ERROR)) throw new WorkerFailure("a dense kernel worker failed while running its slice");
+    if (Atomics.load(ctl, ERROR)) {
+      this.#failure ??= "a kernel worker failed while running its slice";
+      throw new WorkerFailure(this.#failure);
+    }
   }
 
-  /** Stop and terminate every worker. */
+  /**
+   * The calling thread's share of a blocked top-k: first one event-loop turn (the Workers are
+   * already at work, and the caller's pending I/O, e.g. a server's next requests, runs), then
+   * units of reference blocks in pieces of about JOIN_SLICE_MS with a turn between pieces, until
+   * none is left. The counter hands out units dynamically, so however little this thread takes,
+   * the Workers take the rest and the result is the same.
+   */
+  async #blockedShare(exports: WebAssembly.Exports, args: number[], rows: number, stride: number): Promise<void> {
+    const ctl = this.#ctl;
+    blockedPhase(exports, args, 0, rows, stride, ctl, 0, 0);
+    for (;;) {
+      await nextTurn();
+      if (this.#failure !== null) break;
+      if (blockedPhase(exports, args, 0, rows, stride, ctl, 1, performance.now() + JOIN_SLICE_MS)) break;
+    }
+    blockedPhase(exports, args, 0, rows, stride, ctl, 2, 0);
+  }
+
+  /** Stop and terminate every worker (later runs throw {@link WorkerFailure}). */
   close(): void {
+    this.#failure ??= "the pool was closed";
     const ctl = this.#ctl;
     Atomics.store(ctl, OP, OP_STOP);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
     for (const w of this.#workers) w.terminate();
+  }
+}
+
+/** Restarts after which a {@link KernelThreads} stays on the calling thread. */
+export const MAX_RESTARTS = 3;
+
+/**
+ * The Workers of one resident engine (dense rows or quant codes), kept alive across failures:
+ * when a Worker dies the job in flight fails with `WORKER_FAILED`, the whole pool is terminated
+ * and a new one is started on the same shared memory (the resident data is never touched); after
+ * {@link MAX_RESTARTS} restarts, or when a restart fails, the engine stays on one thread. Each
+ * change is reported through `onChange` (threads now, and why) for the engine's `info`.
+ */
+export class KernelThreads {
+  #bytes: Uint8Array;
+  #memory: WebAssembly.Memory;
+  #source: string;
+  #pool: DensePool | null;
+  #pending: Promise<void> | null = null;
+  #restarts = 0;
+  #closed = false;
+  #onChange: (threads: number, why: string) => void;
+
+  /**
+   * @param pool the started pool
+   * @param bytes the module its Workers run
+   * @param memory the shared memory
+   * @param source the Workers' module source
+   * @param onChange told the threads in use and why, on every change
+   */
+  constructor(
+    pool: DensePool,
+    bytes: Uint8Array,
+    memory: WebAssembly.Memory,
+    source: string,
+    onChange: (threads: number, why: string) => void,
+  ) {
+    this.#pool = pool;
+    this.#bytes = bytes;
+    this.#memory = memory;
+    this.#source = source;
+    this.#onChange = onChange;
+  }
+
+  /** The pool a job may use now (null while a restart runs, or after the engine went to one thread). */
+  get pool(): DensePool | null {
+    return this.#pool;
+  }
+
+  /** Resolves when no restart is pending (never rejects). */
+  ready(): Promise<void> {
+    return this.#pending ?? Promise.resolve();
+  }
+
+  /**
+   * Run one job on the pool (see {@link DensePool.run}).
+   *
+   * @throws {LikenessError} WORKER_FAILED when a Worker died or its slice threw (a restart is
+   *   under way when this is thrown); the calling thread's own errors as they are
+   */
+  async run(
+    exports: WebAssembly.Exports,
+    op: number,
+    args: number[],
+    rows: number,
+    scratchStride: number,
+    slice?: typeof runSlice,
+  ): Promise<void> {
+    const pool = this.#pool;
+    if (pool === null) throw new LikenessError("WORKER_FAILED", "The kernel Workers are not running");
+    try {
+      await pool.run(exports, op, args, rows, scratchStride, slice);
+    } catch (e) {
+      if (!(e instanceof WorkerFailure)) throw e;
+      this.#restart(e.message);
+      throw new LikenessError(
+        "WORKER_FAILED",
+        `A kernel Worker failed during this call (${e.message}); the resident data is unchanged and ${
+          this.#pending ? "the Workers are being restarted" : "later calls run on one thread"
+        }`,
+        { cause: e },
+      );
+    }
+  }
+
+  /** Test-only: see {@link DensePool.injectFault}. */
+  injectFault(how: "throw" | "terminate", tid: number): void {
+    if (this.#pool === null) throw new RangeError("No Workers are running");
+    this.#pool.injectFault(how, tid);
+  }
+
+  #restart(why: string): void {
+    const old = this.#pool;
+    if (old === null) return;
+    const threads = old.threads;
+    old.close();
+    this.#pool = null;
+    if (this.#restarts >= MAX_RESTARTS) {
+      this.#onChange(1, `threads stopped after ${this.#restarts} Worker restarts; last failure: ${why}`);
+      return;
+    }
+    this.#restarts++;
+    this.#onChange(1, `restarting Workers after: ${why}`);
+    this.#pending = DensePool.start(this.#bytes, this.#memory, threads, this.#source).then(
+      (pool) => {
+        if (this.#closed) {
+          pool.close();
+          return;
+        }
+        this.#pool = pool;
+        this.#onChange(pool.threads, `Workers restarted ${this.#restarts}× after: ${why}`);
+      },
+      (cause) => this.#onChange(1, `threads stopped: ${why}; restart failed: ${(cause as Error).message}`),
+    ).finally(() => {
+      this.#pending = null;
+    });
+  }
+
+  /** Stop the Workers (a restart under way is stopped when it ends). */
+  close(): void {
+    this.#closed = true;
+    this.#pool?.close();
+    this.#pool = null;
   }
 }

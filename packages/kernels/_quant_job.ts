@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { sliceRows, workerModuleSource } from "./_dense_job.ts";
+import { NEXT, sliceRows, workerModuleSource } from "./_dense_job.ts";
 
 /** int8 scan, query rows split between threads. */
 export const OP_INT8 = 11;
@@ -15,6 +15,10 @@ export const OP_INT8_SPLIT = 12;
 export const OP_HAMMING = 13;
 /** Hamming scan, code rows split. */
 export const OP_HAMMING_SPLIT = 14;
+/** int8 scan, units of code rows taken from the shared counter (each thread its own lists). */
+export const OP_INT8_BLOCKS = 15;
+/** Hamming scan, units of code rows taken from the shared counter. */
+export const OP_HAMMING_BLOCKS = 16;
 /** Multiply-adds (int8) or bytes (Hamming) one scan call may cover before the next chunk. */
 export const QUANT_CHUNK_WORK = 2 ** 31;
 /** Scan calls after which this thread's code is taken as optimised. */
@@ -25,11 +29,12 @@ let quantCalls = 0;
 type KernelFn = (...args: number[]) => unknown;
 
 /**
- * Run thread `t`'s slice of a quantised scan. Arguments (17): `(q, qs, codes, sq, stride, mode,
- * j0, j1, elig, m, keys, pos, i0, i1, scratch, rb, listBytes)`; `listBytes` is the byte size of
- * one thread's float64 keys (its int32 positions take half) in a code-row split. The heaps are
- * initialised and finished here, and the scan runs in calls of growing size (V8 optimises a
- * WebAssembly function for its next call, not during a long one).
+ * Run thread `t`'s slice of a quantised scan. Arguments (18): `(q, qs, codes, sq, stride, mode,
+ * j0, j1, elig, m, keys, pos, i0, i1, scratch, rb, listBytes, unit)`; `listBytes` is the byte
+ * size of one thread's float64 keys (its int32 positions take half) in a code-row split; `unit`
+ * the code rows a thread takes at a time from `ctl[NEXT]` in the blocked split (a multiple of
+ * rb). The heaps are initialised and finished here, and the scan runs in calls of growing size
+ * (V8 optimises a WebAssembly function for its next call, not during a long one).
  *
  * @param exports the quant module's exports
  * @param op OP_INT8, OP_INT8_SPLIT, OP_HAMMING or OP_HAMMING_SPLIT
@@ -38,6 +43,7 @@ type KernelFn = (...args: number[]) => unknown;
  * @param n thread count
  * @param rows query rows
  * @param scratchStride bytes of scratch per thread
+ * @param ctl the control block (the blocked split's counter)
  */
 export function runQuantSlice(
   exports: WebAssembly.Exports,
@@ -47,12 +53,34 @@ export function runQuantSlice(
   n: number,
   rows: number,
   scratchStride: number,
+  ctl?: Int32Array,
 ): void {
   const a = Array.from(args);
-  const scanFn = (op === OP_INT8 || op === OP_INT8_SPLIT ? exports.int8Scan : exports.hammingScan) as KernelFn;
+  const int8 = op === OP_INT8 || op === OP_INT8_SPLIT || op === OP_INT8_BLOCKS;
+  const scanFn = (int8 ? exports.int8Scan : exports.hammingScan) as KernelFn;
   const init = exports.heapInit as KernelFn, finish = exports.heapFinish as KernelFn;
   const m = a[9], rb = a[15];
   a[14] = args[14] + t * scratchStride;
+  if (op === OP_INT8_BLOCKS || op === OP_HAMMING_BLOCKS) {
+    // Every thread keeps heaps for every query row (heaps compare (key, position), so the
+    // order in which units arrive does not matter) and takes units until none is left.
+    a[10] = args[10] + t * args[16];
+    a[11] = args[11] + t * (args[16] / 2);
+    init(a[10], a[11], m, 0, rows);
+    a[12] = 0;
+    a[13] = rows;
+    const unit = args[17];
+    for (;;) {
+      const b = args[6] + Atomics.add(ctl!, NEXT, unit);
+      if (b >= args[7]) break;
+      a[6] = b;
+      a[7] = Math.min(args[7], b + unit);
+      quantCalls++;
+      scanFn(...a.slice(0, 16));
+    }
+    for (let i = 0; i < rows; i++) finish(a[10], a[11], m, i, i + 1);
+    return;
+  }
   if (op === OP_INT8_SPLIT || op === OP_HAMMING_SPLIT) {
     const [s0, s1] = sliceRows(t, n, args[7] - args[6]);
     if (s0 >= s1) return;
@@ -97,7 +125,16 @@ export function runQuantSlice(
  */
 export function quantWorkerSource(): string {
   return workerModuleSource(
-    { OP_INT8, OP_INT8_SPLIT, OP_HAMMING, OP_HAMMING_SPLIT, QUANT_CHUNK_WORK, QUANT_WARM_CALLS },
+    {
+      OP_INT8,
+      OP_INT8_SPLIT,
+      OP_INT8_BLOCKS,
+      OP_HAMMING,
+      OP_HAMMING_SPLIT,
+      OP_HAMMING_BLOCKS,
+      QUANT_CHUNK_WORK,
+      QUANT_WARM_CALLS,
+    },
     ["let quantCalls = 0;", `const runSlice = ${runQuantSlice.toString()};`],
   );
 }

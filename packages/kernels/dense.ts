@@ -23,6 +23,7 @@ import { KernelModule } from "./wasm_module.ts";
 import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
 import { OP_PAIRWISE, OP_TOPK, runSlice } from "./_dense_job.ts";
 import { DensePool, WorkerFailure } from "./_dense_pool.ts";
+import { INJECT_WORKER_FAULT, type WorkerFault } from "./dense_resident.ts";
 import { checkK, checkPair, DENSE_METRICS, eligibleMask } from "./reference/mod.ts";
 
 /** Which build of the dense kernels to run. */
@@ -64,6 +65,11 @@ export interface DenseKernels {
   topk(query: Matrix, reference: Matrix, options: TopKOptions): Promise<TopKResult>;
   /** Stop the Workers and release memory; later calls throw. */
   dispose(): void;
+  /**
+   * Test-only: make kernel Worker `tid` die (see `INJECT_WORKER_FAULT`). These kernels then
+   * redo the call it broke on the calling thread and stay there (`info.detail` says why).
+   */
+  [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void;
 }
 
 const VARIANTS: readonly DenseVariant[] = ["scalar", "simd", "relaxed"];
@@ -389,6 +395,11 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
       disposed = true;
       pool?.close();
       pool = null;
+    },
+
+    [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void {
+      if (!pool) throw new RangeError("These dense kernels run no Workers (yet)");
+      pool.injectFault(how, tid);
     },
   };
 }

@@ -21,8 +21,8 @@ import { wasmBytes as relaxedMtBytes } from "./generated/dense_relaxed_mt.genera
 import { KernelModule } from "./wasm_module.ts";
 import { layoutScratch } from "./_scratch.ts";
 import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
-import { OP_TOPK, OP_TOPK_SPLIT, runSlice, sliceRows } from "./_dense_job.ts";
-import { DensePool, WorkerFailure } from "./_dense_pool.ts";
+import { OP_TOPK, OP_TOPK_BLOCKS, OP_TOPK_SPLIT, runSlice, sliceRows, workerSource } from "./_dense_job.ts";
+import { DensePool, KernelThreads, MAX_RESTARTS } from "./_dense_pool.ts";
 import type { DenseVariant } from "./dense.ts";
 import { DENSE_METRICS } from "./reference/mod.ts";
 
@@ -38,6 +38,12 @@ export interface ResidentDenseOptions {
   capacity?: number;
   /** Searches with fewer multiply-adds than this stay on the calling thread (default 262,144). */
   minParallelWork?: number;
+  /**
+   * How threads share a streaming-mode search: `blocks` (default), reference blocks taken from a
+   * shared counter; `fixed`, the earlier fixed split by query rows (or, for fewer than 4 × threads
+   * queries, by reference rows). Kept for benchmarks that compare the two; results are the same.
+   */
+  split?: "blocks" | "fixed";
 }
 
 /** Result of {@link ResidentDense.topk}: positions and keys, `rows × k`, best first. */
@@ -93,7 +99,28 @@ export interface ResidentDense {
   topk(query: Float32Array, queryRows: number, options: ResidentTopKOptions): Promise<ResidentTopK>;
   /** Stop the Workers; later calls throw. */
   dispose(): void;
+  /** Test-only: make kernel Worker `tid` die (see {@link INJECT_WORKER_FAULT}). */
+  [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void;
 }
+
+/**
+ * Worker restarts a resident engine (dense rows or quant codes) makes after its Workers fail;
+ * after that many it stays on the calling thread and says so in `info.detail`.
+ */
+export const MAX_WORKER_RESTARTS: number = MAX_RESTARTS;
+
+/** How {@link INJECT_WORKER_FAULT} makes a Worker die: an uncaught error at its next job, or terminated now. */
+export type WorkerFault = "throw" | "terminate";
+
+/**
+ * Test-only fault injection, under a symbol so that it stays out of the public surface:
+ * `engine[INJECT_WORKER_FAULT](how, tid)` makes kernel Worker `tid` (1 ≤ tid < threads) of a
+ * resident engine (or of the index that holds it) really die, to test what a dead Worker does:
+ * the call it breaks fails with `WORKER_FAILED` and the Workers are restarted.
+ *
+ * @throws RangeError when the engine has no Worker `tid` running
+ */
+export const INJECT_WORKER_FAULT: unique symbol = Symbol.for("likeness.injectWorkerFault") as never;
 
 const BYTES: Record<DenseVariant, [() => Uint8Array, () => Uint8Array]> = {
   scalar: [scalarBytes, scalarMtBytes],
@@ -101,8 +128,23 @@ const BYTES: Record<DenseVariant, [() => Uint8Array, () => Uint8Array]> = {
   relaxed: [relaxedBytes, relaxedMtBytes],
 };
 const SHARED_MAX_PAGES = 16384;
+/** Largest size of the per-thread lists of the blocked split (beyond it: the split by query rows). */
+const BLOCKED_LIST_BYTES = 64 * 2 ** 20;
+/** Multiply-adds of one unit of the blocked split (about 50 µs): fewer units, fewer counter round trips. */
+const BLOCK_UNIT_WORK = 2 ** 20;
+
 const PARALLEL_MIN_WORK = 1 << 18;
 type Fn = (...args: number[]) => number;
+
+/**
+ * Reference rows per unit of the blocked split: whole blocks of `rb` rows, about
+ * BLOCK_UNIT_WORK multiply-adds each, but at least 4 units per thread where the rows allow.
+ */
+function blockUnit(Q: number, R: number, D: number, rb: number, threads: number): number {
+  const blocks = Math.ceil(R / rb);
+  const byWork = Math.ceil(BLOCK_UNIT_WORK / Math.max(1, Q * rb * D));
+  return rb * Math.max(1, Math.min(byWork, Math.floor(blocks / (4 * threads))));
+}
 
 /**
  * Start a resident dense engine (module instantiated, Workers started).
@@ -143,6 +185,7 @@ export async function createResidentDense(options: ResidentDenseOptions): Promis
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new ValueError("INVALID_ARGUMENT", `Invalid capacity: expected a positive integer, got ${capacity}`);
   }
+  const split = checkOneOf(options.split ?? "blocks", ["blocks", "fixed"] as const, "split");
   const info: BackendInfo = {
     name: variant === "scalar" ? "wasm" : "wasm-simd",
     detail: "",
@@ -156,13 +199,17 @@ export async function createResidentDense(options: ResidentDenseOptions): Promis
   };
   const [single, multi] = BYTES[variant];
   let module: KernelModule | undefined;
-  let pool: DensePool | null = null;
+  let pool: KernelThreads | null = null;
   let why = requested > 1 && !hasWasmThreads() ? "Worker or SharedArrayBuffer unavailable" : "";
   if (requested > 1 && hasWasmThreads()) {
     try {
       const memory = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
       module = await KernelModule.create(multi(), memory);
-      pool = await DensePool.start(multi(), memory, requested);
+      const started = await DensePool.start(multi(), memory, requested);
+      pool = new KernelThreads(started, multi(), memory, workerSource(), (threads, why) => {
+        info.threads = threads;
+        describe(why);
+      });
       info.threads = requested;
     } catch (cause) {
       module = undefined;
@@ -178,8 +225,8 @@ export async function createResidentDense(options: ResidentDenseOptions): Promis
     dim,
     capacity,
     info,
-    describe,
     options.minParallelWork ?? PARALLEL_MIN_WORK,
+    split === "blocks",
   );
 }
 
@@ -189,28 +236,30 @@ class Resident implements ResidentDense {
   readonly dim: number;
   #capacity: number;
   #module: KernelModule;
-  #pool: DensePool | null;
-  #describe: (why?: string) => void;
+  #pool: KernelThreads | null;
+  #shared: boolean;
   #minWork: number;
+  #blocks: boolean;
   #disposed = false;
   #used = 0;
 
   constructor(
     module: KernelModule,
-    pool: DensePool | null,
+    pool: KernelThreads | null,
     variant: DenseVariant,
     dim: number,
     capacity: number,
     info: BackendInfo,
-    describe: (why?: string) => void,
     minWork: number,
+    blocks: boolean,
   ) {
+    this.#blocks = blocks;
     this.#module = module;
     this.#pool = pool;
+    this.#shared = pool !== null;
     this.variant = variant;
     this.dim = dim;
     this.info = info;
-    this.#describe = describe;
     this.#minWork = minWork;
     this.#capacity = 0;
     this.#grow(capacity);
@@ -225,7 +274,7 @@ class Resident implements ResidentDense {
   }
 
   #limit(): number {
-    return this.#pool ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
+    return this.#shared ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
   }
 
   #residentEnd(cap = this.#capacity): number {
@@ -291,12 +340,21 @@ class Resident implements ResidentDense {
     const m = this.#module;
     const rb = m.fn<Fn>("blockRows")(D);
     const stride = 2 * rb * 4 + ((m.fn<Fn>("workBytes")(D) + 15) & ~15) + m.fn<Fn>("topkWorkBytes")();
-    const pool = this.#pool;
+    const threads0 = this.#pool;
+    if (threads0) await threads0.ready();
+    this.#live();
+    const pool = threads0?.pool ?? null;
     const work = Q * R * D;
-    const parallel = pool !== null && work >= this.#minWork;
-    const split = parallel && Q < 4 * pool!.threads;
-    const lists = split ? pool!.threads : 1;
     const threads = pool ? pool.threads : 1;
+    const parallel = pool !== null && work >= this.#minWork;
+    // Streaming mode (k a small share of the rows): reference blocks from a shared counter, so a
+    // thread that is slower or starts later takes fewer and none waits for the other (lists for
+    // every query row per thread, merged here). Full-row mode: a fixed split, by queries or
+    // (fewer than 4 × threads queries) by reference rows.
+    const blocked = parallel && this.#blocks && m.fn<Fn>("fullRowGroup")(R, k) === 0 &&
+      threads * Q * (2 * k + 1) * 8 <= BLOCKED_LIST_BYTES;
+    const split = parallel && !blocked && Q < 4 * threads;
+    const lists = blocked || split ? threads : 1;
     const elig = options.eligible ?? null;
     const excl = options.exclude ?? null;
     // Top-k buffers: 2k + 1 slots per query row (the kernel's threshold buffer), one set per list.
@@ -338,30 +396,31 @@ class Resident implements ResidentDense {
       excl ? ox : 0,
       0,
       Q * st * 4,
+      blocked ? blockUnit(Q, R, D, rb, threads) : 0,
     ];
     const ex = m.instance.exports;
-    let ran = false;
     if (parallel) {
-      try {
-        await pool!.run(ex, split ? OP_TOPK_SPLIT : OP_TOPK, args, Q, stride);
-        ran = true;
-      } catch (e) {
-        if (!(e instanceof WorkerFailure)) throw e;
-        pool!.close();
-        this.#pool = null;
-        this.info.threads = 1;
-        this.#describe(`threads stopped: ${e.message}`);
-      }
+      await threads0!.run(ex, blocked ? OP_TOPK_BLOCKS : split ? OP_TOPK_SPLIT : OP_TOPK, args, Q, stride);
+      return this.#read(ov, oi, Q, k, largest, lists, blocked ? null : R);
     }
-    if (!ran) {
-      runSlice(ex, OP_TOPK, args, 0, 1, Q, stride);
-      return this.#read(ov, oi, Q, k, largest, 1, R);
-    }
-    return this.#read(ov, oi, Q, k, largest, lists, R);
+    runSlice(ex, OP_TOPK, args, 0, 1, Q, stride);
+    return this.#read(ov, oi, Q, k, largest, 1, R);
   }
 
-  /** Read (and, for a reference split, merge) the lists into positions and values. */
-  #read(ov: number, oi: number, Q: number, k: number, largest: boolean, lists: number, R: number): ResidentTopK {
+  /**
+   * Read (and, for a reference split, merge) the lists into positions and values. `R`: the
+   * rows of a fixed reference split (list t holds positions relative to its first row); null
+   * when the lists hold absolute positions (the blocked split).
+   */
+  #read(
+    ov: number,
+    oi: number,
+    Q: number,
+    k: number,
+    largest: boolean,
+    lists: number,
+    R: number | null,
+  ): ResidentTopK {
     const buf = this.#module.memory.buffer;
     const st = 2 * k + 1;
     // The kernel leaves each row's result in its first k slots: positions and metric values
@@ -377,11 +436,13 @@ class Resident implements ResidentDense {
       }
       return { positions, values };
     }
-    // Merge per query: list t covers rows [j0_t, j1_t) in order, so equal values go to the lower list.
+    // Merge per query: each list is best first with ties to the lower position; take the best
+    // head by (value, position), so equal values go to the lower position as on one thread.
+    // A fixed split's thread with no rows wrote no lists (the blocked split's threads all did).
     const starts: number[] = [];
     const active: number[] = [];
     for (let t = 0; t < lists; t++) {
-      const [j0, j1] = sliceRows(t, lists, R);
+      const [j0, j1] = R === null ? [0, 1] : sliceRows(t, lists, R);
       starts.push(j0);
       if (j0 < j1) active.push(t);
     }
@@ -389,15 +450,17 @@ class Resident implements ResidentDense {
     for (let i = 0; i < Q; i++) {
       ptr.fill(0);
       for (let out = 0; out < k; out++) {
-        let best = -1, bestVal = NaN;
+        let best = -1, bestVal = NaN, bestPos = -1;
         for (const t of active) {
           const p = ptr[t];
           if (p >= k) continue;
           const at = t * Q * st + i * st + p;
           if (idx[at] < 0) continue;
-          if (best < 0 || (largest ? vals[at] > bestVal : vals[at] < bestVal)) {
+          const v = vals[at], pos = idx[at] + starts[t];
+          if (best < 0 || (largest ? v > bestVal : v < bestVal) || (v === bestVal && pos < bestPos)) {
             best = t;
-            bestVal = vals[at];
+            bestVal = v;
+            bestPos = pos;
           }
         }
         const o = i * k + out;
@@ -406,8 +469,8 @@ class Resident implements ResidentDense {
           values[o] = NaN;
           continue;
         }
-        const at = best * Q * st + i * st + ptr[best]++;
-        positions[o] = idx[at] + starts[best];
+        ptr[best]++;
+        positions[o] = bestPos;
         values[o] = bestVal;
       }
     }
@@ -419,5 +482,11 @@ class Resident implements ResidentDense {
     this.#disposed = true;
     this.#pool?.close();
     this.#pool = null;
+  }
+
+  [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void {
+    this.#live();
+    if (!this.#pool) throw new RangeError("This engine runs no Workers");
+    this.#pool.injectFault(how, tid);
   }
 }

@@ -24,13 +24,16 @@ import { hasWasmSimd, hasWasmThreads } from "./probe.ts";
 import { sliceRows } from "./_dense_job.ts";
 import {
   OP_HAMMING,
+  OP_HAMMING_BLOCKS,
   OP_HAMMING_SPLIT,
   OP_INT8,
+  OP_INT8_BLOCKS,
   OP_INT8_SPLIT,
   quantWorkerSource,
   runQuantSlice,
 } from "./_quant_job.ts";
-import { DensePool, WorkerFailure } from "./_dense_pool.ts";
+import { DensePool, KernelThreads } from "./_dense_pool.ts";
+import { INJECT_WORKER_FAULT, type WorkerFault } from "./dense_resident.ts";
 
 /** What the codes are: int8 scalar-quantised rows or sign bits. */
 export type CodeKind = "int8" | "binary";
@@ -106,10 +109,24 @@ export interface ResidentCodes {
   ): Promise<Int32Array>;
   /** Stop the Workers; later calls throw. */
   dispose(): void;
+  /** Test-only: make kernel Worker `tid` die (see {@link INJECT_WORKER_FAULT}). */
+  [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void;
 }
 
 const SHARED_MAX_PAGES = 16384;
 const PARALLEL_MIN_WORK = 1 << 18;
+/** Largest size of the per-thread heaps of the blocked split (beyond it: the split by query rows). */
+const BLOCKED_LIST_BYTES = 64 * 2 ** 20;
+
+/**
+ * Code rows per unit of the blocked split: whole blocks of `rb` rows, about 2^20 multiply-adds
+ * (int8) or bytes (Hamming) each, but at least 4 units per thread where the rows allow.
+ */
+function scanUnit(Q: number, R: number, S: number, rb: number, threads: number): number {
+  const blocks = Math.ceil(R / rb);
+  const byWork = Math.ceil(2 ** 20 / Math.max(1, Q * rb * S));
+  return rb * Math.max(1, Math.min(byWork, Math.floor(blocks / (4 * threads))));
+}
 type Fn = (...args: number[]) => number;
 
 /**
@@ -160,13 +177,18 @@ export async function createResidentCodes(options: ResidentCodesOptions): Promis
   };
   const [single, multi] = variant === "scalar" ? [scalarBytes, scalarMtBytes] : [simdBytes, simdMtBytes];
   let module: KernelModule | undefined;
-  let pool: DensePool | null = null;
+  let pool: KernelThreads | null = null;
   let why = requested > 1 && !hasWasmThreads() ? "Worker or SharedArrayBuffer unavailable" : "";
   if (requested > 1 && hasWasmThreads()) {
     try {
       const memory = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
       module = await KernelModule.create(multi(), memory);
-      pool = await DensePool.start(multi(), memory, requested, quantWorkerSource());
+      const source = quantWorkerSource();
+      const started = await DensePool.start(multi(), memory, requested, source);
+      pool = new KernelThreads(started, multi(), memory, source, (threads, why) => {
+        info.threads = threads;
+        describe(why);
+      });
       info.threads = requested;
     } catch (cause) {
       module = undefined;
@@ -175,7 +197,7 @@ export async function createResidentCodes(options: ResidentCodesOptions): Promis
   }
   module ??= await KernelModule.create(single(), new WebAssembly.Memory({ initial: 1 }));
   describe(why);
-  return new Codes(module, pool, kind, dim, capacity, info, describe, options.minParallelWork ?? PARALLEL_MIN_WORK);
+  return new Codes(module, pool, kind, dim, capacity, info, options.minParallelWork ?? PARALLEL_MIN_WORK);
 }
 
 class Codes implements ResidentCodes {
@@ -185,29 +207,28 @@ class Codes implements ResidentCodes {
   readonly stride: number;
   #capacity = 0;
   #module: KernelModule;
-  #pool: DensePool | null;
-  #describe: (why?: string) => void;
+  #pool: KernelThreads | null;
+  #shared: boolean;
   #minWork: number;
   #disposed = false;
   #used = 0;
 
   constructor(
     module: KernelModule,
-    pool: DensePool | null,
+    pool: KernelThreads | null,
     kind: CodeKind,
     dim: number,
     capacity: number,
     info: BackendInfo,
-    describe: (why?: string) => void,
     minWork: number,
   ) {
     this.#module = module;
     this.#pool = pool;
+    this.#shared = pool !== null;
     this.kind = kind;
     this.dim = dim;
     this.stride = kind === "int8" ? (dim + 15) & ~15 : ((dim + 63) >>> 6) * 8;
     this.info = info;
-    this.#describe = describe;
     this.#minWork = minWork;
     this.#grow(capacity);
   }
@@ -221,7 +242,7 @@ class Codes implements ResidentCodes {
   }
 
   #limit(): number {
-    return this.#pool ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
+    return this.#shared ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
   }
 
   /** Byte offset of the squared norms for a capacity. */
@@ -300,11 +321,17 @@ class Codes implements ResidentCodes {
     const m8 = this.#module;
     const rb = m8.fn<Fn>("scanBlockRows")(S);
     const stride = 4 * rb * 4 + 16;
-    const pool = this.#pool;
-    const parallel = pool !== null && Q * R * S >= this.#minWork;
-    const split = parallel && Q < 4 * pool!.threads;
-    const lists = split ? pool!.threads : 1;
+    const threads0 = this.#pool;
+    if (threads0) await threads0.ready();
+    this.#live();
+    const pool = threads0?.pool ?? null;
     const threads = pool ? pool.threads : 1;
+    const parallel = pool !== null && Q * R * S >= this.#minWork;
+    // Units of code rows from a shared counter (a slower thread takes fewer), heaps per thread
+    // merged by (key, position); past BLOCKED_LIST_BYTES of heaps, the fixed split by query rows.
+    const blocked = parallel && threads * Q * m * 12 <= BLOCKED_LIST_BYTES;
+    const split = parallel && !blocked && Q < 4 * threads;
+    const lists = blocked || split ? threads : 1;
     const elig = options.eligible ?? null;
     const qBytes = int8 ? Q * S * 2 : Q * S;
     const sizes = [qBytes, Q * 8, elig ? R : 0, lists * Q * m * 8, lists * Q * m * 4, threads * stride];
@@ -334,27 +361,21 @@ class Codes implements ResidentCodes {
       ow,
       rb,
       listBytes,
+      blocked ? scanUnit(Q, R, S, rb, threads) : 0,
     ];
     const ex = m8.instance.exports;
     const opQ = int8 ? OP_INT8 : OP_HAMMING, opSplit = int8 ? OP_INT8_SPLIT : OP_HAMMING_SPLIT;
     if (parallel) {
-      try {
-        await pool!.run(ex, split ? opSplit : opQ, args, Q, stride, runQuantSlice);
-        return this.#read(ok, op, Q, m, lists, R);
-      } catch (e) {
-        if (!(e instanceof WorkerFailure)) throw e;
-        pool!.close();
-        this.#pool = null;
-        this.info.threads = 1;
-        this.#describe(`threads stopped: ${e.message}`);
-      }
+      const opBlocks = int8 ? OP_INT8_BLOCKS : OP_HAMMING_BLOCKS;
+      await threads0!.run(ex, blocked ? opBlocks : split ? opSplit : opQ, args, Q, stride, runQuantSlice);
+      return this.#read(ok, op, Q, m, lists, blocked ? null : R);
     }
     runQuantSlice(ex, opQ, args, 0, 1, Q, stride);
     return this.#read(ok, op, Q, m, 1, R);
   }
 
   /** Read (and, for a code-row split, merge by (key, position)) the heaps into positions. */
-  #read(ok: number, op: number, Q: number, m: number, lists: number, R: number): Int32Array {
+  #read(ok: number, op: number, Q: number, m: number, lists: number, R: number | null): Int32Array {
     const buf = this.#module.memory.buffer;
     const keys = new Float64Array(buf, ok, lists * Q * m);
     const pos = new Int32Array(buf, op, lists * Q * m);
@@ -362,22 +383,24 @@ class Codes implements ResidentCodes {
     const out = new Int32Array(Q * m);
     const active: number[] = [];
     for (let t = 0; t < lists; t++) {
-      const [j0, j1] = sliceRows(t, lists, R);
+      // A fixed split's thread with no rows wrote no heaps (every thread of the blocked split did).
+      const [j0, j1] = R === null ? [0, 1] : sliceRows(t, lists, R);
       if (j0 < j1) active.push(t);
     }
     const ptr = new Int32Array(lists);
     for (let i = 0; i < Q; i++) {
       ptr.fill(0);
       for (let o = 0; o < m; o++) {
-        // Lists cover increasing row ranges, so on equal keys the lower list holds the lower row.
-        let best = -1, bestKey = Infinity;
+        // By (key, position), as the heaps order them.
+        let best = -1, bestKey = Infinity, bestPos = -1;
         for (const t of active) {
           if (ptr[t] >= m) continue;
           const at = t * Q * m + i * m + ptr[t];
           if (pos[at] < 0) continue;
-          if (best < 0 || keys[at] < bestKey) {
+          if (best < 0 || keys[at] < bestKey || (keys[at] === bestKey && pos[at] < bestPos)) {
             best = t;
             bestKey = keys[at];
+            bestPos = pos[at];
           }
         }
         out[i * m + o] = best < 0 ? -1 : pos[best * Q * m + i * m + ptr[best]++];
@@ -391,5 +414,11 @@ class Codes implements ResidentCodes {
     this.#disposed = true;
     this.#pool?.close();
     this.#pool = null;
+  }
+
+  [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void {
+    this.#live();
+    if (!this.#pool) throw new RangeError("This engine runs no Workers");
+    this.#pool.injectFault(how, tid);
   }
 }

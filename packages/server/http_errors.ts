@@ -45,6 +45,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   READ_ONLY: 409,
   STORAGE_FULL: 507,
   UNAVAILABLE: 503,
+  WORKER_FAILED: 503,
 };
 
 /**

@@ -77,3 +77,35 @@ test("with a full Backend the searcher uses the resident index: hot-adds, update
     backend.dispose();
   }
 });
+
+test("clients that send their next query after each answer share batches; a lone client's queries each run at once", async () => {
+  const rng = createRng(8);
+  const dim = 4;
+  const index = new ReferenceIndex(dim);
+  const vec = () => Float32Array.from({ length: dim }, () => rng.normal());
+  index.upsert(Array.from({ length: 300 }, (_, i) => ({ id: `r${i}`, label: `c${i % 2}`, vector: vec() })));
+  const { backend } = await createBackend({ prefer: "wasm-simd", tf: false });
+  const sizes: number[] = [];
+  const counting = {
+    topk: (...a: Parameters<typeof backend.topk>) => {
+      sizes.push(a[0].rows);
+      return backend.topk(...a);
+    },
+  };
+  try {
+    const search = createSearcher(index, counting);
+    // Eight clients, ten queries each, each sent when the previous answer came back.
+    const client = async () => {
+      for (let i = 0; i < 10; i++) assert.equal((await search(vec(), 3)).length, 3);
+    };
+    await Promise.all(Array.from({ length: 8 }, client));
+    assert.equal(sizes.reduce((a, b) => a + b, 0), 80);
+    assert.ok(sizes.length <= 40, `80 queries in ${sizes.length} calls: ${sizes.join(",")}`);
+    // One client alone: one call per query, each with one row.
+    sizes.length = 0;
+    await client();
+    assert.deepEqual(sizes, Array(10).fill(1));
+  } finally {
+    backend.dispose();
+  }
+});
