@@ -2,7 +2,8 @@
  * The `hnsw` kind through the shared entry points (`createIndex`, `loadIndex`) on every backend
  * that can host it, checked against the `flat` kind: with efSearch ≥ size the graph walk visits
  * every row, so it must return exactly what exact search returns (ties to the lower position
- * included), with filters, tombstones, compaction and a save/load round trip.
+ * included), with filters, tombstones, compaction and a save/load round trip; also when the walk
+ * compares int8 codes (`codes: "int8"`), whose float32 rerank then gives the exact results.
  *
  *   ./node_modules/.bin/deno test -A tests/hnsw_conformance_test.ts
  *   ./node_modules/.bin/bun test ./tests/hnsw_conformance_test.ts
@@ -12,6 +13,10 @@ import assert from "node:assert/strict";
 import { createRng, type Matrix } from "@likeness/core";
 import { createIndex, type IndexSearchOptions, loadIndex, type Metric, type VectorIndex } from "@likeness/backend";
 import { INDEX_TARGETS } from "./_conformance.ts";
+
+// Every metric walking on float32 rows, and on int8 codes with the float32 rerank.
+const CASES: [Metric, "float32" | "int8"][] = (["dot", "l2", "sqeuclidean", "l1"] as Metric[])
+  .flatMap((m) => [[m, "float32"], [m, "int8"]] as [Metric, "float32" | "int8"][]);
 
 // The index targets that host the hnsw kind's own graph (webgpu delegates to wasm-simd; two threads add nothing here).
 const TARGETS = INDEX_TARGETS.filter((t) => t.name === "js" || t.name === "wasm" || t.name === "wasm-simd");
@@ -46,23 +51,29 @@ for (const t of TARGETS) {
         const ref = ints(1, R, D), q = ints(2, 6, D);
         const labels = Array.from({ length: R }, (_, i) => i % 4);
         const ids = Array.from({ length: R }, (_, i) => 10 + 3 * i);
-        for (const metric of ["dot", "l2", "sqeuclidean", "l1"] as Metric[]) {
+        for (const [metric, codes] of CASES) {
+          const what = codes === "int8" ? `${metric} int8 codes` : metric;
           const flat = await createIndex({ dim: D, metric, kind: "flat" }, b);
-          const hnsw = await createIndex({ dim: D, metric, kind: "hnsw", hnsw: { M: 6, efSearch: R, seed: 3 } }, b);
+          const hnsw = await createIndex({
+            dim: D,
+            metric,
+            kind: "hnsw",
+            hnsw: { M: 6, efSearch: R, seed: 3, codes },
+          }, b);
           assert.equal(hnsw.kind, "hnsw");
           for (const index of [flat, hnsw]) await index.add(ref, { ids, labels });
-          await same(hnsw, flat, q, 10, metric);
-          await same(hnsw, flat, q, 10, `${metric} label filter`, { labels: [1, 2] });
-          await same(hnsw, flat, q, 5, `${metric} id filter`, { ids: [13, 16, 700, 1000] });
+          await same(hnsw, flat, q, 10, what);
+          await same(hnsw, flat, q, 10, `${what} label filter`, { labels: [1, 2] });
+          await same(hnsw, flat, q, 5, `${what} id filter`, { ids: [13, 16, 700, 1000] });
           const gone = ids.filter((_, i) => i % 3 === 0);
           for (const index of [flat, hnsw]) await index.remove(gone);
-          await same(hnsw, flat, q, 10, `${metric} after remove`);
+          await same(hnsw, flat, q, 10, `${what} after remove`);
           await hnsw.compact();
-          await same(hnsw, flat, q, 10, `${metric} after compact`);
+          await same(hnsw, flat, q, 10, `${what} after compact`);
           const back = await loadIndex(await hnsw.save(), b, { dim: D });
           assert.equal(back.kind, "hnsw");
           assert.equal(back.size, flat.size);
-          await same(back, flat, q, 10, `${metric} after reload`);
+          await same(back, flat, q, 10, `${what} after reload`);
           for (const index of [flat, hnsw, back]) index.dispose();
         }
       } finally {

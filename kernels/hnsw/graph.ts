@@ -9,6 +9,7 @@
 
 import { distScalar } from "./dist_scalar";
 import { distSimd } from "./dist_simd";
+import { codeDistScalar, codeDistSimd } from "./dist_codes";
 
 // Layout (set by configure after every re-layout).
 let VEC: usize = 0; // rows × dim float32
@@ -22,6 +23,9 @@ let LEV: usize = 0; // per node i32 level
 let UOFF: usize = 0; // per node i32: first i32 slot of its upper lists in UP (levels ≥ 1)
 let UP: usize = 0; // upper lists: per node and layer 1..level, (1 + M) i32
 let DEL: usize = 0; // per node u8: 1 = tombstone
+let CODES: usize = 0; // per node CB bytes of int8 codes (0: no codes)
+let CB: usize = 0; // bytes per code row (dim rounded up to 16, zero padded)
+let USEC: bool = false; // the current search walks on codes (q points at a code row)
 // Scratch, private to the calling instance.
 let TAGS: usize = 0; // per node u32 visit tag
 let CAND: usize = 0; // candidate min-heap, (f32 d, i32 node) pairs
@@ -45,6 +49,11 @@ export function configure(
   TAGS = tags; CAND = cand; RES = res; WORK = work; NB = nb;
 }
 
+/** Set the int8 code rows (0 = none) and their padded length in bytes. */
+export function configureCodes(codes: usize, cb: i32): void {
+  CODES = codes; CB = <usize>cb;
+}
+
 /** Entry point node (-1 when empty). */
 export function entryPoint(): i32 { return ENTRY; }
 /** Top layer (-1 when empty). */
@@ -60,6 +69,17 @@ export function setEntry(entry: i32, level: i32): void { ENTRY = entry; MAXL = l
 
 // @ts-ignore: decorator
 @inline function row(node: i32): usize { return VEC + <usize>node * DB; }
+
+// Distance from the walk's query to a node: float32 rows, or int8 codes when USEC (q is a code row).
+// @ts-ignore: decorator
+@inline function qdist(q: usize, node: i32): f32 {
+  if (USEC) {
+    const c = CODES + <usize>node * CB;
+    if (ASC_FEATURE_SIMD) return codeDistSimd(KIND, q, c, CB);
+    return codeDistScalar(KIND, q, c, CB);
+  }
+  return dist(q, row(node));
+}
 
 // Address of a node's list on a layer: [count, id, id, ...].
 // @ts-ignore: decorator
@@ -118,15 +138,37 @@ function heapPop(h: usize, size: i32, max: bool): void {
   if (last > 0) put(h, i, d, n);
 }
 
-// Drain the result heap into WORK in increasing order; returns the count.
-function drain(): i32 {
-  const n = resN;
+// Drain a max-heap of n pairs at h into WORK in increasing order; returns n.
+function drainHeap(h: usize, n: i32): i32 {
   for (let i = n - 1; i >= 0; i--) {
-    put(WORK, i, pd(RES, 0), pn(RES, 0));
-    heapPop(RES, resN, true);
-    resN--;
+    put(WORK, i, pd(h, 0), pn(h, 0));
+    heapPop(h, i + 1, true);
   }
   return n;
+}
+
+// Drain the result heap into WORK in increasing order; returns the count.
+function drain(): i32 {
+  const n = drainHeap(RES, resN);
+  resN = 0;
+  return n;
+}
+
+// Rerank the walk's results (resN pairs in RES, code distances) by float32 distance to the query
+// row qf: the k best in a bounded max-heap in CAND (free after the walk), drained into WORK.
+function rerank(qf: usize, k: i32): i32 {
+  let n = 0;
+  for (let i = 0; i < resN; i++) {
+    const node = pn(RES, i);
+    const d = dist(qf, row(node));
+    if (n < k) heapPush(CAND, n++, d, node, true);
+    else if (before(d, node, pd(CAND, 0), pn(CAND, 0))) {
+      heapPop(CAND, n--, true);
+      heapPush(CAND, n++, d, node, true);
+    }
+  }
+  resN = 0;
+  return drainHeap(CAND, n);
 }
 
 function newVisit(): void {
@@ -165,12 +207,27 @@ function greedy(q: usize, ep: i32, epd: f32, layer: i32): i32 {
     const cnt = load<i32>(l);
     for (let j = 0; j < cnt; j++) {
       const nb = load<i32>(l + (<usize>(j + 1) << 2));
-      const d = dist(q, row(nb));
+      const d = qdist(q, nb);
       if (before(d, nb, curd, cur)) { cur = nb; curd = d; changed = true; }
     }
   }
   lastD = curd;
   return cur;
+}
+
+// Read the first word of every unvisited neighbour's row (or code row) before any distance: the
+// cache misses of up to 2M rows then overlap instead of coming one distance at a time (hnswlib
+// prefetches for the same reason; WebAssembly has no prefetch, so a load whose sum is kept in a
+// global stands in for it). Changes no result.
+let SINK: u32 = 0;
+function touch(q: usize, l: usize, cnt: i32): void {
+  let s: u32 = 0;
+  for (let j = 0; j < cnt; j++) {
+    const nb = load<i32>(l + (<usize>(j + 1) << 2));
+    if (load<u32>(TAGS + (<usize>nb << 2)) == GEN) continue;
+    s += USEC ? load<u32>(CODES + <usize>nb * CB) : load<u32>(row(nb));
+  }
+  SINK += s;
 }
 
 // Search-layer (Algorithm 2): the ef closest accepted nodes to q reachable from ep on one layer,
@@ -189,10 +246,11 @@ function searchLayer(q: usize, ep: i32, epd: f32, ef: i32, layer: i32, filt: usi
     heapPop(CAND, candN--, false);
     const l = links(c, layer);
     const cnt = load<i32>(l);
+    touch(q, l, cnt);
     for (let j = 0; j < cnt; j++) {
       const nb = load<i32>(l + (<usize>(j + 1) << 2));
       if (!visit(nb)) continue;
-      const d = dist(q, row(nb));
+      const d = qdist(q, nb);
       if (resN < ef || before(d, nb, pd(RES, 0), pn(RES, 0))) {
         heapPush(CAND, candN++, d, nb, false);
         if (accepted(nb, filt, skipDel)) {
@@ -290,21 +348,27 @@ function emit(n: i32, k: i32, outIdx: usize, outDist: usize): void {
  * whose eligibility byte is 0. Writes nq × k node indices and internal distances (ascending).
  * `full` ≠ 0 (JS sets it when ef ≥ the node count) skips the descent and walks layer 0 from the
  * entry point, from which every node is reachable after a repair: the search is then exact.
+ * `qc` ≠ 0 (with code rows configured): nq int8 code rows of the queries (CB bytes each); the walk
+ * compares codes and its max(ef, k) results are reranked by float32 distance to the rows at q.
  */
 export function search(
-  q: usize, nq: i32, k: i32, ef: i32, filt: usize, outIdx: usize, outDist: usize, full: i32,
+  q: usize, nq: i32, k: i32, ef: i32, filt: usize, outIdx: usize, outDist: usize, full: i32, qc: usize,
 ): void {
   const e = max(ef, k);
+  USEC = qc != 0 && CODES != 0;
   for (let i = 0; i < nq; i++) {
-    const qv = q + <usize>i * DB;
+    const qf = q + <usize>i * DB;
+    // The walk's query: the float32 row, or its int8 code row (then rerank in float32).
+    const qv = USEC ? qc + <usize>i * CB : qf;
     const oo = <usize>i * <usize>k << 2;
     if (ENTRY < 0) { resN = 0; emit(0, k, outIdx + oo, outDist + oo); continue; }
     let ep = ENTRY;
-    let epd = dist(qv, row(ep));
+    let epd = qdist(qv, ep);
     if (full == 0) for (let l = MAXL; l > 0; l--) { ep = greedy(qv, ep, epd, l); epd = lastD; }
     searchLayer(qv, ep, epd, e, 0, filt, true);
-    emit(drain(), k, outIdx + oo, outDist + oo);
+    emit(USEC ? rerank(qf, k) : drain(), k, outIdx + oo, outDist + oo);
   }
+  USEC = false;
 }
 
 /**
@@ -332,4 +396,12 @@ export function exact(q: usize, nq: i32, k: i32, list: usize, nl: i32, outIdx: u
 /** Internal distance between rows a and b (test hook; kinds as in dist_scalar.ts). */
 export function distance(a: usize, b: usize): f32 {
   return dist(a, b);
+}
+
+/** Code distance between the code rows of nodes a and b (test hook; kinds as in dist_codes.ts). */
+export function codeDistance(a: i32, b: i32): f32 {
+  USEC = true;
+  const d = qdist(CODES + <usize>a * CB, b);
+  USEC = false;
+  return d;
 }

@@ -1,2 +1,2 @@
 // HNSW graph kernel, scalar build (entry compiled by build.json). See graph.ts.
-export { configure, distance, entryPoint, exact, insert, insertRange, maxLevel, search, setEntry } from "./graph";
+export { codeDistance, configure, configureCodes, distance, entryPoint, exact, insert, insertRange, maxLevel, search, setEntry } from "./graph";

@@ -19,26 +19,30 @@
  *
  * @module
  */
-import { checkMatrix, createRng, LikenessError, type Matrix, ShapeError, ValueError } from "@likeness/core";
-import { hasWasmSimd, HnswGraph, type HnswGraphArrays, type HnswVariant } from "@likeness/kernels";
+import { checkMatrix, checkOneOf, createRng, LikenessError, type Matrix, ShapeError, ValueError } from "@likeness/core";
+import { hasWasmSimd, HnswGraph, type HnswGraphArrays, type HnswQuantizer, type HnswVariant } from "@likeness/kernels";
 import { type Metric, METRICS } from "@likeness/kernels/types";
-import type {
-  AddOptions,
-  HnswParams,
-  IndexFilter,
-  IndexInfo,
-  IndexKind,
-  IndexOptions,
-  IndexSearchOptions,
-  IndexSearchResult,
-  VectorIndex,
+import {
+  type AddOptions,
+  HNSW_CODES,
+  type HnswParams,
+  type IndexFilter,
+  type IndexInfo,
+  type IndexKind,
+  type IndexOptions,
+  type IndexSearchOptions,
+  type IndexSearchResult,
+  type VectorIndex,
 } from "./index_types.ts";
 import type { Backend } from "./types.ts";
 import { bytesOf, type DecodedIndex, decodeIndex, encodeIndex, FLAG_NORMALIZED, sectionArray } from "./index_format.ts";
 import { MAX_K, registerIndexKind } from "./vector_index.ts";
 
+/** The numeric parameters of the `hnsw` kind. */
+export type HnswNumericParam = Exclude<keyof HnswParams, "codes">;
+
 /** Parameter ranges of the `hnsw` kind (declared once: validation, docs and `info` read them). */
-export const HNSW_PARAM_RANGES: Readonly<Record<keyof HnswParams, readonly [number, number, number]>> = {
+export const HNSW_PARAM_RANGES: Readonly<Record<HnswNumericParam, readonly [number, number, number]>> = {
   M: [2, 128, 16],
   efConstruction: [1, 65536, 200],
   efSearch: [1, 1 << 24, 64],
@@ -82,7 +86,10 @@ function checkIntIn(value: unknown, name: string, [lo, hi]: readonly [number, nu
 /** Validated HNSW parameters with defaults filled in. */
 function checkParams(p: HnswParams | undefined): Required<HnswParams> {
   if (p !== undefined && (p === null || typeof p !== "object")) {
-    throw new ValueError("INVALID_ARGUMENT", "Invalid hnsw: expected { M?, efConstruction?, efSearch?, seed? }");
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      "Invalid hnsw: expected { M?, efConstruction?, efSearch?, seed?, codes? }",
+    );
   }
   const r = HNSW_PARAM_RANGES;
   return {
@@ -90,6 +97,7 @@ function checkParams(p: HnswParams | undefined): Required<HnswParams> {
     efConstruction: checkIntIn(p?.efConstruction ?? r.efConstruction[2], "hnsw.efConstruction", r.efConstruction),
     efSearch: checkIntIn(p?.efSearch ?? r.efSearch[2], "hnsw.efSearch", r.efSearch),
     seed: checkIntIn(p?.seed ?? r.seed[2], "hnsw.seed", r.seed),
+    codes: checkOneOf(p?.codes ?? "float32", HNSW_CODES, "hnsw.codes"),
   };
 }
 
@@ -124,10 +132,10 @@ function disposedError(): ValueError {
  * Create an empty `hnsw` index.
  *
  * @param options dim, metric [cosine], hnsw params (M 2–128 [16], efConstruction 1–65,536 [200],
- *   efSearch 1–2²⁴ [64], seed [42]), capacity [1024], variant
+ *   efSearch 1–2²⁴ [64], seed [42], codes float32 | int8 [float32]), capacity [1024], variant
  * @returns the index
  * @throws {ValueError} INVALID_ARGUMENT for a parameter outside its range; UNKNOWN_NAME for an unknown
- *   metric, kind or variant; UNSUPPORTED for `simd`
+ *   metric, kind, codes or variant; UNSUPPORTED for `simd`
  *   without WebAssembly SIMD
  * @example
  * ```ts
@@ -155,7 +163,8 @@ export async function createHnswIndex(options: HnswIndexOptions): Promise<HnswIn
   const params = checkParams(options.hnsw);
   const capacity = checkIntIn(options.capacity ?? 1024, "capacity", [1, 2 ** 26, 1024]);
   const variant = checkVariant(options.variant);
-  const graph = await HnswGraph.create({ dim, kind: KIND_OF[metric], M: params.M, variant, capacity });
+  const codes = params.codes === "int8";
+  const graph = await HnswGraph.create({ dim, kind: KIND_OF[metric], M: params.M, variant, capacity, codes });
   return new HnswIndex(graph, metric, params, params.seed);
 }
 
@@ -315,11 +324,34 @@ async function fromDecoded(decoded: DecodedIndex, variant: HnswVariant): Promise
     }
   }
   if (h.nextId > MAX_ID) throw corrupt("the next id");
-  const graph = await HnswGraph.create({ dim, kind: KIND_OF[metric], M, variant, capacity: Math.max(count, 16) });
+  const codes = params.codes === "int8";
+  if (codes !== (h.version >= 2 && decoded.sections.has("HQ8 "))) {
+    throw corrupt(
+      codes ? "the int8 codes' quantizer (HQ8, version 2) is missing" : "an HQ8 section without int8 codes",
+    );
+  }
+  if (codes) arrays.quantizer = quantizerOf(decoded.sections.get("HQ8 ")!, dim);
+  const graph = await HnswGraph.create({
+    dim,
+    kind: KIND_OF[metric],
+    M,
+    variant,
+    capacity: Math.max(count, 16),
+    codes,
+  });
   graph.restore(arrays);
   const index = new HnswIndex(graph, metric, params, rngState);
   index._restoreRows(ids, labels, live, h.nextId);
   return index;
+}
+
+/** The `HQ8 ` section: dim float32 offsets, then the float32 scale (finite, > 0). */
+function quantizerOf(bytes: Uint8Array, dim: number): HnswQuantizer {
+  if (bytes.byteLength !== (dim + 1) * 4) throw corrupt(`the HQ8 section has ${bytes.byteLength} bytes`);
+  const f = new Float32Array(bytes.slice().buffer);
+  for (let i = 0; i <= dim; i++) if (!Number.isFinite(f[i])) throw corrupt("a non-finite value in HQ8");
+  if (!(f[dim] > 0)) throw corrupt("the HQ8 scale");
+  return { offset: f.slice(0, dim), scale: f[dim] };
 }
 
 /** The variant matching a backend: scalar for `wasm`, else the best available. */
@@ -429,8 +461,15 @@ export class HnswIndex implements VectorIndex {
       dim: this.dim,
       size: this.size,
       memoryBytes: this.memoryBytes,
-      detail: `wasm ${this.graph.variant} build, 1 thread; ${this.graph.count - this.size} tombstones`,
-      params: { ...this.params },
+      detail: `wasm ${this.graph.variant} build, 1 thread; ${
+        this.params.codes === "int8" ? "walk on int8 codes, float32 rerank; " : ""
+      }${this.graph.count - this.size} tombstones`,
+      params: {
+        M: this.params.M,
+        efConstruction: this.params.efConstruction,
+        efSearch: this.params.efSearch,
+        seed: this.params.seed,
+      },
     };
   }
 
@@ -739,6 +778,7 @@ export class HnswIndex implements VectorIndex {
         M: this.params.M,
         variant: this.graph.variant,
         capacity: Math.max(16, keep.length),
+        codes: this.graph.codes,
       });
       g.add(rows, levels, this.params.efConstruction);
       g.repair(this.params.efConstruction);
@@ -754,7 +794,9 @@ export class HnswIndex implements VectorIndex {
    * generator's state, the kernel build), `IDS `, `LABL`, `VECS` for every graph row (tombstones
    * included, so `rows` counts them), and `HNSW`: five int32 (graph rows, upper slots used, entry,
    * top level, M), then int32 levels, upper offsets, layer-0 lists (1 + 2M per row), upper lists,
-   * then one tombstone byte per row. Loading it needs no rebuild.
+   * then one tombstone byte per row. With int8 codes the file is version 2 and adds `HQ8 `
+   * (float32 offsets × dim, then the scale); the codes follow from it and the rows on load.
+   * Loading it needs no rebuild.
    *
    * @returns the bytes
    */
@@ -763,8 +805,17 @@ export class HnswIndex implements VectorIndex {
       const a = this.graph.arrays();
       const n = a.count;
       const meta = { params: this.params, rngState: this.rngState, variant: this.graph.variant };
+      const q = a.quantizer;
+      const hq8: [string, Uint8Array][] = [];
+      if (this.graph.codes) {
+        const f = new Float32Array(this.dim + 1);
+        // An empty graph has no quantizer yet: a neutral one (load refits on the first rows anyway).
+        f.set(q ? q.offset : new Float32Array(this.dim));
+        f[this.dim] = q ? q.scale : 1;
+        hq8.push(["HQ8 ", bytesOf(f)]);
+      }
       return encodeIndex({
-        version: 1,
+        version: this.graph.codes ? 2 : 1,
         kind: "hnsw",
         metric: this.metric,
         dim: this.dim,
@@ -777,6 +828,7 @@ export class HnswIndex implements VectorIndex {
         ["LABL", bytesOf(this.labels.slice(0, n))],
         ["VECS", bytesOf(a.vectors)],
         ["HNSW", encodeGraph(a, this.params.M)],
+        ...hq8,
       ]);
     });
   }

@@ -310,3 +310,106 @@ test("hnsw: bad parameters, dimensions, ids, k, other kinds and corrupt files gi
   index.dispose();
   assert.equal(await code(index.search(q, { k: 1 })), "INVALID_ARGUMENT");
 });
+
+test("hnsw int8 codes: the same graph, recall close to float32 at equal efSearch, exact with efSearch ≥ size", async () => {
+  const n = 3000;
+  const ref = clustered(n, n);
+  const q = queriesNear(ref, 100, 5);
+  const want = bruteForce(ref, q, 10, "l2");
+  const make = async (codes: "float32" | "int8") => {
+    const index = await createHnswIndex({ dim: DIM, metric: "l2", hnsw: { M: 8, efConstruction: 64, seed: 7, codes } });
+    await index.add(ref);
+    return index;
+  };
+  const f32 = await make("float32");
+  const i8 = await make("int8");
+  assert.equal(await graphCrc(i8), await graphCrc(f32), "the build walks on float32 either way");
+  assert.ok(i8.memoryBytes > f32.memoryBytes, "codes take memory");
+  assert.match(i8.info().detail, /int8 codes/);
+  for (const ef of [16, 64]) {
+    const rf = recall((await f32.search(q, { k: 10, efSearch: ef, mode: "graph" })).ids, want, 10);
+    const ri = recall((await i8.search(q, { k: 10, efSearch: ef, mode: "graph" })).ids, want, 10);
+    assert.ok(ri >= rf - 0.03 && ri > 0.8, `efSearch ${ef}: int8 ${ri} vs float32 ${rf}`);
+  }
+  // Values after the rerank are float32 distances: those of the exact scan for the same ids.
+  const all = await i8.search(q, { k: 10, efSearch: n, mode: "graph" });
+  const ex = await i8.search(q, { k: 10, mode: "exact" });
+  assert.deepEqual(all.ids, ex.ids);
+  assert.deepEqual(all.values, ex.values);
+  // Rows outside the fitted range refit the quantizer (no clamping): far rows are still found.
+  const far = { data: ref.data.slice(0, 2 * DIM).map((v) => v * 40), rows: 2, cols: DIM };
+  const [a, b] = await i8.add(far);
+  const hit = await i8.search(far, { k: 1, efSearch: 32, mode: "graph" });
+  assert.deepEqual(Array.from(hit.ids), [a, b]);
+  f32.dispose();
+  i8.dispose();
+});
+
+test("hnsw int8 codes: saved as format version 2 with HQ8, loaded with the same searches; damage gives CORRUPT", async () => {
+  const ref = clustered(600, 600);
+  const q = queriesNear(ref, 20, 6);
+  const index = await createHnswIndex({
+    dim: DIM,
+    metric: "cosine",
+    hnsw: { M: 8, efConstruction: 48, codes: "int8" },
+  });
+  await index.add(ref);
+  await index.remove([5, 9]);
+  const saved = await index.save();
+  const file = decodeIndex(saved);
+  assert.equal(file.header.version, 2);
+  assert.equal(file.sections.get("HQ8 ")!.byteLength, (DIM + 1) * 4);
+  const r0 = await index.search(q, { k: 10, efSearch: 24, mode: "graph" });
+  for (const back of [await loadHnswIndex(saved), await loadIndex(saved)]) {
+    assert.match(back.info().detail, /int8 codes/);
+    assert.deepEqual(await back.search(q, { k: 10, efSearch: 24, mode: "graph" } as never), r0);
+    back.dispose();
+  }
+  // A float32 index still writes version 1 (readable by builds that know only version 1).
+  const plain = await createHnswIndex({ dim: DIM, metric: "cosine" });
+  await plain.add(queriesNear(ref, 30, 7));
+  assert.equal(decodeIndex(await plain.save()).header.version, 1);
+  plain.dispose();
+  const without = [...file.sections].filter(([t]) => t !== "HQ8 ");
+  assert.equal(await code(loadHnswIndex(encodeIndex(file.header, without))), "CORRUPT");
+  assert.equal(await code(loadHnswIndex(encodeIndex({ ...file.header, version: 1 }, [...file.sections]))), "CORRUPT");
+  const bad = [...file.sections].map(([t, b]): [string, Uint8Array] => [t, b.slice()]);
+  new DataView(bad.find(([t]) => t === "HQ8 ")![1].buffer).setFloat32(DIM * 4, -1, true);
+  assert.equal(await code(loadHnswIndex(encodeIndex(file.header, bad))), "CORRUPT");
+  const newer = saved.slice();
+  new DataView(newer.buffer).setUint16(4, 3, true);
+  new DataView(newer.buffer).setUint32(newer.length - 4, crc32(newer.subarray(0, newer.length - 4)), true);
+  assert.equal(await code(loadHnswIndex(newer)), "UNSUPPORTED");
+  assert.equal(await code(() => encodeIndex({ ...file.header, version: 3 }, [])), "INVALID_ARGUMENT");
+  assert.equal(await code(createHnswIndex({ dim: 4, hnsw: { codes: "int4" as "int8" } })), "UNKNOWN_NAME");
+  index.dispose();
+});
+
+test("hnsw: a version 1 file saved before int8 codes existed still loads and searches as it did", async () => {
+  // testdata/hnsw_v1_l2.lkix: saved by the float32-only build (60 rows × 5, l2, M 4, ids 3, 7, 11
+  // removed); the search below printed these ids and values then.
+  const { readFileSync } = await import("node:fs");
+  const bytes = new Uint8Array(readFileSync(new URL("./testdata/hnsw_v1_l2.lkix", import.meta.url)));
+  assert.equal(decodeIndex(bytes).header.version, 1);
+  const index = await loadHnswIndex(bytes, { dim: 5 });
+  assert.equal(index.size, 57);
+  assert.deepEqual(index.info().params, { M: 4, efConstruction: 16, efSearch: 8, seed: 9 });
+  const rng = createRng(5);
+  const data = new Float32Array(60 * 5).map(() => rng.int(9) - 4);
+  const r = await index.search({ data: data.subarray(0, 10), rows: 2, cols: 5 }, { k: 4 });
+  assert.deepEqual(Array.from(r.ids), [0, 12, 53, 25, 1, 25, 10, 41]);
+  assert.deepEqual(
+    Array.from(r.values),
+    [
+      0,
+      3.1622776985168457,
+      3.316624879837036,
+      3.872983455657959,
+      0,
+      4.242640495300293,
+      4.4721360206604,
+      4.4721360206604,
+    ],
+  );
+  index.dispose();
+});

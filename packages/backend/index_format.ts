@@ -6,7 +6,7 @@
  * ```
  * offset  size  field
  * 0       4     magic "LKIX"
- * 4       2     format version (u16, currently 1)
+ * 4       2     format version (u16: 1, or 2 for an hnsw index with int8 codes)
  * 6       1     kind code (0 flat, 1 int8, 2 binary, 3 hnsw)
  * 7       1     metric code (0 dot, 1 cosine, 2 l2, 3 sqeuclidean, 4 l1)
  * 8       4     dim (u32)
@@ -23,7 +23,10 @@
  * `LABL` (int32 × rows), `VECS` (float32 × rows × dim, row-major, in position order). `int8` adds
  * `QSCL` (float32 × dim, the per-dimension scale); `binary` adds `BCTR` (float32 × dim, the
  * centre the sign bits are taken against); codes are derived from the vectors on load. `hnsw`
- * adds `HNSW` (its graph, format owned by that kind). Readers skip sections they do not know.
+ * adds `HNSW` (its graph, format owned by that kind) and, with int8 codes, `HQ8 ` (float32 × (dim
+ * + 1): the codes' per-dimension offset, then their scale): such a file is written as version 2,
+ * so a build that reads only version 1 rejects it (UNSUPPORTED) instead of searching it without
+ * its codes. Every other file is written as version 1. Readers skip sections they do not know.
  *
  * @module
  */
@@ -33,8 +36,8 @@ import { INDEX_KINDS, type IndexKind } from "./index_types.ts";
 
 /** Magic bytes "LKIX". */
 export const INDEX_MAGIC = 0x58494b4c;
-/** Current format version. */
-export const INDEX_FORMAT_VERSION = 1;
+/** Newest format version this build reads and writes (2: hnsw int8 codes; see the module doc). */
+export const INDEX_FORMAT_VERSION = 2;
 /** Bytes of the fixed header. */
 export const INDEX_HEADER_BYTES = 32;
 /** Header flag: stored vectors are unit-normalised (cosine). */
@@ -125,10 +128,11 @@ function corrupt(why: string): LikenessError {
 /**
  * Encode a header and sections into the saved format.
  *
- * @param header the header (version is written as {@link INDEX_FORMAT_VERSION})
+ * @param header the header (`version`: 1 to {@link INDEX_FORMAT_VERSION}, the oldest version
+ *   whose readers understand the sections)
  * @param sections `[tag, payload]` pairs in order; tags are 4 ASCII characters
  * @returns the bytes
- * @throws {LikenessError} INVALID_ARGUMENT for a tag that is not 4 ASCII characters
+ * @throws {LikenessError} INVALID_ARGUMENT for a tag that is not 4 ASCII characters or a version out of range
  * @example
  * ```ts
  * import { decodeIndex, encodeIndex } from "@likeness/backend";
@@ -137,6 +141,13 @@ function corrupt(why: string): LikenessError {
  * ```
  */
 export function encodeIndex(header: IndexHeader, sections: [string, Uint8Array][]): Uint8Array {
+  const version = header.version;
+  if (!Number.isInteger(version) || version < 1 || version > INDEX_FORMAT_VERSION) {
+    throw new LikenessError(
+      "INVALID_ARGUMENT",
+      `Invalid format version ${version}: this build writes versions 1 to ${INDEX_FORMAT_VERSION}`,
+    );
+  }
   let total = INDEX_HEADER_BYTES + 4;
   for (const [tag, p] of sections) {
     if (!/^[\x20-\x7e]{4}$/.test(tag)) {
@@ -147,7 +158,7 @@ export function encodeIndex(header: IndexHeader, sections: [string, Uint8Array][
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, INDEX_MAGIC, true);
-  dv.setUint16(4, INDEX_FORMAT_VERSION, true);
+  dv.setUint16(4, version, true);
   dv.setUint8(6, INDEX_KINDS.indexOf(header.kind));
   dv.setUint8(7, METRICS.indexOf(header.metric));
   dv.setUint32(8, header.dim, true);

@@ -20,7 +20,7 @@
 import { ComponentRegistry, s, type Schema } from "@likeness/core";
 import { METRICS } from "@likeness/kernels/types";
 import type { Backend } from "./types.ts";
-import type { IndexKind, IndexOptions, VectorIndex } from "./index_types.ts";
+import { HNSW_CODES, type IndexKind, type IndexOptions, type VectorIndex } from "./index_types.ts";
 import { createIndex } from "./vector_index.ts";
 import { HNSW_PARAM_RANGES } from "./hnsw_index.ts";
 
@@ -70,5 +70,9 @@ declareKind("hnsw", "HNSW graph (approximate), seeded: one seed and insertion or
     efConstruction: range("efConstruction", "Candidate list size while building."),
     efSearch: range("efSearch", "Candidate list size while searching (≥ k is used)."),
     seed: range("seed", "Seed of the level assignment."),
+    codes: {
+      ...s.enum("codes", HNSW_CODES, "float32"),
+      summary: "What the search walks on: float32 rows, or int8 codes with a float32 rerank of the best efSearch.",
+    },
   }),
 });

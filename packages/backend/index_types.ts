@@ -52,7 +52,19 @@ export interface HnswParams {
   efSearch?: number;
   /** Seed of the level assignment: same seed and insertion order, same graph [42]. */
   seed?: number;
+  /**
+   * What the search walks on [`float32`]: `int8` keeps int8 codes beside the rows (one common
+   * scale, per-dimension offsets), walks the graph on them and reranks the best max(efSearch, k)
+   * in float32. The build always uses float32, so the graph is the same either way.
+   */
+  codes?: HnswCodes;
 }
+
+/** What an `hnsw` search walks on: float32 rows, or int8 codes with a float32 rerank. */
+export type HnswCodes = "float32" | "int8";
+
+/** Every value of {@link HnswCodes}. */
+export const HNSW_CODES: readonly HnswCodes[] = ["float32", "int8"];
 
 /** Options for `createIndex`. */
 export interface IndexOptions {

@@ -47,15 +47,7 @@ import {
 import { exactValue, normalize64, type RowStore, smallestKeys, storeFor } from "./_index_store.ts";
 import { codesFor } from "./_index_codes.ts";
 import { INJECT_WORKER_FAULT, type ResidentCodes, type WorkerFault } from "@likeness/kernels";
-import {
-  bytesOf,
-  type DecodedIndex,
-  decodeIndex,
-  encodeIndex,
-  FLAG_NORMALIZED,
-  INDEX_FORMAT_VERSION,
-  sectionArray,
-} from "./index_format.ts";
+import { bytesOf, type DecodedIndex, decodeIndex, encodeIndex, FLAG_NORMALIZED, sectionArray } from "./index_format.ts";
 
 /** Largest id + 1. */
 const ID_LIMIT = 2 ** 31 - 1;
@@ -840,7 +832,7 @@ class ResidentIndex implements VectorIndex {
       if (this.#scale) sections.push(["QSCL", bytesOf(this.#scale)]);
       if (this.#center) sections.push(["BCTR", bytesOf(this.#center)]);
       return encodeIndex({
-        version: INDEX_FORMAT_VERSION,
+        version: 1, // the flat, int8 and binary sections are those of version 1
         kind: this.kind,
         metric: this.metric,
         dim: D,

@@ -20,7 +20,7 @@ import {
   ValueError,
 } from "@likeness/core";
 import type { Metric } from "@likeness/backend";
-import { type EmbeddingsInput, exactKnn, type TopKProvider } from "./knn.ts";
+import { type EmbeddingsInput, type EvalIndexOption, exactKnn, type TopKProvider } from "./knn.ts";
 import { type PerQueryRetrieval, retrievalPerQuery, summarizeRetrieval } from "./retrieval.ts";
 import { fusedPerQuery, meanOfKept, type PerQueryKey } from "./_fused_retrieval.ts";
 import { adjustedMutualInfo, kmeans, normalizedMutualInfo } from "./clustering.ts";
@@ -96,6 +96,13 @@ export interface AccuracyOptions {
   seed?: number;
   /** A `Backend` (or dense kernels) whose exact top-k to use (default: the float64 reference). */
   backend?: TopKProvider;
+  /**
+   * Hold the references in a resident index of this kind (`exactKnn`'s option): `"hnsw"` or
+   * `{ kind: "hnsw", hnsw: { efSearch } }` for large reference sets. **Approximate**: the metrics
+   * are computed from approximate neighbours (equal to the exact ones when `efSearch` ≥ the
+   * reference count); `k` is at most 4096 then. Default: exact search.
+   */
+  index?: EvalIndexOption;
 }
 
 /** Result of {@link computeAccuracy}. */
@@ -128,7 +135,8 @@ const CLUSTERING: readonly AccuracyMetricName[] = ["NMI", "AMI"];
  *
  * @param query query embeddings and labels
  * @param reference reference embeddings and labels (default: the query, with self matches excluded)
- * @param options metric, k, referenceIncludesQuery, include/exclude, labelMatch, avgOfAvgs, seed, backend
+ * @param options metric, k, referenceIncludesQuery, include/exclude, labelMatch, avgOfAvgs, seed, backend,
+ *   index (approximate search through an `hnsw` index)
  * @returns metrics keyed by pml's names, k, counts and per-query values
  * @throws {ShapeError} LABEL_MISMATCH, SHAPE_MISMATCH, EMPTY_INPUT for inconsistent inputs
  * @throws {ValueError} NON_FINITE, UNKNOWN_NAME, K_TOO_LARGE, INVALID_ARGUMENT for bad values or options
@@ -232,7 +240,7 @@ export async function computeAccuracy(
   k = Math.max(1, Math.min(k, eligible));
 
   const knn = needKnn
-    ? await exactKnn(q, r, { k, metric, excludeSelf: selfIncluded, backend: options.backend })
+    ? await exactKnn(q, r, { k, metric, excludeSelf: selfIncluded, backend: options.backend, index: options.index })
     : { indices: new Int32Array(0), values: new Float32Array(0), rows: q.rows, k: 0 };
   const kk = knn.k;
   const groupBy = options.avgOfAvgs ? labelIds(query.labels) : undefined;

@@ -173,3 +173,82 @@ test("computeAccuracy through a backend's index equals the float64 reference, pe
     }
   }
 });
+
+test("computeAccuracy on an hnsw index with efSearch ≥ size gives the exact path's metrics and neighbours", async () => {
+  const { evaluateHeldOut } = await import("@likeness/eval");
+  const rng = createRng(32);
+  const n = 400, d = 6;
+  const labels = Array.from({ length: n }, () => rng.int(5));
+  // Integer-valued embeddings: float32 distances are exact, so ties decide (lower index in both paths).
+  const embeddings = Array.from(
+    { length: n },
+    (_, i) => Array.from({ length: d }, (_, t) => rng.int(6) + (t === labels[i] ? 3 : 0)),
+  );
+  const query = { embeddings: embeddings.slice(0, 60), labels: labels.slice(0, 60) };
+  const include: AccuracyMetricName[] = [
+    "precision_at_1",
+    "precision_at_k",
+    "r_precision",
+    "mean_average_precision_at_r",
+    "mean_reciprocal_rank",
+    "ndcg_at_k",
+  ];
+  const hnsw = { kind: "hnsw" as const, hnsw: { M: 8, efConstruction: 32, efSearch: n, seed: 3 } };
+  for (const metric of ["l2", "sqeuclidean", "dot"] as const) {
+    // Reference includes query (self dropped from k + 1) and query vs reference.
+    for (const q of [undefined, query]) {
+      const a = q ?? { embeddings, labels };
+      const r = q ? { embeddings, labels } : undefined;
+      const exact = await computeAccuracy(a, r, { metric, include });
+      const got = await computeAccuracy(a, r, { metric, include, index: hnsw });
+      assert.deepEqual(got.metrics, exact.metrics, `${metric} ${q ? "query vs reference" : "self"}`);
+      assert.deepEqual(Array.from(got.knnIndices), Array.from(exact.knnIndices));
+      assert.ok(exact.metrics.r_precision! < 0.9, "a test with room to differ");
+    }
+  }
+  const held = { heldOutClasses: [1, 2], metric: "l2" as const, include };
+  assert.deepEqual(
+    (await evaluateHeldOut(embeddings, labels, { ...held, index: hnsw })).metrics,
+    (await evaluateHeldOut(embeddings, labels, held)).metrics,
+  );
+});
+
+test("computeAccuracy on hnsw (default efSearch) stays close to exact on clustered data", async () => {
+  const rng = createRng(33);
+  const n = 3000, d = 24, classes = 30;
+  const centres = Array.from({ length: classes }, () => Array.from({ length: d }, () => rng.normal()));
+  const labels = Array.from({ length: n }, () => rng.int(classes));
+  // Overlapping clusters (noise 1.1 per coordinate): the metrics are well below 1.
+  const embeddings = labels.map((c) => centres[c].map((v) => v + 1.1 * rng.normal()));
+  const options = { metric: "cosine" as const, k: 10, exclude: ["NMI", "AMI"] as AccuracyMetricName[] };
+  const exact = await computeAccuracy({ embeddings, labels }, undefined, options);
+  const t0 = performance.now();
+  const approx = await computeAccuracy({ embeddings, labels }, undefined, {
+    ...options,
+    index: { kind: "hnsw", hnsw: { M: 8, efConstruction: 32, efSearch: 12 } },
+  });
+  const ms = performance.now() - t0;
+  let hits = 0;
+  for (let i = 0; i < n; i++) {
+    const want = new Set(exact.knnIndices.subarray(i * 10, i * 10 + 10));
+    for (const j of approx.knnIndices.subarray(i * 10, i * 10 + 10)) hits += want.has(j) ? 1 : 0;
+  }
+  const recall = hits / (n * 10);
+  assert.ok(recall >= 0.9 && recall < 1, `recall@10 of the hnsw neighbours ${recall}`);
+  assert.ok(exact.metrics.precision_at_1! < 0.99 && exact.metrics.precision_at_1! > 0.3);
+  for (const [name, v] of Object.entries(exact.metrics)) {
+    const a = approx.metrics[name as AccuracyMetricName]!;
+    assert.ok(Math.abs(a - v) <= 0.02, `${name}: hnsw ${a} vs exact ${v} (${ms.toFixed(0)} ms)`);
+  }
+});
+
+test("computeAccuracy's index option rejects bad kinds and parameters with typed errors", async () => {
+  const e = { embeddings: [[0, 1], [0, 0.9], [1, 0], [0.9, 0]], labels: [0, 0, 1, 1] };
+  await assert.rejects(computeAccuracy(e, undefined, { index: "hnsw2" as "hnsw" }), { code: "UNKNOWN_NAME" });
+  await assert.rejects(computeAccuracy(e, undefined, { index: 3 as unknown as "hnsw" }), { code: "INVALID_ARGUMENT" });
+  await assert.rejects(computeAccuracy(e, undefined, { index: { kind: "hnsw", hnsw: { M: 1 } } }), {
+    code: "INVALID_ARGUMENT",
+  });
+  const r = await computeAccuracy(e, undefined, { index: "hnsw", k: 1 });
+  assert.equal(r.metrics.precision_at_1, 1);
+});

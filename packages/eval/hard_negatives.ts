@@ -9,6 +9,8 @@
  */
 import { checkPositiveInt, type Matrix, ShapeError, ValueError } from "@likeness/core";
 import { type Backend, createIndex } from "@likeness/backend";
+import { indexOptionsOf } from "./_index_option.ts";
+import type { EvalIndexOption } from "./knn.ts";
 
 /** A tensor as tfjs returns it (only what is read here). */
 interface TensorLike {
@@ -50,6 +52,11 @@ export interface HardNegativeOptions {
   batchSize?: number;
   /** Where the index runs (default: wasm-simd, one thread). */
   backend?: Backend;
+  /**
+   * Index kind of the corpus [`flat`, exact]: `"hnsw"` or `{ kind: "hnsw", hnsw: { efSearch } }`
+   * for a large corpus (**approximate**: a hard negative the graph walk misses is not mined).
+   */
+  index?: EvalIndexOption;
 }
 
 /** Hard negatives of one pair. */
@@ -93,10 +100,11 @@ async function embed<T>(encoder: HardNegativeEncoder<T>, items: readonly T[], ba
  *
  * @param encoder embeds batches (a function to a matrix, or an encoder with `encode`)
  * @param corpus anchors, positives, and candidate negatives (default: the positives)
- * @param options k, margin, relative, searchDepth, batchSize, backend
+ * @param options k, margin, relative, searchDepth, batchSize, backend, index
  * @returns one entry per pair, negatives hardest first
  * @throws {ShapeError} SHAPE_MISMATCH when anchors and positives differ in length
- * @throws {ValueError} INVALID_ARGUMENT for a bad k, margin or depth
+ * @throws {ValueError} INVALID_ARGUMENT for a bad k, margin, depth or index parameter; UNKNOWN_NAME for an
+ *   unknown index kind
  * @example
  * ```ts
  * import { mineHardNegatives } from "@likeness/eval";
@@ -124,6 +132,7 @@ export async function mineHardNegatives<T>(
     throw new ValueError("INVALID_ARGUMENT", `Invalid margin ${margin}: a finite number (relative: in [0, 1))`);
   }
   const batchSize = checkPositiveInt(options.batchSize ?? 64, "batchSize");
+  const kind = options.index === undefined ? {} : indexOptionsOf(options.index);
   const pool = corpus.corpus ?? positives;
   if (anchors.length === 0 || pool.length === 0) return [];
   const depth = Math.min(pool.length, checkPositiveInt(options.searchDepth ?? Math.max(30, 4 * k), "searchDepth"));
@@ -137,7 +146,7 @@ export async function mineHardNegatives<T>(
   const A = await embed(encoder, anchors, batchSize);
   const P = await embed(encoder, positives, batchSize);
   const C = pool === positives ? P : await embed(encoder, pool, batchSize);
-  const index = await createIndex({ dim: C.cols, metric: "cosine", capacity: C.rows }, options.backend);
+  const index = await createIndex({ ...kind, dim: C.cols, metric: "cosine", capacity: C.rows }, options.backend);
   try {
     await index.add(C);
     const hits = await index.search(A, { k: depth });

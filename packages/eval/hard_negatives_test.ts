@@ -52,3 +52,27 @@ test("mineHardNegatives equals a brute-force filter: known positives excluded, m
   await assert.rejects(mineHardNegatives(encoder, { anchors: ["a0"], positives: [] }), RangeError);
   await assert.rejects(mineHardNegatives(encoder, { anchors, positives }, { k: 0 }), TypeError);
 });
+
+test("mineHardNegatives on an hnsw index with efSearch ≥ corpus size mines what the flat index mines", async () => {
+  const rng = createRng(13);
+  const dim = 8, n = 300;
+  const vec = Array.from({ length: n + 20 }, () => Array.from({ length: dim }, () => rng.normal()));
+  const encoder = (b: number[]) =>
+    Promise.resolve({ data: Float32Array.from(b.flatMap((i) => vec[i])), rows: b.length, cols: dim });
+  const corpus = Array.from({ length: n }, (_, i) => i);
+  const anchors = Array.from({ length: 20 }, (_, i) => n + i);
+  const positives = anchors.map((_, i) => i * 7);
+  // Positives near their anchors, so that many corpus items sit a margin below them.
+  positives.forEach((p, i) => vec[p] = vec[anchors[i]].map((v) => v + 0.3 * rng.normal()));
+  const flat = await mineHardNegatives(encoder, { anchors, positives, corpus }, { k: 5, margin: 0.05 });
+  const hnsw = await mineHardNegatives(encoder, { anchors, positives, corpus }, {
+    k: 5,
+    margin: 0.05,
+    index: { kind: "hnsw", hnsw: { efSearch: n } },
+  });
+  assert.deepEqual(hnsw.map((r) => r.negatives), flat.map((r) => r.negatives));
+  assert.ok(flat.reduce((s, r) => s + r.negatives.length, 0) >= 40, "negatives mined");
+  await assert.rejects(mineHardNegatives(encoder, { anchors, positives, corpus }, { index: "ivf" as "hnsw" }), {
+    code: "UNKNOWN_NAME",
+  });
+});

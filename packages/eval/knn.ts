@@ -5,9 +5,13 @@
  * @module
  */
 import { checkOneOf, checkPositiveInt, type Matrix, ShapeError, toMatrix, ValueError } from "@likeness/core";
+import { indexOptionsOf } from "./_index_option.ts";
 import {
   type Backend,
   createIndex,
+  type HnswParams,
+  type IndexKind,
+  type IndexOptions,
   largerIsCloser,
   MAX_K,
   type Metric,
@@ -18,6 +22,22 @@ import {
 
 /** The part of a `Backend` that the evaluation needs: exact top-k. */
 export type TopKProvider = Pick<Backend, "topk">;
+
+/**
+ * Which resident index holds the references: a kind name (`"hnsw"`) or the kind with its
+ * parameters (`{ kind: "hnsw", hnsw: { efSearch: 200 } }`, `{ kind: "int8", oversample: 8 }`).
+ * `flat` is exact; `hnsw`, `int8` and `binary` are approximate: their neighbours, and so every
+ * metric computed from them, can differ from the exact ones (`hnsw` with `efSearch` ≥ the
+ * reference count searches every row and gives the exact neighbours).
+ */
+export type EvalIndexOption = IndexKind | {
+  /** Index kind. */
+  kind: IndexKind;
+  /** `hnsw` parameters (M, efConstruction, efSearch, seed; ranges as in `createIndex`). */
+  hnsw?: HnswParams;
+  /** `int8` / `binary`: rerank k × oversample candidates in float32. */
+  oversample?: number;
+};
 
 /** Embeddings as nested rows or a row-major {@link Matrix}. */
 export type EmbeddingsInput = number[][] | Matrix;
@@ -41,6 +61,13 @@ export interface KnnOptions {
    * copied and normalised once and the queries run in batches on its threads.
    */
   backend?: TopKProvider;
+  /**
+   * Search the references through a resident index of this kind (built once per call, with the
+   * `backend` when it is a full `Backend`): `"flat"` is exact, `"hnsw"` (with `{ kind: "hnsw",
+   * hnsw: { M, efConstruction, efSearch, seed } }`), `"int8"` and `"binary"` are **approximate**.
+   * Default: no index (the float64 reference, or the backend's flat index).
+   */
+  index?: EvalIndexOption;
 }
 
 /** Query rows per index search (bounds the result lists in WebAssembly memory). */
@@ -103,19 +130,23 @@ export function metricValue(a: Matrix, i: number, b: Matrix, j: number, metric: 
 
 /**
  * Exact top-k neighbours of every query row among the reference rows, best first, ties to the
- * lower reference index. With `excludeSelf`, query i never retrieves reference i.
+ * lower reference index. With `excludeSelf`, query i never retrieves reference i. With an
+ * approximate `index` option (`"hnsw"`, `"int8"`, `"binary"`) the neighbours are approximate.
  *
  * @param query Q×D query embeddings
  * @param reference R×D reference embeddings
- * @param options k, metric, excludeSelf, backend
+ * @param options k, metric, excludeSelf, backend, index
  * @returns `Q × k` indices and metric values
  * @throws {ShapeError} SHAPE_MISMATCH when column counts differ or excludeSelf with Q ≠ R
- * @throws {ValueError} K_TOO_LARGE when k exceeds the eligible references; UNKNOWN_NAME for a bad metric
+ * @throws {ValueError} K_TOO_LARGE when k exceeds the eligible references (or 4096 with an index);
+ *   UNKNOWN_NAME for a bad metric or index kind; INVALID_ARGUMENT for index parameters out of range
  * @example
  * ```ts
  * import { exactKnn } from "@likeness/eval";
  * const r = await exactKnn([[0, 1]], [[0, 1], [1, 0]], { k: 1, metric: "cosine" });
  * console.log(r.indices); // Int32Array [0]
+ * const h = await exactKnn([[0, 1]], [[0, 1], [1, 0]], { k: 1, index: { kind: "hnsw", hnsw: { efSearch: 16 } } });
+ * console.log(h.indices); // Int32Array [0]
  * ```
  */
 export async function exactKnn(
@@ -146,6 +177,11 @@ export async function exactKnn(
       `Cannot retrieve k=${k} neighbours: only ${eligible} eligible references; lower k to at most ${eligible}`,
       { details: { k, eligible } },
     );
+  }
+  if (options.index !== undefined) {
+    const index = indexOptionsOf(options.index);
+    const backend = options.backend && "info" in options.backend ? options.backend as Backend : undefined;
+    return await indexKnn({ ...index, dim: r.cols, metric, capacity: r.rows }, backend, q, r, k, excludeSelf);
   }
   if (options.backend) return await backendKnn(options.backend, q, r, metric, k, excludeSelf);
   return referenceKnn(q, r, metric, k, excludeSelf);
@@ -259,22 +295,45 @@ async function backendKnn(
   excludeSelf: boolean,
 ): Promise<TopKResult> {
   if ("info" in backend && k <= MAX_K) {
-    const index = await createIndex({ dim: r.cols, metric, capacity: r.rows }, backend as Backend);
-    try {
-      await index.add(r);
-      return await searchAll(index, q, k, excludeSelf);
-    } finally {
-      index.dispose();
-    }
+    return await indexKnn({ dim: r.cols, metric, capacity: r.rows }, backend as Backend, q, r, k, excludeSelf);
   }
   if (!excludeSelf) return await backend.topk(q, r, { k, metric });
   return dropSelf(await backend.topk(q, r, { k: k + 1, metric }), k, true);
 }
 
+/** The references in a resident index of the given kind, searched for every query, then disposed. */
+async function indexKnn(
+  options: IndexOptions,
+  backend: Backend | undefined,
+  q: Matrix,
+  r: Matrix,
+  k: number,
+  excludeSelf: boolean,
+): Promise<TopKResult> {
+  // Kinds without `exclude` search k + 1 and drop the query's own row.
+  const wide = excludeSelf && options.kind !== undefined && options.kind !== "flat";
+  const kk = wide ? k + 1 : k;
+  if (kk > MAX_K) {
+    throw new ValueError(
+      "K_TOO_LARGE",
+      `Cannot search a ${options.kind} index for k=${kk}: at most ${MAX_K}; lower k or leave out the index option`,
+      { details: { k: kk, max: MAX_K } },
+    );
+  }
+  const index = await createIndex(options, backend);
+  try {
+    await index.add(r);
+    const out = await searchAll(index, q, kk, excludeSelf && !wide);
+    return wide ? dropSelf(out, k, true) : out;
+  } finally {
+    index.dispose();
+  }
+}
+
 /**
  * Search every query row (in batches), as a `TopKResult` with reference positions as indices (the
- * index assigns ids 0, 1, ... in add order). With `excludeSelf`, query row i skips id i inside
- * the kernel's scan.
+ * index assigns ids 0, 1, ... in add order). With `excludeSelf` (flat kind), query row i skips id
+ * i inside the kernel's scan.
  */
 async function searchAll(index: VectorIndex, q: Matrix, k: number, excludeSelf: boolean): Promise<TopKResult> {
   const batch = Math.max(1, Math.floor(INDEX_BATCH_FLOATS / (2 * k)));

@@ -10,6 +10,7 @@
  * | region | bytes | content |
  * |---|---|---|
  * | `vec` | cap·dim·4 | rows, float32, insertion order |
+ * | `codes` | cap·align16(dim) | int8 code rows (only with `codes: true`; zero padded) |
  * | `links0` | cap·(1 + M0)·4 | layer-0 lists: count, then up to M0 node indices |
  * | `levels` | cap·4 | top layer of each node |
  * | `upperOff` | cap·4 | first int32 slot of the node's upper lists in `upper` |
@@ -44,6 +45,23 @@ export interface HnswGraphOptions {
   variant: HnswVariant;
   /** Initial row capacity [1024]. */
   capacity?: number;
+  /**
+   * Keep int8 codes of the rows beside them and walk the graph on codes at search time (the best
+   * max(ef, k) candidates are reranked in float32) [false]. The build always uses float32.
+   */
+  codes?: boolean;
+}
+
+/**
+ * The int8 quantizer of the codes: `code = clamp(round((x − offset[k]) / scale), −127, 127)`, one
+ * offset per dimension (0 for the dot kind, the middle of the rows' range otherwise) and one scale
+ * (so code distances are proportional to distances between the quantized rows).
+ */
+export interface HnswQuantizer {
+  /** Per-dimension offset. */
+  offset: Float32Array;
+  /** Common scale (> 0). */
+  scale: number;
 }
 
 /** The graph's own arrays (for saving), copied out of WebAssembly memory. */
@@ -66,6 +84,8 @@ export interface HnswGraphArrays {
   upper: Int32Array;
   /** count tombstone bytes. */
   deleted: Uint8Array;
+  /** The quantizer of the int8 codes (absent without codes; the codes follow from it and the rows). */
+  quantizer?: HnswQuantizer;
 }
 
 type Fn = (...args: number[]) => number;
@@ -81,6 +101,7 @@ interface Layout {
 
 const REGIONS = [
   "vec",
+  "codes",
   "links0",
   "levels",
   "upperOff",
@@ -123,14 +144,26 @@ export class HnswGraph {
   count = 0;
   /** int32 slots of `upper` in use. */
   upperUsed = 0;
+  /** Whether the graph keeps int8 codes and walks on them at search time. */
+  readonly codes: boolean;
+  /** Bytes per code row (dim rounded up to 16; 0 without codes). */
+  readonly codeBytes: number;
   private readonly module: KernelModule;
   private lay: Layout;
+  /** Per-dimension range of every row in the graph (codes only): lo, hi. */
+  private lo: Float64Array;
+  private hi: Float64Array;
+  private quant: HnswQuantizer | null = null;
 
   private constructor(options: HnswGraphOptions, module: KernelModule) {
     this.dim = options.dim;
     this.kind = options.kind;
     this.M = options.M;
     this.variant = options.variant;
+    this.codes = options.codes === true;
+    this.codeBytes = this.codes ? align(this.dim) : 0;
+    this.lo = new Float64Array(this.codes ? this.dim : 0).fill(Infinity);
+    this.hi = new Float64Array(this.codes ? this.dim : 0).fill(-Infinity);
     this.module = module;
     this.lay = this.plan(Math.max(16, options.capacity ?? 1024), 1 << 16, 1024);
     module.ensure(this.lay.end);
@@ -164,6 +197,7 @@ export class HnswGraph {
     const m0 = 2 * this.M;
     const size: Record<RegionName, number> = {
       vec: cap * this.dim * 4,
+      codes: cap * this.codeBytes,
       links0: cap * (1 + m0) * 4,
       levels: cap * 4,
       upperOff: cap * 4,
@@ -220,6 +254,7 @@ export class HnswGraph {
       o.work,
       o.nb,
     );
+    this.fn("configureCodes")(this.codes ? o.codes : 0, this.codeBytes);
   }
 
   private fn(name: string): Fn {
@@ -247,13 +282,13 @@ export class HnswGraph {
     this.relayout(this.lay.cap, this.lay.ioBytes, u);
   }
 
-  private view<T extends Int32Array | Float32Array | Uint8Array>(
+  private view<T extends Int32Array | Float32Array | Uint8Array | Int8Array>(
     ctor: { new (b: ArrayBuffer, o: number, n: number): T },
     region: RegionName,
     at = 0,
     n?: number,
   ): T {
-    const bpe = ctor === (Uint8Array as unknown) ? 1 : 4;
+    const bpe = ctor === (Uint8Array as unknown) || ctor === (Int8Array as unknown) ? 1 : 4;
     const len = n ?? this.lay.size[region] / bpe;
     return new ctor(this.module.memory.buffer as ArrayBuffer, this.lay.off[region] + at * bpe, len);
   }
@@ -285,7 +320,70 @@ export class HnswGraph {
       this.upperUsed += levels[i] * (1 + this.M);
     }
     this.count = n0 + n;
+    if (this.codes) this.encodeNew(n0, n);
     this.fn("insertRange")(n0, n0 + n, efConstruction);
+  }
+
+  /**
+   * Codes of rows [n0, n0 + n): when they stay inside the range the quantizer was fitted on, only
+   * theirs; else the quantizer is refitted on every row's range and every code rewritten (so a
+   * code is never clamped, and the codes depend only on the rows in the graph).
+   */
+  private encodeNew(n0: number, n: number): void {
+    const d = this.dim;
+    const rows = this.view(Float32Array, "vec", n0 * d, n * d);
+    let grew = this.quant === null;
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < d; k++) {
+        const v = rows[i * d + k];
+        if (v < this.lo[k]) (this.lo[k] = v, grew = true);
+        if (v > this.hi[k]) (this.hi[k] = v, grew = true);
+      }
+    }
+    if (grew) {
+      this.quant = this.fitQuantizer();
+      this.encodeRows(0, this.count);
+    } else this.encodeRows(n0, n);
+  }
+
+  /** The quantizer of the current range (see {@link HnswQuantizer}). */
+  private fitQuantizer(): HnswQuantizer {
+    const d = this.dim;
+    const offset = new Float32Array(d);
+    let half = 0;
+    for (let k = 0; k < d; k++) {
+      if (this.kind === 0) half = Math.max(half, Math.abs(this.lo[k]), Math.abs(this.hi[k]));
+      else {
+        offset[k] = (this.lo[k] + this.hi[k]) / 2;
+        half = Math.max(half, (this.hi[k] - this.lo[k]) / 2);
+      }
+    }
+    return { offset, scale: half > 0 && Number.isFinite(half) ? half / 127 : 1 };
+  }
+
+  /** Write the codes of rows [n0, n0 + n) from their float32 rows. */
+  private encodeRows(n0: number, n: number): void {
+    const d = this.dim;
+    this.encodeInto(
+      this.view(Float32Array, "vec", n0 * d, n * d),
+      n,
+      this.view(Int8Array, "codes", n0 * this.codeBytes, n * this.codeBytes),
+    );
+  }
+
+  /** Codes of n rows (padded to {@link HnswGraph.codeBytes}) into out. */
+  private encodeInto(rows: Float32Array, n: number, out: Int8Array): void {
+    const d = this.dim;
+    const cb = this.codeBytes;
+    const { offset, scale } = this.quant!;
+    const inv = 1 / scale;
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < d; k++) {
+        const c = Math.round((rows[i * d + k] - offset[k]) * inv);
+        out[i * cb + k] = c > 127 ? 127 : c < -127 ? -127 : c;
+      }
+      out.fill(0, i * cb + d, (i + 1) * cb);
+    }
   }
 
   /** Mark a node as a tombstone (searches skip it; it still routes). */
@@ -322,7 +420,9 @@ export class HnswGraph {
    * @param ef candidate list size (max(ef, k) is used; when it covers every node the walk starts at
    *   the entry point and, after {@link HnswGraph.repair}, visits every node: the search is exact)
    * @param eligible one byte per node (non-zero = may be returned) or null for no filter
-   * @returns nq × k node indices (-1 padding) and internal distances (+Infinity padding)
+   * @param floatWalk walk on float32 rows even when the graph keeps codes [false]
+   * @returns nq × k node indices (-1 padding) and internal distances (+Infinity padding; float32
+   *   distances, also after a walk on codes)
    */
   search(
     queries: Float32Array,
@@ -330,12 +430,19 @@ export class HnswGraph {
     k: number,
     ef: number,
     eligible: Uint8Array | null,
+    floatWalk = false,
   ): { nodes: Int32Array; dists: Float32Array } {
-    return this.run(queries, nq, k, (q, oi, od) => {
+    const codes = this.codes && this.quant !== null && !floatWalk;
+    return this.run(queries, nq, k, (q, oi, od, extra) => {
       if (eligible) this.view(Uint8Array, "eligible", 0, this.count).set(eligible.subarray(0, this.count));
       const full = Math.max(ef, k) >= this.count ? 1 : 0;
-      this.fn("search")(q, nq, k, ef, eligible ? this.lay.off.eligible : 0, oi, od, full);
-    }, 0);
+      let qc = 0;
+      if (codes) {
+        this.encodeInto(queries, nq, this.view(Int8Array, "io", extra, nq * this.codeBytes));
+        qc = this.lay.off.io + extra;
+      }
+      this.fn("search")(q, nq, k, ef, eligible ? this.lay.off.eligible : 0, oi, od, full, qc);
+    }, codes ? nq * this.codeBytes : 0);
   }
 
   /** Layer-0 reachability from the entry point: one byte per node (1 = reachable). */
@@ -386,7 +493,7 @@ export class HnswGraph {
       if (missing === 0) break;
       for (let u = 0; u < n; u++) {
         if (seen[u]) continue;
-        const hit = this.search(this.row(u), 1, 16, Math.max(ef, 16), seen);
+        const hit = this.search(this.row(u), 1, 16, Math.max(ef, 16), seen, true);
         const l0 = this.view(Int32Array, "links0", 0, n * s0);
         // The nearest reachable node with room, else the nearest (its last link is replaced).
         let w = hit.nodes[0] >= 0 ? hit.nodes[0] : this.fn("entryPoint")();
@@ -451,6 +558,16 @@ export class HnswGraph {
     return this.fn("distance")(o + a * rb, o + b * rb);
   }
 
+  /** Code distance between two stored nodes (test hook; graphs with codes only). */
+  codeDistance(a: number, b: number): number {
+    return this.fn("codeDistance")(a, b);
+  }
+
+  /** A copy of the code rows of the first `count` nodes (codeBytes each; empty without codes). */
+  codeRows(): Int8Array {
+    return this.view(Int8Array, "codes", 0, this.count * this.codeBytes).slice();
+  }
+
   /** Copy the graph's arrays out (for saving and for graph-equality tests). */
   arrays(): HnswGraphArrays {
     const n = this.count;
@@ -464,6 +581,7 @@ export class HnswGraph {
       links0: this.view(Int32Array, "links0", 0, n * (1 + 2 * this.M)).slice(),
       upper: this.view(Int32Array, "upper", 0, this.upperUsed).slice(),
       deleted: this.view(Uint8Array, "deleted", 0, n).slice(),
+      ...(this.quant ? { quantizer: { offset: this.quant.offset.slice(), scale: this.quant.scale } } : {}),
     };
   }
 
@@ -487,5 +605,20 @@ export class HnswGraph {
     this.count = n;
     this.upperUsed = a.upper.length;
     this.fn("setEntry")(a.entry, a.maxLevel);
+    if (this.codes) {
+      const d = this.dim;
+      for (let i = 0; i < n * d; i++) {
+        const k = i % d;
+        if (a.vectors[i] < this.lo[k]) this.lo[k] = a.vectors[i];
+        if (a.vectors[i] > this.hi[k]) this.hi[k] = a.vectors[i];
+      }
+      // The saved quantizer (the codes of the saved index exactly), else one fitted on the rows.
+      this.quant = n === 0
+        ? null
+        : a.quantizer
+        ? { offset: a.quantizer.offset.slice(), scale: a.quantizer.scale }
+        : this.fitQuantizer();
+      if (this.quant) this.encodeRows(0, n);
+    }
   }
 }

@@ -110,3 +110,38 @@ test("hnsw kernel: repair leaves every node reachable on layer 0 from the entry 
   assert.ok(g.repair(16) > 0);
   assert.equal(g.reachable().reduce((s, v) => s + v, 0), 600);
 });
+
+test("hnsw kernel: int8 code distances are exact integers, equal in both builds, for lengths hitting every tail", async () => {
+  for (const dim of [1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 300]) {
+    const rng = createRng(100 + dim);
+    const x = new Float32Array(5 * dim).map(() => rng.next() * 6 - 2);
+    for (const kind of [0, 1, 2] as const) {
+      const graphs = [];
+      for (const variant of ["scalar", "simd"] as const) {
+        const g = await HnswGraph.create({ dim, kind, M: 4, variant, codes: true });
+        g.add(x, new Int32Array(5), 8);
+        graphs.push(g);
+      }
+      const codes = graphs[0].codeRows();
+      const cb = graphs[0].codeBytes;
+      assert.equal(cb % 16, 0);
+      assert.deepEqual(graphs[1].codeRows(), codes, "both builds encode alike");
+      for (let i = 0; i < codes.length; i++) {
+        assert.ok(codes[i] >= -127 && codes[i] <= 127);
+        if (i % cb >= dim) assert.equal(codes[i], 0, "padding is zero");
+      }
+      // The range is used: the extreme coordinate of the widest dimension codes to ±127.
+      assert.ok(codes.some((c) => Math.abs(c) === 127), `kind ${kind} dim ${dim}`);
+      for (let a = 0; a < 5; a++) {
+        for (let b = 0; b < 5; b++) {
+          let s = 0;
+          for (let k = 0; k < dim; k++) {
+            const u = codes[a * cb + k], v = codes[b * cb + k];
+            s += kind === 0 ? -u * v : kind === 1 ? (u - v) ** 2 : Math.abs(u - v);
+          }
+          for (const g of graphs) assert.equal(g.codeDistance(a, b), s + 0, `${g.variant} kind ${kind} dim ${dim}`);
+        }
+      }
+    }
+  }
+});
