@@ -5,6 +5,7 @@ import { createRng } from "@likeness/core";
 import { assertClose } from "@likeness/core/testing";
 import { tf, type TfBackendName, useTfBackend } from "@likeness/tf";
 import { isLikenessWasmKernel, registerLikenessWasmKernels } from "@likeness/tfwasm";
+import { _EXPLORE, _WayChooser } from "./_matmul.ts";
 
 function uniform(seed: number, shape: number[]): tf.Tensor {
   const rng = createRng(seed);
@@ -102,4 +103,38 @@ test("BatchMatMul outside what likeness covers falls back to tfjs's kernel", asy
   // Batch shapes [2, 1] × [1, 3] broadcast to [2, 3]: not a batch of 1, so tfjs-backend-wasm runs it.
   const got = tf.tidy(() => tf.matMul(uniform(1, [2, 1, 2, 3]), uniform(2, [1, 3, 3, 2])).shape);
   assert.deepEqual(got, [2, 3, 2, 2]);
+});
+
+test("matmul way chooser: tries in place, then the Workers, keeps the faster, and retries the slower every 16th", () => {
+  const c = new _WayChooser();
+  assert.equal(c.pick("s"), 0);
+  c.record("s", 0, 2);
+  assert.equal(c.pick("s"), 1);
+  c.record("s", 1, 1);
+  const ways: number[] = [];
+  for (let i = 0; i < 2 * _EXPLORE; i++) ways.push(c.pick("s"));
+  assert.equal(ways.filter((w) => w === 0).length, 2, "the slower way once per 16");
+  assert.equal(ways.filter((w) => w === 1).length, 2 * _EXPLORE - 2);
+  // The Workers slow down (a busy machine): in place wins from then on.
+  for (let i = 0; i < 10; i++) c.record("s", 1, 5);
+  assert.equal(c.pick("s"), 0);
+  assert.equal(c.pick("other"), 0, "shapes are chosen separately");
+});
+
+test("BatchMatMul on wasm (likeness): large products give cpu's result both in place and on the Workers", async () => {
+  // 160 × 96 × 72 = 1.1 M multiply-adds: above the Workers' threshold, so both ways run over 40 calls.
+  await registerLikenessWasmKernels({ replace: true });
+  await useTfBackend("wasm");
+  const [m, k, n] = [160, 96, 72];
+  const f = () => [
+    tf.matMul(uniform(1, [m, k]), uniform(2, [k, n])),
+    tf.matMul(uniform(3, [k, m]), uniform(4, [n, k]), true, true),
+  ];
+  const cpu = await on("cpu", f);
+  for (let i = 0; i < 40; i++) {
+    const wasm = await on("wasm", f);
+    for (let j = 0; j < cpu.length; j++) {
+      assertClose(wasm[j], cpu[j], { rtol: 1e-5, atol: 1e-5, what: `call ${i} [${j}]` });
+    }
+  }
 });
