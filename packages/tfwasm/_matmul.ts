@@ -1,8 +1,10 @@
 /**
  * tfjs `BatchMatMul` and `_FusedMatMul` for the wasm backend on likeness's matmul kernels
  * (`createMatMulKernels` from `@likeness/kernels`): transposed operands are read in place, bias and
- * activation are fused, large products run on every thread of the kernels' Worker pool (copied into
- * its shared memory), the others in place on tfjs's heap (`createHeapMatMulKernels`). What they
+ * activation are fused. A product runs in place on tfjs's heap (`createHeapMatMulKernels`, one
+ * thread), on every thread of the kernels' Worker pool (large ones, copied into its shared memory), or
+ * by tfjs's own kernel (XNNPACK, without transposes), whichever was fastest lately for its shape
+ * ({@link _WayChooser}). What they
  * do not cover (non-float32 inputs, batch shapes that broadcast other than by a batch of 1, a bias or
  * PReLU weights that are not one value per column) runs on the kernel that was registered before.
  *
@@ -28,30 +30,47 @@ interface _WasmBackend {
 /** Single-thread kernels on each tfjs-wasm heap, by build (null: that heap cannot host them). */
 const _heaps = new WeakMap<WebAssembly.Memory, Map<MatMulVariant, HeapMatMulKernels | null>>();
 
+/** How a product runs: in place on tfjs's heap (one thread), on the Workers, or by tfjs's own kernel. */
+export type _Way = 0 | 1 | 2;
+/** In place on tfjs's heap: one thread, no copies. */
+export const _IN_PLACE: _Way = 0;
+/** On the kernels' Workers: operands copied into their shared memory, every thread. */
+export const _WORKERS: _Way = 1;
+/** tfjs-backend-wasm's own kernel (XNNPACK for a product without transposes). */
+export const _TFJS: _Way = 2;
+
 /**
- * For products large enough for the Workers: whether to run them there (operands copied into the
- * kernels' shared memory, every thread) or in place on tfjs's heap (one thread, no copies), by the
- * time each way took lately for the same shape. On a machine whose other cores are busy the Workers
- * get no time and the copies are pure loss (measured on 2 shared cores: 160 × 784 × 256 in 2.5 ms
- * through the Workers, 1.5 ms in place); on an idle one the Workers halve the time. Every
- * {@link _EXPLORE}th product of a shape takes the way that was slower, so the choice follows the load.
+ * Which way to run a product that can run more than one way, by the time each way took lately for
+ * the same shape: the measured speeds differ with the load and with the operands. On a machine whose
+ * other cores are busy the Workers get no time and the copies are pure loss (measured on 2 shared
+ * cores: 160 × 784 × 256 in 2.5 ms through the Workers, 1.5 ms in place); on an idle one they halve
+ * the time. tfjs's XNNPACK keeps B packed per tensor, so on the same B again (frozen weights) it can
+ * be faster than packing B on every product. Each way is tried once, then the fastest runs, and every
+ * {@link _EXPLORE}th product of a shape tries another way again, so the choice follows the load.
  */
 export class _WayChooser {
-  /** Milliseconds per product, smoothed, by shape: [in place, Workers]. */
-  readonly #ms = new Map<string, [number, number, number]>();
+  /** Milliseconds per product, smoothed, by way; and the products seen, by shape. */
+  readonly #ms = new Map<string, { ms: number[]; calls: number }>();
 
   /**
    * @param key the product's shape
-   * @returns 0 in place, 1 on the Workers
+   * @param ways the ways it can run (at least one)
+   * @returns the way to run it
    */
-  pick(key: string): 0 | 1 {
-    const e = this.#ms.get(key);
-    if (!e) return 0;
-    const [heap, workers, calls] = e;
-    e[2] = calls + 1;
-    if (Number.isNaN(workers)) return 1;
-    const best = heap <= workers ? 0 : 1;
-    return (calls + 1) % _EXPLORE === 0 ? (1 - best) as 0 | 1 : best;
+  pick(key: string, ways: readonly _Way[]): _Way {
+    let e = this.#ms.get(key);
+    if (!e) {
+      if (this.#ms.size >= 256) this.#ms.clear();
+      this.#ms.set(key, e = { ms: [NaN, NaN, NaN], calls: 0 });
+    }
+    e.calls++;
+    const untried = ways.find((w) => Number.isNaN(e.ms[w]));
+    if (untried !== undefined) return untried;
+    let best = ways[0];
+    for (const w of ways) if (e.ms[w] < e.ms[best]) best = w;
+    if (e.calls % _EXPLORE !== 0) return best;
+    const others = ways.filter((w) => w !== best);
+    return others.length ? others[Math.floor(e.calls / _EXPLORE) % others.length] : best;
   }
 
   /**
@@ -59,18 +78,18 @@ export class _WayChooser {
    * @param way the way it ran
    * @param ms how long it took
    */
-  record(key: string, way: 0 | 1, ms: number): void {
-    let e = this.#ms.get(key);
-    if (!e) {
-      if (this.#ms.size >= 256) this.#ms.clear();
-      this.#ms.set(key, e = [NaN, NaN, 0]);
-    }
-    e[way] = Number.isNaN(e[way]) ? ms : 0.7 * e[way] + 0.3 * ms;
+  record(key: string, way: _Way, ms: number): void {
+    const e = this.#ms.get(key);
+    if (!e) return;
+    e.ms[way] = Number.isNaN(e.ms[way]) ? ms : 0.7 * e.ms[way] + 0.3 * ms;
   }
 }
 
-/** Every how many products of a shape the slower way is tried again. */
+/** Every how many products of a shape another way is tried again. */
 export const _EXPLORE = 16;
+
+/** Multiply-adds below which a product just runs in place (the choice would cost more than it saves). */
+const _CHOOSE_MIN = 1 << 15;
 
 /** The kernels that compute in place on the backend's heap, or null where they cannot. */
 function _heapKernels(be: _WasmBackend, variant: MatMulVariant): HeapMatMulKernels | null {
@@ -119,7 +138,7 @@ function _batchShape(a: number[], b: number[]): number[] | null {
  * @param k the matmul kernels
  * @param fused whether bias, activation and PReLU weights come with it
  * @param fallback the kernel registered before ours (tfjs-backend-wasm's)
- * @param chooser picks between the Workers and one thread in place for large products
+ * @param chooser picks the way of a product that can run several ways
  * @returns the kernel function
  */
 export function _matMulKernel(
@@ -160,16 +179,26 @@ export function _matMulKernel(
     }
     const be = backend as _WasmBackend;
     const batch = _size(outer);
-    // Small products run in place on tfjs's heap (one thread, no copies); large ones there or on the
-    // Workers (copied into the kernels' shared memory), whichever was faster lately.
-    const big = k.maxThreads > 1 && batch * m * n * kk >= k.minParallelWork;
-    const key = big ? `${batch} ${m} ${kk} ${n} ${at.transposeA} ${at.transposeB}` : "";
-    let way: 0 | 1 = big ? chooser.pick(key) : 0;
-    if (way === 1 && k.threads === 1) {
-      k.startThreads(); // stopped while idle: in place until they run again
-      way = 0;
+    const work = batch * m * n * kk;
+    const heap = _heapKernels(be, k.variant);
+    const ways: _Way[] = [];
+    if (heap) ways.push(_IN_PLACE);
+    if (k.maxThreads > 1 && work >= k.minParallelWork) ways.push(_WORKERS);
+    // tfjs's own is only worth trying where it runs XNNPACK: no transposes, one batch.
+    if (fallback && work >= _CHOOSE_MIN && !at.transposeA && !at.transposeB && batch === 1) ways.push(_TFJS);
+    const choose = ways.length > 1 && work >= _CHOOSE_MIN;
+    const key = choose ? `${batch} ${m} ${kk} ${n} ${at.transposeA} ${at.transposeB} ${activation}` : "";
+    let way = choose ? chooser.pick(key, ways) : ways[0] ?? _WORKERS;
+    if (way === _WORKERS && k.threads === 1) {
+      k.startThreads(); // stopped while idle: run otherwise until they are back
+      way = heap ? _IN_PLACE : _WORKERS;
     }
-    const heap = way === 0 ? _heapKernels(be, k.variant) : null;
+    const t0 = choose ? performance.now() : 0;
+    if (way === _TFJS) {
+      const r = fallback!(args);
+      chooser.record(key, way, performance.now() - t0);
+      return r;
+    }
     const out = be.makeOutput([...outer, m, n], "float32");
     const spec: MatMulSpec = {
       m,
@@ -186,14 +215,13 @@ export function _matMulKernel(
     // Views after makeOutput: its allocation may grow (and detach) the heap.
     if (bias) spec.bias = be.typedArrayFromHeap(bias) as Float32Array;
     if (activation === "prelu") spec.prelu = be.typedArrayFromHeap(prelu) as Float32Array;
-    const t0 = big ? performance.now() : 0;
-    (heap ?? k).matMul(
+    (way === _IN_PLACE ? heap! : k).matMul(
       be.typedArrayFromHeap(a) as Float32Array,
       be.typedArrayFromHeap(b) as Float32Array,
       spec,
       be.typedArrayFromHeap(out) as Float32Array,
     );
-    if (big && (heap || k.threads > 1)) chooser.record(key, heap ? 0 : 1, performance.now() - t0);
+    if (choose) chooser.record(key, way, performance.now() - t0);
     return out;
   };
 }

@@ -5,7 +5,7 @@ import { createRng } from "@likeness/core";
 import { assertClose } from "@likeness/core/testing";
 import { tf, type TfBackendName, useTfBackend } from "@likeness/tf";
 import { isLikenessWasmKernel, registerLikenessWasmKernels } from "@likeness/tfwasm";
-import { _EXPLORE, _WayChooser } from "./_matmul.ts";
+import { _EXPLORE, _IN_PLACE, _TFJS, _WayChooser, _WORKERS } from "./_matmul.ts";
 
 function uniform(seed: number, shape: number[]): tf.Tensor {
   const rng = createRng(seed);
@@ -105,24 +105,29 @@ test("BatchMatMul outside what likeness covers falls back to tfjs's kernel", asy
   assert.deepEqual(got, [2, 3, 2, 2]);
 });
 
-test("matmul way chooser: tries in place, then the Workers, keeps the faster, and retries the slower every 16th", () => {
+test("matmul way chooser: tries each way once, keeps the fastest, and retries another every 16th", () => {
   const c = new _WayChooser();
-  assert.equal(c.pick("s"), 0);
-  c.record("s", 0, 2);
-  assert.equal(c.pick("s"), 1);
-  c.record("s", 1, 1);
-  const ways: number[] = [];
-  for (let i = 0; i < 2 * _EXPLORE; i++) ways.push(c.pick("s"));
-  assert.equal(ways.filter((w) => w === 0).length, 2, "the slower way once per 16");
-  assert.equal(ways.filter((w) => w === 1).length, 2 * _EXPLORE - 2);
+  const ways = [_IN_PLACE, _WORKERS, _TFJS];
+  assert.equal(c.pick("s", ways), _IN_PLACE);
+  c.record("s", _IN_PLACE, 2);
+  assert.equal(c.pick("s", ways), _WORKERS);
+  c.record("s", _WORKERS, 1);
+  assert.equal(c.pick("s", ways), _TFJS);
+  c.record("s", _TFJS, 3);
+  const picked: number[] = [];
+  for (let i = 0; i < 4 * _EXPLORE; i++) picked.push(c.pick("s", ways));
+  assert.equal(picked.filter((w) => w === _WORKERS).length, 4 * _EXPLORE - 4, "the fastest, but once in 16");
+  assert.equal(picked.filter((w) => w === _IN_PLACE).length, 2, "the others in turn");
+  assert.equal(picked.filter((w) => w === _TFJS).length, 2);
   // The Workers slow down (a busy machine): in place wins from then on.
-  for (let i = 0; i < 10; i++) c.record("s", 1, 5);
-  assert.equal(c.pick("s"), 0);
-  assert.equal(c.pick("other"), 0, "shapes are chosen separately");
+  for (let i = 0; i < 10; i++) c.record("s", _WORKERS, 5);
+  assert.equal(c.pick("s", ways), _IN_PLACE);
+  assert.equal(c.pick("s", [_WORKERS]), _WORKERS, "only the ways offered");
+  assert.equal(c.pick("other", ways), _IN_PLACE, "shapes are chosen separately");
 });
 
-test("BatchMatMul on wasm (likeness): large products give cpu's result both in place and on the Workers", async () => {
-  // 160 × 96 × 72 = 1.1 M multiply-adds: above the Workers' threshold, so both ways run over 40 calls.
+test("BatchMatMul on wasm (likeness): large products give cpu's result whichever way they run", async () => {
+  // 160 × 96 × 72 = 1.1 M multiply-adds: above the Workers' threshold, so every way runs over 40 calls.
   await registerLikenessWasmKernels({ replace: true });
   await useTfBackend("wasm");
   const [m, k, n] = [160, 96, 72];
