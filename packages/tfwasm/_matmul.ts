@@ -45,12 +45,13 @@ export const _TFJS: _Way = 2;
  * other cores are busy the Workers get no time and the copies are pure loss (measured on 2 shared
  * cores: 160 × 784 × 256 in 2.5 ms through the Workers, 1.5 ms in place); on an idle one they halve
  * the time. tfjs's XNNPACK keeps B packed per tensor, so on the same B again (frozen weights) it can
- * be faster than packing B on every product. Each way is tried once, then the fastest runs, and every
+ * be faster than packing B on every product. Each way is tried twice (the first run only warms it
+ * up), then the fastest runs, and every
  * {@link _EXPLORE}th product of a shape tries another way again, so the choice follows the load.
  */
 export class _WayChooser {
-  /** Milliseconds per product, smoothed, by way; and the products seen, by shape. */
-  readonly #ms = new Map<string, { ms: number[]; calls: number }>();
+  /** Milliseconds per product, smoothed, and runs, by way; and the products seen, by shape. */
+  readonly #ms = new Map<string, { ms: number[]; runs: number[]; calls: number }>();
 
   /**
    * @param key the product's shape
@@ -61,7 +62,7 @@ export class _WayChooser {
     let e = this.#ms.get(key);
     if (!e) {
       if (this.#ms.size >= 256) this.#ms.clear();
-      this.#ms.set(key, e = { ms: [NaN, NaN, NaN], calls: 0 });
+      this.#ms.set(key, e = { ms: [NaN, NaN, NaN], runs: [0, 0, 0], calls: 0 });
     }
     e.calls++;
     const untried = ways.find((w) => Number.isNaN(e.ms[w]));
@@ -81,6 +82,8 @@ export class _WayChooser {
   record(key: string, way: _Way, ms: number): void {
     const e = this.#ms.get(key);
     if (!e) return;
+    // A way's first run pays its one-time costs (compiling, starting): not a measure of its speed.
+    if (e.runs[way]++ === 0) return;
     e.ms[way] = Number.isNaN(e.ms[way]) ? ms : 0.7 * e.ms[way] + 0.3 * ms;
   }
 }
