@@ -75,7 +75,12 @@ function record(row: Omit<Row, "runtime">): void {
   console.log(JSON.stringify(r));
 }
 
-const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1];
+/** Median (of an even count: the mean of the middle two). */
+const median = (t: number[]) => {
+  const s = [...t].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
 
 await useTfBackend("wasm");
 const mnist = await loadMnist({ split: "train", limit: TRAIN_ROWS });
