@@ -24,6 +24,7 @@ import {
 } from "./_kernels.ts";
 import { _gatherV2 } from "./_gather.ts";
 import { _matMulKernel } from "./_matmul.ts";
+import { _slice, _splitV } from "./_slice.ts";
 
 /** The tfjs kernels this package provides for the `wasm` backend where it lacks them. */
 export const LIKENESS_WASM_KERNELS: readonly string[] = ["Conv2DBackpropFilter", "UnsortedSegmentSum"];
@@ -38,6 +39,8 @@ export const LIKENESS_FASTER_WASM_KERNELS: readonly string[] = [
   "BatchMatMul",
   "_FusedMatMul",
   "GatherV2",
+  "Slice",
+  "SplitV",
 ];
 
 /** Options for {@link registerLikenessWasmKernels}. */
@@ -96,7 +99,7 @@ function _defaultThreads(): number {
  * Register, for tfjs's `wasm` backend, each kernel of {@link LIKENESS_WASM_KERNELS} that it lacks
  * (Conv2DBackpropFilter, needed to train any convnet; UnsortedSegmentSum, the gradient of
  * `tf.gather`); with `replace: true` also likeness's faster Conv2DBackpropInput, MaxPoolGrad,
- * BatchMatMul and _FusedMatMul (multi-threaded) and GatherV2, replacing whatever is registered under these
+ * BatchMatMul and _FusedMatMul (multi-threaded), GatherV2, Slice and SplitV, replacing whatever is registered under these
  * names (the replaced kernel is kept: ours fall back to it for inputs they do not cover, and
  * {@link restoreTfjsWasmKernels} puts it back). Importing `@likeness/tfwasm` already calls this
  * with `replace: true`. Idempotent: without `replace`, kernels already present are left alone (a
@@ -146,6 +149,8 @@ export async function registerLikenessWasmKernels(options: RegisterOptions = {})
     BatchMatMul: () => _matMulKernel(mm, false, fallback("BatchMatMul")),
     _FusedMatMul: () => _matMulKernel(mm, true, fallback("_FusedMatMul")),
     GatherV2: () => _gatherV2(fallback("GatherV2")),
+    Slice: () => _slice(fallback("Slice")),
+    SplitV: () => _splitV(fallback("SplitV")),
   };
   const registered: string[] = [];
   const replaced: string[] = [];
