@@ -3,7 +3,7 @@
  * (`registerLikenessWasmKernels({ replace: true })`): the kernels tfjs-backend-wasm 4.22 lacks
  * (`Conv2DBackpropFilter`, so convnets train; `UnsortedSegmentSum`, the gradient of `tf.gather`) and
  * faster ones for `BatchMatMul` / `_FusedMatMul` (multi-threaded), `Conv2DBackpropInput`,
- * `MaxPoolGrad` and `GatherV2`. `restoreTfjsWasmKernels()` puts tfjs's own back.
+ * `MaxPoolGrad`, `GatherV2`, `Slice` and `SplitV`. `restoreTfjsWasmKernels()` puts tfjs's own back.
  *
  * @example
  * ```ts
