@@ -2,10 +2,10 @@
 
 MLP 784-256-64 with ReLU and L2 normalisation; TripletMarginLoss (margin 0.2, Euclidean distance,
 mean over the mined triplets) on the semi-hard triplets of each batch (d(a,p) < d(a,n) < d(a,p) +
-margin); m-per-class batches (m = 16) of BATCH rows; Adam, lr 1e-3; torch.set_num_threads(2).
+margin); m-per-class batches (m = 16) of BATCH rows; Adam, lr 1e-3; torch.set_num_threads(THREADS).
 
-Usage: python3 bench/train_torch.py DIR STEPS BATCH, where DIR holds x.f32 (rows of 784 float32)
-and y.u8 (labels). Prints one JSON line: {"torch": version, "threads": n, "ms_per_step": t} (the
+Usage: python3 bench/train_torch.py DIR STEPS BATCH [THREADS], where DIR holds x.f32 (rows of 784
+float32) and y.u8 (labels); THREADS defaults to 2. Prints one JSON line: {"torch": version, "threads": n, "ms_per_step": t} (the
 first step, which warms up, excluded).
 """
 
@@ -22,7 +22,8 @@ MARGIN = 0.2
 
 def main() -> None:
     folder, steps, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    torch.set_num_threads(2)
+    threads = int(sys.argv[4]) if len(sys.argv) > 4 else 2
+    torch.set_num_threads(threads)
     torch.manual_seed(1)
     x = torch.from_numpy(np.fromfile(f"{folder}/x.f32", dtype=np.float32).reshape(-1, 784))
     y = torch.from_numpy(np.fromfile(f"{folder}/y.u8", dtype=np.uint8).astype(np.int64))

@@ -40,13 +40,34 @@ export const NR: i32 = 8;
   return load<i32>(p + (<usize>slot << 2));
 }
 
+/**
+ * e^x in float32 without a lookup table (AssemblyScript's `Mathf.exp` reads one from the module's
+ * data segment, and a module with data cannot be instantiated on a foreign heap: its segment would
+ * overwrite the host's memory). musl's expf: x = k·ln2 + r with ln2 split in two parts,
+ * e^r = 1 + r + r·c / (2 − c) with c = r − r²·(P1 + r²·P2), then scaled by 2^k (in float64, where
+ * 2^k is exact for the whole float32 range).
+ */
+function expf(x: f32): f32 {
+  if (x != x) return x;
+  if (x > 88.72284) return Infinity;
+  if (x < -103.97208) return 0;
+  const k = nearest<f32>(x * reinterpret<f32>(0x3FB8AA3B)); // 1/ln2
+  const hi = x - k * reinterpret<f32>(0x3F317200); // ln2 high part
+  const lo = k * reinterpret<f32>(0x35BFBE8E); // ln2 low part
+  const r = hi - lo;
+  const rr = r * r;
+  const c = r - rr * (reinterpret<f32>(0x3E2AAA8F) + rr * reinterpret<f32>(0xBB355215));
+  const y: f32 = 1 + (r * c / (2 - c) - lo + hi);
+  return <f32>(<f64>y * reinterpret<f64>(<i64>(<i32>k + 1023) << 52));
+}
+
 // @ts-ignore: decorator
 @inline function activate(act: i32, x: f32, alpha: f32): f32 {
   if (act == ACT_RELU) return x > 0 ? x : 0;
   if (act == ACT_RELU6) return x < 0 ? 0 : x > 6 ? 6 : x;
   if (act == ACT_LEAKY || act == ACT_PRELU) return x < 0 ? alpha * x : x;
-  if (act == ACT_SIGMOID) return 1 / (1 + Mathf.exp(-x));
-  if (act == ACT_ELU) return x >= 0 ? x : Mathf.exp(x) - 1;
+  if (act == ACT_SIGMOID) return 1 / (1 + expf(-x));
+  if (act == ACT_ELU) return x >= 0 ? x : expf(x) - 1;
   return x;
 }
 
@@ -84,7 +105,7 @@ export function units(p: usize): i32 {
   return param(p, P_BATCH) * ((n + NR - 1) / NR);
 }
 
-/** First byte above the module's static data (the exp tables): JS lays out its buffers from here. */
+/** First byte above the module's static data (none: see expf): JS lays out its buffers from here. */
 export function heapBase(): usize {
   return __heap_base;
 }

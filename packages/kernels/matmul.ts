@@ -69,6 +69,16 @@ export interface MatMulKernels {
   readonly variant: MatMulVariant;
   /** Threads a large product runs on now (1 while Workers are stopped or unavailable). */
   readonly threads: number;
+  /** Threads a large product can run on (the `threads` asked for, or 1 without Workers). */
+  readonly maxThreads: number;
+  /** Multiply-adds from which a product runs on the Workers (the `minParallelWork` option). */
+  readonly minParallelWork: number;
+  /**
+   * Start the Workers in the background if they were stopped (after `idleMs` without a threaded
+   * product), so that a later product can use them; `threads` tells when they run. Does nothing
+   * with one thread.
+   */
+  startThreads(): void;
   /**
    * `C = act(op(A)·op(B) + bias)` for each batch.
    *
@@ -114,6 +124,106 @@ function _length(arr: ArrayLike<number>, want: number, name: string, shape: stri
   }
 }
 
+/** A checked product: sizes, batches, activation code, and its work in multiply-adds. */
+interface _Job {
+  m: number;
+  n: number;
+  k: number;
+  batch: number;
+  ba: number;
+  bb: number;
+  act: number;
+  cLen: number;
+  work: number;
+  bias?: ArrayLike<number>;
+  prelu?: ArrayLike<number>;
+}
+
+/** Check a product's sizes, batches, activation and array lengths (one place for both kernels). */
+function _job(a: ArrayLike<number>, b: ArrayLike<number>, spec: MatMulSpec, out?: ArrayLike<number>): _Job {
+  const m = _size("m", spec.m);
+  const n = _size("n", spec.n);
+  const k = _size("k", spec.k);
+  const batch = _size("batch", spec.batch ?? 1, 1);
+  const ba = spec.batchA ?? batch;
+  const bb = spec.batchB ?? batch;
+  if ((ba !== batch && ba !== 1) || (bb !== batch && bb !== 1)) {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Invalid matmul batches: A has ${ba} and B has ${bb} for ${batch} outputs; each must be ${batch} or 1`,
+    );
+  }
+  const act = MATMUL_ACTIVATIONS.indexOf(spec.activation ?? "linear");
+  if (act < 0) {
+    throw new ValueError(
+      "UNKNOWN_NAME",
+      `Unknown matmul activation ${JSON.stringify(spec.activation)}: use one of ${MATMUL_ACTIVATIONS.join(", ")}`,
+    );
+  }
+  _length(a, ba * m * k, "A", spec.transposeA ? `${ba} × ${k} × ${m}` : `${ba} × ${m} × ${k}`);
+  _length(b, bb * k * n, "B", spec.transposeB ? `${bb} × ${n} × ${k}` : `${bb} × ${k} × ${n}`);
+  const cLen = batch * m * n;
+  if (out) _length(out, cLen, "out", `${batch} × ${m} × ${n}`);
+  const bias = spec.bias;
+  if (bias && bias.length !== 1) _length(bias, n, "bias", `1 or ${n}`);
+  const prelu = act === 4 ? spec.prelu : undefined;
+  if (act === 4 && !prelu) {
+    throw new ValueError("INVALID_ARGUMENT", "matmul activation prelu needs the prelu slopes");
+  }
+  if (prelu && prelu.length !== 1) _length(prelu, n, "prelu", `1 or ${n}`);
+  return { m, n, k, batch, ba, bb, act, cLen, work: m * n * k * batch, bias, prelu };
+}
+
+/** Write the job descriptor (kernels/matmul/common.ts) at byte `pp` of `buf`, operands at `at`. */
+function _writeParams(
+  buf: ArrayBufferLike,
+  pp: number,
+  job: _Job,
+  spec: MatMulSpec,
+  at: { a: number; b: number; c: number; bias: number; prelu: number },
+): void {
+  const { m, n, k } = job;
+  const q = new Int32Array(buf, pp, PARAMS_BYTES >> 2);
+  const f = new Float32Array(buf, pp, PARAMS_BYTES >> 2);
+  q[0] = at.a;
+  q[1] = spec.transposeA ? 4 : k * 4;
+  q[2] = spec.transposeA ? m * 4 : 4;
+  q[3] = job.ba === 1 ? 0 : m * k * 4;
+  q[4] = at.b;
+  q[5] = spec.transposeB ? 4 : n * 4;
+  q[6] = spec.transposeB ? k * 4 : 4;
+  q[7] = job.bb === 1 ? 0 : k * n * 4;
+  q[8] = at.c;
+  q[9] = m;
+  q[10] = n;
+  q[11] = k;
+  q[12] = job.bias ? at.bias : 0;
+  q[13] = job.bias?.length ?? 0;
+  q[14] = job.act;
+  f[15] = spec.leakyreluAlpha ?? 0.2;
+  q[16] = job.prelu ? at.prelu : 0;
+  q[17] = job.prelu?.length ?? 0;
+  q[18] = job.batch;
+}
+
+/** The build to run: the one asked for, checked against the runtime, or the fastest it has. */
+function _variant(asked?: MatMulVariant): MatMulVariant {
+  const variant = asked ?? (hasRelaxedSimd() ? "relaxed" : hasWasmSimd() ? "simd" : "scalar");
+  if (!(variant in BYTES)) {
+    throw new ValueError(
+      "UNKNOWN_NAME",
+      `Unknown matmul kernel variant ${JSON.stringify(variant)}: use "relaxed", "simd" or "scalar"`,
+    );
+  }
+  if (variant !== "scalar" && !hasWasmSimd()) {
+    throw new ValueError("UNSUPPORTED", 'This runtime has no WebAssembly SIMD: use variant "scalar"');
+  }
+  if (variant === "relaxed" && !hasRelaxedSimd()) {
+    throw new ValueError("UNSUPPORTED", 'This runtime has no WebAssembly relaxed SIMD: use variant "simd"');
+  }
+  return variant;
+}
+
 /**
  * Instantiate the matmul kernels (and their Workers when `threads > 1`).
  *
@@ -131,19 +241,7 @@ function _length(arr: ArrayLike<number>, want: number, name: string, shape: stri
  * ```
  */
 export async function createMatMulKernels(options: MatMulKernelsOptions = {}): Promise<MatMulKernels> {
-  const variant = options.variant ?? (hasRelaxedSimd() ? "relaxed" : hasWasmSimd() ? "simd" : "scalar");
-  if (!(variant in BYTES)) {
-    throw new ValueError(
-      "UNKNOWN_NAME",
-      `Unknown matmul kernel variant ${JSON.stringify(variant)}: use "relaxed", "simd" or "scalar"`,
-    );
-  }
-  if (variant !== "scalar" && !hasWasmSimd()) {
-    throw new ValueError("UNSUPPORTED", 'This runtime has no WebAssembly SIMD: use variant "scalar"');
-  }
-  if (variant === "relaxed" && !hasRelaxedSimd()) {
-    throw new ValueError("UNSUPPORTED", 'This runtime has no WebAssembly relaxed SIMD: use variant "simd"');
-  }
+  const variant = _variant(options.variant);
   const requested = options.threads ?? 1;
   if (!Number.isInteger(requested) || requested < 1 || requested > 64) {
     throw new ValueError("INVALID_ARGUMENT", `Invalid threads: expected an integer from 1 to 64, got ${requested}`);
@@ -208,48 +306,23 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
     get threads() {
       return pool ? pool.threads : 1;
     },
+    maxThreads: threaded ? requested : 1,
+    minParallelWork: minWork,
+    startThreads() {
+      if (threaded && !disposed && !pool && !starting) void startPool();
+    },
     matMul(a, b, spec, out) {
       if (disposed) throw new ValueError("INVALID_ARGUMENT", "These matmul kernels were disposed; create new ones");
-      const m = _size("m", spec.m);
-      const n = _size("n", spec.n);
-      const k = _size("k", spec.k);
-      const batch = _size("batch", spec.batch ?? 1, 1);
-      const ba = spec.batchA ?? batch;
-      const bb = spec.batchB ?? batch;
-      if ((ba !== batch && ba !== 1) || (bb !== batch && bb !== 1)) {
-        throw new ValueError(
-          "INVALID_ARGUMENT",
-          `Invalid matmul batches: A has ${ba} and B has ${bb} for ${batch} outputs; each must be ${batch} or 1`,
-        );
-      }
-      const act = MATMUL_ACTIVATIONS.indexOf(spec.activation ?? "linear");
-      if (act < 0) {
-        throw new ValueError(
-          "UNKNOWN_NAME",
-          `Unknown matmul activation ${JSON.stringify(spec.activation)}: use one of ${MATMUL_ACTIVATIONS.join(", ")}`,
-        );
-      }
-      _length(a, ba * m * k, "A", spec.transposeA ? `${ba} × ${k} × ${m}` : `${ba} × ${m} × ${k}`);
-      _length(b, bb * k * n, "B", spec.transposeB ? `${bb} × ${n} × ${k}` : `${bb} × ${k} × ${n}`);
-      const cLen = batch * m * n;
-      if (out) _length(out, cLen, "out", `${batch} × ${m} × ${n}`);
-      const bias = spec.bias;
-      if (bias && bias.length !== 1) _length(bias, n, "bias", `1 or ${n}`);
-      const prelu = act === 4 ? spec.prelu : undefined;
-      if (act === 4 && !prelu) {
-        throw new ValueError("INVALID_ARGUMENT", "matmul activation prelu needs the prelu slopes");
-      }
-      if (prelu && prelu.length !== 1) _length(prelu, n, "prelu", `1 or ${n}`);
-      const result = out ?? new Float32Array(cLen);
-      if (cLen === 0) return result;
-
-      const work = m * n * k * batch;
-      const p = pool && !pool.broken && work >= minWork ? pool : null;
-      if (!p && threaded && work >= minWork && !pool && !starting) void startPool();
+      const job = _job(a, b, spec, out);
+      const result = out ?? new Float32Array(job.cLen);
+      if (job.cLen === 0) return result;
+      const { bias, prelu } = job;
+      const p = pool && !pool.broken && job.work >= minWork ? pool : null;
+      if (!p && threaded && job.work >= minWork && !pool && !starting) void startPool();
       const threads = p ? p.threads : 1;
       // Layout: params | work × threads | A | B | C | bias | prelu, each 16-byte aligned.
-      const sizes = [PARAMS_BYTES, workBytes * threads, a.length * 4, b.length * 4, cLen * 4, (bias?.length ?? 0) * 4];
-      sizes.push((prelu?.length ?? 0) * 4);
+      const sizes = [PARAMS_BYTES, workBytes * threads, a.length * 4, b.length * 4, job.cLen * 4];
+      sizes.push((bias?.length ?? 0) * 4, (prelu?.length ?? 0) * 4);
       const offs: number[] = [];
       let at = base;
       for (const s of sizes) {
@@ -271,27 +344,7 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       new Float32Array(buf, bp, b.length).set(b);
       if (bias) new Float32Array(buf, biasp, bias.length).set(bias);
       if (prelu) new Float32Array(buf, prelup, prelu.length).set(prelu);
-      const q = new Int32Array(buf, pp, PARAMS_BYTES >> 2);
-      const f = new Float32Array(buf, pp, PARAMS_BYTES >> 2);
-      q[0] = ap;
-      q[1] = spec.transposeA ? 4 : k * 4;
-      q[2] = spec.transposeA ? m * 4 : 4;
-      q[3] = ba === 1 ? 0 : m * k * 4;
-      q[4] = bp;
-      q[5] = spec.transposeB ? 4 : n * 4;
-      q[6] = spec.transposeB ? k * 4 : 4;
-      q[7] = bb === 1 ? 0 : k * n * 4;
-      q[8] = cp;
-      q[9] = m;
-      q[10] = n;
-      q[11] = k;
-      q[12] = bias ? biasp : 0;
-      q[13] = bias?.length ?? 0;
-      q[14] = act;
-      f[15] = spec.leakyreluAlpha ?? 0.2;
-      q[16] = prelu ? prelup : 0;
-      q[17] = prelu?.length ?? 0;
-      q[18] = batch;
+      _writeParams(buf, pp, job, spec, { a: ap, b: bp, c: cp, bias: biasp, prelu: prelup });
       const u = units(pp);
       if (p) {
         p.run(gemm, pp, u, wp, workBytes);
@@ -300,7 +353,7 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       } else {
         gemm(pp, 0, u, wp);
       }
-      result.set(new Float32Array(memory.buffer, cp, cLen));
+      result.set(new Float32Array(memory.buffer, cp, job.cLen));
       return result;
     },
     dispose() {
@@ -308,6 +361,137 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       if (timer !== undefined) clearTimeout(timer);
       pool?.close();
       pool = null;
+    },
+  };
+}
+
+/** Allocation in a foreign WebAssembly memory (e.g. an Emscripten module's `_malloc` / `_free`). */
+export interface HeapAllocator {
+  /** Reserve `bytes` bytes; returns the byte offset (0 when it failed). */
+  malloc(bytes: number): number;
+  /** Release what `malloc` returned. */
+  free(offset: number): void;
+}
+
+/**
+ * Matrix products computed in place in a memory that another module owns (tfjs-backend-wasm's heap,
+ * for `@likeness/tfwasm`): operands and result are views of that memory, read and written where they
+ * are, on the calling thread. Nothing is copied.
+ */
+export interface HeapMatMulKernels {
+  /** The build in use. */
+  readonly variant: MatMulVariant;
+  /** The memory the operands must be views of. */
+  readonly memory: WebAssembly.Memory;
+  /**
+   * `C = act(op(A)·op(B) + bias)` for each batch, as {@link MatMulKernels.matMul}, into `out`.
+   *
+   * @param a A, a view of {@link HeapMatMulKernels.memory} (`batchA × M × K`, or `× K × M` transposed)
+   * @param b B, a view of the memory (`batchB × K × N`, or `× N × K` transposed)
+   * @param spec shapes, transposes, bias and PReLU slopes (both views of the memory when given) and activation
+   * @param out C, a view of the memory (`batch × M × N`)
+   * @returns `out`
+   * @throws {ValueError} INVALID_ARGUMENT when an array is not a view of the memory (or the memory
+   *   grew since the view was taken), or as {@link MatMulKernels.matMul}
+   * @throws {ShapeError} SHAPE_MISMATCH when an array's length does not match
+   */
+  matMul(a: Float32Array, b: Float32Array, spec: MatMulSpec, out: Float32Array): Float32Array;
+  /** Release the scratch memory; later calls throw. */
+  dispose(): void;
+}
+
+/**
+ * Instantiate (synchronously) the single-thread matmul kernels on a foreign `memory` (imported, so
+ * the host's data stays where it is: the modules have no data segment), with their scratch (job
+ * descriptor and packed panels of B, about 66 KiB) taken once from `heap`.
+ *
+ * @param memory the host's memory (not shared: the single-thread builds import a plain memory)
+ * @param heap the host's allocator, for the scratch
+ * @param options `variant` (default: `relaxed` where supported, else `simd`, else `scalar`)
+ * @returns the kernels
+ * @throws {ValueError} UNKNOWN_NAME for an unknown variant; UNSUPPORTED for a build the runtime
+ *   lacks or a memory the builds cannot import (a shared one); TOO_LARGE when `heap` has no room
+ * @example
+ * ```ts
+ * import { createHeapMatMulKernels } from "@likeness/kernels";
+ * const memory = new WebAssembly.Memory({ initial: 2 });
+ * let top = 1024;
+ * const heap = { malloc: (n: number) => (top += n) - n, free: () => {} };
+ * const k = createHeapMatMulKernels(memory, heap, { variant: "simd" });
+ * const a = new Float32Array(memory.buffer, 100_000, 2).fill(1); // 1 × 2
+ * const b = new Float32Array(memory.buffer, 100_016, 2).fill(3); // 2 × 1
+ * const c = new Float32Array(memory.buffer, 100_032, 1);
+ * console.log(k.matMul(a, b, { m: 1, n: 1, k: 2 }, c)[0]); // 6
+ * k.dispose();
+ * ```
+ */
+export function createHeapMatMulKernels(
+  memory: WebAssembly.Memory,
+  heap: HeapAllocator,
+  options: { variant?: MatMulVariant } = {},
+): HeapMatMulKernels {
+  const variant = _variant(options.variant);
+  let mod: KernelModule;
+  try {
+    const imports = {
+      env: {
+        memory,
+        abort: (_m: number, _f: number, line: number, col: number) => {
+          throw new Error(`kernel abort at ${line}:${col}`);
+        },
+      },
+    };
+    // Synchronous (the module is under 4 KiB), so a tfjs kernel can create it on its first call.
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(BYTES[variant][0]() as BufferSource), imports);
+    mod = new KernelModule(instance, memory);
+  } catch (cause) {
+    throw new ValueError(
+      "UNSUPPORTED",
+      `The matmul kernels cannot run on this memory (${String(cause)}); copy the operands instead`,
+      { cause },
+    );
+  }
+  const gemm = mod.fn<Gemm>("gemm");
+  const units = mod.fn<(p: number) => number>("units");
+  const workBytes = (mod.fn<() => number>("workBytes")() + 15) & ~15;
+  const raw = heap.malloc(PARAMS_BYTES + workBytes + 16);
+  if (!raw) throw new ShapeError("Cannot compute matmul: no room for its scratch on the heap", "TOO_LARGE");
+  const pp = (raw + 15) & ~15;
+  const wp = pp + PARAMS_BYTES;
+  let disposed = false;
+  const offset = (x: ArrayLike<number> | undefined, name: string): number => {
+    if (x === undefined) return 0;
+    if (!(x instanceof Float32Array) || x.buffer !== memory.buffer) {
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        `Cannot compute matmul on the heap: ${name} is not a Float32Array view of its memory (or the memory grew since the view was taken)`,
+      );
+    }
+    return x.byteOffset;
+  };
+  return {
+    variant,
+    memory,
+    matMul(a, b, spec, out) {
+      if (disposed) throw new ValueError("INVALID_ARGUMENT", "These matmul kernels were disposed; create new ones");
+      // Views first: one of a memory that grew since is detached (length 0), not a shape error.
+      const at = {
+        a: offset(a, "A"),
+        b: offset(b, "B"),
+        c: offset(out, "out"),
+        bias: offset(spec.bias, "bias"),
+        prelu: spec.activation === "prelu" ? offset(spec.prelu, "prelu") : 0,
+      };
+      const job = _job(a, b, spec, out);
+      if (job.cLen === 0) return out;
+      _writeParams(memory.buffer, pp, job, spec, at);
+      gemm(pp, 0, units(pp), wp);
+      return out;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      heap.free(raw);
     },
   };
 }

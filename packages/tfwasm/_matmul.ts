@@ -1,14 +1,17 @@
 /**
  * tfjs `BatchMatMul` and `_FusedMatMul` for the wasm backend on likeness's matmul kernels
  * (`createMatMulKernels` from `@likeness/kernels`): transposed operands are read in place, bias and
- * activation are fused, large products run on every thread of the kernels' Worker pool. What they
+ * activation are fused. A product runs in place on tfjs's heap (`createHeapMatMulKernels`, one
+ * thread), on every thread of the kernels' Worker pool (large ones, copied into its shared memory), or
+ * by tfjs's own kernel (XNNPACK, without transposes), whichever was fastest lately for its shape
+ * ({@link _WayChooser}). What they
  * do not cover (non-float32 inputs, batch shapes that broadcast other than by a batch of 1, a bias or
  * PReLU weights that are not one value per column) runs on the kernel that was registered before.
  *
  * @module
  */
-import type { MatMulActivation, MatMulKernels, MatMulSpec } from "@likeness/kernels";
-import { MATMUL_ACTIVATIONS } from "@likeness/kernels";
+import type { HeapMatMulKernels, MatMulActivation, MatMulKernels, MatMulSpec, MatMulVariant } from "@likeness/kernels";
+import { createHeapMatMulKernels, MATMUL_ACTIVATIONS } from "@likeness/kernels";
 import type { _KernelFunc } from "./_kernels.ts";
 
 interface _TensorInfo {
@@ -20,6 +23,96 @@ interface _TensorInfo {
 interface _WasmBackend {
   makeOutput(shape: number[], dtype: string): _TensorInfo;
   typedArrayFromHeap(t: _TensorInfo): Float32Array | Int32Array | Uint8Array;
+  /** The Emscripten module: its memory and allocator. */
+  wasm?: { asm?: { memory?: unknown }; _malloc?(bytes: number): number; _free?(offset: number): void };
+}
+
+/** Single-thread kernels on each tfjs-wasm heap, by build (null: that heap cannot host them). */
+const _heaps = new WeakMap<WebAssembly.Memory, Map<MatMulVariant, HeapMatMulKernels | null>>();
+
+/** How a product runs: in place on tfjs's heap (one thread), on the Workers, or by tfjs's own kernel. */
+export type _Way = 0 | 1 | 2;
+/** In place on tfjs's heap: one thread, no copies. */
+export const _IN_PLACE: _Way = 0;
+/** On the kernels' Workers: operands copied into their shared memory, every thread. */
+export const _WORKERS: _Way = 1;
+/** tfjs-backend-wasm's own kernel (XNNPACK for a product without transposes). */
+export const _TFJS: _Way = 2;
+
+/**
+ * Which way to run a product that can run more than one way, by the time each way took lately for
+ * the same shape: the measured speeds differ with the load and with the operands. On a machine whose
+ * other cores are busy the Workers get no time and the copies are pure loss (measured on 2 shared
+ * cores: 160 × 784 × 256 in 2.5 ms through the Workers, 1.5 ms in place); on an idle one they halve
+ * the time. tfjs's XNNPACK keeps B packed per tensor, so on the same B again (frozen weights) it can
+ * be faster than packing B on every product. Each way is tried twice (the first run only warms it
+ * up), then the fastest runs, and every
+ * {@link _EXPLORE}th product of a shape tries another way again, so the choice follows the load.
+ */
+export class _WayChooser {
+  /** Milliseconds per product, smoothed, and runs, by way; and the products seen, by shape. */
+  readonly #ms = new Map<string, { ms: number[]; runs: number[]; calls: number }>();
+
+  /**
+   * @param key the product's shape
+   * @param ways the ways it can run (at least one)
+   * @returns the way to run it
+   */
+  pick(key: string, ways: readonly _Way[]): _Way {
+    let e = this.#ms.get(key);
+    if (!e) {
+      if (this.#ms.size >= 256) this.#ms.clear();
+      this.#ms.set(key, e = { ms: [NaN, NaN, NaN], runs: [0, 0, 0], calls: 0 });
+    }
+    e.calls++;
+    const untried = ways.find((w) => Number.isNaN(e.ms[w]));
+    if (untried !== undefined) return untried;
+    let best = ways[0];
+    for (const w of ways) if (e.ms[w] < e.ms[best]) best = w;
+    if (e.calls % _EXPLORE !== 0) return best;
+    const others = ways.filter((w) => w !== best);
+    return others.length ? others[Math.floor(e.calls / _EXPLORE) % others.length] : best;
+  }
+
+  /**
+   * @param key the product's shape
+   * @param way the way it ran
+   * @param ms how long it took
+   */
+  record(key: string, way: _Way, ms: number): void {
+    const e = this.#ms.get(key);
+    if (!e) return;
+    // A way's first run pays its one-time costs (compiling, starting): not a measure of its speed.
+    if (e.runs[way]++ === 0) return;
+    e.ms[way] = Number.isNaN(e.ms[way]) ? ms : 0.7 * e.ms[way] + 0.3 * ms;
+  }
+}
+
+/** Every how many products of a shape another way is tried again. */
+export const _EXPLORE = 16;
+
+/** Multiply-adds below which a product just runs in place (the choice would cost more than it saves). */
+const _CHOOSE_MIN = 1 << 15;
+
+/** The kernels that compute in place on the backend's heap, or null where they cannot. */
+function _heapKernels(be: _WasmBackend, variant: MatMulVariant): HeapMatMulKernels | null {
+  const w = be.wasm;
+  const memory = w?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || !w?._malloc || !w._free) return null;
+  let byVariant = _heaps.get(memory);
+  if (!byVariant) _heaps.set(memory, byVariant = new Map());
+  let h = byVariant.get(variant);
+  if (h === undefined) {
+    const malloc = w._malloc.bind(w);
+    const free = w._free.bind(w);
+    try {
+      h = createHeapMatMulKernels(memory, { malloc, free }, { variant });
+    } catch {
+      h = null; // e.g. the threaded tfjs-wasm build's shared memory: copy instead
+    }
+    byVariant.set(variant, h);
+  }
+  return h;
 }
 
 type _MatMulAttrs = {
@@ -48,9 +141,15 @@ function _batchShape(a: number[], b: number[]): number[] | null {
  * @param k the matmul kernels
  * @param fused whether bias, activation and PReLU weights come with it
  * @param fallback the kernel registered before ours (tfjs-backend-wasm's)
+ * @param chooser picks the way of a product that can run several ways
  * @returns the kernel function
  */
-export function _matMulKernel(k: MatMulKernels, fused: boolean, fallback?: _KernelFunc): _KernelFunc {
+export function _matMulKernel(
+  k: MatMulKernels,
+  fused: boolean,
+  fallback?: _KernelFunc,
+  chooser: _WayChooser = new _WayChooser(),
+): _KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { a, b, bias, preluActivationWeights: prelu } = inputs;
@@ -83,6 +182,26 @@ export function _matMulKernel(k: MatMulKernels, fused: boolean, fallback?: _Kern
     }
     const be = backend as _WasmBackend;
     const batch = _size(outer);
+    const work = batch * m * n * kk;
+    const heap = _heapKernels(be, k.variant);
+    const ways: _Way[] = [];
+    if (heap) ways.push(_IN_PLACE);
+    if (k.maxThreads > 1 && work >= k.minParallelWork) ways.push(_WORKERS);
+    // tfjs's own is only worth trying where it runs XNNPACK: no transposes, one batch.
+    if (fallback && work >= _CHOOSE_MIN && !at.transposeA && !at.transposeB && batch === 1) ways.push(_TFJS);
+    const choose = ways.length > 1 && work >= _CHOOSE_MIN;
+    const key = choose ? `${batch} ${m} ${kk} ${n} ${at.transposeA} ${at.transposeB} ${activation}` : "";
+    let way = choose ? chooser.pick(key, ways) : ways[0] ?? _WORKERS;
+    if (way === _WORKERS && k.threads === 1) {
+      k.startThreads(); // stopped while idle: run otherwise until they are back
+      way = heap ? _IN_PLACE : _WORKERS;
+    }
+    const t0 = choose ? performance.now() : 0;
+    if (way === _TFJS) {
+      const r = fallback!(args);
+      chooser.record(key, way, performance.now() - t0);
+      return r;
+    }
     const out = be.makeOutput([...outer, m, n], "float32");
     const spec: MatMulSpec = {
       m,
@@ -99,12 +218,13 @@ export function _matMulKernel(k: MatMulKernels, fused: boolean, fallback?: _Kern
     // Views after makeOutput: its allocation may grow (and detach) the heap.
     if (bias) spec.bias = be.typedArrayFromHeap(bias) as Float32Array;
     if (activation === "prelu") spec.prelu = be.typedArrayFromHeap(prelu) as Float32Array;
-    k.matMul(
+    (way === _IN_PLACE ? heap! : k).matMul(
       be.typedArrayFromHeap(a) as Float32Array,
       be.typedArrayFromHeap(b) as Float32Array,
       spec,
       be.typedArrayFromHeap(out) as Float32Array,
     );
+    if (choose) chooser.record(key, way, performance.now() - t0);
     return out;
   };
 }

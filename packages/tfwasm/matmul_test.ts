@@ -5,6 +5,7 @@ import { createRng } from "@likeness/core";
 import { assertClose } from "@likeness/core/testing";
 import { tf, type TfBackendName, useTfBackend } from "@likeness/tf";
 import { isLikenessWasmKernel, registerLikenessWasmKernels } from "@likeness/tfwasm";
+import { _EXPLORE, _IN_PLACE, _TFJS, _WayChooser, _WORKERS } from "./_matmul.ts";
 
 function uniform(seed: number, shape: number[]): tf.Tensor {
   const rng = createRng(seed);
@@ -102,4 +103,45 @@ test("BatchMatMul outside what likeness covers falls back to tfjs's kernel", asy
   // Batch shapes [2, 1] × [1, 3] broadcast to [2, 3]: not a batch of 1, so tfjs-backend-wasm runs it.
   const got = tf.tidy(() => tf.matMul(uniform(1, [2, 1, 2, 3]), uniform(2, [1, 3, 3, 2])).shape);
   assert.deepEqual(got, [2, 3, 2, 2]);
+});
+
+test("matmul way chooser: tries each way twice, keeps the fastest, and retries another every 16th", () => {
+  const c = new _WayChooser();
+  const ways = [_IN_PLACE, _WORKERS, _TFJS];
+  // Each way twice: its first run (compiling, starting Workers) is not counted.
+  for (const [way, ms] of [[_IN_PLACE, 2], [_WORKERS, 1], [_TFJS, 3]] as const) {
+    assert.equal(c.pick("s", ways), way);
+    c.record("s", way, 100);
+    assert.equal(c.pick("s", ways), way);
+    c.record("s", way, ms);
+  }
+  const picked: number[] = [];
+  for (let i = 0; i < 4 * _EXPLORE; i++) picked.push(c.pick("s", ways));
+  assert.equal(picked.filter((w) => w === _WORKERS).length, 4 * _EXPLORE - 4, "the fastest, but once in 16");
+  assert.equal(picked.filter((w) => w === _IN_PLACE).length, 2, "the others in turn");
+  assert.equal(picked.filter((w) => w === _TFJS).length, 2);
+  assert.ok(picked.slice(0, _EXPLORE - 7).every((w) => w === _WORKERS));
+  // The Workers slow down (a busy machine): in place wins from then on.
+  for (let i = 0; i < 10; i++) c.record("s", _WORKERS, 5);
+  assert.equal(c.pick("s", ways), _IN_PLACE);
+  assert.equal(c.pick("s", [_WORKERS]), _WORKERS, "only the ways offered");
+  assert.equal(c.pick("other", ways), _IN_PLACE, "shapes are chosen separately");
+});
+
+test("BatchMatMul on wasm (likeness): large products give cpu's result whichever way they run", async () => {
+  // 160 × 96 × 72 = 1.1 M multiply-adds: above the Workers' threshold, so every way runs over 40 calls.
+  await registerLikenessWasmKernels({ replace: true });
+  await useTfBackend("wasm");
+  const [m, k, n] = [160, 96, 72];
+  const f = () => [
+    tf.matMul(uniform(1, [m, k]), uniform(2, [k, n])),
+    tf.matMul(uniform(3, [k, m]), uniform(4, [n, k]), true, true),
+  ];
+  const cpu = await on("cpu", f);
+  for (let i = 0; i < 40; i++) {
+    const wasm = await on("wasm", f);
+    for (let j = 0; j < cpu.length; j++) {
+      assertClose(wasm[j], cpu[j], { rtol: 1e-5, atol: 1e-5, what: `call ${i} [${j}]` });
+    }
+  }
 });

@@ -2,8 +2,8 @@
  * likeness's WebAssembly kernels inside tfjs's `wasm` backend. Importing this module registers them
  * (`registerLikenessWasmKernels({ replace: true })`): the kernels tfjs-backend-wasm 4.22 lacks
  * (`Conv2DBackpropFilter`, so convnets train; `UnsortedSegmentSum`, the gradient of `tf.gather`) and
- * faster ones for `BatchMatMul` / `_FusedMatMul` (multi-threaded), `Conv2DBackpropInput` and
- * `MaxPoolGrad`. `restoreTfjsWasmKernels()` puts tfjs's own back.
+ * faster ones for `BatchMatMul` / `_FusedMatMul` (multi-threaded), `Conv2DBackpropInput`,
+ * `MaxPoolGrad`, `GatherV2`, `Slice` and `SplitV`. `restoreTfjsWasmKernels()` puts tfjs's own back.
  *
  * @example
  * ```ts

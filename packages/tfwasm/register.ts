@@ -22,20 +22,25 @@ import {
   _maxPoolGrad,
   _unsortedSegmentSum,
 } from "./_kernels.ts";
+import { _gatherV2 } from "./_gather.ts";
 import { _matMulKernel } from "./_matmul.ts";
+import { _slice, _splitV } from "./_slice.ts";
 
 /** The tfjs kernels this package provides for the `wasm` backend where it lacks them. */
 export const LIKENESS_WASM_KERNELS: readonly string[] = ["Conv2DBackpropFilter", "UnsortedSegmentSum"];
 
 /**
- * tfjs-backend-wasm kernels that likeness implements faster (measured in `bench/conv_backprop.ts`);
- * replaced only with `replace: true`.
+ * tfjs-backend-wasm kernels that likeness implements faster (measured in `bench/conv_backprop.ts` and
+ * `bench/matmul_tfjs.ts`); replaced only with `replace: true` (which importing this package does).
  */
 export const LIKENESS_FASTER_WASM_KERNELS: readonly string[] = [
   "Conv2DBackpropInput",
   "MaxPoolGrad",
   "BatchMatMul",
   "_FusedMatMul",
+  "GatherV2",
+  "Slice",
+  "SplitV",
 ];
 
 /** Options for {@link registerLikenessWasmKernels}. */
@@ -94,7 +99,7 @@ function _defaultThreads(): number {
  * Register, for tfjs's `wasm` backend, each kernel of {@link LIKENESS_WASM_KERNELS} that it lacks
  * (Conv2DBackpropFilter, needed to train any convnet; UnsortedSegmentSum, the gradient of
  * `tf.gather`); with `replace: true` also likeness's faster Conv2DBackpropInput, MaxPoolGrad,
- * BatchMatMul and _FusedMatMul (multi-threaded), replacing whatever is registered under these
+ * BatchMatMul and _FusedMatMul (multi-threaded), GatherV2, Slice and SplitV, replacing whatever is registered under these
  * names (the replaced kernel is kept: ours fall back to it for inputs they do not cover, and
  * {@link restoreTfjsWasmKernels} puts it back). Importing `@likeness/tfwasm` already calls this
  * with `replace: true`. Idempotent: without `replace`, kernels already present are left alone (a
@@ -143,6 +148,9 @@ export async function registerLikenessWasmKernels(options: RegisterOptions = {})
     UnsortedSegmentSum: () => _unsortedSegmentSum(k),
     BatchMatMul: () => _matMulKernel(mm, false, fallback("BatchMatMul")),
     _FusedMatMul: () => _matMulKernel(mm, true, fallback("_FusedMatMul")),
+    GatherV2: () => _gatherV2(fallback("GatherV2")),
+    Slice: () => _slice(fallback("Slice")),
+    SplitV: () => _splitV(fallback("SplitV")),
   };
   const registered: string[] = [];
   const replaced: string[] = [];

@@ -1,0 +1,117 @@
+/**
+ * `tf.matMul` on tfjs-backend-wasm with tfjs's stock kernel and with likeness's, in one process,
+ * alternating rep by rep (private to the benches: `matmul_tfjs.ts`, `train_main.ts`).
+ *
+ * @module
+ */
+import process from "node:process";
+import { createRng } from "@likeness/core";
+import { tf } from "@likeness/tf";
+import { registerLikenessWasmKernels, restoreTfjsWasmKernels } from "@likeness/tfwasm";
+
+/** One shape, transpose and kind of B, both kernels. */
+export interface MatMulComparison {
+  /** M×K×N of the product. */
+  shape: string;
+  /** `nn` (x·W, forward), `tn` (xᵀ·dy, weight gradient), `nt` (dy·Wᵀ, input gradient). */
+  mode: string;
+  /** `fresh`: a new B tensor every rep (training); `reused`: the same B (frozen weights). */
+  b: "fresh" | "reused";
+  /** Median milliseconds, tfjs-backend-wasm's kernel. */
+  stockMs: number;
+  /** Median milliseconds, likeness's kernel. */
+  oursMs: number;
+  /** Median process CPU milliseconds (every thread; spinning included), tfjs's kernel. */
+  stockCpuMs: number;
+  /** Median process CPU milliseconds, likeness's kernel. */
+  oursCpuMs: number;
+}
+
+/** Options of {@link compareMatMul}. */
+export interface CompareOptions {
+  /** Products M×K×N. */
+  shapes: [number, number, number][];
+  /** Transposes (`nn`, `tn`, `nt`, `tt`). */
+  modes: string[];
+  /** Kinds of B. */
+  kinds: ("fresh" | "reused")[];
+  /** Timed reps of each kernel (after one warm-up each); the median is reported. */
+  reps: number;
+  /** Threads of likeness's kernels (default: registerLikenessWasmKernels's). */
+  threads?: number;
+}
+
+const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1];
+
+/**
+ * Time `tf.matMul` with both kernels, alternating stock and ours rep by rep, on the current backend
+ * (`wasm`). Leaves likeness's kernel registered.
+ *
+ * @param o shapes, transposes, kinds of B, reps, threads
+ * @returns one comparison per shape × mode × kind
+ */
+export async function compareMatMul(o: CompareOptions): Promise<MatMulComparison[]> {
+  restoreTfjsWasmKernels();
+  const stock = tf.getKernel("BatchMatMul", "wasm")!;
+  await registerLikenessWasmKernels({ replace: true, threads: o.threads });
+  const ours = tf.getKernel("BatchMatMul", "wasm")!;
+  const use = (config: tf.KernelConfig) => {
+    tf.unregisterKernel("BatchMatMul", "wasm");
+    tf.registerKernel(config);
+  };
+  const rng = createRng(7);
+  const randn = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+  const rows: MatMulComparison[] = [];
+  try {
+    for (const [m, k, n] of o.shapes) {
+      for (const mode of o.modes) {
+        const ta = mode[0] === "t";
+        const tb = mode[1] === "t";
+        const a = tf.tensor2d(randn(m * k), ta ? [k, m] : [m, k]);
+        const bData = randn(k * n);
+        const bShape: [number, number] = tb ? [n, k] : [k, n];
+        for (const kind of o.kinds) {
+          const reused = tf.tensor2d(bData, bShape);
+          const once = (wall: number[], cpu: number[]) => {
+            const b = kind === "fresh" ? tf.tensor2d(bData, bShape) : reused;
+            const c0 = process.cpuUsage();
+            const t0 = performance.now();
+            const c = tf.matMul(a, b, ta, tb);
+            c.dataSync();
+            wall.push(performance.now() - t0);
+            const dc = process.cpuUsage(c0);
+            cpu.push((dc.user + dc.system) / 1000);
+            c.dispose();
+            if (b !== reused) b.dispose();
+          };
+          const [ts, to, cs, co]: number[][] = [[], [], [], []];
+          use(stock);
+          once([], []);
+          // Ours tries each way it can run a product twice before it settles (tfwasm's _WayChooser).
+          use(ours);
+          for (let w = 0; w < 6; w++) once([], []);
+          for (let r = 0; r < o.reps; r++) {
+            use(stock);
+            once(ts, cs);
+            use(ours);
+            once(to, co);
+          }
+          reused.dispose();
+          rows.push({
+            shape: `${m}x${k}x${n}`,
+            mode,
+            b: kind,
+            stockMs: median(ts),
+            oursMs: median(to),
+            stockCpuMs: median(cs),
+            oursCpuMs: median(co),
+          });
+        }
+        a.dispose();
+      }
+    }
+  } finally {
+    use(ours);
+  }
+  return rows;
+}
