@@ -14,8 +14,10 @@
  *   --token T       bearer token for writes (default $LIKENESS_TOKEN)
  *   --protect-reads require the token for reads too (also health details, /metrics, /v1/openapi.json)
  *   --body-timeout MS  a request body must arrive within MS milliseconds (default 10000; 408 after)
- *   --idle-timeout S   Bun: close a connection idle (or sending headers) for S seconds (default 30);
- *                   Deno.serve has no such setting
+ *   --header-timeout MS  a connection must finish its request headers within MS milliseconds
+ *                   (default 10000; then it is closed). Deno: enforced by the server; Bun: Bun.serve
+ *                   has no setting and cuts them after its own fixed 10 s
+ *   --idle-timeout S   close a keep-alive connection idle for S seconds (default 30; 1..255)
  *   --backend NAME  compute backend (default auto; also $LIKENESS_BACKEND)
  *   --threads N     Worker threads of the WebAssembly kernels that search the resident index (default 1)
  *   --index KIND    resident reference index: flat (exact, default), int8, binary, hnsw (approximate)
@@ -55,10 +57,16 @@ Usage: serve --model DIR [--data DIR [--read-only] | --qdrant URL [--collection 
              [--token T] [--protect-reads] [--backend NAME] [--threads N]
              [--index flat|int8|binary|hnsw [--hnsw-m N] [--hnsw-ef-construction N] [--hnsw-ef-search N]]
              [--snapshot on|off] [--snapshot-every N] [--snapshot-interval S]
+             [--body-timeout MS] [--header-timeout MS] [--idle-timeout S]
        serve --dim N ...            (vector-only index, no encoder)
 
 The token may also be given as LIKENESS_TOKEN. Writes (POST/DELETE /v1/references) need
-"Authorization: Bearer <token>" when a token is set.`;
+"Authorization: Bearer <token>" when a token is set.
+
+Slow and idle clients: a request's headers must arrive within --header-timeout ms (default 10000;
+Bun.serve cuts them at its own fixed 10 s), its body within --body-timeout ms (default 10000; 408,
+then the connection is closed), and a keep-alive connection idle for --idle-timeout s (default 30)
+is closed.`;
 
 /** Parse `--flag value` pairs and boolean flags. */
 export function parseFlags(argv: string[]): Record<string, string | boolean> {
@@ -209,6 +217,10 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
   if (!Number.isFinite(bodyTimeoutMs) || bodyTimeoutMs <= 0) {
     throw new Error(`--body-timeout must be a positive number of milliseconds, got ${flags["body-timeout"]}`);
   }
+  const headerTimeoutMs = flags["header-timeout"] === undefined ? 10_000 : Number(flags["header-timeout"]);
+  if (!Number.isFinite(headerTimeoutMs) || headerTimeoutMs <= 0) {
+    throw new Error(`--header-timeout must be a positive number of milliseconds, got ${flags["header-timeout"]}`);
+  }
   const idleTimeoutS = flags["idle-timeout"] === undefined ? 30 : Number(flags["idle-timeout"]);
   if (!Number.isInteger(idleTimeoutS) || idleTimeoutS < 1 || idleTimeoutS > 255) {
     throw new Error(`--idle-timeout must be 1..255 seconds, got ${flags["idle-timeout"]}`);
@@ -260,6 +272,7 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
     port,
     hostname: typeof flags.host === "string" ? flags.host : "127.0.0.1",
     idleTimeoutS,
+    headerTimeoutMs,
   });
   console.log(
     `likeness: serving ${model.name} (${model.dim}-d, ${index.size} references, index ${index.kind}, backend ${backend.info.name}, store ${store.describe()}) on http://${server.hostname}:${server.port}`,
