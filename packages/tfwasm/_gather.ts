@@ -8,24 +8,7 @@
  */
 import { ShapeError, ValueError } from "@likeness/core";
 import { tf } from "@likeness/tf";
-import type { _KernelFunc } from "./_kernels.ts";
-
-interface _TensorInfo {
-  dataId: object;
-  shape: number[];
-  dtype: string;
-}
-
-interface _WasmBackend {
-  makeOutput(shape: number[], dtype: string): _TensorInfo;
-  typedArrayFromHeap(t: _TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-/** Dtypes tfjs-wasm keeps on its heap. */
-const _DTYPES = ["float32", "int32", "bool"];
-
-/** Slices shorter than this are copied value by value (a `subarray` costs more than a few values). */
-const _SHORT = 16;
+import { _HEAP_DTYPES, type _KernelFunc, _SHORT_RUN, type _TensorInfo, type _WasmBackend } from "./_kernels.ts";
 
 /**
  * A GatherV2 kernel: `out[b, o, i, s] = x[b, o, indices[b, i], s]` after tfjs's own reshapes
@@ -38,7 +21,7 @@ export function _gatherV2(fallback?: _KernelFunc): _KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { x, indices } = inputs;
-    if (indices.dtype !== "int32" || !_DTYPES.includes(x.dtype)) {
+    if (indices.dtype !== "int32" || !_HEAP_DTYPES.includes(x.dtype)) {
       if (!fallback) {
         throw new ValueError(
           "UNSUPPORTED",
@@ -83,7 +66,7 @@ export function _gatherV2(fallback?: _KernelFunc): _KernelFunc {
         const base = (b * outerSize + o) * dimSize;
         for (let i = 0; i < per; i++) {
           const src = (base + ix[b * per + i]) * sliceSize;
-          if (sliceSize < _SHORT) {
+          if (sliceSize < _SHORT_RUN) {
             for (let s = 0; s < sliceSize; s++) os[dst + s] = xs[src + s];
           } else {
             os.set(xs.subarray(src, src + sliceSize), dst);

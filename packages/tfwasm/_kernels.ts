@@ -10,17 +10,25 @@ import type { Conv2DGeometry, ConvKernels } from "@likeness/kernels";
 import { tf } from "@likeness/tf";
 
 /** The tensor handle tfjs passes to kernels. */
-interface _TensorInfo {
+export interface _TensorInfo {
   dataId: object;
   shape: number[];
   dtype: string;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
-interface _WasmBackend {
+export interface _WasmBackend {
   makeOutput(shape: number[], dtype: string): _TensorInfo;
   typedArrayFromHeap(t: _TensorInfo): Float32Array | Int32Array | Uint8Array;
+  /** The Emscripten module: its memory and allocator. */
+  wasm?: { asm?: { memory?: unknown }; _malloc?(bytes: number): number; _free?(offset: number): void };
 }
+
+/** Dtypes tfjs-wasm keeps on its heap (the copy kernels move any of them). */
+export const _HEAP_DTYPES: readonly string[] = ["float32", "int32", "bool"];
+
+/** Runs shorter than this are copied value by value (a `subarray` costs more than a few values). */
+export const _SHORT_RUN = 16;
 
 interface _Args {
   inputs: Record<string, _TensorInfo>;

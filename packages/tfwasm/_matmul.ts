@@ -12,20 +12,7 @@
  */
 import type { HeapMatMulKernels, MatMulActivation, MatMulKernels, MatMulSpec, MatMulVariant } from "@likeness/kernels";
 import { createHeapMatMulKernels, MATMUL_ACTIVATIONS } from "@likeness/kernels";
-import type { _KernelFunc } from "./_kernels.ts";
-
-interface _TensorInfo {
-  dataId: object;
-  shape: number[];
-  dtype: string;
-}
-
-interface _WasmBackend {
-  makeOutput(shape: number[], dtype: string): _TensorInfo;
-  typedArrayFromHeap(t: _TensorInfo): Float32Array | Int32Array | Uint8Array;
-  /** The Emscripten module: its memory and allocator. */
-  wasm?: { asm?: { memory?: unknown }; _malloc?(bytes: number): number; _free?(offset: number): void };
-}
+import type { _KernelFunc, _TensorInfo, _WasmBackend } from "./_kernels.ts";
 
 /** Single-thread kernels on each tfjs-wasm heap, by build (null: that heap cannot host them). */
 const _heaps = new WeakMap<WebAssembly.Memory, Map<MatMulVariant, HeapMatMulKernels | null>>();

@@ -8,24 +8,7 @@
  */
 import { ValueError } from "@likeness/core";
 import { tf } from "@likeness/tf";
-import type { _KernelFunc } from "./_kernels.ts";
-
-interface _TensorInfo {
-  dataId: object;
-  shape: number[];
-  dtype: string;
-}
-
-interface _WasmBackend {
-  makeOutput(shape: number[], dtype: string): _TensorInfo;
-  typedArrayFromHeap(t: _TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-/** Dtypes tfjs-wasm keeps on its heap. */
-const _DTYPES = ["float32", "int32", "bool"];
-
-/** Runs shorter than this are copied value by value (a `subarray` costs more than a few values). */
-const _SHORT = 16;
+import { _HEAP_DTYPES, type _KernelFunc, _SHORT_RUN, type _TensorInfo, type _WasmBackend } from "./_kernels.ts";
 
 /** Copy the box `begin` + `size` of `x` (shape `shape`) into `out`, one contiguous run at a time. */
 function _copyBox(
@@ -53,7 +36,7 @@ function _copyBox(
   for (let dst = 0; dst < total; dst += run) {
     let at = src;
     for (let d = 0; d < t; d++) at += idx[d] * stride(d);
-    if (run < _SHORT) {
+    if (run < _SHORT_RUN) {
       for (let i = 0; i < run; i++) out[dst + i] = x[at + i];
     } else {
       out.set(x.subarray(at, at + run), dst);
@@ -90,7 +73,7 @@ function _noFallback(kernel: string, dtype: string): never {
 export function _slice(fallback?: _KernelFunc): _KernelFunc {
   return (args) => {
     const { x } = args.inputs;
-    if (!_DTYPES.includes(x.dtype)) return fallback ? fallback(args) : _noFallback("Slice", x.dtype);
+    if (!_HEAP_DTYPES.includes(x.dtype)) return fallback ? fallback(args) : _noFallback("Slice", x.dtype);
     const at = args.attrs as { begin: number | number[]; size: number | number[] };
     const [begin, size] = tf.slice_util.parseSliceParams(x as tf.TensorInfo, at.begin, at.size);
     tf.slice_util.assertParamsValid(x as tf.TensorInfo, begin, size);
@@ -107,7 +90,7 @@ export function _slice(fallback?: _KernelFunc): _KernelFunc {
 export function _splitV(fallback?: _KernelFunc): _KernelFunc {
   return ((args: Parameters<_KernelFunc>[0]) => {
     const { x } = args.inputs;
-    if (!_DTYPES.includes(x.dtype)) return fallback ? fallback(args) : _noFallback("SplitV", x.dtype);
+    if (!_HEAP_DTYPES.includes(x.dtype)) return fallback ? fallback(args) : _noFallback("SplitV", x.dtype);
     const at = args.attrs as { numOrSizeSplits: number | number[]; axis: number | number[] };
     const axis = tf.util.parseAxisParam(at.axis, x.shape)[0];
     const sizes = tf.backend_util.prepareSplitSize(x as tf.TensorInfo, at.numOrSizeSplits, axis);
