@@ -19,7 +19,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { createBackend, createIndex, type IndexKind, loadIndex, type VectorIndex } from "@likeness/backend";
-import { createRng, type Matrix } from "@likeness/core";
+import { createRng } from "@likeness/core";
+import { unitRows } from "./_data.ts";
 import { type AccuracyOptions, computeAccuracy } from "@likeness/eval";
 
 const quick = process.argv.includes("--quick");
@@ -31,17 +32,6 @@ const rng = createRng(2026);
 
 function emit(row: Record<string, unknown>): void {
   console.log(JSON.stringify({ bench: "index", runtime, ...row }));
-}
-
-function unitRows(n: number, d: number): Matrix {
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let t = 0; t < d; t++) s += (data[i * d + t] = rng.normal()) ** 2;
-    const inv = 1 / Math.sqrt(s);
-    for (let t = 0; t < d; t++) data[i * d + t] *= inv;
-  }
-  return { data, rows: n, cols: d };
 }
 
 function recall(got: ArrayLike<number | bigint>, want: Int32Array, rows: number, k: number): number {
@@ -67,8 +57,8 @@ async function time<T>(f: () => Promise<T> | T): Promise<[T, number]> {
 
 // ---------------------------------------------------------------------------------------------
 // Exact kNN.
-const ref = unitRows(R, D);
-const queries = unitRows(Q, D);
+const ref = unitRows(rng, R, D);
+const queries = unitRows(rng, Q, D);
 const warm = { data: queries.data.subarray(0, 8 * D), rows: 8, cols: D };
 let exact: Int32Array | undefined;
 for (const threads of [1, 2]) {
@@ -166,7 +156,7 @@ try {
 {
   const n = 10_000, d = 64;
   const labels = Array.from({ length: n }, () => rng.int(10));
-  const centres = unitRows(10, d);
+  const centres = unitRows(rng, 10, d);
   const e = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
     for (let t = 0; t < d; t++) e[i * d + t] = centres.data[labels[i] * d + t] + 0.15 * rng.normal();
@@ -253,12 +243,12 @@ print(time.perf_counter() - t, k, p1 / ${n}, time.process_time() - c)
 {
   const { backend } = await createBackend({ prefer: "wasm-simd", threads: 2 });
   const n = quick ? 20_000 : 100_000, d = 128;
-  const m = unitRows(n, d);
+  const m = unitRows(rng, n, d);
   const index = await createIndex({ dim: d, metric: "cosine" }, backend);
   const [, add] = await time(() => index.add(m));
   const gone = Array.from({ length: n / 10 }, (_, i) => i * 10);
   const [, remove] = await time(() => index.remove(gone));
-  const q = unitRows(100, d);
+  const q = unitRows(rng, 100, d);
   await index.search(q, { k: K });
   const [, search] = await time(() => index.search(q, { k: K }));
   const [, compact] = await time(() => index.compact());
@@ -273,7 +263,7 @@ print(time.perf_counter() - t, k, p1 / ${n}, time.process_time() - c)
   });
   index.dispose();
 
-  const big = unitRows(SAVE_ROWS, 128);
+  const big = unitRows(rng, SAVE_ROWS, 128);
   const b = await createIndex({ dim: 128, metric: "cosine", capacity: SAVE_ROWS }, backend);
   await b.add(big);
   const [bytes, save] = await time(() => b.save());

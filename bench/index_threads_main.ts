@@ -15,7 +15,8 @@
 import process from "node:process";
 import { readFileSync } from "node:fs";
 import { createBackend, createIndex, type VectorIndex } from "@likeness/backend";
-import { createRng, type Matrix } from "@likeness/core";
+import { createRng } from "@likeness/core";
+import { unitRows } from "./_data.ts";
 import { createResidentDense, type ResidentDense } from "@likeness/kernels";
 
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
@@ -26,17 +27,6 @@ function flag(name: string, fallback: number): number {
 const R = flag("rows", 20_000), D = flag("dim", 384), Q = flag("queries", 200), REPS = flag("reps", 7);
 const BATCH = flag("batch", Q), K = 10;
 const rng = createRng(2026);
-
-function unitRows(n: number, d: number): Matrix {
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let t = 0; t < d; t++) s += (data[i * d + t] = rng.normal()) ** 2;
-    const inv = 1 / Math.sqrt(s);
-    for (let t = 0; t < d; t++) data[i * d + t] *= inv;
-  }
-  return { data, rows: n, cols: d };
-}
 
 function cpuSeconds(): number {
   const u = process.cpuUsage();
@@ -61,8 +51,8 @@ async function othersCores(f: () => Promise<void>): Promise<number> {
   return Math.max(0, (machineBusySeconds() - m0 - (cpuSeconds() - c0)) / wall);
 }
 
-const ref = unitRows(R, D);
-const queries = unitRows(Q, D);
+const ref = unitRows(rng, R, D);
+const queries = unitRows(rng, Q, D);
 const indexes: VectorIndex[] = [];
 const disposers: (() => void)[] = [];
 for (const threads of [1, 2]) {

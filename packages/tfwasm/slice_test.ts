@@ -1,26 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import "@tensorflow/tfjs-backend-cpu";
-import { createRng } from "@likeness/core";
-import { tf, type TfBackendName, useTfBackend } from "@likeness/tf";
+import { tf, useTfBackend } from "@likeness/tf";
+import { on, values } from "./_test_util.ts";
 import { isLikenessWasmKernel, registerLikenessWasmKernels } from "@likeness/tfwasm";
-
-function values(seed: number, shape: number[], dtype: "float32" | "int32" | "bool" = "float32"): tf.Tensor {
-  const rng = createRng(seed);
-  const n = shape.reduce((p, d) => p * d, 1);
-  const v = Array.from({ length: n }, () => rng.next() * 2 - 1);
-  if (dtype === "float32") return tf.tensor(Float32Array.from(v), shape);
-  if (dtype === "int32") return tf.tensor(Int32Array.from(v, (x) => Math.round(x * 1000)), shape, "int32");
-  return tf.tensor(Uint8Array.from(v, (x) => (x > 0 ? 1 : 0)), shape, "bool");
-}
-
-async function on(backend: TfBackendName, f: () => tf.Tensor[]): Promise<{ shape: number[]; data: unknown[] }[]> {
-  await useTfBackend(backend);
-  const out = tf.tidy(f);
-  const got = out.map((t) => ({ shape: t.shape, data: Array.from(t.dataSync() as ArrayLike<unknown>) }));
-  tf.dispose(out);
-  return got;
-}
 
 /** Slices of ranks 0–5: contiguous, strided, runs below and above the value-by-value cut (16), whole trailing axes. */
 const slices = (): tf.Tensor[] => [
