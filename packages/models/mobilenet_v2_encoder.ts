@@ -281,11 +281,17 @@ export class MobileNetV2Encoder implements Encoder {
       const isBn = layer.getClassName() === "BatchNormalization";
       layer.trainable = unit >= this.#firstTrainable && unit <= this.#last && (!isBn || this.batchNorm === "affine");
     }
-    // The feature's width at this input size, from one probe through the blocks it runs.
-    const probe = tf.tidy(() => this.#run(tf.zeros([1, this.inputSize, this.inputSize, 3]), 0, this.#last, false));
-    const [, h, w, c] = probe.shape;
-    probe.dispose();
-    this.dim = this.pooling === "avg" ? c : h * w * c;
+    // The feature's width: the block's channels (from its last layer's declared shape), times its
+    // grid at this input size when flattened (one probe through the blocks it runs: padding and
+    // strides decide the grid).
+    const outShape = this.#steps.findLast((st) => st.unit === this.#last)!.layer.outputShape as number[];
+    const channels = outShape[outShape.length - 1];
+    if (this.pooling === "avg") this.dim = channels;
+    else {
+      const probe = tf.tidy(() => this.#run(tf.zeros([1, this.inputSize, this.inputSize, 3]), 0, this.#last, false));
+      this.dim = probe.shape[1]! * probe.shape[2]! * channels;
+      probe.dispose();
+    }
   }
 
   /**
