@@ -9,7 +9,8 @@
  * A Postgres restart during writes on two replicas: errors seen, acknowledged writes lost (must be 0).
  * Beside it, in the same run: one `serve --data` on the single-node SQLite store with the same N.
  *
- * Flags: --n N (default 100000), --seconds S per load phase (default 5), --skip-hnsw.
+ * Flags: --n N (default 100000), --seconds S per load phase (default 5), --skip-hnsw,
+ * --index flat|int8|binary|hnsw for the resident index of the SQLite node and the memory-mode replicas (default flat).
  * One JSON object per line; also appended to runs/bench/scale.jsonl.
  */
 import process from "node:process";
@@ -28,6 +29,7 @@ const arg = (k: string, d: string) => {
 const N = Number(arg("n", "100000"));
 const SECONDS = Number(arg("seconds", "5"));
 const skipHnsw = process.argv.includes("--skip-hnsw");
+const INDEX = arg("index", "flat");
 const DIM = 128;
 const CLIENTS = 8;
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
@@ -36,7 +38,7 @@ const MAIN = fileURLToPath(new URL("../packages/server/main.ts", import.meta.url
 
 mkdirSync("runs/bench", { recursive: true });
 const emit = (row: Record<string, unknown>) => {
-  const line = JSON.stringify({ runtime, n: N, dim: DIM, ...row });
+  const line = JSON.stringify({ runtime, n: N, dim: DIM, index: INDEX, ...row });
   console.log(line);
   appendFileSync("runs/bench/scale.jsonl", line + "\n");
 };
@@ -179,7 +181,7 @@ try {
 
   // Single node SQLite, same references, same clients.
   t0 = performance.now();
-  const sq = await serve(["--data", join(dir, "sq")]);
+  const sq = await serve(["--data", join(dir, "sq"), "--index", INDEX]);
   const sqStart = performance.now() - t0;
   emit({
     phase: "search",
@@ -193,7 +195,7 @@ try {
 
   for (const r of [2, 3]) {
     t0 = performance.now();
-    while (procs.length < r) procs.push(await serve(["--pg", url, "--pg-table", table]));
+    while (procs.length < r) procs.push(await serve(["--pg", url, "--pg-table", table, "--index", INDEX]));
     const startMs = (performance.now() - t0) / (r === 2 ? 2 : 1);
     emit({
       phase: "search",
