@@ -5,7 +5,6 @@
  * @module
  */
 import {
-  checkBoolean,
   checkFiniteNumber,
   checkMatrix,
   checkOneOf,
@@ -14,10 +13,17 @@ import {
   ShapeError,
   ValueError,
 } from "@likeness/core";
+import {
+  checkMiningInput,
+  checkMiningOptions,
+  checkRetrievalInput,
+  checkSmallerIsCloser,
+  checkTripletType,
+} from "@likeness/kernels";
 import { type Metric, METRICS, type MiningOptions, type TopKOptions, type TripletType } from "./types.ts";
 
-/** Triplet margin types. */
-export const _TRIPLET_TYPES: readonly TripletType[] = ["all", "hard", "semihard", "easy"];
+/** Retrieval-metric input: the one rule, shared with the mining kernels (`@likeness/kernels`). */
+export const _checkRetrieval = checkRetrievalInput;
 
 /** Validate `pairwise` input; returns the checked metric. */
 export function _checkPairwise(query: Matrix, reference: Matrix, metric: unknown, op = "pairwise distance"): Metric {
@@ -91,94 +97,12 @@ export function _checkTopK(query: Matrix, reference: Matrix, options: TopKOption
   return { k, metric, largest, eligible };
 }
 
-/** Validate a square B×B matrix and its B×B `same` mask; returns B. */
-export function _checkSquare(dist: Matrix, same: Uint8Array, op: string): number {
-  checkMatrix(dist, "distance matrix");
-  if (dist.rows !== dist.cols) {
-    throw new ShapeError(
-      `Cannot run ${op}: the distance matrix must be square (B×B) but is ${dist.rows}×${dist.cols}; ` +
-        `pass pairwise(embeddings, embeddings)`,
-    );
-  }
-  if (!(same instanceof Uint8Array)) {
-    throw new ShapeError(
-      `Cannot run ${op}: same must be a Uint8Array B×B mask (build it with sameLabelMatrix(labels))`,
-    );
-  }
-  if (same.length !== dist.rows * dist.rows) {
-    throw new ShapeError(
-      `Cannot run ${op}: same mask has ${same.length} entries but the distance matrix is ${dist.rows}×${dist.rows}; ` +
-        `build it with sameLabelMatrix(labels) from one label per row`,
-      "LABEL_MISMATCH",
-    );
-  }
-  return dist.rows;
-}
-
-/** Validate `smallerIsCloser` (default true). */
-export function _smallerIsCloser(options: { smallerIsCloser?: boolean } | undefined, op: string): boolean {
-  return checkBoolean(options?.smallerIsCloser ?? true, "smallerIsCloser", op);
-}
-
-/** Validate retrieval-metric input (same rules and codes as the kernels' wrapper); returns the number of queries. */
-export function _checkRetrieval(relevant: Uint8Array, relevantCount: Int32Array, k: number): number {
-  const op = "compute retrieval metrics";
-  if (!Number.isInteger(k) || k < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Cannot ${op}: k must be a positive integer, got ${k}`);
-  }
-  if (!(relevant instanceof Uint8Array) || !(relevantCount instanceof Int32Array)) {
-    throw new ShapeError(
-      `Cannot ${op}: relevant must be a Uint8Array (queries × k flags) and relevantCount an Int32Array (R per query)`,
-    );
-  }
-  const rows = relevantCount.length;
-  if (rows === 0) throw new ShapeError(`Cannot ${op}: there are no queries; pass at least one`, "EMPTY_INPUT");
-  if (relevant.length !== rows * k) {
-    throw new ShapeError(
-      `Cannot ${op}: relevant has ${relevant.length} flags but ${rows} queries × k=${k} needs ${rows * k}; ` +
-        `pass one row of k flags per query`,
-    );
-  }
-  for (let i = 0; i < rows; i++) {
-    const r = relevantCount[i];
-    if (r < 0) throw new ValueError("INVALID_ARGUMENT", `Cannot ${op}: relevantCount[${i}] is ${r}; R must be ≥ 0`);
-    if (r > k) {
-      throw new ValueError(
-        "OUT_OF_RANGE",
-        `Cannot ${op}: query ${i} has R=${r} relevant references but k=${k}; R-precision and MAP@R need k ≥ R, ` +
-          `so retrieve more neighbours`,
-        { details: { query: i, r, k } },
-      );
-    }
-    let hits = 0;
-    for (let j = 0; j < k; j++) if (relevant[i * k + j] !== 0) hits++;
-    if (hits > r) {
-      throw new ValueError(
-        "INVALID_ARGUMENT",
-        `Cannot ${op}: query ${i} has ${hits} relevant neighbours in its top ${k} but relevantCount says R=${r}; ` +
-          `count every relevant reference`,
-      );
-    }
-  }
-  return rows;
-}
-
-function _options<T>(opts: T, op: string): T {
-  if (opts === null || typeof opts !== "object") {
-    throw new ValueError(
-      "INVALID_ARGUMENT",
-      `Cannot run ${op}: options are required (an object with the miner's margins)`,
-    );
-  }
-  return opts;
-}
-
 /** Validate batch-hard input; returns `smallerIsCloser`. */
 export function _checkBatchHard(dist: Matrix, same: Uint8Array, options: MiningOptions | undefined): boolean {
   const op = "batch-hard mining";
-  _checkSquare(dist, same, op);
-  if (options !== undefined) _options(options, op);
-  return _smallerIsCloser(options, op);
+  checkMiningInput(dist, same, op);
+  if (options !== undefined) checkMiningOptions(options, op);
+  return checkSmallerIsCloser(options, op);
 }
 
 /** Validate triplet-margin input; returns the checked options. */
@@ -188,10 +112,10 @@ export function _checkTriplet(
   options: MiningOptions & { margin: number; type: TripletType },
 ): { margin: number; type: TripletType; smallerIsCloser: boolean } {
   const op = "triplet mining";
-  _checkSquare(dist, same, op);
-  const o = _options(options, op);
-  const smallerIsCloser = _smallerIsCloser(o, op);
-  const type = checkOneOf(o.type, _TRIPLET_TYPES, "triplet type");
+  checkMiningInput(dist, same, op);
+  const o = checkMiningOptions(options, op);
+  const smallerIsCloser = checkSmallerIsCloser(o, op);
+  const type = checkTripletType(o.type);
   const margin = checkFiniteNumber(o.margin, "margin", op);
   return { margin, type, smallerIsCloser };
 }
@@ -203,9 +127,9 @@ export function _checkPairMargin(
   options: MiningOptions & { posMargin: number; negMargin: number },
 ): { posMargin: number; negMargin: number; smallerIsCloser: boolean } {
   const op = "pair-margin mining";
-  _checkSquare(dist, same, op);
-  const o = _options(options, op);
-  const smallerIsCloser = _smallerIsCloser(o, op);
+  checkMiningInput(dist, same, op);
+  const o = checkMiningOptions(options, op);
+  const smallerIsCloser = checkSmallerIsCloser(o, op);
   const posMargin = checkFiniteNumber(o.posMargin, "posMargin", op);
   const negMargin = checkFiniteNumber(o.negMargin, "negMargin", op);
   return { posMargin, negMargin, smallerIsCloser };
@@ -218,9 +142,9 @@ export function _checkMultiSimilarity(
   options: MiningOptions & { epsilon: number },
 ): { epsilon: number; smallerIsCloser: boolean } {
   const op = "multi-similarity mining";
-  _checkSquare(dist, same, op);
-  const o = _options(options, op);
-  const smallerIsCloser = _smallerIsCloser(o, op);
+  checkMiningInput(dist, same, op);
+  const o = checkMiningOptions(options, op);
+  const smallerIsCloser = checkSmallerIsCloser(o, op);
   const epsilon = checkFiniteNumber(o.epsilon, "epsilon", op);
   return { epsilon, smallerIsCloser };
 }
