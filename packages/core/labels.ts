@@ -1,9 +1,11 @@
 /**
  * Label matching: the one place that decides whether two labels count as "same class".
- * Multi-label data passes its own function; the default is equality.
+ * Multi-label data passes its own function; the default is equality. Also the one rule for a
+ * missing label ({@link checkLabelValues}).
  *
  * @module
  */
+import { ShapeError } from "./errors.ts";
 
 /** A label: a class id, a name, or for multi-label data a set of ids. */
 export type Label = number | string | readonly (number | string)[];
@@ -101,4 +103,44 @@ export function labelIds(labels: readonly Label[]): Int32Array {
     out[i] = id;
   }
   return out;
+}
+
+/**
+ * Throw if some label is missing: `undefined`, `null`, or a number that is not finite (a NaN from
+ * a blank cell); with `blankIsMissing`, also the empty string (a blank text cell). The one rule
+ * the trainer, the evaluators, the samplers and the data loaders use, with one code.
+ *
+ * @param labels the labels, one per row
+ * @param op what needs them, for the message (`train`, `evaluate`, `sample`)
+ * @param options `what`: the name of the list [labels]; `blankIsMissing` [false]
+ * @throws {ShapeError} LABEL_MISMATCH naming the first missing label (`details.index`)
+ * @example
+ * ```ts
+ * import { checkLabelValues } from "@likeness/core";
+ * import assert from "node:assert/strict";
+ * checkLabelValues([0, "cat", [1, 2]], "train");
+ * assert.throws(() => checkLabelValues([0, NaN], "train"), { code: "LABEL_MISMATCH", message: /row 1 has no label/ });
+ * assert.throws(() => checkLabelValues(["a", ""], "use labels", { blankIsMissing: true }), { code: "LABEL_MISMATCH" });
+ * ```
+ */
+export function checkLabelValues(
+  labels: ArrayLike<unknown>,
+  op: string,
+  options: { what?: string; blankIsMissing?: boolean } = {},
+): void {
+  const { what = "labels", blankIsMissing = false } = options;
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (
+      l === undefined || l === null || (typeof l === "number" && !Number.isFinite(l)) ||
+      (blankIsMissing && l === "")
+    ) {
+      throw new ShapeError(
+        `Cannot ${op}: ${what} row ${i} has no label (${JSON.stringify(l) ?? String(l)}); ` +
+          `give every row a label (a number, string or array)`,
+        "LABEL_MISMATCH",
+        { details: { index: i } },
+      );
+    }
+  }
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { createRng, type Label, labelIds, type Rng, ShapeError, ValueError } from "@likeness/core";
+import { checkLabelValues, createRng, type Label, labelIds, type Rng, ShapeError, ValueError } from "@likeness/core";
 
 /** Members of each class, classes in first-appearance order. */
 export interface ClassIndex {
@@ -17,14 +17,7 @@ export function checkLabelList(labels: readonly Label[], what = "labels"): void 
   if (!Array.isArray(labels) || labels.length === 0) {
     throw new ShapeError(`Cannot sample: ${what} is empty; pass one label per item`, "EMPTY_INPUT");
   }
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i];
-    if (l === undefined || l === null || (typeof l === "number" && !Number.isFinite(l))) {
-      throw new ShapeError(`Cannot sample: ${what}[${i}] is ${l}; give every item a label`, "LABEL_MISMATCH", {
-        details: { index: i },
-      });
-    }
-  }
+  checkLabelValues(labels, "sample", { what });
 }
 
 export function groupByClass(labels: readonly Label[]): ClassIndex {
