@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ValueError } from "@likeness/core";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
 
 /** Where training is when the learning rate is asked for. */
 export interface ScheduleContext {
@@ -21,10 +21,7 @@ export interface ScheduleContext {
 export type LrSchedule = (ctx: ScheduleContext) => number;
 
 function positive(v: number, name: string): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a positive number, got ${v}`);
-  }
-  return v;
+  return checkFiniteNumber(v, name, "the learning-rate schedule", { min: 0, minExclusive: true });
 }
 
 /**
