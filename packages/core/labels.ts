@@ -22,7 +22,9 @@ export type LabelMatcher = (a: Label, b: Label) => boolean;
  * @example
  * ```ts
  * import { equalLabels } from "@likeness/core";
- * console.log(equalLabels(1, 1), equalLabels("a", "b")); // true false
+ * import assert from "node:assert/strict";
+ * assert.equal(equalLabels(1, 1), true);
+ * assert.equal(equalLabels("a", "b"), false);
  * ```
  */
 export function equalLabels(a: Label, b: Label): boolean {
@@ -41,7 +43,8 @@ export function equalLabels(a: Label, b: Label): boolean {
  * @example
  * ```ts
  * import { sharesAnyLabel } from "@likeness/core";
- * console.log(sharesAnyLabel([1, 2], [2, 3])); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(sharesAnyLabel([1, 2], [2, 3]), true);
  * ```
  */
 export function sharesAnyLabel(a: Label, b: Label): boolean {
@@ -60,7 +63,8 @@ export function sharesAnyLabel(a: Label, b: Label): boolean {
  * @example
  * ```ts
  * import { sameLabelMatrix } from "@likeness/core";
- * console.log(sameLabelMatrix([0, 1, 0])); // Uint8Array [1,0,1, 0,1,0, 1,0,1]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...sameLabelMatrix([0, 1, 0])], [1, 0, 1, 0, 1, 0, 1, 0, 1]);
  * ```
  */
 export function sameLabelMatrix(labels: readonly Label[], match: LabelMatcher = equalLabels): Uint8Array {
@@ -86,7 +90,8 @@ export function sameLabelMatrix(labels: readonly Label[], match: LabelMatcher = 
  * @example
  * ```ts
  * import { labelIds } from "@likeness/core";
- * console.log(labelIds(["b", "a", "b"])); // Int32Array [0, 1, 0]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...labelIds(["b", "a", "b"])], [0, 1, 0]);
  * ```
  */
 export function labelIds(labels: readonly Label[]): Int32Array {

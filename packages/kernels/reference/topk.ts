@@ -31,9 +31,10 @@ export interface TopK64 {
  * @example
  * ```ts
  * import { eligibleMask } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const r = { data: new Float32Array(3), rows: 3, cols: 1 };
  * const opts = { k: 1, referenceLabels: new Int32Array([0, 1, 0]), allowLabels: new Int32Array([0]) };
- * console.log(eligibleMask(r, opts)); // Uint8Array [1, 0, 1]
+ * assert.deepEqual([...eligibleMask(r, opts)!], [1, 0, 1]);
  * ```
  */
 export function eligibleMask(reference: Matrix, options: TopKOptions): Uint8Array | null {
@@ -95,9 +96,10 @@ export function checkK(k: number, references: number): void {
  * @example
  * ```ts
  * import { topkRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const q = { data: new Float32Array([0]), rows: 1, cols: 1 };
  * const r = { data: new Float32Array([5, 1, 3]), rows: 3, cols: 1 };
- * console.log(topkRef(q, r, { k: 2, metric: "l2" }).indices); // Int32Array [1, 2]
+ * assert.deepEqual([...topkRef(q, r, { k: 2, metric: "l2" }).indices], [1, 2]);
  * ```
  */
 export function topkRef(query: Matrix, reference: Matrix, options: TopKOptions): TopK64 {
