@@ -4,15 +4,8 @@
  *
  * @module
  */
-import {
-  checkFiniteNumber,
-  checkMatrix,
-  checkOneOf,
-  checkPositiveInt,
-  type Matrix,
-  ShapeError,
-  ValueError,
-} from "@likeness/core";
+import { checkFiniteNumber, checkOneOf, type Matrix, ValueError } from "@likeness/core";
+import { checkK, checkPair, eligibleMask } from "@likeness/kernels/reference";
 import {
   checkMiningInput,
   checkMiningOptions,
@@ -25,19 +18,10 @@ import { type Metric, METRICS, type MiningOptions, type TopKOptions, type Triple
 /** Retrieval-metric input: the one rule, shared with the mining kernels (`@likeness/kernels`). */
 export const _checkRetrieval = checkRetrievalInput;
 
-/** Validate `pairwise` input; returns the checked metric. */
+/** Validate `pairwise` input; returns the checked metric (the shape rules are the kernels' `checkPair`). */
 export function _checkPairwise(query: Matrix, reference: Matrix, metric: unknown, op = "pairwise distance"): Metric {
   const m = checkOneOf(metric, METRICS, "metric");
-  checkMatrix(query, "query");
-  checkMatrix(reference, "reference");
-  if (query.cols !== reference.cols) {
-    throw new ShapeError(
-      `Cannot compute ${op}: query has ${query.cols} columns but reference has ${reference.cols}; ` +
-        `embed both with the same model`,
-      "SHAPE_MISMATCH",
-      { details: { queryCols: query.cols, referenceCols: reference.cols } },
-    );
-  }
+  checkPair(query, reference, op);
   return m;
 }
 
@@ -50,50 +34,19 @@ export interface _CheckedTopK {
   eligible?: Uint8Array;
 }
 
-/** Validate `topk` input and fill in defaults. */
+/** Validate `topk` input and fill in defaults (k and the label filter: the kernels' `checkK` and `eligibleMask`). */
 export function _checkTopK(query: Matrix, reference: Matrix, options: TopKOptions): _CheckedTopK {
   if (!options || typeof options !== "object") {
     throw new ValueError("INVALID_ARGUMENT", "Cannot run top-k: pass options { k, metric? }");
   }
   const metric = _checkPairwise(query, reference, options.metric ?? "cosine", "top-k");
-  const k = checkPositiveInt(options.k, "k");
-  if (k > reference.rows) {
-    throw new ShapeError(
-      `Cannot run top-k: k = ${k} but there are only ${reference.rows} references; use k ≤ ${reference.rows}`,
-      "K_TOO_LARGE",
-      { details: { k, references: reference.rows } },
-    );
-  }
+  const k = options.k;
+  checkK(k, reference.rows);
   const largest = options.largest ?? (metric === "dot" || metric === "cosine");
   if (typeof largest !== "boolean") {
     throw new ValueError("INVALID_ARGUMENT", `Invalid largest: expected true or false, got ${String(largest)}`);
   }
-  const { referenceLabels, allowLabels } = options;
-  if ((referenceLabels === undefined) !== (allowLabels === undefined)) {
-    throw new ValueError(
-      "INVALID_ARGUMENT",
-      "Cannot filter top-k by label: pass both referenceLabels and allowLabels, or neither",
-    );
-  }
-  let eligible: Uint8Array | undefined;
-  if (referenceLabels !== undefined && allowLabels !== undefined) {
-    if (!(referenceLabels instanceof Int32Array) || !(allowLabels instanceof Int32Array)) {
-      throw new ValueError(
-        "INVALID_ARGUMENT",
-        "Cannot filter top-k by label: referenceLabels and allowLabels must be Int32Array",
-      );
-    }
-    if (referenceLabels.length !== reference.rows) {
-      throw new ShapeError(
-        `Cannot filter top-k by label: got ${referenceLabels.length} reference labels but reference has ` +
-          `${reference.rows} rows; pass one label per reference row`,
-        "LABEL_MISMATCH",
-      );
-    }
-    const allow = new Set(allowLabels);
-    eligible = new Uint8Array(reference.rows);
-    for (let j = 0; j < reference.rows; j++) eligible[j] = allow.has(referenceLabels[j]) ? 1 : 0;
-  }
+  const eligible = eligibleMask(reference, options) ?? undefined;
   return { k, metric, largest, eligible };
 }
 

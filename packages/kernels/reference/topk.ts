@@ -27,7 +27,7 @@ export interface TopK64 {
  * @param options `referenceLabels` and `allowLabels` (both or neither)
  * @returns the eligibility mask, or null without a filter
  * @throws {ShapeError} LABEL_MISMATCH when `referenceLabels` does not have one label per row
- * @throws {ValueError} INVALID_ARGUMENT when only one of the two is given
+ * @throws {ValueError} INVALID_ARGUMENT when only one of the two is given, or one is not an Int32Array
  * @example
  * ```ts
  * import { eligibleMask } from "@likeness/kernels/reference";
@@ -44,6 +44,12 @@ export function eligibleMask(reference: Matrix, options: TopKOptions): Uint8Arra
     throw new ValueError(
       "INVALID_ARGUMENT",
       "Cannot filter top-k by label: pass both referenceLabels (one per reference) and allowLabels",
+    );
+  }
+  if (!(referenceLabels instanceof Int32Array) || !(allowLabels instanceof Int32Array)) {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      "Cannot filter top-k by label: referenceLabels and allowLabels must be Int32Array",
     );
   }
   if (referenceLabels.length !== reference.rows) {
