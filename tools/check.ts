@@ -112,6 +112,7 @@ cmd("doc examples run", [
   "packages/miners/registry.ts",
   "packages/backend/index_kinds.ts",
   "packages/kernels/mining_input.ts",
+  "packages/kernels/threads.ts",
   "packages/kernels/reference/pairwise.ts",
   "packages/kernels/reference/topk.ts",
   "packages/kernels/reference/mining.ts",

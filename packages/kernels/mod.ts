@@ -14,6 +14,7 @@ export * from "./probe.ts";
 export * from "./wasm_module.ts";
 export * from "./mining.ts";
 export * from "./mining_input.ts";
+export * from "./threads.ts";
 export * from "./dense.ts";
 export * from "./dense_resident.ts";
 export * from "./conv.ts";
