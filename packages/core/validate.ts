@@ -171,9 +171,9 @@ export function checkLabels(labels: ArrayLike<unknown>, n: number, what = "embed
  * checkPositiveInt(10, "k");
  * ```
  */
-export function checkPositiveInt(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a positive integer, got ${value}`);
+export function checkPositiveInt(value: unknown, name: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a positive integer, got ${String(value)}`);
   }
   return value;
 }

@@ -33,13 +33,6 @@ export function groupByClass(labels: readonly Label[]): ClassIndex {
   return out;
 }
 
-export function positiveInt(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a positive integer, got ${value}`);
-  }
-  return value;
-}
-
 /** A generator for one epoch, derived from the seed and the epoch number only (resumable). */
 export function epochRng(seed: number, epoch: number): Rng {
   if (!Number.isInteger(epoch) || epoch < 0) {
