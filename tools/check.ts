@@ -88,7 +88,9 @@ cmd("typecheck", [deno, "check", ...typed]);
 const problems = layout();
 results.push({ name: "layout", ok: problems.length === 0, detail: problems.join("\n") });
 // Docs are tests: every README code block and @example type-checks, and the examples of the
-// shared contracts (core's rules, tf's gathers, the loss contract) run and assert what they show.
+// shared contracts (core's rules, tf's gathers, the loss contract, the kernels' float64 references and
+// input rules) and of the pure modules (formats, parsers, schedules, clustering scores) run and assert
+// what they show.
 cmd("doc examples type-check", [deno, "test", "--doc", "--no-run", "packages/"]);
 cmd("doc examples run", [
   deno,
@@ -96,6 +98,10 @@ cmd("doc examples run", [
   "-A",
   "--doc",
   "packages/core/validate.ts",
+  "packages/core/labels.ts",
+  "packages/core/errors.ts",
+  "packages/core/suggest.ts",
+  "packages/core/bytes.ts",
   "packages/core/mined.ts",
   "packages/tf/gather.ts",
   "packages/losses/base_loss.ts",
@@ -105,6 +111,25 @@ cmd("doc examples run", [
   "packages/losses/registry.ts",
   "packages/miners/registry.ts",
   "packages/backend/index_kinds.ts",
+  "packages/kernels/mining_input.ts",
+  "packages/kernels/threads.ts",
+  "packages/kernels/reference/pairwise.ts",
+  "packages/kernels/reference/topk.ts",
+  "packages/kernels/reference/mining.ts",
+  "packages/kernels/reference/quant.ts",
+  "packages/kernels/reference/conv.ts",
+  "packages/kernels/reference/hnsw.ts",
+  "packages/kernels/reference/matmul.ts",
+  "packages/kernels/reference/metrics.ts",
+  "packages/kernels/reference/mod.ts",
+  "packages/trainer/schedule.ts",
+  "packages/report/palette.ts",
+  "packages/data/csv.ts",
+  "packages/data/jsonl.ts",
+  "packages/data/merge.ts",
+  "packages/eval/clustering.ts",
+  "packages/backend/index_format.ts",
+  "packages/cache/entry_format.ts",
 ]);
 cmd("kernels rebuild gives no diff", [deno, "run", "-A", "tools/build_kernels.ts", "--check"]);
 

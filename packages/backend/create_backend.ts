@@ -6,6 +6,7 @@
  * @module
  */
 import { checkOneOf, LikenessError, ValueError } from "@likeness/core";
+import { checkThreads } from "@likeness/kernels";
 import type { Backend, BackendName } from "./types.ts";
 import { type EnvSource, readEnv } from "./env.ts";
 import { createJsBackend } from "./js_backend.ts";
@@ -110,11 +111,8 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
       if (preferred !== "auto") source = "env";
     }
   }
-  const t = options.threads;
-  if (t !== undefined && (!Number.isInteger(t) || t < 1 || t > 64)) {
-    // Checked here: a bad value must not make every WebAssembly candidate fail and silently pick js.
-    throw new ValueError("INVALID_ARGUMENT", `Invalid threads: expected an integer from 1 to 64, got ${t}`);
-  }
+  // Checked here: a bad value must not make every WebAssembly candidate fail and silently pick js.
+  if (options.threads !== undefined) checkThreads(options.threads, "createBackend");
   const start = preferred === "auto" ? 0 : BACKEND_NAMES.indexOf(preferred);
   const candidates = options.strict ? [BACKEND_NAMES[start]] : BACKEND_NAMES.slice(start);
   const allowFallbackAdapter = options.allowFallbackAdapter ?? preferred === "webgpu";

@@ -100,7 +100,8 @@ function crcTables(): Uint32Array {
  * @example
  * ```ts
  * import { crc32 } from "@likeness/backend";
- * console.log(crc32(new TextEncoder().encode("123456789")).toString(16)); // cbf43926
+ * import assert from "node:assert/strict";
+ * assert.equal(crc32(new TextEncoder().encode("123456789")).toString(16), "cbf43926");
  * ```
  */
 export function crc32(bytes: Uint8Array): number {
@@ -136,8 +137,9 @@ function corrupt(why: string): LikenessError {
  * @example
  * ```ts
  * import { decodeIndex, encodeIndex } from "@likeness/backend";
+ * import assert from "node:assert/strict";
  * const bytes = encodeIndex({ version: 1, kind: "flat", metric: "dot", dim: 2, rows: 0, nextId: 0, flags: 0 }, []);
- * console.log(decodeIndex(bytes).header.dim); // 2
+ * assert.equal(decodeIndex(bytes).header.dim, 2);
  * ```
  */
 export function encodeIndex(header: IndexHeader, sections: [string, Uint8Array][]): Uint8Array {
@@ -186,7 +188,8 @@ export function encodeIndex(header: IndexHeader, sections: [string, Uint8Array][
  * @example
  * ```ts
  * import { decodeIndex } from "@likeness/backend";
- * try { decodeIndex(new Uint8Array(8)); } catch (e) { console.log((e as { code: string }).code); } // CORRUPT
+ * import assert from "node:assert/strict";
+ * assert.throws(() => decodeIndex(new Uint8Array(8)), { code: "CORRUPT" });
  * ```
  */
 export function decodeIndex(bytes: Uint8Array): DecodedIndex {
@@ -247,8 +250,9 @@ export function decodeIndex(bytes: Uint8Array): DecodedIndex {
  * @example
  * ```ts
  * import { sectionArray } from "@likeness/backend";
+ * import assert from "node:assert/strict";
  * const s = new Map([["IDS ", new Uint8Array(new Int32Array([7]).buffer)]]);
- * console.log(sectionArray(s, "IDS ", 1, "i32")); // Int32Array [7]
+ * assert.deepEqual([...sectionArray(s, "IDS ", 1, "i32")], [7]);
  * ```
  */
 export function sectionArray(
@@ -286,7 +290,8 @@ export function sectionArray(
  * @example
  * ```ts
  * import { bytesOf } from "@likeness/backend";
- * console.log(bytesOf(new Int32Array([1])).length); // 4
+ * import assert from "node:assert/strict";
+ * assert.equal(bytesOf(new Int32Array([1])).length, 4);
  * ```
  */
 export function bytesOf(a: Float32Array | Int32Array | Uint8Array): Uint8Array {

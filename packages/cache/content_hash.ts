@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ValueError } from "@likeness/core";
+import { concatBytes, ValueError } from "@likeness/core";
 import { tf } from "@likeness/tf";
 import { sha256 } from "./entry_format.ts";
 
@@ -65,13 +65,5 @@ export async function hashInputs(inputs: tf.Tensor | readonly unknown[]): Promis
       }
     });
   }
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const all = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    all.set(p, o);
-    o += p.length;
-  }
-  return await sha256(all);
+  return await sha256(concatBytes(parts));
 }

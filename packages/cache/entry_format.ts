@@ -30,7 +30,8 @@ export interface EntryHeader {
  * @example
  * ```ts
  * import { sha256 } from "@likeness/cache";
- * console.log((await sha256(new Uint8Array(0))).slice(0, 8)); // e3b0c442
+ * import assert from "node:assert/strict";
+ * assert.equal((await sha256(new Uint8Array(0))).slice(0, 8), "e3b0c442");
  * ```
  */
 export async function sha256(bytes: Uint8Array): Promise<string> {
@@ -53,8 +54,9 @@ function payloadBytes(m: Matrix): Uint8Array {
  * @example
  * ```ts
  * import { encodeEntry } from "@likeness/cache";
+ * import assert from "node:assert/strict";
  * const b = await encodeEntry({ data: new Float32Array([1, 2]), rows: 1, cols: 2 }, { identity: "e", contentHash: "c" });
- * console.log(b.length > 8); // true
+ * assert.ok(b.length > 8);
  * ```
  */
 export async function encodeEntry(m: Matrix, meta: { identity: string; contentHash: string }): Promise<Uint8Array> {
@@ -87,8 +89,9 @@ function corrupt(why: string): LikenessError {
  * @example
  * ```ts
  * import { decodeHeader, encodeEntry } from "@likeness/cache";
+ * import assert from "node:assert/strict";
  * const b = await encodeEntry({ data: new Float32Array([1]), rows: 1, cols: 1 }, { identity: "e", contentHash: "c" });
- * console.log(decodeHeader(b).header.identity); // e
+ * assert.equal(decodeHeader(b).header.identity, "e");
  * ```
  */
 export function decodeHeader(bytes: Uint8Array): { header: EntryHeader; payloadOffset: number } {
@@ -118,8 +121,9 @@ export function decodeHeader(bytes: Uint8Array): { header: EntryHeader; payloadO
  * @example
  * ```ts
  * import { decodeEntry, encodeEntry } from "@likeness/cache";
+ * import assert from "node:assert/strict";
  * const b = await encodeEntry({ data: new Float32Array([1, 2]), rows: 1, cols: 2 }, { identity: "e", contentHash: "c" });
- * console.log((await decodeEntry(b)).matrix.data); // Float32Array [1, 2]
+ * assert.deepEqual([...(await decodeEntry(b)).matrix.data], [1, 2]);
  * ```
  */
 export async function decodeEntry(bytes: Uint8Array): Promise<{ header: EntryHeader; matrix: Matrix }> {

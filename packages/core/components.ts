@@ -150,7 +150,8 @@ export class ComponentRegistry<T> {
    * @example
    * ```ts
    * import { LOSS_REGISTRY } from "@likeness/losses";
-   * console.log(LOSS_REGISTRY.names().includes("TripletMarginLoss")); // true
+   * import assert from "node:assert/strict";
+   * assert.ok(LOSS_REGISTRY.names().includes("TripletMarginLoss"));
    * ```
    */
   names(): string[] {
@@ -164,7 +165,8 @@ export class ComponentRegistry<T> {
    * @example
    * ```ts
    * import { LOSS_REGISTRY } from "@likeness/losses";
-   * console.log(LOSS_REGISTRY.allNames().includes("PmlTripletMarginLoss")); // true
+   * import assert from "node:assert/strict";
+   * assert.ok(LOSS_REGISTRY.allNames().includes("PmlTripletMarginLoss"));
    * ```
    */
   allNames(): string[] {
@@ -178,7 +180,8 @@ export class ComponentRegistry<T> {
    * @example
    * ```ts
    * import { HEAD_REGISTRY } from "@likeness/models";
-   * console.log(HEAD_REGISTRY.list().map((d) => d.name).includes("linear")); // true
+   * import assert from "node:assert/strict";
+   * assert.ok(HEAD_REGISTRY.list().map((d) => d.name).includes("linear"));
    * ```
    */
   list(): ComponentDeclaration<T>[] {
@@ -193,7 +196,8 @@ export class ComponentRegistry<T> {
    * @example
    * ```ts
    * import { INDEX_KIND_REGISTRY } from "@likeness/backend";
-   * console.log(INDEX_KIND_REGISTRY.has("hnsw")); // true
+   * import assert from "node:assert/strict";
+   * assert.equal(INDEX_KIND_REGISTRY.has("hnsw"), true);
    * ```
    */
   has(name: string): boolean {
@@ -209,7 +213,8 @@ export class ComponentRegistry<T> {
    * @example
    * ```ts
    * import { LOSS_REGISTRY } from "@likeness/losses";
-   * console.log(LOSS_REGISTRY.get("PmlTripletMarginLoss").name); // TripletMarginLoss
+   * import assert from "node:assert/strict";
+   * assert.equal(LOSS_REGISTRY.get("PmlTripletMarginLoss").name, "TripletMarginLoss");
    * ```
    */
   get(name: string): ComponentDeclaration<T> {
@@ -256,7 +261,8 @@ export class ComponentRegistry<T> {
    * @example
    * ```ts
    * import { INDEX_KIND_REGISTRY } from "@likeness/backend";
-   * console.log(INDEX_KIND_REGISTRY.issues("int8", { oversample: 0 })[0].path); // params.oversample
+   * import assert from "node:assert/strict";
+   * assert.equal(INDEX_KIND_REGISTRY.issues("int8", { oversample: 0 })[0].path, "params.oversample");
    * ```
    */
   issues(name: string, params: unknown, path = "params"): Issue[] {
@@ -276,7 +282,8 @@ export class ComponentRegistry<T> {
    * @example
    * ```ts
    * import { INDEX_KIND_REGISTRY } from "@likeness/backend";
-   * console.log(INDEX_KIND_REGISTRY.defaults("int8").oversample); // 4
+   * import assert from "node:assert/strict";
+   * assert.equal(INDEX_KIND_REGISTRY.defaults("int8").oversample, 4);
    * ```
    */
   defaults(name: string): ComponentParams {
@@ -300,8 +307,9 @@ export class ComponentRegistry<T> {
    * @example
    * ```ts
    * import { INDEX_KIND_REGISTRY } from "@likeness/backend";
+   * import assert from "node:assert/strict";
    * const index = await INDEX_KIND_REGISTRY.create("flat", { dim: 3 });
-   * console.log(index.info().kind); // flat
+   * assert.equal(index.info().kind, "flat");
    * index.dispose();
    * ```
    */

@@ -42,8 +42,10 @@ export interface LikenessErrorOptions {
  * @example
  * ```ts
  * import { LikenessError } from "@likeness/core";
- * try { throw new LikenessError("EMPTY_INPUT", "Cannot search: no references"); }
- * catch (e) { if (e instanceof LikenessError) console.log(e.code); }
+ * import assert from "node:assert/strict";
+ * assert.throws(() => {
+ *   throw new LikenessError("EMPTY_INPUT", "Cannot search: no references");
+ * }, (e) => e instanceof LikenessError && e.code === "EMPTY_INPUT");
  * ```
  */
 export class LikenessError extends Error {
@@ -70,8 +72,10 @@ export class LikenessError extends Error {
  * @example
  * ```ts
  * import { ShapeError } from "@likeness/core";
+ * import assert from "node:assert/strict";
  * const e = new ShapeError("Cannot compute pairwise distance: query has 64 columns but reference has 32");
- * console.log(e.code, e instanceof RangeError); // SHAPE_MISMATCH true
+ * assert.equal(e.code, "SHAPE_MISMATCH");
+ * assert.ok(e instanceof RangeError);
  * ```
  */
 export class ShapeError extends RangeError {
@@ -102,8 +106,9 @@ export class ShapeError extends RangeError {
  * @example
  * ```ts
  * import { ValueError } from "@likeness/core";
+ * import assert from "node:assert/strict";
  * const e = new ValueError("UNKNOWN_NAME", 'Unknown metric "cosin": use one of cosine, dot, l2');
- * console.log(e.code); // UNKNOWN_NAME
+ * assert.equal(e.code, "UNKNOWN_NAME");
  * ```
  */
 export class ValueError extends TypeError {
@@ -135,7 +140,8 @@ export type AnyLikenessError = LikenessError | ShapeError | ValueError;
  * @example
  * ```ts
  * import { isLikenessError, ShapeError } from "@likeness/core";
- * console.log(isLikenessError(new ShapeError("bad"))); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(isLikenessError(new ShapeError("bad")), true);
  * ```
  */
 export function isLikenessError(e: unknown): e is AnyLikenessError {

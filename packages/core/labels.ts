@@ -1,9 +1,11 @@
 /**
  * Label matching: the one place that decides whether two labels count as "same class".
- * Multi-label data passes its own function; the default is equality.
+ * Multi-label data passes its own function; the default is equality. Also the one rule for a
+ * missing label ({@link checkLabelValues}).
  *
  * @module
  */
+import { ShapeError } from "./errors.ts";
 
 /** A label: a class id, a name, or for multi-label data a set of ids. */
 export type Label = number | string | readonly (number | string)[];
@@ -20,7 +22,9 @@ export type LabelMatcher = (a: Label, b: Label) => boolean;
  * @example
  * ```ts
  * import { equalLabels } from "@likeness/core";
- * console.log(equalLabels(1, 1), equalLabels("a", "b")); // true false
+ * import assert from "node:assert/strict";
+ * assert.equal(equalLabels(1, 1), true);
+ * assert.equal(equalLabels("a", "b"), false);
  * ```
  */
 export function equalLabels(a: Label, b: Label): boolean {
@@ -39,7 +43,8 @@ export function equalLabels(a: Label, b: Label): boolean {
  * @example
  * ```ts
  * import { sharesAnyLabel } from "@likeness/core";
- * console.log(sharesAnyLabel([1, 2], [2, 3])); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(sharesAnyLabel([1, 2], [2, 3]), true);
  * ```
  */
 export function sharesAnyLabel(a: Label, b: Label): boolean {
@@ -58,7 +63,8 @@ export function sharesAnyLabel(a: Label, b: Label): boolean {
  * @example
  * ```ts
  * import { sameLabelMatrix } from "@likeness/core";
- * console.log(sameLabelMatrix([0, 1, 0])); // Uint8Array [1,0,1, 0,1,0, 1,0,1]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...sameLabelMatrix([0, 1, 0])], [1, 0, 1, 0, 1, 0, 1, 0, 1]);
  * ```
  */
 export function sameLabelMatrix(labels: readonly Label[], match: LabelMatcher = equalLabels): Uint8Array {
@@ -84,7 +90,8 @@ export function sameLabelMatrix(labels: readonly Label[], match: LabelMatcher = 
  * @example
  * ```ts
  * import { labelIds } from "@likeness/core";
- * console.log(labelIds(["b", "a", "b"])); // Int32Array [0, 1, 0]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...labelIds(["b", "a", "b"])], [0, 1, 0]);
  * ```
  */
 export function labelIds(labels: readonly Label[]): Int32Array {
@@ -101,4 +108,44 @@ export function labelIds(labels: readonly Label[]): Int32Array {
     out[i] = id;
   }
   return out;
+}
+
+/**
+ * Throw if some label is missing: `undefined`, `null`, or a number that is not finite (a NaN from
+ * a blank cell); with `blankIsMissing`, also the empty string (a blank text cell). The one rule
+ * the trainer, the evaluators, the samplers and the data loaders use, with one code.
+ *
+ * @param labels the labels, one per row
+ * @param op what needs them, for the message (`train`, `evaluate`, `sample`)
+ * @param options `what`: the name of the list [labels]; `blankIsMissing` [false]
+ * @throws {ShapeError} LABEL_MISMATCH naming the first missing label (`details.index`)
+ * @example
+ * ```ts
+ * import { checkLabelValues } from "@likeness/core";
+ * import assert from "node:assert/strict";
+ * checkLabelValues([0, "cat", [1, 2]], "train");
+ * assert.throws(() => checkLabelValues([0, NaN], "train"), { code: "LABEL_MISMATCH", message: /row 1 has no label/ });
+ * assert.throws(() => checkLabelValues(["a", ""], "use labels", { blankIsMissing: true }), { code: "LABEL_MISMATCH" });
+ * ```
+ */
+export function checkLabelValues(
+  labels: ArrayLike<unknown>,
+  op: string,
+  options: { what?: string; blankIsMissing?: boolean } = {},
+): void {
+  const { what = "labels", blankIsMissing = false } = options;
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (
+      l === undefined || l === null || (typeof l === "number" && !Number.isFinite(l)) ||
+      (blankIsMissing && l === "")
+    ) {
+      throw new ShapeError(
+        `Cannot ${op}: ${what} row ${i} has no label (${JSON.stringify(l) ?? String(l)}); ` +
+          `give every row a label (a number, string or array)`,
+        "LABEL_MISMATCH",
+        { details: { index: i } },
+      );
+    }
+  }
 }

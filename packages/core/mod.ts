@@ -14,6 +14,7 @@
  */
 export * from "./errors.ts";
 export * from "./validate.ts";
+export * from "./bytes.ts";
 export * from "./rng.ts";
 export * from "./labels.ts";
 export * from "./mined.ts";

@@ -14,7 +14,8 @@
  * @example
  * ```ts
  * import { editDistance } from "@likeness/core";
- * console.log(editDistance("TriplteMarginLoss", "TripletMarginLoss")); // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(editDistance("TriplteMarginLoss", "TripletMarginLoss"), 1);
  * ```
  */
 export function editDistance(a: string, b: string): number {
@@ -49,8 +50,9 @@ export function editDistance(a: string, b: string): number {
  * @example
  * ```ts
  * import { suggest } from "@likeness/core";
- * console.log(suggest("epoch", ["epochs", "batchSize"])); // epochs
- * console.log(suggest("zzz", ["epochs"])); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(suggest("epoch", ["epochs", "batchSize"]), "epochs");
+ * assert.equal(suggest("zzz", ["epochs"]), undefined);
  * ```
  */
 export function suggest(input: string, candidates: readonly string[]): string | undefined {
@@ -79,7 +81,8 @@ export function suggest(input: string, candidates: readonly string[]): string | 
  * @example
  * ```ts
  * import { didYouMean } from "@likeness/core";
- * console.log(didYouMean("adma", ["adam", "sgd"])); // ; did you mean "adam"?
+ * import assert from "node:assert/strict";
+ * assert.equal(didYouMean("adma", ["adam", "sgd"]), '; did you mean "adam"?');
  * ```
  */
 export function didYouMean(input: string, candidates: readonly string[]): string {

@@ -75,6 +75,8 @@ export function toMatrix(input: number[][] | Matrix, what = "input"): Matrix {
  *
  * @param m the matrix
  * @param what name used in error messages
+ * @param options `finite: false` skips the finite scan, for callers that scan the values themselves
+ *   (the mining kernels scan inside WebAssembly) [finite: true]
  * @throws {ShapeError} EMPTY_INPUT or SHAPE_MISMATCH
  * @throws {ValueError} NON_FINITE
  * @example
@@ -83,7 +85,7 @@ export function toMatrix(input: number[][] | Matrix, what = "input"): Matrix {
  * checkMatrix({ data: new Float32Array(4), rows: 2, cols: 2 }, "reference");
  * ```
  */
-export function checkMatrix(m: Matrix, what = "input"): void {
+export function checkMatrix(m: Matrix, what = "input", options: { finite?: boolean } = {}): void {
   if (!m || !(m.data instanceof Float32Array)) {
     throw new ShapeError(`Cannot use ${what}: expected { data: Float32Array, rows, cols }`);
   }
@@ -101,7 +103,7 @@ export function checkMatrix(m: Matrix, what = "input"): void {
       `Cannot use ${what}: data has ${m.data.length} values but shape ${m.rows}×${m.cols} needs ${m.rows * m.cols}`,
     );
   }
-  checkFinite(m.data, what);
+  if (options.finite !== false) checkFinite(m.data, what);
 }
 
 /**
@@ -169,9 +171,9 @@ export function checkLabels(labels: ArrayLike<unknown>, n: number, what = "embed
  * checkPositiveInt(10, "k");
  * ```
  */
-export function checkPositiveInt(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a positive integer, got ${value}`);
+export function checkPositiveInt(value: unknown, name: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a positive integer, got ${String(value)}`);
   }
   return value;
 }

@@ -23,7 +23,8 @@ export interface CsvOptions {
  * @example
  * ```ts
  * import { parseCsv } from "@likeness/data";
- * console.log(parseCsv('a,"b,c"\n1,"say ""hi"""')); // [["a", "b,c"], ["1", 'say "hi"']]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseCsv('a,"b,c"\n1,"say ""hi"""'), [["a", "b,c"], ["1", 'say "hi"']]);
  * ```
  */
 export function parseCsv(text: string, options: CsvOptions = {}): string[][] {
@@ -102,8 +103,9 @@ export interface CsvFeatureOptions extends CsvOptions {
  * @example
  * ```ts
  * import { csvFeatures } from "@likeness/data";
+ * import assert from "node:assert/strict";
  * const d = csvFeatures("x,y,label\n0,1,a\n1,0,b", { header: true, labelColumn: "label" });
- * console.log(d.labels); // ["a", "b"]
+ * assert.deepEqual(d.labels, ["a", "b"]);
  * ```
  */
 export function csvFeatures(text: string, options: CsvFeatureOptions = {}): LabeledFeatures {

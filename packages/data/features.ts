@@ -4,7 +4,15 @@
  *
  * @module
  */
-import { checkMatrix, type Label, type Matrix, ShapeError, toMatrix, ValueError } from "@likeness/core";
+import {
+  checkLabelValues,
+  checkMatrix,
+  type Label,
+  type Matrix,
+  ShapeError,
+  toMatrix,
+  ValueError,
+} from "@likeness/core";
 import type { SimilarityGroupSample } from "./samples.ts";
 
 /** Feature rows with one label each. */
@@ -49,18 +57,8 @@ export function labeledFeatures(
       "LABEL_MISMATCH",
     );
   }
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i];
-    if (l === undefined || l === null || l === "" || (typeof l === "number" && !Number.isFinite(l))) {
-      throw new ShapeError(
-        `Cannot use labels: row ${i} has no label (${l}); give every row a label`,
-        "LABEL_MISMATCH",
-        {
-          details: { row: i },
-        },
-      );
-    }
-  }
+  // a blank text cell is a missing label here (features often come from CSV)
+  checkLabelValues(labels, "use labels", { blankIsMissing: true });
   return { features, labels: [...labels], classNames: options.classNames };
 }
 

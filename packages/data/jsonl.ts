@@ -21,7 +21,8 @@ import {
  * @example
  * ```ts
  * import { parseJsonl } from "@likeness/data";
- * console.log(parseJsonl('{"a":1}\n\n{"a":2}\n')); // [{ a: 1 }, { a: 2 }]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseJsonl('{"a":1}\n\n{"a":2}\n'), [{ a: 1 }, { a: 2 }]);
  * ```
  */
 export function parseJsonl(text: string): unknown[] {
@@ -70,8 +71,10 @@ export interface PairFields {
  * @example
  * ```ts
  * import { jsonlPairs } from "@likeness/data";
+ * import assert from "node:assert/strict";
  * const p = jsonlPairs('{"obj_a":"hi","obj_b":"hello","score":1}');
- * console.log(p[0].objB, p[0].subgroup); // hello 0
+ * assert.equal(p[0].objB, "hello");
+ * assert.equal(p[0].subgroup, 0);
  * ```
  */
 export function jsonlPairs(text: string, fields: PairFields = {}): SimilarityPairSample<unknown>[] {
@@ -102,7 +105,8 @@ export function jsonlPairs(text: string, fields: PairFields = {}): SimilarityPai
  * @example
  * ```ts
  * import { jsonlGroups } from "@likeness/data";
- * console.log(jsonlGroups('{"obj":"cat","group":1}')[0].group); // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(jsonlGroups('{"obj":"cat","group":1}')[0].group, 1);
  * ```
  */
 export function jsonlGroups(

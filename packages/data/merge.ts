@@ -58,11 +58,12 @@ export interface MergedDataset<T> {
  * @example
  * ```ts
  * import { mergeDatasets } from "@likeness/data";
+ * import assert from "node:assert/strict";
  * const m = mergeDatasets([
  *   { name: "a", items: [1, 2], labels: ["cat", "dog"] },
  *   { name: "b", items: [3], labels: ["Katze"] },
  * ], { mapping: { "a:cat": "cat", "b:Katze": "cat" } });
- * console.log(m.labels); // ["=cat", "a:dog", "=cat"]
+ * assert.deepEqual(m.labels, ["=cat", "a:dog", "=cat"]);
  * ```
  */
 export function mergeDatasets<T>(sets: readonly LabelledSet<T>[], options: MergeOptions = {}): MergedDataset<T> {
@@ -143,8 +144,9 @@ export function mergeDatasets<T>(sets: readonly LabelledSet<T>[], options: Merge
  * @example
  * ```ts
  * import { canBeNegatives, mergeDatasets } from "@likeness/data";
+ * import assert from "node:assert/strict";
  * const m = mergeDatasets([{ name: "a", items: [0], labels: ["x"] }, { name: "b", items: [1], labels: ["y"] }]);
- * console.log(canBeNegatives(m, 0, 1)); // false: unmapped labels of different sets
+ * assert.equal(canBeNegatives(m, 0, 1), false); // unmapped labels of different sets
  * ```
  */
 export function canBeNegatives<T>(merged: MergedDataset<T>, i: number, j: number): boolean {

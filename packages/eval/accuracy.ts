@@ -7,6 +7,7 @@
  */
 import {
   checkLabels,
+  checkLabelValues,
   checkOneOf,
   checkPositiveInt,
   equalLabels,
@@ -15,7 +16,6 @@ import {
   type LabelMatcher,
   LikenessError,
   type Matrix,
-  ShapeError,
   toMatrix,
   ValueError,
 } from "@likeness/core";
@@ -155,11 +155,11 @@ export async function computeAccuracy(
 ): Promise<AccuracyResult> {
   const q = toMatrix(query?.embeddings, "query embeddings");
   checkLabels(query.labels, q.rows, "query embeddings");
-  checkLabelValues(query.labels, "query");
+  checkLabelValues(query.labels, "evaluate", { what: "query labels" });
   const ref = reference ?? query;
   const r: Matrix = reference ? toMatrix(reference.embeddings, "reference embeddings") : q;
   checkLabels(ref.labels, r.rows, "reference embeddings");
-  checkLabelValues(ref.labels, "reference");
+  checkLabelValues(ref.labels, "evaluate", { what: "reference labels" });
   const selfIncluded = options.referenceIncludesQuery ?? reference === undefined;
   const match = options.labelMatch ?? equalLabels;
   const custom = options.labelMatch !== undefined && options.labelMatch !== equalLabels;
@@ -353,17 +353,4 @@ function emptyPerQuery(n: number): PerQueryRetrieval {
     mapAtK: nan(),
     ndcgAtK: nan(),
   };
-}
-
-function checkLabelValues(labels: readonly Label[], what: string): void {
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i];
-    if (l === undefined || l === null || (typeof l === "number" && !Number.isFinite(l))) {
-      throw new ShapeError(
-        `Cannot evaluate: ${what} label ${i} is ${l}; give every row a label (number, string or array)`,
-        "LABEL_MISMATCH",
-        { details: { index: i } },
-      );
-    }
-  }
 }

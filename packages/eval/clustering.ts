@@ -41,8 +41,10 @@ export interface KMeansResult {
  * @example
  * ```ts
  * import { kmeans } from "@likeness/eval";
+ * import assert from "node:assert/strict";
  * const r = kmeans([[0, 0], [0, 1], [10, 10], [10, 11]], 2, { seed: 1 });
- * console.log(r.assignments[0] === r.assignments[1]); // true
+ * assert.equal(r.assignments[0], r.assignments[1]);
+ * assert.notEqual(r.assignments[0], r.assignments[2]);
  * ```
  */
 export function kmeans(data: EmbeddingsInput, k: number, options: KMeansOptions = {}): KMeansResult {
@@ -211,7 +213,8 @@ function mutualInfo(c: Contingency): number {
  * @example
  * ```ts
  * import { normalizedMutualInfo } from "@likeness/eval";
- * console.log(normalizedMutualInfo([0, 0, 1, 1], [1, 1, 0, 0])); // 1
+ * import assert from "node:assert/strict";
+ * assert.ok(Math.abs(normalizedMutualInfo([0, 0, 1, 1], [1, 1, 0, 0]) - 1) < 1e-12);
  * ```
  */
 export function normalizedMutualInfo(truth: ArrayLike<number>, pred: ArrayLike<number>): number {
@@ -233,7 +236,8 @@ export function normalizedMutualInfo(truth: ArrayLike<number>, pred: ArrayLike<n
  * @example
  * ```ts
  * import { adjustedMutualInfo } from "@likeness/eval";
- * console.log(adjustedMutualInfo([0, 0, 1, 1], [1, 1, 0, 0])); // 1
+ * import assert from "node:assert/strict";
+ * assert.ok(Math.abs(adjustedMutualInfo([0, 0, 1, 1], [1, 1, 0, 0]) - 1) < 1e-12);
  * ```
  */
 export function adjustedMutualInfo(truth: ArrayLike<number>, pred: ArrayLike<number>): number {

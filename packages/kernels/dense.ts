@@ -25,6 +25,7 @@ import { OP_PAIRWISE, OP_TOPK, runSlice } from "./_dense_job.ts";
 import { DensePool, WorkerFailure } from "./_dense_pool.ts";
 import { INJECT_WORKER_FAULT, type WorkerFault } from "./dense_resident.ts";
 import { checkK, checkPair, DENSE_METRICS, eligibleMask } from "./reference/mod.ts";
+import { checkThreads } from "./threads.ts";
 
 /** Which build of the dense kernels to run. */
 export type DenseVariant = "scalar" | "simd" | "relaxed";
@@ -140,10 +141,7 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
       `WebAssembly relaxed SIMD is not available in this runtime; use variant "simd"`,
     );
   }
-  const requested = options.threads ?? 1;
-  if (!Number.isInteger(requested) || requested < 1 || requested > 64) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid threads: expected an integer from 1 to 64, got ${requested}`);
-  }
+  const requested = checkThreads(options.threads ?? 1, "dense kernels");
   const minWork = options.minParallelWork ?? PARALLEL_MIN_WORK;
   if (!(minWork >= 0)) {
     throw new ValueError("INVALID_ARGUMENT", `Invalid minParallelWork: expected a number >= 0, got ${minWork}`);

@@ -25,6 +25,7 @@ import { OP_TOPK, OP_TOPK_BLOCKS, OP_TOPK_SPLIT, runSlice, sliceRows, workerSour
 import { DensePool, KernelThreads, MAX_RESTARTS } from "./_dense_pool.ts";
 import type { DenseVariant } from "./dense.ts";
 import { DENSE_METRICS } from "./reference/mod.ts";
+import { checkThreads } from "./threads.ts";
 
 /** Options for {@link createResidentDense}. */
 export interface ResidentDenseOptions {
@@ -177,10 +178,7 @@ export async function createResidentDense(options: ResidentDenseOptions): Promis
   if (variant === "relaxed" && !hasRelaxedSimd()) {
     throw new ValueError("UNSUPPORTED", `WebAssembly relaxed SIMD is not available; use variant "simd"`);
   }
-  const requested = options.threads ?? 1;
-  if (!Number.isInteger(requested) || requested < 1 || requested > 64) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid threads: expected an integer from 1 to 64, got ${requested}`);
-  }
+  const requested = checkThreads(options.threads ?? 1, "resident dense kernels");
   const capacity = options.capacity ?? 1024;
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new ValueError("INVALID_ARGUMENT", `Invalid capacity: expected a positive integer, got ${capacity}`);

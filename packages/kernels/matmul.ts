@@ -16,6 +16,7 @@ import { KernelModule } from "./wasm_module.ts";
 import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
 import { MatMulPool } from "./_matmul_pool.ts";
 import type { MatMulActivation, MatMulSpec } from "./reference/matmul.ts";
+import { checkThreads } from "./threads.ts";
 
 export type { MatMulActivation, MatMulSpec } from "./reference/matmul.ts";
 
@@ -242,10 +243,7 @@ function _variant(asked?: MatMulVariant): MatMulVariant {
  */
 export async function createMatMulKernels(options: MatMulKernelsOptions = {}): Promise<MatMulKernels> {
   const variant = _variant(options.variant);
-  const requested = options.threads ?? 1;
-  if (!Number.isInteger(requested) || requested < 1 || requested > 64) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid threads: expected an integer from 1 to 64, got ${requested}`);
-  }
+  const requested = checkThreads(options.threads ?? 1, "matMul kernels");
   const minWork = options.minParallelWork ?? PARALLEL_MIN_WORK;
   const idleMs = options.idleMs ?? 1000;
   if (!(minWork >= 0) || !(idleMs >= 0)) {

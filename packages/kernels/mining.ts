@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { checkBoolean, checkFiniteNumber, type Matrix, ShapeError, ValueError } from "@likeness/core";
+import { checkFiniteNumber, type Matrix, ShapeError, ValueError } from "@likeness/core";
 import type {
   BatchHardResult,
   MiningOptions,
@@ -19,6 +19,13 @@ import { wasmBytes as miningSimd } from "./generated/mining_simd.generated.ts";
 import { wasmBytes as metricsScalar } from "./generated/metrics_scalar.generated.ts";
 import { wasmBytes as metricsSimd } from "./generated/metrics_simd.generated.ts";
 import { KernelModule, type Region } from "./wasm_module.ts";
+import {
+  checkMiningInput,
+  checkMiningOptions,
+  checkRetrievalInput,
+  checkSmallerIsCloser,
+  checkTripletType,
+} from "./mining_input.ts";
 import { hasWasmSimd } from "./probe.ts";
 
 /** Which build of the kernels to run. */
@@ -77,7 +84,6 @@ export interface MiningKernels {
   dispose(): void;
 }
 
-const TRIPLET_TYPES: readonly TripletType[] = ["all", "hard", "semihard", "easy"];
 /** Pair capacity of the first pass; larger outputs take a second, exactly sized pass. */
 const FIRST_PASS_PAIRS = 65536;
 
@@ -149,8 +155,9 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
     variant,
 
     async batchHard(dist, same, opts = {}) {
-      const b = checkSquare(dist, same, "mine batch-hard");
-      const sign = closerSign(checkOptions(opts, "mine batch-hard"), "mine batch-hard");
+      // the finite scan runs in the kernel (below), not in JS
+      const b = checkMiningInput(dist, same, "batch-hard mining", { finite: false });
+      const sign = checkSmallerIsCloser(checkMiningOptions(opts, "batch-hard mining"), "batch-hard mining") ? 1 : -1;
       const km = (await ready("mine batch-hard")).mining;
       const [d, s, pos, neg, posD, negD] = plan(km, "mine batch-hard", 4 * b * b, b * b, 4 * b, 4 * b, 4 * b, 4 * b);
       // the kernel checks each row for non-finite values as it reads it (one pass over memory)
@@ -186,10 +193,12 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
 
     async tripletMargin(dist, same, opts) {
       const op = "mine triplets";
-      const b = checkSquare(dist, same, op);
-      const o = checkOptions(opts, op);
-      const sign = closerSign(o, op);
-      const margin = checkFiniteNumber(o.margin, "margin", op);
+      const what = "triplet mining";
+      // the finite scan runs in the kernel (copyIn), not in JS
+      const b = checkMiningInput(dist, same, what, { finite: false });
+      const o = checkMiningOptions(opts, what);
+      const sign = checkSmallerIsCloser(o, what) ? 1 : -1;
+      const margin = checkFiniteNumber(o.margin, "margin", what);
       const type = checkTripletType(o.type);
       let lo = -Infinity;
       let hi = Infinity;
@@ -219,64 +228,32 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
 
     async pairMargin(dist, same, opts) {
       const op = "mine margin pairs";
-      const b = checkSquare(dist, same, op);
-      const o = checkOptions(opts, op);
-      const sign = closerSign(o, op);
-      const posMargin = checkFiniteNumber(o.posMargin, "posMargin", op);
-      const negMargin = checkFiniteNumber(o.negMargin, "negMargin", op);
+      const what = "pair-margin mining";
+      // the finite scan runs in the kernel (copyIn), not in JS
+      const b = checkMiningInput(dist, same, what, { finite: false });
+      const o = checkMiningOptions(opts, what);
+      const sign = checkSmallerIsCloser(o, what) ? 1 : -1;
+      const posMargin = checkFiniteNumber(o.posMargin, "posMargin", what);
+      const negMargin = checkFiniteNumber(o.negMargin, "negMargin", what);
       const km = (await ready(op)).mining;
       return runPairs(km, "pair_margin_f32", dist, same, b, [sign, posMargin, negMargin], op);
     },
 
     async multiSimilarity(dist, same, opts) {
       const op = "mine multi-similarity pairs";
-      const b = checkSquare(dist, same, op);
-      const o = checkOptions(opts, op);
-      const sign = closerSign(o, op);
-      const epsilon = checkFiniteNumber(o.epsilon, "epsilon", op);
+      const what = "multi-similarity mining";
+      // the finite scan runs in the kernel (copyIn), not in JS
+      const b = checkMiningInput(dist, same, what, { finite: false });
+      const o = checkMiningOptions(opts, what);
+      const sign = checkSmallerIsCloser(o, what) ? 1 : -1;
+      const epsilon = checkFiniteNumber(o.epsilon, "epsilon", what);
       const km = (await ready(op)).mining;
       return runPairs(km, "multi_similarity_f32", dist, same, b, [sign, epsilon], op);
     },
 
     async retrievalMetrics(relevant, relevantCount, k) {
       const op = "compute retrieval metrics";
-      if (!Number.isInteger(k) || k < 1) {
-        throw new ValueError("INVALID_ARGUMENT", `Cannot ${op}: k must be a positive integer, got ${k}`);
-      }
-      if (!(relevantCount instanceof Int32Array)) {
-        throw new ShapeError(`Cannot ${op}: relevantCount must be an Int32Array with R per query`);
-      }
-      if (!(relevant instanceof Uint8Array)) {
-        throw new ShapeError(`Cannot ${op}: relevant must be a Uint8Array of Q × k flags`);
-      }
-      const q = relevantCount.length;
-      if (q === 0) throw new ShapeError(`Cannot ${op}: there are no queries; pass at least one`, "EMPTY_INPUT");
-      if (relevant.length !== q * k) {
-        throw new ShapeError(
-          `Cannot ${op}: relevant has ${relevant.length} flags but ${q} queries × k=${k} needs ${q * k}`,
-        );
-      }
-      for (let i = 0; i < q; i++) {
-        const r = relevantCount[i];
-        if (r < 0) {
-          throw new ValueError("INVALID_ARGUMENT", `Cannot ${op}: relevantCount[${i}] is ${r}; R must be ≥ 0`);
-        }
-        if (r > k) {
-          throw new ShapeError(
-            `Cannot ${op}: query ${i} has R=${r} relevant references but k=${k}; R-precision and MAP@R need k ≥ R, so retrieve more neighbours`,
-            "OUT_OF_RANGE",
-            { details: { query: i, r, k } },
-          );
-        }
-        let hits = 0;
-        for (let j = 0; j < k; j++) if (relevant[i * k + j] !== 0) hits++;
-        if (hits > r) {
-          throw new ValueError(
-            "INVALID_ARGUMENT",
-            `Cannot ${op}: query ${i} has ${hits} relevant neighbours in its top ${k} but relevantCount says R=${r}; count every relevant reference (and exclude the query itself if it is among the references)`,
-          );
-        }
-      }
+      const q = checkRetrievalInput(relevant, relevantCount, k);
       const km = (await ready(op)).metrics;
       const [rel, cnt, out] = plan(km, op, q * k, 4 * q, 48);
       km.u8(rel).set(relevant);
@@ -305,56 +282,6 @@ function checkVariant(v: unknown): MiningVariant {
     throw new ValueError("UNKNOWN_NAME", `Unknown mining kernel variant ${JSON.stringify(v)}: use one of scalar, simd`);
   }
   return v;
-}
-
-function checkTripletType(t: unknown): TripletType {
-  if (typeof t !== "string" || !(TRIPLET_TYPES as readonly string[]).includes(t)) {
-    throw new ValueError(
-      "UNKNOWN_NAME",
-      `Unknown triplet type ${JSON.stringify(t)}: use one of ${TRIPLET_TYPES.join(", ")}`,
-    );
-  }
-  return t as TripletType;
-}
-
-/** +1 when smaller is closer (the default), -1 when larger is. */
-function closerSign(opts: MiningOptions, op: string): number {
-  return checkBoolean(opts.smallerIsCloser ?? true, "smallerIsCloser", op) ? 1 : -1;
-}
-
-function checkOptions<T>(opts: T, op: string): T {
-  if (opts === null || typeof opts !== "object") {
-    throw new ValueError("INVALID_ARGUMENT", `Cannot ${op}: options are required (an object with the miner's margins)`);
-  }
-  return opts;
-}
-
-/** Check that dist is a B×B matrix and same a B×B mask; returns B. */
-function checkSquare(dist: Matrix, same: Uint8Array, op: string): number {
-  if (!dist || !(dist.data instanceof Float32Array)) {
-    throw new ShapeError(`Cannot ${op}: dist must be a Matrix { data: Float32Array, rows, cols }`);
-  }
-  const b = dist.rows;
-  if (!Number.isInteger(b) || !Number.isInteger(dist.cols) || b < 0) {
-    throw new ShapeError(`Cannot ${op}: dist rows and cols must be non-negative integers (got ${b}×${dist.cols})`);
-  }
-  if (b === 0) throw new ShapeError(`Cannot ${op}: dist is empty; pass a B×B matrix with B ≥ 1`, "EMPTY_INPUT");
-  if (dist.cols !== b) {
-    throw new ShapeError(`Cannot ${op}: dist must be square B×B, got ${b}×${dist.cols}`);
-  }
-  if (dist.data.length !== b * b) {
-    throw new ShapeError(`Cannot ${op}: dist data has ${dist.data.length} values but ${b}×${b} needs ${b * b}`);
-  }
-  if (!(same instanceof Uint8Array)) {
-    throw new ShapeError(`Cannot ${op}: same must be a Uint8Array B×B mask (build it with sameLabelMatrix(labels))`);
-  }
-  if (same.length !== b * b) {
-    throw new ShapeError(
-      `Cannot ${op}: same has ${same.length} entries but dist is ${b}×${b}; pass a ${b}×${b} mask (sameLabelMatrix(labels))`,
-      "LABEL_MISMATCH",
-    );
-  }
-  return b;
 }
 
 /** Lay out regions in the module's memory; a failed growth becomes a TOO_LARGE error. */

@@ -34,6 +34,7 @@ import {
 } from "./_quant_job.ts";
 import { DensePool, KernelThreads } from "./_dense_pool.ts";
 import { INJECT_WORKER_FAULT, type WorkerFault } from "./dense_resident.ts";
+import { checkThreads } from "./threads.ts";
 
 /** What the codes are: int8 scalar-quantised rows or sign bits. */
 export type CodeKind = "int8" | "binary";
@@ -161,10 +162,7 @@ export async function createResidentCodes(options: ResidentCodesOptions): Promis
   if (variant === "simd" && !hasWasmSimd()) {
     throw new ValueError("UNSUPPORTED", `WebAssembly SIMD is not available in this runtime; use variant "scalar"`);
   }
-  const requested = options.threads ?? 1;
-  if (!Number.isInteger(requested) || requested < 1 || requested > 64) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid threads: expected an integer from 1 to 64, got ${requested}`);
-  }
+  const requested = checkThreads(options.threads ?? 1, "resident codes");
   const capacity = options.capacity ?? 1024;
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new ValueError("INVALID_ARGUMENT", `Invalid capacity: expected a positive integer, got ${capacity}`);

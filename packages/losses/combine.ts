@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { ValueError } from "@likeness/core";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "./types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "./base_loss.ts";
 
@@ -49,13 +49,7 @@ export class CombinedLoss extends BaseLoss {
       if (!t?.loss || typeof t.loss.compute !== "function") {
         throw new ValueError("INVALID_ARGUMENT", `CombinedLoss term ${i} has no loss: pass { loss, weight }`);
       }
-      const weight = t.weight ?? 1;
-      if (typeof weight !== "number" || !Number.isFinite(weight)) {
-        throw new ValueError(
-          "INVALID_ARGUMENT",
-          `CombinedLoss term ${i} (${t.loss.name}) has weight ${weight}; use a finite number`,
-        );
-      }
+      const weight = checkFiniteNumber(t.weight ?? 1, "weight", `CombinedLoss term ${i} (${t.loss.name})`);
       return { loss: t.loss, weight };
     });
     this.name = `CombinedLoss(${this.terms.map((t) => `${t.loss.name}*${t.weight}`).join(" + ")})`;

@@ -9,7 +9,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkName, checkOneOf, DISTANCE_ALIASES, ShapeError, ValueError } from "@likeness/core";
+import { checkFiniteNumber, checkName, checkOneOf, DISTANCE_ALIASES, ShapeError, ValueError } from "@likeness/core";
 import { greaterMask } from "./grad_utils.ts";
 import { _matMul } from "./_matmul.ts";
 
@@ -275,10 +275,7 @@ export function distance(name: DistanceName | DistanceAlias, options: DistanceOp
   const n = checkName(name, DISTANCE_NAMES, "distance", DISTANCE_ALIASES);
   const scale = checkOneOf(options.scale ?? "full", ["full", "half"] as const, "cosine scale");
   const kind = checkOneOf(options.kind ?? "distance", ["distance", "similarity"] as const, "distance kind");
-  const power = options.power ?? 1;
-  if (typeof power !== "number" || !Number.isFinite(power) || power <= 0) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid distance power ${power}: use a positive finite number`);
-  }
+  const power = checkFiniteNumber(options.power ?? 1, "power", "a distance", { min: 0, minExclusive: true });
   if (power !== 1 && (n === "cosine" || n === "dot")) {
     throw new ValueError(
       "INVALID_ARGUMENT",

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  checkFiniteNumber,
   checkLabels,
   checkMatrix,
   equalLabels,
@@ -121,9 +122,7 @@ export function _checkDistance(d: MinerDistance | Distance): MinerDistance | Dis
       `Unknown miner distance metric ${JSON.stringify(d?.metric)}: use one of ${metrics.join(", ")}`,
     );
   }
-  if (d.power !== undefined && !(Number.isFinite(d.power) && d.power > 0)) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid distance power ${d.power}: expected a positive number`);
-  }
+  if (d.power !== undefined) checkFiniteNumber(d.power, "power", "a distance", { min: 0, minExclusive: true });
   return d;
 }
 

@@ -1,4 +1,5 @@
 // Private: a small synchronous 64-bit content hash (two FNV-1a lanes) for identities.
+import { concatBytes } from "@likeness/core";
 import type { NamedTensor } from "./types.ts";
 
 /** Hash bytes (and optionally continue from a previous state) into 16 hex chars. */
@@ -20,13 +21,5 @@ export function hashWeights(config: unknown, weights: readonly NamedTensor[]): s
     parts.push(new TextEncoder().encode(`${w.name}:${w.shape.join("x")};`));
     parts.push(new Uint8Array(w.values.buffer, w.values.byteOffset, w.values.byteLength));
   }
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const all = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    all.set(p, o);
-    o += p.length;
-  }
-  return hashBytes(all);
+  return hashBytes(concatBytes(parts));
 }

@@ -1,5 +1,5 @@
 // Private: a named set of tf.Variables with seeded initialisers, shared by encoders and heads.
-import { checkOneOf, type Rng, ShapeError, ValueError } from "@likeness/core";
+import { checkOneOf, checkPositiveInt, type Rng, ShapeError, ValueError } from "@likeness/core";
 import { tf } from "@likeness/tf";
 import type { NamedTensor } from "./types.ts";
 
@@ -48,13 +48,8 @@ export function glorotUniform(rng: Rng, shape: number[], fanIn: number, fanOut: 
   return out;
 }
 
-/** Check a positive integer dimension. */
-export function checkDim(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
+/** Check a positive integer dimension (core's `checkPositiveInt`). */
+export const checkDim: (value: unknown, name: string) => number = checkPositiveInt;
 
 /** A named set of variables with copy-out / copy-in by name. */
 export class ParamSet {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { LikenessError } from "@likeness/core";
+import { concatBytes, LikenessError } from "@likeness/core";
 import { createRequire } from "node:module";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -60,13 +60,7 @@ export function loadUseLite(options: { dir?: string; shared?: boolean } = {}): P
       const modelJson = JSON.parse(await readFile(join(dir, "model.json"), "utf8"));
       const paths: string[] = modelJson.weightsManifest?.[0]?.paths ?? [];
       const shards = await Promise.all(paths.map((p) => readFile(join(dir, p))));
-      const total = shards.reduce((a, b) => a + b.length, 0);
-      const weightData = new Uint8Array(total);
-      let o = 0;
-      for (const s of shards) {
-        weightData.set(s, o);
-        o += s.length;
-      }
+      const weightData = concatBytes(shards);
       const vocab = JSON.parse(await readFile(join(dir, "vocab.json"), "utf8"));
       return await UseLiteEncoder.fromArtifacts({ modelJson, weightData, vocab, source: USE_LITE_PACKAGE });
     } catch (cause) {

@@ -32,7 +32,8 @@ const BASE10 = [
  * @example
  * ```ts
  * import { classColor } from "@likeness/report";
- * console.log(classColor(0, 10)); // #4e79a7
+ * import assert from "node:assert/strict";
+ * assert.equal(classColor(0, 10), "#4e79a7");
  * ```
  */
 export function classColor(index: number, count: number): string {
@@ -53,7 +54,8 @@ export function classColor(index: number, count: number): string {
  * @example
  * ```ts
  * import { classPalette } from "@likeness/report";
- * console.log(classPalette(3).length); // 3
+ * import assert from "node:assert/strict";
+ * assert.equal(classPalette(3).length, 3);
  * ```
  */
 export function classPalette(count: number): string[] {

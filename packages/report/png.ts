@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ShapeError, ValueError } from "@likeness/core";
+import { concatBytes, ShapeError, ValueError } from "@likeness/core";
 
 /** A small image: `height × width × channels` values, row-major, channels last. */
 export interface ImagePixels {
@@ -173,14 +173,7 @@ export function encodePng(image: ImagePixels): Uint8Array {
     _chunk("IDAT", _zlibStored(raw)),
     _chunk("IEND", new Uint8Array(0)),
   ];
-  const total = parts.reduce((s, p) => s + p.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**

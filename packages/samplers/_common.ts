@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { createRng, type Label, labelIds, type Rng, ShapeError, ValueError } from "@likeness/core";
+import { checkLabelValues, createRng, type Label, labelIds, type Rng, ShapeError, ValueError } from "@likeness/core";
 
 /** Members of each class, classes in first-appearance order. */
 export interface ClassIndex {
@@ -17,14 +17,7 @@ export function checkLabelList(labels: readonly Label[], what = "labels"): void 
   if (!Array.isArray(labels) || labels.length === 0) {
     throw new ShapeError(`Cannot sample: ${what} is empty; pass one label per item`, "EMPTY_INPUT");
   }
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i];
-    if (l === undefined || l === null || (typeof l === "number" && !Number.isFinite(l))) {
-      throw new ShapeError(`Cannot sample: ${what}[${i}] is ${l}; give every item a label`, "LABEL_MISMATCH", {
-        details: { index: i },
-      });
-    }
-  }
+  checkLabelValues(labels, "sample", { what });
 }
 
 export function groupByClass(labels: readonly Label[]): ClassIndex {
@@ -38,13 +31,6 @@ export function groupByClass(labels: readonly Label[]): ClassIndex {
     out.members[ids[i]].push(i);
   }
   return out;
-}
-
-export function positiveInt(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a positive integer, got ${value}`);
-  }
-  return value;
 }
 
 /** A generator for one epoch, derived from the seed and the epoch number only (resumable). */

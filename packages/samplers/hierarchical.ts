@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { type Label, labelIds, ShapeError, ValueError } from "@likeness/core";
+import { checkPositiveInt, type Label, labelIds, ShapeError, ValueError } from "@likeness/core";
 import type { BatchSampler } from "./types.ts";
-import { checkLabelList, Cycler, epochRng, groupByClass, groupSchedule, positiveInt } from "./_common.ts";
+import { checkLabelList, Cycler, epochRng, groupByClass, groupSchedule } from "./_common.ts";
 
 /** Options for {@link hierarchicalSampler}. */
 export interface HierarchicalOptions {
@@ -54,9 +54,9 @@ export function hierarchicalSampler(labels: readonly Label[], options: Hierarchi
       "LABEL_MISMATCH",
     );
   }
-  const m = positiveInt(options.m, "m");
-  const batchSize = positiveInt(options.batchSize, "batchSize");
-  const spb = positiveInt(options.superClassesPerBatch ?? 2, "superClassesPerBatch");
+  const m = checkPositiveInt(options.m, "m");
+  const batchSize = checkPositiveInt(options.batchSize, "batchSize");
+  const spb = checkPositiveInt(options.superClassesPerBatch ?? 2, "superClassesPerBatch");
   if (batchSize % (spb * m) !== 0) {
     throw new ValueError(
       "INVALID_ARGUMENT",
@@ -112,7 +112,7 @@ export function hierarchicalSampler(labels: readonly Label[], options: Hierarchi
     }
   }
   const batchesPerEpoch = options.batchesPerEpoch !== undefined
-    ? positiveInt(options.batchesPerEpoch, "batchesPerEpoch")
+    ? checkPositiveInt(options.batchesPerEpoch, "batchesPerEpoch")
     : Math.max(Math.ceil(superCount / spb), Math.floor(labels.length / batchSize));
   const seed = options.seed ?? 0;
   const ids = classesOf.map((_, s) => s);

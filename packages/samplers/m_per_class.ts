@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { type Label, ValueError } from "@likeness/core";
+import { checkPositiveInt, type Label, ValueError } from "@likeness/core";
 import type { BatchSampler } from "./types.ts";
-import { checkLabelList, Cycler, epochRng, groupByClass, groupSchedule, positiveInt } from "./_common.ts";
+import { checkLabelList, Cycler, epochRng, groupByClass, groupSchedule } from "./_common.ts";
 
 /** Options for {@link mPerClassSampler}. */
 export interface MPerClassOptions {
@@ -47,8 +47,8 @@ export interface MPerClassOptions {
  */
 export function mPerClassSampler(labels: readonly Label[], options: MPerClassOptions): BatchSampler {
   checkLabelList(labels);
-  const m = positiveInt(options?.m, "m");
-  const batchSize = positiveInt(options.batchSize, "batchSize");
+  const m = checkPositiveInt(options?.m, "m");
+  const batchSize = checkPositiveInt(options.batchSize, "batchSize");
   if (batchSize % m !== 0) {
     const lower = Math.max(m, batchSize - (batchSize % m));
     throw new ValueError(
@@ -84,7 +84,7 @@ export function mPerClassSampler(labels: readonly Label[], options: MPerClassOpt
     }
   }
   const batchesPerEpoch = options.batchesPerEpoch !== undefined
-    ? positiveInt(options.batchesPerEpoch, "batchesPerEpoch")
+    ? checkPositiveInt(options.batchesPerEpoch, "batchesPerEpoch")
     : Math.max(Math.ceil(c / perBatch), Math.floor(labels.length / batchSize));
   const needed = Math.ceil(c / perBatch);
   if (batchesPerEpoch < needed) {

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { type Label, labelIds, ValueError } from "@likeness/core";
+import { checkPositiveInt, type Label, labelIds, ValueError } from "@likeness/core";
 import type { BatchSampler } from "./types.ts";
-import { checkLabelList, epochRng, positiveInt } from "./_common.ts";
+import { checkLabelList, epochRng } from "./_common.ts";
 
 /** Options for {@link noDuplicatesSampler}. */
 export interface NoDuplicatesOptions {
@@ -39,7 +39,7 @@ export interface NoDuplicatesOptions {
  */
 export function noDuplicatesSampler(labels: readonly Label[], options: NoDuplicatesOptions): BatchSampler {
   checkLabelList(labels);
-  const batchSize = positiveInt(options?.batchSize, "batchSize");
+  const batchSize = checkPositiveInt(options?.batchSize, "batchSize");
   // Flatten key sets into int ids per item.
   const flat: Label[] = [];
   const owner: number[] = [];

@@ -4,8 +4,8 @@
  * @module
  */
 import type { BatchSampler } from "./types.ts";
-import { epochRng, positiveInt } from "./_common.ts";
-import { ShapeError } from "@likeness/core";
+import { epochRng } from "./_common.ts";
+import { checkPositiveInt, ShapeError } from "@likeness/core";
 
 /** Options for {@link pairBatchSampler}. */
 export interface PairBatchOptions {
@@ -37,7 +37,7 @@ export function pairBatchSampler(count: number, options: PairBatchOptions): Batc
   if (!Number.isInteger(count) || count < 1) {
     throw new ShapeError(`Cannot batch pairs: got ${count} pairs; pass at least one`, "EMPTY_INPUT");
   }
-  const batchSize = positiveInt(options?.batchSize, "batchSize");
+  const batchSize = checkPositiveInt(options?.batchSize, "batchSize");
   const dropLast = options.dropLast ?? false;
   if (dropLast && count < batchSize) {
     throw new ShapeError(

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Backend } from "@likeness/backend";
-import type { ReferenceIndex } from "./index.ts";
+import type { ReferenceIndex } from "./reference_index.ts";
 import type { SnapshotWriter } from "./index_snapshot.ts";
 import type { Metrics } from "./metrics.ts";
 import type { ReferenceReader, ReferenceWriter } from "./routes/context.ts";

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { ValueError } from "@likeness/core";
 import type { Backend } from "@likeness/backend";
 import { toErrorResponse } from "./http_errors.ts";
-import type { ReferenceIndex, ReferenceIndexOptions } from "./index.ts";
+import type { ReferenceIndex, ReferenceIndexOptions } from "./reference_index.ts";
 import { openReferenceIndex, SnapshotWriter } from "./index_snapshot.ts";
 import type { ServedModel } from "./model.ts";
 import type { ReferenceStore, StoreChange } from "./store.ts";

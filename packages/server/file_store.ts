@@ -30,7 +30,7 @@ import {
 import { join } from "node:path";
 import { LikenessError } from "@likeness/core";
 import { crc32 } from "./crc32.ts";
-import type { ReferenceItem } from "./index.ts";
+import type { ReferenceItem } from "./reference_index.ts";
 import type { ReferenceStore, StoreWrite } from "./store.ts";
 
 const MAGIC = 0x4c4b4e31;

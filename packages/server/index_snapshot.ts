@@ -48,7 +48,12 @@ import {
   loadIndex,
   type VectorIndex,
 } from "@likeness/backend";
-import { ReferenceIndex, type ReferenceIndexOptions, type ReferenceIndexState, type ReferenceItem } from "./index.ts";
+import {
+  ReferenceIndex,
+  type ReferenceIndexOptions,
+  type ReferenceIndexState,
+  type ReferenceItem,
+} from "./reference_index.ts";
 import type { ReferenceStore, StoreChanges } from "./store.ts";
 
 /** Magic "LKSN". */

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { LikenessError, ValueError } from "@likeness/core";
+import { checkFiniteNumber, LikenessError, ValueError } from "@likeness/core";
 import type { ServedModel } from "./model.ts";
 
 /**
@@ -27,15 +27,10 @@ export function similarityThreshold(calibration: unknown): number | undefined {
   if (!calibration || typeof calibration !== "object") return undefined;
   const c = calibration as { metric?: unknown; threshold?: unknown };
   if (c.threshold === undefined) return undefined;
-  if (typeof c.threshold !== "number" || !Number.isFinite(c.threshold)) {
-    throw new ValueError(
-      "INVALID_ARGUMENT",
-      `calibration.threshold must be a finite number, got ${JSON.stringify(c.threshold)}`,
-    );
-  }
+  const threshold = checkFiniteNumber(c.threshold, "threshold", "the model's calibration");
   const metric = c.metric ?? "cosine_similarity";
-  if (metric === "cosine_similarity") return c.threshold;
-  if (metric === "cosine_distance") return 1 - c.threshold;
+  if (metric === "cosine_similarity") return threshold;
+  if (metric === "cosine_distance") return 1 - threshold;
   throw new ValueError(
     "INVALID_ARGUMENT",
     `calibration.metric ${

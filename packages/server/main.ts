@@ -37,7 +37,7 @@
 import process from "node:process";
 import { isLikenessError } from "@likeness/core";
 import { type BackendName, createBackend, HNSW_PARAM_RANGES, INDEX_KINDS, type IndexKind } from "@likeness/backend";
-import type { ReferenceIndexOptions } from "./index.ts";
+import type { ReferenceIndexOptions } from "./reference_index.ts";
 import { createApp } from "./app.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";

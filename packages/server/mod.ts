@@ -22,7 +22,7 @@ export * from "./file_store.ts";
 export * from "./sqlite_store.ts";
 export * from "./migrate.ts";
 export * from "./http_errors.ts";
-export * from "./index.ts";
+export * from "./reference_index.ts";
 export * from "./index_snapshot.ts";
 export * from "./metrics.ts";
 export * from "./model.ts";

@@ -51,7 +51,7 @@
  * @module
  */
 import { LikenessError, ShapeError, ValueError } from "@likeness/core";
-import type { ReferenceItem } from "./index.ts";
+import type { ReferenceItem } from "./reference_index.ts";
 import type { SearchHit } from "./searcher.ts";
 import type { ReferenceStore, StoreChange, StoreHealth, StoreQuery, StoreWrite, StoreWriteResult } from "./store.ts";
 import { checkStoreWrite } from "./store_rules.ts";

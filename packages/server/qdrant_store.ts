@@ -16,7 +16,7 @@
  * @module
  */
 import { LikenessError } from "@likeness/core";
-import type { ReferenceItem } from "./index.ts";
+import type { ReferenceItem } from "./reference_index.ts";
 import type { ReferenceStore, StoreWrite } from "./store.ts";
 
 /** The subset of `QdrantClient` this store uses. */

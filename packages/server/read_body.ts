@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { concatBytes } from "@likeness/core";
 import { HttpError } from "./http_errors.ts";
 
 /**
@@ -48,11 +49,5 @@ export async function readBody(req: Request, maxBytes: number, timeoutMs: number
     clearTimeout(timer);
   }
   if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }

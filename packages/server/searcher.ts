@@ -22,7 +22,7 @@
  * @module
  */
 import type { Backend } from "@likeness/backend";
-import type { IndexSnapshot, ReferenceIndex } from "./index.ts";
+import type { IndexSnapshot, ReferenceIndex } from "./reference_index.ts";
 
 /** One search result. */
 export interface SearchHit {

@@ -30,7 +30,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { LikenessError } from "@likeness/core";
-import type { ReferenceItem } from "./index.ts";
+import type { ReferenceItem } from "./reference_index.ts";
 import type { ReferenceStore, StoreChange, StoreChanges, StoreHealth, StoreWrite, StoreWriteResult } from "./store.ts";
 import { checkStoreWrite, STORE_LIMITS } from "./store_rules.ts";
 import { openSqlite, type SqlDatabase, sqliteCode, type SqlStatement } from "./_sqlite.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { LikenessError } from "@likeness/core";
-import type { ReferenceItem } from "./index.ts";
+import type { ReferenceItem } from "./reference_index.ts";
 import type { SearchHit } from "./searcher.ts";
 import { checkStoreWrite } from "./store_rules.ts";
 

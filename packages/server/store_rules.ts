@@ -23,7 +23,7 @@
  * @module
  */
 import { LikenessError, ShapeError, ValueError } from "@likeness/core";
-import type { ReferenceItem } from "./index.ts";
+import type { ReferenceItem } from "./reference_index.ts";
 import type { StoreWrite } from "./store.ts";
 
 /** Limits every store applies (see the module doc). */

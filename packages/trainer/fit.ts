@@ -3,7 +3,15 @@
  *
  * @module
  */
-import { createRng, type Label, LikenessError, type Matrix, ShapeError, ValueError } from "@likeness/core";
+import {
+  checkLabelValues,
+  createRng,
+  type Label,
+  LikenessError,
+  type Matrix,
+  ShapeError,
+  ValueError,
+} from "@likeness/core";
 import type { Loss, LossTarget, MinedIndices } from "@likeness/losses";
 import { batchLength, type EncoderBatch, type NamedTensor, type SimilarityModel } from "@likeness/models";
 import { tf } from "@likeness/tf";
@@ -159,16 +167,7 @@ function checkData(data: FitData, what: string): { n: number; mode: Mode; units:
         "LABEL_MISMATCH",
       );
     }
-    const bad = labels.findIndex((l) =>
-      l === undefined || l === null || (typeof l === "number" && !Number.isFinite(l))
-    );
-    if (bad >= 0) {
-      throw new ShapeError(
-        `Cannot train: ${what} label ${bad} is ${labels[bad]}; every input needs a label`,
-        "LABEL_MISMATCH",
-        { details: { index: bad } },
-      );
-    }
+    checkLabelValues(labels, "train", { what: `${what} labels` });
   };
   if (data.subgroups && data.subgroups.length !== n) {
     throw new ShapeError(

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ShapeError, ValueError } from "@likeness/core";
+import { checkFiniteNumber, ShapeError } from "@likeness/core";
 import type { NamedTensor } from "@likeness/models";
 import { tf } from "@likeness/tf";
 
@@ -35,10 +35,7 @@ export interface Optimizer {
 }
 
 function checkRate(v: number, name: string, lo = 0, hi = Infinity): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a number in [${lo}, ${hi}], got ${v}`);
-  }
-  return v;
+  return checkFiniteNumber(v, name, "the optimizer", { min: lo, max: hi === Infinity ? undefined : hi });
 }
 
 class Slots {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ValueError } from "@likeness/core";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
 import type { NamedTensor } from "@likeness/models";
 import type { tf } from "@likeness/tf";
 import { adam, type Optimizer } from "./optimizers.ts";
@@ -55,12 +55,7 @@ export function paramGroups(options: ParamGroupsOptions): Optimizer {
   const scales: number[] = [];
   (options.groups ?? []).forEach((g, k) => {
     const scale = g.lrScale ?? 1;
-    if (typeof scale !== "number" || !Number.isFinite(scale) || scale < 0) {
-      throw new ValueError(
-        "INVALID_ARGUMENT",
-        `Invalid lrScale of parameter group ${k}: expected a number >= 0, got ${scale}`,
-      );
-    }
+    checkFiniteNumber(scale, "lrScale", `parameter group ${k}`, { min: 0 });
     const name = g.name ?? `g${k}`;
     if (names.includes(name) || name === "rest") {
       throw new ValueError(

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ValueError } from "@likeness/core";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
 
 /** Where training is when the learning rate is asked for. */
 export interface ScheduleContext {
@@ -21,10 +21,7 @@ export interface ScheduleContext {
 export type LrSchedule = (ctx: ScheduleContext) => number;
 
 function positive(v: number, name: string): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a positive number, got ${v}`);
-  }
-  return v;
+  return checkFiniteNumber(v, name, "the learning-rate schedule", { min: 0, minExclusive: true });
 }
 
 /**
@@ -35,7 +32,8 @@ function positive(v: number, name: string): number {
  * @example
  * ```ts
  * import { constantLr } from "@likeness/trainer";
- * console.log(constantLr(0.01)({ step: 5, epoch: 0, stepsPerEpoch: 10, totalSteps: 10 })); // 0.01
+ * import assert from "node:assert/strict";
+ * assert.equal(constantLr(0.01)({ step: 5, epoch: 0, stepsPerEpoch: 10, totalSteps: 10 }), 0.01);
  * ```
  */
 export function constantLr(lr: number): LrSchedule {
@@ -51,8 +49,9 @@ export function constantLr(lr: number): LrSchedule {
  * @example
  * ```ts
  * import { stepLr } from "@likeness/trainer";
+ * import assert from "node:assert/strict";
  * const s = stepLr({ lr: 1, stepSize: 2, gamma: 0.5 });
- * console.log(s({ step: 0, epoch: 3, stepsPerEpoch: 1, totalSteps: 4 })); // 0.5
+ * assert.equal(s({ step: 0, epoch: 3, stepsPerEpoch: 1, totalSteps: 4 }), 0.5);
  * ```
  */
 export function stepLr(options: { lr: number; stepSize: number; gamma?: number }): LrSchedule {
@@ -70,8 +69,9 @@ export function stepLr(options: { lr: number; stepSize: number; gamma?: number }
  * @example
  * ```ts
  * import { cosineLr } from "@likeness/trainer";
+ * import assert from "node:assert/strict";
  * const s = cosineLr({ lr: 1, minLr: 0 });
- * console.log(s({ step: 5, epoch: 0, stepsPerEpoch: 10, totalSteps: 10 })); // 0.5
+ * assert.ok(Math.abs(s({ step: 5, epoch: 0, stepsPerEpoch: 10, totalSteps: 10 }) - 0.5) < 1e-12);
  * ```
  */
 export function cosineLr(options: { lr: number; minLr?: number; warmupSteps?: number }): LrSchedule {

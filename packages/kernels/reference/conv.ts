@@ -51,9 +51,10 @@ export interface Conv2DGeometry {
  * @example
  * ```ts
  * import { conv2dBackpropFilterRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const g = { batch: 1, inHeight: 2, inWidth: 2, inChannels: 1, outHeight: 1, outWidth: 1, outChannels: 1,
  *   filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0 };
- * console.log(conv2dBackpropFilterRef([1, 2, 3, 4], [2], g)); // Float64Array [2, 4, 6, 8]
+ * assert.deepEqual([...conv2dBackpropFilterRef([1, 2, 3, 4], [2], g)], [2, 4, 6, 8]);
  * ```
  */
 export function conv2dBackpropFilterRef(x: ArrayLike<number>, dy: ArrayLike<number>, g: Conv2DGeometry): Float64Array {
@@ -96,9 +97,10 @@ export function conv2dBackpropFilterRef(x: ArrayLike<number>, dy: ArrayLike<numb
  * @example
  * ```ts
  * import { conv2dBackpropInputRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const g = { batch: 1, inHeight: 2, inWidth: 2, inChannels: 1, outHeight: 1, outWidth: 1, outChannels: 1,
  *   filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0 };
- * console.log(conv2dBackpropInputRef([2], [1, 2, 3, 4], g)); // Float64Array [2, 4, 6, 8]
+ * assert.deepEqual([...conv2dBackpropInputRef([2], [1, 2, 3, 4], g)], [2, 4, 6, 8]);
  * ```
  */
 export function conv2dBackpropInputRef(dy: ArrayLike<number>, w: ArrayLike<number>, g: Conv2DGeometry): Float64Array {
@@ -147,9 +149,10 @@ export type Pool2DGeometry = Omit<Conv2DGeometry, "inChannels" | "outChannels"> 
  * @example
  * ```ts
  * import { maxPoolGradRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const g = { batch: 1, inHeight: 2, inWidth: 2, channels: 1, outHeight: 1, outWidth: 1,
  *   filterHeight: 2, filterWidth: 2, strideHeight: 2, strideWidth: 2, padTop: 0, padLeft: 0 };
- * console.log(maxPoolGradRef([1, 5, 5, 2], [3], g)); // Float64Array [0, 3, 0, 0]
+ * assert.deepEqual([...maxPoolGradRef([1, 5, 5, 2], [3], g)], [0, 3, 0, 0]);
  * ```
  */
 export function maxPoolGradRef(x: ArrayLike<number>, dy: ArrayLike<number>, g: Pool2DGeometry): Float64Array {
@@ -189,7 +192,8 @@ export function maxPoolGradRef(x: ArrayLike<number>, dy: ArrayLike<number>, g: P
  * @example
  * ```ts
  * import { unsortedSegmentSumRef } from "@likeness/kernels/reference";
- * console.log(unsortedSegmentSumRef([1, 2, 3], [1, 0, 1], 1, 2)); // Float64Array [2, 4]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...unsortedSegmentSumRef([1, 2, 3], [1, 0, 1], 1, 2)], [2, 4]);
  * ```
  */
 export function unsortedSegmentSumRef(

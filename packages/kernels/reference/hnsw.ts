@@ -77,9 +77,10 @@ export function hnswDistanceRowsRef(
  * @example
  * ```ts
  * import { HnswRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const g = new HnswRef(2, 1, 4);
  * g.add(new Float32Array([0, 0, 1, 0, 0, 1]), [0, 0, 0], 16);
- * console.log(g.search(new Float32Array([0.9, 0.1]), 1, 16)[0].n); // 1
+ * assert.equal(g.search(new Float32Array([0.9, 0.1]), 1, 16)[0].n, 1);
  * ```
  */
 export class HnswRef {

@@ -67,7 +67,8 @@ function act(spec: MatMulSpec, x: number, j: number): number {
  * @example
  * ```ts
  * import { matMulReference } from "./matmul.ts";
- * console.log(matMulReference([1, 2], [3, 4], { m: 1, n: 1, k: 2 })); // Float64Array [11]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...matMulReference([1, 2], [3, 4], { m: 1, n: 1, k: 2 })], [11]);
  * ```
  */
 export function matMulReference(a: ArrayLike<number>, b: ArrayLike<number>, spec: MatMulSpec): Float64Array {

@@ -20,8 +20,9 @@ import type { RetrievalMetrics } from "@likeness/kernels/types";
  * @example
  * ```ts
  * import { retrievalMetricsRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const m = retrievalMetricsRef(new Uint8Array([0, 1, 1, 1, 0, 0]), new Int32Array([2, 1]), 3);
- * console.log(m.mrr, m.mapAtR); // 0.75 0.625
+ * assert.ok(Math.abs(m.mrr - 0.75) < 1e-12 && Math.abs(m.mapAtR - 0.625) < 1e-12);
  * ```
  */
 export function retrievalMetricsRef(relevant: Uint8Array, relevantCount: Int32Array, k: number): RetrievalMetrics {

@@ -23,9 +23,11 @@ import type { BatchHardResult, MiningOptions, Pairs, Triplets, TripletType } fro
  * @example
  * ```ts
  * import { batchHardRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const dist = { data: new Float32Array([0, 1, 2, 1, 0, 3, 2, 3, 0]), rows: 3, cols: 3 };
  * const r = batchHardRef(dist, new Uint8Array([1, 1, 0, 1, 1, 0, 0, 0, 1]));
- * console.log(r.positive, r.negative); // Int32Array [1, 0, -1] Int32Array [2, 2, 0]
+ * assert.deepEqual([...r.positive], [1, 0, -1]); // row 2 has no positive
+ * assert.deepEqual([...r.negative], [2, 2, 0]);
  * ```
  */
 export function batchHardRef(dist: Matrix, same: Uint8Array, options: MiningOptions = {}): BatchHardResult {
@@ -75,7 +77,8 @@ export function batchHardRef(dist: Matrix, same: Uint8Array, options: MiningOpti
  * @example
  * ```ts
  * import { tripletKept } from "@likeness/kernels/reference";
- * console.log(tripletKept(0.1, 0.2, "semihard")); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(tripletKept(0.1, 0.2, "semihard"), true);
  * ```
  */
 export function tripletKept(value: number, margin: number, type: TripletType): boolean {
@@ -102,9 +105,11 @@ export function tripletKept(value: number, margin: number, type: TripletType): b
  * @example
  * ```ts
  * import { tripletMarginRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const dist = { data: new Float32Array([0, 1, 2, 1, 0, 3, 2, 3, 0]), rows: 3, cols: 3 };
  * const t = tripletMarginRef(dist, new Uint8Array([1, 1, 0, 1, 1, 0, 0, 0, 1]), { margin: 2, type: "all" });
- * console.log(t.count, t.indices); // 2 Int32Array [0, 1, 2, 1, 0, 2]
+ * assert.equal(t.count, 2);
+ * assert.deepEqual([...t.indices], [0, 1, 2, 1, 0, 2]);
  * ```
  */
 export function tripletMarginRef(
@@ -142,9 +147,11 @@ export function tripletMarginRef(
  * @example
  * ```ts
  * import { pairMarginRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const dist = { data: new Float32Array([0, 1, 2, 1, 0, 3, 2, 3, 0]), rows: 3, cols: 3 };
  * const p = pairMarginRef(dist, new Uint8Array([1, 1, 0, 1, 1, 0, 0, 0, 1]), { posMargin: 0.5, negMargin: 2.5 });
- * console.log(p.positive, p.negative); // Int32Array [0, 1, 1, 0] Int32Array [0, 2, 2, 0]
+ * assert.deepEqual([...p.positive], [0, 1, 1, 0]);
+ * assert.deepEqual([...p.negative], [0, 2, 2, 0]);
  * ```
  */
 export function pairMarginRef(
@@ -183,9 +190,11 @@ export function pairMarginRef(
  * @example
  * ```ts
  * import { multiSimilarityRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const sim = { data: new Float32Array([1, 0.5, 0.6, 0.5, 1, 0.1, 0.6, 0.1, 1]), rows: 3, cols: 3 };
  * const p = multiSimilarityRef(sim, new Uint8Array([1, 1, 0, 1, 1, 0, 0, 0, 1]), { epsilon: 0.1, smallerIsCloser: false });
- * console.log(p.positive, p.negative); // Int32Array [0, 1] Int32Array [0, 2]
+ * assert.deepEqual([...p.positive], [0, 1]);
+ * assert.deepEqual([...p.negative], [0, 2]);
  * ```
  */
 export function multiSimilarityRef(

@@ -5,8 +5,9 @@
  * @example
  * ```ts
  * import { batchHardRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const dist = { data: new Float32Array([0, 1, 2, 1, 0, 3, 2, 3, 0]), rows: 3, cols: 3 };
- * console.log(batchHardRef(dist, new Uint8Array([1, 1, 0, 1, 1, 0, 0, 0, 1])).negative); // Int32Array [2, 2, 0]
+ * assert.deepEqual([...batchHardRef(dist, new Uint8Array([1, 1, 0, 1, 1, 0, 0, 0, 1])).negative], [2, 2, 0]);
  * ```
  *
  * @module

@@ -60,7 +60,8 @@ export function checkPair(query: Matrix, reference: Matrix, op: string): void {
  * @example
  * ```ts
  * import { metricRef } from "@likeness/kernels/reference";
- * console.log(metricRef([3, 4], [0, 0], "l2")); // 5
+ * import assert from "node:assert/strict";
+ * assert.equal(metricRef([3, 4], [0, 0], "l2"), 5);
  * ```
  */
 export function metricRef(a: ArrayLike<number>, b: ArrayLike<number>, metric: Metric): number {
@@ -101,9 +102,10 @@ export function metricRef(a: ArrayLike<number>, b: ArrayLike<number>, metric: Me
  * @example
  * ```ts
  * import { pairwiseRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const q = { data: new Float32Array([1, 0]), rows: 1, cols: 2 };
  * const r = { data: new Float32Array([1, 0, 0, 1]), rows: 2, cols: 2 };
- * console.log(pairwiseRef(q, r, "cosine").data); // Float64Array [1, 0]
+ * assert.deepEqual([...pairwiseRef(q, r, "cosine").data], [1, 0]);
  * ```
  */
 export function pairwiseRef(query: Matrix, reference: Matrix, metric: Metric): Matrix64 {
@@ -130,7 +132,8 @@ export function pairwiseRef(query: Matrix, reference: Matrix, metric: Metric): M
  * @example
  * ```ts
  * import { normsRef } from "@likeness/kernels/reference";
- * console.log(normsRef({ data: new Float32Array([3, 4]), rows: 1, cols: 2 })); // Float64Array [5]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...normsRef({ data: new Float32Array([3, 4]), rows: 1, cols: 2 })], [5]);
  * ```
  */
 export function normsRef(m: Matrix): Float64Array {
@@ -154,7 +157,9 @@ export function normsRef(m: Matrix): Float64Array {
  * @example
  * ```ts
  * import { normalizeRef } from "@likeness/kernels/reference";
- * console.log(normalizeRef({ data: new Float32Array([3, 4]), rows: 1, cols: 2 }).data); // [0.6, 0.8]
+ * import assert from "node:assert/strict";
+ * const u = normalizeRef({ data: new Float32Array([3, 4]), rows: 1, cols: 2 }).data;
+ * assert.ok(Math.abs(u[0] - 0.6) < 1e-12 && Math.abs(u[1] - 0.8) < 1e-12);
  * ```
  */
 export function normalizeRef(m: Matrix): Matrix64 {

@@ -17,7 +17,8 @@
  * @example
  * ```ts
  * import { int8DotRef } from "@likeness/kernels/reference";
- * console.log(int8DotRef([1, -2], new Int8Array([3, 4]), 0, 2)); // -5
+ * import assert from "node:assert/strict";
+ * assert.equal(int8DotRef([1, -2], new Int8Array([3, 4]), 0, 2), -5);
  * ```
  */
 export function int8DotRef(q: ArrayLike<number>, codes: Int8Array, offset: number, dim: number): number {
@@ -38,7 +39,8 @@ export function int8DotRef(q: ArrayLike<number>, codes: Int8Array, offset: numbe
  * @example
  * ```ts
  * import { hammingRef } from "@likeness/kernels/reference";
- * console.log(hammingRef(new Uint32Array([0b1011]), 0, new Uint32Array([0b0110]), 0, 4)); // 3
+ * import assert from "node:assert/strict";
+ * assert.equal(hammingRef(new Uint32Array([0b1011]), 0, new Uint32Array([0b0110]), 0, 4), 3);
  * ```
  */
 export function hammingRef(a: Uint32Array, ao: number, b: Uint32Array, bo: number, bits: number): number {
@@ -61,7 +63,8 @@ export function hammingRef(a: Uint32Array, ao: number, b: Uint32Array, bo: numbe
  * @example
  * ```ts
  * import { smallestKeysRef } from "@likeness/kernels/reference";
- * console.log(smallestKeysRef([3, 1, 2, 1], 3, null)); // Int32Array [1, 3, 2]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...smallestKeysRef([3, 1, 2, 1], 3, null)], [1, 3, 2]);
  * ```
  */
 export function smallestKeysRef(keys: ArrayLike<number>, m: number, eligible: Uint8Array | null): Int32Array {
@@ -85,7 +88,8 @@ export function smallestKeysRef(keys: ArrayLike<number>, m: number, eligible: Ui
  * @example
  * ```ts
  * import { int8KeysRef } from "@likeness/kernels/reference";
- * console.log(int8KeysRef([2, 5], 0.5, null, 0)); // Float64Array [-1, -2.5]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...int8KeysRef([2, 5], 0.5, null, 0)], [-1, -2.5]);
  * ```
  */
 export function int8KeysRef(

@@ -27,13 +27,14 @@ export interface TopK64 {
  * @param options `referenceLabels` and `allowLabels` (both or neither)
  * @returns the eligibility mask, or null without a filter
  * @throws {ShapeError} LABEL_MISMATCH when `referenceLabels` does not have one label per row
- * @throws {ValueError} INVALID_ARGUMENT when only one of the two is given
+ * @throws {ValueError} INVALID_ARGUMENT when only one of the two is given, or one is not an Int32Array
  * @example
  * ```ts
  * import { eligibleMask } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const r = { data: new Float32Array(3), rows: 3, cols: 1 };
  * const opts = { k: 1, referenceLabels: new Int32Array([0, 1, 0]), allowLabels: new Int32Array([0]) };
- * console.log(eligibleMask(r, opts)); // Uint8Array [1, 0, 1]
+ * assert.deepEqual([...eligibleMask(r, opts)!], [1, 0, 1]);
  * ```
  */
 export function eligibleMask(reference: Matrix, options: TopKOptions): Uint8Array | null {
@@ -43,6 +44,12 @@ export function eligibleMask(reference: Matrix, options: TopKOptions): Uint8Arra
     throw new ValueError(
       "INVALID_ARGUMENT",
       "Cannot filter top-k by label: pass both referenceLabels (one per reference) and allowLabels",
+    );
+  }
+  if (!(referenceLabels instanceof Int32Array) || !(allowLabels instanceof Int32Array)) {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      "Cannot filter top-k by label: referenceLabels and allowLabels must be Int32Array",
     );
   }
   if (referenceLabels.length !== reference.rows) {
@@ -95,9 +102,10 @@ export function checkK(k: number, references: number): void {
  * @example
  * ```ts
  * import { topkRef } from "@likeness/kernels/reference";
+ * import assert from "node:assert/strict";
  * const q = { data: new Float32Array([0]), rows: 1, cols: 1 };
  * const r = { data: new Float32Array([5, 1, 3]), rows: 3, cols: 1 };
- * console.log(topkRef(q, r, { k: 2, metric: "l2" }).indices); // Int32Array [1, 2]
+ * assert.deepEqual([...topkRef(q, r, { k: 2, metric: "l2" }).indices], [1, 2]);
  * ```
  */
 export function topkRef(query: Matrix, reference: Matrix, options: TopKOptions): TopK64 {

@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { ValueError } from "@likeness/core";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
@@ -63,13 +63,10 @@ export class PmlFastAPLoss extends BaseLoss {
       );
     }
     this.distance = options.distance ?? lpDistance({ power: 2 });
-    this.histogramMax = options.histogramMax ?? 4;
-    if (!(this.histogramMax > 0) || !Number.isFinite(this.histogramMax)) {
-      throw new ValueError(
-        "INVALID_ARGUMENT",
-        `Invalid histogramMax for FastAPLoss: expected a positive number, got ${this.histogramMax}`,
-      );
-    }
+    this.histogramMax = checkFiniteNumber(options.histogramMax ?? 4, "histogramMax", "FastAPLoss", {
+      min: 0,
+      minExclusive: true,
+    });
     this.reducer = options.reducer ?? meanReducer();
   }
 

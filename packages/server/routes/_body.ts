@@ -6,7 +6,7 @@
  * @module
  */
 import { HttpError } from "../http_errors.ts";
-import type { ReferenceItem } from "../index.ts";
+import type { ReferenceItem } from "../reference_index.ts";
 import type { ServedModel } from "../model.ts";
 import { hasLoneSurrogate } from "../store_rules.ts";
 import type { BodyPart, JsonSchema, RouteContext } from "./context.ts";

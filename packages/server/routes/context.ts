@@ -6,7 +6,7 @@
  * @module
  */
 import type { Context, Hono } from "hono";
-import type { ReferenceIndex, ReferenceItem } from "../index.ts";
+import type { ReferenceIndex, ReferenceItem } from "../reference_index.ts";
 import type { SnapshotWriter } from "../index_snapshot.ts";
 import type { Metrics } from "../metrics.ts";
 import type { ServedModel } from "../model.ts";
