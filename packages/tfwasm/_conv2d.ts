@@ -2,8 +2,8 @@
  * tfjs `Conv2D` and `FusedConv2D` for the wasm backend where the convolution is a product: a 1×1
  * filter, stride 1, dilation 1, NHWC, no padding (`valid`, `same` or 0, all the same for 1×1). Then
  * `[n, h, w, cin] * [1, 1, cin, cout]` is `[n·h·w, cin] × [cin, cout]`, run by likeness's
- * `_FusedMatMul` (in place, on every Worker thread, or tfjs's own, whichever is fastest for the
- * shape) on the very same heap buffers, with the bias and activation fused. Sentence encoders
+ * `_FusedMatMul` (in place or on every Worker thread, whichever is fastest for the shape; both give
+ * the same bits) on the very same heap buffers, with the bias and activation fused. Sentence encoders
  * converted from TensorFlow (USE-lite) hold their dense layers as such convolutions. Any other
  * convolution runs on the kernel registered before (tfjs-backend-wasm's XNNPACK).
  *

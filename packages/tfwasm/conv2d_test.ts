@@ -9,7 +9,7 @@ import { on, values } from "./_test_util.ts";
 async function sameAsCpu(f: () => tf.Tensor[], what: string): Promise<void> {
   await registerLikenessWasmKernels({ replace: true });
   assert.ok(isLikenessWasmKernel("Conv2D") && isLikenessWasmKernel("FusedConv2D"), "ours are registered");
-  // Three runs on wasm: the products' way chooser tries in place, the Workers and tfjs's own.
+  // Three runs on wasm: the products' way chooser tries in place and the Workers.
   const wasm = [await on("wasm", f), await on("wasm", f), await on("wasm", f)];
   const cpu = await on("cpu", f);
   for (const w of wasm) {
@@ -106,4 +106,14 @@ test("_isPointwise picks exactly the 1×1 stride-1 dilation-1 NHWC float32 convo
   assert.equal(_isPointwise(x, w, { strides: 1, pad: "same", dataFormat: "NCHW" }), false);
   assert.equal(_isPointwise(t([2, 5, 3, 6], "int32"), w, { strides: 1, pad: "same" }), false);
   assert.equal(_isPointwise(x, t([1, 1, 5, 4]), { strides: 1, pad: "same" }), false);
+});
+
+test("Conv2D on wasm (likeness): a pointwise convolution gives the same bits call after call, whichever way it runs", async () => {
+  await registerLikenessWasmKernels({ replace: true });
+  const f = () => [
+    tf.conv2d(values(21, [8, 32, 32, 64]) as tf.Tensor4D, values(22, [1, 1, 64, 128]) as tf.Tensor4D, 1, "same"),
+  ];
+  const first = (await on("wasm", f))[0].data;
+  // Enough calls for the way chooser to run it in place and on the Workers, twice each.
+  for (let i = 0; i < 6; i++) assert.deepEqual((await on("wasm", f))[0].data, first, `call ${i + 2}`);
 });

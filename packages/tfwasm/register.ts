@@ -155,9 +155,10 @@ export async function registerLikenessWasmKernels(options: RegisterOptions = {})
     GatherV2: () => _gatherV2(fallback("GatherV2")),
     Slice: () => _slice(fallback("Slice")),
     SplitV: () => _splitV(fallback("SplitV")),
-    // Pointwise (1×1) convolutions as products; their own way chooser, tfjs's _FusedMatMul as one way.
-    Conv2D: () => _conv2d(_matMulKernel(mm, true, fallback("_FusedMatMul")), false, fallback("Conv2D")),
-    FusedConv2D: () => _conv2d(_matMulKernel(mm, true, fallback("_FusedMatMul")), true, fallback("FusedConv2D")),
+    // Pointwise (1×1) convolutions as our products (in place or on the Workers: the same bits either
+    // way, so a frozen encoder gives the same output call after call; tfjs's XNNPACK sums in another order).
+    Conv2D: () => _conv2d(_matMulKernel(mm, true), false, fallback("Conv2D")),
+    FusedConv2D: () => _conv2d(_matMulKernel(mm, true), true, fallback("FusedConv2D")),
   };
   const registered: string[] = [];
   const replaced: string[] = [];
