@@ -13,15 +13,23 @@
  * - **matMul** at the training shapes (160×784×256, 1024×512×512, 128×1280×512) with each transpose
  *   a dense layer's training runs (`nn` forward, `tn` weight gradient, `nt` input gradient) and a
  *   fresh B every rep (as in training): `tf.matMul` with the stock kernel and with ours, alternating
- *   rep by rep, median of 7 (5 with `--quick`) after a warm-up (`bench/_matmul_compare.ts`).
+ *   rep by rep, median of 7 (5 with `--quick`) after a warm-up (`bench/_matmul_compare.ts`);
+ * - **MNIST convnet**: the `examples/mnist.ts` training step (conv 16 5×5 → pool → conv 32 5×5 → pool →
+ *   dense 128 → 64, batches of 128) for `--mnist-steps` steps (default 468, one epoch) with stock
+ *   kernels and with ours; ms per step and the epoch it makes; `--profile` adds time per phase and per
+ *   kernel (through `tf.profile`, which slows the steps: time the rows without it);
+ * - **USE-lite** on WordNet glosses (shuffled, seeded) at batch 1, 16, 64 and 256 (`--use-sentences`
+ *   each, default 512; 64 at batch 1): before (stock kernels, each batch as given) and after (ours,
+ *   sorted by token count in groups of ≤ 32), sentences/s.
  *
  * The machine is shared: `--rounds R` repeats the three trainings R times in turn (stock, ours,
  * PyTorch) and reports each one's median, and every row carries the load average (1 minute) before
  * and after it.
  *
  * Output: one JSON line per row on stdout and in `runs/bench/train_<runtime>.jsonl`, then a table of
- * ratios on stderr. Flags: `--steps N`, `--quick` (60 steps), `--rounds R` (default 1), `--no-torch`,
- * `--torch-threads 2,1`.
+ * ratios on stderr. Flags: `--rows quickstart,mnist,use,matmul` (default all), `--steps N`, `--quick`
+ * (60 steps, 40 MNIST steps, 256 sentences), `--rounds R` (default 1), `--no-torch`, `--torch-threads 2,1`,
+ * `--mnist-steps N`, `--use-sentences N`, `--profile`.
  *
  * @module
  */

@@ -72,7 +72,7 @@ test("USE-lite sorted by length and in groups equals each sentence alone, in inp
   // rows differ, so a permuted result could not pass the comparison above
   assert.ok(cos(alone[0], alone[1]) < 0.999);
   // likeness's kernels (1×1 Conv2D and BatchMatMul as our products) give the stock kernels' rows
-  const { isLikenessWasmKernel, registerLikenessWasmKernels, restoreTfjsWasmKernels } = await import(
+  const { isLikenessWasmKernel, registerLikenessWasmKernels } = await import(
     "@likeness/tfwasm"
   );
   await registerLikenessWasmKernels({ replace: true });
@@ -85,7 +85,7 @@ test("USE-lite sorted by length and in groups equals each sentence alone, in inp
       assertClose(got.subarray(i * 512, (i + 1) * 512), alone[i], { rtol: 1e-4, atol: 2e-5, what: `ours row ${i}` });
     }
   }
-  restoreTfjsWasmKernels();
+  // (left registered, as importing @likeness/tfwasm leaves them: bun runs every test file in one process)
   await assert.rejects(
     () => use.encode(texts, { maxBatch: 0 }),
     (e: Error & { code?: string }) => e.code === "INVALID_ARGUMENT",
