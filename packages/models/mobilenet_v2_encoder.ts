@@ -9,17 +9,17 @@
  * the rest), and the trainable depthwise convolutions are computed from shifted slices while
  * training, because tfjs-backend-wasm 4.22 has no depthwise-convolution gradient kernels.
  *
+ * Training the 1×1 convolutions on `wasm` needs `Conv2DBackpropFilter`, which tfjs-backend-wasm
+ * lacks: import `@likeness/tfwasm` (which registers likeness's kernels) first. Importing this module
+ * registers nothing; `@likeness/trainer` imports `@likeness/tfwasm`, so `fit` needs nothing more.
+ *
  * @module
  */
 import { checkFinite, LikenessError, ShapeError, ValueError } from "@likeness/core";
 import { tf } from "@likeness/tf";
 import { hashBytes, hashWeights } from "./_hash.ts";
 import type { ComponentConfig, Encoder, EncoderBatch, ForwardOptions, NamedTensor } from "./types.ts";
-import { registerLikenessWasmKernels } from "@likeness/tfwasm";
 import { decodePngImage, resizeImage } from "@likeness/data";
-
-// Training the 1×1 convolutions on `wasm` needs Conv2DBackpropFilter, which likeness provides.
-await registerLikenessWasmKernels({ replace: true });
 
 /** The files of the MobileNetV2 layers model, already read into memory. */
 export interface MobileNetV2Artifacts {

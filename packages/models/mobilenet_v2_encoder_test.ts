@@ -13,6 +13,8 @@ import {
   SimilarityModel,
 } from "@likeness/models";
 import { tf, useTfBackend } from "@likeness/tf";
+// Conv2DBackpropFilter on wasm (the gradients below): registered by importing @likeness/tfwasm.
+import "@likeness/tfwasm";
 // nsfwjs's own classification path, run offline from its bundled model files (no hub, no network).
 import { load as loadNsfw } from "nsfwjs";
 

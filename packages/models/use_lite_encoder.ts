@@ -22,6 +22,17 @@ export interface UseLiteArtifacts {
   source?: string;
 }
 
+/** Sentences per graph run of {@link UseLiteEncoder.encode} by default. */
+export const USE_LITE_MAX_BATCH = 32;
+
+/** Options of {@link UseLiteEncoder.encode}. */
+export interface UseLiteEncodeOptions {
+  /** Sort the sentences by token count and run similar lengths together (default true). */
+  sortByLength?: boolean;
+  /** Sentences per graph run (default {@link USE_LITE_MAX_BATCH}). */
+  maxBatch?: number;
+}
+
 /**
  * Frozen USE-lite encoder: strings in, L2-normalised 512-d embeddings out.
  *
@@ -101,32 +112,76 @@ export class UseLiteEncoder {
   }
 
   /**
-   * Embed sentences.
+   * Embed sentences. The graph pads every sentence of a call to the longest one's token count, so
+   * by default the sentences are sorted by token count and run in groups of at most `maxBatch`
+   * similar lengths (little padding, small intermediate tensors); rows come back in input order,
+   * equal (within float tolerance) to embedding each sentence alone.
+   *
    * @param batch an array of strings
+   * @param options `sortByLength` (default true) and `maxBatch`, the sentences per graph run
+   *   (default {@link USE_LITE_MAX_BATCH}); `sortByLength: false` runs the batch as given, in groups
+   *   of `maxBatch` in input order
    * @returns `[n, 512]` L2-normalised embeddings
-   * @throws {ValueError} INVALID_ARGUMENT when an item is not a string; {ShapeError} EMPTY_INPUT for an empty batch
+   * @throws {ValueError} INVALID_ARGUMENT when an item is not a string or `maxBatch` is not a positive
+   *   integer; {ShapeError} EMPTY_INPUT for an empty batch
    */
-  async encode(batch: EncoderBatch): Promise<tf.Tensor2D> {
+  async encode(batch: EncoderBatch, options: UseLiteEncodeOptions = {}): Promise<tf.Tensor2D> {
     if (!Array.isArray(batch)) {
       throw new ValueError("INVALID_ARGUMENT", "Cannot encode with USE-lite: pass an array of strings");
     }
     if (batch.length === 0) throw new ShapeError("Cannot encode with USE-lite: the batch is empty", "EMPTY_INPUT");
-    const indices: number[] = [];
-    const values: number[] = [];
-    batch.forEach((text, i) => {
+    const maxBatch = options.maxBatch ?? USE_LITE_MAX_BATCH;
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        `Cannot encode with USE-lite: maxBatch is ${maxBatch}; pass a positive integer`,
+      );
+    }
+    const ids = batch.map((text, i) => {
       if (typeof text !== "string") {
         throw new ValueError(
           "INVALID_ARGUMENT",
           `Cannot encode with USE-lite: item ${i} is ${typeof text}; pass strings`,
         );
       }
-      const ids = this.tokenizer.encode(text);
-      ids.forEach((id, j) => {
-        indices.push(i, j);
-        values.push(id);
-      });
+      return this.tokenizer.encode(text);
     });
-    const idx = tf.tensor2d(indices, [values.length, 2], "int32");
+    const order = ids.map((_, i) => i);
+    // Stable: equal lengths keep input order (Array.prototype.sort is stable).
+    if (options.sortByLength ?? true) order.sort((a, b) => ids[a].length - ids[b].length);
+    if (order.length <= maxBatch && order.every((v, i) => v === i)) return await this.#run(ids);
+    const parts: tf.Tensor2D[] = [];
+    try {
+      for (let s = 0; s < order.length; s += maxBatch) {
+        parts.push(await this.#run(order.slice(s, s + maxBatch).map((i) => ids[i])));
+      }
+      return tf.tidy(() => {
+        const sorted = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+        if (order.every((v, i) => v === i)) return sorted.clone() as tf.Tensor2D;
+        // Row order[j] of the input is row j of `sorted`: gather by the inverse permutation.
+        const inverse = new Int32Array(order.length);
+        order.forEach((v, j) => (inverse[v] = j));
+        return tf.gather(sorted, tf.tensor1d(inverse, "int32")) as tf.Tensor2D;
+      });
+    } finally {
+      tf.dispose(parts);
+    }
+  }
+
+  /** One graph run over token ids (a sparse batch: row i holds sentence i's ids). */
+  async #run(ids: readonly number[][]): Promise<tf.Tensor2D> {
+    const total = ids.reduce((t, x) => t + x.length, 0);
+    const indices = new Int32Array(2 * total);
+    const values = new Int32Array(total);
+    let o = 0;
+    ids.forEach((row, i) => {
+      for (let j = 0; j < row.length; j++, o++) {
+        indices[2 * o] = i;
+        indices[2 * o + 1] = j;
+        values[o] = row[j];
+      }
+    });
+    const idx = tf.tensor2d(indices, [total, 2], "int32");
     const val = tf.tensor1d(values, "int32");
     try {
       return await this.#model.executeAsync({ indices: idx, values: val }) as tf.Tensor2D;

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { assertClose } from "@likeness/core/testing";
 import { loadUseLite, SimilarityModel } from "@likeness/models";
 import { useTfBackend } from "@likeness/tf";
 
@@ -36,4 +37,57 @@ test("USE-lite with our tokenizer reproduces the documented similarities", async
   );
   await assert.rejects(() => use.encode([]), (e: Error & { code?: string }) => e.code === "EMPTY_INPUT");
   assert.throws(() => model.forward(["x"]), (e: Error & { code?: string }) => e.code === "UNSUPPORTED");
+});
+
+test("USE-lite sorted by length and in groups equals each sentence alone, in input order", async () => {
+  await useTfBackend("wasm");
+  const use = await loadUseLite();
+  const words = ["the", "cat", "sat", "on", "a", "mat", "while", "rain", "fell", "softly", "outside"];
+  // 37 sentences of 1 to 30 words, lengths out of order, so sorting moves rows across groups.
+  const texts = Array.from({ length: 37 }, (_, i) => {
+    const len = 1 + ((i * 17) % 30);
+    return Array.from({ length: len }, (_, j) => words[(i + j * 3) % words.length]).join(" ");
+  });
+  const lengths = texts.map((t) => use.tokenizer.encode(t).length);
+  assert.ok(lengths.some((l, i) => i > 0 && l < lengths[i - 1]), "lengths are not already sorted");
+  const alone: Float32Array[] = [];
+  for (const t of texts) {
+    const e = await use.encode([t]);
+    alone.push(Float32Array.from(await e.data()));
+    e.dispose();
+  }
+  for (const options of [{}, { maxBatch: 8 }, { maxBatch: 5, sortByLength: false }, { maxBatch: 64 }]) {
+    const e = await use.encode(texts, options);
+    assert.deepEqual(e.shape, [37, 512]);
+    const got = await e.data();
+    e.dispose();
+    for (let i = 0; i < texts.length; i++) {
+      assertClose(got.subarray(i * 512, (i + 1) * 512), alone[i], {
+        rtol: 1e-4,
+        atol: 2e-5,
+        what: `${JSON.stringify(options)} row ${i}`,
+      });
+    }
+  }
+  // rows differ, so a permuted result could not pass the comparison above
+  assert.ok(cos(alone[0], alone[1]) < 0.999);
+  // likeness's kernels (1×1 Conv2D and BatchMatMul as our products) give the stock kernels' rows
+  const { isLikenessWasmKernel, registerLikenessWasmKernels } = await import(
+    "@likeness/tfwasm"
+  );
+  await registerLikenessWasmKernels({ replace: true });
+  assert.ok(isLikenessWasmKernel("Conv2D"));
+  for (let round = 0; round < 3; round++) { // every way the products can run (the chooser tries each)
+    const e = await use.encode(texts, { maxBatch: 16 });
+    const got = await e.data();
+    e.dispose();
+    for (let i = 0; i < texts.length; i++) {
+      assertClose(got.subarray(i * 512, (i + 1) * 512), alone[i], { rtol: 1e-4, atol: 2e-5, what: `ours row ${i}` });
+    }
+  }
+  // (left registered, as importing @likeness/tfwasm leaves them: bun runs every test file in one process)
+  await assert.rejects(
+    () => use.encode(texts, { maxBatch: 0 }),
+    (e: Error & { code?: string }) => e.code === "INVALID_ARGUMENT",
+  );
 });

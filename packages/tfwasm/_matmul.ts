@@ -78,6 +78,13 @@ export class _WayChooser {
 /** Every how many products of a shape another way is tried again. */
 export const _EXPLORE = 16;
 
+/** The power of two at or above `m` (the row count a product's way is chosen by). */
+export function _rowBucket(m: number): number {
+  let b = 1;
+  while (b < m) b *= 2;
+  return b;
+}
+
 /** Multiply-adds below which a product just runs in place (the choice would cost more than it saves). */
 const _CHOOSE_MIN = 1 << 15;
 
@@ -177,7 +184,9 @@ export function _matMulKernel(
     // tfjs's own is only worth trying where it runs XNNPACK: no transposes, one batch.
     if (fallback && work >= _CHOOSE_MIN && !at.transposeA && !at.transposeB && batch === 1) ways.push(_TFJS);
     const choose = ways.length > 1 && work >= _CHOOSE_MIN;
-    const key = choose ? `${batch} ${m} ${kk} ${n} ${at.transposeA} ${at.transposeB} ${activation}` : "";
+    // Rows by power of two, time per row: products whose row count varies call by call (a sentence
+    // encoder's tokens) share what was measured instead of exploring every way for each new count.
+    const key = choose ? `${batch} ${_rowBucket(m)} ${kk} ${n} ${at.transposeA} ${at.transposeB} ${activation}` : "";
     let way = choose ? chooser.pick(key, ways) : ways[0] ?? _WORKERS;
     if (way === _WORKERS && k.threads === 1) {
       k.startThreads(); // stopped while idle: run otherwise until they are back
@@ -186,7 +195,7 @@ export function _matMulKernel(
     const t0 = choose ? performance.now() : 0;
     if (way === _TFJS) {
       const r = fallback!(args);
-      chooser.record(key, way, performance.now() - t0);
+      chooser.record(key, way, (performance.now() - t0) / m);
       return r;
     }
     const out = be.makeOutput([...outer, m, n], "float32");
@@ -211,7 +220,7 @@ export function _matMulKernel(
       spec,
       be.typedArrayFromHeap(out) as Float32Array,
     );
-    if (choose) chooser.record(key, way, performance.now() - t0);
+    if (choose) chooser.record(key, way, (performance.now() - t0) / m);
     return out;
   };
 }

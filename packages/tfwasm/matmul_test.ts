@@ -5,7 +5,7 @@ import { createRng } from "@likeness/core";
 import { assertClose } from "@likeness/core/testing";
 import { tf, type TfBackendName, useTfBackend } from "@likeness/tf";
 import { isLikenessWasmKernel, registerLikenessWasmKernels } from "@likeness/tfwasm";
-import { _EXPLORE, _IN_PLACE, _TFJS, _WayChooser, _WORKERS } from "./_matmul.ts";
+import { _EXPLORE, _IN_PLACE, _rowBucket, _TFJS, _WayChooser, _WORKERS } from "./_matmul.ts";
 
 function uniform(seed: number, shape: number[]): tf.Tensor {
   const rng = createRng(seed);
@@ -144,4 +144,8 @@ test("BatchMatMul on wasm (likeness): large products give cpu's result whichever
       assertClose(wasm[j], cpu[j], { rtol: 1e-5, atol: 1e-5, what: `call ${i} [${j}]` });
     }
   }
+});
+
+test("_rowBucket: the power of two at or above the row count", () => {
+  assert.deepEqual([1, 2, 3, 4, 5, 17, 64, 65, 1269].map(_rowBucket), [1, 2, 4, 4, 8, 32, 64, 128, 2048]);
 });

@@ -23,6 +23,7 @@ import {
   _unsortedSegmentSum,
 } from "./_kernels.ts";
 import { _gatherV2 } from "./_gather.ts";
+import { _conv2d } from "./_conv2d.ts";
 import { _matMulKernel } from "./_matmul.ts";
 import { _slice, _splitV } from "./_slice.ts";
 
@@ -41,6 +42,8 @@ export const LIKENESS_FASTER_WASM_KERNELS: readonly string[] = [
   "GatherV2",
   "Slice",
   "SplitV",
+  "Conv2D",
+  "FusedConv2D",
 ];
 
 /** Options for {@link registerLikenessWasmKernels}. */
@@ -99,7 +102,8 @@ function _defaultThreads(): number {
  * Register, for tfjs's `wasm` backend, each kernel of {@link LIKENESS_WASM_KERNELS} that it lacks
  * (Conv2DBackpropFilter, needed to train any convnet; UnsortedSegmentSum, the gradient of
  * `tf.gather`); with `replace: true` also likeness's faster Conv2DBackpropInput, MaxPoolGrad,
- * BatchMatMul and _FusedMatMul (multi-threaded), GatherV2, Slice and SplitV, replacing whatever is registered under these
+ * BatchMatMul and _FusedMatMul (multi-threaded), GatherV2, Slice, SplitV, and Conv2D / FusedConv2D for 1×1
+ * stride-1 filters (as products; other convolutions fall back to tfjs's), replacing whatever is registered under these
  * names (the replaced kernel is kept: ours fall back to it for inputs they do not cover, and
  * {@link restoreTfjsWasmKernels} puts it back). Importing `@likeness/tfwasm` already calls this
  * with `replace: true`. Idempotent: without `replace`, kernels already present are left alone (a
@@ -151,6 +155,10 @@ export async function registerLikenessWasmKernels(options: RegisterOptions = {})
     GatherV2: () => _gatherV2(fallback("GatherV2")),
     Slice: () => _slice(fallback("Slice")),
     SplitV: () => _splitV(fallback("SplitV")),
+    // Pointwise (1×1) convolutions as our products (in place or on the Workers: the same bits either
+    // way, so a frozen encoder gives the same output call after call; tfjs's XNNPACK sums in another order).
+    Conv2D: () => _conv2d(_matMulKernel(mm, true), false, fallback("Conv2D")),
+    FusedConv2D: () => _conv2d(_matMulKernel(mm, true), true, fallback("FusedConv2D")),
   };
   const registered: string[] = [];
   const replaced: string[] = [];

@@ -1,0 +1,82 @@
+/**
+ * tfjs `Conv2D` and `FusedConv2D` for the wasm backend where the convolution is a product: a 1×1
+ * filter, stride 1, dilation 1, NHWC, no padding (`valid`, `same` or 0, all the same for 1×1). Then
+ * `[n, h, w, cin] * [1, 1, cin, cout]` is `[n·h·w, cin] × [cin, cout]`, run by likeness's
+ * `_FusedMatMul` (in place or on every Worker thread, whichever is fastest for the shape; both give
+ * the same bits) on the very same heap buffers, with the bias and activation fused. Sentence encoders
+ * converted from TensorFlow (USE-lite) hold their dense layers as such convolutions. Any other
+ * convolution runs on the kernel registered before (tfjs-backend-wasm's XNNPACK).
+ *
+ * @module
+ */
+import type { _KernelFunc, _TensorInfo } from "./_kernels.ts";
+
+type _ConvAttrs = {
+  strides: number | [number, number];
+  pad: unknown;
+  dataFormat?: string;
+  dilations?: number | [number, number];
+  activation?: string;
+  leakyreluAlpha?: number;
+};
+
+const _ones = (v: number | [number, number] | undefined): boolean =>
+  v === undefined || (typeof v === "number" ? v === 1 : v[0] === 1 && v[1] === 1);
+
+/**
+ * Whether a convolution of `x` by `filter` with these attributes is a plain product of `x`'s rows
+ * by the filter (1×1, stride 1, dilation 1, NHWC, no padding; float32).
+ */
+export function _isPointwise(x: _TensorInfo, filter: _TensorInfo, a: _ConvAttrs): boolean {
+  const f = filter.shape;
+  const noPad = a.pad === "valid" || a.pad === "same" || a.pad === 0;
+  return x.dtype === "float32" && filter.dtype === "float32" && x.shape.length === 4 && f.length === 4 &&
+    f[0] === 1 && f[1] === 1 && f[2] === x.shape[3] && _ones(a.strides) && _ones(a.dilations) && noPad &&
+    (a.dataFormat === undefined || a.dataFormat === "NHWC");
+}
+
+/**
+ * A Conv2D (`fused` false) or FusedConv2D (`fused` true) kernel: pointwise convolutions run as a
+ * product by `matMul` (a `_FusedMatMul` kernel), others by `fallback`.
+ *
+ * @param matMul the `_FusedMatMul` kernel that runs pointwise convolutions
+ * @param fused whether bias, activation and PReLU weights come with it
+ * @param fallback the kernel registered before ours (tfjs-backend-wasm's)
+ * @returns the kernel function
+ */
+export function _conv2d(matMul: _KernelFunc, fused: boolean, fallback?: _KernelFunc): _KernelFunc {
+  return (args) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs;
+    const a = args.attrs as _ConvAttrs;
+    if (!_isPointwise(x, filter, a)) {
+      if (!fallback) {
+        throw new Error(
+          `${fused ? "FusedConv2D" : "Conv2D"} on wasm (likeness): only 1×1 stride-1 NHWC float32 convolutions ` +
+            `run without tfjs's kernel (x ${JSON.stringify(x.shape)}, filter ${JSON.stringify(filter.shape)})`,
+        );
+      }
+      return fallback(args);
+    }
+    const [n, h, w, cin] = x.shape;
+    const cout = filter.shape[3];
+    const inputs: Record<string, _TensorInfo> = {
+      // Rank 3, as tfjs's own _FusedMatMul (one of the ways) reads its operands.
+      a: { dataId: x.dataId, shape: [1, n * h * w, cin], dtype: "float32" },
+      b: { dataId: filter.dataId, shape: [1, cin, cout], dtype: "float32" },
+    };
+    if (fused && bias) inputs.bias = bias;
+    if (fused && preluActivationWeights) inputs.preluActivationWeights = preluActivationWeights;
+    const out = matMul({
+      inputs,
+      backend: args.backend,
+      attrs: {
+        transposeA: false,
+        transposeB: false,
+        activation: fused ? a.activation ?? "linear" : "linear",
+        leakyreluAlpha: a.leakyreluAlpha,
+      },
+    });
+    // The product's buffer is the convolution's output, row-major [n·h·w, cout] = NHWC.
+    return { dataId: out.dataId, shape: [n, h, w, cout], dtype: "float32" };
+  };
+}
