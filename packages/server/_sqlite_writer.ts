@@ -23,7 +23,7 @@ export type WriterFault = "throw-before-commit" | "throw-after-commit";
 
 /** Main thread → writer. */
 export type WriterRequest =
-  | { op: "open"; path: string; dim?: number; check: CheckWhen }
+  | { op: "open"; path: string; dim?: number; check: CheckWhen; epoch: Int32Array; mine: number }
   | { op: "write"; n: number; put: PutRow[]; delete: string[] }
   | { op: "fault"; how: WriterFault }
   | { op: "close" };
@@ -79,7 +79,11 @@ interface Open {
   s: Record<"has" | "put" | "untomb" | "del" | "tomb" | "setSeq" | "lastWrite", SqlStatement>;
 }
 
-async function openWriter(path: string, dim: number | undefined, check: CheckWhen): Promise<Open & { dim: number; uid: string | undefined; last: (WriteCounts & { seq: number }) | null }> {
+async function openWriter(
+  path: string,
+  dim: number | undefined,
+  check: CheckWhen,
+): Promise<Open & { dim: number; uid: string | undefined; last: (WriteCounts & { seq: number }) | null }> {
   checkWalFile(path);
   let db: SqlDatabase;
   try {
@@ -135,6 +139,13 @@ async function openWriter(path: string, dim: number | undefined, check: CheckWhe
 }
 
 let state: (Open & { path: string }) | undefined;
+/**
+ * The main thread bumps `epoch[0]` when it gives this thread up (terminated, or failed). A thread
+ * that is no longer current must not commit: it checks while holding the write lock, right after
+ * BEGIN IMMEDIATE and right before COMMIT, and a fresh thread reads the batch number under that
+ * lock, so every commit of an old thread lands before that read or not at all.
+ */
+let current = () => true;
 let fault: WriterFault | undefined;
 const scope = globalThis as unknown as Scope;
 
@@ -144,6 +155,10 @@ function write(o: Open, put: PutRow[], del: string[]): WriteCounts | "dying" {
   const { db, s } = o;
   db.exec("BEGIN IMMEDIATE");
   try {
+    if (!current()) {
+      db.exec("ROLLBACK");
+      return "dying";
+    }
     for (const [id, label, blob, payload, sum] of put) {
       if (s.has.get(id)) result.updated++;
       else result.added++;
@@ -164,6 +179,10 @@ function write(o: Open, put: PutRow[], del: string[]): WriteCounts | "dying" {
       setTimeout(() => {
         throw new Error("injected writer fault before commit");
       });
+      return "dying";
+    }
+    if (!current()) {
+      db.exec("ROLLBACK");
       return "dying";
     }
     db.exec("COMMIT");
@@ -187,6 +206,8 @@ function write(o: Open, put: PutRow[], del: string[]): WriteCounts | "dying" {
 scope.onmessage = async (e) => {
   const m = e.data;
   if (m.op === "open") {
+    const { epoch, mine } = m;
+    current = () => Atomics.load(epoch, 0) === mine;
     try {
       const o = await openWriter(m.path, m.dim, m.check);
       state = { db: o.db, seqFd: o.seqFd, seq: o.seq, s: o.s, path: m.path };

@@ -8,7 +8,15 @@
 // WORKER_FAILED. Not exported from mod.ts.
 import { LikenessError } from "@likeness/core";
 import { SQLITE_WRITER_SOURCE } from "./_sqlite_writer.generated.ts";
-import type { CheckWhen, PutRow, WireError, WriteCounts, WriterFault, WriterReply, WriterRequest } from "./_sqlite_writer.ts";
+import type {
+  CheckWhen,
+  PutRow,
+  WireError,
+  WriteCounts,
+  WriterFault,
+  WriterReply,
+  WriterRequest,
+} from "./_sqlite_writer.ts";
 
 /** Deaths of the writer thread in a row (no successful write between them) before it stays down. */
 export const MAX_WRITER_RESTARTS = 3;
@@ -57,6 +65,8 @@ export class SqliteWriter {
   /** Not sent yet (the writer is restarting). */
   #backlog: Pending[] = [];
   #deaths = 0;
+  /** Bumped whenever a thread is given up; a thread commits only while it holds the current value. */
+  readonly #epoch = new Int32Array(new SharedArrayBuffer(4));
   #down: LikenessError | undefined;
   #closed = false;
   #onOpen: ((r: Extract<WriterReply, { op: "ready" }>) => void) | undefined;
@@ -120,7 +130,8 @@ export class SqliteWriter {
       revoke();
       this.#died(worker, (e as ErrorEvent).message || "an uncaught error");
     };
-    worker.postMessage({ op: "open", path: this.#path, dim: this.#dim, check });
+    const mine = Atomics.add(this.#epoch, 0, 1) + 1;
+    worker.postMessage({ op: "open", path: this.#path, dim: this.#dim, check, epoch: this.#epoch, mine });
     return opened;
   }
 
@@ -202,6 +213,7 @@ export class SqliteWriter {
 
   #died(worker: WorkerLike, why: string): void {
     if (worker !== this.#worker) return;
+    Atomics.add(this.#epoch, 0, 1); // before anything else: it must not commit again
     worker.terminate();
     this.#worker = undefined;
     this.#ready = false;

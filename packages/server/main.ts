@@ -177,10 +177,17 @@ export function snapshotOf(
  * @param dir data directory
  * @param dim the model's dimension
  * @param readOnly open as a replica of the writer
+ * @param deferCheck let the writer thread run `PRAGMA quick_check` while the index loads; the
+ *   caller must await `store.verified` before serving (see `SqliteStoreOptions.deferCheck`)
  * @returns the open store
  * @throws {LikenessError} CONFLICT for an unmigrated FileStore directory; see {@link SqliteStore.open}
  */
-export async function openDataDir(dir: string, dim: number, readOnly: boolean): Promise<SqliteStore> {
+export async function openDataDir(
+  dir: string,
+  dim: number,
+  readOnly: boolean,
+  deferCheck = false,
+): Promise<SqliteStore> {
   const db = join(dir, "likeness.db");
   if (!existsSync(db) && (existsSync(join(dir, "wal.log")) || existsSync(join(dir, "snapshot.log")))) {
     throw new LikenessError(
@@ -189,7 +196,7 @@ export async function openDataDir(dir: string, dim: number, readOnly: boolean): 
         `likeness store migrate --from ${dir} --to ${db}`,
     );
   }
-  return await SqliteStore.open(db, { dim, readOnly });
+  return await SqliteStore.open(db, { dim, readOnly, deferCheck });
 }
 
 /**
@@ -251,7 +258,7 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
       dim: model.dim,
       apiKey: process.env.QDRANT_API_KEY,
     })
-    : await openDataDir(dataDir, model.dim, flags["read-only"] === true);
+    : await openDataDir(dataDir, model.dim, flags["read-only"] === true, true);
   let made;
   try {
     made = await createApp({
@@ -268,6 +275,19 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
     throw e;
   }
   const { app, index, close, opened } = made;
+  // The writer thread ran PRAGMA quick_check while the index loaded: a damaged file is never served.
+  const verified = store instanceof SqliteStore ? store.verified : undefined;
+  if (verified) {
+    const t = performance.now();
+    try {
+      await verified;
+    } catch (e) {
+      await close().catch(() => {});
+      throw e;
+    }
+    const waited = performance.now() - t;
+    if (opened.phases) opened.phases.quick_check_wait = Math.round(waited);
+  }
   const server = await serveFetch(app.fetch, {
     port,
     hostname: typeof flags.host === "string" ? flags.host : "127.0.0.1",
