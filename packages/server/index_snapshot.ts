@@ -34,7 +34,7 @@
  *
  * @module
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { LikenessError } from "@likeness/core";
@@ -290,6 +290,27 @@ export async function writeFileAtomic(path: string, parts: Uint8Array[]): Promis
   }
 }
 
+/**
+ * A whole file into one new buffer, in 64 MiB reads: in Deno, half the CPU of `readFileSync` for a
+ * snapshot of 500 MB (which copies through a growing buffer), the same in Bun.
+ */
+function readWhole(path: string): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const out = new Uint8Array(size);
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, out, off, Math.min(size - off, 64 << 20), off);
+      if (n <= 0) break;
+      off += n;
+    }
+    return off === size ? out : out.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A store that can report its changes after a sequence number (what snapshots need). */
 type SnapshotStore = ReferenceStore & Required<Pick<ReferenceStore, "changesSince">> & { uid?: string };
 
@@ -394,9 +415,9 @@ async function fromSnapshot(
     phases[name] = Math.round(now - t);
     t = now;
   };
-  const bytes = readFileSync(path);
+  const bytes = readWhole(path);
   lap("read");
-  const snap = decodeSnapshot(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const snap = decodeSnapshot(bytes);
   lap("state");
   if (snap.dim !== dim) throw new Error(`it holds ${snap.dim}-dimensional vectors, the store ${dim}`);
   if (snap.uid !== store.uid) throw new Error(`it was taken from another store (id ${snap.uid}, not ${store.uid})`);

@@ -68,6 +68,12 @@ Bun.serve cuts them at its own fixed 10 s), its body within --body-timeout ms (d
 then the connection is closed), and a keep-alive connection idle for --idle-timeout s (default 30)
 is closed.`;
 
+/** CPU milliseconds this process used so far (all threads). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** Parse `--flag value` pairs and boolean flags. */
 export function parseFlags(argv: string[]): Record<string, string | boolean> {
   const out: Record<string, string | boolean> = {};
@@ -207,6 +213,15 @@ export async function openDataDir(
  */
 export async function main(argv: string[]): Promise<{ port: number; stop(): Promise<void> } | undefined> {
   const t0 = performance.now();
+  // Start-up phases, wall ms and process CPU ms (every thread: the writer's quick_check included).
+  const phases: [string, number, number][] = [["runtime", t0, cpuMs()]];
+  let lapAt = t0, lapCpu = cpuMs();
+  const lap = (name: string) => {
+    const now = performance.now(), c = cpuMs();
+    phases.push([name, now - lapAt, c - lapCpu]);
+    lapAt = now;
+    lapCpu = c;
+  };
   const flags = parseFlags(argv);
   if (flags.help) {
     console.log(HELP);
@@ -242,9 +257,11 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
     threads,
     ...(typeof flags.backend === "string" ? { prefer: flags.backend as BackendName } : {}),
   });
+  lap("backend");
   const model: ServedModel = typeof flags.model === "string"
     ? await loadServedModel(flags.model)
     : vectorOnlyModel(Number(flags.dim));
+  lap("model");
   const port = flags.port === undefined ? 8787 : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port must be 0..65535, got ${flags.port}`);
@@ -259,6 +276,7 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
       apiKey: process.env.QDRANT_API_KEY,
     })
     : await openDataDir(dataDir, model.dim, flags["read-only"] === true, true);
+  lap("store_open");
   let made;
   try {
     made = await createApp({
@@ -275,18 +293,17 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
     throw e;
   }
   const { app, index, close, opened } = made;
+  lap("index");
   // The writer thread ran PRAGMA quick_check while the index loaded: a damaged file is never served.
   const verified = store instanceof SqliteStore ? store.verified : undefined;
   if (verified) {
-    const t = performance.now();
     try {
       await verified;
     } catch (e) {
       await close().catch(() => {});
       throw e;
     }
-    const waited = performance.now() - t;
-    if (opened.phases) opened.phases.quick_check_wait = Math.round(waited);
+    lap("quick_check_wait");
   }
   const server = await serveFetch(app.fetch, {
     port,
@@ -294,6 +311,7 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
     idleTimeoutS,
     headerTimeoutMs,
   });
+  lap("listen");
   console.log(
     `likeness: serving ${model.name} (${model.dim}-d, ${index.size} references, index ${index.kind}, backend ${backend.info.name}, store ${store.describe()}) on http://${server.hostname}:${server.port}`,
   );
@@ -303,6 +321,11 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
     } in ${(opened.ms / 1000).toFixed(2)} s${
       opened.phases ? ` (ms: ${Object.entries(opened.phases).map(([k, v]) => `${k} ${v}`).join(", ")})` : ""
     }; started in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+  );
+  console.log(
+    `likeness: start phases (wall ms / cpu ms): ${
+      phases.map(([k, w, c]) => `${k} ${Math.round(w)}/${Math.round(c)}`).join(", ")
+    }`,
   );
   const stop = async () => {
     await server.close();
