@@ -330,6 +330,8 @@ export interface OpenIndexOptions {
   check?: (it: ReferenceItem) => void;
   /** Log lines (default console.error). */
   log?: (line: string) => void;
+  /** A CPU clock in ms (the entry point's `process.cpuUsage`), to report CPU per phase too. */
+  cpuMs?: () => number;
 }
 
 /** What {@link openReferenceIndex} did. */
@@ -348,6 +350,8 @@ export interface OpenedIndex {
   ms: number;
   /** Milliseconds per phase of a snapshot load (read, decode, resident, restore, changes). */
   phases?: Record<string, number>;
+  /** CPU milliseconds per phase, when {@link OpenIndexOptions.cpuMs} was given. */
+  phasesCpu?: Record<string, number>;
 }
 
 function canSnapshot(store: ReferenceStore): store is SnapshotStore {
@@ -379,7 +383,7 @@ export async function openReferenceIndex(o: OpenIndexOptions): Promise<OpenedInd
   if (o.snapshotPath && !o.store.query && canSnapshot(o.store) && existsSync(o.snapshotPath)) {
     let resident: VectorIndex | undefined;
     try {
-      const r = await fromSnapshot(o.store, o.snapshotPath, o.dim, opts, full, o.check, (v) => resident = v);
+      const r = await fromSnapshot(o.store, o.snapshotPath, o.dim, opts, full, o.check, (v) => resident = v, o.cpuMs);
       return { ...r, source: "snapshot", ms: performance.now() - t0 };
     } catch (e) {
       resident?.dispose();
@@ -407,13 +411,26 @@ async function fromSnapshot(
   backend: Backend | undefined,
   check: ((it: ReferenceItem) => void) | undefined,
   made: (v: VectorIndex) => void,
-): Promise<{ index: ReferenceIndex; applied: number; snapshotSeq: number; phases: Record<string, number> }> {
+  cpuMs: (() => number) | undefined,
+): Promise<{
+  index: ReferenceIndex;
+  applied: number;
+  snapshotSeq: number;
+  phases: Record<string, number>;
+  phasesCpu?: Record<string, number>;
+}> {
   const phases: Record<string, number> = {};
-  let t = performance.now();
+  const phasesCpu: Record<string, number> = {};
+  let t = performance.now(), c = cpuMs?.() ?? 0;
   const lap = (name: string) => {
     const now = performance.now();
     phases[name] = Math.round(now - t);
     t = now;
+    if (cpuMs) {
+      const cNow = cpuMs();
+      phasesCpu[name] = Math.round(cNow - c);
+      c = cNow;
+    }
   };
   const bytes = readWhole(path);
   lap("read");
@@ -486,7 +503,13 @@ async function fromSnapshot(
     );
   }
   lap("apply");
-  return { index, applied: changes.put.length + changes.delete.length, snapshotSeq: snap.seq, phases };
+  return {
+    index,
+    applied: changes.put.length + changes.delete.length,
+    snapshotSeq: snap.seq,
+    phases,
+    ...(cpuMs ? { phasesCpu } : {}),
+  };
 }
 
 /** Options of {@link SnapshotWriter}. */

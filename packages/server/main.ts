@@ -287,6 +287,7 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
       limits: { bodyTimeoutMs },
       index: indexOptions,
       ...(sqlite && snapshot ? { snapshot } : {}),
+      cpuMs,
     });
   } catch (e) {
     await store.close();
@@ -319,7 +320,11 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
     `likeness: index opened from ${
       opened.source === "snapshot" ? `its snapshot plus ${opened.applied} later change(s)` : "every stored reference"
     } in ${(opened.ms / 1000).toFixed(2)} s${
-      opened.phases ? ` (ms: ${Object.entries(opened.phases).map(([k, v]) => `${k} ${v}`).join(", ")})` : ""
+      opened.phases
+        ? ` (wall/cpu ms: ${
+          Object.entries(opened.phases).map(([k, v]) => `${k} ${v}/${opened.phasesCpu?.[k] ?? "?"}`).join(", ")
+        })`
+        : ""
     }; started in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
   );
   console.log(
