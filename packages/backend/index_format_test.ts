@@ -44,3 +44,12 @@ test("index format: saved ids are checked for repeats whether or not they ascend
   assert.deepEqual([b.has(0), b.has(1), b.has(2), b.size], [true, true, true, 3]);
   b.dispose();
 });
+
+test("crc32: continuing from the CRC of the bytes before gives the CRC of the whole, at every split", () => {
+  const bytes = Uint8Array.from({ length: 131 }, (_, i) => (i * 73 + 11) & 0xff);
+  const whole = crc32Reference(bytes);
+  for (const at of [0, 1, 3, 4, 5, 7, 8, 9, 16, 17, 64, 130, 131]) {
+    assert.equal(crc32(bytes.subarray(at), crc32(bytes.subarray(0, at))), whole, `split at ${at}`);
+  }
+  assert.equal(crc32(new Uint8Array(0), whole), whole);
+});
