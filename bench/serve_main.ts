@@ -4,7 +4,7 @@
  * the bench) with 10,000 and 100,000 references in its SQLite store, 8 concurrent clients in this
  * process: search and classify requests per second, p50 and p99 latency; the ceiling beside it
  * (the resident index searched in this process, batches of 1 and of 8 queries, same kind); and
- * hot-adds (fsync each) while 4 clients search. Index kinds: `flat` (exact) and, at 100,000, `hnsw`.
+ * hot-adds (fsync each) while 4 clients search, beside the same 4 clients as long without hot-adds. Index kinds: `flat` (exact) and, at 100,000, `hnsw`.
  * One JSON object per line; also appended to runs/bench/serve.jsonl.
  *
  * Flags: --quick (10,000 references only, fewer requests), --threads N (the server's and the
@@ -200,20 +200,19 @@ for (const n of sizes) {
       await server.stop();
       continue;
     }
-    // Hot-add throughput (fsync per request) while 4 clients search.
+    // Hot-add throughput (fsync per request) while 4 clients search; then the same 4 clients for
+    // as long again without hot-adds, as the baseline of the same run.
     let stop = false;
-    let searches = 0;
     const searchLat: number[] = [];
     const searcher = async () => {
       while (!stop) {
         const t = performance.now();
         const res = await fetch(`${server.url}/v1/search`, {
           method: "POST",
-          body: bodies[searches % bodies.length],
+          body: bodies[searchLat.length % bodies.length],
         });
         await res.arrayBuffer();
         searchLat.push(performance.now() - t);
-        searches++;
       }
     };
     const searchers = Array.from({ length: 4 }, searcher);
@@ -230,6 +229,14 @@ for (const n of sizes) {
     const addSecs = (performance.now() - t1) / 1000;
     stop = true;
     await Promise.all(searchers);
+    const during = searchLat.splice(0);
+    stop = false;
+    const t2 = performance.now();
+    const quiet = Array.from({ length: 4 }, searcher);
+    await new Promise((r) => setTimeout(r, addSecs * 1000));
+    stop = true;
+    await Promise.all(quiet);
+    const quietSecs = (performance.now() - t2) / 1000;
     emit({
       bench: "serve",
       impl: "http:hot-add-during-search",
@@ -237,8 +244,13 @@ for (const n of sizes) {
       references: n,
       adds,
       adds_per_s: +(adds / addSecs).toFixed(1),
-      concurrent_searches_per_s: +(searches / addSecs).toFixed(1),
-      search_p99_ms: +pct(searchLat, 0.99).toFixed(2),
+      concurrent_searches_per_s: +(during.length / addSecs).toFixed(1),
+      search_p50_ms: +pct(during, 0.5).toFixed(2),
+      search_p99_ms: +pct(during, 0.99).toFixed(2),
+      // The same 4 clients for as long, no hot-adds.
+      no_add_searches_per_s: +(searchLat.length / quietSecs).toFixed(1),
+      no_add_search_p50_ms: +pct(searchLat, 0.5).toFixed(2),
+      no_add_search_p99_ms: +pct(searchLat, 0.99).toFixed(2),
     });
     await server.stop();
     // The hot-adds are in the store now: start the next kind from the same references.

@@ -9,8 +9,12 @@
 //      checked against the full load (same size, same search results);
 //   4. with --process: a real `serve --dim D --data DIR` process, wall time from spawn to
 //      listening, with the snapshot and with --snapshot off.
+//   5. with --restart N (alone: steps 1-4 are skipped): N real `serve` restarts from the snapshot
+//      (one is written first when DIR has none), one JSON row each: wall seconds from spawn to
+//      listening, the server's CPU seconds to that point (every thread) and its start phases
+//      (wall/cpu ms, as `serve` logs them).
 // `deno run -A bench/store_load_main.ts [--n 1000000] [--dim 128] [--dir DIR] [--later 1000]
-// [--index flat] [--process]` (Bun: `bun bench/store_load_main.ts ...`). Prints JSON lines.
+// [--index flat] [--process] [--restart N]` (Bun: `bun bench/store_load_main.ts ...`). Prints JSON lines.
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { existsSync, rmSync, statSync } from "node:fs";
@@ -32,6 +36,8 @@ const dir = arg("dir", join(tmpdir(), `likeness-load-${n}x${dim}`));
 const file = join(dir, "likeness.db");
 const snapPath = join(dir, "likeness.index");
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
+const s2 = (ms: number) => +(ms / 1000).toFixed(2);
+const load = () => +loadavg()[0].toFixed(2);
 
 let seed = 1;
 const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5;
@@ -49,14 +55,88 @@ if (!existsSync(file)) {
   await s.close();
   console.error(`filled ${file} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
+const MAIN = fileURLToPath(new URL("../packages/server/main.ts", import.meta.url));
+/** A real `serve --dim D --data DIR` process: ms from spawn to listening, and its log to then. */
+function serve(extra: string[], stopWith: "SIGKILL" | "SIGTERM" = "SIGKILL") {
+  return new Promise<{ ms: number; log: string }>((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn(
+      process.execPath,
+      [
+        ...(runtime === "bun" ? ["run"] : ["run", "-A"]),
+        MAIN,
+        "--dim",
+        String(dim),
+        "--data",
+        dir,
+        "--port",
+        "0",
+        "--index",
+        kind,
+        "--snapshot-interval",
+        "0",
+        ...extra,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let log = "", ms = -1;
+    const on = (d: Uint8Array) => {
+      log += new TextDecoder().decode(d);
+      if (ms < 0 && /http:\/\/127\.0\.0\.1:\d+/.test(log) && /start phases/.test(log)) {
+        ms = performance.now() - t;
+        child.kill(stopWith);
+      }
+    };
+    child.stdout!.on("data", on);
+    child.stderr!.on("data", on);
+    child.on("close", () => ms < 0 ? reject(new Error(`serve exited before listening: ${log}`)) : resolve({ ms, log }));
+    child.on("error", reject);
+  });
+}
+
+if (process.argv.includes("--restart")) {
+  const runs = Number(arg("restart", "3"));
+  if (!existsSync(snapPath)) {
+    // A start without a snapshot writes one; SIGTERM waits for it.
+    await serve([], "SIGTERM");
+    if (!existsSync(snapPath)) throw new Error(`no snapshot was written at ${snapPath}`);
+  }
+  for (let r = 0; r < runs; r++) {
+    const { ms, log } = await serve([]);
+    const phases: Record<string, [number, number]> = {};
+    for (const line of log.split("\n")) {
+      const m = /(?:start phases|index opened).*?\((?:wall ms \/ cpu ms\)|wall\/cpu ms): ([^)]*)/.exec(line);
+      if (!m) continue;
+      for (const part of m[1].split(", ")) {
+        const pm = /^(\S+) (\d+)\/(\d+|\?)/.exec(part.trim());
+        if (pm) phases[pm[1]] = [Number(pm[2]), Number(pm[3])];
+      }
+    }
+    const top = ["runtime", "backend", "model", "store_open", "index", "quick_check_wait", "listen"];
+    const cpuS = top.reduce((a, k) => a + (phases[k]?.[1] ?? 0), 0) / 1000;
+    console.log(JSON.stringify({
+      bench: "store_load",
+      path: "restart",
+      runtime,
+      index: kind,
+      n,
+      dim,
+      source: /from its snapshot/.test(log) ? "snapshot" : "store",
+      restart_s: s2(ms),
+      cpu_s: +cpuS.toFixed(2),
+      phases_wall_cpu_ms: phases,
+      load1: load(),
+    }));
+  }
+  process.exit(0);
+}
+
 // CPU seconds beside wall seconds: on a shared machine the wall clock measures the neighbours too.
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
-const s2 = (ms: number) => +(ms / 1000).toFixed(2);
 const { backend } = await createBackend({ tf: false });
-const load = () => +loadavg()[0].toFixed(2);
 
 // 1. Full load (no snapshot).
 rmSync(snapPath, { force: true });
@@ -146,44 +226,8 @@ backend.dispose();
 
 // 4. Whole server processes: spawn to listening.
 if (process.argv.includes("--process")) {
-  const main = fileURLToPath(new URL("../packages/server/main.ts", import.meta.url));
-  const serve = (extra: string[]) =>
-    new Promise<number>((resolve, reject) => {
-      const t = performance.now();
-      const child = spawn(
-        process.execPath,
-        [
-          ...(runtime === "bun" ? ["run"] : ["run", "-A"]),
-          main,
-          "--dim",
-          String(dim),
-          "--data",
-          dir,
-          "--port",
-          "0",
-          "--index",
-          kind,
-          "--snapshot-interval",
-          "0",
-          ...extra,
-        ],
-        { stdio: ["ignore", "pipe", "pipe"] },
-      );
-      let log = "";
-      const on = (d: Uint8Array) => {
-        log += new TextDecoder().decode(d);
-        if (/http:\/\/127\.0\.0\.1:\d+/.test(log)) {
-          const ms = performance.now() - t;
-          child.kill("SIGKILL");
-          child.on("close", () => resolve(ms));
-        }
-      };
-      child.stdout!.on("data", on);
-      child.stderr!.on("data", on);
-      child.on("error", reject);
-    });
-  const withSnap = await serve([]);
-  const without = await serve(["--snapshot", "off"]);
+  const withSnap = (await serve([])).ms;
+  const without = (await serve(["--snapshot", "off"])).ms;
   console.log(JSON.stringify({
     bench: "store_load",
     path: "process",

@@ -283,6 +283,53 @@ test("faults: byte flips in the database are refused at start or harmless, never
   assert.ok(refused > 0);
 });
 
+test("faults: with an index snapshot, damage only PRAGMA quick_check finds (run beside the snapshot load) still refuses to serve", async () => {
+  const data = temp("qcsnap");
+  const a = await serve(["--dim", "8", "--data", data, "--snapshot-interval", "0"]);
+  try {
+    for (let b = 0; b < 30; b++) {
+      const items = Array.from({ length: 10 }, (_, j) => ({
+        id: `q${b}-${j}`,
+        label: `l${j % 3}`,
+        vector: vec(b * 10 + j),
+        payload: { note: "n".repeat(40) },
+      }));
+      assert.equal((await post(a, "/v1/references", { items })).status, 200);
+    }
+  } finally {
+    await stop(a); // writes the snapshot, checkpoints the WAL into the file
+  }
+  const db = readFileSync(join(data, "likeness.db"));
+  const snapshot = readFileSync(join(data, "likeness.index"));
+  // A flip that the store refuses only through quick_check: the rows a snapshot start reads are intact.
+  let chosen: { dir: string; bytes: Uint8Array } | undefined;
+  let tried = 0;
+  for (let k = 0; k < 60 && !chosen; k++) {
+    tried++;
+    const dir = temp("qcflip");
+    const bytes = new Uint8Array(db);
+    bytes[Math.floor(((k + 0.5) / 60) * db.length)] ^= 0x5a;
+    writeFileSync(join(dir, "likeness.db"), bytes);
+    writeFileSync(join(dir, "likeness.index"), snapshot);
+    try {
+      const s = await SqliteStore.open(join(dir, "likeness.db"), { dim: 8 });
+      await s.close();
+    } catch (e) {
+      if (/quick_check/.test((e as Error).message)) chosen = { dir, bytes };
+    }
+  }
+  assert.ok(chosen, `none of ${tried} flips was found by quick_check alone`);
+  const r = await refuses(["--dim", "8", "--data", chosen.dir, "--snapshot-interval", "0"]);
+  assert.equal(r.code, 1);
+  assert.match(r.log, /error \[CORRUPT\]: .*likeness\.db failed PRAGMA quick_check/);
+  assert.doesNotMatch(r.log, /http:\/\/127\.0\.0\.1/, "it listened");
+  assert.deepEqual(new Uint8Array(readFileSync(join(chosen.dir, "likeness.db"))), chosen.bytes, "nothing was changed");
+  console.log(
+    `faults[${runtime}]: quick_check beside a snapshot load: flip ${tried} of 60 was found only by quick_check; ` +
+      `the server refused to listen: ${r.log.trim().split("\n").at(-1)?.slice(0, 80)}...`,
+  );
+});
+
 test("faults: byte flips in the WAL are refused at start, the final commit included", async () => {
   const dir = temp("wal");
   const path = join(dir, "likeness.db");

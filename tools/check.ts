@@ -132,6 +132,7 @@ cmd("doc examples run", [
   "packages/cache/entry_format.ts",
 ]);
 cmd("kernels rebuild gives no diff", [deno, "run", "-A", "tools/build_kernels.ts", "--check"]);
+cmd("sqlite writer bundle gives no diff", [deno, "run", "-A", "tools/build_sqlite_writer.ts", "--check"]);
 
 for (const r of results) {
   console.log(`${r.ok ? "ok  " : "FAIL"} ${r.name}`);

@@ -93,20 +93,24 @@ function crcTables(): Uint32Array {
 
 /**
  * CRC-32 (IEEE 802.3) of bytes (slice-by-8: eight bytes per step, the same value as the
- * byte-at-a-time definition).
+ * byte-at-a-time definition). Given the CRC-32 of the bytes before, it continues it:
+ * `crc32(b, crc32(a))` is the CRC-32 of `a` followed by `b` (so a file can be checked while it is read).
  *
  * @param bytes input
+ * @param previous the CRC-32 of the bytes before these [0: none]
  * @returns the checksum as an unsigned 32-bit integer
  * @example
  * ```ts
  * import { crc32 } from "@likeness/backend";
  * import assert from "node:assert/strict";
- * assert.equal(crc32(new TextEncoder().encode("123456789")).toString(16), "cbf43926");
+ * const b = new TextEncoder().encode("123456789");
+ * assert.equal(crc32(b).toString(16), "cbf43926");
+ * assert.equal(crc32(b.subarray(4), crc32(b.subarray(0, 4))).toString(16), "cbf43926");
  * ```
  */
-export function crc32(bytes: Uint8Array): number {
+export function crc32(bytes: Uint8Array, previous = 0): number {
   const t = crcTables();
-  let c = 0xffffffff;
+  let c = (previous ^ 0xffffffff) >>> 0;
   let i = 0;
   const n = bytes.length;
   const end8 = n - (n & 7);
@@ -179,10 +183,20 @@ export function encodeIndex(header: IndexHeader, sections: [string, Uint8Array][
   return out;
 }
 
+/** Options of {@link decodeIndex}. */
+export interface DecodeIndexOptions {
+  /**
+   * The CRC-32 of every byte before the stored one, when the caller computed it while reading the
+   * bytes (it is compared with the stored checksum instead of a second pass over the bytes).
+   */
+  checksum?: number;
+}
+
 /**
  * Decode and check saved bytes: magic, version, kind, metric, section bounds and the CRC-32.
  *
  * @param bytes saved index bytes
+ * @param options `checksum`: the CRC-32 the caller already computed over the bytes
  * @returns header and sections
  * @throws {LikenessError} CORRUPT for truncated, damaged or foreign bytes; UNSUPPORTED for a newer version
  * @example
@@ -192,13 +206,13 @@ export function encodeIndex(header: IndexHeader, sections: [string, Uint8Array][
  * assert.throws(() => decodeIndex(new Uint8Array(8)), { code: "CORRUPT" });
  * ```
  */
-export function decodeIndex(bytes: Uint8Array): DecodedIndex {
+export function decodeIndex(bytes: Uint8Array, options: DecodeIndexOptions = {}): DecodedIndex {
   if (!(bytes instanceof Uint8Array)) throw corrupt("expected a Uint8Array");
   if (bytes.byteLength < INDEX_HEADER_BYTES + 4) throw corrupt(`only ${bytes.byteLength} bytes`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint32(0, true) !== INDEX_MAGIC) throw corrupt("wrong magic");
   const end = bytes.byteLength - 4;
-  if (crc32(bytes.subarray(0, end)) !== dv.getUint32(end, true)) {
+  if ((options.checksum ?? crc32(bytes.subarray(0, end))) !== dv.getUint32(end, true)) {
     throw corrupt("checksum mismatch (truncated or damaged)");
   }
   const version = dv.getUint16(4, true);

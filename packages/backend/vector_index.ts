@@ -236,6 +236,13 @@ export async function loadIndex(
   return index;
 }
 
+/** A float32 view of a 4-byte-aligned section of `count` values (undefined when unaligned or missing). */
+function sectionView(sections: Map<string, Uint8Array>, tag: string, count: number): Float32Array | undefined {
+  const p = sections.get(tag);
+  if (!p || p.byteOffset % 4 !== 0 || p.byteLength !== count * 4) return undefined;
+  return new Float32Array(p.buffer, p.byteOffset, count);
+}
+
 function checkIntArray(a: ArrayLike<number> | ReadonlySet<number>, what: string): number[] {
   const list = a instanceof Set ? [...a] : Array.from(a as ArrayLike<number>);
   for (const v of list) {
@@ -849,13 +856,23 @@ class ResidentIndex implements VectorIndex {
     const n = h.rows, D = this.dim;
     const ids = sectionArray(sections, "IDS ", n, "i32");
     const labels = sectionArray(sections, "LABL", n, "i32");
-    const vecs = sectionArray(sections, "VECS", n * D, "f32");
-    const seen = new Set<number>();
-    for (const id of ids) {
-      if (id < 0 || id >= ID_LIMIT || seen.has(id) || id >= h.nextId) {
+    // The vectors are copied into the row store below: read them in place (no 4 bytes × n × D copy).
+    const vecs = sectionView(sections, "VECS", n * D) ?? sectionArray(sections, "VECS", n * D, "f32");
+    // Saved in position order, ids ascend whenever rows only grew: then none repeats (no Set of n ids).
+    let ascending = true;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i];
+      if (id < 0 || id >= ID_LIMIT || id >= h.nextId) {
         throw new LikenessError("CORRUPT", `Cannot load index: bad or repeated id ${id}`);
       }
-      seen.add(id);
+      if (i > 0 && id <= ids[i - 1]) ascending = false;
+    }
+    if (!ascending) {
+      const seen = new Set<number>();
+      for (const id of ids) {
+        if (seen.has(id)) throw new LikenessError("CORRUPT", `Cannot load index: bad or repeated id ${id}`);
+        seen.add(id);
+      }
     }
     for (let t = 0; t < vecs.length; t++) {
       if (!Number.isFinite(vecs[t])) {

@@ -41,6 +41,8 @@ export interface AppOptions {
    * `intervalMs` when something changed [300,000] and on close.
    */
   snapshot?: { path: string; everyChanges?: number; intervalMs?: number };
+  /** A CPU clock in ms (the entry point's `process.cpuUsage`): the start-up phases report CPU too. */
+  cpuMs?: () => number;
 }
 
 /** The app plus handles the entry points need. */
@@ -56,6 +58,7 @@ export interface LikenessApp {
     ms: number;
     fallback?: string;
     phases?: Record<string, number>;
+    phasesCpu?: Record<string, number>;
   };
   /** The snapshot writer, when snapshots are on. */
   snapshots?: SnapshotWriter;
@@ -99,6 +102,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     index: options.index,
     snapshotPath: options.snapshot?.path,
     check: (it) => checkFloat32(it.vector, model.dim, `stored reference "${it.id}".vector`),
+    ...(options.cpuMs ? { cpuMs: options.cpuMs } : {}),
   });
   const index = opened.index;
   const metrics = new Metrics();
@@ -155,6 +159,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
       ms: opened.ms,
       ...(opened.fallback ? { fallback: opened.fallback } : {}),
       ...(opened.phases ? { phases: opened.phases } : {}),
+      ...(opened.phasesCpu ? { phasesCpu: opened.phasesCpu } : {}),
     },
     ...(snapshots ? { snapshots } : {}),
     async close() {

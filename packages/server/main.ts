@@ -68,6 +68,12 @@ Bun.serve cuts them at its own fixed 10 s), its body within --body-timeout ms (d
 then the connection is closed), and a keep-alive connection idle for --idle-timeout s (default 30)
 is closed.`;
 
+/** CPU milliseconds this process used so far (all threads). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** Parse `--flag value` pairs and boolean flags. */
 export function parseFlags(argv: string[]): Record<string, string | boolean> {
   const out: Record<string, string | boolean> = {};
@@ -177,10 +183,17 @@ export function snapshotOf(
  * @param dir data directory
  * @param dim the model's dimension
  * @param readOnly open as a replica of the writer
+ * @param deferCheck let the writer thread run `PRAGMA quick_check` while the index loads; the
+ *   caller must await `store.verified` before serving (see `SqliteStoreOptions.deferCheck`)
  * @returns the open store
  * @throws {LikenessError} CONFLICT for an unmigrated FileStore directory; see {@link SqliteStore.open}
  */
-export async function openDataDir(dir: string, dim: number, readOnly: boolean): Promise<SqliteStore> {
+export async function openDataDir(
+  dir: string,
+  dim: number,
+  readOnly: boolean,
+  deferCheck = false,
+): Promise<SqliteStore> {
   const db = join(dir, "likeness.db");
   if (!existsSync(db) && (existsSync(join(dir, "wal.log")) || existsSync(join(dir, "snapshot.log")))) {
     throw new LikenessError(
@@ -189,7 +202,7 @@ export async function openDataDir(dir: string, dim: number, readOnly: boolean): 
         `likeness store migrate --from ${dir} --to ${db}`,
     );
   }
-  return await SqliteStore.open(db, { dim, readOnly });
+  return await SqliteStore.open(db, { dim, readOnly, deferCheck });
 }
 
 /**
@@ -200,6 +213,15 @@ export async function openDataDir(dir: string, dim: number, readOnly: boolean): 
  */
 export async function main(argv: string[]): Promise<{ port: number; stop(): Promise<void> } | undefined> {
   const t0 = performance.now();
+  // Start-up phases, wall ms and process CPU ms (every thread: the writer's quick_check included).
+  const phases: [string, number, number][] = [["runtime", t0, cpuMs()]];
+  let lapAt = t0, lapCpu = cpuMs();
+  const lap = (name: string) => {
+    const now = performance.now(), c = cpuMs();
+    phases.push([name, now - lapAt, c - lapCpu]);
+    lapAt = now;
+    lapCpu = c;
+  };
   const flags = parseFlags(argv);
   if (flags.help) {
     console.log(HELP);
@@ -235,9 +257,11 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
     threads,
     ...(typeof flags.backend === "string" ? { prefer: flags.backend as BackendName } : {}),
   });
+  lap("backend");
   const model: ServedModel = typeof flags.model === "string"
     ? await loadServedModel(flags.model)
     : vectorOnlyModel(Number(flags.dim));
+  lap("model");
   const port = flags.port === undefined ? 8787 : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port must be 0..65535, got ${flags.port}`);
@@ -251,7 +275,8 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
       dim: model.dim,
       apiKey: process.env.QDRANT_API_KEY,
     })
-    : await openDataDir(dataDir, model.dim, flags["read-only"] === true);
+    : await openDataDir(dataDir, model.dim, flags["read-only"] === true, true);
+  lap("store_open");
   let made;
   try {
     made = await createApp({
@@ -262,18 +287,32 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
       limits: { bodyTimeoutMs },
       index: indexOptions,
       ...(sqlite && snapshot ? { snapshot } : {}),
+      cpuMs,
     });
   } catch (e) {
     await store.close();
     throw e;
   }
   const { app, index, close, opened } = made;
+  lap("index");
+  // The writer thread ran PRAGMA quick_check while the index loaded: a damaged file is never served.
+  const verified = store instanceof SqliteStore ? store.verified : undefined;
+  if (verified) {
+    try {
+      await verified;
+    } catch (e) {
+      await close().catch(() => {});
+      throw e;
+    }
+    lap("quick_check_wait");
+  }
   const server = await serveFetch(app.fetch, {
     port,
     hostname: typeof flags.host === "string" ? flags.host : "127.0.0.1",
     idleTimeoutS,
     headerTimeoutMs,
   });
+  lap("listen");
   console.log(
     `likeness: serving ${model.name} (${model.dim}-d, ${index.size} references, index ${index.kind}, backend ${backend.info.name}, store ${store.describe()}) on http://${server.hostname}:${server.port}`,
   );
@@ -281,8 +320,17 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
     `likeness: index opened from ${
       opened.source === "snapshot" ? `its snapshot plus ${opened.applied} later change(s)` : "every stored reference"
     } in ${(opened.ms / 1000).toFixed(2)} s${
-      opened.phases ? ` (ms: ${Object.entries(opened.phases).map(([k, v]) => `${k} ${v}`).join(", ")})` : ""
+      opened.phases
+        ? ` (wall/cpu ms: ${
+          Object.entries(opened.phases).map(([k, v]) => `${k} ${v}/${opened.phasesCpu?.[k] ?? "?"}`).join(", ")
+        })`
+        : ""
     }; started in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+  );
+  console.log(
+    `likeness: start phases (wall ms / cpu ms): ${
+      phases.map(([k, w, c]) => `${k} ${Math.round(w)}/${Math.round(c)}`).join(", ")
+    }`,
   );
   const stop = async () => {
     await server.close();

@@ -3,6 +3,13 @@
  * the SQLite each runtime ships (`node:sqlite` in Deno, `bun:sqlite` in Bun).
  *
  * - WAL journal with `synchronous = FULL`: a write resolves only once its commit is on disk.
+ * - Two threads: the writer's connection lives in a Worker (`_sqlite_writer.ts`) that runs the
+ *   writable open and every write transaction, so a commit's fsync never blocks the main thread
+ *   (searches keep their latency during hot-adds); the main thread keeps a read-only connection
+ *   (`query_only`) for `load`, `get` and `changesSince`. A Worker that errors or dies fails the
+ *   write in flight with `WORKER_FAILED` unless its commit is found on disk (then it is
+ *   acknowledged), is restarted (health `degraded` until a write succeeds), and after
+ *   {@link MAX_WRITER_RESTARTS} deaths in a row every write fails with `WORKER_FAILED`.
  * - Each {@link StoreWrite} is checked by `checkStoreWrite` (the rules every store shares), then
  *   committed as one transaction (all or nothing); a full disk rolls it back and
  *   throws `STORAGE_FULL` (the server answers 507) and {@link SqliteStore.health} says `degraded`
@@ -12,7 +19,9 @@
  *   verified at load, since SQLite does not checksum pages.
  * - At start: `PRAGMA quick_check`, the WAL's frames checked for damage that SQLite's recovery would
  *   silently drop, and the schema version. Any damage refuses to start with `CORRUPT`, naming what
- *   is damaged and what can be recovered; nothing is truncated.
+ *   is damaged and what can be recovered; nothing is truncated. With `deferCheck` the writer thread
+ *   runs `quick_check` while the caller loads its index, and {@link SqliteStore.verified} settles
+ *   with its outcome: the server awaits it before it listens, so it still never serves a damaged file.
  * - After each commit the writer records the batch number in `likeness.db.seq` (not synced: a
  *   crash may lose it, which is harmless). A file whose last batch is older than that record has lost
  *   acknowledged batches (a damaged final WAL commit, which SQLite cannot tell from a torn tail), and
@@ -27,17 +36,27 @@
  *
  * @module
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { LikenessError } from "@likeness/core";
 import type { ReferenceItem } from "./reference_index.ts";
 import type { ReferenceStore, StoreChange, StoreChanges, StoreHealth, StoreWrite, StoreWriteResult } from "./store.ts";
 import { checkStoreWrite, STORE_LIMITS } from "./store_rules.ts";
 import { openSqlite, type SqlDatabase, sqliteCode, type SqlStatement } from "./_sqlite.ts";
-import { checkWal } from "./_wal.ts";
+import { checkWalFile, corrupt, initSchema, quickCheck, SQLITE_SCHEMA_VERSION, storeUid } from "./_sqlite_schema.ts";
+import type { PutRow, WriterFault } from "./_sqlite_writer.ts";
+import { MAX_WRITER_RESTARTS, SqliteWriter } from "./_sqlite_writer_client.ts";
 
-/** The schema version this code writes and reads. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export { MAX_WRITER_RESTARTS, SQLITE_SCHEMA_VERSION };
+
+/** Test hook: `store[INJECT_WRITER_FAULT](how)` makes the writer thread fail (see {@link WriterFaultKind}). */
+export const INJECT_WRITER_FAULT: unique symbol = Symbol("likeness.injectWriterFault");
+
+/**
+ * A writer-thread fault for tests: "terminate" ends the Worker from outside; "throw-before-commit"
+ * and "throw-after-commit" make it throw an uncaught error at its next write.
+ */
+export type WriterFaultKind = WriterFault | "terminate";
 
 /** Options for {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -49,6 +68,12 @@ export interface SqliteStoreOptions {
   maxPayloadBytes?: number;
   /** How often a replica polls for the writer's commits, in ms [200]. */
   pollMs?: number;
+  /**
+   * Run `PRAGMA quick_check` in the writer thread after `open` returns, while the caller does other
+   * start-up work; the caller must await {@link SqliteStore.verified} before it trusts the file
+   * [false: `open` waits for it]. Ignored on a replica.
+   */
+  deferCheck?: boolean;
 }
 
 /** FNV-1a over a row's fields: catches bytes flipped inside a value, which SQLite would not notice. */
@@ -93,8 +118,11 @@ export class SqliteStore implements ReferenceStore {
   readonly path: string;
   /** Whether this is a read-only replica. */
   readonly readOnly: boolean;
+  /** Resolves once `PRAGMA quick_check` passed; rejects (CORRUPT, WORKER_FAILED) when it did not. */
+  readonly verified: Promise<void>;
   #db: SqlDatabase;
   #lock: SqlDatabase | undefined;
+  #writer: SqliteWriter | undefined;
   #dim: number;
   #maxPayload: number;
   #pollMs: number;
@@ -103,7 +131,6 @@ export class SqliteStore implements ReferenceStore {
   #health: StoreHealth;
   #stmts: Record<string, SqlStatement> = {};
   #timers = new Set<ReturnType<typeof setInterval>>();
-  #seqFd = -1;
   #closed = false;
 
   private constructor(
@@ -112,10 +139,17 @@ export class SqliteStore implements ReferenceStore {
     lock: SqlDatabase | undefined,
     dim: number,
     o: SqliteStoreOptions,
+    writer?: SqliteWriter,
+    verified: Promise<void> = Promise.resolve(),
   ) {
     this.path = path;
     this.#db = db;
     this.#lock = lock;
+    this.#writer = writer;
+    this.verified = verified;
+    if (writer) {
+      writer.onFailure = (detail) => this.#health = { status: "degraded", detail };
+    }
     this.#dim = dim;
     this.readOnly = o.readOnly ?? false;
     this.#maxPayload = o.maxPayloadBytes ?? STORE_LIMITS.maxPayloadBytes;
@@ -143,101 +177,68 @@ export class SqliteStore implements ReferenceStore {
       );
     }
     mkdirSync(dirname(path), { recursive: true });
-    let lock: SqlDatabase | undefined;
-    if (!readOnly) lock = await takeWriterLock(path);
+    if (readOnly) return await SqliteStore.#openReplica(path, options);
+    const lock = await takeWriterLock(path);
     try {
-      // Before SQLite opens the file (its recovery would drop frames after a damaged one).
-      const walPath = `${path}-wal`;
-      if (existsSync(walPath)) {
-        const r = checkWal(readFileSync(walPath));
-        if (r.damage) {
-          throw new LikenessError(
-            "CORRUPT",
-            `${walPath} is damaged at ${
-              r.damage.frame < 0 ? "its header" : `frame ${r.damage.frame + 1} of ${r.damage.frames}`
-            }, and ${r.damage.committedAfter} committed frame(s) after it hold acknowledged writes that SQLite would drop. ` +
-              `The ${r.validFrames} frame(s) before the damage and ${path} itself are intact. Nothing was changed: ` +
-              `restore both files from a backup, or move ${walPath} aside to keep only the writes checkpointed into ${path}.`,
-          );
-        }
-      }
+      const { writer, opened, checked } = await SqliteWriter.start(
+        path,
+        options.dim,
+        options.deferCheck ? "later" : "now",
+      );
       let db: SqlDatabase;
       try {
         db = await openSqlite(path);
         db.exec("PRAGMA busy_timeout = 5000");
-        if (readOnly) db.exec("PRAGMA query_only = 1");
-        else db.exec("PRAGMA journal_mode = WAL");
-        db.exec("PRAGMA synchronous = FULL");
+        db.exec("PRAGMA query_only = 1"); // the writer thread is this file's only writer
       } catch (e) {
+        await writer.close();
         throw corrupt(path, e);
       }
-      let problems: string[];
-      try {
-        problems = db.prepare("PRAGMA quick_check").all().map((r) => String(Object.values(r)[0]));
-      } catch (e) {
-        db.close();
-        throw corrupt(path, e);
-      }
-      if (problems.length !== 1 || problems[0] !== "ok") {
-        db.close();
-        throw new LikenessError(
-          "CORRUPT",
-          `${path} failed PRAGMA quick_check (${problems.length} problem(s), first: ${
-            problems.slice(0, 3).join("; ")
-          }). ` +
-            `Nothing was changed. Restore it from a backup; the rows SQLite can still read may be copied out with ` +
-            `"sqlite3 ${path} .recover".`,
-        );
-      }
-      let dim: number;
-      try {
-        dim = initSchema(db, path, options.dim, readOnly);
-      } catch (e) {
-        db.close();
-        throw corrupt(path, e);
-      }
-      const store = new SqliteStore(path, db, lock, dim, options);
-      store.#uid = storeUid(db, readOnly);
+      const store = new SqliteStore(path, db, lock, opened.dim, options, writer, checked);
+      store.#uid = opened.uid;
+      store.#seq = opened.seq;
       store.#prepare();
-      if (!readOnly) {
-        const seqPath = `${path}.seq`;
-        const recorded = existsSync(seqPath) ? Number(readFileSync(seqPath, "utf8").trim() || "0") : 0;
-        const seq = Number(store.#stmts.seq.get()?.value ?? 0);
-        if (recorded > seq) {
-          await store.close();
-          throw new LikenessError(
-            "CORRUPT",
-            `${path} ends at batch ${seq}, but batch ${recorded} was acknowledged (${seqPath}): the last ` +
-              `${
-                recorded - seq
-              } acknowledged batch(es) are missing, most likely a damaged final commit in ${path}-wal. ` +
-              `Nothing was changed. Restore from a backup; if ${path} itself was restored from a backup on purpose, ` +
-              `delete ${seqPath} and start again.`,
-          );
-        }
-        store.#seqFd = openSync(seqPath, existsSync(seqPath) ? "r+" : "w+");
-      }
       return store;
     } catch (e) {
-      try {
-        lock?.close();
-      } catch {
-        // Already released by store.close().
-      }
+      lock.close();
       throw e;
     }
+  }
+
+  static async #openReplica(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
+    // Before SQLite opens the file (its recovery would drop frames after a damaged one).
+    checkWalFile(path);
+    let db: SqlDatabase;
+    try {
+      db = await openSqlite(path);
+      db.exec("PRAGMA busy_timeout = 5000");
+      db.exec("PRAGMA query_only = 1");
+      db.exec("PRAGMA synchronous = FULL");
+    } catch (e) {
+      throw corrupt(path, e);
+    }
+    let dim: number;
+    try {
+      quickCheck(db, path);
+      try {
+        dim = initSchema(db, path, options.dim, true);
+      } catch (e) {
+        throw corrupt(path, e);
+      }
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    const store = new SqliteStore(path, db, undefined, dim, options);
+    store.#uid = storeUid(db, true);
+    store.#prepare();
+    return store;
   }
 
   #prepare() {
     const p = (sql: string) => this.#db.prepare(sql);
     this.#stmts = {
-      has: p("SELECT 1 AS x FROM refs WHERE id = ?"),
       one: p("SELECT id, label, vector, payload, sum FROM refs WHERE id = ?"),
-      put: p("INSERT OR REPLACE INTO refs (id, label, vector, payload, seq, sum) VALUES (?, ?, ?, ?, ?, ?)"),
-      untomb: p("DELETE FROM deleted WHERE id = ?"),
-      del: p("DELETE FROM refs WHERE id = ?"),
-      tomb: p("INSERT OR REPLACE INTO deleted (id, seq) VALUES (?, ?)"),
-      setSeq: p("UPDATE meta SET value = ? WHERE key = 'seq'"),
       seq: p("SELECT value FROM meta WHERE key = 'seq'"),
       version: p("PRAGMA data_version"),
       since: p("SELECT id, label, vector, payload, sum FROM refs WHERE seq > ?"),
@@ -369,7 +370,7 @@ export class SqliteStore implements ReferenceStore {
     if (this.readOnly) {
       return Promise.reject(new LikenessError("READ_ONLY", `${this.path} is open read-only (a replica)`));
     }
-    const puts: [string, string, Uint8Array, string | null, number][] = [];
+    const puts: PutRow[] = [];
     let del: string[];
     try {
       const checked = checkStoreWrite(w, { dim: this.#dim, maxPayloadBytes: this.#maxPayload });
@@ -381,46 +382,19 @@ export class SqliteStore implements ReferenceStore {
     } catch (e) {
       return Promise.reject(e);
     }
-    const result = { added: 0, updated: 0, deleted: 0 };
-    if (!puts.length && !del.length) return Promise.resolve(result);
-    const seq = this.#seq + 1;
-    const s = this.#stmts;
-    try {
-      this.#db.exec("BEGIN IMMEDIATE");
-      try {
-        for (const [id, label, blob, payload, sum] of puts) {
-          if (s.has.get(id)) result.updated++;
-          else result.added++;
-          s.put.run(id, label, blob, payload, seq, sum);
-          s.untomb.run(id);
-        }
-        for (const id of del) {
-          if (!s.has.get(id)) continue; // unknown: nothing to delete, no tombstone
-          s.del.run(id);
-          s.tomb.run(id, seq);
-          result.deleted++;
-        }
-        s.setSeq.run(String(seq));
-        this.#db.exec("COMMIT");
-      } catch (e) {
-        try {
-          this.#db.exec("ROLLBACK");
-        } catch {
-          // SQLite may already have rolled back (it does on SQLITE_FULL in some states).
-        }
-        throw e;
-      }
-    } catch (e) {
-      return Promise.reject(this.#failed(e));
-    }
-    this.#seq = seq;
-    this.#health = { status: "ok" };
-    try {
-      writeSync(this.#seqFd, new TextEncoder().encode(String(seq).padEnd(20, " ")), 0, 20, 0);
-    } catch {
-      // Only a cross-check: the commit itself is durable.
-    }
-    return Promise.resolve(result);
+    if (!puts.length && !del.length) return Promise.resolve({ added: 0, updated: 0, deleted: 0 });
+    return this.#writer!.write(puts, del).then(({ seq, result }) => {
+      this.#seq = seq;
+      this.#health = { status: "ok" };
+      return result;
+    }, (e) => {
+      throw this.#failed(e);
+    });
+  }
+
+  /** Test-only: make the writer thread fail (see {@link WriterFaultKind}). */
+  [INJECT_WRITER_FAULT](how: WriterFaultKind): void {
+    this.#writer?.fault(how);
   }
 
   #failed(e: unknown): Error {
@@ -499,30 +473,12 @@ export class SqliteStore implements ReferenceStore {
     for (const t of this.#timers) clearInterval(t);
     this.#timers.clear();
     this.#db.close();
-    if (this.#seqFd >= 0) closeSync(this.#seqFd);
-    this.#seqFd = -1;
-    this.#lock?.close();
-    this.#lock = undefined;
-    return Promise.resolve();
+    // The writer's connection closes last (it checkpoints the WAL), then the lock is released.
+    return (this.#writer?.close() ?? Promise.resolve()).then(() => {
+      this.#lock?.close();
+      this.#lock = undefined;
+    });
   }
-}
-
-/** The file's random id (meta key `uid`), made at the first writable open that finds none. */
-function storeUid(db: SqlDatabase, readOnly: boolean): string | undefined {
-  const get = () => db.prepare("SELECT value FROM meta WHERE key = 'uid'").get()?.value as string | undefined;
-  let uid = get();
-  if (uid === undefined && !readOnly) {
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    try {
-      db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('uid', ?)").run(
-        Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(""),
-      );
-      uid = get();
-    } catch {
-      // A full disk: no id, so no index snapshot this time (the store itself is unaffected).
-    }
-  }
-  return uid;
 }
 
 async function takeWriterLock(path: string): Promise<SqlDatabase> {
@@ -546,53 +502,4 @@ async function takeWriterLock(path: string): Promise<SqlDatabase> {
     }
     throw e;
   }
-}
-
-function corrupt(path: string, e: unknown): Error {
-  const code = sqliteCode(e);
-  if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") {
-    return new LikenessError(
-      "CORRUPT",
-      `${path} is damaged (${(e as Error).message}). Nothing was changed. Restore it from a backup; ` +
-        `the rows SQLite can still read may be copied out with "sqlite3 ${path} .recover".`,
-      { cause: e },
-    );
-  }
-  return e instanceof Error ? e : new Error(String(e));
-}
-
-function initSchema(db: SqlDatabase, path: string, dim: number | undefined, readOnly: boolean): number {
-  const has = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
-  if (!has) {
-    if (readOnly) throw new LikenessError("NOT_FOUND", `${path} has no likeness schema yet; start the writer first`);
-    if (dim === undefined || !Number.isInteger(dim) || dim < 1) {
-      throw new LikenessError("INVALID_ARGUMENT", `A new store at ${path} needs its vector dimension (dim)`);
-    }
-    db.exec(`BEGIN IMMEDIATE;
-      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE refs (id TEXT PRIMARY KEY, label TEXT NOT NULL, vector BLOB NOT NULL, payload TEXT,
-        seq INTEGER NOT NULL, sum INTEGER NOT NULL);
-      CREATE INDEX refs_seq ON refs (seq);
-      CREATE TABLE deleted (id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-      CREATE INDEX deleted_seq ON deleted (seq);
-      INSERT INTO meta VALUES ('schema_version', '${SQLITE_SCHEMA_VERSION}'), ('dim', '${dim}'), ('seq', '0');
-      COMMIT`);
-    return dim;
-  }
-  const meta = new Map(db.prepare("SELECT key, value FROM meta").all().map((r) => [r.key, String(r.value)]));
-  const version = Number(meta.get("schema_version"));
-  if (version !== SQLITE_SCHEMA_VERSION) {
-    throw new LikenessError(
-      "UNSUPPORTED",
-      `${path} has schema version ${meta.get("schema_version")}; this server reads version ${SQLITE_SCHEMA_VERSION}`,
-    );
-  }
-  const fileDim = Number(meta.get("dim"));
-  if (dim !== undefined && dim !== fileDim) {
-    throw new LikenessError(
-      "SHAPE_MISMATCH",
-      `${path} holds ${fileDim}-dimensional references but the model produces ${dim}`,
-    );
-  }
-  return fileDim;
 }
