@@ -1,6 +1,7 @@
 // deno-fmt-ignore-file (AssemblyScript: deno fmt would drop the @inline decorators)
-// Quantised-code kernels, SIMD build: int8 dot products as a 2 query × 2 code-row register tile
-// (codes widened with i16x8.extend_*_i8x16_s, multiplied and pair-summed by i32x4.dot_i16x8_s)
+// Quantised-code kernels, SIMD build: int8 dot products as a 4 query × 2 code-row register tile,
+// a tail of 1 to 3 query rows as a 2 × 2 tile and / or 1 query × 4 code rows (codes widened
+// with i16x8.extend_*_i8x16_s, multiplied and pair-summed by i32x4.dot_i16x8_s)
 // and Hamming distances with v128.xor + i8x16.popcnt. Entry point compiled by build.json
 // (quant_simd, quant_simd_mt).
 import { heapOffer } from "./select";
@@ -49,6 +50,43 @@ function int8Block(qa: usize, qb: usize, codes: usize, stride: i32, b0: i32, b1:
     const o = <usize> (j - b0) << 2;
     store<i32>(o0 + o, hsum(a0));
     store<i32>(o1 + o, hsum(a1));
+  }
+}
+
+// One query row against code rows [b0, b1), four at a time (4 accumulators, the query's two
+// halves loaded once per 16 dimensions): a batch's last 1 or 3 rows cost their own work, not a
+// 2- or 4-row tile's.
+function int8Block1(qa: usize, codes: usize, stride: i32, b0: i32, b1: i32, o0: usize): void {
+  let j = b0;
+  for (; j + 3 < b1; j += 4) {
+    const c0 = codes + <usize> j * <usize> stride, c1 = c0 + <usize> stride;
+    const c2 = c1 + <usize> stride, c3 = c2 + <usize> stride;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    for (let d = 0; d < stride; d += 16) {
+      const qo = <usize> d << 1;
+      const xl = v128.load(qa + qo), xh = v128.load(qa + qo + 16);
+      const r0 = v128.load(c0 + <usize> d), r1 = v128.load(c1 + <usize> d);
+      const r2 = v128.load(c2 + <usize> d), r3 = v128.load(c3 + <usize> d);
+      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(xl, i16x8.extend_low_i8x16_s(r0)), i32x4.dot_i16x8_s(xh, i16x8.extend_high_i8x16_s(r0))));
+      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(xl, i16x8.extend_low_i8x16_s(r1)), i32x4.dot_i16x8_s(xh, i16x8.extend_high_i8x16_s(r1))));
+      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(xl, i16x8.extend_low_i8x16_s(r2)), i32x4.dot_i16x8_s(xh, i16x8.extend_high_i8x16_s(r2))));
+      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(xl, i16x8.extend_low_i8x16_s(r3)), i32x4.dot_i16x8_s(xh, i16x8.extend_high_i8x16_s(r3))));
+    }
+    const o = <usize> (j - b0) << 2;
+    store<i32>(o0 + o, hsum(a0));
+    store<i32>(o0 + o + 4, hsum(a1));
+    store<i32>(o0 + o + 8, hsum(a2));
+    store<i32>(o0 + o + 12, hsum(a3));
+  }
+  for (; j < b1; j++) {
+    const c0 = codes + <usize> j * <usize> stride;
+    let a0 = i32x4.splat(0);
+    for (let d = 0; d < stride; d += 16) {
+      const qo = <usize> d << 1;
+      const r0 = v128.load(c0 + <usize> d);
+      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.load(qa + qo), i16x8.extend_low_i8x16_s(r0)), i32x4.dot_i16x8_s(v128.load(qa + qo + 16), i16x8.extend_high_i8x16_s(r0))));
+    }
+    store<i32>(o0 + (<usize> (j - b0) << 2), hsum(a0));
   }
 }
 
@@ -142,9 +180,16 @@ function scan(
       const qa = q + <usize> i * <usize> qstride;
       const qb = n > 1 ? qa + <usize> qstride : qa;
       if (hamming) hammingBlock(qa, qb, codes, stride, b0, b1, scratch, scratch + rs);
-      else {
-        const qc = n > 2 ? qb + <usize> qstride : qa, qd = n > 3 ? qc + <usize> qstride : qa;
+      else if (n == 4) {
+        const qc = qb + <usize> qstride, qd = qc + <usize> qstride;
         int8Block4(qa, qb, qc, qd, codes, stride, b0, b1, scratch, scratch + rs, scratch + 2 * rs, scratch + 3 * rs);
+      } else {
+        // A tail of 1 to 3 rows: a pair tile and / or a single-row pass, no repeated rows.
+        if (n >= 2) int8Block(qa, qb, codes, stride, b0, b1, scratch, scratch + rs);
+        if (n != 2) {
+          const t = <usize> (n - 1);
+          int8Block1(qa + t * <usize> qstride, codes, stride, b0, b1, scratch + t * rs);
+        }
       }
       for (let t = 0; t < n; t++) {
         const sc = hamming ? 0.0 : load<f64>(qs + (<usize> (i + t) << 3));
