@@ -27,6 +27,22 @@ import {
 } from "./_dense_job.ts";
 import { nextTurn, publishJob, startWorkers, type WorkerLike } from "./_worker_pool.ts";
 
+/**
+ * One phase of the calling thread's share of a job whose units come from a shared counter: 0
+ * starts its lists, 1 takes units until none is left (true) or `performance.now()` passes `until`
+ * (false), 2 finishes its lists (`blockedPhase` of `_dense_job.ts` and its quant counterpart).
+ */
+export type SharePhase = (
+  exports: WebAssembly.Exports,
+  args: ArrayLike<number>,
+  t: number,
+  rows: number,
+  scratchStride: number,
+  ctl: Int32Array,
+  phase: number,
+  until: number,
+) => boolean;
+
 type WaitAsync = (
   a: Int32Array,
   index: number,
@@ -134,6 +150,9 @@ export class DensePool {
    * @param rows query rows to split
    * @param scratchStride bytes of scratch per thread
    * @param slice the calling thread's slice runner (the same one the workers' source runs)
+   * @param share for a job of units from the shared counter: the calling thread takes its units
+   *   through this in pieces with event-loop turns between them instead of through `slice`
+   *   (OP_TOPK_BLOCKS with `runSlice` does so with `blockedPhase` without being told)
    * @throws {WorkerFailure} when a worker's slice failed; the calling thread's own errors as they are
    */
   async run(
@@ -143,6 +162,7 @@ export class DensePool {
     rows: number,
     scratchStride = 0,
     slice: typeof runSlice = runSlice,
+    share?: SharePhase,
   ): Promise<void> {
     if (this.#failure !== null) throw new WorkerFailure(this.#failure);
     const ctl = this.#ctl;
@@ -156,7 +176,8 @@ export class DensePool {
     publishJob(ctl, { gen: GEN, done: DONE, error: ERROR });
     let failure: unknown;
     try {
-      if (op === OP_TOPK_BLOCKS && slice === runSlice) await this.#blockedShare(exports, args, rows, scratchStride);
+      const phased = share ?? (op === OP_TOPK_BLOCKS && slice === runSlice ? blockedPhase : undefined);
+      if (phased) await this.#blockedShare(exports, args, rows, scratchStride, phased);
       else slice(exports, op, args, 0, n, rows, scratchStride, ctl);
     } catch (e) {
       failure = e;
@@ -195,15 +216,21 @@ export class DensePool {
    * none is left. The counter hands out units dynamically, so however little this thread takes,
    * the Workers take the rest and the result is the same.
    */
-  async #blockedShare(exports: WebAssembly.Exports, args: number[], rows: number, stride: number): Promise<void> {
+  async #blockedShare(
+    exports: WebAssembly.Exports,
+    args: number[],
+    rows: number,
+    stride: number,
+    phase: SharePhase,
+  ): Promise<void> {
     const ctl = this.#ctl;
-    blockedPhase(exports, args, 0, rows, stride, ctl, 0, 0);
+    phase(exports, args, 0, rows, stride, ctl, 0, 0);
     for (;;) {
       await nextTurn();
       if (this.#failure !== null) break;
-      if (blockedPhase(exports, args, 0, rows, stride, ctl, 1, performance.now() + JOIN_SLICE_MS)) break;
+      if (phase(exports, args, 0, rows, stride, ctl, 1, performance.now() + JOIN_SLICE_MS)) break;
     }
-    blockedPhase(exports, args, 0, rows, stride, ctl, 2, 0);
+    phase(exports, args, 0, rows, stride, ctl, 2, 0);
   }
 
   /** Stop and terminate every worker (later runs throw {@link WorkerFailure}). */
@@ -281,11 +308,12 @@ export class KernelThreads {
     rows: number,
     scratchStride: number,
     slice?: typeof runSlice,
+    share?: SharePhase,
   ): Promise<void> {
     const pool = this.#pool;
     if (pool === null) throw new LikenessError("WORKER_FAILED", "The kernel Workers are not running");
     try {
-      await pool.run(exports, op, args, rows, scratchStride, slice);
+      await pool.run(exports, op, args, rows, scratchStride, slice, share);
     } catch (e) {
       if (!(e instanceof WorkerFailure)) throw e;
       this.#restart(e.message);
