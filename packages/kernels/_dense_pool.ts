@@ -64,6 +64,14 @@ export class WorkerFailure extends Error {
 /** Milliseconds of blocked top-k work the calling thread does between two event-loop turns. */
 const JOIN_SLICE_MS = 1;
 
+/**
+ * A job whose Workers make no progress (done count and unit counter unchanged) for this long, or
+ * for 20 times what the calling thread's own share took if that is longer, has lost a Worker that
+ * ended without an `error` event (closed by its runtime, or `exit` fault injection): the call fails
+ * with WORKER_FAILED instead of waiting forever.
+ */
+export const STALL_MIN_MS = 2000;
+
 /** A started pool. */
 export class DensePool {
   /** Threads taking part in a job (main thread included). */
@@ -104,16 +112,17 @@ export class DensePool {
 
   /**
    * Test-only fault injection: make Worker `tid` die as a real one does. `throw`: it throws an
-   * uncaught error at its next job (the pool learns it from the Worker's `error` event);
-   * `terminate`: it is terminated now.
+   * uncaught error at its next job (the pool learns it from the Worker's `error` event); `exit`:
+   * it closes itself at its next job, with no event (the pool learns it when the job stalls, see
+   * {@link STALL_MIN_MS}); `terminate`: it is terminated now.
    *
-   * @param how `throw` or `terminate`
+   * @param how `throw`, `exit` or `terminate`
    * @param tid the Worker's thread index (1 ≤ tid < threads)
    */
-  injectFault(how: "throw" | "terminate", tid: number): void {
+  injectFault(how: "throw" | "exit" | "terminate", tid: number): void {
     if (!Number.isInteger(tid) || tid < 1 || tid >= this.threads) throw new RangeError(`No worker ${tid}`);
-    if (how === "throw") {
-      Atomics.store(this.#ctl, CRASH, tid);
+    if (how === "throw" || how === "exit") {
+      Atomics.store(this.#ctl, CRASH, how === "throw" ? tid : -tid);
       return;
     }
     this.#workers[tid - 1].terminate();
@@ -175,6 +184,7 @@ export class DensePool {
     ctl[NEXT] = 0;
     publishJob(ctl, { gen: GEN, done: DONE, error: ERROR });
     let failure: unknown;
+    const t0 = performance.now();
     try {
       const phased = share ?? (op === OP_TOPK_BLOCKS && slice === runSlice ? blockedPhase : undefined);
       if (phased) await this.#blockedShare(exports, args, rows, scratchStride, phased);
@@ -185,6 +195,8 @@ export class DensePool {
     const want = n - 1;
     let spins = 0;
     const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+    const stallMs = Math.max(STALL_MIN_MS, 20 * (performance.now() - t0));
+    let seen = -1, seenAt = performance.now();
     for (;;) {
       const done = Atomics.load(ctl, DONE);
       if (done >= want) break;
@@ -195,6 +207,17 @@ export class DensePool {
         throw new WorkerFailure(this.#failure);
       }
       if (++spins < SPIN) continue;
+      // One that ended without an event shows only as a job that stopped moving.
+      const progress = done * 65536 + Atomics.load(ctl, NEXT);
+      const now = performance.now();
+      if (progress !== seen) {
+        seen = progress;
+        seenAt = now;
+      } else if (now - seenAt > stallMs) {
+        this.#failure ??= `a kernel Worker stopped answering (no progress for ${Math.round(now - seenAt)} ms)`;
+        this.close();
+        throw new WorkerFailure(this.#failure);
+      }
       if (waitAsync) {
         const r = waitAsync(ctl, DONE, done, 100);
         if (r.async) await r.value;
@@ -328,7 +351,7 @@ export class KernelThreads {
   }
 
   /** Test-only: see {@link DensePool.injectFault}. */
-  injectFault(how: "throw" | "terminate", tid: number): void {
+  injectFault(how: "throw" | "exit" | "terminate", tid: number): void {
     if (this.#pool === null) throw new RangeError("No Workers are running");
     this.#pool.injectFault(how, tid);
   }
