@@ -14,9 +14,9 @@
  */
 import process from "node:process";
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRng } from "@likeness/core";
 import { createBackend, createIndex, type IndexKind } from "@likeness/backend";
@@ -39,6 +39,7 @@ const hotAdd = arg("hot-add", "on") === "on";
 const CONCURRENCY = 8;
 const TIME_LIMIT_MS = 30_000;
 const MAIN = fileURLToPath(new URL("../packages/server/main.ts", import.meta.url));
+const CLIENT = fileURLToPath(new URL("./_serve_client.ts", import.meta.url));
 const load1 = () => +loadavg()[0].toFixed(2);
 
 mkdirSync("runs/bench", { recursive: true });
@@ -56,7 +57,10 @@ const pct = (xs: number[], p: number) => {
 };
 
 /** Start `serve` on DIR; resolves with its URL and a stop function. */
-function startServer(dir: string, extra: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+function startServer(
+  dir: string,
+  extra: string[],
+): Promise<{ url: string; port: number; pid: number; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     [
@@ -84,6 +88,8 @@ function startServer(dir: string, extra: string[]): Promise<{ url: string; stop(
         child.stdout!.off("data", on);
         resolve({
           url: `http://127.0.0.1:${m[1]}`,
+          port: Number(m[1]),
+          pid: child.pid!,
           stop: async () => {
             child.kill("SIGTERM");
             await closed;
@@ -95,6 +101,58 @@ function startServer(dir: string, extra: string[]): Promise<{ url: string; stop(
     child.stderr!.on("data", (d) => process.stderr.write(d));
     child.on("close", () => reject(new Error(`server exited: ${log}`)));
   });
+}
+
+/** CPU seconds of a process (all threads) and of its main thread, from /proc (zeros elsewhere). */
+function serverCpu(pid: number): { all: number; main: number } {
+  const ticks = (path: string) => {
+    try {
+      const f = readFileSync(path, "utf8");
+      const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
+      return (Number(rest[11]) + Number(rest[12])) / 100; // utime + stime, USER_HZ = 100
+    } catch {
+      return 0;
+    }
+  };
+  return { all: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+}
+
+/** The searcher's batch counters from the server's /metrics. */
+async function batchMetrics(url: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  return {
+    batches: num(/^likeness_search_batches_total (\S+)/m),
+    queries: num(/^likeness_search_batch_queries_total (\S+)/m),
+    index: num(/^likeness_search_phase_seconds_total\{phase="index"\} (\S+)/m),
+    hits: num(/^likeness_search_phase_seconds_total\{phase="hits"\} (\S+)/m),
+    fill: num(/^likeness_search_phase_seconds_total\{phase="fill"\} (\S+)/m),
+  };
+}
+
+/** Run the load generator (`_serve_client.ts`) in its own process; resolves with its report. */
+function runClients(port: number, path: string, bodies: string[], concurrency: number, requests: number) {
+  const job = join(mkdtempSync(join(tmpdir(), "likeness-bench-client-")), "job.json");
+  writeFileSync(job, JSON.stringify({ port, path, bodies, concurrency, requests, timeLimitMs: TIME_LIMIT_MS }));
+  const child = spawn(process.execPath, [...(runtime === "bun" ? [] : ["run", "-A"]), CLIENT, job], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => out += d);
+  return new Promise<{ lat: number[]; seconds: number; cpu_user_s: number; cpu_system_s: number }>(
+    (resolve, reject) => {
+      child.on("close", (code) => {
+        rmSync(dirname(job), { recursive: true, force: true });
+        try {
+          const r = JSON.parse(out);
+          if (r.failed) throw new Error(`client: ${r.failed}`);
+          resolve(r);
+        } catch (e) {
+          reject(new Error(`client exited ${code}: ${(e as Error).message} ${out.slice(0, 300)}`));
+        }
+      });
+    },
+  );
 }
 
 const { backend } = await createBackend({ tf: false, threads });
@@ -166,33 +224,44 @@ for (const n of sizes) {
     });
     const bodies = Array.from({ length: 256 }, () => JSON.stringify({ vector: randVec(), k: 10 }));
     for (const route of routes) {
-      const lat: number[] = [];
-      let sent = 0;
-      const start = performance.now();
-      const worker = async () => {
-        while (sent < REQUESTS && performance.now() - start < TIME_LIMIT_MS) {
-          const body = bodies[sent++ % bodies.length];
-          const t = performance.now();
-          const res = await fetch(`${server.url}/v1/${route}`, { method: "POST", body });
-          await res.arrayBuffer();
-          if (res.status !== 200) throw new Error(`status ${res.status}`);
-          lat.push(performance.now() - t);
-        }
-      };
-      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-      const secs = (performance.now() - start) / 1000;
-      const rps = lat.length / secs;
+      const m0 = await batchMetrics(server.url);
+      const s0 = serverCpu(server.pid);
+      const load0 = load1();
+      const r = await runClients(server.port, `/v1/${route}`, bodies, CONCURRENCY, REQUESTS);
+      const s1 = serverCpu(server.pid);
+      const m1 = await batchMetrics(server.url);
+      const lat = r.lat;
+      const rps = lat.length / r.seconds;
+      const n1 = lat.length;
+      const per = (x: number) => +(x * 1000 / n1).toFixed(3);
+      const batches = m1.batches - m0.batches, queries = m1.queries - m0.queries;
+      const mainS = s1.main - s0.main, allS = s1.all - s0.all;
       emit({
         bench: "serve",
         impl: `http:${route}`,
         index: kind,
         references: n,
-        requests: lat.length,
+        requests: n1,
         concurrency: CONCURRENCY,
         rps: +rps.toFixed(1),
         p50_ms: +pct(lat, 0.5).toFixed(2),
         p99_ms: +pct(lat, 0.99).toFixed(2),
         ratio_to_batch8: +(rps / c8).toFixed(2),
+        load1_before: load0,
+        // Where a request's time goes (ms per request; CPU from /proc, phases from /metrics).
+        breakdown: {
+          client_cpu_ms: per(r.cpu_user_s + r.cpu_system_s),
+          client_cpu_share: +((r.cpu_user_s + r.cpu_system_s) / r.seconds).toFixed(2),
+          server_cpu_ms: per(allS),
+          server_main_thread_cpu_ms: per(mainS),
+          server_other_threads_cpu_ms: per(allS - mainS),
+          server_cpu_share: +(allS / r.seconds).toFixed(2),
+          batch_mean: +(queries / Math.max(1, batches)).toFixed(2),
+          index_search_ms: per(m1.index - m0.index),
+          hits_ms: per(m1.hits - m0.hits),
+          fill_wait_ms_per_batch: +((m1.fill - m0.fill) * 1000 / Math.max(1, batches)).toFixed(3),
+          http_json_route_ms: per(mainS - (m1.index - m0.index) - (m1.hits - m0.hits)),
+        },
       });
     }
 

@@ -1,8 +1,9 @@
 /**
  * A kernel Worker that dies after start-up: real Workers, made to die through the test-only
- * `INJECT_WORKER_FAULT` hook (an uncaught error inside the Worker, or `terminate()`). The call it
- * breaks fails with `WORKER_FAILED` in bounded time, the Workers are restarted on the same shared
- * memory, and the index answers exactly as before, in Deno and Bun.
+ * `INJECT_WORKER_FAULT` hook (an uncaught error inside the Worker, a silent exit with no event, or
+ * `terminate()`). The call it breaks fails with `WORKER_FAILED` in bounded time, the Workers are
+ * restarted on the same shared memory, and the index answers exactly as before; the synchronous
+ * matmul pool fails the product it breaks the same way. In Deno and Bun.
  *
  *   ./node_modules/.bin/deno test -A tests/worker_failure_test.ts
  *   ./node_modules/.bin/bun test ./tests/worker_failure_test.ts
@@ -13,6 +14,7 @@ import { createRng, isLikenessError, type Matrix } from "@likeness/core";
 import { createIndex, createWasmBackend, type IndexSearchResult, type VectorIndex } from "@likeness/backend";
 import {
   createDenseKernels,
+  createMatMulKernels,
   createResidentDense,
   hasWasmSimd,
   hasWasmThreads,
@@ -67,7 +69,7 @@ async function setUp(kind: "flat" | "int8"): Promise<{ index: VectorIndex; qs: M
 }
 
 for (const kind of ["flat", "int8"] as const) {
-  for (const how of ["throw", "terminate"] as const) {
+  for (const how of ["throw", "exit", "terminate"] as const) {
     test(
       `worker failure (${kind}, ${how}): the broken call fails with WORKER_FAILED, then the index answers as before`,
       { skip: SKIP || undefined },
@@ -79,7 +81,8 @@ for (const kind of ["flat", "int8"] as const) {
           const size = index.size;
           for (const [i, q] of qs.entries()) {
             // "throw": the Worker throws an uncaught error inside its next job (the search in
-            // flight); "terminate": it is gone before the search starts.
+            // flight); "exit": it closes itself there without any event (found as a stalled job);
+            // "terminate": it is gone before the search starts.
             (index as unknown as Faulty)[INJECT_WORKER_FAULT](how, 1);
             await expectWorkerFailed(index.search(q, { k: 10 }));
             // The next call waits for the restart and runs on 2 threads again, with the same data.
@@ -156,3 +159,46 @@ test(
     }
   },
 );
+
+for (const how of ["throw", "exit"] as const) {
+  test(
+    `worker failure (matmul, ${how}): a Worker dying with a claimed chunk fails that product with WORKER_FAILED, ` +
+      "then products run on one thread and on new Workers, equal to before",
+    { skip: SKIP || undefined },
+    async () => {
+      const rng = createRng(5);
+      const m = 64, k = 96, n = 256;
+      const a = rand(rng, m, k).data, b = rand(rng, k, n).data;
+      const spec = { m, n, k };
+      const kernels = await createMatMulKernels({ variant: "simd", threads: 2, minParallelWork: 0, idleMs: Infinity });
+      try {
+        assert.equal(kernels.threads, 2);
+        const before = kernels.matMul(a, b, spec);
+        kernels[INJECT_WORKER_FAULT](how, 1);
+        // Synchronous: the caller blocks in Atomics.wait, so only the stall bound can end the
+        // wait; before it, this hung forever. Several products, since the Worker may claim no
+        // chunk of the first one (the caller takes them all): one of them must fail.
+        const t0 = performance.now();
+        let failed: unknown;
+        for (let i = 0; i < 50 && failed === undefined; i++) {
+          try {
+            assert.deepEqual(kernels.matMul(a, b, spec), before);
+          } catch (e) {
+            failed = e;
+          }
+        }
+        assert.ok(isLikenessError(failed), `expected a typed error, got ${failed}`);
+        assert.equal(failed.code, "WORKER_FAILED");
+        assert.ok(performance.now() - t0 < BOUND_MS, `failed after ${performance.now() - t0} ms`);
+        // Next product: one thread while new Workers start in the background, same values.
+        assert.deepEqual(kernels.matMul(a, b, spec), before);
+        const until = performance.now() + BOUND_MS;
+        while (kernels.threads < 2 && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(kernels.threads, 2);
+        assert.deepEqual(kernels.matMul(a, b, spec), before);
+      } finally {
+        kernels.dispose();
+      }
+    },
+  );
+}

@@ -1,9 +1,10 @@
 // deno-fmt-ignore-file (AssemblyScript: deno fmt would drop the @inline decorators)
-// Quantised-code kernels, SIMD build: int8 dot products as a 2 query × 2 code-row register tile
-// (codes widened with i16x8.extend_*_i8x16_s, multiplied and pair-summed by i32x4.dot_i16x8_s)
+// Quantised-code kernels, SIMD build: int8 dot products as a 4 query × 2 code-row register tile,
+// a tail of 1 to 3 query rows as a 2 × 2 tile and / or 1 query × 4 code rows (codes widened
+// with i16x8.extend_*_i8x16_s, multiplied and pair-summed by i32x4.dot_i16x8_s)
 // and Hamming distances with v128.xor + i8x16.popcnt. Entry point compiled by build.json
 // (quant_simd, quant_simd_mt).
-import { heapOffer } from "./select";
+import { heapOffer, heapSift } from "./select";
 
 export { heapFinish, heapInit } from "./select";
 export { scanBlockRows } from "./common";
@@ -11,6 +12,23 @@ export { scanBlockRows } from "./common";
 // @ts-ignore: decorator
 @inline function hsum(v: v128): i32 {
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+// The four horizontal sums of a, b, c, d as one vector [Σa, Σb, Σc, Σd] (6 shuffles, 3 adds
+// instead of 4 × (3 extracts + 3 adds)).
+// @ts-ignore: decorator
+@inline function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
+  return i32x4.add(v128.shuffle<i64>(ab, cd, 0, 2), v128.shuffle<i64>(ab, cd, 1, 3));
+}
+
+// Two query rows' sums over two code rows: [q0·r0, q0·r1] at o0, [q1·r0, q1·r1] at o1.
+// @ts-ignore: decorator
+@inline function store2x2(o0: usize, o1: usize, a00: v128, a01: v128, a10: v128, a11: v128): void {
+  const v = sum4(a00, a01, a10, a11);
+  v128.store64_lane(o0, v, 0);
+  v128.store64_lane(o1, v, 1);
 }
 
 function int8Block(qa: usize, qb: usize, codes: usize, stride: i32, b0: i32, b1: i32, o0: usize, o1: usize): void {
@@ -31,10 +49,7 @@ function int8Block(qa: usize, qb: usize, codes: usize, stride: i32, b0: i32, b1:
       a11 = i32x4.add(a11, i32x4.add(i32x4.dot_i16x8_s(yl, r1l), i32x4.dot_i16x8_s(yh, r1h)));
     }
     const o = <usize> (j - b0) << 2;
-    store<i32>(o0 + o, hsum(a00));
-    store<i32>(o0 + o + 4, hsum(a01));
-    store<i32>(o1 + o, hsum(a10));
-    store<i32>(o1 + o + 4, hsum(a11));
+    store2x2(o0 + o, o1 + o, a00, a01, a10, a11);
   }
   if (j < b1) {
     const c0 = codes + <usize> j * <usize> stride;
@@ -49,6 +64,39 @@ function int8Block(qa: usize, qb: usize, codes: usize, stride: i32, b0: i32, b1:
     const o = <usize> (j - b0) << 2;
     store<i32>(o0 + o, hsum(a0));
     store<i32>(o1 + o, hsum(a1));
+  }
+}
+
+// One query row against code rows [b0, b1), four at a time (4 accumulators, the query's two
+// halves loaded once per 16 dimensions): a batch's last 1 or 3 rows cost their own work, not a
+// 2- or 4-row tile's.
+function int8Block1(qa: usize, codes: usize, stride: i32, b0: i32, b1: i32, o0: usize): void {
+  let j = b0;
+  for (; j + 3 < b1; j += 4) {
+    const c0 = codes + <usize> j * <usize> stride, c1 = c0 + <usize> stride;
+    const c2 = c1 + <usize> stride, c3 = c2 + <usize> stride;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    for (let d = 0; d < stride; d += 16) {
+      const qo = <usize> d << 1;
+      const xl = v128.load(qa + qo), xh = v128.load(qa + qo + 16);
+      const r0 = v128.load(c0 + <usize> d), r1 = v128.load(c1 + <usize> d);
+      const r2 = v128.load(c2 + <usize> d), r3 = v128.load(c3 + <usize> d);
+      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(xl, i16x8.extend_low_i8x16_s(r0)), i32x4.dot_i16x8_s(xh, i16x8.extend_high_i8x16_s(r0))));
+      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(xl, i16x8.extend_low_i8x16_s(r1)), i32x4.dot_i16x8_s(xh, i16x8.extend_high_i8x16_s(r1))));
+      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(xl, i16x8.extend_low_i8x16_s(r2)), i32x4.dot_i16x8_s(xh, i16x8.extend_high_i8x16_s(r2))));
+      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(xl, i16x8.extend_low_i8x16_s(r3)), i32x4.dot_i16x8_s(xh, i16x8.extend_high_i8x16_s(r3))));
+    }
+    v128.store(o0 + (<usize> (j - b0) << 2), sum4(a0, a1, a2, a3));
+  }
+  for (; j < b1; j++) {
+    const c0 = codes + <usize> j * <usize> stride;
+    let a0 = i32x4.splat(0);
+    for (let d = 0; d < stride; d += 16) {
+      const qo = <usize> d << 1;
+      const r0 = v128.load(c0 + <usize> d);
+      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.load(qa + qo), i16x8.extend_low_i8x16_s(r0)), i32x4.dot_i16x8_s(v128.load(qa + qo + 16), i16x8.extend_high_i8x16_s(r0))));
+    }
+    store<i32>(o0 + (<usize> (j - b0) << 2), hsum(a0));
   }
 }
 
@@ -85,14 +133,8 @@ function int8Block4(
       a31 = i32x4.add(a31, i32x4.add(i32x4.dot_i16x8_s(xl, r1l), i32x4.dot_i16x8_s(xh, r1h)));
     }
     const o = <usize> (j - b0) << 2;
-    store<i32>(o0 + o, hsum(a00));
-    store<i32>(o0 + o + 4, hsum(a01));
-    store<i32>(o1 + o, hsum(a10));
-    store<i32>(o1 + o + 4, hsum(a11));
-    store<i32>(o2 + o, hsum(a20));
-    store<i32>(o2 + o + 4, hsum(a21));
-    store<i32>(o3 + o, hsum(a30));
-    store<i32>(o3 + o + 4, hsum(a31));
+    store2x2(o0 + o, o1 + o, a00, a01, a10, a11);
+    store2x2(o2 + o, o3 + o, a20, a21, a30, a31);
   }
   if (j < b1) {
     int8Block(q0, q1, codes, stride, j, b1, o0 + (<usize> (j - b0) << 2), o1 + (<usize> (j - b0) << 2));
@@ -123,6 +165,47 @@ function hammingBlock(qa: usize, qb: usize, bits: usize, stride: i32, b0: i32, b
   }
 }
 
+// A score that cannot enter a heap whose root key is `top` (mode 0, key -(a·qs), qs > 0): every
+// a ≤ floor(-top / qs) - 1 has a·qs ≤ -top - qs, so its key is above top by far more than any
+// rounding. +Infinity (a heap not yet full) lets every score through.
+// @ts-ignore: decorator
+@inline function dotReject(top: f64, qs: f64): i32 {
+  const x = Math.floor(-top / qs) - 1;
+  return x > -2147483000.0 ? (x < 2147483000.0 ? <i32> x : 2147483000) : -2147483647;
+}
+
+// heapOffer for mode 0 with a SIMD prefilter: 4 scores at a time are compared with the integer
+// bound of dotReject, and only a group with a score above it goes through heapOffer's exact
+// float64 test (same keys, same order of offers, so the heaps end the same).
+function heapOfferDot(
+  sc: usize, n: i32, b0: i32, qs: f64, elig: usize, m: i32, keys: usize, pos: usize, row: i32,
+): void {
+  const kb = keys + (<usize> row * <usize> m << 3), pb = pos + (<usize> row * <usize> m << 2);
+  let top = load<f64>(kb);
+  let bound = i32x4.splat(dotReject(top, qs));
+  let t = 0;
+  for (; t + 3 < n; t += 4) {
+    if (!v128.any_true(i32x4.gt_s(v128.load(sc + (<usize> t << 2)), bound))) continue;
+    for (let u = t; u < t + 4; u++) {
+      const key = -(<f64> load<i32>(sc + (<usize> u << 2)) * qs);
+      if (!(key < top)) continue;
+      const p = b0 + u;
+      if (elig != 0 && load<u8>(elig + <usize> p) == 0) continue;
+      heapSift(kb, pb, m, key, p);
+      top = load<f64>(kb);
+    }
+    bound = i32x4.splat(dotReject(top, qs));
+  }
+  for (; t < n; t++) {
+    const key = -(<f64> load<i32>(sc + (<usize> t << 2)) * qs);
+    if (!(key < top)) continue;
+    const p = b0 + t;
+    if (elig != 0 && load<u8>(elig + <usize> p) == 0) continue;
+    heapSift(kb, pb, m, key, p);
+    top = load<f64>(kb);
+  }
+}
+
 // The scan: query rows in pairs over blocks of code rows (a block stays in cache while every
 // query pair passes over it), each pair's integer scores (int8 dot products when `hamming` is 0,
 // Hamming distances otherwise) handed to the per-row heaps of ./select.ts. `scratch` holds 4 × rb
@@ -142,13 +225,21 @@ function scan(
       const qa = q + <usize> i * <usize> qstride;
       const qb = n > 1 ? qa + <usize> qstride : qa;
       if (hamming) hammingBlock(qa, qb, codes, stride, b0, b1, scratch, scratch + rs);
-      else {
-        const qc = n > 2 ? qb + <usize> qstride : qa, qd = n > 3 ? qc + <usize> qstride : qa;
+      else if (n == 4) {
+        const qc = qb + <usize> qstride, qd = qc + <usize> qstride;
         int8Block4(qa, qb, qc, qd, codes, stride, b0, b1, scratch, scratch + rs, scratch + 2 * rs, scratch + 3 * rs);
+      } else {
+        // A tail of 1 to 3 rows: a pair tile and / or a single-row pass, no repeated rows.
+        if (n >= 2) int8Block(qa, qb, codes, stride, b0, b1, scratch, scratch + rs);
+        if (n != 2) {
+          const t = <usize> (n - 1);
+          int8Block1(qa + t * <usize> qstride, codes, stride, b0, b1, scratch + t * rs);
+        }
       }
       for (let t = 0; t < n; t++) {
         const sc = hamming ? 0.0 : load<f64>(qs + (<usize> (i + t) << 3));
-        heapOffer(scratch + <usize> t * rs, b1 - b0, b0, mode, sc, sq, elig, m, keys, pos, i + t);
+        if (mode == 0) heapOfferDot(scratch + <usize> t * rs, b1 - b0, b0, sc, elig, m, keys, pos, i + t);
+        else heapOffer(scratch + <usize> t * rs, b1 - b0, b0, mode, sc, sq, elig, m, keys, pos, i + t);
       }
     }
   }

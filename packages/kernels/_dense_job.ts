@@ -267,6 +267,8 @@ export function workerMain(): void {
       if (op === OP_STOP) break;
       // Test-only: die as a Worker really dies (an uncaught error ends it; the pool sees `error`).
       if (Atomics.load(ctl, CRASH) === tid) throw new Error(`worker ${tid} crashed on request (fault injection)`);
+      // Test-only: exit silently (no error event), as a Worker closed by its runtime does.
+      if (Atomics.load(ctl, CRASH) === -tid) break;
       try {
         runSlice(exports, op, args, tid, ctl[NTHREADS], ctl[ROWS], ctl[SCRATCH_STRIDE], ctl);
       } catch {

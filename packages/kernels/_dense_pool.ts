@@ -27,6 +27,22 @@ import {
 } from "./_dense_job.ts";
 import { nextTurn, publishJob, startWorkers, type WorkerLike } from "./_worker_pool.ts";
 
+/**
+ * One phase of the calling thread's share of a job whose units come from a shared counter: 0
+ * starts its lists, 1 takes units until none is left (true) or `performance.now()` passes `until`
+ * (false), 2 finishes its lists (`blockedPhase` of `_dense_job.ts` and its quant counterpart).
+ */
+export type SharePhase = (
+  exports: WebAssembly.Exports,
+  args: ArrayLike<number>,
+  t: number,
+  rows: number,
+  scratchStride: number,
+  ctl: Int32Array,
+  phase: number,
+  until: number,
+) => boolean;
+
 type WaitAsync = (
   a: Int32Array,
   index: number,
@@ -47,6 +63,14 @@ export class WorkerFailure extends Error {
 
 /** Milliseconds of blocked top-k work the calling thread does between two event-loop turns. */
 const JOIN_SLICE_MS = 1;
+
+/**
+ * A job whose Workers make no progress (done count and unit counter unchanged) for this long, or
+ * for 20 times what the calling thread's own share took if that is longer, has lost a Worker that
+ * ended without an `error` event (closed by its runtime, or `exit` fault injection): the call fails
+ * with WORKER_FAILED instead of waiting forever.
+ */
+export const STALL_MIN_MS = 2000;
 
 /** A started pool. */
 export class DensePool {
@@ -88,16 +112,17 @@ export class DensePool {
 
   /**
    * Test-only fault injection: make Worker `tid` die as a real one does. `throw`: it throws an
-   * uncaught error at its next job (the pool learns it from the Worker's `error` event);
-   * `terminate`: it is terminated now.
+   * uncaught error at its next job (the pool learns it from the Worker's `error` event); `exit`:
+   * it closes itself at its next job, with no event (the pool learns it when the job stalls, see
+   * {@link STALL_MIN_MS}); `terminate`: it is terminated now.
    *
-   * @param how `throw` or `terminate`
+   * @param how `throw`, `exit` or `terminate`
    * @param tid the Worker's thread index (1 ≤ tid < threads)
    */
-  injectFault(how: "throw" | "terminate", tid: number): void {
+  injectFault(how: "throw" | "exit" | "terminate", tid: number): void {
     if (!Number.isInteger(tid) || tid < 1 || tid >= this.threads) throw new RangeError(`No worker ${tid}`);
-    if (how === "throw") {
-      Atomics.store(this.#ctl, CRASH, tid);
+    if (how === "throw" || how === "exit") {
+      Atomics.store(this.#ctl, CRASH, how === "throw" ? tid : -tid);
       return;
     }
     this.#workers[tid - 1].terminate();
@@ -134,6 +159,9 @@ export class DensePool {
    * @param rows query rows to split
    * @param scratchStride bytes of scratch per thread
    * @param slice the calling thread's slice runner (the same one the workers' source runs)
+   * @param share for a job of units from the shared counter: the calling thread takes its units
+   *   through this in pieces with event-loop turns between them instead of through `slice`
+   *   (OP_TOPK_BLOCKS with `runSlice` does so with `blockedPhase` without being told)
    * @throws {WorkerFailure} when a worker's slice failed; the calling thread's own errors as they are
    */
   async run(
@@ -143,6 +171,7 @@ export class DensePool {
     rows: number,
     scratchStride = 0,
     slice: typeof runSlice = runSlice,
+    share?: SharePhase,
   ): Promise<void> {
     if (this.#failure !== null) throw new WorkerFailure(this.#failure);
     const ctl = this.#ctl;
@@ -155,8 +184,10 @@ export class DensePool {
     ctl[NEXT] = 0;
     publishJob(ctl, { gen: GEN, done: DONE, error: ERROR });
     let failure: unknown;
+    const t0 = performance.now();
     try {
-      if (op === OP_TOPK_BLOCKS && slice === runSlice) await this.#blockedShare(exports, args, rows, scratchStride);
+      const phased = share ?? (op === OP_TOPK_BLOCKS && slice === runSlice ? blockedPhase : undefined);
+      if (phased) await this.#blockedShare(exports, args, rows, scratchStride, phased);
       else slice(exports, op, args, 0, n, rows, scratchStride, ctl);
     } catch (e) {
       failure = e;
@@ -164,6 +195,8 @@ export class DensePool {
     const want = n - 1;
     let spins = 0;
     const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+    const stallMs = Math.max(STALL_MIN_MS, 20 * (performance.now() - t0));
+    let seen = -1, seenAt = performance.now();
     for (;;) {
       const done = Atomics.load(ctl, DONE);
       if (done >= want) break;
@@ -174,6 +207,17 @@ export class DensePool {
         throw new WorkerFailure(this.#failure);
       }
       if (++spins < SPIN) continue;
+      // One that ended without an event shows only as a job that stopped moving.
+      const progress = done * 65536 + Atomics.load(ctl, NEXT);
+      const now = performance.now();
+      if (progress !== seen) {
+        seen = progress;
+        seenAt = now;
+      } else if (now - seenAt > stallMs) {
+        this.#failure ??= `a kernel Worker stopped answering (no progress for ${Math.round(now - seenAt)} ms)`;
+        this.close();
+        throw new WorkerFailure(this.#failure);
+      }
       if (waitAsync) {
         const r = waitAsync(ctl, DONE, done, 100);
         if (r.async) await r.value;
@@ -195,15 +239,21 @@ export class DensePool {
    * none is left. The counter hands out units dynamically, so however little this thread takes,
    * the Workers take the rest and the result is the same.
    */
-  async #blockedShare(exports: WebAssembly.Exports, args: number[], rows: number, stride: number): Promise<void> {
+  async #blockedShare(
+    exports: WebAssembly.Exports,
+    args: number[],
+    rows: number,
+    stride: number,
+    phase: SharePhase,
+  ): Promise<void> {
     const ctl = this.#ctl;
-    blockedPhase(exports, args, 0, rows, stride, ctl, 0, 0);
+    phase(exports, args, 0, rows, stride, ctl, 0, 0);
     for (;;) {
       await nextTurn();
       if (this.#failure !== null) break;
-      if (blockedPhase(exports, args, 0, rows, stride, ctl, 1, performance.now() + JOIN_SLICE_MS)) break;
+      if (phase(exports, args, 0, rows, stride, ctl, 1, performance.now() + JOIN_SLICE_MS)) break;
     }
-    blockedPhase(exports, args, 0, rows, stride, ctl, 2, 0);
+    phase(exports, args, 0, rows, stride, ctl, 2, 0);
   }
 
   /** Stop and terminate every worker (later runs throw {@link WorkerFailure}). */
@@ -281,11 +331,12 @@ export class KernelThreads {
     rows: number,
     scratchStride: number,
     slice?: typeof runSlice,
+    share?: SharePhase,
   ): Promise<void> {
     const pool = this.#pool;
     if (pool === null) throw new LikenessError("WORKER_FAILED", "The kernel Workers are not running");
     try {
-      await pool.run(exports, op, args, rows, scratchStride, slice);
+      await pool.run(exports, op, args, rows, scratchStride, slice, share);
     } catch (e) {
       if (!(e instanceof WorkerFailure)) throw e;
       this.#restart(e.message);
@@ -300,7 +351,7 @@ export class KernelThreads {
   }
 
   /** Test-only: see {@link DensePool.injectFault}. */
-  injectFault(how: "throw" | "terminate", tid: number): void {
+  injectFault(how: "throw" | "exit" | "terminate", tid: number): void {
     if (this.#pool === null) throw new RangeError("No Workers are running");
     this.#pool.injectFault(how, tid);
   }

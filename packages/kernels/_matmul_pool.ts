@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { LikenessError } from "@likeness/core";
 import { nextGeneration, startWorkers, type WorkerLike } from "./_worker_pool.ts";
 
 /** Int32 slots of the control block. */
@@ -30,12 +31,22 @@ const STOP = 8;
 const CHUNK = 9;
 /** Chunks of the current job. */
 const CHUNKS = 10;
+/** Test-only fault injection: tid (throw an uncaught error) or -tid (exit silently) after its next claim. */
+const CRASH = 11;
 const CONTROL_INTS = 16;
 /** Bits of the claim word that count chunks (so at most 4096 chunks a job); the rest tag the job. */
 const CLAIM_BITS = 12;
 const MAX_CHUNKS = 1 << CLAIM_BITS;
 /** Polls before a waiting thread blocks (tens of microseconds). */
 const SPIN = 20000;
+/**
+ * A job whose done count has not moved for this long, or for 50 times the longest chunk the
+ * calling thread ran in it if that is longer, has lost a Worker holding a claimed chunk (it died,
+ * or ended without an event): the call fails with WORKER_FAILED instead of waiting forever. While
+ * the caller waits synchronously no `error` event can reach it, so this bound is what ends the
+ * wait in every case.
+ */
+export const MATMUL_STALL_MIN_MS = 1000;
 
 type Gemm = (params: number, u0: number, u1: number, work: number) => void;
 
@@ -86,8 +97,9 @@ export function chunking(units: number, threads: number, maxChunk = 8): [number,
  * @param tid thread index (its work memory)
  * @param tagged the claim word read when the job was seen
  */
-function runChunks(ctl: Int32Array, gemm: Gemm, tid: number, tagged: number): void {
+function runChunks(ctl: Int32Array, gemm: Gemm, tid: number, tagged: number): number {
   const tag = tagged >>> CLAIM_BITS;
+  let longest = 0;
   // The job's fields were written before its claim word; a claim that succeeds proves they are its.
   for (;;) {
     const chunks = Atomics.load(ctl, CHUNKS);
@@ -96,9 +108,15 @@ function runChunks(ctl: Int32Array, gemm: Gemm, tid: number, tagged: number): vo
     const params = ctl[PARAMS];
     const work = ctl[WORK] + tid * ctl[WORK_STRIDE];
     const i = claimChunk(ctl, CLAIM, CLAIM_BITS, tag, chunks);
-    if (i < 0) return;
+    if (i < 0) return longest;
+    // Test-only: die holding a claimed chunk, loudly (uncaught error) or silently (the loop ends).
+    const crash = Atomics.load(ctl, CRASH);
+    if (crash !== 0 && crash === tid) throw new Error(`matmul worker ${tid} crashed on request (fault injection)`);
+    if (crash !== 0 && crash === -tid) return -1;
+    const t0 = performance.now();
     try {
       gemm(params, i * chunk, Math.min(units, (i + 1) * chunk), work);
+      longest = Math.max(longest, performance.now() - t0);
     } catch {
       Atomics.store(ctl, ERROR, 1);
     } finally {
@@ -130,7 +148,7 @@ function workerMain(): void {
     for (;;) {
       gen = nextGeneration(ctl, GEN, gen, SPIN);
       if (Atomics.load(ctl, STOP)) break;
-      runChunks(ctl, gemm, tid, Atomics.load(ctl, CLAIM));
+      if (runChunks(ctl, gemm, tid, Atomics.load(ctl, CLAIM)) < 0) break;
     }
     scope.close();
   };
@@ -149,6 +167,7 @@ function workerSource(): string {
     STOP,
     CHUNK,
     CHUNKS,
+    CRASH,
     CLAIM_BITS,
     SPIN,
   };
@@ -170,15 +189,48 @@ export class MatMulPool {
   #broken = false;
   #tag = 0;
 
+  #why = "";
+
   private constructor(workers: WorkerLike[], control: SharedArrayBuffer) {
     this.#workers = workers;
     this.threads = workers.length + 1;
     this.#ctl = new Int32Array(control);
+    workers.forEach((w, i) => {
+      // A Worker that dies between jobs (an uncaught error ends it): the next job does not use
+      // this pool. One that dies during a job is found by the stall bound in `run`.
+      w.onerror = (e: Event) => {
+        e.preventDefault?.();
+        this.#break(`matmul worker ${i + 1} died: ${(e as ErrorEvent).message ?? "error"}`);
+      };
+      w.onmessage = null;
+    });
   }
 
   /** Whether a worker failed (the pool must not be used again). */
   get broken(): boolean {
     return this.#broken;
+  }
+
+  /** Why the pool broke ("" while it works). */
+  get why(): string {
+    return this.#why;
+  }
+
+  #break(why: string): void {
+    if (!this.#broken) this.#why = why;
+    this.#broken = true;
+  }
+
+  /**
+   * Test-only fault injection: Worker `tid` dies holding the next chunk it claims, with an
+   * uncaught error (`throw`) or silently (`exit`: its loop ends, no event).
+   *
+   * @param how `throw` or `exit`
+   * @param tid the Worker's thread index (1 ≤ tid < threads)
+   */
+  injectFault(how: "throw" | "exit", tid: number): void {
+    if (!Number.isInteger(tid) || tid < 1 || tid >= this.threads) throw new RangeError(`No worker ${tid}`);
+    Atomics.store(this.#ctl, CRASH, how === "throw" ? tid : -tid);
   }
 
   /**
@@ -204,9 +256,11 @@ export class MatMulPool {
    * @param units units of work
    * @param work byte offset of thread 0's work memory
    * @param workStride bytes of work memory per thread
-   * @throws Error when a worker's chunk failed (the pool is then broken)
+   * @throws {LikenessError} WORKER_FAILED when a worker's chunk failed or a worker stopped
+   *   answering (the pool is then broken and closed)
    */
   run(gemm: Gemm, params: number, units: number, work: number, workStride: number): void {
+    if (this.#broken) throw new LikenessError("WORKER_FAILED", `The matmul Workers failed: ${this.#why}`);
     const ctl = this.#ctl;
     const [chunk, chunks] = chunking(units, this.threads);
     this.#tag = (this.#tag + 1) & ((1 << (31 - CLAIM_BITS)) - 1);
@@ -222,16 +276,31 @@ export class MatMulPool {
     Atomics.store(ctl, CLAIM, tagged);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
-    runChunks(ctl, gemm, 0, tagged);
+    const stallMs = Math.max(MATMUL_STALL_MIN_MS, 50 * runChunks(ctl, gemm, 0, tagged));
     let spins = 0;
+    let seen = -1, seenAt = performance.now();
     for (;;) {
       const done = Atomics.load(ctl, DONE);
       if (done >= chunks) break;
-      if (++spins > SPIN) Atomics.wait(ctl, DONE, done, 50);
+      if (++spins <= SPIN) continue;
+      const now = performance.now();
+      if (done !== seen) {
+        seen = done;
+        seenAt = now;
+      } else if (now - seenAt > stallMs) {
+        this.#break(`a matmul Worker stopped answering (no chunk done for ${Math.round(now - seenAt)} ms)`);
+        this.close();
+        throw new LikenessError(
+          "WORKER_FAILED",
+          `A matmul Worker failed during this product (${this.#why}); later products restart the Workers`,
+        );
+      }
+      Atomics.wait(ctl, DONE, done, 50);
     }
     if (Atomics.load(ctl, ERROR)) {
-      this.#broken = true;
-      throw new Error("a matmul thread failed while running its chunk");
+      this.#break("a matmul thread failed while running its chunk");
+      this.close();
+      throw new LikenessError("WORKER_FAILED", `A matmul Worker failed during this product (${this.#why})`);
     }
   }
 

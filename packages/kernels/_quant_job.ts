@@ -62,23 +62,9 @@ export function runQuantSlice(
   const m = a[9], rb = a[15];
   a[14] = args[14] + t * scratchStride;
   if (op === OP_INT8_BLOCKS || op === OP_HAMMING_BLOCKS) {
-    // Every thread keeps heaps for every query row (heaps compare (key, position), so the
-    // order in which units arrive does not matter) and takes units until none is left.
-    a[10] = args[10] + t * args[16];
-    a[11] = args[11] + t * (args[16] / 2);
-    init(a[10], a[11], m, 0, rows);
-    a[12] = 0;
-    a[13] = rows;
-    const unit = args[17];
-    for (;;) {
-      const b = args[6] + Atomics.add(ctl!, NEXT, unit);
-      if (b >= args[7]) break;
-      a[6] = b;
-      a[7] = Math.min(args[7], b + unit);
-      quantCalls++;
-      scanFn(...a.slice(0, 16));
-    }
-    for (let i = 0; i < rows; i++) finish(a[10], a[11], m, i, i + 1);
+    quantBlockedPhase(exports, op, args, t, rows, scratchStride, ctl!, 0, 0);
+    quantBlockedPhase(exports, op, args, t, rows, scratchStride, ctl!, 1, Infinity);
+    quantBlockedPhase(exports, op, args, t, rows, scratchStride, ctl!, 2, 0);
     return;
   }
   if (op === OP_INT8_SPLIT || op === OP_HAMMING_SPLIT) {
@@ -118,6 +104,67 @@ export function runQuantSlice(
 }
 
 /**
+ * One phase of thread t's part of OP_INT8_BLOCKS / OP_HAMMING_BLOCKS (arguments as in
+ * {@link runQuantSlice}): every thread keeps heaps for every query row (heaps compare (key,
+ * position), so the order in which units arrive does not matter) and takes `unit` code rows at a
+ * time from `ctl[NEXT]`. Phase 0 empties the heaps, phase 1 takes units until none is left
+ * (returns true) or `performance.now()` passes `until` (returns false: call again), phase 2
+ * finishes the heaps. A Worker runs the three at once; the calling thread may run phase 1 in
+ * pieces with event-loop turns between them (`DensePool.run`).
+ *
+ * @returns for phase 1, whether the units are exhausted; otherwise true
+ */
+export function quantBlockedPhase(
+  exports: WebAssembly.Exports,
+  op: number,
+  args: ArrayLike<number>,
+  t: number,
+  rows: number,
+  scratchStride: number,
+  ctl: Int32Array,
+  phase: number,
+  until: number,
+): boolean {
+  const m = args[9];
+  const keys = args[10] + t * args[16], pos = args[11] + t * (args[16] / 2);
+  if (phase === 0) {
+    (exports.heapInit as KernelFn)(keys, pos, m, 0, rows);
+    return true;
+  }
+  if (phase === 2) {
+    const finish = exports.heapFinish as KernelFn;
+    for (let i = 0; i < rows; i++) finish(keys, pos, m, i, i + 1);
+    return true;
+  }
+  const scanFn = (op === OP_INT8_BLOCKS ? exports.int8Scan : exports.hammingScan) as KernelFn;
+  const unit = args[17];
+  for (;;) {
+    const b = args[6] + Atomics.add(ctl, NEXT, unit);
+    if (b >= args[7]) return true;
+    quantCalls++;
+    scanFn(
+      args[0],
+      args[1],
+      args[2],
+      args[3],
+      args[4],
+      args[5],
+      b,
+      Math.min(args[7], b + unit),
+      args[8],
+      m,
+      keys,
+      pos,
+      0,
+      rows,
+      args[14] + t * scratchStride,
+      args[15],
+    );
+    if (until !== Infinity && performance.now() > until) return false;
+  }
+}
+
+/**
  * JavaScript source of a quant Worker: the dense worker loop (`workerMain`) running
  * {@link runQuantSlice} as its slice runner.
  *
@@ -135,6 +182,6 @@ export function quantWorkerSource(): string {
       QUANT_CHUNK_WORK,
       QUANT_WARM_CALLS,
     },
-    ["let quantCalls = 0;", `const runSlice = ${runQuantSlice.toString()};`],
+    ["let quantCalls = 0;", quantBlockedPhase.toString(), `const runSlice = ${runQuantSlice.toString()};`],
   );
 }

@@ -110,8 +110,12 @@ export interface ResidentDense {
  */
 export const MAX_WORKER_RESTARTS: number = MAX_RESTARTS;
 
-/** How {@link INJECT_WORKER_FAULT} makes a Worker die: an uncaught error at its next job, or terminated now. */
-export type WorkerFault = "throw" | "terminate";
+/**
+ * How {@link INJECT_WORKER_FAULT} makes a Worker die: `throw`, an uncaught error at its next job
+ * (the pool sees its `error` event); `exit`, it closes itself at its next job without any event
+ * (the pool sees only that it stopped answering); `terminate`, terminated now.
+ */
+export type WorkerFault = "throw" | "exit" | "terminate";
 
 /**
  * Test-only fault injection, under a symbol so that it stays out of the public surface:

@@ -15,6 +15,7 @@ import { wasmBytes as relaxedMtBytes } from "./generated/matmul_relaxed_mt.gener
 import { KernelModule } from "./wasm_module.ts";
 import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
 import { MatMulPool } from "./_matmul_pool.ts";
+import { INJECT_WORKER_FAULT, MAX_WORKER_RESTARTS } from "./dense_resident.ts";
 import type { MatMulActivation, MatMulSpec } from "./reference/matmul.ts";
 import { checkThreads } from "./threads.ts";
 
@@ -91,10 +92,21 @@ export interface MatMulKernels {
    * @throws {ValueError} INVALID_ARGUMENT for a negative or non-integer size or a batch that is neither
    *   `batch` nor 1; UNKNOWN_NAME for an unknown activation
    * @throws {ShapeError} SHAPE_MISMATCH when an array's length does not match; TOO_LARGE past the memory limit
+   * @throws {LikenessError} WORKER_FAILED when a matmul Worker died during this product (found within
+   *   about a second: `MATMUL_STALL_MIN_MS`); later products run on one thread until new Workers start
    */
   matMul(a: Float32Array, b: Float32Array, spec: MatMulSpec, out?: Float32Array): Float32Array;
   /** Stop the Workers and release the module; later calls throw. */
   dispose(): void;
+  /**
+   * Test-only (see `INJECT_WORKER_FAULT`): matmul Worker `tid` dies holding the next chunk it
+   * claims, with an uncaught error (`throw`) or silently (`exit`). That product fails with
+   * `WORKER_FAILED`; later ones run on one thread while the Workers restart (at most
+   * `MAX_WORKER_RESTARTS` times, then one thread for good).
+   *
+   * @throws RangeError when no Worker `tid` is running
+   */
+  [INJECT_WORKER_FAULT](how: "throw" | "exit", tid: number): void;
 }
 
 const SHARED_MAX_PAGES = 16384;
@@ -263,6 +275,8 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
 
   let pool: MatMulPool | null = null;
   let starting: Promise<void> | null = null;
+  /** Pools replaced after a Worker failed; past MAX_WORKER_RESTARTS the kernels stay on one thread. */
+  let restarts = 0;
   let disposed = false;
   let lastUse = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -315,8 +329,14 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       const result = out ?? new Float32Array(job.cLen);
       if (job.cLen === 0) return result;
       const { bias, prelu } = job;
-      const p = pool && !pool.broken && job.work >= minWork ? pool : null;
-      if (!p && threaded && job.work >= minWork && !pool && !starting) void startPool();
+      if (pool?.broken) {
+        // A Worker died between products: drop the pool; a new one starts in the background.
+        pool.close();
+        pool = null;
+        restarts++;
+      }
+      const p = pool && job.work >= minWork ? pool : null;
+      if (!p && threaded && job.work >= minWork && !starting && restarts <= MAX_WORKER_RESTARTS) void startPool();
       const threads = p ? p.threads : 1;
       // Layout: params | work × threads | A | B | C | bias | prelu, each 16-byte aligned.
       const sizes = [PARAMS_BYTES, workBytes * threads, a.length * 4, b.length * 4, job.cLen * 4];
@@ -345,7 +365,16 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       _writeParams(buf, pp, job, spec, { a: ap, b: bp, c: cp, bias: biasp, prelu: prelup });
       const u = units(pp);
       if (p) {
-        p.run(gemm, pp, u, wp, workBytes);
+        try {
+          p.run(gemm, pp, u, wp, workBytes);
+        } catch (e) {
+          // WORKER_FAILED: the pool closed itself; the next large product starts a new one.
+          if (pool === p) {
+            pool = null;
+            restarts++;
+          }
+          throw e;
+        }
         lastUse = performance.now();
         watchIdle();
       } else {
@@ -359,6 +388,10 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       if (timer !== undefined) clearTimeout(timer);
       pool?.close();
       pool = null;
+    },
+    [INJECT_WORKER_FAULT](how: "throw" | "exit", tid: number) {
+      if (!pool) throw new RangeError("These matmul kernels run no Workers now");
+      pool.injectFault(how, tid);
     },
   };
 }

@@ -29,10 +29,11 @@ import {
   OP_INT8,
   OP_INT8_BLOCKS,
   OP_INT8_SPLIT,
+  quantBlockedPhase,
   quantWorkerSource,
   runQuantSlice,
 } from "./_quant_job.ts";
-import { DensePool, KernelThreads } from "./_dense_pool.ts";
+import { DensePool, KernelThreads, type SharePhase } from "./_dense_pool.ts";
 import { INJECT_WORKER_FAULT, type WorkerFault } from "./dense_resident.ts";
 import { checkThreads } from "./threads.ts";
 
@@ -365,7 +366,12 @@ class Codes implements ResidentCodes {
     const opQ = int8 ? OP_INT8 : OP_HAMMING, opSplit = int8 ? OP_INT8_SPLIT : OP_HAMMING_SPLIT;
     if (parallel) {
       const opBlocks = int8 ? OP_INT8_BLOCKS : OP_HAMMING_BLOCKS;
-      await threads0!.run(ex, blocked ? opBlocks : split ? opSplit : opQ, args, Q, stride, runQuantSlice);
+      // The blocked split: the calling thread takes units between event-loop turns (a server's
+      // I/O runs while the Workers scan), as the dense top-k does.
+      const share: SharePhase | undefined = blocked
+        ? (e, a, t, rows, s, c, phase, until) => quantBlockedPhase(e, opBlocks, a, t, rows, s, c, phase, until)
+        : undefined;
+      await threads0!.run(ex, blocked ? opBlocks : split ? opSplit : opQ, args, Q, stride, runQuantSlice, share);
       return this.#read(ok, op, Q, m, lists, blocked ? null : R);
     }
     runQuantSlice(ex, opQ, args, 0, 1, Q, stride);

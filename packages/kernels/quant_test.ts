@@ -121,7 +121,7 @@ async function scanParity(variant: "scalar" | "simd", threads: number): Promise<
             for (let d = 0; d < dim; d++) if (rng.next() < 0.5) bits[j * (S / 4) + (d >>> 5)] |= 1 << (d & 31);
           }
         }
-        for (const Q of [1, 3, 9]) {
+        for (const Q of [1, 2, 3, 6, 9]) {
           const eligible = rng.next() < 0.5 ? Uint8Array.from({ length: R }, () => +(rng.next() < 0.7)) : null;
           const count = eligible ? eligible.reduce((a, b) => a + b, 0) : R;
           for (const m of [1, 7, count]) {

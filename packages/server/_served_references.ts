@@ -34,7 +34,12 @@ export class WriteQueue {
  * The reader: the store's own queries when it has them (nothing resident), else the resident
  * index with the batched searcher.
  */
-export function referenceReader(store: ReferenceStore, index: ReferenceIndex, backend: Backend): ReferenceReader {
+export function referenceReader(
+  store: ReferenceStore,
+  index: ReferenceIndex,
+  backend: Backend,
+  metrics?: Pick<Metrics, "searchBatch">,
+): ReferenceReader {
   const remote = store.query;
   if (remote) {
     return {
@@ -46,7 +51,7 @@ export function referenceReader(store: ReferenceStore, index: ReferenceIndex, ba
   }
   return {
     mode: "memory",
-    search: createSearcher(index, backend),
+    search: createSearcher(index, backend, metrics ? { onBatch: (s) => metrics.searchBatch(s) } : {}),
     get: (id) => Promise.resolve(index.get(id)),
     count: () => Promise.resolve(index.size),
   };

@@ -129,7 +129,7 @@ export async function createApp(options: AppOptions): Promise<LikenessApp> {
     metrics,
     backendName: backend.info.name,
     store: { describe: () => store.describe(), health: () => store.health?.() ?? { status: "ok" } },
-    searcher: referenceReader(store, index, backend),
+    searcher: referenceReader(store, index, backend, metrics),
     writer: referenceWriter({ store, index, queue, metrics, snapshots }),
     ...(remote ? {} : { index: { view: index, opened, ...(snapshots ? { snapshots } : {}) } }),
   };

@@ -23,6 +23,8 @@ export class Metrics {
   #hist = new Map<string, { buckets: number[]; sum: number; count: number }>();
   #errors = new Map<string, number>();
   #added = 0;
+  /** Search batches: count, queries, and seconds in the index, making hits, and waiting to fill. */
+  #batches = { count: 0, queries: 0, search: 0, hits: 0, fill: 0 };
 
   /** Count a request and its latency. */
   request(method: string, route: string, status: number, ms: number): void {
@@ -46,6 +48,16 @@ export class Metrics {
   /** Count references written. */
   added(n: number): void {
     this.#added += n;
+  }
+
+  /** Count a search batch (see `BatchStats` in `searcher.ts`). */
+  searchBatch(s: { queries: number; searchMs: number; hitsMs: number; fillMs: number }): void {
+    const b = this.#batches;
+    b.count++;
+    b.queries += s.queries;
+    b.search += s.searchMs / 1000;
+    b.hits += s.hitsMs / 1000;
+    b.fill += s.fillMs / 1000;
   }
 
   /** Render all metrics. */
@@ -75,6 +87,19 @@ export class Metrics {
     out.push("# HELP likeness_references_written_total References added or updated.");
     out.push("# TYPE likeness_references_written_total counter");
     out.push(`likeness_references_written_total ${this.#added}`);
+    const b = this.#batches;
+    out.push("# HELP likeness_search_batches_total Batched index searches (one call serves every query queued).");
+    out.push("# TYPE likeness_search_batches_total counter");
+    out.push(`likeness_search_batches_total ${b.count}`);
+    out.push("# HELP likeness_search_batch_queries_total Queries served by those batches.");
+    out.push("# TYPE likeness_search_batch_queries_total counter");
+    out.push(`likeness_search_batch_queries_total ${b.queries}`);
+    out.push("# HELP likeness_search_phase_seconds_total Time of the batches by phase: index (search call),");
+    out.push("# hits (ids, labels, payloads), fill (waiting for the next batch to fill).");
+    out.push("# TYPE likeness_search_phase_seconds_total counter");
+    out.push(`likeness_search_phase_seconds_total{phase="index"} ${b.search}`);
+    out.push(`likeness_search_phase_seconds_total{phase="hits"} ${b.hits}`);
+    out.push(`likeness_search_phase_seconds_total{phase="fill"} ${b.fill}`);
     out.push("# HELP likeness_references Live references in the index.");
     out.push("# TYPE likeness_references gauge");
     out.push(`likeness_references ${gauges.references}`);

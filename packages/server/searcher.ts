@@ -36,6 +36,18 @@ export interface SearchHit {
   payload?: unknown;
 }
 
+/** What a searcher reports after each batch (for `/metrics` and the serve bench's breakdown). */
+export interface BatchStats {
+  /** Queries in the batch. */
+  queries: number;
+  /** Milliseconds in the index search calls (queries copied in, scan, rerank). */
+  searchMs: number;
+  /** Milliseconds turning the results into hits (ids, labels, payloads). */
+  hitsMs: number;
+  /** Milliseconds the batch before it waited for this one to fill (0 when none). */
+  fillMs: number;
+}
+
 interface Pending {
   vector: Float32Array;
   k: number;
@@ -65,7 +77,7 @@ function turn(): Promise<void> {
  * @param index the reference index
  * @param backend compute backend (its `topk` is called once per batch and label filter)
  * @param options `maxBatch`: most queries per call (default 64); `maxWaitMs`: longest wait for a
- *   batch to fill (default 2; 0: never wait)
+ *   batch to fill (default 2; 0: never wait); `onBatch`: told each batch's {@link BatchStats}
  * @returns `search(vector, k, label?)`, nearest first
  * @example
  * ```ts
@@ -80,10 +92,13 @@ function turn(): Promise<void> {
 export function createSearcher(
   index: ReferenceIndex,
   backend: Pick<Backend, "topk">,
-  options: { maxBatch?: number; maxWaitMs?: number } = {},
+  options: { maxBatch?: number; maxWaitMs?: number; onBatch?: (s: BatchStats) => void } = {},
 ): (vector: Float32Array, k: number, label?: string) => Promise<SearchHit[]> {
   const maxBatch = options.maxBatch ?? 64;
   const maxWaitMs = options.maxWaitMs ?? 2;
+  const onBatch = options.onBatch;
+  /** Time of the current batch in its search calls and in making hits (for `onBatch`). */
+  let searchMs = 0, hitsMs = 0, fillMs = 0;
   /** Sizes of the last 32 batches (a ring), for the fill target. */
   const recent = new Int32Array(32);
   let batches = 0;
@@ -120,12 +135,15 @@ export function createSearcher(
     const k = Math.max(...items.map((it) => it.k));
     const query = new Float32Array(items.length * dim);
     items.forEach((it, i) => query.set(it.vector, i * dim));
+    const t0 = performance.now();
     const res = await v.search({ data: query, rows: items.length, cols: dim }, {
       k,
       allowFewer: true,
       ...(lid === undefined ? {} : { filter: { labels: [lid] } }),
       ...(index.kind === "hnsw" && index.hnsw.efSearch !== undefined ? { efSearch: index.hnsw.efSearch } : {}),
     });
+    const t1 = performance.now();
+    searchMs += t1 - t0;
     items.forEach((it, i) => {
       const hits: SearchHit[] = [];
       for (let j = 0; j < Math.min(it.k, res.k); j++) {
@@ -141,6 +159,7 @@ export function createSearcher(
       }
       it.resolve(hits);
     });
+    hitsMs += performance.now() - t1;
   };
 
   const runGroup = async (snap: IndexSnapshot, label: string | undefined, items: Pending[]) => {
@@ -187,9 +206,11 @@ export function createSearcher(
 
   const drain = async () => {
     busy = true;
+    fillMs = 0;
     try {
       while (queue.length) {
         const started = performance.now();
+        searchMs = hitsMs = 0;
         const batch = queue.splice(0, maxBatch);
         const snap = index.snapshot();
         if (snap.live === 0) {
@@ -212,12 +233,15 @@ export function createSearcher(
         // The clients just answered send their next queries now (the top-k call may also have
         // run on this thread, so requests that arrived meanwhile are not parsed yet): let the
         // next batch fill to this one's size, briefly (see the module doc).
+        onBatch?.({ queries: batch.length, searchMs, hitsMs, fillMs });
         recent[batches++ % recent.length] = batch.length;
         const probe = batches % recent.length === 0;
         const want = probe ? maxBatch : Math.min(maxBatch, Math.max(...recent));
         const ms = Math.min(maxWaitMs, (performance.now() - started) / 4);
+        const w0 = performance.now();
         if (queue.length < want && ms > 0) await waitFor(want, ms);
         else await turn();
+        fillMs = performance.now() - w0;
       }
     } finally {
       busy = false;
