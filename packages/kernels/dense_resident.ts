@@ -21,7 +21,7 @@ import { wasmBytes as relaxedMtBytes } from "./generated/dense_relaxed_mt.genera
 import { KernelModule } from "./wasm_module.ts";
 import { layoutScratch } from "./_scratch.ts";
 import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
-import { OP_TOPK, OP_TOPK_BLOCKS, OP_TOPK_SPLIT, runSlice, sliceRows, workerSource } from "./_dense_job.ts";
+import { OP_TOPK, OP_TOPK_BLOCKS, OP_TOPK_SPLIT, runSlice, sliceRows, topkArgs, workerSource } from "./_dense_job.ts";
 import { DensePool, KernelThreads, MAX_RESTARTS } from "./_dense_pool.ts";
 import type { DenseVariant } from "./dense.ts";
 import { DENSE_METRICS } from "./reference/mod.ts";
@@ -374,28 +374,26 @@ class Resident implements ResidentDense {
     if (excl) new Int32Array(buf, ox, Q).set(excl.subarray(0, Q));
     if (options.normalizeQuery) m.fn<Fn>("normalize")(oq, Q, D, oq);
     const largest = options.metric === "dot";
-    const args = [
-      oq,
-      m.heapBase,
-      R,
-      D,
-      metricCode,
-      0,
-      0,
-      elig ? oe : 0,
+    const args = topkArgs({
+      query: oq,
+      reference: m.heapBase,
+      refRows: R,
+      dim: D,
+      metric: metricCode,
+      queryInv: 0,
+      refInv: 0,
+      eligible: elig ? oe : 0,
       k,
-      largest ? 1 : 0,
-      ov,
-      oi,
-      0,
-      Q,
-      os,
-      rb,
-      excl ? ox : 0,
-      0,
-      Q * st * 4,
-      blocked ? blockUnit(Q, R, D, rb, threads) : 0,
-    ];
+      largest,
+      values: ov,
+      indices: oi,
+      rows: Q,
+      scratch: os,
+      blockRows: rb,
+      exclude: excl ? ox : 0,
+      outStride: Q * st * 4,
+      unit: blocked ? blockUnit(Q, R, D, rb, threads) : 0,
+    });
     const ex = m.instance.exports;
     if (parallel) {
       await threads0!.run(ex, blocked ? OP_TOPK_BLOCKS : split ? OP_TOPK_SPLIT : OP_TOPK, args, Q, stride);
