@@ -110,10 +110,7 @@ function checkOptions(options: IndexOptions): Checked {
       `Invalid oversample: expected an integer from 1 to 1024, got ${oversample}`,
     );
   }
-  const capacity = options.capacity ?? 1024;
-  if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid capacity: expected a positive integer, got ${capacity}`);
-  }
+  const capacity = checkPositiveInt(options.capacity ?? 1024, "capacity");
   return { dim, metric, kind, oversample, capacity };
 }
 

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { checkOneOf, ShapeError, ValueError } from "@likeness/core";
+import { checkOneOf, checkPositiveInt, ShapeError, ValueError } from "@likeness/core";
 import type { BackendInfo, Metric } from "@likeness/kernels/types";
 import { wasmBytes as scalarBytes } from "./generated/dense_scalar.generated.ts";
 import { wasmBytes as simdBytes } from "./generated/dense_simd.generated.ts";
@@ -165,10 +165,7 @@ function blockUnit(Q: number, R: number, D: number, rb: number, threads: number)
  * ```
  */
 export async function createResidentDense(options: ResidentDenseOptions): Promise<ResidentDense> {
-  const dim = options.dim;
-  if (!Number.isInteger(dim) || dim < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid dim: expected a positive integer, got ${dim}`);
-  }
+  const dim = checkPositiveInt(options.dim, "dim");
   const variant = options.variant === undefined
     ? (hasRelaxedSimd() ? "relaxed" : hasWasmSimd() ? "simd" : "scalar")
     : checkOneOf(options.variant, ["scalar", "simd", "relaxed"] as const, "variant");
@@ -179,10 +176,7 @@ export async function createResidentDense(options: ResidentDenseOptions): Promis
     throw new ValueError("UNSUPPORTED", `WebAssembly relaxed SIMD is not available; use variant "simd"`);
   }
   const requested = checkThreads(options.threads ?? 1, "resident dense kernels");
-  const capacity = options.capacity ?? 1024;
-  if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid capacity: expected a positive integer, got ${capacity}`);
-  }
+  const capacity = checkPositiveInt(options.capacity ?? 1024, "capacity");
   const split = checkOneOf(options.split ?? "blocks", ["blocks", "fixed"] as const, "split");
   const info: BackendInfo = {
     name: variant === "scalar" ? "wasm" : "wasm-simd",

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { checkOneOf, ShapeError, ValueError } from "@likeness/core";
+import { checkOneOf, checkPositiveInt, ShapeError, ValueError } from "@likeness/core";
 import type { BackendInfo } from "@likeness/kernels/types";
 import { wasmBytes as scalarBytes } from "./generated/quant_scalar.generated.ts";
 import { wasmBytes as simdBytes } from "./generated/quant_simd.generated.ts";
@@ -163,10 +163,7 @@ export async function createResidentCodes(options: ResidentCodesOptions): Promis
     throw new ValueError("UNSUPPORTED", `WebAssembly SIMD is not available in this runtime; use variant "scalar"`);
   }
   const requested = checkThreads(options.threads ?? 1, "resident codes");
-  const capacity = options.capacity ?? 1024;
-  if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid capacity: expected a positive integer, got ${capacity}`);
-  }
+  const capacity = checkPositiveInt(options.capacity ?? 1024, "capacity");
   const info: BackendInfo = { name: variant === "scalar" ? "wasm" : "wasm-simd", detail: "", threads: 1 };
   const describe = (why = "") => {
     info.detail = `${kind} codes resident in WebAssembly, quant_${variant} build, ${info.threads} thread${

@@ -5,6 +5,7 @@
  */
 import {
   checkLabelValues,
+  checkPositiveInt,
   createRng,
   type Label,
   LikenessError,
@@ -291,9 +292,7 @@ function _plan(model: SimilarityModel, data: FitData, options: FitOptions): _Pla
     );
   }
   const epochs = options.epochs ?? 1;
-  if (!Number.isInteger(epochs) || epochs < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid epochs: expected a positive integer, got ${epochs}`);
-  }
+  checkPositiveInt(epochs, "epochs");
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 2) {
     throw new ValueError("INVALID_ARGUMENT", `Invalid batchSize: expected an integer >= 2, got ${batchSize}`);
