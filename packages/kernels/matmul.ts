@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ShapeError, ValueError } from "@likeness/core";
+import { checkFiniteNumber, ShapeError, ValueError } from "@likeness/core";
 import { wasmBytes as scalarBytes } from "./generated/matmul_scalar.generated.ts";
 import { wasmBytes as simdBytes } from "./generated/matmul_simd.generated.ts";
 import { wasmBytes as relaxedBytes } from "./generated/matmul_relaxed.generated.ts";
@@ -110,10 +110,7 @@ const BYTES: Record<MatMulVariant, [() => Uint8Array, () => Uint8Array]> = {
 type Gemm = (params: number, u0: number, u1: number, work: number) => void;
 
 function _size(name: string, v: unknown, min = 0): number {
-  if (!Number.isInteger(v) || (v as number) < min) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid matmul ${name}: expected an integer >= ${min}, got ${v}`);
-  }
-  return v as number;
+  return checkFiniteNumber(v, name, "matMul", { min, integer: true });
 }
 
 function _length(arr: ArrayLike<number>, want: number, name: string, shape: string): void {

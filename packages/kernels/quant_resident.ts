@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { checkOneOf, checkPositiveInt, ShapeError, ValueError } from "@likeness/core";
+import { checkFiniteNumber, checkOneOf, checkPositiveInt, ShapeError, ValueError } from "@likeness/core";
 import type { BackendInfo } from "@likeness/kernels/types";
 import { wasmBytes as scalarBytes } from "./generated/quant_scalar.generated.ts";
 import { wasmBytes as simdBytes } from "./generated/quant_simd.generated.ts";
@@ -151,10 +151,7 @@ type Fn = (...args: number[]) => number;
  * ```
  */
 export async function createResidentCodes(options: ResidentCodesOptions): Promise<ResidentCodes> {
-  const dim = options.dim;
-  if (!Number.isInteger(dim) || dim < 1 || dim > 65536) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid dim: expected an integer from 1 to 65536, got ${dim}`);
-  }
+  const dim = checkFiniteNumber(options.dim, "dim", "createResidentCodes", { min: 1, max: 65536, integer: true });
   const kind = checkOneOf(options.kind, ["int8", "binary"] as const, "code kind");
   const variant = options.variant === undefined
     ? (hasWasmSimd() ? "simd" : "scalar")

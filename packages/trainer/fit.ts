@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  checkFiniteNumber,
   checkLabelValues,
   checkPositiveInt,
   createRng,
@@ -294,9 +295,7 @@ function _plan(model: SimilarityModel, data: FitData, options: FitOptions): _Pla
   const epochs = options.epochs ?? 1;
   checkPositiveInt(epochs, "epochs");
   const batchSize = options.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize < 2) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid batchSize: expected an integer >= 2, got ${batchSize}`);
-  }
+  checkFiniteNumber(batchSize, "batchSize", "fit", { min: 2, integer: true });
   if (options.clipNorm !== undefined && !(options.clipNorm > 0)) {
     throw new ValueError("INVALID_ARGUMENT", `Invalid clipNorm: expected a positive number, got ${options.clipNorm}`);
   }
