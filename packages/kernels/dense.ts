@@ -400,11 +400,13 @@ async function runTopK(rt: DenseRuntime, s: State, query: Matrix, reference: Mat
  * @example
  * ```ts
  * import { createDenseKernels } from "@likeness/kernels";
+ * import assert from "node:assert/strict";
  * const k = createDenseKernels({ variant: "simd" });
  * const q = { data: new Float32Array([1, 0]), rows: 1, cols: 2 };
  * const r = { data: new Float32Array([1, 0, 0, 1]), rows: 2, cols: 2 };
- * console.log((await k.pairwise(q, r, "cosine")).data); // Float32Array [1, 0]
- * console.log((await k.topk(q, r, { k: 1, metric: "l2" })).indices); // Int32Array [0]
+ * assert.deepEqual((await k.pairwise(q, r, "cosine")).data, new Float32Array([1, 0]));
+ * const top = await k.topk(q, r, { k: 1, metric: "l2" });
+ * assert.deepEqual([...top.indices, ...top.values], [0, 0]); // row 0, at l2 distance 0
  * k.dispose();
  * ```
  */

@@ -156,11 +156,13 @@ function blockUnit(Q: number, R: number, D: number, rb: number, threads: number)
  * @example
  * ```ts
  * import { createResidentDense } from "@likeness/kernels";
+ * import assert from "node:assert/strict";
  * const e = await createResidentDense({ dim: 2, variant: "scalar" });
  * e.reserve(2);
  * e.rows().set([1, 0, 0, 1]);
  * const r = await e.topk(new Float32Array([0.9, 0.1]), 1, { metric: "dot", k: 1, rows: 2 });
- * console.log(r.positions); // Int32Array [0]
+ * assert.deepEqual(r.positions, new Int32Array([0]));
+ * assert.deepEqual(r.values, new Float32Array([0.9])); // the dot product with row 0
  * e.dispose();
  * ```
  */

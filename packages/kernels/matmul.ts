@@ -59,9 +59,10 @@ export interface MatMulKernelsOptions {
  * @example
  * ```ts
  * import { createMatMulKernels } from "@likeness/kernels";
+ * import assert from "node:assert/strict";
  * const k = await createMatMulKernels();
  * const c = k.matMul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), { m: 2, n: 2, k: 2 });
- * console.log(c); // Float32Array [1, 2, 3, 4]
+ * assert.deepEqual(c, new Float32Array([1, 2, 3, 4])); // A times the identity
  * k.dispose();
  * ```
  */

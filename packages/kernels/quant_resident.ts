@@ -139,6 +139,7 @@ type Fn = (...args: number[]) => number;
  * @example
  * ```ts
  * import { createResidentCodes } from "@likeness/kernels";
+ * import assert from "node:assert/strict";
  * const e = await createResidentCodes({ dim: 4, kind: "int8", variant: "scalar" });
  * e.reserve(2);
  * e.codes().set([1, 2, 3, 4], 0);
@@ -146,7 +147,7 @@ type Fn = (...args: number[]) => number;
  * const q = new Int16Array(e.stride);
  * q.set([1, 1, 1, 1]);
  * const best = await e.scan(q, new Float64Array([1]), 1, { rows: 2, m: 1 });
- * console.log(best); // Int32Array [0]
+ * assert.deepEqual(best, new Int32Array([0]));
  * e.dispose();
  * ```
  */
