@@ -69,8 +69,8 @@ export function sliceRows(t: number, n: number, rows: number): [number, number] 
   return [i0, Math.min(rows, i0 + per)];
 }
 
-/** Named arguments of the `pairwise` export, in the order {@link pairwiseArgs} lays them out. */
-export interface PairwiseArgs {
+/** The arguments the `pairwise` and `topk` exports both begin with. */
+export interface ScanArgs {
   /** Byte offset of the Q×D query rows. */
   query: number;
   /** Byte offset of the R×D reference rows. */
@@ -81,10 +81,14 @@ export interface PairwiseArgs {
   dim: number;
   /** Index of the metric in `DENSE_METRICS`. */
   metric: number;
-  /** Byte offset of the query inverse norms (cosine), else unused. */
+  /** Byte offset of the query inverse norms (cosine), else 0 or unused. */
   queryInv: number;
-  /** Byte offset of the reference inverse norms (cosine), else unused. */
+  /** Byte offset of the reference inverse norms (cosine), else 0 or unused. */
   refInv: number;
+}
+
+/** Named arguments of the `pairwise` export, in the order {@link pairwiseArgs} lays them out. */
+export interface PairwiseArgs extends ScanArgs {
   /** Byte offset of the Q×R output. */
   out: number;
   /** Query rows Q (the row range is [0, Q); each thread's slice replaces it). */
@@ -104,21 +108,7 @@ export function pairwiseArgs(a: PairwiseArgs): number[] {
 }
 
 /** Named arguments of the `topk` export, in the order {@link topkArgs} lays them out. */
-export interface TopKArgs {
-  /** Byte offset of the Q×D query rows. */
-  query: number;
-  /** Byte offset of the R×D reference rows. */
-  reference: number;
-  /** Reference rows R. */
-  refRows: number;
-  /** Dimension D. */
-  dim: number;
-  /** Index of the metric in `DENSE_METRICS`. */
-  metric: number;
-  /** Byte offset of the query inverse norms (cosine), else 0. */
-  queryInv: number;
-  /** Byte offset of the reference inverse norms (cosine), else 0. */
-  refInv: number;
+export interface TopKArgs extends ScanArgs {
   /** Byte offset of the eligibility bytes (one per reference row), 0 for none. */
   eligible: number;
   /** Results per query row. */

@@ -21,7 +21,7 @@ import { wasmBytes as simdMtBytes } from "./generated/dense_simd_mt.generated.ts
 import { wasmBytes as relaxedMtBytes } from "./generated/dense_relaxed_mt.generated.ts";
 import { KernelModule, type Region } from "./wasm_module.ts";
 import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
-import { OP_PAIRWISE, OP_TOPK, pairwiseArgs, runSlice, topkArgs } from "./_dense_job.ts";
+import { OP_PAIRWISE, OP_TOPK, pairwiseArgs, runSlice, type ScanArgs, topkArgs } from "./_dense_job.ts";
 import { DensePool, WorkerFailure } from "./_dense_pool.ts";
 import { INJECT_WORKER_FAULT, type WorkerFault } from "./dense_resident.ts";
 import { checkK, checkPair, DENSE_METRICS, eligibleMask } from "./reference/mod.ts";
@@ -159,14 +159,25 @@ function layoutRegions(s: State, op: string, sizes: number[]) {
   }
 }
 
-/** Copy query and reference rows into their regions and, for cosine, write their inverse norms into theirs. */
+/** Bytes of the inputs both pairwise and top-k lay out first: query rows, reference rows and their inverse norms. */
+function inputSizes(query: Matrix, reference: Matrix): number[] {
+  const D = query.cols;
+  return [query.rows * D * 4, reference.rows * D * 4, query.rows * 4, reference.rows * 4];
+}
+
+/**
+ * Copy query and reference rows into their regions (the first four of `regions`, as
+ * {@link inputSizes} sized them) and, for cosine, write their inverse norms into theirs.
+ *
+ * @returns the arguments the kernel exports begin with
+ */
 function copyInputs(
   m: KernelModule,
   regions: readonly Region[],
   query: Matrix,
   reference: Matrix,
   metric: Metric,
-): void {
+): ScanArgs {
   const [rq, rr, rqi, rri] = regions;
   m.f32(rq).set(query.data);
   m.f32(rr).set(reference.data);
@@ -174,6 +185,15 @@ function copyInputs(
     m.fn<Fn>("norms")(rq.offset, query.rows, query.cols, rqi.offset, 1);
     m.fn<Fn>("norms")(rr.offset, reference.rows, query.cols, rri.offset, 1);
   }
+  return {
+    query: rq.offset,
+    reference: rr.offset,
+    refRows: reference.rows,
+    dim: query.cols,
+    metric: DENSE_METRICS.indexOf(metric),
+    queryInv: rqi.offset,
+    refInv: rri.offset,
+  };
 }
 
 /**
@@ -297,23 +317,10 @@ async function runPairwise(
   const m = s.module;
   const threads = s.pool ? s.pool.threads : 1;
   const stride = workBytes(m, D);
-  const [rq, rr, rqi, rri, ro, rw] = layoutRegions(s, "pairwise distance", [
-    Q * D * 4,
-    R * D * 4,
-    Q * 4,
-    R * 4,
-    Q * R * 4,
-    threads * stride,
-  ]);
-  copyInputs(m, [rq, rr, rqi, rri], query, reference, metric);
+  const regions = layoutRegions(s, "pairwise distance", [...inputSizes(query, reference), Q * R * 4, threads * stride]);
+  const [ro, rw] = regions.slice(4);
   const args = pairwiseArgs({
-    query: rq.offset,
-    reference: rr.offset,
-    refRows: R,
-    dim: D,
-    metric: DENSE_METRICS.indexOf(metric),
-    queryInv: rqi.offset,
-    refInv: rri.offset,
+    ...copyInputs(m, regions, query, reference, metric),
     out: ro.offset,
     rows: Q,
     work: rw.offset,
@@ -351,26 +358,19 @@ async function runTopK(rt: DenseRuntime, s: State, query: Matrix, reference: Mat
   const rb = blockRows(m, D);
   const threads = s.pool ? s.pool.threads : 1;
   const stride = 2 * rb * 4 + workBytes(m, D) + m.fn<() => number>("topkWorkBytes")();
-  const [rq, rr, rqi, rri, re, rv, ri, rs] = layoutRegions(s, "top-k", [
-    Q * D * 4,
-    R * D * 4,
-    Q * 4,
-    R * 4,
+  const lists = Q * (2 * k + 1) * 4;
+  const regions = layoutRegions(s, "top-k", [
+    ...inputSizes(query, reference),
     mask ? R : 0,
-    Q * (2 * k + 1) * 4,
-    Q * (2 * k + 1) * 4,
+    lists,
+    lists,
     threads * stride,
   ]);
-  copyInputs(m, [rq, rr, rqi, rri], query, reference, metric);
+  const [re, rv, ri, rs] = regions.slice(4);
+  const scan = copyInputs(m, regions, query, reference, metric);
   if (mask) m.u8(re).set(mask);
   const args = topkArgs({
-    query: rq.offset,
-    reference: rr.offset,
-    refRows: R,
-    dim: D,
-    metric: DENSE_METRICS.indexOf(metric),
-    queryInv: rqi.offset,
-    refInv: rri.offset,
+    ...scan,
     eligible: mask ? re.offset : 0,
     k,
     largest: plan.largest,
