@@ -139,6 +139,12 @@ cmd("doc examples run", [
   "packages/kernels/mining.ts",
   "packages/samplers/m_per_class.ts",
   "packages/samplers/no_duplicates.ts",
+  "packages/samplers/pair_batches.ts",
+  "packages/samplers/hierarchical.ts",
+  "packages/kernels/conv.ts",
+  "packages/report/escape.ts",
+  "packages/eval/pairs.ts",
+  "packages/eval/retrieval.ts",
 ]);
 cmd("kernels rebuild gives no diff", [deno, "run", "-A", "tools/build_kernels.ts", "--check"]);
 
