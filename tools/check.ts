@@ -89,7 +89,8 @@ const problems = layout();
 results.push({ name: "layout", ok: problems.length === 0, detail: problems.join("\n") });
 // Docs are tests: every README code block and @example type-checks, and the examples of the
 // shared contracts (core's rules, tf's gathers, the loss contract, the kernels' float64 references and
-// input rules) and of the pure modules (formats, parsers, schedules, clustering scores) run and assert
+// input rules), of the WebAssembly kernel wrappers (dense, resident, matmul, mining), of the seeded rng
+// and samplers, and of the pure modules (formats, parsers, schedules, clustering scores) run and assert
 // what they show.
 cmd("doc examples type-check", [deno, "test", "--doc", "--no-run", "packages/"]);
 cmd("doc examples run", [
@@ -130,6 +131,20 @@ cmd("doc examples run", [
   "packages/eval/clustering.ts",
   "packages/backend/index_format.ts",
   "packages/cache/entry_format.ts",
+  "packages/core/rng.ts",
+  "packages/kernels/dense.ts",
+  "packages/kernels/dense_resident.ts",
+  "packages/kernels/quant_resident.ts",
+  "packages/kernels/matmul.ts",
+  "packages/kernels/mining.ts",
+  "packages/samplers/m_per_class.ts",
+  "packages/samplers/no_duplicates.ts",
+  "packages/samplers/pair_batches.ts",
+  "packages/samplers/hierarchical.ts",
+  "packages/kernels/conv.ts",
+  "packages/report/escape.ts",
+  "packages/eval/pairs.ts",
+  "packages/eval/retrieval.ts",
 ]);
 cmd("kernels rebuild gives no diff", [deno, "run", "-A", "tools/build_kernels.ts", "--check"]);
 cmd("sqlite writer bundle gives no diff", [deno, "run", "-A", "tools/build_sqlite_writer.ts", "--check"]);

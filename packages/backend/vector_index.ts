@@ -23,6 +23,7 @@
  * @module
  */
 import {
+  checkFiniteNumber,
   checkLabels,
   checkMatrix,
   checkOneOf,
@@ -97,10 +98,7 @@ function checkOptions(options: IndexOptions): Checked {
   if (!options || typeof options !== "object") {
     throw new ValueError("INVALID_ARGUMENT", "Cannot create index: pass options { dim, metric?, kind? }");
   }
-  const dim = options.dim;
-  if (!Number.isInteger(dim) || dim < 1 || dim > 65536) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid dim: expected an integer from 1 to 65536, got ${dim}`);
-  }
+  const dim = checkFiniteNumber(options.dim, "dim", "createIndex", { min: 1, max: 65536, integer: true });
   const metric = checkOneOf(options.metric ?? "cosine", METRICS, "metric");
   const kind = checkOneOf(options.kind ?? "flat", INDEX_KINDS, "index kind");
   const oversample = options.oversample ?? (kind === "binary" ? 16 : 4);
@@ -110,10 +108,7 @@ function checkOptions(options: IndexOptions): Checked {
       `Invalid oversample: expected an integer from 1 to 1024, got ${oversample}`,
     );
   }
-  const capacity = options.capacity ?? 1024;
-  if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid capacity: expected a positive integer, got ${capacity}`);
-  }
+  const capacity = checkPositiveInt(options.capacity ?? 1024, "capacity");
   return { dim, metric, kind, oversample, capacity };
 }
 

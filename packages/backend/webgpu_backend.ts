@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { LikenessError, type Matrix, ValueError } from "@likeness/core";
+import { checkPositiveInt, LikenessError, type Matrix, ValueError } from "@likeness/core";
 import type {
   Backend,
   BackendInfo,
@@ -162,10 +162,7 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions): Promis
         `pass allowFallbackAdapter: true to use it anyway`,
     );
   }
-  const seg = options.topkSegment ?? TOPK_SEGMENT;
-  if (!Number.isInteger(seg) || seg < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `topkSegment must be a positive integer, got ${seg}`);
-  }
+  const seg = checkPositiveInt(options.topkSegment ?? TOPK_SEGMENT, "topkSegment");
   const adapter = probe.adapter;
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];

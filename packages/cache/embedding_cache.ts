@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { checkFinite, isLikenessError, type Matrix, ShapeError, ValueError } from "@likeness/core";
+import { checkFinite, checkPositiveInt, isLikenessError, type Matrix, ShapeError, ValueError } from "@likeness/core";
 import type { Encoder } from "@likeness/models";
 import { tf } from "@likeness/tf";
 import { hashInputs } from "./content_hash.ts";
@@ -127,10 +127,7 @@ export class EmbeddingCache {
     }
     const n = inputs instanceof tf.Tensor ? inputs.shape[0] ?? 0 : inputs?.length ?? 0;
     if (n === 0) throw new ShapeError("Cannot cache embeddings: no inputs", "EMPTY_INPUT");
-    const batchSize = options.batchSize ?? 128;
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new ValueError("INVALID_ARGUMENT", `Invalid batchSize: expected a positive integer, got ${batchSize}`);
-    }
+    const batchSize = checkPositiveInt(options.batchSize ?? 128, "batchSize");
     if (options.name !== undefined && !/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,120}$/.test(options.name)) {
       throw new ValueError(
         "INVALID_ARGUMENT",

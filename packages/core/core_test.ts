@@ -1,6 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkOneOf, createRng, labelIds, sameLabelMatrix, ShapeError, toMatrix, ValueError } from "@likeness/core";
+import {
+  checkOneOf,
+  checkPositiveInt,
+  createRng,
+  labelIds,
+  sameLabelMatrix,
+  ShapeError,
+  toMatrix,
+  ValueError,
+} from "@likeness/core";
 import { assertClose, compareClose } from "@likeness/core/testing";
 
 test("toMatrix rejects ragged, empty and non-finite input with typed codes", () => {
@@ -40,4 +49,17 @@ test("compareClose reports the worst index", () => {
   assert.equal(r.worstIndex, 1);
   assertClose([1, NaN], [1 + 1e-9, NaN]);
   assert.throws(() => assertClose([1], [1, 2]));
+});
+
+test("checkPositiveInt: integers >= 1 pass; anything else is INVALID_ARGUMENT naming the option and its owner", () => {
+  assert.equal(checkPositiveInt(3, "numBins", "FastAPLoss"), 3);
+  for (const bad of [0, -1, 2.5, NaN, Infinity, "3", undefined, null]) {
+    assert.throws(
+      () => checkPositiveInt(bad, "numBins", "FastAPLoss"),
+      (e: unknown) =>
+        e instanceof ValueError && e.code === "INVALID_ARGUMENT" &&
+        e.message === `Invalid numBins for FastAPLoss: expected a positive integer, got ${String(bad)}`,
+    );
+  }
+  assert.throws(() => checkPositiveInt(0, "k"), { message: "Invalid k: expected a positive integer, got 0" });
 });

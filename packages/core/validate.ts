@@ -159,21 +159,29 @@ export function checkLabels(labels: ArrayLike<unknown>, n: number, what = "embed
 }
 
 /**
- * Check a positive integer option.
+ * Check a positive integer option (a count, a size, a k): the one rule for them, with one code
+ * and one wording.
  *
  * @param value the value
  * @param name option name for the message
+ * @param owner optional: what takes the option (e.g. "FastAPLoss"), named in the message
  * @returns the value
- * @throws {ValueError} INVALID_ARGUMENT
+ * @throws {ValueError} INVALID_ARGUMENT when not an integer >= 1
  * @example
  * ```ts
- * import { checkPositiveInt } from "@likeness/core";
- * checkPositiveInt(10, "k");
+ * import { checkPositiveInt, ValueError } from "@likeness/core";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkPositiveInt(10, "k"), 10);
+ * assert.throws(() => checkPositiveInt(0, "numBins", "FastAPLoss"), ValueError);
+ * assert.throws(() => checkPositiveInt(2.5, "k"), /Invalid k: expected a positive integer, got 2.5/);
  * ```
  */
-export function checkPositiveInt(value: unknown, name: string): number {
+export function checkPositiveInt(value: unknown, name: string, owner?: string): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid ${name}: expected a positive integer, got ${String(value)}`);
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      `Invalid ${name}${owner ? ` for ${owner}` : ""}: expected a positive integer, got ${String(value)}`,
+    );
   }
   return value;
 }

@@ -8,7 +8,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createRng, ValueError } from "@likeness/core";
+import { checkPositiveInt, createRng, ValueError } from "@likeness/core";
 import { decodePngImage, type RgbImage } from "./images.ts";
 import { missing, packageDir } from "./_files.ts";
 
@@ -90,9 +90,7 @@ export async function loadEmojiImages(options: EmojiLoadOptions = {}): Promise<E
     return requireAll ? has.every(Boolean) : has.some(Boolean);
   });
   if (options.limit !== undefined) {
-    if (!Number.isInteger(options.limit) || options.limit < 1) {
-      throw new ValueError("INVALID_ARGUMENT", `Invalid limit: expected a positive integer, got ${options.limit}`);
-    }
+    checkPositiveInt(options.limit, "limit");
     const idx = createRng(options.seed ?? 0).shuffle(chosen.map((_, i) => i)).slice(0, options.limit).sort((a, b) =>
       a - b
     );

@@ -146,8 +146,9 @@ function cuts(s: Sorted): { p: number; tp: number; threshold: number }[] {
  * @example
  * ```ts
  * import { pairMetrics } from "@likeness/eval";
+ * import assert from "node:assert/strict";
  * const m = pairMetrics([0.1, 0.2, 0.8, 0.9], [true, true, false, false]);
- * console.log(m.accuracy, m.threshold); // 1 0.5
+ * assert.deepEqual([m.accuracy, m.threshold], [1, 0.5]);
  * ```
  */
 export function pairMetrics(
@@ -193,8 +194,9 @@ export interface CalibrationOptions extends PairScoreOptions {
  * @example
  * ```ts
  * import { calibrateThreshold } from "@likeness/eval";
+ * import assert from "node:assert/strict";
  * const c = calibrateThreshold([0.1, 0.2, 0.3, 0.9], [1, 1, 0, 0], { targetPrecision: 1 });
- * console.log(c.threshold, c.recall); // 0.25 1
+ * assert.deepEqual([c.threshold, c.recall], [0.25, 1]);
  * ```
  */
 export function calibrateThreshold(

@@ -61,8 +61,9 @@ export interface RetrievalSummary {
  * @example
  * ```ts
  * import { retrievalPerQuery } from "@likeness/eval";
+ * import assert from "node:assert/strict";
  * const m = retrievalPerQuery(new Uint8Array([0, 1, 1, 1, 0, 0]), new Int32Array([2, 1]));
- * console.log(m.reciprocalRank); // Float64Array [0.5, 1]
+ * assert.deepEqual(m.reciprocalRank, new Float64Array([0.5, 1]));
  * ```
  */
 export function retrievalPerQuery(relevant: ArrayLike<number>, relevantCount: ArrayLike<number>): PerQueryRetrieval {
@@ -153,9 +154,10 @@ export interface SummaryOptions {
  * @example
  * ```ts
  * import { retrievalPerQuery, summarizeRetrieval } from "@likeness/eval";
+ * import assert from "node:assert/strict";
  * const r = new Int32Array([2, 1]);
  * const s = summarizeRetrieval(retrievalPerQuery(new Uint8Array([0, 1, 1, 1, 0, 0]), r), r);
- * console.log(s.mrr); // 0.75
+ * assert.equal(s.mrr, 0.75);
  * ```
  */
 export function summarizeRetrieval(

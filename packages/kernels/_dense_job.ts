@@ -69,6 +69,102 @@ export function sliceRows(t: number, n: number, rows: number): [number, number] 
   return [i0, Math.min(rows, i0 + per)];
 }
 
+/** The arguments the `pairwise` and `topk` exports both begin with. */
+export interface ScanArgs {
+  /** Byte offset of the Q×D query rows. */
+  query: number;
+  /** Byte offset of the R×D reference rows. */
+  reference: number;
+  /** Reference rows R. */
+  refRows: number;
+  /** Dimension D. */
+  dim: number;
+  /** Index of the metric in `DENSE_METRICS`. */
+  metric: number;
+  /** Byte offset of the query inverse norms (cosine), else 0 or unused. */
+  queryInv: number;
+  /** Byte offset of the reference inverse norms (cosine), else 0 or unused. */
+  refInv: number;
+}
+
+/** Named arguments of the `pairwise` export, in the order {@link pairwiseArgs} lays them out. */
+export interface PairwiseArgs extends ScanArgs {
+  /** Byte offset of the Q×R output. */
+  out: number;
+  /** Query rows Q (the row range is [0, Q); each thread's slice replaces it). */
+  rows: number;
+  /** Byte offset of the work memory (each thread's is `work + t · stride`). */
+  work: number;
+}
+
+/**
+ * The `pairwise` export's positional arguments (q, r, nr, d, metric, qinv, rinv, out, i0, i1, work).
+ *
+ * @param a the named arguments
+ * @returns the argument list `runSlice` takes for OP_PAIRWISE
+ */
+export function pairwiseArgs(a: PairwiseArgs): number[] {
+  return [a.query, a.reference, a.refRows, a.dim, a.metric, a.queryInv, a.refInv, a.out, 0, a.rows, a.work];
+}
+
+/** Named arguments of the `topk` export, in the order {@link topkArgs} lays them out. */
+export interface TopKArgs extends ScanArgs {
+  /** Byte offset of the eligibility bytes (one per reference row), 0 for none. */
+  eligible: number;
+  /** Results per query row. */
+  k: number;
+  /** Keep the largest values (else the smallest). */
+  largest: boolean;
+  /** Byte offset of the value lists (2k + 1 slots per query row). */
+  values: number;
+  /** Byte offset of the index lists (2k + 1 slots per query row). */
+  indices: number;
+  /** Query rows Q (the row range is [0, Q); each thread's slice replaces it). */
+  rows: number;
+  /** Byte offset of the scratch memory (each thread's is `scratch + t · stride`). */
+  scratch: number;
+  /** Reference rows per block (the module's `blockRows(d)`). */
+  blockRows: number;
+  /** Byte offset of one excluded reference position per query row, 0 for none. */
+  exclude?: number;
+  /** Bytes between the lists of two threads (OP_TOPK_SPLIT, OP_TOPK_BLOCKS); default 0. */
+  outStride?: number;
+  /** Reference rows a thread takes at a time (OP_TOPK_BLOCKS); default 0. */
+  unit?: number;
+}
+
+/**
+ * The `topk` export's positional arguments (q, r, nr, d, metric, qinv, rinv, elig, k, largest,
+ * vals, idx, i0, i1, scratch, rb, excl, exclBase), then outStride and unit when given.
+ *
+ * @param a the named arguments
+ * @returns the argument list `runSlice` takes for the OP_TOPK family
+ */
+export function topkArgs(a: TopKArgs): number[] {
+  const args = [
+    a.query,
+    a.reference,
+    a.refRows,
+    a.dim,
+    a.metric,
+    a.queryInv,
+    a.refInv,
+    a.eligible,
+    a.k,
+    a.largest ? 1 : 0,
+    a.values,
+    a.indices,
+    0,
+    a.rows,
+    a.scratch,
+    a.blockRows,
+    a.exclude ?? 0,
+    0,
+  ];
+  if (a.outStride !== undefined || a.unit !== undefined) args.push(a.outStride ?? 0, a.unit ?? 0);
+  return args;
+}
+
 type KernelFn = (...args: number[]) => unknown;
 
 /** Most multiply-adds one kernel call may do before the next chunk (about 0.1–0.3 s). */

@@ -29,10 +29,11 @@ export interface ConvKernelsOptions {
  * @example
  * ```ts
  * import { createConvKernels } from "@likeness/kernels";
+ * import assert from "node:assert/strict";
  * const k = await createConvKernels();
  * const g = { batch: 1, inHeight: 2, inWidth: 2, inChannels: 1, outHeight: 1, outWidth: 1, outChannels: 1,
  *   filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0 };
- * console.log(k.conv2dBackpropFilter(new Float32Array([1, 2, 3, 4]), new Float32Array([2]), g)); // [2, 4, 6, 8]
+ * assert.deepEqual(k.conv2dBackpropFilter(new Float32Array([1, 2, 3, 4]), new Float32Array([2]), g), new Float32Array([2, 4, 6, 8]));
  * k.dispose();
  * ```
  */
@@ -110,8 +111,9 @@ const MAX_BYTES = 2 ** 31 - 2 ** 20;
  * @example
  * ```ts
  * import { createConvKernels } from "@likeness/kernels";
+ * import assert from "node:assert/strict";
  * const k = await createConvKernels({ variant: "scalar" });
- * console.log(k.unsortedSegmentSum(new Float32Array([1, 2, 3]), new Int32Array([1, 0, 1]), 1, 2)); // [2, 4]
+ * assert.deepEqual(k.unsortedSegmentSum(new Float32Array([1, 2, 3]), new Int32Array([1, 0, 1]), 1, 2), new Float32Array([2, 4]));
  * ```
  */
 export async function createConvKernels(options: ConvKernelsOptions = {}): Promise<ConvKernels> {

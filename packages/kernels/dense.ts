@@ -19,9 +19,9 @@ import { wasmBytes as relaxedBytes } from "./generated/dense_relaxed.generated.t
 import { wasmBytes as scalarMtBytes } from "./generated/dense_scalar_mt.generated.ts";
 import { wasmBytes as simdMtBytes } from "./generated/dense_simd_mt.generated.ts";
 import { wasmBytes as relaxedMtBytes } from "./generated/dense_relaxed_mt.generated.ts";
-import { KernelModule } from "./wasm_module.ts";
+import { KernelModule, type Region } from "./wasm_module.ts";
 import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
-import { OP_PAIRWISE, OP_TOPK, runSlice } from "./_dense_job.ts";
+import { OP_PAIRWISE, OP_TOPK, pairwiseArgs, runSlice, type ScanArgs, topkArgs } from "./_dense_job.ts";
 import { DensePool, WorkerFailure } from "./_dense_pool.ts";
 import { INJECT_WORKER_FAULT, type WorkerFault } from "./dense_resident.ts";
 import { checkK, checkPair, DENSE_METRICS, eligibleMask } from "./reference/mod.ts";
@@ -101,9 +101,287 @@ function workBytes(m: KernelModule, d: number): number {
   return (m.fn<Fn>("workBytes")(d) + 15) & ~15;
 }
 
+/** The started module and, with threads, the Worker pool over its shared memory. */
 interface State {
   module: KernelModule;
   pool: DensePool | null;
+}
+
+/** Check the requested variant (or pick the best one) and that the runtime can run it. */
+function checkVariant(requested: DenseVariant | undefined): DenseVariant {
+  const variant = requested === undefined ? defaultVariant() : checkOneOf(requested, VARIANTS, "variant");
+  if (variant !== "scalar" && !hasWasmSimd()) {
+    throw new ValueError("UNSUPPORTED", `WebAssembly SIMD is not available in this runtime; use variant "scalar"`);
+  }
+  if (variant === "relaxed" && !hasRelaxedSimd()) {
+    throw new ValueError(
+      "UNSUPPORTED",
+      `WebAssembly relaxed SIMD is not available in this runtime; use variant "simd"`,
+    );
+  }
+  return variant;
+}
+
+/** Check `minParallelWork` (a number >= 0; default PARALLEL_MIN_WORK). */
+function checkMinWork(minWork: number | undefined): number {
+  const value = minWork ?? PARALLEL_MIN_WORK;
+  if (!(value >= 0)) {
+    throw new ValueError("INVALID_ARGUMENT", `Invalid minParallelWork: expected a number >= 0, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Lay out regions of `sizes` bytes in the module's memory, turning a call too large for it, or a
+ * failed memory growth, into a typed error.
+ */
+function layoutRegions(s: State, op: string, sizes: number[]) {
+  const total = sizes.reduce((a, b) => a + b + 16, s.module.heapBase);
+  const limit = s.pool ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
+  if (total > limit) {
+    throw new ShapeError(
+      `Cannot compute ${op}: it needs ${Math.ceil(total / 2 ** 20)} MiB of WebAssembly memory but at most ${
+        Math.floor(limit / 2 ** 20)
+      } MiB can be used; split the query into smaller batches`,
+      "TOO_LARGE",
+    );
+  }
+  try {
+    return s.module.layout(...sizes);
+  } catch (cause) {
+    throw new ShapeError(
+      `Cannot compute ${op}: could not grow WebAssembly memory to ${
+        Math.ceil(total / 2 ** 20)
+      } MiB; split the query into smaller batches`,
+      "TOO_LARGE",
+      { cause },
+    );
+  }
+}
+
+/** Bytes of the inputs both pairwise and top-k lay out first: query rows, reference rows and their inverse norms. */
+function inputSizes(query: Matrix, reference: Matrix): number[] {
+  const D = query.cols;
+  return [query.rows * D * 4, reference.rows * D * 4, query.rows * 4, reference.rows * 4];
+}
+
+/**
+ * Copy query and reference rows into their regions (the first four of `regions`, as
+ * {@link inputSizes} sized them) and, for cosine, write their inverse norms into theirs.
+ *
+ * @returns the arguments the kernel exports begin with
+ */
+function copyInputs(
+  m: KernelModule,
+  regions: readonly Region[],
+  query: Matrix,
+  reference: Matrix,
+  metric: Metric,
+): ScanArgs {
+  const [rq, rr, rqi, rri] = regions;
+  m.f32(rq).set(query.data);
+  m.f32(rr).set(reference.data);
+  if (metric === "cosine") {
+    m.fn<Fn>("norms")(rq.offset, query.rows, query.cols, rqi.offset, 1);
+    m.fn<Fn>("norms")(rr.offset, reference.rows, query.cols, rri.offset, 1);
+  }
+  return {
+    query: rq.offset,
+    reference: rr.offset,
+    refRows: reference.rows,
+    dim: query.cols,
+    metric: DENSE_METRICS.indexOf(metric),
+    queryInv: rqi.offset,
+    refInv: rri.offset,
+  };
+}
+
+/**
+ * The first k of each row's 2k + 1 slots, where the kernel leaves the sorted result (indices
+ * and metric values, -1 / NaN padding).
+ */
+function readTopK(vals: Float32Array, slots: Int32Array, Q: number, k: number): TopKResult {
+  const st = 2 * k + 1;
+  const indices = new Int32Array(Q * k);
+  const values = new Float32Array(Q * k);
+  for (let i = 0; i < Q; i++) {
+    indices.set(slots.subarray(i * st, i * st + k), i * k);
+    values.set(vals.subarray(i * st, i * st + k), i * k);
+  }
+  return { indices, values, rows: Q, k };
+}
+
+/**
+ * One instance's runtime: starts the module (and Workers) on first use, runs calls one at a time
+ * in order, splits row jobs over the pool and falls back to the calling thread when a Worker fails.
+ */
+class DenseRuntime {
+  readonly info: BackendInfo;
+  #state: Promise<State> | null = null;
+  #pool: DensePool | null = null;
+  #disposed = false;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly variant: DenseVariant, requested: number, readonly minWork: number) {
+    const canThread = hasWasmThreads();
+    this.info = {
+      name: variant === "scalar" ? "wasm" : "wasm-simd",
+      detail: "",
+      threads: requested > 1 && canThread ? requested : 1,
+      relaxed: variant === "relaxed",
+    };
+    this.#describe(requested > 1 && !canThread ? "Worker or SharedArrayBuffer unavailable" : "");
+  }
+
+  #describe(why = ""): void {
+    const { info } = this;
+    info.detail = `${this.variant} build, ${info.threads} thread${info.threads === 1 ? "" : "s"}${
+      why ? ` (${why})` : ""
+    }`;
+  }
+
+  /** Instantiate the shared-memory build and its Workers, or (1 thread, or that failed) the single build. */
+  async #start(): Promise<State> {
+    const [single, multi] = BYTES[this.variant];
+    if (this.info.threads > 1) {
+      try {
+        const memory = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+        const module = await KernelModule.create(multi(), memory);
+        const pool = await DensePool.start(multi(), memory, this.info.threads);
+        this.#pool = pool;
+        if (this.#disposed) pool.close();
+        return { module, pool };
+      } catch (cause) {
+        this.info.threads = 1;
+        this.#describe(`threads unavailable: ${(cause as Error).message}`);
+      }
+    }
+    const module = await KernelModule.create(single(), new WebAssembly.Memory({ initial: 1 }));
+    return { module, pool: null };
+  }
+
+  /** Run `f` after every earlier call, with the started module. */
+  serial<T>(f: (s: State) => Promise<T> | T): Promise<T> {
+    if (this.#disposed) {
+      return Promise.reject(new ValueError("INVALID_ARGUMENT", "These dense kernels were disposed; create new ones"));
+    }
+    this.#state ??= this.#start();
+    const state = this.#state;
+    const run = this.#queue.then(async () => f(await state));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Run a row job (`args` as `runSlice` takes them) over the pool when it is worth it, else here. */
+  async runRows(s: State, op: number, args: number[], rows: number, work: number, stride: number): Promise<void> {
+    const ex = s.module.instance.exports;
+    if (s.pool && rows > 2 && work >= this.minWork) {
+      try {
+        await s.pool.run(ex, op, args, rows, stride);
+        return;
+      } catch (e) {
+        if (!(e instanceof WorkerFailure)) throw e;
+        // A worker failed: stop the pool and redo the whole job on this thread.
+        s.pool.close();
+        s.pool = null;
+        this.#pool = null;
+        this.info.threads = 1;
+        this.#describe(`threads stopped: ${e.message}`);
+      }
+    }
+    runSlice(ex, op, args, 0, 1, rows, stride);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#pool?.close();
+    this.#pool = null;
+  }
+
+  injectFault(how: WorkerFault, tid: number): void {
+    if (!this.#pool) throw new RangeError("These dense kernels run no Workers (yet)");
+    this.#pool.injectFault(how, tid);
+  }
+}
+
+/** Pairwise metric matrix on the started module. */
+async function runPairwise(
+  rt: DenseRuntime,
+  s: State,
+  query: Matrix,
+  reference: Matrix,
+  metric: Metric,
+): Promise<Matrix> {
+  const Q = query.rows, R = reference.rows, D = query.cols;
+  const m = s.module;
+  const threads = s.pool ? s.pool.threads : 1;
+  const stride = workBytes(m, D);
+  const regions = layoutRegions(s, "pairwise distance", [...inputSizes(query, reference), Q * R * 4, threads * stride]);
+  const [ro, rw] = regions.slice(4);
+  const args = pairwiseArgs({
+    ...copyInputs(m, regions, query, reference, metric),
+    out: ro.offset,
+    rows: Q,
+    work: rw.offset,
+  });
+  await rt.runRows(s, OP_PAIRWISE, args, Q, Q * R * D, stride);
+  return { data: m.f32(ro).slice(), rows: Q, cols: R };
+}
+
+/** Checked top-k inputs. */
+interface TopKPlan {
+  metric: Metric;
+  k: number;
+  mask: Uint8Array | null;
+  largest: boolean;
+}
+
+/** Check top-k's inputs (the same rules as the reference) and resolve its options. */
+function planTopK(query: Matrix, reference: Matrix, options: TopKOptions): TopKPlan {
+  if (!options || typeof options !== "object") {
+    throw new ValueError("INVALID_ARGUMENT", "Cannot take top-k: pass options { k, metric? }");
+  }
+  const metric = checkOneOf(options.metric ?? "cosine", DENSE_METRICS, "metric");
+  checkPair(query, reference, "top-k");
+  const k = options.k;
+  checkK(k, reference.rows);
+  const mask = eligibleMask(reference, options);
+  return { metric, k, mask, largest: options.largest ?? largerIsCloser(metric) };
+}
+
+/** Exact top-k on the started module, streamed over reference blocks. */
+async function runTopK(rt: DenseRuntime, s: State, query: Matrix, reference: Matrix, plan: TopKPlan) {
+  const { metric, k, mask } = plan;
+  const Q = query.rows, R = reference.rows, D = query.cols;
+  const m = s.module;
+  const rb = blockRows(m, D);
+  const threads = s.pool ? s.pool.threads : 1;
+  const stride = 2 * rb * 4 + workBytes(m, D) + m.fn<() => number>("topkWorkBytes")();
+  const lists = Q * (2 * k + 1) * 4;
+  const regions = layoutRegions(s, "top-k", [
+    ...inputSizes(query, reference),
+    mask ? R : 0,
+    lists,
+    lists,
+    threads * stride,
+  ]);
+  const [re, rv, ri, rs] = regions.slice(4);
+  const scan = copyInputs(m, regions, query, reference, metric);
+  if (mask) m.u8(re).set(mask);
+  const args = topkArgs({
+    ...scan,
+    eligible: mask ? re.offset : 0,
+    k,
+    largest: plan.largest,
+    values: rv.offset,
+    indices: ri.offset,
+    rows: Q,
+    scratch: rs.offset,
+    blockRows: rb,
+  });
+  await rt.runRows(s, OP_TOPK, args, Q, Q * R * D, stride);
+  return readTopK(m.f32(rv), m.i32(ri), Q, k);
 }
 
 /**
@@ -122,122 +400,25 @@ interface State {
  * @example
  * ```ts
  * import { createDenseKernels } from "@likeness/kernels";
+ * import assert from "node:assert/strict";
  * const k = createDenseKernels({ variant: "simd" });
  * const q = { data: new Float32Array([1, 0]), rows: 1, cols: 2 };
  * const r = { data: new Float32Array([1, 0, 0, 1]), rows: 2, cols: 2 };
- * console.log((await k.pairwise(q, r, "cosine")).data); // Float32Array [1, 0]
- * console.log((await k.topk(q, r, { k: 1, metric: "l2" })).indices); // Int32Array [0]
+ * assert.deepEqual((await k.pairwise(q, r, "cosine")).data, new Float32Array([1, 0]));
+ * const top = await k.topk(q, r, { k: 1, metric: "l2" });
+ * assert.deepEqual([...top.indices, ...top.values], [0, 0]); // row 0, at l2 distance 0
  * k.dispose();
  * ```
  */
 export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKernels {
-  const variant = options.variant === undefined ? defaultVariant() : checkOneOf(options.variant, VARIANTS, "variant");
-  if (variant !== "scalar" && !hasWasmSimd()) {
-    throw new ValueError("UNSUPPORTED", `WebAssembly SIMD is not available in this runtime; use variant "scalar"`);
-  }
-  if (variant === "relaxed" && !hasRelaxedSimd()) {
-    throw new ValueError(
-      "UNSUPPORTED",
-      `WebAssembly relaxed SIMD is not available in this runtime; use variant "simd"`,
-    );
-  }
-  const requested = checkThreads(options.threads ?? 1, "dense kernels");
-  const minWork = options.minParallelWork ?? PARALLEL_MIN_WORK;
-  if (!(minWork >= 0)) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid minParallelWork: expected a number >= 0, got ${minWork}`);
-  }
-  const canThread = hasWasmThreads();
-  const info: BackendInfo = {
-    name: variant === "scalar" ? "wasm" : "wasm-simd",
-    detail: "",
-    threads: requested > 1 && canThread ? requested : 1,
-    relaxed: variant === "relaxed",
-  };
-  const describe = (why = "") => {
-    info.detail = `${variant} build, ${info.threads} thread${info.threads === 1 ? "" : "s"}${why ? ` (${why})` : ""}`;
-  };
-  describe(requested > 1 && !canThread ? "Worker or SharedArrayBuffer unavailable" : "");
-
-  let state: Promise<State> | null = null;
-  let pool: DensePool | null = null;
-  let disposed = false;
-  let queue: Promise<unknown> = Promise.resolve();
-
-  async function init(): Promise<State> {
-    const [single, multi] = BYTES[variant];
-    if (info.threads > 1) {
-      try {
-        const memory = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
-        const module = await KernelModule.create(multi(), memory);
-        pool = await DensePool.start(multi(), memory, info.threads);
-        if (disposed) pool.close();
-        return { module, pool };
-      } catch (cause) {
-        info.threads = 1;
-        describe(`threads unavailable: ${(cause as Error).message}`);
-      }
-    }
-    const module = await KernelModule.create(single(), new WebAssembly.Memory({ initial: 1 }));
-    return { module, pool: null };
-  }
-
-  /** Run `f` after every earlier call, with the started module. */
-  function serial<T>(f: (s: State) => Promise<T> | T): Promise<T> {
-    if (disposed) {
-      return Promise.reject(new ValueError("INVALID_ARGUMENT", "These dense kernels were disposed; create new ones"));
-    }
-    state ??= init();
-    const run = queue.then(async () => f(await state!));
-    queue = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Lay out regions, turning a failed memory growth into a typed error. */
-  function layout(s: State, op: string, ...sizes: number[]) {
-    const total = sizes.reduce((a, b) => a + b + 16, s.module.heapBase);
-    const limit = s.pool ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
-    if (total > limit) {
-      throw new ShapeError(
-        `Cannot compute ${op}: it needs ${Math.ceil(total / 2 ** 20)} MiB of WebAssembly memory but at most ${
-          Math.floor(limit / 2 ** 20)
-        } MiB can be used; split the query into smaller batches`,
-        "TOO_LARGE",
-      );
-    }
-    try {
-      return s.module.layout(...sizes);
-    } catch (cause) {
-      throw new ShapeError(
-        `Cannot compute ${op}: could not grow WebAssembly memory to ${
-          Math.ceil(total / 2 ** 20)
-        } MiB; split the query into smaller batches`,
-        "TOO_LARGE",
-        { cause },
-      );
-    }
-  }
-
-  async function runRows(s: State, op: number, args: number[], rows: number, work: number, stride = 0) {
-    const ex = s.module.instance.exports;
-    if (s.pool && rows > 2 && work >= minWork) {
-      try {
-        await s.pool.run(ex, op, args, rows, stride);
-        return;
-      } catch (e) {
-        if (!(e instanceof WorkerFailure)) throw e;
-        // A worker failed: stop the pool and redo the whole job on this thread.
-        s.pool.close();
-        s.pool = null;
-        pool = null;
-        info.threads = 1;
-        describe(`threads stopped: ${e.message}`);
-      }
-    }
-    runSlice(ex, op, args, 0, 1, rows, stride);
-  }
-
+  const variant = checkVariant(options.variant);
+  const rt = new DenseRuntime(
+    variant,
+    checkThreads(options.threads ?? 1, "dense kernels"),
+    checkMinWork(options.minParallelWork),
+  );
   return {
-    info,
+    info: rt.info,
     variant,
 
     pairwise(query: Matrix, reference: Matrix, metric: Metric): Promise<Matrix> {
@@ -247,39 +428,7 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
       } catch (e) {
         return Promise.reject(e);
       }
-      return serial(async (s) => {
-        const Q = query.rows, R = reference.rows, D = query.cols;
-        const m = s.module;
-        const threads = s.pool ? s.pool.threads : 1;
-        const stride = workBytes(m, D);
-        const [rq, rr, rqi, rri, ro, rw] = layout(
-          s,
-          "pairwise distance",
-          Q * D * 4,
-          R * D * 4,
-          Q * 4,
-          R * 4,
-          Q * R * 4,
-          threads * stride,
-        );
-        m.f32(rq).set(query.data);
-        m.f32(rr).set(reference.data);
-        const metricCode = DENSE_METRICS.indexOf(metric);
-        if (metric === "cosine") {
-          (m.fn<Fn>("norms"))(rq.offset, Q, D, rqi.offset, 1);
-          (m.fn<Fn>("norms"))(rr.offset, R, D, rri.offset, 1);
-        }
-        const i1 = Q;
-        await runRows(
-          s,
-          OP_PAIRWISE,
-          [rq.offset, rr.offset, R, D, metricCode, rqi.offset, rri.offset, ro.offset, 0, i1, rw.offset],
-          Q,
-          Q * R * D,
-          stride,
-        );
-        return { data: m.f32(ro).slice(), rows: Q, cols: R };
-      });
+      return rt.serial((s) => runPairwise(rt, s, query, reference, metric));
     },
 
     norms(x: Matrix): Promise<Float32Array> {
@@ -288,11 +437,11 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
       } catch (e) {
         return Promise.reject(e);
       }
-      return serial((s) => {
+      return rt.serial((s) => {
         const m = s.module;
-        const [rx, ro] = layout(s, "norms", x.rows * x.cols * 4, x.rows * 4);
+        const [rx, ro] = layoutRegions(s, "norms", [x.rows * x.cols * 4, x.rows * 4]);
         m.f32(rx).set(x.data);
-        (m.fn<Fn>("norms"))(rx.offset, x.rows, x.cols, ro.offset, 0);
+        m.fn<Fn>("norms")(rx.offset, x.rows, x.cols, ro.offset, 0);
         return m.f32(ro).slice();
       });
     },
@@ -303,101 +452,31 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
       } catch (e) {
         return Promise.reject(e);
       }
-      return serial((s) => {
+      return rt.serial((s) => {
         const m = s.module;
-        const [rx] = layout(s, "normalize", x.rows * x.cols * 4);
+        const [rx] = layoutRegions(s, "normalize", [x.rows * x.cols * 4]);
         m.f32(rx).set(x.data);
-        (m.fn<Fn>("normalize"))(rx.offset, x.rows, x.cols, rx.offset);
+        m.fn<Fn>("normalize")(rx.offset, x.rows, x.cols, rx.offset);
         return { data: m.f32(rx).slice(), rows: x.rows, cols: x.cols };
       });
     },
 
     topk(query: Matrix, reference: Matrix, options: TopKOptions): Promise<TopKResult> {
-      let metric: Metric, mask: Uint8Array | null, k: number;
+      let plan: TopKPlan;
       try {
-        if (!options || typeof options !== "object") {
-          throw new ValueError("INVALID_ARGUMENT", "Cannot take top-k: pass options { k, metric? }");
-        }
-        metric = checkOneOf(options.metric ?? "cosine", DENSE_METRICS, "metric");
-        checkPair(query, reference, "top-k");
-        k = options.k;
-        checkK(k, reference.rows);
-        mask = eligibleMask(reference, options);
+        plan = planTopK(query, reference, options);
       } catch (e) {
         return Promise.reject(e);
       }
-      const largest = options.largest ?? largerIsCloser(metric);
-      return serial(async (s) => {
-        const Q = query.rows, R = reference.rows, D = query.cols;
-        const m = s.module;
-        const rb = blockRows(m, D);
-        const threads = s.pool ? s.pool.threads : 1;
-        const stride = 2 * rb * 4 + workBytes(m, D) + m.fn<() => number>("topkWorkBytes")();
-        const [rq, rr, rqi, rri, re, rv, ri, rs] = layout(
-          s,
-          "top-k",
-          Q * D * 4,
-          R * D * 4,
-          Q * 4,
-          R * 4,
-          mask ? R : 0,
-          Q * (2 * k + 1) * 4,
-          Q * (2 * k + 1) * 4,
-          threads * stride,
-        );
-        m.f32(rq).set(query.data);
-        m.f32(rr).set(reference.data);
-        if (mask) m.u8(re).set(mask);
-        if (metric === "cosine") {
-          (m.fn<Fn>("norms"))(rq.offset, Q, D, rqi.offset, 1);
-          (m.fn<Fn>("norms"))(rr.offset, R, D, rri.offset, 1);
-        }
-        const args = [
-          rq.offset,
-          rr.offset,
-          R,
-          D,
-          DENSE_METRICS.indexOf(metric),
-          rqi.offset,
-          rri.offset,
-          mask ? re.offset : 0,
-          k,
-          largest ? 1 : 0,
-          rv.offset,
-          ri.offset,
-          0,
-          Q,
-          rs.offset,
-          rb,
-          0,
-          0,
-        ];
-        await runRows(s, OP_TOPK, args, Q, Q * R * D, stride);
-        // Each row's buffer has 2k + 1 slots; the kernel leaves the sorted result (indices and
-        // metric values, -1 / NaN padding) in the first k.
-        const vals = m.f32(rv);
-        const slots = m.i32(ri);
-        const st = 2 * k + 1;
-        const indices = new Int32Array(Q * k);
-        const values = new Float32Array(Q * k);
-        for (let i = 0; i < Q; i++) {
-          indices.set(slots.subarray(i * st, i * st + k), i * k);
-          values.set(vals.subarray(i * st, i * st + k), i * k);
-        }
-        return { indices, values, rows: Q, k };
-      });
+      return rt.serial((s) => runTopK(rt, s, query, reference, plan));
     },
 
     dispose(): void {
-      if (disposed) return;
-      disposed = true;
-      pool?.close();
-      pool = null;
+      rt.dispose();
     },
 
     [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void {
-      if (!pool) throw new RangeError("These dense kernels run no Workers (yet)");
-      pool.injectFault(how, tid);
+      rt.injectFault(how, tid);
     },
   };
 }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { checkOneOf, ShapeError, ValueError } from "@likeness/core";
+import { checkOneOf, checkPositiveInt, ShapeError, ValueError } from "@likeness/core";
 import type { BackendInfo, Metric } from "@likeness/kernels/types";
 import { wasmBytes as scalarBytes } from "./generated/dense_scalar.generated.ts";
 import { wasmBytes as simdBytes } from "./generated/dense_simd.generated.ts";
@@ -21,7 +21,7 @@ import { wasmBytes as relaxedMtBytes } from "./generated/dense_relaxed_mt.genera
 import { KernelModule } from "./wasm_module.ts";
 import { layoutScratch } from "./_scratch.ts";
 import { hasRelaxedSimd, hasWasmSimd, hasWasmThreads } from "./probe.ts";
-import { OP_TOPK, OP_TOPK_BLOCKS, OP_TOPK_SPLIT, runSlice, sliceRows, workerSource } from "./_dense_job.ts";
+import { OP_TOPK, OP_TOPK_BLOCKS, OP_TOPK_SPLIT, runSlice, sliceRows, topkArgs, workerSource } from "./_dense_job.ts";
 import { DensePool, KernelThreads, MAX_RESTARTS } from "./_dense_pool.ts";
 import type { DenseVariant } from "./dense.ts";
 import { DENSE_METRICS } from "./reference/mod.ts";
@@ -160,19 +160,18 @@ function blockUnit(Q: number, R: number, D: number, rb: number, threads: number)
  * @example
  * ```ts
  * import { createResidentDense } from "@likeness/kernels";
+ * import assert from "node:assert/strict";
  * const e = await createResidentDense({ dim: 2, variant: "scalar" });
  * e.reserve(2);
  * e.rows().set([1, 0, 0, 1]);
  * const r = await e.topk(new Float32Array([0.9, 0.1]), 1, { metric: "dot", k: 1, rows: 2 });
- * console.log(r.positions); // Int32Array [0]
+ * assert.deepEqual(r.positions, new Int32Array([0]));
+ * assert.deepEqual(r.values, new Float32Array([0.9])); // the dot product with row 0
  * e.dispose();
  * ```
  */
 export async function createResidentDense(options: ResidentDenseOptions): Promise<ResidentDense> {
-  const dim = options.dim;
-  if (!Number.isInteger(dim) || dim < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid dim: expected a positive integer, got ${dim}`);
-  }
+  const dim = checkPositiveInt(options.dim, "dim");
   const variant = options.variant === undefined
     ? (hasRelaxedSimd() ? "relaxed" : hasWasmSimd() ? "simd" : "scalar")
     : checkOneOf(options.variant, ["scalar", "simd", "relaxed"] as const, "variant");
@@ -183,10 +182,7 @@ export async function createResidentDense(options: ResidentDenseOptions): Promis
     throw new ValueError("UNSUPPORTED", `WebAssembly relaxed SIMD is not available; use variant "simd"`);
   }
   const requested = checkThreads(options.threads ?? 1, "resident dense kernels");
-  const capacity = options.capacity ?? 1024;
-  if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid capacity: expected a positive integer, got ${capacity}`);
-  }
+  const capacity = checkPositiveInt(options.capacity ?? 1024, "capacity");
   const split = checkOneOf(options.split ?? "blocks", ["blocks", "fixed"] as const, "split");
   const info: BackendInfo = {
     name: variant === "scalar" ? "wasm" : "wasm-simd",
@@ -378,28 +374,26 @@ class Resident implements ResidentDense {
     if (excl) new Int32Array(buf, ox, Q).set(excl.subarray(0, Q));
     if (options.normalizeQuery) m.fn<Fn>("normalize")(oq, Q, D, oq);
     const largest = options.metric === "dot";
-    const args = [
-      oq,
-      m.heapBase,
-      R,
-      D,
-      metricCode,
-      0,
-      0,
-      elig ? oe : 0,
+    const args = topkArgs({
+      query: oq,
+      reference: m.heapBase,
+      refRows: R,
+      dim: D,
+      metric: metricCode,
+      queryInv: 0,
+      refInv: 0,
+      eligible: elig ? oe : 0,
       k,
-      largest ? 1 : 0,
-      ov,
-      oi,
-      0,
-      Q,
-      os,
-      rb,
-      excl ? ox : 0,
-      0,
-      Q * st * 4,
-      blocked ? blockUnit(Q, R, D, rb, threads) : 0,
-    ];
+      largest,
+      values: ov,
+      indices: oi,
+      rows: Q,
+      scratch: os,
+      blockRows: rb,
+      exclude: excl ? ox : 0,
+      outStride: Q * st * 4,
+      unit: blocked ? blockUnit(Q, R, D, rb, threads) : 0,
+    });
     const ex = m.instance.exports;
     if (parallel) {
       await threads0!.run(ex, blocked ? OP_TOPK_BLOCKS : split ? OP_TOPK_SPLIT : OP_TOPK, args, Q, stride);

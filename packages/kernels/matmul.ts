@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ShapeError, ValueError } from "@likeness/core";
+import { checkFiniteNumber, ShapeError, ValueError } from "@likeness/core";
 import { wasmBytes as scalarBytes } from "./generated/matmul_scalar.generated.ts";
 import { wasmBytes as simdBytes } from "./generated/matmul_simd.generated.ts";
 import { wasmBytes as relaxedBytes } from "./generated/matmul_relaxed.generated.ts";
@@ -60,9 +60,10 @@ export interface MatMulKernelsOptions {
  * @example
  * ```ts
  * import { createMatMulKernels } from "@likeness/kernels";
+ * import assert from "node:assert/strict";
  * const k = await createMatMulKernels();
  * const c = k.matMul(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), { m: 2, n: 2, k: 2 });
- * console.log(c); // Float32Array [1, 2, 3, 4]
+ * assert.deepEqual(c, new Float32Array([1, 2, 3, 4])); // A times the identity
  * k.dispose();
  * ```
  */
@@ -122,10 +123,7 @@ const BYTES: Record<MatMulVariant, [() => Uint8Array, () => Uint8Array]> = {
 type Gemm = (params: number, u0: number, u1: number, work: number) => void;
 
 function _size(name: string, v: unknown, min = 0): number {
-  if (!Number.isInteger(v) || (v as number) < min) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid matmul ${name}: expected an integer >= ${min}, got ${v}`);
-  }
-  return v as number;
+  return checkFiniteNumber(v, name, "matMul", { min, integer: true });
 }
 
 function _length(arr: ArrayLike<number>, want: number, name: string, shape: string): void {

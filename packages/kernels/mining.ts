@@ -53,10 +53,12 @@ export interface MiningKernelsOptions {
  * @example
  * ```ts
  * import { createMiningKernels } from "@likeness/kernels";
+ * import assert from "node:assert/strict";
  * const k = createMiningKernels();
  * const dist = { data: new Float32Array([0, 1, 2, 1, 0, 3, 2, 3, 0]), rows: 3, cols: 3 };
  * const t = await k.tripletMargin(dist, new Uint8Array([1, 1, 0, 1, 1, 0, 0, 0, 1]), { margin: 2, type: "all" });
- * console.log(t.count); // 2
+ * assert.equal(t.count, 2);
+ * assert.deepEqual(t.indices, new Int32Array([0, 1, 2, 1, 0, 2])); // (anchor, positive, negative) triplets
  * ```
  */
 export interface MiningKernels {

@@ -5,7 +5,15 @@
  *
  * @module
  */
-import { checkBoolean, checkMatrix, checkOneOf, type Matrix, ShapeError, ValueError } from "@likeness/core";
+import {
+  checkBoolean,
+  checkMatrix,
+  checkOneOf,
+  checkPositiveInt,
+  type Matrix,
+  ShapeError,
+  ValueError,
+} from "@likeness/core";
 import type { MiningOptions, TripletType } from "./types.ts";
 
 /** Triplet margin types (TripletMarginMiner's `type_of_triplets`). */
@@ -139,9 +147,7 @@ export function checkTripletType(type: unknown): TripletType {
  */
 export function checkRetrievalInput(relevant: Uint8Array, relevantCount: Int32Array, k: number): number {
   const op = "compute retrieval metrics";
-  if (!Number.isInteger(k) || k < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Cannot ${op}: k must be a positive integer, got ${k}`);
-  }
+  checkPositiveInt(k, "k", "retrieval metrics");
   if (!(relevant instanceof Uint8Array) || !(relevantCount instanceof Int32Array)) {
     throw new ShapeError(
       `Cannot ${op}: relevant must be a Uint8Array (queries × k flags) and relevantCount an Int32Array (R per query)`,

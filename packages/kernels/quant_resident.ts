@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { checkOneOf, ShapeError, ValueError } from "@likeness/core";
+import { checkFiniteNumber, checkOneOf, checkPositiveInt, ShapeError, ValueError } from "@likeness/core";
 import type { BackendInfo } from "@likeness/kernels/types";
 import { wasmBytes as scalarBytes } from "./generated/quant_scalar.generated.ts";
 import { wasmBytes as simdBytes } from "./generated/quant_simd.generated.ts";
@@ -140,6 +140,7 @@ type Fn = (...args: number[]) => number;
  * @example
  * ```ts
  * import { createResidentCodes } from "@likeness/kernels";
+ * import assert from "node:assert/strict";
  * const e = await createResidentCodes({ dim: 4, kind: "int8", variant: "scalar" });
  * e.reserve(2);
  * e.codes().set([1, 2, 3, 4], 0);
@@ -147,15 +148,12 @@ type Fn = (...args: number[]) => number;
  * const q = new Int16Array(e.stride);
  * q.set([1, 1, 1, 1]);
  * const best = await e.scan(q, new Float64Array([1]), 1, { rows: 2, m: 1 });
- * console.log(best); // Int32Array [0]
+ * assert.deepEqual(best, new Int32Array([0]));
  * e.dispose();
  * ```
  */
 export async function createResidentCodes(options: ResidentCodesOptions): Promise<ResidentCodes> {
-  const dim = options.dim;
-  if (!Number.isInteger(dim) || dim < 1 || dim > 65536) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid dim: expected an integer from 1 to 65536, got ${dim}`);
-  }
+  const dim = checkFiniteNumber(options.dim, "dim", "createResidentCodes", { min: 1, max: 65536, integer: true });
   const kind = checkOneOf(options.kind, ["int8", "binary"] as const, "code kind");
   const variant = options.variant === undefined
     ? (hasWasmSimd() ? "simd" : "scalar")
@@ -164,10 +162,7 @@ export async function createResidentCodes(options: ResidentCodesOptions): Promis
     throw new ValueError("UNSUPPORTED", `WebAssembly SIMD is not available in this runtime; use variant "scalar"`);
   }
   const requested = checkThreads(options.threads ?? 1, "resident codes");
-  const capacity = options.capacity ?? 1024;
-  if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid capacity: expected a positive integer, got ${capacity}`);
-  }
+  const capacity = checkPositiveInt(options.capacity ?? 1024, "capacity");
   const info: BackendInfo = { name: variant === "scalar" ? "wasm" : "wasm-simd", detail: "", threads: 1 };
   const describe = (why = "") => {
     info.detail = `${kind} codes resident in WebAssembly, quant_${variant} build, ${info.threads} thread${

@@ -13,7 +13,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { ValueError } from "@likeness/core";
+import { checkPositiveInt } from "@likeness/core";
 
 /** An all-pairs loss term that decomposes over row blocks. */
 export interface RowChunkedTerm {
@@ -65,10 +65,7 @@ export interface ChunkOptions {
  */
 export function checkChunkRows(chunkRows: number | undefined): number | undefined {
   if (chunkRows === undefined) return undefined;
-  if (!Number.isInteger(chunkRows) || chunkRows < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid chunkRows ${chunkRows}: use a positive integer (rows per block)`);
-  }
-  return chunkRows;
+  return checkPositiveInt(chunkRows, "chunkRows (rows per block)");
 }
 
 function blocks(rows: number, size: number): [number, number][] {

@@ -24,7 +24,8 @@ const ENTITIES: Record<string, string> = {
  * @example
  * ```ts
  * import { escapeHtml } from "@likeness/report";
- * console.log(escapeHtml('<b class="x">Tom & Jerry</b>')); // &lt;b class=&quot;x&quot;&gt;Tom &amp; Jerry&lt;/b&gt;
+ * import assert from "node:assert/strict";
+ * assert.equal(escapeHtml('<b class="x">Tom & Jerry</b>'), "&lt;b class=&quot;x&quot;&gt;Tom &amp; Jerry&lt;/b&gt;");
  * ```
  */
 export function escapeHtml(value: unknown): string {

@@ -4,7 +4,15 @@
  *
  * @module
  */
-import { checkOneOf, checkPositiveInt, createRng, type Matrix, toMatrix, ValueError } from "@likeness/core";
+import {
+  checkFiniteNumber,
+  checkOneOf,
+  checkPositiveInt,
+  createRng,
+  type Matrix,
+  toMatrix,
+  ValueError,
+} from "@likeness/core";
 
 /** Projection methods. */
 export type ProjectionMethod = "pca" | "tsne";
@@ -71,10 +79,12 @@ export function project2d(embeddings: number[][] | Matrix, options: Project2dOpt
     );
   }
   const iterations = checkPositiveInt(options.iterations ?? 500, "iterations");
-  const perplexity = options.perplexity ?? Math.max(1, Math.min(30, (m.rows - 1) / 3));
-  if (!(perplexity > 0) || !Number.isFinite(perplexity)) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid perplexity ${perplexity}: pass a positive number (e.g. 30)`);
-  }
+  const perplexity = checkFiniteNumber(
+    options.perplexity ?? Math.max(1, Math.min(30, (m.rows - 1) / 3)),
+    "perplexity",
+    "project2d t-SNE",
+    { min: 0, minExclusive: true },
+  );
   return _tsne(m, seed, iterations, perplexity);
 }
 

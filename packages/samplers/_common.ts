@@ -3,7 +3,15 @@
  *
  * @module
  */
-import { checkLabelValues, createRng, type Label, labelIds, type Rng, ShapeError, ValueError } from "@likeness/core";
+import {
+  checkFiniteNumber,
+  checkLabelValues,
+  createRng,
+  type Label,
+  labelIds,
+  type Rng,
+  ShapeError,
+} from "@likeness/core";
 
 /** Members of each class, classes in first-appearance order. */
 export interface ClassIndex {
@@ -35,9 +43,7 @@ export function groupByClass(labels: readonly Label[]): ClassIndex {
 
 /** A generator for one epoch, derived from the seed and the epoch number only (resumable). */
 export function epochRng(seed: number, epoch: number): Rng {
-  if (!Number.isInteger(epoch) || epoch < 0) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid epoch ${epoch}: expected a non-negative integer`);
-  }
+  checkFiniteNumber(epoch, "epoch", "the sampler", { min: 0, integer: true });
   return createRng((Math.imul((seed >>> 0) ^ 0x5bd1e995, 0x85ebca6b) ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
 }
 

@@ -40,9 +40,10 @@ export interface HierarchicalOptions {
  * @example
  * ```ts
  * import { hierarchicalSampler } from "@likeness/samplers";
+ * import assert from "node:assert/strict";
  * const labels = [0, 0, 1, 1, 2, 2, 3, 3];
  * const s = hierarchicalSampler(labels, { superLabels: ["a", "a", "a", "a", "b", "b", "b", "b"], batchSize: 8, m: 2 });
- * console.log(s.epoch(0)[0].length); // 8: 2 super-classes x 2 classes x 2 items
+ * assert.equal(s.epoch(0)[0].length, 8); // 2 super-classes x 2 classes x 2 items
  * ```
  */
 export function hierarchicalSampler(labels: readonly Label[], options: HierarchicalOptions): BatchSampler {

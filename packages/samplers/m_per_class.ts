@@ -41,8 +41,9 @@ export interface MPerClassOptions {
  * @example
  * ```ts
  * import { mPerClassSampler } from "@likeness/samplers";
+ * import assert from "node:assert/strict";
  * const s = mPerClassSampler([0, 0, 1, 1, 2, 2], { m: 2, batchSize: 4, seed: 1 });
- * console.log(s.epoch(0)); // two batches of 4 indices, 2 per class
+ * assert.deepEqual(s.epoch(0), [[4, 5, 1, 0], [2, 3, 0, 1]]); // two batches of 4 indices, 2 per class
  * ```
  */
 export function mPerClassSampler(labels: readonly Label[], options: MPerClassOptions): BatchSampler {

@@ -33,8 +33,9 @@ export interface NoDuplicatesOptions {
  * @example
  * ```ts
  * import { noDuplicatesSampler } from "@likeness/samplers";
+ * import assert from "node:assert/strict";
  * const s = noDuplicatesSampler(["a", "a", "b", "c"], { batchSize: 2, seed: 3 });
- * console.log(s.epoch(0)); // e.g. [[1, 2], [0, 3]]: never both "a" items together
+ * assert.deepEqual(s.epoch(0), [[1, 2], [0, 3]]); // never both "a" items (0 and 1) together
  * ```
  */
 export function noDuplicatesSampler(labels: readonly Label[], options: NoDuplicatesOptions): BatchSampler {

@@ -30,7 +30,8 @@ export interface PairBatchOptions {
  * @example
  * ```ts
  * import { pairBatchSampler } from "@likeness/samplers";
- * console.log(pairBatchSampler(5, { batchSize: 2, shuffle: false }).epoch(0)); // [[0, 1], [2, 3], [4]]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(pairBatchSampler(5, { batchSize: 2, shuffle: false }).epoch(0), [[0, 1], [2, 3], [4]]);
  * ```
  */
 export function pairBatchSampler(count: number, options: PairBatchOptions): BatchSampler {

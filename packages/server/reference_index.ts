@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { checkFinite, ShapeError, ValueError } from "@likeness/core";
+import { checkFinite, checkPositiveInt, ShapeError, ValueError } from "@likeness/core";
 import { IdTable } from "./_id_table.ts";
 import {
   type Backend,
@@ -144,9 +144,7 @@ export class ReferenceIndex {
    * @throws {ValueError} INVALID_ARGUMENT for a bad dim, UNKNOWN_NAME for an unknown kind
    */
   constructor(dim: number, options: ReferenceIndexOptions | number = {}) {
-    if (!Number.isInteger(dim) || dim < 1) {
-      throw new ValueError("INVALID_ARGUMENT", `Cannot create an index: dim must be a positive integer, got ${dim}`);
-    }
+    checkPositiveInt(dim, "dim", "ReferenceIndex");
     const o = typeof options === "number" ? { capacity: options } : options;
     const capacity = o.capacity ?? 1024;
     const kind = o.kind ?? "flat";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ValueError } from "@likeness/core";
+import { checkFiniteNumber, ValueError } from "@likeness/core";
 import type { NamedTensor, SimilarityModel } from "@likeness/models";
 
 /** Metrics of one finished epoch. */
@@ -109,10 +109,7 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping
   if (mode !== "min" && mode !== "max") {
     throw new ValueError("UNKNOWN_NAME", `Unknown mode ${JSON.stringify(mode)}: use one of min, max`);
   }
-  const patience = options.patience ?? 3;
-  if (!Number.isInteger(patience) || patience < 0) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid patience ${patience}: expected an integer >= 0`);
-  }
+  const patience = checkFiniteNumber(options.patience ?? 3, "patience", "earlyStopping", { min: 0, integer: true });
   const minDelta = Math.abs(options.minDelta ?? 0);
   let best: number | undefined;
   let bestEpoch = 0;

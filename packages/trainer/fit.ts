@@ -4,7 +4,9 @@
  * @module
  */
 import {
+  checkFiniteNumber,
   checkLabelValues,
+  checkPositiveInt,
   createRng,
   type Label,
   LikenessError,
@@ -291,13 +293,9 @@ function _plan(model: SimilarityModel, data: FitData, options: FitOptions): _Pla
     );
   }
   const epochs = options.epochs ?? 1;
-  if (!Number.isInteger(epochs) || epochs < 1) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid epochs: expected a positive integer, got ${epochs}`);
-  }
+  checkPositiveInt(epochs, "epochs");
   const batchSize = options.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize < 2) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid batchSize: expected an integer >= 2, got ${batchSize}`);
-  }
+  checkFiniteNumber(batchSize, "batchSize", "fit", { min: 2, integer: true });
   if (options.clipNorm !== undefined && !(options.clipNorm > 0)) {
     throw new ValueError("INVALID_ARGUMENT", `Invalid clipNorm: expected a positive number, got ${options.clipNorm}`);
   }

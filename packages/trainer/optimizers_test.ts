@@ -1,6 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { adam, clipByGlobalNorm, constantLr, cosineLr, globalNorm, renderBar, sgd, stepLr } from "@likeness/trainer";
+import {
+  adam,
+  clipByGlobalNorm,
+  constantLr,
+  cosineLr,
+  earlyStopping,
+  FitProfiler,
+  globalNorm,
+  renderBar,
+  sgd,
+  stepLr,
+} from "@likeness/trainer";
 import { tf, useTfBackend } from "@likeness/tf";
 import { assertClose } from "@likeness/core/testing";
 
@@ -71,4 +82,18 @@ test("progress bar rendering", () => {
   assert.equal(renderBar(0, 4, 8), "[        ]");
   assert.equal(renderBar(2, 4, 8), "[===>    ]");
   assert.equal(renderBar(4, 4, 8), "[========]");
+});
+
+test("integer options >= 0 (warmupSteps, patience, profiler skip) take 0 and reject negatives and fractions", () => {
+  assert.equal(cosineLr({ lr: 1, warmupSteps: 0 })({ step: 0, epoch: 0, stepsPerEpoch: 1, totalSteps: 2 }), 1);
+  assert.equal(typeof earlyStopping({ patience: 0 }).onEpochEnd, "function");
+  new FitProfiler({ skip: 0 });
+  for (const bad of [-1, 1.5, NaN]) {
+    assert.throws(() => cosineLr({ lr: 1, warmupSteps: bad }), {
+      code: "INVALID_ARGUMENT",
+      message: `Invalid warmupSteps for cosineLr: expected a finite integer >= 0, got ${bad}`,
+    });
+    assert.throws(() => earlyStopping({ patience: bad }), code("INVALID_ARGUMENT"));
+    assert.throws(() => new FitProfiler({ skip: bad }), code("INVALID_ARGUMENT"));
+  }
 });

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ValueError } from "@likeness/core";
+import { checkFiniteNumber } from "@likeness/core";
 import { tf } from "@likeness/tf";
 
 /** The phases of one training step, in order. */
@@ -75,10 +75,7 @@ export class FitProfiler {
    */
   constructor(options: FitProfilerOptions = {}) {
     this.#kernels = options.kernels ?? true;
-    this.#skip = options.skip ?? 1;
-    if (!Number.isInteger(this.#skip) || this.#skip < 0) {
-      throw new ValueError("INVALID_ARGUMENT", `Invalid skip: expected an integer >= 0, got ${options.skip}`);
-    }
+    this.#skip = checkFiniteNumber(options.skip ?? 1, "skip", "FitProfiler", { min: 0, integer: true });
   }
 
   /** Start a step (`fit` calls it). */

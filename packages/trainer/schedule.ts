@@ -81,9 +81,7 @@ export function cosineLr(options: { lr: number; minLr?: number; warmupSteps?: nu
   if (!(minLr >= 0 && minLr <= lr)) {
     throw new ValueError("INVALID_ARGUMENT", `Invalid minLr ${minLr}: expected 0 <= minLr <= lr`);
   }
-  if (!Number.isInteger(warm) || warm < 0) {
-    throw new ValueError("INVALID_ARGUMENT", `Invalid warmupSteps ${warm}: expected an integer >= 0`);
-  }
+  checkFiniteNumber(warm, "warmupSteps", "cosineLr", { min: 0, integer: true });
   return ({ step, totalSteps }) => {
     if (step < warm) return lr * (step + 1) / warm;
     const span = Math.max(1, totalSteps - warm);

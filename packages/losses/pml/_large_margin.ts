@@ -7,7 +7,7 @@
  */
 import { tf } from "@likeness/tf";
 import { _matMul } from "../_matmul.ts";
-import { ShapeError, ValueError } from "@likeness/core";
+import { checkPositiveInt, ShapeError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { BaseLoss, checkEmbeddings, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
@@ -41,11 +41,8 @@ export function arcFaceModify(cosTarget: tf.Tensor1D, m: number): tf.Tensor1D {
 
 /** Check numClasses / embeddingSize. */
 export function checkClassifierSizes(numClasses: number, embeddingSize: number, loss: string): void {
-  for (const [v, n] of [[numClasses, "numClasses"], [embeddingSize, "embeddingSize"]] as const) {
-    if (!Number.isInteger(v) || v < 1) {
-      throw new ValueError("INVALID_ARGUMENT", `Invalid ${n} for ${loss}: expected a positive integer, got ${v}`);
-    }
-  }
+  checkPositiveInt(numClasses, "numClasses", loss);
+  checkPositiveInt(embeddingSize, "embeddingSize", loss);
 }
 
 /** Check that embeddings have `embeddingSize` columns. */

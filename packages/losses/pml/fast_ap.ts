@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkFiniteNumber, ValueError } from "@likeness/core";
+import { checkFiniteNumber, checkPositiveInt } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
@@ -55,13 +55,7 @@ export class PmlFastAPLoss extends BaseLoss {
    */
   constructor(options: PmlFastAPLossOptions = {}) {
     super();
-    this.numBins = options.numBins ?? 10;
-    if (!Number.isInteger(this.numBins) || this.numBins < 1) {
-      throw new ValueError(
-        "INVALID_ARGUMENT",
-        `Invalid numBins for FastAPLoss: expected a positive integer, got ${this.numBins}`,
-      );
-    }
+    this.numBins = checkPositiveInt(options.numBins ?? 10, "numBins", "FastAPLoss");
     this.distance = options.distance ?? lpDistance({ power: 2 });
     this.histogramMax = checkFiniteNumber(options.histogramMax ?? 4, "histogramMax", "FastAPLoss", {
       min: 0,

@@ -4,7 +4,7 @@
  * @module
  */
 import { gatherEntries, tf } from "@likeness/tf";
-import { ValueError } from "@likeness/core";
+import { checkPositiveInt, ValueError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import { cosineSimilarity, type PmlDistance, tripletBatch } from "./_common.ts";
@@ -84,12 +84,7 @@ export class PmlHistogramLoss extends BaseLoss {
     } else {
       this.nBins = options.nBins ?? 100;
     }
-    if (!Number.isInteger(this.nBins) || this.nBins < 1) {
-      throw new ValueError(
-        "INVALID_ARGUMENT",
-        `Invalid nBins for HistogramLoss: expected a positive integer, got ${this.nBins}`,
-      );
-    }
+    checkPositiveInt(this.nBins, "nBins", "HistogramLoss");
     this.delta = 2 / this.nBins;
     this.distance = options.distance ?? cosineSimilarity();
   }

@@ -4,7 +4,7 @@
  * @module
  */
 import { gatherEntries, gatherValues, tf } from "@likeness/tf";
-import { checkFiniteNumber, ValueError } from "@likeness/core";
+import { checkFiniteNumber, checkPositiveInt } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 import {
@@ -77,12 +77,7 @@ export class PmlMarginLoss extends BaseLoss {
     this.nu = checkFiniteNumber(options.nu ?? 0, "nu", this.name);
     const beta = checkFiniteNumber(options.beta ?? 1.2, "beta", this.name);
     this.learnBeta = options.learnBeta ?? false;
-    if (options.numClasses !== undefined && (!Number.isInteger(options.numClasses) || options.numClasses < 1)) {
-      throw new ValueError(
-        "INVALID_ARGUMENT",
-        `Invalid numClasses for MarginLoss: expected a positive integer, got ${options.numClasses}`,
-      );
-    }
+    if (options.numClasses !== undefined) checkPositiveInt(options.numClasses, "numClasses", "MarginLoss");
     this.numClasses = options.numClasses;
     this.beta = tf.variable(tf.fill([this.numClasses ?? 1], beta), this.learnBeta);
     this.distance = options.distance ?? lpDistance();

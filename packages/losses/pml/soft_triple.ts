@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { checkFiniteNumber, ValueError } from "@likeness/core";
+import { checkFiniteNumber, checkPositiveInt } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { BaseLoss, type LossDict } from "../base_loss.ts";
 import { meanReducer, type Reducer } from "../reducers.ts";
@@ -82,13 +82,7 @@ export class PmlSoftTripleLoss extends BaseLoss {
     checkClassifierSizes(options.numClasses, options.embeddingSize, this.name);
     this.numClasses = options.numClasses;
     this.embeddingSize = options.embeddingSize;
-    this.centersPerClass = options.centersPerClass ?? 10;
-    if (!Number.isInteger(this.centersPerClass) || this.centersPerClass < 1) {
-      throw new ValueError(
-        "INVALID_ARGUMENT",
-        `Invalid centersPerClass for SoftTripleLoss: expected a positive integer, got ${this.centersPerClass}`,
-      );
-    }
+    this.centersPerClass = checkPositiveInt(options.centersPerClass ?? 10, "centersPerClass", "SoftTripleLoss");
     this.la = checkFiniteNumber(options.la ?? 20, "la", this.name);
     this.gamma = checkFiniteNumber(options.gamma ?? 0.1, "gamma", this.name, { min: 0, minExclusive: true });
     this.margin = checkFiniteNumber(options.margin ?? 0.01, "margin", this.name);

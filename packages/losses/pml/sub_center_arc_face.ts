@@ -4,7 +4,7 @@
  * @module
  */
 import type { tf } from "@likeness/tf";
-import { checkFiniteNumber, ValueError } from "@likeness/core";
+import { checkFiniteNumber, checkPositiveInt } from "@likeness/core";
 import { arcFaceModify, LargeMarginSoftmaxBase, type PmlClassifierOptions } from "./_large_margin.ts";
 
 /** Options of {@link PmlSubCenterArcFaceLoss}. */
@@ -41,13 +41,7 @@ export class PmlSubCenterArcFaceLoss extends LargeMarginSoftmaxBase {
    * @throws {ValueError} INVALID_ARGUMENT; {ShapeError} when W has the wrong shape
    */
   constructor(options: PmlSubCenterArcFaceLossOptions) {
-    const k = options.subCenters ?? 3;
-    if (!Number.isInteger(k) || k < 1) {
-      throw new ValueError(
-        "INVALID_ARGUMENT",
-        `Invalid subCenters for SubCenterArcFaceLoss: expected a positive integer, got ${k}`,
-      );
-    }
+    const k = checkPositiveInt(options.subCenters ?? 3, "subCenters", "SubCenterArcFaceLoss");
     super(options, checkFiniteNumber(options.scale ?? 64, "scale", "SubCenterArcFaceLoss"), "SubCenterArcFaceLoss", k);
     this.margin = checkFiniteNumber(options.margin ?? 28.6, "margin", "SubCenterArcFaceLoss");
   }

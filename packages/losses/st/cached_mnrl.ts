@@ -5,7 +5,7 @@
  * @module
  */
 import { gatherRows, tf } from "@likeness/tf";
-import { checkFiniteNumber, checkOneOf, ShapeError, ValueError } from "@likeness/core";
+import { checkFiniteNumber, checkOneOf, checkPositiveInt, ShapeError } from "@likeness/core";
 import type { LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, checkEmbeddings, type LossDict } from "../base_loss.ts";
 import { _pairRows } from "./_pairs.ts";
@@ -117,11 +117,7 @@ export class CachedMultipleNegativesRankingLoss extends BaseLoss {
     super();
     this.scale = checkFiniteNumber(options.scale ?? 20, "scale", this.name, { min: 0, minExclusive: true });
     this.similarity = checkOneOf(options.similarity ?? "cosine", ["cosine", "dot"] as const, "similarity");
-    const mb = options.miniBatchSize ?? 32;
-    if (!Number.isInteger(mb) || mb < 1) {
-      throw new ValueError("INVALID_ARGUMENT", `Invalid miniBatchSize ${mb}: expected a positive integer`);
-    }
-    this.miniBatchSize = mb;
+    this.miniBatchSize = checkPositiveInt(options.miniBatchSize ?? 32, "miniBatchSize", this.name);
   }
 
   /**

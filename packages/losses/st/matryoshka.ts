@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from "@likeness/tf";
-import { type Rng, ShapeError, ValueError } from "@likeness/core";
+import { checkPositiveInt, type Rng, ShapeError, ValueError } from "@likeness/core";
 import type { Loss, LossTarget } from "../types.ts";
 import { alreadyReduced, BaseLoss, type LossDict } from "../base_loss.ts";
 
@@ -84,12 +84,7 @@ export class MatryoshkaLoss extends BaseLoss {
       );
     }
     if (options.dimsPerStep !== undefined) {
-      if (!Number.isInteger(options.dimsPerStep) || options.dimsPerStep < 1) {
-        throw new ValueError(
-          "INVALID_ARGUMENT",
-          `Invalid dimsPerStep ${options.dimsPerStep}: expected a positive integer`,
-        );
-      }
+      checkPositiveInt(options.dimsPerStep, "dimsPerStep", "MatryoshkaLoss");
       if (!options.rng) {
         throw new ValueError("INVALID_ARGUMENT", "MatryoshkaLoss dimsPerStep needs a seeded rng (createRng(seed))");
       }
