@@ -224,6 +224,7 @@ async function run(ds: DataSet): Promise<void> {
         qps,
         buildS: built,
         buildCpuS,
+        ...(bt > 1 ? { buildShares: index.buildShares } : {}),
         memoryBytes: index.memoryBytes,
       });
     }

@@ -399,16 +399,20 @@ export function insert(q: i32, efc: i32): void {
  * One thread's share of a multi-threaded build (threads builds, after configureThreads): claim the
  * next node from CTL[0] until CTL[1] (or until the build is marked failed) and insert it with its
  * lists locked as it reads and writes them. The threads' insertion order interleaves, so the
- * graph differs from a single-threaded build's (same algorithm, same quality).
+ * graph differs from a single-threaded build's (same algorithm, same quality). Returns the number
+ * of nodes this thread inserted.
  */
-export function insertShared(efc: i32): void {
+export function insertShared(efc: i32): i32 {
+  let done = 0;
   if (ASC_FEATURE_THREADS) {
     while (atomic.load<i32>(CTL + 20) == 0) {
       const q = atomic.add<i32>(CTL, 1);
       if (q >= atomic.load<i32>(CTL + 4)) break;
       insert(q, efc);
+      done++;
     }
   }
+  return done;
 }
 
 /** Insert nodes [n0, n1) in order. */

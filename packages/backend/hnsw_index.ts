@@ -876,6 +876,14 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
+   * Rows each thread linked in the last threaded add (calling thread first), or null when no add
+   * ran threaded yet (with `buildThreads` 1, or adds of fewer than 64 rows).
+   */
+  get buildShares(): number[] | null {
+    return this.graph.lastBuildShares?.slice() ?? null;
+  }
+
+  /**
    * Test-only: make build Worker `tid` die (`throw`: during the next threaded add, which then
    * rejects with WORKER_FAILED and adds nothing; `terminate`: now).
    *

@@ -57,8 +57,14 @@ test("hnsw buildThreads 2: recall within 0.02 of the one-thread build, every row
     await one.add(train);
     await two.add(train);
     assert.equal(two.size, N);
+    assert.equal(one.buildShares, null);
+    // Both threads linked rows, and every row was linked once.
+    const shares = two.buildShares!;
+    assert.equal(shares.length, 2);
+    assert.equal(shares[0] + shares[1], N);
+    assert.ok(shares[1] > 0, `the Worker linked ${shares[1]} rows`);
     const r1 = await recall(one, want), r2 = await recall(two, want);
-    console.log(`recall@10 at efSearch 100: one thread ${r1}, two threads ${r2}`);
+    console.log(`recall@10 at efSearch 100: one thread ${r1}, two threads ${r2} (rows per thread ${shares})`);
     assert.ok(r1 > 0.9, `one thread recall ${r1}`);
     assert.ok(r2 >= r1 - 0.02, `two threads ${r2} vs one ${r1}`);
     // Every node has layer-0 links and no list holds a duplicate or a node of its own.

@@ -52,9 +52,9 @@ function workerMain(): void {
     ex.configure(...m.job.configure);
     ex.configureCodes(...m.job.codes);
     ex.configureThreads(...m.job.threads);
-    ex.insertShared(m.job.efc);
+    const inserted = ex.insertShared(m.job.efc);
     ex.configureThreads(0, 0);
-    self_.postMessage({ done: true });
+    self_.postMessage({ done: true, inserted });
   };
 }
 
@@ -63,6 +63,8 @@ export class HnswBuildPool {
   /** Threads of a build (the calling thread included). */
   readonly threads: number;
   readonly #workers: WorkerLike[];
+  /** Nodes each Worker inserted in the last job (index t − 1 for thread t). */
+  readonly inserted: number[];
   #failure: string | null = null;
   #waiters: ((failure: string | null) => void)[] = [];
   #pending = 0;
@@ -70,13 +72,17 @@ export class HnswBuildPool {
   private constructor(workers: WorkerLike[]) {
     this.#workers = workers;
     this.threads = workers.length + 1;
+    this.inserted = workers.map(() => 0);
     workers.forEach((w, i) => {
       w.onerror = (e: Event) => {
         e.preventDefault?.();
         this.#fail(`worker ${i + 1} died: ${(e as ErrorEvent).message ?? "error"}`);
       };
       w.onmessage = (e: MessageEvent) => {
-        if (e.data?.done) this.#settle();
+        if (e.data?.done) {
+          this.inserted[i] = e.data.inserted;
+          this.#settle();
+        }
       };
     });
   }
@@ -118,6 +124,7 @@ export class HnswBuildPool {
    */
   post(jobs: HnswBuildJob[]): void {
     this.#pending = this.#workers.length;
+    this.inserted.fill(0);
     this.#workers.forEach((w, i) => w.postMessage({ job: jobs[i] }));
   }
 

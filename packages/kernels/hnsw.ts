@@ -413,8 +413,9 @@ export class HnswGraph {
     }
     pool.post(jobs);
     this.fn("configureThreads")(o.locks, o.ctl);
+    let mine = 0;
     try {
-      this.fn("insertShared")(efConstruction);
+      mine = this.fn("insertShared")(efConstruction);
     } finally {
       this.fn("configureThreads")(0, 0);
     }
@@ -425,7 +426,14 @@ export class HnswGraph {
       throw this.poolFailed(failure);
     }
     this.fn("setEntry")(Atomics.load(ctl, CTL_ENTRY), Atomics.load(ctl, CTL_MAXL));
+    this.lastBuildShares = [mine + start - n0, ...pool.inserted];
   }
+
+  /**
+   * Nodes each thread linked in the last threaded `addThreaded` (calling thread first; the first
+   * node of an empty graph counts for it), or null before one.
+   */
+  lastBuildShares: number[] | null = null;
 
   private async startPool(): Promise<HnswBuildPool> {
     if (this.pool) return this.pool;
