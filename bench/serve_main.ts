@@ -10,7 +10,11 @@
  * Flags: --quick (10,000 references only, fewer requests), --threads N (the server's and the
  * ceiling's kernel threads, default 1), --kinds flat,hnsw (any of flat, int8, binary, hnsw),
  * --hnsw-ef-construction N (default 200), --sizes 10000,100000 (reference counts), --requests N
- * (per route, default 1000), --routes search,classify, --hot-add on|off (default on).
+ * (per route, default 1000), --routes search,classify, --hot-add on|off (default on),
+ * --restart on|off (default off: on stops the server after its first start, once it has written
+ * its index snapshot, and times a second start from it: row `restart:KIND`), --ceiling on|off
+ * (default on: the in-process index rows; off skips that second build, e.g. at 1,000,000),
+ * --hnsw-ef-search N (passed to the server).
  */
 import process from "node:process";
 import { spawn } from "node:child_process";
@@ -36,6 +40,9 @@ const sizes = arg("sizes", quick ? "10000" : "10000,100000").split(",").map(Numb
 const REQUESTS = Number(arg("requests", quick ? "300" : "1000"));
 const routes = arg("routes", "search,classify").split(",");
 const hotAdd = arg("hot-add", "on") === "on";
+const restart = arg("restart", "off") === "on";
+const ceilingOn = arg("ceiling", "on") === "on";
+const efSearch = arg("hnsw-ef-search", "");
 const CONCURRENCY = 8;
 const TIME_LIMIT_MS = 30_000;
 const MAIN = fileURLToPath(new URL("../packages/server/main.ts", import.meta.url));
@@ -73,7 +80,7 @@ function startServer(
       "--port",
       "0",
       "--snapshot",
-      "off",
+      restart ? "on" : "off",
       ...extra,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
@@ -170,58 +177,76 @@ for (const n of sizes) {
 
   for (const kind of kinds) {
     if (kind === "hnsw" && n < 100_000 && !quick) continue;
-    // Ceiling: the resident index alone in this process, same kind, 1 and 8 queries per call.
-    const index = await createIndex(
-      { dim: DIM, metric: "cosine", kind, capacity: n, ...(kind === "hnsw" ? { hnsw: { efConstruction } } : {}) },
-      backend,
-    );
-    const data = new Float32Array(n * DIM);
-    items.forEach((it, i) => data.set(it.vector, i * DIM));
-    await index.add({ data, rows: n, cols: DIM });
-    // The same 512 distinct queries cycled in calls of 1 or of 8: a query repeated call after call
-    // keeps the rows its graph walk visits in cache (an hnsw search then costs about half), which
-    // made single queries look faster per query than batches of 8 distinct ones.
-    const pool = Float32Array.from({ length: 512 * DIM }, () => rng.normal());
-    const ceiling = async (batch: number) => {
-      const calls0 = 512 / batch;
-      const q = (c: number) => ({
-        data: pool.subarray((c % calls0) * batch * DIM, ((c % calls0) + 1) * batch * DIM),
-        rows: batch,
-        cols: DIM,
+    let c8 = NaN;
+    if (ceilingOn) {
+      // Ceiling: the resident index alone in this process, same kind, 1 and 8 queries per call.
+      const index = await createIndex(
+        { dim: DIM, metric: "cosine", kind, capacity: n, ...(kind === "hnsw" ? { hnsw: { efConstruction } } : {}) },
+        backend,
+      );
+      const data = new Float32Array(n * DIM);
+      items.forEach((it, i) => data.set(it.vector, i * DIM));
+      await index.add({ data, rows: n, cols: DIM });
+      // The same 512 distinct queries cycled in calls of 1 or of 8: a query repeated call after call
+      // keeps the rows its graph walk visits in cache (an hnsw search then costs about half), which
+      // made single queries look faster per query than batches of 8 distinct ones.
+      const pool = Float32Array.from({ length: 512 * DIM }, () => rng.normal());
+      const ceiling = async (batch: number) => {
+        const calls0 = 512 / batch;
+        const q = (c: number) => ({
+          data: pool.subarray((c % calls0) * batch * DIM, ((c % calls0) + 1) * batch * DIM),
+          rows: batch,
+          cols: DIM,
+        });
+        for (let i = 0; i < 5; i++) await index.search(q(i), { k: 10 });
+        const t0 = performance.now();
+        let calls = 0;
+        while (performance.now() - t0 < 1500) {
+          await index.search(q(calls), { k: 10 });
+          calls++;
+        }
+        return (calls * batch) / ((performance.now() - t0) / 1000);
+      };
+      const c1 = await ceiling(1);
+      c8 = await ceiling(8);
+      index.dispose();
+      emit({
+        bench: "serve",
+        impl: `index-search:${kind}`,
+        references: n,
+        q_per_s_batch1: +c1.toFixed(0),
+        q_per_s_batch8: +c8.toFixed(0),
       });
-      for (let i = 0; i < 5; i++) await index.search(q(i), { k: 10 });
-      const t0 = performance.now();
-      let calls = 0;
-      while (performance.now() - t0 < 1500) {
-        await index.search(q(calls), { k: 10 });
-        calls++;
-      }
-      return (calls * batch) / ((performance.now() - t0) / 1000);
-    };
-    const c1 = await ceiling(1), c8 = await ceiling(8);
-    index.dispose();
-    emit({
-      bench: "serve",
-      impl: `index-search:${kind}`,
-      references: n,
-      q_per_s_batch1: +c1.toFixed(0),
-      q_per_s_batch8: +c8.toFixed(0),
-    });
+    }
 
-    const t0 = performance.now();
-    const server = await startServer(dir, [
+    const serverArgs = [
       "--index",
       kind,
       "--threads",
       String(threads),
       ...(kind === "hnsw" ? ["--hnsw-ef-construction", String(efConstruction)] : []),
-    ]);
+      ...(kind === "hnsw" && efSearch ? ["--hnsw-ef-search", efSearch] : []),
+    ];
+    const t0 = performance.now();
+    let server = await startServer(dir, serverArgs);
     emit({
       bench: "serve",
       impl: `start:${kind}`,
       references: n,
       start_s: +((performance.now() - t0) / 1000).toFixed(1),
     });
+    if (restart) {
+      // The first start writes DIR/likeness.index in the background; stop waits for it.
+      await server.stop();
+      const t1 = performance.now();
+      server = await startServer(dir, serverArgs);
+      emit({
+        bench: "serve",
+        impl: `restart:${kind}`,
+        references: n,
+        start_s: +((performance.now() - t1) / 1000).toFixed(2),
+      });
+    }
     const bodies = Array.from({ length: 256 }, () => JSON.stringify({ vector: randVec(), k: 10 }));
     for (const route of routes) {
       const m0 = await batchMetrics(server.url);

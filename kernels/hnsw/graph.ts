@@ -38,6 +38,11 @@ let MAXL: i32 = -1;
 let GEN: u32 = 0;
 let candN: i32 = 0;
 let resN: i32 = 0;
+// Multi-threaded build (builds with threads only: `--enable threads`, shared memory). LOCKS: per
+// node i32 spin lock guarding its lists (0 = single-threaded, nothing locked); CTL: i32 words
+// [next node, end, entry, top layer, entry lock, failed] shared by the threads of one build.
+let LOCKS: usize = 0;
+let CTL: usize = 0;
 
 /** Set the memory layout (byte offsets) and parameters. */
 export function configure(
@@ -52,6 +57,39 @@ export function configure(
 /** Set the int8 code rows (0 = none) and their padded length in bytes. */
 export function configureCodes(codes: usize, cb: i32): void {
   CODES = codes; CB = <usize>cb;
+}
+
+/** Lock words (0: none, the single-threaded build) and the control words of a multi-threaded build. */
+export function configureThreads(locks: usize, ctl: usize): void {
+  LOCKS = locks; CTL = ctl;
+}
+
+// Spin until the lock word at p is taken. A lock held for ~2^28 tries means a thread died holding
+// it: the build is marked failed (CTL[5]) and goes on, and JS rolls it back.
+// @ts-ignore: decorator
+@inline function lockAt(p: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    let spins = 0;
+    while (atomic.cmpxchg<i32>(p, 0, 1) != 0) {
+      if (++spins > (1 << 28)) { atomic.store<i32>(CTL + 20, 1); return; }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function unlockAt(p: usize): void {
+  if (ASC_FEATURE_THREADS) atomic.store<i32>(p, 0);
+}
+
+// Lock / unlock a node's lists (no-ops in a single-threaded build).
+// @ts-ignore: decorator
+@inline function lockNode(node: i32): void {
+  if (ASC_FEATURE_THREADS) { if (LOCKS != 0) lockAt(LOCKS + (<usize>node << 2)); }
+}
+
+// @ts-ignore: decorator
+@inline function unlockNode(node: i32): void {
+  if (ASC_FEATURE_THREADS) { if (LOCKS != 0) unlockAt(LOCKS + (<usize>node << 2)); }
 }
 
 /** Entry point node (-1 when empty). */
@@ -203,13 +241,16 @@ function greedy(q: usize, ep: i32, epd: f32, layer: i32): i32 {
   let changed = true;
   while (changed) {
     changed = false;
-    const l = links(cur, layer);
+    const c = cur;
+    const l = links(c, layer);
+    lockNode(c);
     const cnt = load<i32>(l);
     for (let j = 0; j < cnt; j++) {
       const nb = load<i32>(l + (<usize>(j + 1) << 2));
       const d = qdist(q, nb);
       if (before(d, nb, curd, cur)) { cur = nb; curd = d; changed = true; }
     }
+    unlockNode(c);
   }
   lastD = curd;
   return cur;
@@ -245,6 +286,7 @@ function searchLayer(q: usize, ep: i32, epd: f32, ef: i32, layer: i32, filt: usi
     if (resN >= ef && !before(cd, c, pd(RES, 0), pn(RES, 0))) break;
     heapPop(CAND, candN--, false);
     const l = links(c, layer);
+    lockNode(c);
     const cnt = load<i32>(l);
     touch(q, l, cnt);
     for (let j = 0; j < cnt; j++) {
@@ -259,6 +301,7 @@ function searchLayer(q: usize, ep: i32, epd: f32, ef: i32, layer: i32, filt: usi
         }
       }
     }
+    unlockNode(c);
   }
 }
 
@@ -283,10 +326,12 @@ function selectHeuristic(src: usize, n: i32, m: i32, dst: usize): void {
 function connect(e: i32, q: i32, layer: i32): void {
   const l = links(e, layer);
   const cap = layer == 0 ? M0 : M;
+  lockNode(e);
   const cnt = load<i32>(l);
   if (cnt < cap) {
     store<i32>(l + (<usize>(cnt + 1) << 2), q);
     store<i32>(l, cnt + 1);
+    unlockNode(e);
     return;
   }
   const re = row(e);
@@ -301,6 +346,7 @@ function connect(e: i32, q: i32, layer: i32): void {
     n++;
   }
   selectHeuristic(NB, n, cap, l);
+  unlockNode(e);
 }
 
 /**
@@ -311,6 +357,10 @@ export function insert(q: i32, efc: i32): void {
   const level = load<i32>(LEV + (<usize>q << 2));
   for (let l = 0; l <= level; l++) store<i32>(links(q, l), 0);
   const qv = row(q);
+  const shared = ASC_FEATURE_THREADS && LOCKS != 0;
+  if (ASC_FEATURE_THREADS) {
+    if (shared) { ENTRY = atomic.load<i32>(CTL + 8); MAXL = atomic.load<i32>(CTL + 12); }
+  }
   if (ENTRY < 0) { ENTRY = q; MAXL = level; return; }
   let ep = ENTRY;
   let epd = dist(qv, row(ep));
@@ -318,14 +368,51 @@ export function insert(q: i32, efc: i32): void {
   for (let l = min(level, MAXL); l >= 0; l--) {
     searchLayer(qv, ep, epd, efc, l, 0, false);
     const n = drain();
-    selectHeuristic(WORK, n, M, links(q, l));
     const ql = links(q, l);
-    const cnt = load<i32>(ql);
-    for (let j = 0; j < cnt; j++) connect(load<i32>(ql + (<usize>(j + 1) << 2)), q, l);
+    // Shared build: select into CAND (free after the walk), then publish under q's lock (other
+    // threads may already walk through q on a higher layer) and link from the private copy.
+    const sel = shared ? CAND : ql;
+    selectHeuristic(WORK, n, M, sel);
+    const cnt = load<i32>(sel);
+    if (shared) {
+      lockNode(q);
+      memory.copy(ql, sel, <usize>(cnt + 1) << 2);
+      unlockNode(q);
+    }
+    for (let j = 0; j < cnt; j++) connect(load<i32>(sel + (<usize>(j + 1) << 2)), q, l);
     ep = pn(WORK, 0);
     epd = pd(WORK, 0);
   }
-  if (level > MAXL) { ENTRY = q; MAXL = level; }
+  if (level > MAXL) {
+    if (ASC_FEATURE_THREADS) {
+      if (shared) {
+        lockAt(CTL + 16);
+        if (level > atomic.load<i32>(CTL + 12)) { atomic.store<i32>(CTL + 8, q); atomic.store<i32>(CTL + 12, level); }
+        unlockAt(CTL + 16);
+      }
+    }
+    ENTRY = q; MAXL = level;
+  }
+}
+
+/**
+ * One thread's share of a multi-threaded build (threads builds, after configureThreads): claim the
+ * next node from CTL[0] until CTL[1] (or until the build is marked failed) and insert it with its
+ * lists locked as it reads and writes them. The threads' insertion order interleaves, so the
+ * graph differs from a single-threaded build's (same algorithm, same quality). Returns the number
+ * of nodes this thread inserted.
+ */
+export function insertShared(efc: i32): i32 {
+  let done = 0;
+  if (ASC_FEATURE_THREADS) {
+    while (atomic.load<i32>(CTL + 20) == 0) {
+      const q = atomic.add<i32>(CTL, 1);
+      if (q >= atomic.load<i32>(CTL + 4)) break;
+      insert(q, efc);
+      done++;
+    }
+  }
+  return done;
 }
 
 /** Insert nodes [n0, n1) in order. */

@@ -66,7 +66,18 @@ export interface HnswSearchOptions extends IndexSearchOptions {
 export interface HnswIndexOptions extends IndexOptions {
   /** Kernel build: `simd` [when the runtime has WebAssembly SIMD] or `scalar`. */
   variant?: HnswVariant;
+  /**
+   * Threads that link the rows of an `add` (1–16 [1]): with 2 or more the memory is shared and
+   * `threads − 1` Workers link beside the calling thread, each node's lists under a spin lock.
+   * Such a graph is not bit-identical to a one-thread build (nor from run to run) but meets the
+   * same recall; a one-thread build is deterministic for a seed. Not saved: pass it to
+   * {@link loadHnswIndex} again for threaded adds after a load.
+   */
+  buildThreads?: number;
 }
+
+/** Range of {@link HnswIndexOptions.buildThreads}. */
+export const HNSW_BUILD_THREADS: readonly [number, number, number] = [1, 16, 1];
 
 const KIND_OF: Record<Metric, 0 | 1 | 2> = { dot: 0, cosine: 0, l2: 1, sqeuclidean: 1, l1: 2 };
 
@@ -164,7 +175,16 @@ export async function createHnswIndex(options: HnswIndexOptions): Promise<HnswIn
   const capacity = checkIntIn(options.capacity ?? 1024, "capacity", [1, 2 ** 26, 1024]);
   const variant = checkVariant(options.variant);
   const codes = params.codes === "int8";
-  const graph = await HnswGraph.create({ dim, kind: KIND_OF[metric], M: params.M, variant, capacity, codes });
+  const threads = checkIntIn(options.buildThreads ?? 1, "buildThreads", HNSW_BUILD_THREADS);
+  const graph = await HnswGraph.create({
+    dim,
+    kind: KIND_OF[metric],
+    M: params.M,
+    variant,
+    capacity,
+    codes,
+    threads,
+  });
   return new HnswIndex(graph, metric, params, params.seed);
 }
 
@@ -187,6 +207,8 @@ export interface LoadHnswOptions {
   kind?: IndexKind;
   /** Kernel build to search with [best available]. */
   variant?: HnswVariant;
+  /** Threads of later adds (see {@link HnswIndexOptions.buildThreads}) [1]. */
+  buildThreads?: number;
 }
 
 /**
@@ -231,7 +253,8 @@ export async function loadHnswIndex(bytes: Uint8Array, options: LoadHnswOptions 
       },
     );
   }
-  return await fromDecoded(decoded, checkVariant(options.variant));
+  const threads = checkIntIn(options.buildThreads ?? 1, "buildThreads", HNSW_BUILD_THREADS);
+  return await fromDecoded(decoded, checkVariant(options.variant), threads);
 }
 
 function corrupt(why: string): LikenessError {
@@ -257,7 +280,7 @@ function encodeGraph(a: HnswGraphArrays, M: number): Uint8Array {
   return out;
 }
 
-async function fromDecoded(decoded: DecodedIndex, variant: HnswVariant): Promise<HnswIndex> {
+async function fromDecoded(decoded: DecodedIndex, variant: HnswVariant, threads = 1): Promise<HnswIndex> {
   const h = decoded.header;
   const dim = h.dim;
   if (dim > 65536) throw corrupt(`dimension ${dim}`);
@@ -338,6 +361,7 @@ async function fromDecoded(decoded: DecodedIndex, variant: HnswVariant): Promise
     variant,
     capacity: Math.max(count, 16),
     codes,
+    threads,
   });
   graph.restore(arrays);
   const index = new HnswIndex(graph, metric, params, rngState);
@@ -514,9 +538,10 @@ export class HnswIndex implements VectorIndex {
    * @returns the ids of the new rows
    * @throws {ShapeError} SHAPE_MISMATCH, EMPTY_INPUT; OUT_OF_RANGE for an id outside [0, 2³¹ − 1)
    * @throws {ValueError} NON_FINITE; CONFLICT for a duplicate or live id; INVALID_ARGUMENT for bad labels
+   * @throws {LikenessError} WORKER_FAILED when a build Worker (buildThreads ≥ 2) dies: nothing is added
    */
   add(vectors: Matrix, options: AddOptions = {}): Promise<Int32Array> {
-    return this.serial(() => {
+    return this.serial(async () => {
       this.checkRows(vectors, "vectors");
       const n = vectors.rows;
       const ids = new Int32Array(n);
@@ -567,7 +592,7 @@ export class HnswIndex implements VectorIndex {
       for (let i = 0; i < n; i++) levels[i] = levelOf(rng.next(), this.params.M);
       const r0 = this.graph.count;
       this.ensureRowArrays(r0 + n);
-      this.graph.add(rows, levels, this.params.efConstruction);
+      await this.graph.addThreaded(rows, levels, this.params.efConstruction);
       if (16 * n >= this.graph.count) this.graph.repair(this.params.efConstruction);
       this.rngState = rng.state();
       this.ids.set(ids, r0);
@@ -779,9 +804,11 @@ export class HnswIndex implements VectorIndex {
         variant: this.graph.variant,
         capacity: Math.max(16, keep.length),
         codes: this.graph.codes,
+        threads: this.graph.threads,
       });
       g.add(rows, levels, this.params.efConstruction);
       g.repair(this.params.efConstruction);
+      this.graph.dispose();
       this.graph = g;
       this.ids = ids;
       this.labels = labels;
@@ -845,5 +872,25 @@ export class HnswIndex implements VectorIndex {
   /** Release the memory; later calls reject. */
   dispose(): void {
     this.disposed = true;
+    this.graph.dispose();
+  }
+
+  /**
+   * Rows each thread linked in the last threaded add (calling thread first), or null when no add
+   * ran threaded yet (with `buildThreads` 1, or adds of fewer than 64 rows).
+   */
+  get buildShares(): number[] | null {
+    return this.graph.lastBuildShares?.slice() ?? null;
+  }
+
+  /**
+   * Test-only: make build Worker `tid` die (`throw`: during the next threaded add, which then
+   * rejects with WORKER_FAILED and adds nothing; `terminate`: now).
+   *
+   * @param how `throw` or `terminate`
+   * @param tid 1 ≤ tid < buildThreads
+   */
+  injectBuildFault(how: "throw" | "terminate", tid: number): Promise<void> {
+    return this.serial(() => this.graph.injectBuildFault(how, tid));
   }
 }

@@ -18,14 +18,29 @@
  * | `eligible` | cap | filter bytes of the current search |
  * | `tags`, `cand`, `res`, `work` | cap·4, 3·(cap + 1)·8 | search scratch (visit tags, heaps) |
  * | `nb` | (M0 + 2)·8 | scratch for shrinking a list |
+ * | `ctl` | 32 (threads only) | control words of a multi-threaded build |
+ * | `locks` | cap·4 (threads only) | one spin lock per node |
+ * | `tscratch` | (threads − 1)·(tags … nb) | the Workers' own search scratch |
  * | `io` | grows | queries, results, node lists |
  * | `upper` | upperCap·4 | per node with level L ≥ 1: L lists of (1 + M) int32 |
  *
+ * Multi-threaded build (`threads` ≥ 2): the memory is shared and the threads build of the kernel
+ * runs; `addThreaded` links the new rows on the calling thread and `threads − 1` Workers at once,
+ * each claiming the next node from a shared counter and taking a node's spin lock while it reads
+ * or rewrites that node's lists (hnswlib's scheme, written from the paper's Algorithm 1 here). The
+ * insertion order interleaves, so the graph is not bit-identical to a one-thread build (nor from
+ * run to run); its recall is the same within noise (`hnsw_threads_test.ts`, `bench:ann`). A
+ * one-thread build stays deterministic.
+ *
  * @module
  */
+import { LikenessError } from "@likeness/core";
 import { KernelModule } from "./wasm_module.ts";
+import { type HnswBuildJob, HnswBuildPool } from "./_hnsw_build_pool.ts";
 import { wasmBytes as scalarBytes } from "./generated/hnsw_scalar.generated.ts";
 import { wasmBytes as simdBytes } from "./generated/hnsw_simd.generated.ts";
+import { wasmBytes as scalarMtBytes } from "./generated/hnsw_scalar_mt.generated.ts";
+import { wasmBytes as simdMtBytes } from "./generated/hnsw_simd_mt.generated.ts";
 
 /** Which build of the HNSW kernel runs: `simd` (f32x4, no FMA) or `scalar`. */
 export type HnswVariant = "scalar" | "simd";
@@ -50,6 +65,11 @@ export interface HnswGraphOptions {
    * max(ef, k) candidates are reranked in float32) [false]. The build always uses float32.
    */
   codes?: boolean;
+  /**
+   * Threads of a build (the calling thread and `threads − 1` Workers) [1]. With 2 or more the
+   * memory is shared and {@link HnswGraph.addThreaded} builds in parallel.
+   */
+  threads?: number;
 }
 
 /**
@@ -112,12 +132,21 @@ const REGIONS = [
   "res",
   "work",
   "nb",
+  "ctl",
+  "locks",
+  "tscratch",
   "io",
   "upper",
 ] as const;
 type RegionName = typeof REGIONS[number];
 
 const align = (n: number) => (n + 15) & ~15;
+
+/** Regions relayout does not copy (scratch, filter bytes, build state). */
+const UNCOPIED: ReadonlySet<string> = new Set(["io", "eligible", "ctl", "locks", "tscratch"]);
+
+/** Control words of a threaded build (int32 index in `ctl`): as in kernels/hnsw/graph.ts. */
+const CTL_NEXT = 0, CTL_END = 1, CTL_ENTRY = 2, CTL_MAXL = 3, CTL_FAILED = 5;
 
 /**
  * An HNSW graph in one WebAssembly memory (internal building block of `HnswIndex`).
@@ -154,8 +183,13 @@ export class HnswGraph {
   private lo: Float64Array;
   private hi: Float64Array;
   private quant: HnswQuantizer | null = null;
+  /** Threads of a build (1: single-threaded, deterministic). */
+  readonly threads: number;
+  private pool: HnswBuildPool | null = null;
+  private poolStart: Promise<HnswBuildPool> | null = null;
 
   private constructor(options: HnswGraphOptions, module: KernelModule) {
+    this.threads = options.threads ?? 1;
     this.dim = options.dim;
     this.kind = options.kind;
     this.M = options.M;
@@ -177,8 +211,11 @@ export class HnswGraph {
    * @returns the graph
    */
   static async create(options: HnswGraphOptions): Promise<HnswGraph> {
-    const bytes = options.variant === "simd" ? simdBytes() : scalarBytes();
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+    const threaded = (options.threads ?? 1) > 1;
+    const bytes = options.variant === "simd"
+      ? (threaded ? simdMtBytes() : simdBytes())
+      : (threaded ? scalarMtBytes() : scalarBytes());
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, ...(threaded ? { shared: true } : {}) });
     const module = await KernelModule.create(bytes, memory);
     return new HnswGraph(options, module);
   }
@@ -195,6 +232,8 @@ export class HnswGraph {
 
   private plan(cap: number, ioBytes: number, upperCap: number): Layout {
     const m0 = 2 * this.M;
+    const t = this.threads > 1;
+    const perThread = align(cap * 4) + 3 * align((cap + 1) * 8) + align((m0 + 2) * 8);
     const size: Record<RegionName, number> = {
       vec: cap * this.dim * 4,
       codes: cap * this.codeBytes,
@@ -208,6 +247,9 @@ export class HnswGraph {
       res: (cap + 1) * 8,
       work: (cap + 1) * 8,
       nb: (m0 + 2) * 8,
+      ctl: t ? 32 : 0,
+      locks: t ? cap * 4 : 0,
+      tscratch: t ? (this.threads - 1) * perThread : 0,
       io: ioBytes,
       upper: upperCap * 4,
     };
@@ -229,16 +271,25 @@ export class HnswGraph {
     for (let i = REGIONS.length - 1; i >= 0; i--) {
       const r = REGIONS[i];
       const keep = Math.min(old.size[r], next.size[r]);
-      if (r !== "io" && r !== "eligible") u8.copyWithin(next.off[r], old.off[r], old.off[r] + keep);
-      u8.fill(0, next.off[r] + (r === "io" || r === "eligible" ? 0 : keep), next.off[r] + next.size[r]);
+      if (!UNCOPIED.has(r)) u8.copyWithin(next.off[r], old.off[r], old.off[r] + keep);
+      u8.fill(0, next.off[r] + (UNCOPIED.has(r) ? 0 : keep), next.off[r] + next.size[r]);
     }
     this.lay = next;
     this.configure();
   }
 
-  private configure(): void {
+  /** The kernel's `configure` arguments; thread t ≥ 1 gets its own scratch in `tscratch`. */
+  private configureArgs(t = 0): number[] {
     const o = this.lay.off;
-    this.fn("configure")(
+    let tags = o.tags, cand = o.cand, res = o.res, work = o.work, nb = o.nb;
+    if (t > 0) {
+      const cap = this.lay.cap;
+      const sizes = [align(cap * 4), align((cap + 1) * 8), align((cap + 1) * 8), align((cap + 1) * 8)];
+      let at = o.tscratch + (t - 1) * (sizes.reduce((a, b) => a + b, 0) + align((2 * this.M + 2) * 8));
+      [tags, cand, res, work] = sizes.map((s) => (at += s) - s);
+      nb = at;
+    }
+    return [
       o.vec,
       this.dim,
       this.kind,
@@ -248,12 +299,17 @@ export class HnswGraph {
       o.upperOff,
       o.upper,
       o.deleted,
-      o.tags,
-      o.cand,
-      o.res,
-      o.work,
-      o.nb,
-    );
+      tags,
+      cand,
+      res,
+      work,
+      nb,
+    ];
+  }
+
+  private configure(): void {
+    const o = this.lay.off;
+    this.fn("configure")(...this.configureArgs());
     this.fn("configureCodes")(this.codes ? o.codes : 0, this.codeBytes);
   }
 
@@ -306,6 +362,159 @@ export class HnswGraph {
    * @param efConstruction candidate list size while linking
    */
   add(rows: Float32Array, levels: Int32Array, efConstruction: number): void {
+    const n0 = this.stage(rows, levels);
+    this.fn("insertRange")(n0, this.count, efConstruction);
+  }
+
+  /**
+   * Append rows and link them on {@link HnswGraph.threads} threads at once (see the module doc:
+   * not bit-identical to {@link HnswGraph.add}, same quality). Falls back to `add` with one thread
+   * or fewer than 64 rows. On a Worker failure the graph is rolled back to what it was (no row is
+   * added, links to the new rows are dropped, the entry point restored), the Workers are stopped
+   * (the next call starts new ones) and the call throws.
+   *
+   * @param rows n × dim values (already normalised for cosine)
+   * @param levels the top layer of each new node
+   * @param efConstruction candidate list size while linking
+   * @throws {LikenessError} WORKER_FAILED when a Worker cannot start or dies during the build
+   */
+  async addThreaded(rows: Float32Array, levels: Int32Array, efConstruction: number): Promise<void> {
+    if (this.threads < 2 || levels.length < 64) return this.add(rows, levels, efConstruction);
+    const pool = await this.startPool();
+    if (pool.failure !== null) throw this.poolFailed(pool.failure);
+    const saved = {
+      count: this.count,
+      upperUsed: this.upperUsed,
+      entry: this.fn("entryPoint")(),
+      maxLevel: this.fn("maxLevel")(),
+      lo: this.lo.slice(),
+      hi: this.hi.slice(),
+      quant: this.quant,
+    };
+    const n0 = this.stage(rows, levels);
+    let start = n0;
+    if (saved.entry < 0) this.fn("insertRange")(n0, ++start, efConstruction);
+    const o = this.lay.off;
+    const ctl = this.view(Int32Array, "ctl", 0, 8);
+    ctl.fill(0);
+    ctl[CTL_NEXT] = start;
+    ctl[CTL_END] = this.count;
+    ctl[CTL_ENTRY] = this.fn("entryPoint")();
+    ctl[CTL_MAXL] = this.fn("maxLevel")();
+    this.view(Int32Array, "locks", 0, this.count).fill(0);
+    const jobs: HnswBuildJob[] = [];
+    for (let t = 1; t < this.threads; t++) {
+      jobs.push({
+        configure: this.configureArgs(t),
+        codes: [this.codes ? o.codes : 0, this.codeBytes],
+        threads: [o.locks, o.ctl],
+        efc: efConstruction,
+      });
+    }
+    pool.post(jobs);
+    this.fn("configureThreads")(o.locks, o.ctl);
+    let mine = 0;
+    try {
+      mine = this.fn("insertShared")(efConstruction);
+    } finally {
+      this.fn("configureThreads")(0, 0);
+    }
+    const failure = (await pool.join()) ??
+      (Atomics.load(ctl, CTL_FAILED) !== 0 ? "a node lock was never released" : null);
+    if (failure !== null) {
+      this.rollback(saved);
+      throw this.poolFailed(failure);
+    }
+    this.fn("setEntry")(Atomics.load(ctl, CTL_ENTRY), Atomics.load(ctl, CTL_MAXL));
+    this.lastBuildShares = [mine + start - n0, ...pool.inserted];
+  }
+
+  /**
+   * Nodes each thread linked in the last threaded `addThreaded` (calling thread first; the first
+   * node of an empty graph counts for it), or null before one.
+   */
+  lastBuildShares: number[] | null = null;
+
+  private async startPool(): Promise<HnswBuildPool> {
+    if (this.pool) return this.pool;
+    const bytes = this.variant === "simd" ? simdMtBytes() : scalarMtBytes();
+    this.poolStart ??= HnswBuildPool.start(bytes, this.module.memory, this.threads);
+    try {
+      this.pool = await this.poolStart;
+      return this.pool;
+    } catch (e) {
+      this.poolStart = null;
+      throw new LikenessError("WORKER_FAILED", `Cannot start the HNSW build Workers: ${(e as Error).message}`);
+    } finally {
+      if (this.pool === null) this.poolStart = null;
+    }
+  }
+
+  private poolFailed(why: string): LikenessError {
+    this.pool?.dispose();
+    this.pool = null;
+    this.poolStart = null;
+    return new LikenessError(
+      "WORKER_FAILED",
+      `Cannot add: an HNSW build Worker failed (${why}); nothing was added, the next add starts new Workers`,
+    );
+  }
+
+  /** Undo a failed threaded build: drop links to rows ≥ count, restore the counters and codes. */
+  private rollback(saved: {
+    count: number;
+    upperUsed: number;
+    entry: number;
+    maxLevel: number;
+    lo: Float64Array;
+    hi: Float64Array;
+    quant: HnswQuantizer | null;
+  }): void {
+    const n0 = saved.count;
+    const drop = (list: Int32Array, at: number) => {
+      const cnt = list[at];
+      let w = 0;
+      for (let j = 1; j <= cnt; j++) if (list[at + j] < n0) list[at + ++w] = list[at + j];
+      list[at] = w;
+    };
+    const s0 = 1 + 2 * this.M;
+    const l0 = this.view(Int32Array, "links0", 0, n0 * s0);
+    for (let u = 0; u < n0; u++) drop(l0, u * s0);
+    const levels = this.view(Int32Array, "levels", 0, n0);
+    const uo = this.view(Int32Array, "upperOff", 0, n0);
+    const up = this.view(Int32Array, "upper", 0, saved.upperUsed);
+    for (let u = 0; u < n0; u++) for (let l = 1; l <= levels[u]; l++) drop(up, uo[u] + (l - 1) * (1 + this.M));
+    this.count = n0;
+    this.upperUsed = saved.upperUsed;
+    this.fn("setEntry")(saved.entry, saved.maxLevel);
+    if (this.codes) {
+      const refit = saved.quant !== this.quant;
+      this.lo = saved.lo;
+      this.hi = saved.hi;
+      this.quant = saved.quant;
+      if (refit && this.quant) this.encodeRows(0, n0);
+    }
+  }
+
+  /**
+   * Test-only: make build Worker `tid` die (`throw`: at its next job; `terminate`: now).
+   *
+   * @param how `throw` or `terminate`
+   * @param tid 1 ≤ tid < threads
+   */
+  async injectBuildFault(how: "throw" | "terminate", tid: number): Promise<void> {
+    (await this.startPool()).injectFault(how, tid);
+  }
+
+  /** Stop the build Workers (a later threaded add starts new ones). */
+  dispose(): void {
+    this.pool?.dispose();
+    this.pool = null;
+    this.poolStart = null;
+  }
+
+  /** Copy new rows, levels and upper offsets in and count them (their lists are not linked yet); returns the first new node. */
+  private stage(rows: Float32Array, levels: Int32Array): number {
     const n = levels.length;
     const n0 = this.count;
     this.ensureRows(n0 + n);
@@ -321,7 +530,7 @@ export class HnswGraph {
     }
     this.count = n0 + n;
     if (this.codes) this.encodeNew(n0, n);
-    this.fn("insertRange")(n0, n0 + n, efConstruction);
+    return n0;
   }
 
   /**
