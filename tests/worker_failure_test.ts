@@ -23,6 +23,7 @@ import {
   type WorkerFault,
 } from "@likeness/kernels";
 import { rand } from "./_conformance.ts";
+import { bounded as boundedBy } from "@likeness/core/testing";
 
 const SKIP = !hasWasmThreads()
   ? "Worker or SharedArrayBuffer unavailable"
@@ -35,17 +36,7 @@ const BOUND_MS = 5000;
 type Faulty = { [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void };
 
 /** `p`, or a rejection "hung" after BOUND_MS. */
-async function bounded<T>(p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`hung: no answer within ${BOUND_MS} ms`)), BOUND_MS);
-  });
-  try {
-    return await Promise.race([p, hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const bounded = <T>(p: Promise<T>): Promise<T> => boundedBy(p, BOUND_MS);
 
 async function expectWorkerFailed(p: Promise<unknown>): Promise<void> {
   await assert.rejects(bounded(p), (e: unknown) => {

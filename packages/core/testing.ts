@@ -111,3 +111,31 @@ export function assertClose(actual: unknown, expected: unknown, options: CloseOp
     );
   }
 }
+
+/**
+ * `p`, or a rejection "hung" once `ms` milliseconds pass first: a test of a call that must
+ * not wait forever (a dead Worker, a stuck writer) fails with that message instead of hanging.
+ *
+ * @param p the awaited call
+ * @param ms how long it may take
+ * @returns what `p` resolves to
+ * @throws {Error} "hung: no answer within ms ms" when `p` takes longer; what `p` rejects with
+ * @example
+ * ```ts
+ * import { bounded } from "@likeness/core/testing";
+ * import assert from "node:assert/strict";
+ * assert.equal(await bounded(Promise.resolve(3), 1000), 3);
+ * await assert.rejects(bounded(new Promise(() => {}), 10), /hung: no answer within 10 ms/);
+ * ```
+ */
+export async function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`hung: no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -8,22 +8,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { INJECT_WRITER_FAULT, MAX_WRITER_RESTARTS, type ReferenceItem, SqliteStore } from "@likeness/server";
 import { tempDir } from "./_test_util.ts";
+import { bounded as boundedBy } from "@likeness/core/testing";
 
 const item = (id: string, x = 1): ReferenceItem => ({ id, label: "c", vector: Float32Array.of(x, 0, 1) });
 const BOUND_MS = 10_000;
 
 /** `p`, or a rejection "hung" after BOUND_MS. */
-async function bounded<T>(p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`hung: no answer within ${BOUND_MS} ms`)), BOUND_MS);
-  });
-  try {
-    return await Promise.race([p, hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const bounded = <T>(p: Promise<T>): Promise<T> => boundedBy(p, BOUND_MS);
 
 async function idsOnDisk(path: string): Promise<string[]> {
   const s = await SqliteStore.open(path, { dim: 3 });
