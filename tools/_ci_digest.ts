@@ -23,3 +23,23 @@ export function failureDigest(out: string, max = 4000): string {
   const text = blocks.join("\n---\n");
   return text.length > max ? text.slice(0, max) + "\n[... cut]" : text;
 }
+
+/**
+ * A native abort of `deno test` at process exit after its own summary said every test passed
+ * (seen once in five full runs: glibc's "malloc_consolidate(): invalid chunk size" right after
+ * "ok | N passed | 0 failed"): the runtime's teardown, not a test. Returns the crash line when
+ * that is what happened (the caller reruns once and prints it), else undefined; any failed test,
+ * a clean exit or an exit without a crash line gives undefined.
+ *
+ * @param out the step's output, ANSI codes stripped
+ * @param code its exit code
+ * @returns the crash line, or undefined
+ */
+export function crashAfterAllPassed(out: string, code: number): string | undefined {
+  const all = [...out.matchAll(/(?:ok|FAILED) \| \d+ passed.*?\| (\d+) failed/g)];
+  const m = all[all.length - 1];
+  if (code === 0 || !m || +m[1] !== 0) return undefined;
+  const after = out.slice((m.index ?? 0) + m[0].length);
+  const crash = /^.*(?:malloc|free\(\)|double free|corrupted|Segmentation fault|Aborted|panicked).*$/m.exec(after);
+  return crash ? crash[0].trim() : undefined;
+}
