@@ -385,7 +385,8 @@ function variantFor(backend: Backend | undefined): HnswVariant {
 
 registerIndexKind("hnsw", {
   create: (options, backend) => createHnswIndex({ ...options, variant: variantFor(backend) }),
-  load: (decoded, backend) => fromDecoded(decoded, variantFor(backend)),
+  load: (decoded, backend, o) =>
+    fromDecoded(decoded, variantFor(backend), checkIntIn(o?.buildThreads ?? 1, "buildThreads", HNSW_BUILD_THREADS)),
 });
 
 /** Lists and levels in range (so the kernel never reads outside its regions). */
@@ -485,9 +486,11 @@ export class HnswIndex implements VectorIndex {
       dim: this.dim,
       size: this.size,
       memoryBytes: this.memoryBytes,
-      detail: `wasm ${this.graph.variant} build, 1 thread; ${
-        this.params.codes === "int8" ? "walk on int8 codes, float32 rerank; " : ""
-      }${this.graph.count - this.size} tombstones`,
+      detail: `wasm ${this.graph.variant} build, searches on 1 thread, graph built on ${this.graph.threads} thread${
+        this.graph.threads === 1 ? "" : "s"
+      }; ${this.params.codes === "int8" ? "walk on int8 codes, float32 rerank; " : ""}${
+        this.graph.count - this.size
+      } tombstones`,
       params: {
         M: this.params.M,
         efConstruction: this.params.efConstruction,

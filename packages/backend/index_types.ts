@@ -80,6 +80,11 @@ export interface IndexOptions {
   hnsw?: HnswParams;
   /** Initial capacity in rows (grows by doubling) [1024]. */
   capacity?: number;
+  /**
+   * `hnsw` only: threads that build the graph on later adds (1–16) [1]. Above 1 the graph is not
+   * bit-identical from run to run (it meets the same recall); other kinds ignore it.
+   */
+  buildThreads?: number;
 }
 
 /** Which references a search may return: any of `labels`, or only `ids` (both: must satisfy both). */

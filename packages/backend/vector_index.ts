@@ -59,8 +59,8 @@ export const MAX_K = 4096;
 export interface IndexKindFactory {
   /** Create an empty index. */
   create(options: IndexOptions, backend?: Backend): Promise<VectorIndex>;
-  /** Rebuild from decoded bytes (header, sections). */
-  load(decoded: DecodedIndex, backend?: Backend): Promise<VectorIndex>;
+  /** Rebuild from decoded bytes (header, sections); `buildThreads` for later adds. */
+  load(decoded: DecodedIndex, backend?: Backend, options?: { buildThreads?: number }): Promise<VectorIndex>;
 }
 
 const factories = new Map<IndexKind, IndexKindFactory>();
@@ -154,6 +154,8 @@ async function codesOf(c: Checked, backend: Backend | undefined, store: RowStore
 export interface LoadIndexOptions {
   /** Expected dimension: a saved index of another dimension is rejected (SHAPE_MISMATCH). */
   dim?: number;
+  /** `hnsw` only: threads that build the graph on later adds (as {@link IndexOptions.buildThreads}) [1]. */
+  buildThreads?: number;
 }
 
 /**
@@ -197,7 +199,11 @@ export async function loadIndex(
   if (h.kind === "hnsw") {
     const f = factories.get("hnsw");
     if (!f) throw new LikenessError("UNSUPPORTED", 'The "hnsw" index kind is not available in this build');
-    return await f.load(decoded, backend);
+    return await f.load(
+      decoded,
+      backend,
+      options.buildThreads === undefined ? {} : { buildThreads: options.buildThreads },
+    );
   }
   let meta: { oversample?: number } = {};
   const m = decoded.sections.get("META");

@@ -488,7 +488,10 @@ async function fromSnapshot(
     indexCrc !== undefined && indexStart === indexFrom ? { checksum: indexCrc } : {},
   );
   lap("checksum");
-  const resident = await loadIndex(decoded, backend, { dim });
+  const resident = await loadIndex(decoded, backend, {
+    dim,
+    ...(kind === "hnsw" && opts.buildThreads !== undefined ? { buildThreads: opts.buildThreads } : {}),
+  });
   made(resident);
   lap("resident");
   const { state } = snap;

@@ -244,6 +244,29 @@ test("index snapshot: one ahead of the store (a store restored from a backup) is
   backend.dispose();
 });
 
+test("serve --index hnsw --threads 2: the graph is built on 2 threads, at start and on a restart from its snapshot", async () => {
+  const dir = tempDir("likeness-snap-");
+  const flags = ["--dim", "16", "--data", dir, "--index", "hnsw", "--hnsw-m", "8", "--threads", "2"];
+  const a = await start(flags);
+  for (let i = 0; i < 400; i += 200) await put(a, i, i + 200, 16); // 200-row adds: threaded (≥ 64 rows)
+  const h = (await call(a, "GET", "/v1/health")).json;
+  assert.equal(h.index.size, 400);
+  assert.match(h.index.detail, /graph built on 2 threads/);
+  const before = await results(a, 16);
+  await stop(a, "SIGTERM");
+  const b = await start(flags);
+  try {
+    const h2 = (await call(b, "GET", "/v1/health")).json;
+    assert.equal(h2.index.opened.source, "snapshot", b.out.log);
+    assert.match(h2.index.detail, /graph built on 2 threads/);
+    assert.deepEqual(await results(b, 16), before);
+    await put(b, 400, 600, 16); // a threaded add on the loaded graph
+    assert.equal((await call(b, "GET", "/v1/health")).json.index.size, 600);
+  } finally {
+    await stop(b, "SIGKILL");
+  }
+});
+
 test("serve --index hnsw: a restart loads the saved graph (no rebuild) and gives identical results", async () => {
   const dir = tempDir("likeness-snap-");
   const flags = ["--dim", "16", "--data", dir, "--index", "hnsw", "--hnsw-m", "8", "--hnsw-ef-construction", "40"];

@@ -19,7 +19,8 @@
  *                   has no setting and cuts them after its own fixed 10 s
  *   --idle-timeout S   close a keep-alive connection idle for S seconds (default 30; 1..255)
  *   --backend NAME  compute backend (default auto; also $LIKENESS_BACKEND)
- *   --threads N     Worker threads of the WebAssembly kernels that search the resident index (default 1)
+ *   --threads N     Worker threads of the WebAssembly kernels that search the resident index (default 1);
+ *                   with --index hnsw also the threads that build its graph (at most 16)
  *   --index KIND    resident reference index: flat (exact, default), int8, binary, hnsw (approximate)
  *   --hnsw-m N, --hnsw-ef-construction N, --hnsw-ef-search N, --hnsw-seed N
  *                   HNSW parameters (defaults 16, 200, 64, 42; ranges in @likeness/backend HNSW_PARAM_RANGES)
@@ -251,6 +252,8 @@ export async function main(argv: string[]): Promise<{ port: number; stop(): Prom
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
     throw new Error(`--threads must be an integer from 1 to 64, got ${JSON.stringify(flags.threads)}`);
   }
+  // An hnsw graph is built on as many threads as the kernels search with (at most 16).
+  if (indexOptions.kind === "hnsw") indexOptions.buildThreads = Math.min(threads, 16);
   // Start the compute backend first: with a model it also starts the matching tfjs backend.
   const { backend } = await createBackend({
     tf: typeof flags.model === "string",

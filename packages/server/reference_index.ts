@@ -31,6 +31,8 @@ export interface ReferenceIndexOptions {
   kind?: IndexKind;
   /** HNSW parameters (`M`, `efConstruction`, `efSearch`, `seed`; see `@likeness/backend`). */
   hnsw?: HnswParams;
+  /** `hnsw` only: threads that build the graph (1–16; not part of the graph's identity) [1]. */
+  buildThreads?: number;
 }
 
 /** The JS side of a {@link ReferenceIndex} in plain arrays, for a saved snapshot (see `index_snapshot.ts`). */
@@ -135,6 +137,8 @@ export class ReferenceIndex {
   readonly kind: IndexKind;
   /** HNSW parameters given (the kind's defaults fill the rest). */
   readonly hnsw: HnswParams;
+  /** Threads that build an `hnsw` graph. */
+  readonly buildThreads: number;
   /** Tombstones since the last compaction of the resident index. */
   #dead = 0;
 
@@ -156,6 +160,7 @@ export class ReferenceIndex {
     }
     this.kind = kind;
     this.hnsw = { ...o.hnsw };
+    this.buildThreads = o.buildThreads ?? 1;
     this.dim = dim;
     this.#alive = new Uint8Array(Math.max(1, capacity));
     this.#labelIds = new Int32Array(Math.max(1, capacity));
@@ -287,7 +292,7 @@ export class ReferenceIndex {
             dim: this.dim,
             metric: "cosine",
             kind: this.kind,
-            ...(this.kind === "hnsw" ? { hnsw: this.hnsw } : {}),
+            ...(this.kind === "hnsw" ? { hnsw: this.hnsw, buildThreads: this.buildThreads } : {}),
             capacity: Math.max(1024, rows.length),
           },
           backend,
