@@ -20,6 +20,7 @@ import type { Matrix } from "@likeness/core";
 import { imagesToFeatures, loadMnist } from "@likeness/data";
 import { MlpEncoder, SimilarityModel } from "@likeness/models";
 import { createBackend } from "@likeness/backend";
+import { defaultThreads } from "@likeness/kernels";
 import { calibrateThreshold, computeAccuracy } from "@likeness/eval";
 import { PmlTripletMarginLoss } from "@likeness/losses";
 import { TripletMarginMiner } from "@likeness/miners";
@@ -74,8 +75,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const seed = numberFlag(args, "seed", 1);
   const dir = typeof args.flags.out === "string" ? args.flags.out : runDir("quickstart", args.quick);
   await useTfBackend("wasm");
-  const cores = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 1;
-  const threads = numberFlag(args, "threads", Math.max(1, Math.min(2, cores)));
+  const threads = numberFlag(args, "threads", defaultThreads(2));
   const { backend } = await createBackend({ tf: false, threads });
   note(
     `likeness quickstart${args.quick ? " (quick)" : ""}: ${

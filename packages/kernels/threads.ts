@@ -28,3 +28,22 @@ export const MAX_THREADS = 64;
 export function checkThreads(threads: unknown, owner: string): number {
   return checkFiniteNumber(threads, "threads", owner, { min: 1, max: MAX_THREADS, integer: true });
 }
+
+/**
+ * How many kernel threads a default may use: the runtime's `navigator.hardwareConcurrency`, at
+ * most `cap` (and at least 1 where the runtime does not say).
+ *
+ * @param cap the most to use
+ * @returns a thread count from 1 to `cap`
+ * @example
+ * ```ts
+ * import { defaultThreads } from "@likeness/kernels";
+ * import assert from "node:assert/strict";
+ * const t = defaultThreads(2);
+ * assert.ok(t === 1 || t === 2);
+ * ```
+ */
+export function defaultThreads(cap: number): number {
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(cap, cores));
+}

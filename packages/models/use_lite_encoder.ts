@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { LikenessError, ShapeError, ValueError } from "@likeness/core";
+import { checkPositiveInt, LikenessError, ShapeError, ValueError } from "@likeness/core";
 import { tf } from "@likeness/tf";
 import { hashBytes } from "./_hash.ts";
 import { SentencePieceTokenizer } from "./tokenizer.ts";
@@ -130,13 +130,7 @@ export class UseLiteEncoder {
       throw new ValueError("INVALID_ARGUMENT", "Cannot encode with USE-lite: pass an array of strings");
     }
     if (batch.length === 0) throw new ShapeError("Cannot encode with USE-lite: the batch is empty", "EMPTY_INPUT");
-    const maxBatch = options.maxBatch ?? USE_LITE_MAX_BATCH;
-    if (!Number.isInteger(maxBatch) || maxBatch < 1) {
-      throw new ValueError(
-        "INVALID_ARGUMENT",
-        `Cannot encode with USE-lite: maxBatch is ${maxBatch}; pass a positive integer`,
-      );
-    }
+    const maxBatch = checkPositiveInt(options.maxBatch ?? USE_LITE_MAX_BATCH, "maxBatch", "USE-lite encode");
     const ids = batch.map((text, i) => {
       if (typeof text !== "string") {
         throw new ValueError(
@@ -149,7 +143,8 @@ export class UseLiteEncoder {
     const order = ids.map((_, i) => i);
     // Stable: equal lengths keep input order (Array.prototype.sort is stable).
     if (options.sortByLength ?? true) order.sort((a, b) => ids[a].length - ids[b].length);
-    if (order.length <= maxBatch && order.every((v, i) => v === i)) return await this.#run(ids);
+    const inInputOrder = order.every((v, i) => v === i);
+    if (order.length <= maxBatch && inInputOrder) return await this.#run(ids);
     const parts: tf.Tensor2D[] = [];
     try {
       for (let s = 0; s < order.length; s += maxBatch) {
@@ -157,7 +152,7 @@ export class UseLiteEncoder {
       }
       return tf.tidy(() => {
         const sorted = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
-        if (order.every((v, i) => v === i)) return sorted.clone() as tf.Tensor2D;
+        if (inInputOrder) return sorted.clone() as tf.Tensor2D;
         // Row order[j] of the input is row j of `sorted`: gather by the inverse permutation.
         const inverse = new Int32Array(order.length);
         order.forEach((v, j) => (inverse[v] = j));

@@ -10,6 +10,7 @@ import {
   type ConvVariant,
   createConvKernels,
   createMatMulKernels,
+  defaultThreads,
   hasWasmSimd,
   type MatMulKernels,
   type MatMulVariant,
@@ -93,10 +94,7 @@ const _ourMatMul = new Map<unknown, MatMulVariant>();
 /** The kernels registered before ours (tfjs-backend-wasm's), by name, for fallback and restore. */
 const _before = new Map<string, tf.KernelConfig>();
 
-function _defaultThreads(): number {
-  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
-  return Math.max(1, Math.min(4, cores));
-}
+const _defaultThreads = (): number => defaultThreads(4);
 
 /**
  * Register, for tfjs's `wasm` backend, each kernel of {@link LIKENESS_WASM_KERNELS} that it lacks
