@@ -25,7 +25,7 @@ import {
   SPIN,
   workerSource,
 } from "./_dense_job.ts";
-import { nextTurn, publishJob, startWorkers, type WorkerLike } from "./_worker_pool.ts";
+import { nextTurn, publishJob, StallWatch, startWorkers, type WorkerLike } from "./_worker_pool.ts";
 
 /**
  * One phase of the calling thread's share of a job whose units come from a shared counter: 0
@@ -195,8 +195,7 @@ export class DensePool {
     const want = n - 1;
     let spins = 0;
     const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
-    const stallMs = Math.max(STALL_MIN_MS, 20 * (performance.now() - t0));
-    let seen = -1, seenAt = performance.now();
+    const stall = new StallWatch(Math.max(STALL_MIN_MS, 20 * (performance.now() - t0)));
     for (;;) {
       const done = Atomics.load(ctl, DONE);
       if (done >= want) break;
@@ -208,13 +207,9 @@ export class DensePool {
       }
       if (++spins < SPIN) continue;
       // One that ended without an event shows only as a job that stopped moving.
-      const progress = done * 65536 + Atomics.load(ctl, NEXT);
-      const now = performance.now();
-      if (progress !== seen) {
-        seen = progress;
-        seenAt = now;
-      } else if (now - seenAt > stallMs) {
-        this.#failure ??= `a kernel Worker stopped answering (no progress for ${Math.round(now - seenAt)} ms)`;
+      const still = stall.stalledFor(done * 65536 + Atomics.load(ctl, NEXT));
+      if (still) {
+        this.#failure ??= `a kernel Worker stopped answering (no progress for ${Math.round(still)} ms)`;
         this.close();
         throw new WorkerFailure(this.#failure);
       }

@@ -13,7 +13,7 @@
  * @module
  */
 import { LikenessError } from "@likeness/core";
-import { nextGeneration, startWorkers, type WorkerLike } from "./_worker_pool.ts";
+import { nextGeneration, StallWatch, startWorkers, type WorkerLike } from "./_worker_pool.ts";
 
 /** Int32 slots of the control block. */
 const GEN = 0;
@@ -276,19 +276,15 @@ export class MatMulPool {
     Atomics.store(ctl, CLAIM, tagged);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
-    const stallMs = Math.max(MATMUL_STALL_MIN_MS, 50 * runChunks(ctl, gemm, 0, tagged));
+    const stall = new StallWatch(Math.max(MATMUL_STALL_MIN_MS, 50 * runChunks(ctl, gemm, 0, tagged)));
     let spins = 0;
-    let seen = -1, seenAt = performance.now();
     for (;;) {
       const done = Atomics.load(ctl, DONE);
       if (done >= chunks) break;
       if (++spins <= SPIN) continue;
-      const now = performance.now();
-      if (done !== seen) {
-        seen = done;
-        seenAt = now;
-      } else if (now - seenAt > stallMs) {
-        this.#break(`a matmul Worker stopped answering (no chunk done for ${Math.round(now - seenAt)} ms)`);
+      const still = stall.stalledFor(done);
+      if (still) {
+        this.#break(`a matmul Worker stopped answering (no chunk done for ${Math.round(still)} ms)`);
         this.close();
         throw new LikenessError(
           "WORKER_FAILED",

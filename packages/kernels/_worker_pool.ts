@@ -117,3 +117,30 @@ export function nextTurn(): Promise<void> {
     port2.postMessage(null);
   });
 }
+
+/**
+ * The stall bound of a job whose waiter cannot rely on an `error` event (a Worker that ends
+ * silently, or a synchronous wait that no event can reach): fed a progress value on each check,
+ * it says how long progress has stood still once that passes `ms`.
+ */
+export class StallWatch {
+  #seen = -1;
+  #at = performance.now();
+
+  /** @param ms how long progress may stand still */
+  constructor(readonly ms: number) {}
+
+  /**
+   * @param progress any value that changes whenever the job moves
+   * @returns the milliseconds without progress when over the bound, else 0
+   */
+  stalledFor(progress: number): number {
+    const now = performance.now();
+    if (progress !== this.#seen) {
+      this.#seen = progress;
+      this.#at = now;
+      return 0;
+    }
+    return now - this.#at > this.ms ? now - this.#at : 0;
+  }
+}
