@@ -21,6 +21,7 @@ import process from "node:process";
 import { createBackend, createIndex, type IndexKind, loadIndex, type VectorIndex } from "@likeness/backend";
 import { createRng } from "@likeness/core";
 import { unitRows } from "./_data.ts";
+import { measureFmaPeak } from "./_fma_peak.ts";
 import { type AccuracyOptions, computeAccuracy } from "@likeness/eval";
 
 const quick = process.argv.includes("--quick");
@@ -60,6 +61,8 @@ async function time<T>(f: () => Promise<T> | T): Promise<[T, number]> {
 const ref = unitRows(rng, R, D);
 const queries = unitRows(rng, Q, D);
 const warm = { data: queries.data.subarray(0, 8 * D), rows: 8, cols: D };
+const peak = await measureFmaPeak();
+emit({ op: "fma_peak", variant: peak.variant, gflops: +peak.gflopsCpu.toFixed(1) });
 let exact: Int32Array | undefined;
 for (const threads of [1, 2]) {
   const { backend } = await createBackend({ prefer: "wasm-simd", threads });
@@ -82,6 +85,14 @@ for (const threads of [1, 2]) {
       k: K,
       qps: +(nq / (ms / 1000)).toFixed(1),
       recall: +recall(res.ids, exact!, nq, K).toFixed(4),
+      // flat scores every row in float32: its GFLOP/s per thread over one thread's FMA peak.
+      ...(kind === "flat"
+        ? {
+          peakSharePerThread: +((2 * nq * R * D) / (ms / 1000) / 1e9 / backend.info.threads / peak.gflopsCpu).toFixed(
+            3,
+          ),
+        }
+        : {}),
       detail: index.info().detail,
     });
     index.dispose();

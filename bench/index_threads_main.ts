@@ -6,7 +6,8 @@
  * reports the median wall time, its q/s, the ratio, and the CPU seconds per search (a
  * load-robust companion: on a shared machine a lost core shows as wall time, not CPU time), and
  * `others_cores`: the cores other processes kept busy meanwhile (Linux /proc/stat; 0 = a quiet
- * run, where the ratio means something).
+ * run, where the ratio means something), and the scoring's GFLOP/s (2·Q·R·D flops) per thread as a
+ * share of one thread's WebAssembly FMA peak measured in the same process (`bench/_fma_peak.ts`).
  * `--batch b` splits the queries into calls of b rows (the server's shape). A second row does the
  * same one level down (`createResidentDense`, the engine under the index) with three engines side
  * by side: 1 thread, 2 threads with reference blocks from a shared counter (the default), and 2
@@ -18,6 +19,7 @@ import { createBackend, createIndex, type VectorIndex } from "@likeness/backend"
 import { createRng } from "@likeness/core";
 import { unitRows } from "./_data.ts";
 import { createResidentDense, type ResidentDense } from "@likeness/kernels";
+import { measureFmaPeak } from "./_fma_peak.ts";
 
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
 function flag(name: string, fallback: number): number {
@@ -95,6 +97,10 @@ const others = await othersCores(async () => {
 });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const ms = wall.map(median), cs = cpu.map(median);
+// Share of the FMA peak per thread: the scoring's flops (2·Q·R·D) over wall time and threads,
+// against one thread's peak measured in this process right after the searches.
+const peak = await measureFmaPeak();
+const gflops = ms.map((m) => (2 * Q * R * D) / (m / 1000) / 1e9);
 console.log(JSON.stringify({
   bench: "index_threads",
   runtime,
@@ -111,6 +117,12 @@ console.log(JSON.stringify({
   best_speedup: +(Math.min(...wall[0]) / Math.min(...wall[1])).toFixed(3),
   cpu_s1: +cs[0].toFixed(4),
   cpu_s2: +cs[1].toFixed(4),
+  fma_peak_gflops: +peak.gflopsCpu.toFixed(1),
+  fma_peak_variant: peak.variant,
+  gflops1: +gflops[0].toFixed(1),
+  gflops2: +gflops[1].toFixed(1),
+  peak_share_per_thread1: +(gflops[0] / peak.gflopsCpu).toFixed(3),
+  peak_share_per_thread2: +(gflops[1] / 2 / peak.gflopsCpu).toFixed(3),
   others_cores: +others.toFixed(2),
   detail2: indexes[1].info().detail,
 }));

@@ -31,16 +31,13 @@ import {
   type DenseVariant,
   hasRelaxedSimd,
   hasWasmSimd,
-  KernelModule,
 } from "@likeness/kernels";
+import { cpuNowMs as cpuNow, measureFmaPeak } from "./_fma_peak.ts";
 import { tf, useTfBackend } from "@likeness/tf";
-import { wasmBytes as relaxedBytes } from "../packages/kernels/generated/dense_relaxed.generated.ts";
-import { wasmBytes as simdBytes } from "../packages/kernels/generated/dense_simd.generated.ts";
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import process from "node:process";
 
 declare const Bun: { version: string; argv: string[] } | undefined;
 
@@ -90,12 +87,6 @@ interface Timing {
   cpu: number;
 }
 
-/** CPU time of this process so far, in ms (user + system, every thread). */
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
 /**
  * Wall time in ms after `warmup` calls (first WASM calls run unoptimised), over at most `runs`
  * runs and about `budgetMs` of measuring (at least one run).
@@ -128,35 +119,19 @@ function random(rows: number, cols: number, seed: number): Matrix {
 // FMA peak
 
 async function fmaPeak(variant: "relaxed" | "simd"): Promise<number> {
-  const bytes = variant === "relaxed" ? relaxedBytes() : simdBytes();
-  const m = await KernelModule.create(bytes, new WebAssembly.Memory({ initial: 1 }));
-  const peak = m.fn<(n: number, a: number, b: number) => number>("fmaPeak");
-  const iters = quick ? 5e6 : 2e7;
-  peak(1e5, 0.999, 0.001); // baseline tier; later calls run optimised code
-  peak(1e5, 0.999, 0.001);
-  let best = Infinity;
-  let bestCpu = Infinity;
-  for (let r = 0; r < 5; r++) {
-    const c0 = cpuNow();
-    const t0 = performance.now();
-    peak(iters, 0.999, 0.001);
-    best = Math.min(best, performance.now() - t0);
-    bestCpu = Math.min(bestCpu, cpuNow() - c0);
-  }
-  const gflops = (iters * 96) / best / 1e6;
-  const gflopsCpu = (iters * 96) / bestCpu / 1e6;
+  const p = await measureFmaPeak(variant, quick ? 5e6 : 2e7);
   emit({
     bench: "fma_peak",
     impl: `wasm-${variant}`,
     runtime,
     threads: 1,
-    shape: `${iters}x12xf32x4`,
-    ms: best,
-    gflops,
-    cpuMs: bestCpu,
-    gflopsCpu,
+    shape: `${p.iters}x12xf32x4`,
+    ms: p.ms,
+    gflops: p.gflops,
+    cpuMs: p.cpuMs,
+    gflopsCpu: p.gflopsCpu,
   });
-  return gflopsCpu;
+  return p.gflopsCpu;
 }
 
 // ---------------------------------------------------------------------------------------------
