@@ -19,20 +19,21 @@ async function parity(variant: DenseVariant, threads: number): Promise<void> {
   const k = createDenseKernels({ variant, threads, minParallelWork: 0 });
   try {
     assert.equal(k.variant, variant);
-    for (const d of LENGTHS) {
-      // 7 queries (odd: the last row takes the 1-row tile), 11 references (R % 4 = 3 tail).
+    for (const [d, nr] of LENGTHS.flatMap((d) => [[d, 11], [d, 13]])) {
+      // 7 queries (odd: the last row takes the 1-row tile); 11 references run the 2 × 6 product
+      // tile, then the 2 × 4 one, then a 1 × 1 tail; 13 run two 2 × 6 tiles and a 1 × 1 tail.
       const q = random(7, d, d);
-      const r = random(11, d, 1000 + d);
+      const r = random(nr, d, 1000 + d + nr);
       // A reference equal to a query: d(a, a) must come out exactly 0 for the distances.
       r.data.set(q.data.subarray(0, d), 2 * d);
       for (const metric of METRICS) {
         const got = await k.pairwise(q, r, metric);
         assert.equal(got.rows, 7);
-        assert.equal(got.cols, 11);
+        assert.equal(got.cols, nr);
         assertClose(got.data, pairwiseRef(q, r, metric).data, {
           rtol: 1e-5,
           atol: 1e-5,
-          what: `${variant} threads=${threads} D=${d} ${metric}`,
+          what: `${variant} threads=${threads} D=${d} R=${nr} ${metric}`,
         });
         if (metric === "l2" || metric === "sqeuclidean" || metric === "l1") assert.equal(got.data[2], 0);
       }
