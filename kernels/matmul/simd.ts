@@ -3,12 +3,23 @@
 // B (so transposed operands need no copy), batches with broadcasting (batch stride 0).
 //
 // Built with `--enable simd` (multiply then add) and with `--enable relaxed-simd` too
-// (`f32x4.relaxed_madd`: one FMA on V8). Outer-product register tile of 4 rows × 8 columns
-// (8 f32x4 accumulators): per k, two vector loads of a packed panel of B and four splat loads of A.
-// B is packed per (k block of KC) × (group of up to GP panels of NR = 8 columns), zero-padded past
-// N, so that the panel group stays in L1/L2 while every 4-row strip of A passes over it.
-// Tails: M % 4 rows take a 1 × 8 tile; N % 8 columns are computed on zero padding and only the
-// valid columns are stored; K needs no tail (one k per step).
+// (`f32x4.relaxed_madd`: one FMA on V8). B is packed per (k block of KC) × (group of up to GP
+// panels of NR = 8 columns), zero-padded past N, so that the panel group stays in L2 while every
+// strip of A passes over it. Two register tiles, by the layout of A:
+// - A not transposed (rows contiguous in k): 4 rows × 8 columns read from A in place (8 f32x4
+//   accumulators; per k two vector loads of the panel and four splat loads of A);
+// - A transposed (xᵀ·dy, a dense layer's weight gradient: the rows of one k are contiguous, the k
+//   of one row are M floats apart): each strip of 6 rows is packed k-major (6 × kc), then a tile of
+//   6 rows × 8 columns (12 accumulators, 15 of the 16 xmm registers V8 allocates; a 4 × 12 tile
+//   spills) reads both operands at constant offsets. Measured on 1024×512×512 (1 thread, Deno):
+//   28-31 GFLOP/s with the 4 × 8 tile on strided A, 36-43 with the packed strip; used from M = 512
+//   (PACK_MIN_SAK): at M = 128 or 160 the 4 × 8 tile in place is faster.
+// The 6 × 8 tile is not used on A in place: on a memory the module imports (tfjs's heap, the
+// Workers' shared memory) V8 bounds-checks every load, and packing then costs what the larger tile
+// saves (both about 47-50 GFLOP/s; 60 with the module's own memory).
+// Tails: M % 4 rows (in place) or M % 6 rows (packed) run a tile on zero-padded rows of a packed
+// strip and store only their rows when 2 or more, a 1 × 8 tile on A in place for one; N % 8 columns
+// are computed on zero padding and only the valid columns are stored; K needs no tail.
 import {
   epilogue, NR, P_A, P_B, P_C, P_K, P_M, P_N, P_SAB, P_SAI, P_SAK, P_SBB, P_SBK, P_SBN, param,
 } from "./common";
@@ -21,8 +32,18 @@ const KC: i32 = 256;
 const GP: i32 = 8;
 /** Bytes of one packed panel row (NR floats). */
 const PANEL_ROW: usize = <usize>NR << 2;
-/** Bytes of the tile buffer used for partial-width stores. */
-const TILE_BYTES: usize = 4 * PANEL_ROW;
+/** Rows of the register tile (one packed strip of A). */
+const MR: i32 = 6;
+/**
+ * A's k stride (bytes) from which strips of A are packed: transposed with M ≥ 512, where the 4 × 8
+ * tile on A in place touches a new page at every k (1024×512×512 tn: 28-31 → 36-43 GFLOP/s packed;
+ * at M = 128 or 160 the tile in place is faster, 48-50 against 43-46).
+ */
+const PACK_MIN_SAK: usize = 2048;
+/** Bytes of one packed strip of A (KC × MR floats). */
+const STRIP_BYTES: usize = <usize>KC * <usize>MR << 2;
+/** Bytes of the tile buffer used for partial stores. */
+const TILE_BYTES: usize = <usize>MR * PANEL_ROW;
 
 // @ts-ignore: decorator
 @inline function madd(a: v128, b: v128, c: v128): v128 {
@@ -30,9 +51,61 @@ const TILE_BYTES: usize = 4 * PANEL_ROW;
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
-/** Bytes of private work memory a thread needs (packed panels and a tile buffer). */
+/** Bytes of private work memory a thread needs (packed panels, a packed strip of A, a tile buffer). */
 export function workBytes(): i32 {
-  return <i32>(<usize>KC * <usize>GP * PANEL_ROW + TILE_BYTES);
+  return <i32>(<usize>KC * <usize>GP * PANEL_ROW + STRIP_BYTES + TILE_BYTES);
+}
+
+/**
+ * Pack `rows` rows (from a, row stride sai) × kc columns (k stride sak) of A into dst, k-major:
+ * dst[kk · MR + r] = A[r, kk], zeros for rows r ≥ rows.
+ */
+function packStrip(a: usize, sai: usize, sak: usize, rows: i32, kc: i32, dst: usize): void {
+  const rowBytes = <usize>MR << 2;
+  if (rows == MR && sai == 4) {
+    // A transposed, a full strip: the 6 rows of one k are contiguous.
+    let s = a;
+    let d = dst;
+    for (let kk = 0; kk < kc; kk++) {
+      v128.store(d, v128.load(s));
+      store<u64>(d, load<u64>(s, 16), 16);
+      s += sak;
+      d += rowBytes;
+    }
+    return;
+  }
+  if (sak == 4) {
+    // Rows are contiguous in k (the last 2 or 3 rows of a product without transposed A): row by row.
+    for (let r = 0; r < MR; r++) {
+      let d = dst + (<usize>r << 2);
+      if (r >= rows) {
+        for (let kk = 0; kk < kc; kk++) {
+          store<f32>(d, 0);
+          d += rowBytes;
+        }
+        continue;
+      }
+      let s = a + <usize>r * sai;
+      for (let kk = 0; kk < kc; kk++) {
+        store<f32>(d, load<f32>(s));
+        s += 4;
+        d += rowBytes;
+      }
+    }
+    return;
+  }
+  // Any other layout (A transposed: the rows of one k are contiguous): k by k.
+  let s = a;
+  let d = dst;
+  for (let kk = 0; kk < kc; kk++) {
+    let x = s;
+    for (let r = 0; r < MR; r++) {
+      store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(x) : 0);
+      x += sai;
+    }
+    s += sak;
+    d += rowBytes;
+  }
 }
 
 /**
@@ -141,6 +214,73 @@ function tile4x8(
   flushTile(tile, 4, c, ldc, valid, first);
 }
 
+/**
+ * A packed strip of A (MR × kc, k-major, at ap) × one packed panel (kc × 8, at bp): its MR × 8
+ * sums stored (first) or added at c (row stride ldc). Few parameters on purpose: the loop needs 15
+ * of V8's 16 xmm registers, and the tails go through {@link tile6x8Tail}.
+ */
+function tile6x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, first: bool): void {
+  let s00 = f32x4.splat(0);
+  let s01 = s00;
+  let s10 = s00;
+  let s11 = s00;
+  let s20 = s00;
+  let s21 = s00;
+  let s30 = s00;
+  let s31 = s00;
+  let s40 = s00;
+  let s41 = s00;
+  let s50 = s00;
+  let s51 = s00;
+  let p = bp;
+  let q = ap;
+  const end = bp + <usize>kc * PANEL_ROW;
+  while (p < end) {
+    const b0 = v128.load(p);
+    const b1 = v128.load(p, 16);
+    let x = v128.load32_splat(q);
+    s00 = madd(x, b0, s00);
+    s01 = madd(x, b1, s01);
+    x = v128.load32_splat(q, 4);
+    s10 = madd(x, b0, s10);
+    s11 = madd(x, b1, s11);
+    x = v128.load32_splat(q, 8);
+    s20 = madd(x, b0, s20);
+    s21 = madd(x, b1, s21);
+    x = v128.load32_splat(q, 12);
+    s30 = madd(x, b0, s30);
+    s31 = madd(x, b1, s31);
+    x = v128.load32_splat(q, 16);
+    s40 = madd(x, b0, s40);
+    s41 = madd(x, b1, s41);
+    x = v128.load32_splat(q, 20);
+    s50 = madd(x, b0, s50);
+    s51 = madd(x, b1, s51);
+    p += PANEL_ROW;
+    q += <usize>MR << 2;
+  }
+  put(c, s00, first);
+  put(c + 16, s01, first);
+  put(c + ldc, s10, first);
+  put(c + ldc + 16, s11, first);
+  put(c + 2 * ldc, s20, first);
+  put(c + 2 * ldc + 16, s21, first);
+  put(c + 3 * ldc, s30, first);
+  put(c + 3 * ldc + 16, s31, first);
+  put(c + 4 * ldc, s40, first);
+  put(c + 4 * ldc + 16, s41, first);
+  put(c + 5 * ldc, s50, first);
+  put(c + 5 * ldc + 16, s51, first);
+}
+
+/** The 6 × 8 tile for a strip of fewer than MR rows or a panel of fewer than NR columns, through the tile buffer. */
+function tile6x8Tail(
+  ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32, valid: i32, first: bool, tile: usize,
+): void {
+  tile6x8(ap, bp, kc, tile, PANEL_ROW, true);
+  flushTile(tile, rows, c, ldc, valid, first);
+}
+
 /** 1 row of A × one packed panel into C. */
 function tile1x8(a: usize, sak: usize, bp: usize, kc: i32, c: usize, valid: i32, first: bool, tile: usize): void {
   let s0 = f32x4.splat(0);
@@ -179,7 +319,8 @@ export function gemm(params: usize, u0: i32, u1: i32, work: usize): void {
   const sbk = <usize>param(params, P_SBK);
   const sbn = <usize>param(params, P_SBN);
   const ldc = <usize>n << 2;
-  const tile = work + <usize>KC * <usize>GP * PANEL_ROW;
+  const strip = work + <usize>KC * <usize>GP * PANEL_ROW;
+  const tile = strip + STRIP_BYTES;
   let u = u0;
   while (u < u1) {
     const b = u / panels;
@@ -198,12 +339,28 @@ export function gemm(params: usize, u0: i32, u1: i32, work: usize): void {
       for (let q = 0; q < g; q++) packPanel(bb, sbk, sbn, k0, kc, (p0 + q) * NR, n, work + <usize>q * panelBytes);
       const ak = a + <usize>k0 * sak;
       let i = 0;
-      for (; i + 4 <= m; i += 4) {
-        const ai = ak + <usize>i * sai;
+      if (sak < PACK_MIN_SAK) {
+        // A not transposed, or transposed with M < 512: 4-row tiles reading A in place, then single rows.
+        for (; i + 4 <= m; i += 4) {
+          const ai = ak + <usize>i * sai;
+          const ci = c + <usize>i * ldc;
+          for (let q = 0; q < g; q++) {
+            const j0 = (p0 + q) * NR;
+            tile4x8(ai, sai, sak, work + <usize>q * panelBytes, kc, ci + (<usize>j0 << 2), ldc, min(NR, n - j0), first, tile);
+          }
+        }
+      }
+      // A transposed (M ≥ 512): strips of MR rows packed k-major, and a last one of 2..MR-1 rows on zero padding.
+      for (; i + 1 < m; i += MR) {
+        const rows = min(MR, m - i);
+        packStrip(ak + <usize>i * sai, sai, sak, rows, kc, strip);
         const ci = c + <usize>i * ldc;
         for (let q = 0; q < g; q++) {
           const j0 = (p0 + q) * NR;
-          tile4x8(ai, sai, sak, work + <usize>q * panelBytes, kc, ci + (<usize>j0 << 2), ldc, min(NR, n - j0), first, tile);
+          const valid = min(NR, n - j0);
+          const bq = work + <usize>q * panelBytes;
+          if (rows == MR && valid == NR) tile6x8(strip, bq, kc, ci + (<usize>j0 << 2), ldc, first);
+          else tile6x8Tail(strip, bq, kc, ci + (<usize>j0 << 2), ldc, rows, valid, first, tile);
         }
       }
       for (; i < m; i++) {

@@ -30,8 +30,22 @@ async function sameAsCpu(f: () => tf.Tensor[], what: string, tol = 1e-5): Promis
   for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], cpu[i], { rtol: tol, atol: tol, what: `${what} [${i}]` });
 }
 
-/** M, K, N hitting every tail: M % 4 (row tile), N % 8 (column panel), K past one 256 block. */
-const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [4, 16, 8], [5, 17, 9], [17, 300, 65], [64, 33, 16]];
+/**
+ * M, K, N hitting every tail: M % 4 and M % 6 from 0 to 5 (row tiles; M ≥ 512 with A transposed packs
+ * strips of A), N % 8 (column panel), K past one 256 block.
+ */
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [2, 9, 11],
+  [3, 5, 7],
+  [4, 16, 8],
+  [5, 17, 9],
+  [8, 257, 24],
+  [13, 20, 9],
+  [17, 300, 65],
+  [64, 33, 16],
+  [515, 70, 9],
+];
 
 test("BatchMatMul on wasm (likeness) matches tfjs-backend-cpu: every tail, both transposes", async () => {
   let seed = 1;
