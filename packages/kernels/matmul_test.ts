@@ -79,7 +79,15 @@ test("matmul: transposed A with M ≥ 512 (packed strips of A) matches the refer
       for (const transposeB of [false, true]) {
         const a = uniform(seed++, m * kk);
         const b = uniform(seed++, kk * n);
-        const spec = { m, n, k: kk, transposeA: true, transposeB, bias: uniform(seed++, n), activation: "relu" as const };
+        const spec = {
+          m,
+          n,
+          k: kk,
+          transposeA: true,
+          transposeB,
+          bias: uniform(seed++, n),
+          activation: "relu" as const,
+        };
         check(v, k.matMul(a, b, spec), a, b, spec);
       }
     }
