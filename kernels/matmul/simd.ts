@@ -5,21 +5,15 @@
 // Built with `--enable simd` (multiply then add) and with `--enable relaxed-simd` too
 // (`f32x4.relaxed_madd`: one FMA on V8). B is packed per (k block of KC) × (group of up to GP
 // panels of NR = 8 columns), zero-padded past N, so that the panel group stays in L2 while every
-// strip of A passes over it. Two register tiles, by the layout of A:
-// - A not transposed (rows contiguous in k): 4 rows × 8 columns read from A in place (8 f32x4
-//   accumulators; per k two vector loads of the panel and four splat loads of A);
-// - A transposed (xᵀ·dy, a dense layer's weight gradient: the rows of one k are contiguous, the k
-//   of one row are M floats apart): each strip of 6 rows is packed k-major (6 × kc), then a tile of
-//   6 rows × 8 columns (12 accumulators, 15 of the 16 xmm registers V8 allocates; a 4 × 12 tile
-//   spills) reads both operands at constant offsets. Measured on 1024×512×512 (1 thread, Deno):
-//   28-31 GFLOP/s with the 4 × 8 tile on strided A, 36-43 with the packed strip; used from M = 512
-//   (PACK_MIN_SAK): at M = 128 or 160 the 4 × 8 tile in place is faster.
-// The 6 × 8 tile is not used on A in place: on a memory the module imports (tfjs's heap, the
-// Workers' shared memory) V8 bounds-checks every load, and packing then costs what the larger tile
-// saves (both about 47-50 GFLOP/s; 60 with the module's own memory).
-// Tails: M % 4 rows (in place) or M % 6 rows (packed) run a tile on zero-padded rows of a packed
-// strip and store only their rows when 2 or more, a 1 × 8 tile on A in place for one; N % 8 columns
-// are computed on zero padding and only the valid columns are stored; K needs no tail.
+// strip of A passes over it. Register tile: 6 rows × 8 columns (12 f32x4 accumulators, 15 of the 16
+// xmm registers V8 allocates; a 4 × 12 tile spills and runs at half speed), per k two vector loads
+// of the panel and six splat loads of A, each from its own pointer (offset 0: see tile6x8).
+// A is read in place through its strides, except when A's k stride is large (A transposed with
+// M ≥ 512, a dense layer's weight gradient xᵀ·dy: in place every k would touch a new page): then
+// each strip of 6 rows is packed k-major first (PACK_MIN_SAK).
+// Tails: M % 6 rows run the tile on a zero-padded packed strip and store only their rows when 2 or
+// more, a 1 × 8 tile on A in place for one; N % 8 columns are computed on zero padding and only
+// the valid columns are stored; K needs no tail (one k per step).
 import {
   epilogue, NR, P_A, P_B, P_C, P_K, P_M, P_N, P_SAB, P_SAI, P_SAK, P_SBB, P_SBK, P_SBN, param,
 } from "./common";
@@ -35,9 +29,9 @@ const PANEL_ROW: usize = <usize>NR << 2;
 /** Rows of the register tile (one packed strip of A). */
 const MR: i32 = 6;
 /**
- * A's k stride (bytes) from which strips of A are packed: transposed with M ≥ 512, where the 4 × 8
- * tile on A in place touches a new page at every k (1024×512×512 tn: 28-31 → 36-43 GFLOP/s packed;
- * at M = 128 or 160 the tile in place is faster, 48-50 against 43-46).
+ * A's k stride (bytes) from which strips of A are packed: transposed with M ≥ 512, where the tile
+ * on A in place touches a new page at every k (1024×512×512 tn, 4 × 8 tile: 28-31 GFLOP/s in place,
+ * 36-43 packed); at M = 128 or 160 the tile in place is as fast.
  */
 const PACK_MIN_SAK: usize = 2048;
 /** Bytes of one packed strip of A (KC × MR floats). */
@@ -153,10 +147,14 @@ function flushTile(tile: usize, rows: i32, c: usize, ldc: usize, valid: i32, fir
   }
 }
 
-/** 4 rows of A (from a, row stride sai, k stride sak) × one packed panel (kc × 8) into C. */
-function tile4x8(
-  a: usize, sai: usize, sak: usize, bp: usize, kc: i32, c: usize, ldc: usize, valid: i32, first: bool, tile: usize,
-): void {
+/**
+ * MR rows of A (row r at a + r·ra, k stride ka: A in place, or a packed strip with ra = 4 and
+ * ka = 24) × one packed panel (kc × 8, at bp): its MR × 8 sums stored (first) or added at c (row
+ * stride ldc). Every load has offset 0 from its own pointer: on a memory the module imports, V8
+ * bounds-checks each load, and loads at constant offsets from one pointer ran at 53 GFLOP/s where
+ * six pointers ran at 60 (the FMA-loop peak).
+ */
+function tile6x8(a: usize, ra: usize, ka: usize, bp: usize, kc: i32, c: usize, ldc: usize, first: bool): void {
   let s00 = f32x4.splat(0);
   let s01 = s00;
   let s10 = s00;
@@ -165,10 +163,16 @@ function tile4x8(
   let s21 = s00;
   let s30 = s00;
   let s31 = s00;
+  let s40 = s00;
+  let s41 = s00;
+  let s50 = s00;
+  let s51 = s00;
   let a0 = a;
-  let a1 = a + sai;
-  let a2 = a1 + sai;
-  let a3 = a2 + sai;
+  let a1 = a0 + ra;
+  let a2 = a1 + ra;
+  let a3 = a2 + ra;
+  let a4 = a3 + ra;
+  let a5 = a4 + ra;
   let p = bp;
   const end = bp + <usize>kc * PANEL_ROW;
   while (p < end) {
@@ -186,78 +190,19 @@ function tile4x8(
     x = v128.load32_splat(a3);
     s30 = madd(x, b0, s30);
     s31 = madd(x, b1, s31);
-    a0 += sak;
-    a1 += sak;
-    a2 += sak;
-    a3 += sak;
-    p += PANEL_ROW;
-  }
-  if (valid == NR) {
-    put(c, s00, first);
-    put(c + 16, s01, first);
-    put(c + ldc, s10, first);
-    put(c + ldc + 16, s11, first);
-    put(c + 2 * ldc, s20, first);
-    put(c + 2 * ldc + 16, s21, first);
-    put(c + 3 * ldc, s30, first);
-    put(c + 3 * ldc + 16, s31, first);
-    return;
-  }
-  v128.store(tile, s00);
-  v128.store(tile, s01, 16);
-  v128.store(tile + PANEL_ROW, s10);
-  v128.store(tile + PANEL_ROW, s11, 16);
-  v128.store(tile + 2 * PANEL_ROW, s20);
-  v128.store(tile + 2 * PANEL_ROW, s21, 16);
-  v128.store(tile + 3 * PANEL_ROW, s30);
-  v128.store(tile + 3 * PANEL_ROW, s31, 16);
-  flushTile(tile, 4, c, ldc, valid, first);
-}
-
-/**
- * A packed strip of A (MR × kc, k-major, at ap) × one packed panel (kc × 8, at bp): its MR × 8
- * sums stored (first) or added at c (row stride ldc). Few parameters on purpose: the loop needs 15
- * of V8's 16 xmm registers, and the tails go through {@link tile6x8Tail}.
- */
-function tile6x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, first: bool): void {
-  let s00 = f32x4.splat(0);
-  let s01 = s00;
-  let s10 = s00;
-  let s11 = s00;
-  let s20 = s00;
-  let s21 = s00;
-  let s30 = s00;
-  let s31 = s00;
-  let s40 = s00;
-  let s41 = s00;
-  let s50 = s00;
-  let s51 = s00;
-  let p = bp;
-  let q = ap;
-  const end = bp + <usize>kc * PANEL_ROW;
-  while (p < end) {
-    const b0 = v128.load(p);
-    const b1 = v128.load(p, 16);
-    let x = v128.load32_splat(q);
-    s00 = madd(x, b0, s00);
-    s01 = madd(x, b1, s01);
-    x = v128.load32_splat(q, 4);
-    s10 = madd(x, b0, s10);
-    s11 = madd(x, b1, s11);
-    x = v128.load32_splat(q, 8);
-    s20 = madd(x, b0, s20);
-    s21 = madd(x, b1, s21);
-    x = v128.load32_splat(q, 12);
-    s30 = madd(x, b0, s30);
-    s31 = madd(x, b1, s31);
-    x = v128.load32_splat(q, 16);
+    x = v128.load32_splat(a4);
     s40 = madd(x, b0, s40);
     s41 = madd(x, b1, s41);
-    x = v128.load32_splat(q, 20);
+    x = v128.load32_splat(a5);
     s50 = madd(x, b0, s50);
     s51 = madd(x, b1, s51);
+    a0 += ka;
+    a1 += ka;
+    a2 += ka;
+    a3 += ka;
+    a4 += ka;
+    a5 += ka;
     p += PANEL_ROW;
-    q += <usize>MR << 2;
   }
   put(c, s00, first);
   put(c + 16, s01, first);
@@ -273,11 +218,15 @@ function tile6x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, first: boo
   put(c + 5 * ldc + 16, s51, first);
 }
 
-/** The 6 × 8 tile for a strip of fewer than MR rows or a panel of fewer than NR columns, through the tile buffer. */
+/**
+ * The 6 × 8 tile for fewer than MR rows (A then a zero-padded packed strip) or fewer than NR
+ * columns, through the tile buffer: `rows` rows and `valid` columns stored or added at c.
+ */
 function tile6x8Tail(
-  ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32, valid: i32, first: bool, tile: usize,
+  a: usize, ra: usize, ka: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32, valid: i32, first: bool,
+  tile: usize,
 ): void {
-  tile6x8(ap, bp, kc, tile, PANEL_ROW, true);
+  tile6x8(a, ra, ka, bp, kc, tile, PANEL_ROW, true);
   flushTile(tile, rows, c, ldc, valid, first);
 }
 
@@ -338,32 +287,44 @@ export function gemm(params: usize, u0: i32, u1: i32, work: usize): void {
       const panelBytes = <usize>kc * PANEL_ROW;
       for (let q = 0; q < g; q++) packPanel(bb, sbk, sbn, k0, kc, (p0 + q) * NR, n, work + <usize>q * panelBytes);
       const ak = a + <usize>k0 * sak;
+      const pack = sak >= PACK_MIN_SAK;
+      const sRow: usize = 4;
+      const sK = <usize>MR << 2;
       let i = 0;
-      if (sak < PACK_MIN_SAK) {
-        // A not transposed, or transposed with M < 512: 4-row tiles reading A in place, then single rows.
-        for (; i + 4 <= m; i += 4) {
-          const ai = ak + <usize>i * sai;
-          const ci = c + <usize>i * ldc;
-          for (let q = 0; q < g; q++) {
-            const j0 = (p0 + q) * NR;
-            tile4x8(ai, sai, sak, work + <usize>q * panelBytes, kc, ci + (<usize>j0 << 2), ldc, min(NR, n - j0), first, tile);
-          }
+      // Strips of MR rows: A in place, or packed k-major when its k stride is large.
+      for (; i + MR <= m; i += MR) {
+        let src = ak + <usize>i * sai;
+        let ra = sai;
+        let ka = sak;
+        if (pack) {
+          packStrip(src, sai, sak, MR, kc, strip);
+          src = strip;
+          ra = sRow;
+          ka = sK;
         }
-      }
-      // A transposed (M ≥ 512): strips of MR rows packed k-major, and a last one of 2..MR-1 rows on zero padding.
-      for (; i + 1 < m; i += MR) {
-        const rows = min(MR, m - i);
-        packStrip(ak + <usize>i * sai, sai, sak, rows, kc, strip);
         const ci = c + <usize>i * ldc;
         for (let q = 0; q < g; q++) {
           const j0 = (p0 + q) * NR;
           const valid = min(NR, n - j0);
           const bq = work + <usize>q * panelBytes;
-          if (rows == MR && valid == NR) tile6x8(strip, bq, kc, ci + (<usize>j0 << 2), ldc, first);
-          else tile6x8Tail(strip, bq, kc, ci + (<usize>j0 << 2), ldc, rows, valid, first, tile);
+          const cij = ci + (<usize>j0 << 2);
+          if (valid == NR) tile6x8(src, ra, ka, bq, kc, cij, ldc, first);
+          else tile6x8Tail(src, ra, ka, bq, kc, cij, ldc, MR, valid, first, tile);
         }
       }
-      for (; i < m; i++) {
+      // 2..MR-1 rows left: one packed strip on zero padding.
+      if (i + 1 < m) {
+        const rows = m - i;
+        packStrip(ak + <usize>i * sai, sai, sak, rows, kc, strip);
+        const ci = c + <usize>i * ldc;
+        for (let q = 0; q < g; q++) {
+          const j0 = (p0 + q) * NR;
+          tile6x8Tail(strip, sRow, sK, work + <usize>q * panelBytes, kc, ci + (<usize>j0 << 2), ldc, rows, min(NR, n - j0), first, tile);
+        }
+        i = m;
+      }
+      // One row left: the 1 × 8 tile on A in place.
+      if (i < m) {
         const ai = ak + <usize>i * sai;
         const ci = c + <usize>i * ldc;
         for (let q = 0; q < g; q++) {
