@@ -88,9 +88,9 @@ export async function compareMatMul(o: CompareOptions): Promise<MatMulComparison
           const [ts, to, cs, co]: number[][] = [[], [], [], []];
           use(stock);
           once([], []);
-          // Ours tries each way it can run a product twice before it settles (tfwasm's _WayChooser).
+          // Ours tries each way it can run a product three times before it settles (tfwasm's _WayChooser).
           use(ours);
-          for (let w = 0; w < 6; w++) once([], []);
+          for (let w = 0; w < 9; w++) once([], []);
           for (let r = 0; r < o.reps; r++) {
             use(stock);
             once(ts, cs);
