@@ -434,7 +434,11 @@ for (const r of mt) {
     `  ${r.shape} ${r.mode}: 1 thread ${f(r.oneMs)}, 2 threads ${f(r.twoMs)} (${
       (r.oneMs / r.twoMs).toFixed(2)
     }× speed-up, ${r.threads} thread(s) ran)${
-      stock ? `; vs stock: 1 thread ${(stock / r.oneMs).toFixed(2)}×, 2 threads ${(stock / r.twoMs).toFixed(2)}×` : ""
+      stock
+        ? `; stock (the row above, not alternated with these) ÷ 1 thread ${
+          (stock / r.oneMs).toFixed(2)
+        }×, ÷ 2 threads ${(stock / r.twoMs).toFixed(2)}×`
+        : ""
     }`,
   );
 }
