@@ -8,6 +8,7 @@ import process from "node:process";
 import { createRng } from "@likeness/core";
 import { tf } from "@likeness/tf";
 import { registerLikenessWasmKernels, restoreTfjsWasmKernels } from "@likeness/tfwasm";
+import { createMatMulKernels } from "@likeness/kernels";
 
 /** One shape, transpose and kind of B, both kernels. */
 export interface MatMulComparison {
@@ -87,9 +88,9 @@ export async function compareMatMul(o: CompareOptions): Promise<MatMulComparison
           const [ts, to, cs, co]: number[][] = [[], [], [], []];
           use(stock);
           once([], []);
-          // Ours tries each way it can run a product twice before it settles (tfwasm's _WayChooser).
+          // Ours tries each way it can run a product three times before it settles (tfwasm's _WayChooser).
           use(ours);
-          for (let w = 0; w < 6; w++) once([], []);
+          for (let w = 0; w < 9; w++) once([], []);
           for (let r = 0; r < o.reps; r++) {
             use(stock);
             once(ts, cs);
@@ -112,6 +113,61 @@ export async function compareMatMul(o: CompareOptions): Promise<MatMulComparison
     }
   } finally {
     use(ours);
+  }
+  return rows;
+}
+
+/** One shape and transpose, likeness's kernels on 1 and on 2 threads. */
+export interface ThreadsComparison {
+  /** M×K×N of the product. */
+  shape: string;
+  /** `nn`, `tn` or `nt`. */
+  mode: string;
+  /** Median milliseconds on one thread (the calling thread only). */
+  oneMs: number;
+  /** Median milliseconds on two threads (the calling thread and one Worker). */
+  twoMs: number;
+  /** Threads the two-thread kernels actually ran on (1 when Workers could not start). */
+  threads: number;
+}
+
+/**
+ * Time likeness's matmul kernels themselves (`createMatMulKernels`, operands copied into their memory
+ * and the result out, as the tfjs kernel's Worker way does) on 1 and on 2 threads, alternating rep by
+ * rep, median of `reps` after two warm-ups each: the kernels' own 2-thread speed-up, without tfjs's
+ * way chooser in between.
+ *
+ * @param o shapes, transposes, reps
+ * @returns one comparison per shape × mode
+ */
+export async function compareThreads(
+  o: { shapes: [number, number, number][]; modes: string[]; reps: number },
+): Promise<ThreadsComparison[]> {
+  const one = await createMatMulKernels({ threads: 1 });
+  const two = await createMatMulKernels({ threads: 2, minParallelWork: 0, idleMs: Infinity });
+  const rng = createRng(11);
+  const rows: ThreadsComparison[] = [];
+  try {
+    for (const [m, k, n] of o.shapes) {
+      const a = Float32Array.from({ length: m * k }, () => rng.normal());
+      const b = Float32Array.from({ length: k * n }, () => rng.normal());
+      const out = new Float32Array(m * n);
+      for (const mode of o.modes) {
+        const spec = { m, n, k, transposeA: mode[0] === "t", transposeB: mode[1] === "t" };
+        const time = (kernels: typeof one, t?: number[]) => {
+          const t0 = performance.now();
+          kernels.matMul(a, b, spec, out);
+          t?.push(performance.now() - t0);
+        };
+        for (let w = 0; w < 2; w++) time(one), time(two);
+        const [t1, t2]: number[][] = [[], []];
+        for (let r = 0; r < o.reps; r++) time(one, t1), time(two, t2);
+        rows.push({ shape: `${m}x${k}x${n}`, mode, oneMs: median(t1), twoMs: median(t2), threads: two.threads });
+      }
+    }
+  } finally {
+    one.dispose();
+    two.dispose();
   }
   return rows;
 }

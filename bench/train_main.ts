@@ -13,7 +13,9 @@
  * - **matMul** at the training shapes (160×784×256, 1024×512×512, 128×1280×512) with each transpose
  *   a dense layer's training runs (`nn` forward, `tn` weight gradient, `nt` input gradient) and a
  *   fresh B every rep (as in training): `tf.matMul` with the stock kernel and with ours, alternating
- *   rep by rep, median of 7 (5 with `--quick`) after a warm-up (`bench/_matmul_compare.ts`);
+ *   rep by rep, median of 7 (5 with `--quick`) after a warm-up (`bench/_matmul_compare.ts`); then the
+ *   kernels themselves (`createMatMulKernels`, no way chooser) on 1 and on 2 threads, alternating, median
+ *   of 9 (5): their 2-thread speed-up, and each beside stock;
  * - **MNIST convnet**: the `examples/mnist.ts` training step (conv 16 5×5 → pool → conv 32 5×5 → pool →
  *   dense 128 → 64, batches of 128) for `--mnist-steps` steps (default 468, one epoch) with stock
  *   kernels and with ours; ms per step and the epoch it makes; `--profile` adds time per phase and per
@@ -47,7 +49,7 @@ import { mPerClassSampler } from "@likeness/samplers";
 import { tf, useTfBackend } from "@likeness/tf";
 import { registerLikenessWasmKernels, restoreTfjsWasmKernels } from "@likeness/tfwasm";
 import { fit, type FitProfile } from "@likeness/trainer";
-import { compareMatMul } from "./_matmul_compare.ts";
+import { compareMatMul, compareThreads } from "./_matmul_compare.ts";
 import { mnistTensor } from "../examples/mnist.ts";
 
 interface Row {
@@ -327,6 +329,8 @@ if (ROWS.has("use")) {
 }
 let mm: Awaited<ReturnType<typeof compareMatMul>> = [];
 let mmLoad: [number, number] = [0, 0];
+let mt: Awaited<ReturnType<typeof compareThreads>> = [];
+let mtLoad: [number, number] = [0, 0];
 if (ROWS.has("matmul")) {
   // matMul at the training shapes, stock and ours, each transpose of a dense layer's training.
   const l0 = load();
@@ -341,6 +345,26 @@ if (ROWS.has("matmul")) {
     const s = `${r.shape} ${r.mode}`;
     record({ bench: "matmul", impl: "tfjs-wasm stock", shape: s, ms: r.stockMs, load: mmLoad });
     record({ bench: "matmul", impl: "likeness kernels", shape: s, ms: r.oursMs, load: mmLoad });
+  }
+  // The kernels themselves on 1 and 2 threads (no way chooser): their 2-thread speed-up.
+  const t0 = load();
+  mt = await compareThreads({
+    shapes: [[160, 784, 256], [1024, 512, 512], [128, 1280, 512]],
+    modes: ["nn", "tn", "nt"],
+    reps: QUICK ? 5 : 9,
+  });
+  mtLoad = [t0, load()];
+  for (const r of mt) {
+    const s = `${r.shape} ${r.mode}`;
+    record({ bench: "matmul_threads", impl: "likeness kernels, 1 thread", shape: s, ms: r.oneMs, load: mtLoad });
+    record({
+      bench: "matmul_threads",
+      impl: "likeness kernels, 2 threads",
+      shape: s,
+      ms: r.twoMs,
+      load: mtLoad,
+      note: `ran on ${r.threads} thread(s); ${(r.oneMs / r.twoMs).toFixed(2)}× 1 thread`,
+    });
   }
 }
 
@@ -391,10 +415,31 @@ if (useRows.length) {
     );
   }
 }
-if (mm.length) console.error(`matMul, fresh B, median ms (${la(mmLoad)}):`);
+if (mm.length) {
+  console.error(
+    `matMul, fresh B, median ms (${la(mmLoad)}); ours = tfjs kernel on likeness's (way chooser: in place on 1 ` +
+      `thread, Workers on 2, or XNNPACK), CPU/wall ≈ threads it ran on:`,
+  );
+}
 for (const r of mm) {
   console.error(
-    `  ${r.shape} ${r.mode}: stock ${f(r.stockMs)}, ours ${f(r.oursMs)} (${(r.stockMs / r.oursMs).toFixed(2)}×)`,
+    `  ${r.shape} ${r.mode}: stock ${f(r.stockMs)}, ours ${f(r.oursMs)} (${(r.stockMs / r.oursMs).toFixed(2)}×; ` +
+      `CPU/wall stock ${(r.stockCpuMs / r.stockMs).toFixed(1)}, ours ${(r.oursCpuMs / r.oursMs).toFixed(1)})`,
+  );
+}
+if (mt.length) console.error(`matMul kernels alone, 1 vs 2 threads, median ms (${la(mtLoad)}):`);
+for (const r of mt) {
+  const stock = mm.find((x) => x.shape === r.shape && x.mode === r.mode)?.stockMs;
+  console.error(
+    `  ${r.shape} ${r.mode}: 1 thread ${f(r.oneMs)}, 2 threads ${f(r.twoMs)} (${
+      (r.oneMs / r.twoMs).toFixed(2)
+    }× speed-up, ${r.threads} thread(s) ran)${
+      stock
+        ? `; stock (the row above, not alternated with these) ÷ 1 thread ${
+          (stock / r.oneMs).toFixed(2)
+        }×, ÷ 2 threads ${(stock / r.twoMs).toFixed(2)}×`
+        : ""
+    }`,
   );
 }
 process.exit(0);

@@ -3,12 +3,17 @@
 // B (so transposed operands need no copy), batches with broadcasting (batch stride 0).
 //
 // Built with `--enable simd` (multiply then add) and with `--enable relaxed-simd` too
-// (`f32x4.relaxed_madd`: one FMA on V8). Outer-product register tile of 4 rows × 8 columns
-// (8 f32x4 accumulators): per k, two vector loads of a packed panel of B and four splat loads of A.
-// B is packed per (k block of KC) × (group of up to GP panels of NR = 8 columns), zero-padded past
-// N, so that the panel group stays in L1/L2 while every 4-row strip of A passes over it.
-// Tails: M % 4 rows take a 1 × 8 tile; N % 8 columns are computed on zero padding and only the
-// valid columns are stored; K needs no tail (one k per step).
+// (`f32x4.relaxed_madd`: one FMA on V8). B is packed per (k block of KC) × (group of up to GP
+// panels of NR = 8 columns), zero-padded past N, so that the panel group stays in L2 while every
+// strip of A passes over it. Register tile: 6 rows × 8 columns (12 f32x4 accumulators, 15 of the 16
+// xmm registers V8 allocates; a 4 × 12 tile spills and runs at half speed), per k two vector loads
+// of the panel and six splat loads of A, each from its own pointer (offset 0: see tile6x8).
+// A is read in place through its strides, except when A's k stride is large (A transposed with
+// M ≥ 512, a dense layer's weight gradient xᵀ·dy: in place every k would touch a new page): then
+// each strip of 6 rows is packed k-major first (PACK_MIN_SAK).
+// Tails: M % 6 rows run the tile on a zero-padded packed strip and store only their rows when 2 or
+// more, a 1 × 8 tile on A in place for one; N % 8 columns are computed on zero padding and only
+// the valid columns are stored; K needs no tail (one k per step).
 import {
   epilogue, NR, P_A, P_B, P_C, P_K, P_M, P_N, P_SAB, P_SAI, P_SAK, P_SBB, P_SBK, P_SBN, param,
 } from "./common";
@@ -21,8 +26,18 @@ const KC: i32 = 256;
 const GP: i32 = 8;
 /** Bytes of one packed panel row (NR floats). */
 const PANEL_ROW: usize = <usize>NR << 2;
-/** Bytes of the tile buffer used for partial-width stores. */
-const TILE_BYTES: usize = 4 * PANEL_ROW;
+/** Rows of the register tile (one packed strip of A). */
+const MR: i32 = 6;
+/**
+ * A's k stride (bytes) from which strips of A are packed: transposed with M ≥ 512, where the tile
+ * on A in place touches a new page at every k (1024×512×512 tn, 4 × 8 tile: 28-31 GFLOP/s in place,
+ * 36-43 packed); at M = 128 or 160 the tile in place is as fast.
+ */
+const PACK_MIN_SAK: usize = 2048;
+/** Bytes of one packed strip of A (KC × MR floats). */
+const STRIP_BYTES: usize = <usize>KC * <usize>MR << 2;
+/** Bytes of the tile buffer used for partial stores. */
+const TILE_BYTES: usize = <usize>MR * PANEL_ROW;
 
 // @ts-ignore: decorator
 @inline function madd(a: v128, b: v128, c: v128): v128 {
@@ -30,9 +45,61 @@ const TILE_BYTES: usize = 4 * PANEL_ROW;
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
-/** Bytes of private work memory a thread needs (packed panels and a tile buffer). */
+/** Bytes of private work memory a thread needs (packed panels, a packed strip of A, a tile buffer). */
 export function workBytes(): i32 {
-  return <i32>(<usize>KC * <usize>GP * PANEL_ROW + TILE_BYTES);
+  return <i32>(<usize>KC * <usize>GP * PANEL_ROW + STRIP_BYTES + TILE_BYTES);
+}
+
+/**
+ * Pack `rows` rows (from a, row stride sai) × kc columns (k stride sak) of A into dst, k-major:
+ * dst[kk · MR + r] = A[r, kk], zeros for rows r ≥ rows.
+ */
+function packStrip(a: usize, sai: usize, sak: usize, rows: i32, kc: i32, dst: usize): void {
+  const rowBytes = <usize>MR << 2;
+  if (rows == MR && sai == 4) {
+    // A transposed, a full strip: the 6 rows of one k are contiguous.
+    let s = a;
+    let d = dst;
+    for (let kk = 0; kk < kc; kk++) {
+      v128.store(d, v128.load(s));
+      store<u64>(d, load<u64>(s, 16), 16);
+      s += sak;
+      d += rowBytes;
+    }
+    return;
+  }
+  if (sak == 4) {
+    // Rows are contiguous in k (the last 2 or 3 rows of a product without transposed A): row by row.
+    for (let r = 0; r < MR; r++) {
+      let d = dst + (<usize>r << 2);
+      if (r >= rows) {
+        for (let kk = 0; kk < kc; kk++) {
+          store<f32>(d, 0);
+          d += rowBytes;
+        }
+        continue;
+      }
+      let s = a + <usize>r * sai;
+      for (let kk = 0; kk < kc; kk++) {
+        store<f32>(d, load<f32>(s));
+        s += 4;
+        d += rowBytes;
+      }
+    }
+    return;
+  }
+  // Any other layout (A transposed: the rows of one k are contiguous): k by k.
+  let s = a;
+  let d = dst;
+  for (let kk = 0; kk < kc; kk++) {
+    let x = s;
+    for (let r = 0; r < MR; r++) {
+      store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(x) : 0);
+      x += sai;
+    }
+    s += sak;
+    d += rowBytes;
+  }
 }
 
 /**
@@ -80,10 +147,14 @@ function flushTile(tile: usize, rows: i32, c: usize, ldc: usize, valid: i32, fir
   }
 }
 
-/** 4 rows of A (from a, row stride sai, k stride sak) × one packed panel (kc × 8) into C. */
-function tile4x8(
-  a: usize, sai: usize, sak: usize, bp: usize, kc: i32, c: usize, ldc: usize, valid: i32, first: bool, tile: usize,
-): void {
+/**
+ * MR rows of A (row r at a + r·ra, k stride ka: A in place, or a packed strip with ra = 4 and
+ * ka = 24) × one packed panel (kc × 8, at bp): its MR × 8 sums stored (first) or added at c (row
+ * stride ldc). Every load has offset 0 from its own pointer: on a memory the module imports, V8
+ * bounds-checks each load, and loads at constant offsets from one pointer ran at 53 GFLOP/s where
+ * six pointers ran at 60 (the FMA-loop peak).
+ */
+function tile6x8(a: usize, ra: usize, ka: usize, bp: usize, kc: i32, c: usize, ldc: usize, first: bool): void {
   let s00 = f32x4.splat(0);
   let s01 = s00;
   let s10 = s00;
@@ -92,10 +163,16 @@ function tile4x8(
   let s21 = s00;
   let s30 = s00;
   let s31 = s00;
+  let s40 = s00;
+  let s41 = s00;
+  let s50 = s00;
+  let s51 = s00;
   let a0 = a;
-  let a1 = a + sai;
-  let a2 = a1 + sai;
-  let a3 = a2 + sai;
+  let a1 = a0 + ra;
+  let a2 = a1 + ra;
+  let a3 = a2 + ra;
+  let a4 = a3 + ra;
+  let a5 = a4 + ra;
   let p = bp;
   const end = bp + <usize>kc * PANEL_ROW;
   while (p < end) {
@@ -113,32 +190,44 @@ function tile4x8(
     x = v128.load32_splat(a3);
     s30 = madd(x, b0, s30);
     s31 = madd(x, b1, s31);
-    a0 += sak;
-    a1 += sak;
-    a2 += sak;
-    a3 += sak;
+    x = v128.load32_splat(a4);
+    s40 = madd(x, b0, s40);
+    s41 = madd(x, b1, s41);
+    x = v128.load32_splat(a5);
+    s50 = madd(x, b0, s50);
+    s51 = madd(x, b1, s51);
+    a0 += ka;
+    a1 += ka;
+    a2 += ka;
+    a3 += ka;
+    a4 += ka;
+    a5 += ka;
     p += PANEL_ROW;
   }
-  if (valid == NR) {
-    put(c, s00, first);
-    put(c + 16, s01, first);
-    put(c + ldc, s10, first);
-    put(c + ldc + 16, s11, first);
-    put(c + 2 * ldc, s20, first);
-    put(c + 2 * ldc + 16, s21, first);
-    put(c + 3 * ldc, s30, first);
-    put(c + 3 * ldc + 16, s31, first);
-    return;
-  }
-  v128.store(tile, s00);
-  v128.store(tile, s01, 16);
-  v128.store(tile + PANEL_ROW, s10);
-  v128.store(tile + PANEL_ROW, s11, 16);
-  v128.store(tile + 2 * PANEL_ROW, s20);
-  v128.store(tile + 2 * PANEL_ROW, s21, 16);
-  v128.store(tile + 3 * PANEL_ROW, s30);
-  v128.store(tile + 3 * PANEL_ROW, s31, 16);
-  flushTile(tile, 4, c, ldc, valid, first);
+  put(c, s00, first);
+  put(c + 16, s01, first);
+  put(c + ldc, s10, first);
+  put(c + ldc + 16, s11, first);
+  put(c + 2 * ldc, s20, first);
+  put(c + 2 * ldc + 16, s21, first);
+  put(c + 3 * ldc, s30, first);
+  put(c + 3 * ldc + 16, s31, first);
+  put(c + 4 * ldc, s40, first);
+  put(c + 4 * ldc + 16, s41, first);
+  put(c + 5 * ldc, s50, first);
+  put(c + 5 * ldc + 16, s51, first);
+}
+
+/**
+ * The 6 × 8 tile for fewer than MR rows (A then a zero-padded packed strip) or fewer than NR
+ * columns, through the tile buffer: `rows` rows and `valid` columns stored or added at c.
+ */
+function tile6x8Tail(
+  a: usize, ra: usize, ka: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32, valid: i32, first: bool,
+  tile: usize,
+): void {
+  tile6x8(a, ra, ka, bp, kc, tile, PANEL_ROW, true);
+  flushTile(tile, rows, c, ldc, valid, first);
 }
 
 /** 1 row of A × one packed panel into C. */
@@ -179,7 +268,8 @@ export function gemm(params: usize, u0: i32, u1: i32, work: usize): void {
   const sbk = <usize>param(params, P_SBK);
   const sbn = <usize>param(params, P_SBN);
   const ldc = <usize>n << 2;
-  const tile = work + <usize>KC * <usize>GP * PANEL_ROW;
+  const strip = work + <usize>KC * <usize>GP * PANEL_ROW;
+  const tile = strip + STRIP_BYTES;
   let u = u0;
   while (u < u1) {
     const b = u / panels;
@@ -197,16 +287,44 @@ export function gemm(params: usize, u0: i32, u1: i32, work: usize): void {
       const panelBytes = <usize>kc * PANEL_ROW;
       for (let q = 0; q < g; q++) packPanel(bb, sbk, sbn, k0, kc, (p0 + q) * NR, n, work + <usize>q * panelBytes);
       const ak = a + <usize>k0 * sak;
+      const pack = sak >= PACK_MIN_SAK;
+      const sRow: usize = 4;
+      const sK = <usize>MR << 2;
       let i = 0;
-      for (; i + 4 <= m; i += 4) {
-        const ai = ak + <usize>i * sai;
+      // Strips of MR rows: A in place, or packed k-major when its k stride is large.
+      for (; i + MR <= m; i += MR) {
+        let src = ak + <usize>i * sai;
+        let ra = sai;
+        let ka = sak;
+        if (pack) {
+          packStrip(src, sai, sak, MR, kc, strip);
+          src = strip;
+          ra = sRow;
+          ka = sK;
+        }
         const ci = c + <usize>i * ldc;
         for (let q = 0; q < g; q++) {
           const j0 = (p0 + q) * NR;
-          tile4x8(ai, sai, sak, work + <usize>q * panelBytes, kc, ci + (<usize>j0 << 2), ldc, min(NR, n - j0), first, tile);
+          const valid = min(NR, n - j0);
+          const bq = work + <usize>q * panelBytes;
+          const cij = ci + (<usize>j0 << 2);
+          if (valid == NR) tile6x8(src, ra, ka, bq, kc, cij, ldc, first);
+          else tile6x8Tail(src, ra, ka, bq, kc, cij, ldc, MR, valid, first, tile);
         }
       }
-      for (; i < m; i++) {
+      // 2..MR-1 rows left: one packed strip on zero padding.
+      if (i + 1 < m) {
+        const rows = m - i;
+        packStrip(ak + <usize>i * sai, sai, sak, rows, kc, strip);
+        const ci = c + <usize>i * ldc;
+        for (let q = 0; q < g; q++) {
+          const j0 = (p0 + q) * NR;
+          tile6x8Tail(strip, sRow, sK, work + <usize>q * panelBytes, kc, ci + (<usize>j0 << 2), ldc, rows, min(NR, n - j0), first, tile);
+        }
+        i = m;
+      }
+      // One row left: the 1 × 8 tile on A in place.
+      if (i < m) {
         const ai = ak + <usize>i * sai;
         const ci = c + <usize>i * ldc;
         for (let q = 0; q < g; q++) {

@@ -432,7 +432,7 @@ export interface HeapMatMulKernels {
 /**
  * Instantiate (synchronously) the single-thread matmul kernels on a foreign `memory` (imported, so
  * the host's data stays where it is: the modules have no data segment), with their scratch (job
- * descriptor and packed panels of B, about 66 KiB) taken once from `heap`.
+ * descriptor, packed panels of B and a packed strip of A, about 70 KiB) taken once from `heap`.
  *
  * @param memory the host's memory (not shared: the single-thread builds import a plain memory)
  * @param heap the host's allocator, for the scratch

@@ -50,7 +50,20 @@ test("heap matmul: every variant matches the reference in place over all tails, 
     const h = host();
     const k = createHeapMatMulKernels(h.memory, h.heap, { variant: v });
     let seed = 1;
-    for (const [m, n, kk] of [[1, 1, 1], [3, 5, 4], [5, 16, 17], [17, 65, 65], [6, 9, 257], [9, 17, 300]]) {
+    for (
+      const [m, n, kk] of [
+        [1, 1, 1],
+        [2, 3, 5],
+        [3, 5, 4],
+        [5, 16, 17],
+        [7, 9, 31],
+        [8, 24, 513],
+        [17, 65, 65],
+        [6, 9, 257],
+        [9, 17, 300],
+        [515, 9, 70],
+      ]
+    ) {
       for (const transposeA of [false, true]) {
         for (const transposeB of [false, true]) {
           const activation = acts[seed % acts.length];

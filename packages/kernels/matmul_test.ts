@@ -22,9 +22,17 @@ function uniform(seed: number, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
 }
 
-/** Sizes that hit every tail: M % 4 (4-row tile), N % 8 (8-column panel), K past one 256 block. */
+/**
+ * Sizes that hit every tail: M % 6 from 0 to 5 (6-row tile; a strip of 2..5 rows on zero padding, a
+ * last single row on the 1-row tile), N % 8 (8-column panel), K at and past one 256 block.
+ */
 const SIZES: [number, number, number][] = [
   [1, 1, 1],
+  [2, 3, 5],
+  [7, 9, 31],
+  [8, 24, 513],
+  [13, 8, 256],
+  [12, 7, 2],
   [3, 5, 4],
   [4, 8, 15],
   [5, 16, 17],
@@ -57,6 +65,30 @@ test("matmul: every variant matches the float64 reference over all tails and tra
           const spec = { m, n, k: kk, transposeA, transposeB };
           check(v, k.matMul(a, b, spec), a, b, spec);
         }
+      }
+    }
+    k.dispose();
+  }
+});
+
+test("matmul: transposed A with M ≥ 512 (packed strips of A) matches the reference over every M % 6 tail", async () => {
+  for (const v of VARIANTS) {
+    const k = await createMatMulKernels({ variant: v });
+    let seed = 500;
+    for (const [m, n, kk] of [[512, 9, 257], [513, 17, 5], [515, 8, 300], [517, 3, 31], [522, 16, 2]]) {
+      for (const transposeB of [false, true]) {
+        const a = uniform(seed++, m * kk);
+        const b = uniform(seed++, kk * n);
+        const spec = {
+          m,
+          n,
+          k: kk,
+          transposeA: true,
+          transposeB,
+          bias: uniform(seed++, n),
+          activation: "relu" as const,
+        };
+        check(v, k.matMul(a, b, spec), a, b, spec);
       }
     }
     k.dispose();

@@ -32,13 +32,17 @@ export const _TFJS: _Way = 2;
  * other cores are busy the Workers get no time and the copies are pure loss (measured on 2 shared
  * cores: 160 × 784 × 256 in 2.5 ms through the Workers, 1.5 ms in place); on an idle one they halve
  * the time. tfjs's XNNPACK keeps B packed per tensor, so on the same B again (frozen weights) it can
- * be faster than packing B on every product. Each way is tried twice (the first run only warms it
- * up), then the fastest runs, and every
- * {@link _EXPLORE}th product of a shape tries another way again, so the choice follows the load.
+ * be faster than packing B on every product. Each way is tried {@link _WARM_RUNS} + 1 times (the
+ * first runs only warm it up: V8 runs a new module's code unoptimised until its second or third
+ * call, measured 14 → 6 → 3 ms at 128 × 1280 × 512), then the fastest runs, and every
+ * {@link _EXPLORE}th product of a shape tries another way again, so the choice follows the load. A
+ * way's speed is the least of its last {@link _WINDOW} times: on a shared machine a run is its
+ * time plus however long the OS left the thread waiting, and one such run (3 ms becoming 17) must
+ * not hand the shape to a slower way for the next 16 products.
  */
 export class _WayChooser {
-  /** Milliseconds per product, smoothed, and runs, by way; and the products seen, by shape. */
-  readonly #ms = new Map<string, { ms: number[]; runs: number[]; calls: number }>();
+  /** The last times per row, by way (at most _WINDOW each), runs by way, and products seen, by shape. */
+  readonly #ms = new Map<string, { recent: number[][]; runs: number[]; calls: number }>();
 
   /**
    * @param key the product's shape
@@ -49,13 +53,14 @@ export class _WayChooser {
     let e = this.#ms.get(key);
     if (!e) {
       if (this.#ms.size >= 256) this.#ms.clear();
-      this.#ms.set(key, e = { ms: [NaN, NaN, NaN], runs: [0, 0, 0], calls: 0 });
+      this.#ms.set(key, e = { recent: [[], [], []], runs: [0, 0, 0], calls: 0 });
     }
     e.calls++;
-    const untried = ways.find((w) => Number.isNaN(e.ms[w]));
+    const untried = ways.find((w) => e.recent[w].length === 0);
     if (untried !== undefined) return untried;
+    const speed = (w: _Way) => Math.min(...e.recent[w]);
     let best = ways[0];
-    for (const w of ways) if (e.ms[w] < e.ms[best]) best = w;
+    for (const w of ways) if (speed(w) < speed(best)) best = w;
     if (e.calls % _EXPLORE !== 0) return best;
     const others = ways.filter((w) => w !== best);
     return others.length ? others[Math.floor(e.calls / _EXPLORE) % others.length] : best;
@@ -69,11 +74,19 @@ export class _WayChooser {
   record(key: string, way: _Way, ms: number): void {
     const e = this.#ms.get(key);
     if (!e) return;
-    // A way's first run pays its one-time costs (compiling, starting): not a measure of its speed.
-    if (e.runs[way]++ === 0) return;
-    e.ms[way] = Number.isNaN(e.ms[way]) ? ms : 0.7 * e.ms[way] + 0.3 * ms;
+    // A way's first runs pay its one-time costs (compiling, optimising, starting): not its speed.
+    if (e.runs[way]++ < _WARM_RUNS) return;
+    const r = e.recent[way];
+    r.push(ms);
+    if (r.length > _WINDOW) r.shift();
   }
 }
+
+/** Runs of a way that warm it up and are not counted. */
+export const _WARM_RUNS = 2;
+
+/** Times per way a choice is made from (their least). */
+export const _WINDOW = 4;
 
 /** Every how many products of a shape another way is tried again. */
 export const _EXPLORE = 16;

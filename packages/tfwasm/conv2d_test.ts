@@ -114,6 +114,6 @@ test("Conv2D on wasm (likeness): a pointwise convolution gives the same bits cal
     tf.conv2d(values(21, [8, 32, 32, 64]) as tf.Tensor4D, values(22, [1, 1, 64, 128]) as tf.Tensor4D, 1, "same"),
   ];
   const first = (await on("wasm", f))[0].data;
-  // Enough calls for the way chooser to run it in place and on the Workers, twice each.
+  // Enough calls for the way chooser to run it in place and on the Workers, three times each.
   for (let i = 0; i < 6; i++) assert.deepEqual((await on("wasm", f))[0].data, first, `call ${i + 2}`);
 });
