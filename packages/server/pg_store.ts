@@ -453,7 +453,10 @@ export class PgVectorStore implements ReferenceStore {
 
   /**
    * Every live item, in one consistent snapshot; also marks the change id it reflects, so
-   * {@link watch} delivers exactly the commits after it.
+   * {@link watch} delivers exactly the commits after it. Called while watchers are attached, it
+   * leaves their position alone: they still receive every commit after their last batch (some may
+   * already be in the snapshot returned; a batch carries the rows' current state, so applying it
+   * again is harmless).
    *
    * @returns live items
    * @throws {LikenessError} UNAVAILABLE when PostgreSQL cannot be reached; CORRUPT for a bad vector
@@ -461,6 +464,10 @@ export class PgVectorStore implements ReferenceStore {
   async load(): Promise<ReferenceItem[]> {
     if (this.#closed) throw this.#closedError();
     const { items, last } = await this.#snapshot();
+    // While watchers are attached, their stream stays where it was: moving #last to the snapshot
+    // would skip every commit between the watchers' last batch and the snapshot, commits they
+    // have not been given yet (another writer's commit whose notification is still on its way).
+    if (this.#watchers.length) return items;
     this.#last = last;
     this.#own.clear();
     this.#stale = false;
@@ -916,20 +923,34 @@ export class PgVectorStore implements ReferenceStore {
    * Build the pgvector HNSW index (`vector_cosine_ops`) that searches in Postgres use; a no-op
    * when it exists. Slow on large tables (minutes per million rows on two cores).
    *
-   * @param options `m` and `efConstruction` (pgvector's defaults 16 and 64)
+   * @param options `m` and `efConstruction` (pgvector's defaults 16 and 64); `maintenanceWorkMemMb`
+   *   for this build only (PostgreSQL's `maintenance_work_mem`; a 1,000,000 × 128 graph needs about 1 GB)
    * @throws {LikenessError} UNAVAILABLE when PostgreSQL cannot be reached
    */
-  async ensureHnswIndex(options: { m?: number; efConstruction?: number } = {}): Promise<void> {
+  async ensureHnswIndex(
+    options: { m?: number; efConstruction?: number; maintenanceWorkMemMb?: number } = {},
+  ): Promise<void> {
     const m = options.m ?? 16;
     const ef = options.efConstruction ?? 64;
     if (!Number.isInteger(m) || m < 2 || m > 100 || !Number.isInteger(ef) || ef < 4 || ef > 1000) {
       throw new ValueError("INVALID_ARGUMENT", `ensureHnswIndex: m in 2..100 and efConstruction in 4..1000`);
     }
-    try {
-      await this.#sql.unsafe(
-        `create index if not exists ${this.table}_hnsw on ${this.table}
-         using hnsw (embedding vector_cosine_ops) with (m = ${m}, ef_construction = ${ef})`,
+    const mem = options.maintenanceWorkMemMb;
+    if (mem !== undefined && (!Number.isInteger(mem) || mem < 1 || mem > 1_000_000)) {
+      throw new ValueError(
+        "INVALID_ARGUMENT",
+        `ensureHnswIndex: maintenanceWorkMemMb must be an integer MB in 1..1000000`,
       );
+    }
+    try {
+      await this.#sql.begin(async (t) => {
+        // A graph that fits in maintenance_work_mem is built in memory, far faster than one that spills.
+        if (mem !== undefined) await t.unsafe(`select set_config('maintenance_work_mem', $1, true)`, [`${mem}MB`]);
+        await t.unsafe(
+          `create index if not exists ${this.table}_hnsw on ${this.table}
+           using hnsw (embedding vector_cosine_ops) with (m = ${m}, ef_construction = ${ef})`,
+        );
+      });
     } catch (e) {
       throw this.#wrap(e, "build the HNSW index");
     }

@@ -171,6 +171,46 @@ test(
   },
 );
 
+test(
+  "pg store: load() while watching keeps the watch position (a commit whose notification is late is still delivered)",
+  needsPg,
+  async () => {
+    // The flake of "two writers ... each watcher converges": the test read the stored state with
+    // load() on a watching instance while the other writer's last commit was still on its way
+    // to that watcher; load() moved the watch position past it, so it was never delivered.
+    // Here the late notification is made certain: a commit made with no NOTIFY at all (as a
+    // writer whose notification is lost), then load() at once, before the next poll.
+    const table = uniqueTable();
+    const a = await PgVectorStore.connect({ url, dim: 2, table, pollMs: 1000 });
+    try {
+      await a.load();
+      const seen: StoreChange[] = [];
+      const stop = a.watch((w) => seen.push(w));
+      await until(() => a.listening, 5000, "LISTEN");
+      for (let i = 0; i < 3; i++) {
+        await admin(url, (sql) =>
+          sql.begin(async (tx) => {
+            await tx.unsafe(`select pg_advisory_xact_lock(hashtext($1))`, [`likeness:${table}`]);
+            await tx.unsafe(
+              `insert into ${table} (id, label, embedding, change_id)
+               values ($1, 'late', '[1,0]', nextval('${table}_change_seq'))`,
+              [`late${i}`],
+            );
+          }));
+        const live = await a.load(); // the commit is in this snapshot ...
+        assert.ok(live.some((it) => it.id === `late${i}`));
+        // ... and still reaches the watcher (by the next catch-up poll), exactly once.
+        await until(() => seen.some((w) => w.put?.some((it) => it.id === `late${i}`)), 5000, `late${i} delivered`);
+      }
+      assert.deepEqual(seen.flatMap((w) => w.put?.map((it) => it.id) ?? []), ["late0", "late1", "late2"]);
+      stop();
+    } finally {
+      await a.close();
+      await dropTable(url, table);
+    }
+  },
+);
+
 test("pg store: search in Postgres (HNSW, cosine) matches brute force, filters by label in SQL", needsPg, async () => {
   const table = uniqueTable();
   const s = await PgVectorStore.connect({ url, dim: 8, table, searchMode: "postgres", efSearch: 100 });
