@@ -715,7 +715,7 @@ export class HnswIndex implements VectorIndex {
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT for bad k, filter or mode
    */
   search(queries: Matrix, options: HnswSearchOptions): Promise<IndexSearchResult> {
-    return this.serial(() => {
+    return this.serial(async () => {
       if (!options || typeof options !== "object") {
         throw new ValueError("INVALID_ARGUMENT", "Cannot search: pass options { k, filter?, efSearch? }");
       }
@@ -756,7 +756,8 @@ export class HnswIndex implements VectorIndex {
         }
         out = this.graph.exact(q, nq, k, list);
       } else {
-        out = this.graph.search(q, nq, k, ef, mask);
+        // With buildThreads ≥ 2 the batch is split across the build's threads (same results).
+        out = await this.graph.searchThreaded(q, nq, k, ef, mask);
       }
       const ids = new Int32Array(nq * k);
       const values = new Float32Array(nq * k);
