@@ -209,6 +209,12 @@ export interface LoadHnswOptions {
   variant?: HnswVariant;
   /** Threads of later adds (see {@link HnswIndexOptions.buildThreads}) [1]. */
   buildThreads?: number;
+  /**
+   * Walk on other rows than the file's [as saved]: `int8` on a float32 file fits a quantizer on the
+   * rows and encodes them (the graph is the same: builds always run on float32 rows), `float32` on
+   * an int8 file drops the codes. Saving the index then saves it with these codes.
+   */
+  codes?: HnswParams["codes"];
 }
 
 /**
@@ -254,7 +260,8 @@ export async function loadHnswIndex(bytes: Uint8Array, options: LoadHnswOptions 
     );
   }
   const threads = checkIntIn(options.buildThreads ?? 1, "buildThreads", HNSW_BUILD_THREADS);
-  return await fromDecoded(decoded, checkVariant(options.variant), threads);
+  const codes = options.codes === undefined ? undefined : checkOneOf(options.codes, HNSW_CODES, "codes");
+  return await fromDecoded(decoded, checkVariant(options.variant), threads, codes);
 }
 
 function corrupt(why: string): LikenessError {
@@ -280,7 +287,12 @@ function encodeGraph(a: HnswGraphArrays, M: number): Uint8Array {
   return out;
 }
 
-async function fromDecoded(decoded: DecodedIndex, variant: HnswVariant, threads = 1): Promise<HnswIndex> {
+async function fromDecoded(
+  decoded: DecodedIndex,
+  variant: HnswVariant,
+  threads = 1,
+  codesAs?: HnswParams["codes"],
+): Promise<HnswIndex> {
   const h = decoded.header;
   const dim = h.dim;
   if (dim > 65536) throw corrupt(`dimension ${dim}`);
@@ -354,13 +366,18 @@ async function fromDecoded(decoded: DecodedIndex, variant: HnswVariant, threads 
     );
   }
   if (codes) arrays.quantizer = quantizerOf(decoded.sections.get("HQ8 ")!, dim);
+  // Other codes than saved: the saved quantizer goes (a float32 walk), or one is fitted on the rows.
+  if (codesAs !== undefined && codesAs !== params.codes) {
+    delete arrays.quantizer;
+    params = { ...params, codes: codesAs };
+  }
   const graph = await HnswGraph.create({
     dim,
     kind: KIND_OF[metric],
     M,
     variant,
     capacity: Math.max(count, 16),
-    codes,
+    codes: params.codes === "int8",
     threads,
   });
   graph.restore(arrays);
@@ -486,9 +503,9 @@ export class HnswIndex implements VectorIndex {
       dim: this.dim,
       size: this.size,
       memoryBytes: this.memoryBytes,
-      detail: `wasm ${this.graph.variant} build, searches on 1 thread, graph built on ${this.graph.threads} thread${
-        this.graph.threads === 1 ? "" : "s"
-      }; ${this.params.codes === "int8" ? "walk on int8 codes, float32 rerank; " : ""}${
+      detail: `wasm ${this.graph.variant} build, ${
+        this.graph.threads === 1 ? "searches on 1 thread" : `batches searched across ${this.graph.threads} threads`
+      }, graph built on ${this.graph.threads} thread${this.graph.threads === 1 ? "" : "s"}; ${this.params.codes === "int8" ? "walk on int8 codes, float32 rerank; " : ""}${
         this.graph.count - this.size
       } tombstones`,
       params: {
