@@ -22,7 +22,9 @@
  *   --skip batch,filtered (parts left out, e.g. for the 1M set). Every row has `load` (1-min load average);
  *   build rows also `buildCpuS` (process CPU seconds of the build: on a shared machine the load-free measure).
  *   --codes float32,int8 (the hnsw walks: float32 rows; int8 codes with a float32 rerank, row
- *   `likeness-hnsw-int8`). Rows `*-batch`: the same distinct queries 1, 8 and all per call.
+ *   `likeness-hnsw-int8`; its graph is the cached float32 build's when there is one, `graphFrom`, the
+ *   rows encoded at load, else a one-thread build of its own). Rows `*-batch`: the same distinct
+ *   queries 1, 8 and all per call.
  *   --reps N [3]: every timed search runs N times and the row keeps the best (the machine is shared).
  *   --cache DIR [.cache/ann] (`off`: none): built indexes are saved under DIR/<dataset>-<rows>-M<M>-efc<efC>-...,
  *   likeness's (`likeness-hnsw[-int8]-bt<threads>/index.lkix`) and usearch's (`usearch-bt<threads>/index.usearch`)
@@ -31,6 +33,8 @@
  *   recall / queries-per-second curves rerun in minutes. The exact ground truth is cached beside them
  *   (`truth-q<queries>.bin`). --usearch-build-threads N [max of --usearch-threads]: usearch builds once on N threads
  *   and searches on each of --usearch-threads. --build-only: build (or find) the cached indexes, skip the searches.
+ *   --search-threads 1,2 [1]: likeness-hnsw curves on each (≥ 2: the graph loaded with that many threads,
+ *   every batch split across them; rows `threads` = search threads, `params.searchThreads`).
  *   --skip flat: no flat rows (the ground truth then comes from the cache when there).
  *
  * Memory: likeness reports `memoryBytes` of the index (rows, graph, search scratch, ids); usearch
@@ -69,10 +73,11 @@ const TRAIN = Number(flag("train", quick ? "10000" : "0"));
 const SYN_ROWS = Number(flag("synthetic-rows", quick ? "20000" : "100000"));
 const M = Number(flag("M", "16"));
 const EFC = Number(flag("ef-construction", "200"));
-const EFS = flag("ef", "10,20,40,80,160,320").split(",").map(Number);
+const EFS = flag("ef", "10,20,40,80,160,200,256,320").split(",").map(Number);
 const CODES = flag("codes", "float32,int8").split(",") as ("float32" | "int8")[];
 const REPS = Number(flag("reps", "3"));
 const BUILD_THREADS = flag("build-threads", "1,2").split(",").map(Number).filter((n) => n > 0);
+const SEARCH_THREADS = flag("search-threads", "1").split(",").map(Number);
 const USEARCH_THREADS = flag("usearch-threads", "1,2").split(",").map(Number);
 const SKIP = new Set(flag("skip", "").split(","));
 const CACHE = flag("cache", ".cache/ann");
@@ -240,17 +245,27 @@ async function run(ds: DataSet): Promise<void> {
   let hnsw: HnswIndex | undefined;
   let buildS = 0;
   const builds = CODES.flatMap((codes): { codes: "float32" | "int8"; bt: number }[] =>
-    codes === "int8" ? [{ codes, bt: 1 }] : BUILD_THREADS.map((bt) => ({ codes, bt }))
+    codes === "int8" ? [{ codes, bt: 0 }] : BUILD_THREADS.map((bt) => ({ codes, bt }))
   );
-  for (const { codes, bt } of builds) {
+  for (const build of builds) {
+    const { codes } = build;
+    let { bt } = build;
     const impl = codes === "int8" ? "likeness-hnsw-int8" : "likeness-hnsw";
-    const dir = cacheDir(ds, `${impl}-bt${bt}`);
+    // int8: the graph of a cached float32 build (the build runs on float32 rows either way), its
+    // rows encoded at load; else its own one-thread build.
+    const from = codes === "int8"
+      ? [...BUILD_THREADS].sort((a, b) => b - a).find((t) =>
+        readMeta(cacheDir(ds, `likeness-hnsw-bt${t}`), "index.lkix")
+      )
+      : undefined;
+    if (codes === "int8") bt = from ?? 1;
+    const dir = from !== undefined ? cacheDir(ds, `likeness-hnsw-bt${from}`) : cacheDir(ds, `${impl}-bt${bt}`);
     const cached = readMeta(dir, "index.lkix");
     let index: HnswIndex;
     let meta: BuildMeta;
     if (cached && dir) {
       const t = now();
-      index = await loadHnswIndex(new Uint8Array(readFileSync(join(dir, "index.lkix"))), { dim: train.cols });
+      index = await loadHnswIndex(new Uint8Array(readFileSync(join(dir, "index.lkix"))), { dim: train.cols, codes });
       meta = cached;
       console.error(`# ${impl} (${bt} build thread(s)) loaded from ${dir} in ${((now() - t) / 1000).toFixed(1)} s`);
     } else {
@@ -277,6 +292,13 @@ async function run(ds: DataSet): Promise<void> {
         writeAtomic(join(dir, "index.lkix"), await index.save());
         writeMeta(dir, meta);
       }
+      // A threaded build's index would split search batches across its threads: search a copy
+      // loaded on one thread, as a cached one is.
+      if (bt > 1 && !BUILD_ONLY) {
+        const bytes = await index.save();
+        index.dispose();
+        index = await loadHnswIndex(bytes, { dim: train.cols });
+      }
     }
     const built = meta.buildS;
     const buildCpuS = meta.buildCpuS;
@@ -289,33 +311,39 @@ async function run(ds: DataSet): Promise<void> {
       index.dispose();
       continue;
     }
-    for (const ef of EFS) {
-      await index.search({ data: queries.data.subarray(0, 8 * train.cols), rows: 8, cols: train.cols }, {
-        k: K,
-        efSearch: ef,
-        mode: "graph",
-      });
-      const r = await index.search(queries, { k: K, efSearch: ef, mode: "graph" });
-      const qps = await bestQps(nq, () => index.search(queries, { k: K, efSearch: ef, mode: "graph" }));
-      emit({
-        ...base,
-        impl,
-        threads: bt,
-        params: {
-          M,
-          efConstruction: EFC,
+    for (const st of SEARCH_THREADS) {
+      // st ≥ 2: the same graph loaded with that many threads, each batch split across them.
+      const sIndex = st === 1 ? index : await loadHnswIndex(await index.save(), { dim: train.cols, buildThreads: st });
+      for (const ef of EFS) {
+        await sIndex.search({ data: queries.data.subarray(0, 8 * train.cols), rows: 8, cols: train.cols }, {
+          k: K,
           efSearch: ef,
-          ...(codes === "int8" ? { codes } : {}),
-          ...(bt > 1 ? { buildThreads: bt, searchThreads: 1 } : {}),
-        },
-        recall: recallOf(r.ids, truth, nq),
-        qps,
-        buildS: built,
-        buildCpuS,
-        ...(bt > 1 ? { buildShares: meta.buildShares } : {}),
-        ...(cached ? { cached: true, buildLoad: meta.load } : {}),
-        memoryBytes: index.memoryBytes,
-      });
+          mode: "graph",
+        });
+        const r = await sIndex.search(queries, { k: K, efSearch: ef, mode: "graph" });
+        const qps = await bestQps(nq, () => sIndex.search(queries, { k: K, efSearch: ef, mode: "graph" }));
+        emit({
+          ...base,
+          impl,
+          threads: st > 1 ? st : bt,
+          params: {
+            M,
+            efConstruction: EFC,
+            efSearch: ef,
+            ...(codes === "int8" ? { codes } : {}),
+            ...(bt > 1 || st > 1 ? { buildThreads: bt, searchThreads: st } : {}),
+          },
+          recall: recallOf(r.ids, truth, nq),
+          qps,
+          buildS: built,
+          buildCpuS,
+          ...(bt > 1 ? { buildShares: meta.buildShares } : {}),
+          ...(cached ? { cached: true, buildLoad: meta.load } : {}),
+          ...(from !== undefined ? { graphFrom: `likeness-hnsw-bt${from}` } : {}),
+          memoryBytes: index.memoryBytes,
+        });
+      }
+      if (sIndex !== index) sIndex.dispose();
     }
     // Queries per call: the same distinct queries one at a time, in calls of 8, and all in one call.
     const ef = 80;
