@@ -505,9 +505,9 @@ export class HnswIndex implements VectorIndex {
       memoryBytes: this.memoryBytes,
       detail: `wasm ${this.graph.variant} build, ${
         this.graph.threads === 1 ? "searches on 1 thread" : `batches searched across ${this.graph.threads} threads`
-      }, graph built on ${this.graph.threads} thread${this.graph.threads === 1 ? "" : "s"}; ${this.params.codes === "int8" ? "walk on int8 codes, float32 rerank; " : ""}${
-        this.graph.count - this.size
-      } tombstones`,
+      }, graph built on ${this.graph.threads} thread${this.graph.threads === 1 ? "" : "s"}; ${
+        this.params.codes === "int8" ? "walk on int8 codes, float32 rerank; " : ""
+      }${this.graph.count - this.size} tombstones`,
       params: {
         M: this.params.M,
         efConstruction: this.params.efConstruction,
