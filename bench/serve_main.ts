@@ -14,7 +14,7 @@
  * --restart on|off (default off: on stops the server after its first start, once it has written
  * its index snapshot, and times a second start from it: row `restart:KIND`), --ceiling on|off
  * (default on: the in-process index rows; off skips that second build, e.g. at 1,000,000),
- * --hnsw-ef-search N (passed to the server).
+ * --hnsw-ef-search N and --hnsw-codes float32|int8 (passed to the server).
  *
  * --data random|clustered (default random: seeded normal vectors; `clustered`: the synthetic set of
  * `deno task bench:ann --datasets synthetic`, `clusteredRows` of bench/_data.ts with its seed 2026,
@@ -55,6 +55,7 @@ const hotAdd = arg("hot-add", "on") === "on";
 const restart = arg("restart", "off") === "on";
 const ceilingOn = arg("ceiling", "on") === "on";
 const efSearch = arg("hnsw-ef-search", "");
+const hnswCodes = arg("hnsw-codes", "");
 const dataKind = arg("data", "random");
 if (dataKind !== "random" && dataKind !== "clustered") throw new Error(`--data must be random or clustered`);
 const RECALL_QUERIES = Number(arg("recall-queries", "200"));
@@ -301,6 +302,7 @@ for (const n of sizes) {
       String(threads),
       ...(kind === "hnsw" ? ["--hnsw-ef-construction", String(efConstruction)] : []),
       ...(kind === "hnsw" && efSearch ? ["--hnsw-ef-search", efSearch] : []),
+      ...(kind === "hnsw" && hnswCodes ? ["--hnsw-codes", hnswCodes] : []),
     ];
     const t0 = performance.now();
     let server = await startServer(dir, serverArgs);
@@ -369,6 +371,7 @@ for (const n of sizes) {
         ...(route === "search" && recall !== undefined ? { recall_at_10: +recall.toFixed(4) } : {}),
         data: dataKind,
         ...(kind === "hnsw" && efSearch ? { efSearch: Number(efSearch) } : {}),
+        ...(kind === "hnsw" && hnswCodes ? { codes: hnswCodes } : {}),
         ratio_to_batch8: +(rps / c8).toFixed(2),
         load1_before: load0,
         // Where a request's time goes (ms per request; CPU from /proc, phases from /metrics).

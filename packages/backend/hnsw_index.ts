@@ -403,7 +403,12 @@ function variantFor(backend: Backend | undefined): HnswVariant {
 registerIndexKind("hnsw", {
   create: (options, backend) => createHnswIndex({ ...options, variant: variantFor(backend) }),
   load: (decoded, backend, o) =>
-    fromDecoded(decoded, variantFor(backend), checkIntIn(o?.buildThreads ?? 1, "buildThreads", HNSW_BUILD_THREADS)),
+    fromDecoded(
+      decoded,
+      variantFor(backend),
+      checkIntIn(o?.buildThreads ?? 1, "buildThreads", HNSW_BUILD_THREADS),
+      o?.codes === undefined ? undefined : checkOneOf(o.codes, HNSW_CODES, "codes"),
+    ),
 });
 
 /** Lists and levels in range (so the kernel never reads outside its regions). */
