@@ -372,7 +372,7 @@ for (const n of sizes) {
         data: dataKind,
         ...(kind === "hnsw" && efSearch ? { efSearch: Number(efSearch) } : {}),
         ...(kind === "hnsw" && hnswCodes ? { codes: hnswCodes } : {}),
-        ratio_to_batch8: +(rps / c8).toFixed(2),
+        ...(ceilingOn ? { ratio_to_batch8: +(rps / c8).toFixed(2) } : {}),
         load1_before: load0,
         // Where a request's time goes (ms per request; CPU from /proc, phases from /metrics).
         breakdown: {
@@ -386,6 +386,8 @@ for (const n of sizes) {
           index_search_ms: per(m1.index - m0.index),
           hits_ms: per(m1.hits - m0.hits),
           fill_wait_ms_per_batch: +((m1.fill - m0.fill) * 1000 / Math.max(1, batches)).toFixed(3),
+          // Main-thread CPU less the index phase's wall time: meaningful on one kernel thread only (with
+          // --threads 2 an hnsw batch's walk runs partly on a Worker, so this goes negative).
           http_json_route_ms: per(mainS - (m1.index - m0.index) - (m1.hits - m0.hits)),
         },
       });
