@@ -14,16 +14,28 @@
  * --restart on|off (default off: on stops the server after its first start, once it has written
  * its index snapshot, and times a second start from it: row `restart:KIND`), --ceiling on|off
  * (default on: the in-process index rows; off skips that second build, e.g. at 1,000,000),
- * --hnsw-ef-search N (passed to the server).
+ * --hnsw-ef-search N and --hnsw-codes float32|int8 (passed to the server).
+ *
+ * --data random|clustered (default random: seeded normal vectors; `clustered`: the synthetic set of
+ * `deno task bench:ann --datasets synthetic`, `clusteredRows` of bench/_data.ts with its seed 2026,
+ * the rows as references and its queries as the request bodies). With `clustered` the `http:search`
+ * row also has `recall_at_10`: --recall-queries N [200] of those queries are each sent once and the
+ * ids of the answer compared with the exact top 10 of the flat index (cosine, the server's metric)
+ * computed in this process. --data-dir DIR keeps the server's data (SQLite store and, snapshots
+ * on, its index snapshot) in DIR/<data>-<n>-<kind> instead of a temporary folder and leaves it there:
+ * a second run with the same DIR starts the server from that store and snapshot (no fill, no
+ * rebuild); the `start:` row says which (`from`). The hot-adds are deleted after their row, but with
+ * a kept DIR pass --hot-add off so that the snapshot stays current.
  */
 import process from "node:process";
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createRng } from "@likeness/core";
+import { createRng, type Matrix } from "@likeness/core";
 import { createBackend, createIndex, type IndexKind } from "@likeness/backend";
+import { clusteredRows } from "./_data.ts";
 import { SqliteStore } from "@likeness/server";
 
 const quick = process.argv.includes("--quick");
@@ -43,6 +55,12 @@ const hotAdd = arg("hot-add", "on") === "on";
 const restart = arg("restart", "off") === "on";
 const ceilingOn = arg("ceiling", "on") === "on";
 const efSearch = arg("hnsw-ef-search", "");
+const hnswCodes = arg("hnsw-codes", "");
+const dataKind = arg("data", "random");
+if (dataKind !== "random" && dataKind !== "clustered") throw new Error(`--data must be random or clustered`);
+const RECALL_QUERIES = Number(arg("recall-queries", "200"));
+const dataRoot = arg("data-dir", "");
+const snapshotsOn = restart || dataRoot !== "";
 const CONCURRENCY = 8;
 const TIME_LIMIT_MS = 30_000;
 const MAIN = fileURLToPath(new URL("../packages/server/main.ts", import.meta.url));
@@ -67,7 +85,7 @@ const pct = (xs: number[], p: number) => {
 function startServer(
   dir: string,
   extra: string[],
-): Promise<{ url: string; port: number; pid: number; stop(): Promise<void> }> {
+): Promise<{ log: string; url: string; port: number; pid: number; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     [
@@ -80,7 +98,7 @@ function startServer(
       "--port",
       "0",
       "--snapshot",
-      restart ? "on" : "off",
+      snapshotsOn ? "on" : "off",
       ...extra,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
@@ -91,9 +109,11 @@ function startServer(
     const on = (d: Uint8Array) => {
       log += new TextDecoder().decode(d);
       const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(log);
-      if (m) {
+      // The line after the URL says where the index came from (snapshot or store).
+      if (m && /index opened from [^\n]*\n/.test(log)) {
         child.stdout!.off("data", on);
         resolve({
+          log,
           url: `http://127.0.0.1:${m[1]}`,
           port: Number(m[1]),
           pid: child.pid!,
@@ -164,19 +184,74 @@ function runClients(port: number, path: string, bodies: string[], concurrency: n
 
 const { backend } = await createBackend({ tf: false, threads });
 
+/** Where the server's start came from, as its log says. */
+const startedFrom = (log: string) => ({
+  from: /its snapshot plus/.test(log) ? "snapshot" : /every stored reference/.test(log) ? "store" : "unknown",
+  // The server's own count (process start to listening), beside the bench's (spawn to the log line).
+  server_start_s: Number(/started in ([\d.]+) s/.exec(log)?.[1] ?? NaN),
+});
+
+/** Exact top-k ids (row numbers) of `queries` among `rows` under cosine: the flat index here. */
+async function exactTop(rows: Matrix, queries: Matrix, k: number): Promise<Int32Array> {
+  const flat = await createIndex({ dim: DIM, metric: "cosine", kind: "flat", capacity: rows.rows }, backend);
+  await flat.add(rows);
+  const r = await flat.search(queries, { k });
+  flat.dispose();
+  return r.ids;
+}
+
+/** recall@10 of the server's answers: each query sent once, its hit ids (`r<row>`) against the truth. */
+async function serverRecall(url: string, queries: Matrix, truth: Int32Array): Promise<number> {
+  let hit = 0;
+  for (let i = 0; i < queries.rows; i++) {
+    const res = await fetch(`${url}/v1/search`, {
+      method: "POST",
+      body: JSON.stringify({ vector: Array.from(queries.data.subarray(i * DIM, (i + 1) * DIM)), k: 10 }),
+    });
+    if (res.status !== 200) throw new Error(`search status ${res.status}: ${await res.text()}`);
+    const { results } = await res.json() as { results: { id: string }[] };
+    const want = new Set(truth.subarray(i * 10, i * 10 + 10));
+    for (const r of results) if (want.has(Number(r.id.slice(1)))) hit++;
+  }
+  return hit / (queries.rows * 10);
+}
+
 for (const n of sizes) {
-  const dir = mkdtempSync(join(tmpdir(), "likeness-bench-serve-"));
-  const items = Array.from(
-    { length: n },
-    (_, i) => ({ id: `r${i}`, label: `c${i % 50}`, vector: Float32Array.from(randVec()) }),
-  );
-  const store = await SqliteStore.open(join(dir, "likeness.db"), { dim: DIM });
-  await store.load();
-  for (let i = 0; i < n; i += 10_000) await store.write({ put: items.slice(i, i + 10_000) });
-  await store.close();
+  let set: { train: Matrix; queries: Matrix } | undefined;
+  const items = () => {
+    if (dataKind === "clustered") {
+      set ??= clusteredRows(createRng(2026), n, Math.max(256, RECALL_QUERIES), DIM);
+      const t = set.train;
+      return Array.from(
+        { length: n },
+        (_, i) => ({ id: `r${i}`, label: `c${i % 50}`, vector: t.data.subarray(i * DIM, (i + 1) * DIM) }),
+      );
+    }
+    return Array.from(
+      { length: n },
+      (_, i) => ({ id: `r${i}`, label: `c${i % 50}`, vector: Float32Array.from(randVec()) }),
+    );
+  };
+  let all: ReturnType<typeof items> | undefined;
+  /** Make (or find, with --data-dir) a data folder holding the n references in its SQLite store. */
+  const dataDir = async (kind: string) => {
+    const dir = dataRoot
+      ? join(dataRoot, `${dataKind}-${n}-${kind}`)
+      : mkdtempSync(join(tmpdir(), "likeness-bench-serve-"));
+    if (dataRoot && existsSync(join(dir, "filled"))) return dir;
+    mkdirSync(dir, { recursive: true });
+    all ??= items();
+    const store = await SqliteStore.open(join(dir, "likeness.db"), { dim: DIM });
+    await store.load();
+    for (let i = 0; i < n; i += 10_000) await store.write({ put: all.slice(i, i + 10_000) });
+    await store.close();
+    if (dataRoot) writeFileSync(join(dir, "filled"), `${n} ${dataKind} references\n`);
+    return dir;
+  };
 
   for (const kind of kinds) {
     if (kind === "hnsw" && n < 100_000 && !quick) continue;
+    const dir = await dataDir(kind);
     let c8 = NaN;
     if (ceilingOn) {
       // Ceiling: the resident index alone in this process, same kind, 1 and 8 queries per call.
@@ -185,7 +260,8 @@ for (const n of sizes) {
         backend,
       );
       const data = new Float32Array(n * DIM);
-      items.forEach((it, i) => data.set(it.vector, i * DIM));
+      all ??= items();
+      all.forEach((it, i) => data.set(it.vector, i * DIM));
       await index.add({ data, rows: n, cols: DIM });
       // The same 512 distinct queries cycled in calls of 1 or of 8: a query repeated call after call
       // keeps the rows its graph walk visits in cache (an hnsw search then costs about half), which
@@ -226,6 +302,7 @@ for (const n of sizes) {
       String(threads),
       ...(kind === "hnsw" ? ["--hnsw-ef-construction", String(efConstruction)] : []),
       ...(kind === "hnsw" && efSearch ? ["--hnsw-ef-search", efSearch] : []),
+      ...(kind === "hnsw" && hnswCodes ? ["--hnsw-codes", hnswCodes] : []),
     ];
     const t0 = performance.now();
     let server = await startServer(dir, serverArgs);
@@ -234,9 +311,15 @@ for (const n of sizes) {
       impl: `start:${kind}`,
       references: n,
       start_s: +((performance.now() - t0) / 1000).toFixed(1),
+      ...startedFrom(server.log),
+      data: dataKind,
     });
     if (restart) {
-      // The first start writes DIR/likeness.index in the background; stop waits for it.
+      // The first start writes DIR/likeness.index in the background; stop waits for it, but a
+      // SIGTERM before the server has set its handlers would kill it without one: wait for the file.
+      const snap = join(dir, "likeness.index");
+      for (let i = 0; i < 12_000 && !existsSync(snap); i++) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 200));
       await server.stop();
       const t1 = performance.now();
       server = await startServer(dir, serverArgs);
@@ -245,9 +328,23 @@ for (const n of sizes) {
         impl: `restart:${kind}`,
         references: n,
         start_s: +((performance.now() - t1) / 1000).toFixed(2),
+        ...startedFrom(server.log),
+        data: dataKind,
       });
     }
-    const bodies = Array.from({ length: 256 }, () => JSON.stringify({ vector: randVec(), k: 10 }));
+    let recall: number | undefined;
+    let bodies: string[];
+    if (dataKind === "clustered") {
+      set ??= clusteredRows(createRng(2026), n, Math.max(256, RECALL_QUERIES), DIM);
+      const q = set.queries;
+      bodies = Array.from(
+        { length: 256 },
+        (_, i) => JSON.stringify({ vector: Array.from(q.data.subarray(i * DIM, (i + 1) * DIM)), k: 10 }),
+      );
+      const rq = { data: q.data.subarray(0, RECALL_QUERIES * DIM), rows: RECALL_QUERIES, cols: DIM };
+      const truth = await exactTop(set.train, rq, 10);
+      recall = await serverRecall(server.url, rq, truth);
+    } else bodies = Array.from({ length: 256 }, () => JSON.stringify({ vector: randVec(), k: 10 }));
     for (const route of routes) {
       const m0 = await batchMetrics(server.url);
       const s0 = serverCpu(server.pid);
@@ -271,7 +368,11 @@ for (const n of sizes) {
         rps: +rps.toFixed(1),
         p50_ms: +pct(lat, 0.5).toFixed(2),
         p99_ms: +pct(lat, 0.99).toFixed(2),
-        ratio_to_batch8: +(rps / c8).toFixed(2),
+        ...(route === "search" && recall !== undefined ? { recall_at_10: +recall.toFixed(4) } : {}),
+        data: dataKind,
+        ...(kind === "hnsw" && efSearch ? { efSearch: Number(efSearch) } : {}),
+        ...(kind === "hnsw" && hnswCodes ? { codes: hnswCodes } : {}),
+        ...(ceilingOn ? { ratio_to_batch8: +(rps / c8).toFixed(2) } : {}),
         load1_before: load0,
         // Where a request's time goes (ms per request; CPU from /proc, phases from /metrics).
         breakdown: {
@@ -285,6 +386,8 @@ for (const n of sizes) {
           index_search_ms: per(m1.index - m0.index),
           hits_ms: per(m1.hits - m0.hits),
           fill_wait_ms_per_batch: +((m1.fill - m0.fill) * 1000 / Math.max(1, batches)).toFixed(3),
+          // Main-thread CPU less the index phase's wall time: meaningful on one kernel thread only (with
+          // --threads 2 an hnsw batch's walk runs partly on a Worker, so this goes negative).
           http_json_route_ms: per(mainS - (m1.index - m0.index) - (m1.hits - m0.hits)),
         },
       });
@@ -292,6 +395,7 @@ for (const n of sizes) {
 
     if (!hotAdd) {
       await server.stop();
+      if (!dataRoot) rmSync(dir, { recursive: true, force: true });
       continue;
     }
     // Hot-add throughput (fsync per request) while 4 clients search; then the same 4 clients for
@@ -352,7 +456,7 @@ for (const n of sizes) {
     await s.load();
     await s.write({ delete: Array.from({ length: adds }, (_, i) => `new${i}`) });
     await s.close();
+    if (!dataRoot) rmSync(dir, { recursive: true, force: true });
   }
-  rmSync(dir, { recursive: true, force: true });
 }
 backend.dispose();

@@ -209,6 +209,12 @@ export interface LoadHnswOptions {
   variant?: HnswVariant;
   /** Threads of later adds (see {@link HnswIndexOptions.buildThreads}) [1]. */
   buildThreads?: number;
+  /**
+   * Walk on other rows than the file's [as saved]: `int8` on a float32 file fits a quantizer on the
+   * rows and encodes them (the graph is the same: builds always run on float32 rows), `float32` on
+   * an int8 file drops the codes. Saving the index then saves it with these codes.
+   */
+  codes?: HnswParams["codes"];
 }
 
 /**
@@ -254,7 +260,8 @@ export async function loadHnswIndex(bytes: Uint8Array, options: LoadHnswOptions 
     );
   }
   const threads = checkIntIn(options.buildThreads ?? 1, "buildThreads", HNSW_BUILD_THREADS);
-  return await fromDecoded(decoded, checkVariant(options.variant), threads);
+  const codes = options.codes === undefined ? undefined : checkOneOf(options.codes, HNSW_CODES, "codes");
+  return await fromDecoded(decoded, checkVariant(options.variant), threads, codes);
 }
 
 function corrupt(why: string): LikenessError {
@@ -280,7 +287,12 @@ function encodeGraph(a: HnswGraphArrays, M: number): Uint8Array {
   return out;
 }
 
-async function fromDecoded(decoded: DecodedIndex, variant: HnswVariant, threads = 1): Promise<HnswIndex> {
+async function fromDecoded(
+  decoded: DecodedIndex,
+  variant: HnswVariant,
+  threads = 1,
+  codesAs?: HnswParams["codes"],
+): Promise<HnswIndex> {
   const h = decoded.header;
   const dim = h.dim;
   if (dim > 65536) throw corrupt(`dimension ${dim}`);
@@ -314,7 +326,9 @@ async function fromDecoded(decoded: DecodedIndex, variant: HnswVariant, threads 
   }
   const ints = HNSW_HEAD + 2 * count + count * (1 + 2 * M) + upperUsed;
   if (g.byteLength !== ints * 4 + count) throw corrupt(`the HNSW section has ${g.byteLength} bytes`);
-  const all = new Int32Array(g.slice(0, ints * 4).buffer);
+  // Views of the file's bytes where they are 4-byte aligned (restore copies them into WebAssembly
+  // memory; a copy here as well cost as much again at 1,000,000 rows).
+  const all = int32View(g, ints);
   let at = HNSW_HEAD;
   const take = (len: number) => all.subarray(at, at += len);
   const arrays: HnswGraphArrays = {
@@ -325,7 +339,7 @@ async function fromDecoded(decoded: DecodedIndex, variant: HnswVariant, threads 
     upperOff: take(count),
     links0: take(count * (1 + 2 * M)),
     upper: take(upperUsed),
-    vectors: sectionArray(decoded.sections, "VECS", count * dim, "f32"),
+    vectors: vecsView(decoded.sections, count * dim),
     deleted: g.slice(ints * 4),
   };
   const ids = sectionArray(decoded.sections, "IDS ", count, "i32");
@@ -334,8 +348,10 @@ async function fromDecoded(decoded: DecodedIndex, variant: HnswVariant, threads 
   if ((entry < 0) !== (count === 0) || (entry >= 0 && arrays.levels[entry] !== maxLevel)) {
     throw corrupt("the entry point");
   }
-  for (let i = 0; i < arrays.vectors.length; i++) {
-    if (!Number.isFinite(arrays.vectors[i])) throw corrupt("a non-finite row value");
+  // Non-finite float32: every exponent bit set (the bits as integers: cheaper than Number.isFinite).
+  const bits = new Uint32Array(arrays.vectors.buffer, arrays.vectors.byteOffset, arrays.vectors.length);
+  for (let i = 0; i < bits.length; i++) {
+    if ((bits[i] & 0x7f800000) === 0x7f800000) throw corrupt("a non-finite row value");
   }
   const live = new Map<number, number>();
   for (let i = 0; i < count; i++) {
@@ -354,19 +370,38 @@ async function fromDecoded(decoded: DecodedIndex, variant: HnswVariant, threads 
     );
   }
   if (codes) arrays.quantizer = quantizerOf(decoded.sections.get("HQ8 ")!, dim);
+  // Other codes than saved: the saved quantizer goes (a float32 walk), or one is fitted on the rows.
+  if (codesAs !== undefined && codesAs !== params.codes) {
+    delete arrays.quantizer;
+    params = { ...params, codes: codesAs };
+  }
   const graph = await HnswGraph.create({
     dim,
     kind: KIND_OF[metric],
     M,
     variant,
     capacity: Math.max(count, 16),
-    codes,
+    codes: params.codes === "int8",
     threads,
   });
   graph.restore(arrays);
   const index = new HnswIndex(graph, metric, params, rngState);
   index._restoreRows(ids, labels, live, h.nextId);
   return index;
+}
+
+/** The first `n` int32 of `bytes`: a view when aligned, else a copy. */
+function int32View(bytes: Uint8Array, n: number): Int32Array {
+  return bytes.byteOffset % 4 === 0
+    ? new Int32Array(bytes.buffer, bytes.byteOffset, n)
+    : new Int32Array(bytes.slice(0, n * 4).buffer);
+}
+
+/** The `VECS` section as float32 (a view when aligned, else a copy; CORRUPT when missing or of another size). */
+function vecsView(sections: Map<string, Uint8Array>, n: number): Float32Array {
+  const p = sections.get("VECS");
+  if (!p || p.byteLength !== n * 4 || p.byteOffset % 4 !== 0) return sectionArray(sections, "VECS", n, "f32");
+  return new Float32Array(p.buffer, p.byteOffset, n);
 }
 
 /** The `HQ8 ` section: dim float32 offsets, then the float32 scale (finite, > 0). */
@@ -386,7 +421,12 @@ function variantFor(backend: Backend | undefined): HnswVariant {
 registerIndexKind("hnsw", {
   create: (options, backend) => createHnswIndex({ ...options, variant: variantFor(backend) }),
   load: (decoded, backend, o) =>
-    fromDecoded(decoded, variantFor(backend), checkIntIn(o?.buildThreads ?? 1, "buildThreads", HNSW_BUILD_THREADS)),
+    fromDecoded(
+      decoded,
+      variantFor(backend),
+      checkIntIn(o?.buildThreads ?? 1, "buildThreads", HNSW_BUILD_THREADS),
+      o?.codes === undefined ? undefined : checkOneOf(o.codes, HNSW_CODES, "codes"),
+    ),
 });
 
 /** Lists and levels in range (so the kernel never reads outside its regions). */
@@ -486,11 +526,11 @@ export class HnswIndex implements VectorIndex {
       dim: this.dim,
       size: this.size,
       memoryBytes: this.memoryBytes,
-      detail: `wasm ${this.graph.variant} build, searches on 1 thread, graph built on ${this.graph.threads} thread${
-        this.graph.threads === 1 ? "" : "s"
-      }; ${this.params.codes === "int8" ? "walk on int8 codes, float32 rerank; " : ""}${
-        this.graph.count - this.size
-      } tombstones`,
+      detail: `wasm ${this.graph.variant} build, ${
+        this.graph.threads === 1 ? "searches on 1 thread" : `batches searched across ${this.graph.threads} threads`
+      }, graph built on ${this.graph.threads} thread${this.graph.threads === 1 ? "" : "s"}; ${
+        this.params.codes === "int8" ? "walk on int8 codes, float32 rerank; " : ""
+      }${this.graph.count - this.size} tombstones`,
       params: {
         M: this.params.M,
         efConstruction: this.params.efConstruction,
@@ -715,7 +755,7 @@ export class HnswIndex implements VectorIndex {
    * @throws {ValueError} NON_FINITE; INVALID_ARGUMENT for bad k, filter or mode
    */
   search(queries: Matrix, options: HnswSearchOptions): Promise<IndexSearchResult> {
-    return this.serial(() => {
+    return this.serial(async () => {
       if (!options || typeof options !== "object") {
         throw new ValueError("INVALID_ARGUMENT", "Cannot search: pass options { k, filter?, efSearch? }");
       }
@@ -756,7 +796,8 @@ export class HnswIndex implements VectorIndex {
         }
         out = this.graph.exact(q, nq, k, list);
       } else {
-        out = this.graph.search(q, nq, k, ef, mask);
+        // With buildThreads ≥ 2 the batch is split across the build's threads (same results).
+        out = await this.graph.searchThreaded(q, nq, k, ef, mask);
       }
       const ids = new Int32Array(nq * k);
       const values = new Float32Array(nq * k);

@@ -413,3 +413,32 @@ test("hnsw: a version 1 file saved before int8 codes existed still loads and sea
   );
   index.dispose();
 });
+
+test("hnsw load with codes: a float32 file loaded as int8 searches as the int8 build of the same graph, and back", async () => {
+  const ref = clustered(1500, 31);
+  const q = queriesNear(ref, 40, 32);
+  const make = (codes: "float32" | "int8") =>
+    createHnswIndex({ dim: DIM, metric: "l2", capacity: 1500, hnsw: { M: 8, efConstruction: 60, seed: 9, codes } });
+  const f32 = await make("float32");
+  const i8 = await make("int8");
+  await f32.add(ref);
+  await i8.add(ref);
+  const asInt8 = await loadHnswIndex(await f32.save(), { dim: DIM, codes: "int8" });
+  const asF32 = await loadHnswIndex(await i8.save(), { dim: DIM, codes: "float32" });
+  try {
+    assert.match(asInt8.info().detail!, /walk on int8 codes/);
+    assert.doesNotMatch(asF32.info().detail!, /int8/);
+    for (const ef of [10, 50]) {
+      const o = { k: 10, efSearch: ef, mode: "graph" as const };
+      assert.deepEqual((await asInt8.search(q, o)).ids, (await i8.search(q, o)).ids, `int8, ef ${ef}`);
+      assert.deepEqual((await asF32.search(q, o)).ids, (await f32.search(q, o)).ids, `float32, ef ${ef}`);
+    }
+    // Saved again, it keeps the codes it was loaded with.
+    const again = await loadHnswIndex(await asInt8.save(), { dim: DIM });
+    assert.match(again.info().detail!, /walk on int8 codes/);
+    again.dispose();
+    await assert.rejects(loadHnswIndex(await f32.save(), { codes: "int4" as "int8" }), { code: "UNKNOWN_NAME" });
+  } finally {
+    for (const x of [f32, i8, asInt8, asF32]) x.dispose();
+  }
+});

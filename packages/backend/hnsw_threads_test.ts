@@ -149,3 +149,41 @@ test("hnsw buildThreads: out of range is INVALID_ARGUMENT", async () => {
     );
   }
 });
+
+test("hnsw buildThreads 2: a batch searched across both threads equals the one-thread search of the same graph", async () => {
+  for (const codes of ["float32", "int8"] as const) {
+    const two = await createHnswIndex({
+      dim: D,
+      metric: "l2",
+      hnsw: { M: 12, efConstruction: 100, seed: 5, codes },
+      buildThreads: 2,
+    });
+    await two.add(train, { labels: Int32Array.from({ length: N }, (_, i) => i % 10) });
+    // The same graph bytes on one thread: the walks there are the reference.
+    const one = await loadHnswIndex(await two.save(), { dim: D });
+    try {
+      for (const nq of [1, 2, 3, 17, NQ]) {
+        const q = { data: queries.data.subarray(0, nq * D), rows: nq, cols: D };
+        for (const filter of [undefined, { labels: [0, 1, 2, 3, 4] }]) {
+          for (const ef of [10, 64]) {
+            const opts = { k: K, efSearch: ef, mode: "graph" as const, ...(filter ? { filter } : {}) };
+            const a = await two.search(q, opts);
+            const b = await one.search(q, opts);
+            assert.deepEqual(a.ids, b.ids, `${codes}, nq ${nq}, ef ${ef}, filter ${filter !== undefined}`);
+            assert.deepEqual(a.values, b.values);
+          }
+        }
+      }
+      // Concurrent calls queue behind each other and still match.
+      const [x, y] = await Promise.all([
+        two.search(queries, { k: K, efSearch: 40, mode: "graph" }),
+        two.search(queries, { k: K, efSearch: 80, mode: "graph" }),
+      ]);
+      assert.deepEqual(x.ids, (await one.search(queries, { k: K, efSearch: 40, mode: "graph" })).ids);
+      assert.deepEqual(y.ids, (await one.search(queries, { k: K, efSearch: 80, mode: "graph" })).ids);
+    } finally {
+      two.dispose();
+      one.dispose();
+    }
+  }
+});

@@ -37,6 +37,7 @@ import { type Metric, METRICS } from "@likeness/kernels/types";
 import type { Backend } from "./types.ts";
 import {
   type AddOptions,
+  type HnswParams,
   INDEX_KINDS,
   type IndexInfo,
   type IndexKind,
@@ -60,7 +61,11 @@ export interface IndexKindFactory {
   /** Create an empty index. */
   create(options: IndexOptions, backend?: Backend): Promise<VectorIndex>;
   /** Rebuild from decoded bytes (header, sections); `buildThreads` for later adds. */
-  load(decoded: DecodedIndex, backend?: Backend, options?: { buildThreads?: number }): Promise<VectorIndex>;
+  load(
+    decoded: DecodedIndex,
+    backend?: Backend,
+    options?: { buildThreads?: number; codes?: HnswParams["codes"] },
+  ): Promise<VectorIndex>;
 }
 
 const factories = new Map<IndexKind, IndexKindFactory>();
@@ -156,6 +161,8 @@ export interface LoadIndexOptions {
   dim?: number;
   /** `hnsw` only: threads that build the graph on later adds (as {@link IndexOptions.buildThreads}) [1]. */
   buildThreads?: number;
+  /** `hnsw` only: walk on these rows instead of the saved ones (see `loadHnswIndex`'s `codes`) [as saved]. */
+  codes?: HnswParams["codes"];
 }
 
 /**
@@ -202,7 +209,10 @@ export async function loadIndex(
     return await f.load(
       decoded,
       backend,
-      options.buildThreads === undefined ? {} : { buildThreads: options.buildThreads },
+      {
+        ...(options.buildThreads === undefined ? {} : { buildThreads: options.buildThreads }),
+        ...(options.codes === undefined ? {} : { codes: options.codes }),
+      },
     );
   }
   let meta: { oversample?: number } = {};

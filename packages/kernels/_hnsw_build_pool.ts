@@ -1,13 +1,29 @@
 /**
- * Workers of a multi-threaded HNSW build (private): `threads - 1` Workers instantiate the threads
- * build of the HNSW kernel on the graph's shared memory; for each build job they configure their
- * instance (the graph's layout, their own search scratch) and run `insertShared`, claiming nodes
- * from the shared counter beside the calling thread. A Worker that dies reports through its
+ * Workers of a multi-threaded HNSW build and search (private): `threads - 1` Workers instantiate
+ * the threads build of the HNSW kernel on the graph's shared memory; for each build job they
+ * configure their instance (the graph's layout, their own search scratch) and run `insertShared`,
+ * claiming nodes from the shared counter beside the calling thread; for each search job they run
+ * the kernel's `search` over their share of a batch of queries (the graph is only read). A Worker that dies reports through its
  * `error` event; the job then fails (the caller rolls the build back) and the pool is not used again.
  *
  * @module
  */
 import { startWorkers, type WorkerLike } from "./_worker_pool.ts";
+
+/**
+ * One search job for a Worker: its `configure` and `configureCodes` arguments, the entry point and
+ * top layer (`setEntry`), and the kernel's `search` arguments for its share of the queries.
+ */
+export interface HnswSearchJob {
+  /** Arguments of the kernel's `configure` (layout, with this thread's scratch). */
+  configure: number[];
+  /** Arguments of `configureCodes`. */
+  codes: [number, number];
+  /** Entry node and top layer. */
+  entry: [number, number];
+  /** Arguments of `search` (q, nq, k, ef, filt, outIdx, outDist, full, qc). */
+  search: number[];
+}
 
 /** One build job for a Worker: its `configure` and `configureThreads` arguments and efConstruction. */
 export interface HnswBuildJob {
@@ -49,6 +65,16 @@ function workerMain(): void {
       return;
     }
     if (crash) throw new Error("injected worker fault");
+    if (m.job.search) {
+      // A share of a batch of queries: read-only on the graph, this thread's own scratch.
+      ex.configure(...m.job.configure);
+      ex.configureCodes(...m.job.codes);
+      ex.configureThreads(0, 0);
+      ex.setEntry(...m.job.entry);
+      ex.search(...m.job.search);
+      self_.postMessage({ done: true, inserted: 0 });
+      return;
+    }
     ex.configure(...m.job.configure);
     ex.configureCodes(...m.job.codes);
     ex.configureThreads(...m.job.threads);
@@ -120,9 +146,9 @@ export class HnswBuildPool {
   /**
    * Hand every Worker its job (they start at once, beside the caller).
    *
-   * @param job per Worker (index t − 1 for thread t)
+   * @param job per Worker (index t − 1 for thread t): a build or a search job
    */
-  post(jobs: HnswBuildJob[]): void {
+  post(jobs: (HnswBuildJob | HnswSearchJob)[]): void {
     this.#pending = this.#workers.length;
     this.inserted.fill(0);
     this.#workers.forEach((w, i) => w.postMessage({ job: jobs[i] }));

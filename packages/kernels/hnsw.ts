@@ -36,7 +36,7 @@
  */
 import { LikenessError } from "@likeness/core";
 import { KernelModule } from "./wasm_module.ts";
-import { type HnswBuildJob, HnswBuildPool } from "./_hnsw_build_pool.ts";
+import { type HnswBuildJob, HnswBuildPool, type HnswSearchJob } from "./_hnsw_build_pool.ts";
 import { wasmBytes as scalarBytes } from "./generated/hnsw_scalar.generated.ts";
 import { wasmBytes as simdBytes } from "./generated/hnsw_simd.generated.ts";
 import { wasmBytes as scalarMtBytes } from "./generated/hnsw_scalar_mt.generated.ts";
@@ -652,6 +652,88 @@ export class HnswGraph {
       }
       this.fn("search")(q, nq, k, ef, eligible ? this.lay.off.eligible : 0, oi, od, full, qc);
     }, codes ? nq * this.codeBytes : 0);
+  }
+
+  /**
+   * {@link HnswGraph.search} with the queries split across the build's threads (graphs with
+   * `threads` ≥ 2): the calling thread walks the first share, each Worker the next, all on the
+   * shared memory with their own scratch. Each query's walk is the same as on one thread, so the
+   * results equal {@link HnswGraph.search}'s. One query, one thread, or a pool that failed: the
+   * calling thread searches them all. The caller must not change the graph until it resolves.
+   *
+   * @param queries nq × dim values
+   * @param nq query rows
+   * @param k results per query
+   * @param ef candidate list size
+   * @param eligible one byte per node or null
+   * @param floatWalk walk on float32 rows even when the graph keeps codes [false]
+   * @returns as {@link HnswGraph.search}
+   */
+  async searchThreaded(
+    queries: Float32Array,
+    nq: number,
+    k: number,
+    ef: number,
+    eligible: Uint8Array | null,
+    floatWalk = false,
+  ): Promise<{ nodes: Int32Array; dists: Float32Array }> {
+    if (this.threads < 2 || nq < 2) return this.search(queries, nq, k, ef, eligible, floatWalk);
+    let pool: HnswBuildPool;
+    try {
+      pool = await this.startPool();
+    } catch {
+      return this.search(queries, nq, k, ef, eligible, floatWalk);
+    }
+    if (pool.failure !== null) return this.search(queries, nq, k, ef, eligible, floatWalk);
+    const codes = this.codes && this.quant !== null && !floatWalk;
+    const qBytes = align(nq * this.dim * 4);
+    const oBytes = align(nq * k * 4);
+    this.ensureIo(qBytes + 2 * oBytes + (codes ? nq * this.codeBytes : 0));
+    const o = this.lay.off;
+    const io = o.io;
+    this.view(Float32Array, "io", 0, nq * this.dim).set(queries.subarray(0, nq * this.dim));
+    if (eligible) this.view(Uint8Array, "eligible", 0, this.count).set(eligible.subarray(0, this.count));
+    const full = Math.max(ef, k) >= this.count ? 1 : 0;
+    const qc = codes ? io + qBytes + 2 * oBytes : 0;
+    if (codes) this.encodeInto(queries, nq, this.view(Int8Array, "io", qBytes + 2 * oBytes, nq * this.codeBytes));
+    const filt = eligible ? o.eligible : 0;
+    const oi = io + qBytes, od = io + qBytes + oBytes;
+    const args = (s: number, n: number) => [
+      io + s * this.dim * 4,
+      n,
+      k,
+      ef,
+      filt,
+      oi + s * k * 4,
+      od + s * k * 4,
+      full,
+      qc ? qc + s * this.codeBytes : 0,
+    ];
+    const share = Math.ceil(nq / this.threads);
+    const entry: [number, number] = [this.fn("entryPoint")(), this.fn("maxLevel")()];
+    const jobs: HnswSearchJob[] = [];
+    for (let t = 1; t < this.threads; t++) {
+      const s = Math.min(nq, t * share);
+      jobs.push({
+        configure: this.configureArgs(t),
+        codes: [this.codes ? o.codes : 0, this.codeBytes],
+        entry,
+        search: args(s, Math.min(nq, s + share) - s),
+      });
+    }
+    pool.post(jobs);
+    this.fn("search")(...args(0, Math.min(nq, share)));
+    if ((await pool.join()) !== null) {
+      // A Worker died: its share is not trusted; stop the pool and search on this thread.
+      this.pool?.dispose();
+      this.pool = null;
+      this.poolStart = null;
+      return this.search(queries, nq, k, ef, eligible, floatWalk);
+    }
+    return {
+      nodes: this.view(Int32Array, "io", qBytes / 4, nq * k).slice(),
+      dists: this.view(Float32Array, "io", (qBytes + oBytes) / 4, nq * k).slice(),
+    };
   }
 
   /** Layer-0 reachability from the entry point: one byte per node (1 = reachable). */

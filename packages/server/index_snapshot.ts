@@ -491,6 +491,8 @@ async function fromSnapshot(
   const resident = await loadIndex(decoded, backend, {
     dim,
     ...(kind === "hnsw" && opts.buildThreads !== undefined ? { buildThreads: opts.buildThreads } : {}),
+    // The walk's rows are not part of the graph's identity: a float32 snapshot serves --hnsw-codes int8.
+    ...(kind === "hnsw" && opts.hnsw?.codes !== undefined ? { codes: opts.hnsw.codes } : {}),
   });
   made(resident);
   lap("resident");

@@ -262,8 +262,20 @@ test("serve --index hnsw --threads 2: the graph is built on 2 threads, at start 
     assert.deepEqual(await results(b, 16), before);
     await put(b, 400, 600, 16); // a threaded add on the loaded graph
     assert.equal((await call(b, "GET", "/v1/health")).json.index.size, 600);
+    assert.match(h2.index.detail, /batches searched across 2 threads/);
   } finally {
-    await stop(b, "SIGKILL");
+    await stop(b, "SIGTERM");
+  }
+  // The same float32 snapshot walked on int8 codes: still loaded from the snapshot (the graph is the same).
+  const c = await start([...flags, "--hnsw-codes", "int8"]);
+  try {
+    const h3 = (await call(c, "GET", "/v1/health")).json;
+    assert.equal(h3.index.opened.source, "snapshot", c.out.log);
+    assert.match(h3.index.detail, /walk on int8 codes/);
+    assert.equal(h3.index.size, 600);
+    assert.equal((await results(c, 16)).length, before.length);
+  } finally {
+    await stop(c, "SIGKILL");
   }
 });
 
@@ -310,6 +322,7 @@ test("serve --index: an unknown kind or a bad HNSW parameter stops start-up with
       [["--index", "ivf"], /--index must be one of flat, int8, binary, hnsw, got "ivf"/],
       [["--index", "hnsw", "--hnsw-m", "1"], /--hnsw-m must be an integer from 2 to 128/],
       [["--hnsw-ef-search", "10"], /applies to --index hnsw only/],
+      [["--index", "hnsw", "--hnsw-codes", "int4"], /--hnsw-codes must be float32 or int8/],
       [["--snapshot", "maybe"], /--snapshot must be on or off/],
     ] as const
   ) {
@@ -327,6 +340,7 @@ test("serve --index: an unknown kind or a bad HNSW parameter stops start-up with
   }
   assert.deepEqual(indexOf({}), { kind: "flat" });
   assert.deepEqual(indexOf({ index: "hnsw", "hnsw-ef-search": "80" }), { kind: "hnsw", hnsw: { efSearch: 80 } });
+  assert.deepEqual(indexOf({ index: "hnsw", "hnsw-codes": "int8" }), { kind: "hnsw", hnsw: { codes: "int8" } });
   assert.deepEqual(snapshotOf({ "snapshot-every": "5", "snapshot-interval": "1.5" }, "/d"), {
     path: join("/d", "likeness.index"),
     everyChanges: 5,

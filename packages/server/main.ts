@@ -22,7 +22,9 @@
  *   --threads N     Worker threads of the WebAssembly kernels that search the resident index (default 1);
  *                   with --index hnsw also the threads that build its graph (at most 16)
  *   --index KIND    resident reference index: flat (exact, default), int8, binary, hnsw (approximate)
- *   --hnsw-m N, --hnsw-ef-construction N, --hnsw-ef-search N, --hnsw-seed N
+ *   --hnsw-m N, --hnsw-ef-construction N, --hnsw-ef-search N, --hnsw-seed N, --hnsw-codes float32|int8
+ *                   (what the search walks on: rows, or int8 codes with a float32 rerank; not part of the
+ *                   graph, so a snapshot of either serves both)
  *                   HNSW parameters (defaults 16, 200, 64, 42; ranges in @likeness/backend HNSW_PARAM_RANGES)
  *   --snapshot on|off  keep an index snapshot DIR/likeness.index beside the SQLite store, so a restart
  *                   loads it plus the later changes instead of every vector (default on)
@@ -56,7 +58,8 @@ Usage: serve --model DIR [--data DIR [--read-only] | --qdrant URL [--collection 
              [--search memory|postgres] [--ef-search N] [--pg-pool N]
              [--pg-tombstone-retention D]] [--port N] [--host H]
              [--token T] [--protect-reads] [--backend NAME] [--threads N]
-             [--index flat|int8|binary|hnsw [--hnsw-m N] [--hnsw-ef-construction N] [--hnsw-ef-search N]]
+             [--index flat|int8|binary|hnsw [--hnsw-m N] [--hnsw-ef-construction N] [--hnsw-ef-search N]
+             [--hnsw-codes float32|int8]]
              [--snapshot on|off] [--snapshot-every N] [--snapshot-interval S]
              [--body-timeout MS] [--header-timeout MS] [--idle-timeout S]
        serve --dim N ...            (vector-only index, no encoder)
@@ -146,7 +149,16 @@ export function indexOf(flags: Record<string, string | boolean>): ReferenceIndex
     }
     hnsw[key] = v;
   }
-  return { kind: kind as IndexKind, ...(kind === "hnsw" ? { hnsw } : {}) };
+  const codes = flags["hnsw-codes"];
+  let walk: { codes?: "float32" | "int8" } = {};
+  if (codes !== undefined) {
+    if (kind !== "hnsw") throw new Error(`--hnsw-codes applies to --index hnsw only (the index is ${kind})`);
+    if (codes !== "float32" && codes !== "int8") {
+      throw new Error(`--hnsw-codes must be float32 or int8, got ${JSON.stringify(codes)}`);
+    }
+    walk = { codes };
+  }
+  return { kind: kind as IndexKind, ...(kind === "hnsw" ? { hnsw: { ...hnsw, ...walk } } : {}) };
 }
 
 /**
