@@ -40,6 +40,8 @@ export interface CompareOptions {
   reps: number;
   /** Threads of likeness's kernels (default: registerLikenessWasmKernels's). */
   threads?: number;
+  /** Build of likeness's matmul kernels (default: registerLikenessWasmKernels's, `simd`). */
+  variant?: "simd" | "relaxed";
 }
 
 const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1];
@@ -54,7 +56,7 @@ const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1];
 export async function compareMatMul(o: CompareOptions): Promise<MatMulComparison[]> {
   restoreTfjsWasmKernels();
   const stock = tf.getKernel("BatchMatMul", "wasm")!;
-  await registerLikenessWasmKernels({ replace: true, threads: o.threads });
+  await registerLikenessWasmKernels({ replace: true, threads: o.threads, matMulVariant: o.variant });
   const ours = tf.getKernel("BatchMatMul", "wasm")!;
   const use = (config: tf.KernelConfig) => {
     tf.unregisterKernel("BatchMatMul", "wasm");
@@ -141,10 +143,12 @@ export interface ThreadsComparison {
  * @returns one comparison per shape × mode
  */
 export async function compareThreads(
-  o: { shapes: [number, number, number][]; modes: string[]; reps: number },
+  o: { shapes: [number, number, number][]; modes: string[]; reps: number; variant?: "simd" | "relaxed" },
 ): Promise<ThreadsComparison[]> {
-  const one = await createMatMulKernels({ threads: 1 });
-  const two = await createMatMulKernels({ threads: 2, minParallelWork: 0, idleMs: Infinity });
+  // The build tfwasm registers by default (simd), unless asked for another: the rows above use it too.
+  const variant = o.variant ?? "simd";
+  const one = await createMatMulKernels({ threads: 1, variant });
+  const two = await createMatMulKernels({ threads: 2, minParallelWork: 0, idleMs: Infinity, variant });
   const rng = createRng(11);
   const rows: ThreadsComparison[] = [];
   try {

@@ -30,7 +30,8 @@
  *
  * Output: one JSON line per row on stdout and in `runs/bench/train_<runtime>.jsonl`, then a table of
  * ratios on stderr. Flags: `--rows quickstart,mnist,use,matmul` (default all), `--steps N`, `--quick`
- * (60 steps, 40 MNIST steps, 256 sentences), `--rounds R` (default 1), `--no-torch`, `--torch-threads 2,1`,
+ * (60 steps, 40 MNIST steps, 256 sentences), `--rounds R` (default 1), `--matmul-variant simd|relaxed`
+ * (default simd, tfwasm's), `--no-torch`, `--torch-threads 2,1`,
  * `--mnist-steps N`, `--use-sentences N`, `--profile`.
  *
  * @module
@@ -87,6 +88,16 @@ const MNIST_STEPS = Number(flag("mnist-steps") ?? (QUICK ? 40 : 468));
 /** USE-lite sentences per batch size row (default 512; 64 at batch 1). */
 const USE_SENTENCES = Number(flag("use-sentences") ?? (QUICK ? 256 : 512));
 const PROFILE = argv.includes("--profile");
+/**
+ * Build of likeness's matmul kernels (`--matmul-variant simd|relaxed`): `simd` is tfwasm's default
+ * (the same bits in Deno and Bun), `relaxed` fuses each multiply-add on V8 (faster in Deno, last bits
+ * differ from Bun's). Used by every row: the trainings, the `tf.matMul` rows and the kernels alone.
+ */
+const MM_VARIANT = (flag("matmul-variant") ?? "simd") as "simd" | "relaxed";
+if (MM_VARIANT !== "simd" && MM_VARIANT !== "relaxed") {
+  console.error(`bench:train: --matmul-variant must be simd or relaxed, got ${JSON.stringify(MM_VARIANT)}`);
+  process.exit(2);
+}
 const BATCH = 160;
 const TRAIN_ROWS = 20000;
 const rows: Row[] = [];
@@ -179,7 +190,7 @@ if (ROWS.has("quickstart")) {
     restoreTfjsWasmKernels();
     run("stock", await quickstartTraining(), l0);
     l0 = load();
-    await registerLikenessWasmKernels({ replace: true });
+    await registerLikenessWasmKernels({ replace: true, matMulVariant: MM_VARIANT });
     run("ours", await quickstartTraining(), l0);
     for (const threads of TORCH_THREADS) {
       if (torchMissing) break;
@@ -230,7 +241,7 @@ if (ROWS.has("mnist")) {
   const mLabels = Array.from(m.labels);
   for (const impl of ["tfjs-wasm stock", "likeness kernels"]) {
     if (impl === "tfjs-wasm stock") restoreTfjsWasmKernels();
-    else await registerLikenessWasmKernels({ replace: true });
+    else await registerLikenessWasmKernels({ replace: true, matMulVariant: MM_VARIANT });
     const l0 = load();
     const model = new SimilarityModel(
       new ConvNetEncoder({
@@ -304,7 +315,7 @@ if (ROWS.has("use")) {
     const l0 = load();
     restoreTfjsWasmKernels();
     const before = await time(batch, n, false);
-    await registerLikenessWasmKernels({ replace: true });
+    await registerLikenessWasmKernels({ replace: true, matMulVariant: MM_VARIANT });
     const after = await time(batch, n, true);
     const l: [number, number] = [l0, load()];
     useRows.push({ batch, before, after, load: l });
@@ -339,6 +350,7 @@ if (ROWS.has("matmul")) {
     modes: ["nn", "tn", "nt"],
     kinds: ["fresh"],
     reps: QUICK ? 5 : 7,
+    variant: MM_VARIANT,
   });
   mmLoad = [l0, load()];
   for (const r of mm) {
@@ -352,6 +364,7 @@ if (ROWS.has("matmul")) {
     shapes: [[160, 784, 256], [1024, 512, 512], [128, 1280, 512]],
     modes: ["nn", "tn", "nt"],
     reps: QUICK ? 5 : 9,
+    variant: MM_VARIANT,
   });
   mtLoad = [t0, load()];
   for (const r of mt) {
