@@ -451,9 +451,7 @@ export class HnswGraph {
   }
 
   private poolFailed(why: string): LikenessError {
-    this.pool?.dispose();
-    this.pool = null;
-    this.poolStart = null;
+    this.dispose();
     return new LikenessError(
       "WORKER_FAILED",
       `Cannot add: an HNSW build Worker failed (${why}); nothing was added, the next add starts new Workers`,
@@ -641,17 +639,54 @@ export class HnswGraph {
     eligible: Uint8Array | null,
     floatWalk = false,
   ): { nodes: Int32Array; dists: Float32Array } {
+    const batch = this.searchBatch(queries, nq, k, ef, eligible, floatWalk);
+    this.fn("search")(...batch.args(0, nq));
+    return batch.read();
+  }
+
+  /**
+   * Lay a search batch out in the io region (queries, both outputs, the query codes for a walk on
+   * codes) and the filter in `eligible`; returns the kernel's `search` arguments for the queries
+   * [s, s + n) and a reader of the results.
+   */
+  private searchBatch(
+    queries: Float32Array,
+    nq: number,
+    k: number,
+    ef: number,
+    eligible: Uint8Array | null,
+    floatWalk: boolean,
+  ): { args: (s: number, n: number) => number[]; read: () => { nodes: Int32Array; dists: Float32Array } } {
     const codes = this.codes && this.quant !== null && !floatWalk;
-    return this.run(queries, nq, k, (q, oi, od, extra) => {
-      if (eligible) this.view(Uint8Array, "eligible", 0, this.count).set(eligible.subarray(0, this.count));
-      const full = Math.max(ef, k) >= this.count ? 1 : 0;
-      let qc = 0;
-      if (codes) {
-        this.encodeInto(queries, nq, this.view(Int8Array, "io", extra, nq * this.codeBytes));
-        qc = this.lay.off.io + extra;
-      }
-      this.fn("search")(q, nq, k, ef, eligible ? this.lay.off.eligible : 0, oi, od, full, qc);
-    }, codes ? nq * this.codeBytes : 0);
+    const qBytes = align(nq * this.dim * 4);
+    const oBytes = align(nq * k * 4);
+    this.ensureIo(qBytes + 2 * oBytes + (codes ? nq * this.codeBytes : 0));
+    const o = this.lay.off;
+    const io = o.io;
+    this.view(Float32Array, "io", 0, nq * this.dim).set(queries.subarray(0, nq * this.dim));
+    if (eligible) this.view(Uint8Array, "eligible", 0, this.count).set(eligible.subarray(0, this.count));
+    const full = Math.max(ef, k) >= this.count ? 1 : 0;
+    const qc = codes ? io + qBytes + 2 * oBytes : 0;
+    if (codes) this.encodeInto(queries, nq, this.view(Int8Array, "io", qBytes + 2 * oBytes, nq * this.codeBytes));
+    const filt = eligible ? o.eligible : 0;
+    const oi = io + qBytes, od = io + qBytes + oBytes;
+    return {
+      args: (s, n) => [
+        io + s * this.dim * 4,
+        n,
+        k,
+        ef,
+        filt,
+        oi + s * k * 4,
+        od + s * k * 4,
+        full,
+        qc ? qc + s * this.codeBytes : 0,
+      ],
+      read: () => ({
+        nodes: this.view(Int32Array, "io", qBytes / 4, nq * k).slice(),
+        dists: this.view(Float32Array, "io", (qBytes + oBytes) / 4, nq * k).slice(),
+      }),
+    };
   }
 
   /**
@@ -685,30 +720,8 @@ export class HnswGraph {
       return this.search(queries, nq, k, ef, eligible, floatWalk);
     }
     if (pool.failure !== null) return this.search(queries, nq, k, ef, eligible, floatWalk);
-    const codes = this.codes && this.quant !== null && !floatWalk;
-    const qBytes = align(nq * this.dim * 4);
-    const oBytes = align(nq * k * 4);
-    this.ensureIo(qBytes + 2 * oBytes + (codes ? nq * this.codeBytes : 0));
+    const batch = this.searchBatch(queries, nq, k, ef, eligible, floatWalk);
     const o = this.lay.off;
-    const io = o.io;
-    this.view(Float32Array, "io", 0, nq * this.dim).set(queries.subarray(0, nq * this.dim));
-    if (eligible) this.view(Uint8Array, "eligible", 0, this.count).set(eligible.subarray(0, this.count));
-    const full = Math.max(ef, k) >= this.count ? 1 : 0;
-    const qc = codes ? io + qBytes + 2 * oBytes : 0;
-    if (codes) this.encodeInto(queries, nq, this.view(Int8Array, "io", qBytes + 2 * oBytes, nq * this.codeBytes));
-    const filt = eligible ? o.eligible : 0;
-    const oi = io + qBytes, od = io + qBytes + oBytes;
-    const args = (s: number, n: number) => [
-      io + s * this.dim * 4,
-      n,
-      k,
-      ef,
-      filt,
-      oi + s * k * 4,
-      od + s * k * 4,
-      full,
-      qc ? qc + s * this.codeBytes : 0,
-    ];
     const share = Math.ceil(nq / this.threads);
     const entry: [number, number] = [this.fn("entryPoint")(), this.fn("maxLevel")()];
     const jobs: HnswSearchJob[] = [];
@@ -718,22 +731,17 @@ export class HnswGraph {
         configure: this.configureArgs(t),
         codes: [this.codes ? o.codes : 0, this.codeBytes],
         entry,
-        search: args(s, Math.min(nq, s + share) - s),
+        search: batch.args(s, Math.min(nq, s + share) - s),
       });
     }
     pool.post(jobs);
-    this.fn("search")(...args(0, Math.min(nq, share)));
+    this.fn("search")(...batch.args(0, Math.min(nq, share)));
     if ((await pool.join()) !== null) {
       // A Worker died: its share is not trusted; stop the pool and search on this thread.
-      this.pool?.dispose();
-      this.pool = null;
-      this.poolStart = null;
+      this.dispose();
       return this.search(queries, nq, k, ef, eligible, floatWalk);
     }
-    return {
-      nodes: this.view(Int32Array, "io", qBytes / 4, nq * k).slice(),
-      dists: this.view(Float32Array, "io", (qBytes + oBytes) / 4, nq * k).slice(),
-    };
+    return batch.read();
   }
 
   /** Layer-0 reachability from the entry point: one byte per node (1 = reachable). */
