@@ -145,8 +145,8 @@ export interface ThreadsComparison {
 export async function compareThreads(
   o: { shapes: [number, number, number][]; modes: string[]; reps: number; variant?: "simd" | "relaxed" },
 ): Promise<ThreadsComparison[]> {
-  // The build tfwasm registers by default (simd), unless asked for another: the rows above use it too.
-  const variant = o.variant ?? "simd";
+  // The build tfwasm registers by default (relaxed), unless asked for another: the rows above use it too.
+  const variant = o.variant ?? "relaxed";
   const one = await createMatMulKernels({ threads: 1, variant });
   const two = await createMatMulKernels({ threads: 2, minParallelWork: 0, idleMs: Infinity, variant });
   const rng = createRng(11);

@@ -11,6 +11,7 @@ import {
   createConvKernels,
   createMatMulKernels,
   defaultThreads,
+  hasRelaxedSimd,
   hasWasmSimd,
   type MatMulKernels,
   type MatMulVariant,
@@ -52,9 +53,10 @@ export interface RegisterOptions {
   /** Build of the WebAssembly conv kernels: `simd` (default where supported) or `scalar`. */
   variant?: ConvVariant;
   /**
-   * Build of the matmul kernels: `simd` (default where supported: the same bits in Deno and Bun),
-   * `relaxed` (fused multiply-add on V8: faster there, but results differ between runtimes in the
-   * last bits) or `scalar`. A later call with another build swaps the registered matmul kernels.
+   * Build of the matmul kernels: `relaxed` (the default where relaxed SIMD validates: one fused
+   * multiply-add per step on V8, the fastest build there; JavaScriptCore runs it as a multiply then an
+   * add), `simd` (a multiply then an add everywhere: the same bits in Deno and Bun) or `scalar`. A
+   * later call with another build swaps the registered matmul kernels.
    */
   matMulVariant?: MatMulVariant;
   /**
@@ -129,10 +131,11 @@ export async function registerLikenessWasmKernels(options: RegisterOptions = {})
       if (_conv === p) _conv = undefined;
     });
   }
-  // Default: the SIMD build (multiply, then add), whose results are the same bits in every runtime;
-  // "relaxed" (one FMA on V8, two roundings on JavaScriptCore) is faster on V8 but not reproducible
-  // across runtimes.
-  const mmVariant = options.matMulVariant ?? _matmulVariant ?? (hasWasmSimd() ? "simd" : "scalar");
+  // Default: the fastest build the runtime has, as every other likeness kernel. "relaxed" is one FMA
+  // per step on V8 (one rounding, so results differ from Bun's in the last bits, each within float
+  // tolerance of tfjs's own); "simd" (multiply, then add) gives the same bits in every runtime.
+  const mmVariant = options.matMulVariant ?? _matmulVariant ??
+    (hasRelaxedSimd() ? "relaxed" : hasWasmSimd() ? "simd" : "scalar");
   if (!_matmul.has(mmVariant)) {
     const p = createMatMulKernels({ variant: mmVariant, threads: options.threads ?? _defaultThreads() });
     _matmul.set(mmVariant, p);

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { ConvNetEncoder, LinearHead, MlpEncoder, sha256Hex, SimilarityModel } from "@likeness/models";
 import { EmbeddingCache } from "@likeness/cache";
 import { tf, useTfBackend } from "@likeness/tf";
+import { hasRelaxedSimd } from "@likeness/kernels";
+import { registerLikenessWasmKernels } from "@likeness/tfwasm";
 import {
   DirCheckpointStore,
   earlyStopping,
@@ -334,14 +336,51 @@ test("fit and encode leave no tensors behind", async () => {
   assert.equal(tf.memory().numTensors, afterFit);
 });
 
-test("training is bit-identical in Deno and Bun (pinned weight hash, dropout included)", async () => {
+/** The toy run whose weights are pinned below: 3 epochs of an MLP with dropout on the wasm backend (Adam unless told). */
+async function toyWasmRun(optimizer?: "sgd"): Promise<Float32Array> {
   await useTfBackend("wasm");
   const inputs = Array.from({ length: 16 }, (_, i) => [(i % 4) / 4, i % 2, ((i * 7) % 5) / 5, i % 3]);
   const labels = inputs.map((_, i) => i % 2);
   const model = new SimilarityModel(new MlpEncoder({ inputDim: 4, hidden: [8], outputDim: 3, seed: 1, dropout: 0.2 }));
-  await fit(model, { inputs, labels }, { loss: new ToyLoss(), epochs: 3, batchSize: 5, learningRate: 0.02, seed: 9 });
-  const w = new Float32Array(flat(model));
-  assert.equal((await sha256Hex(new Uint8Array(w.buffer))).slice(0, 16), "d61662820eaabbfb");
+  await fit(model, { inputs, labels }, {
+    loss: new ToyLoss(),
+    epochs: 3,
+    batchSize: 5,
+    learningRate: 0.02,
+    seed: 9,
+    ...(optimizer ? { optimizer } : {}),
+  });
+  return new Float32Array(flat(model));
+}
+
+test("training with the simd matmul build is bit-identical in Deno and Bun (pinned weight hash, dropout included)", async () => {
+  const before = (await registerLikenessWasmKernels({ replace: true })).matMulVariant;
+  try {
+    await registerLikenessWasmKernels({ replace: true, matMulVariant: "simd" });
+    const w = await toyWasmRun();
+    assert.equal((await sha256Hex(new Uint8Array(w.buffer))).slice(0, 16), "d61662820eaabbfb");
+  } finally {
+    await registerLikenessWasmKernels({ replace: true, matMulVariant: before });
+  }
+});
+
+test("training with the default matmul build repeats exactly and stays within float rounding of the simd build", async () => {
+  const report = await registerLikenessWasmKernels({ replace: true });
+  assert.equal(report.matMulVariant, hasRelaxedSimd() ? "relaxed" : "simd");
+  assert.deepEqual(await toyWasmRun(), await toyWasmRun(), "the same seed gives the same weights run after run");
+  // Compared under SGD: Adam's first steps scale each gradient to about ±lr, so a gradient that is 0
+  // in exact arithmetic and ±1e-9 after rounding (here: the diagonal of the distance matrix) moves a
+  // weight by up to lr in one build and not in the other (measured: 0.06 apart after 3 epochs).
+  const a = await toyWasmRun("sgd");
+  try {
+    await registerLikenessWasmKernels({ replace: true, matMulVariant: "simd" });
+    const c = await toyWasmRun("sgd");
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - c[i]));
+    assert.ok(worst < 1e-5, `default vs simd build: largest weight difference ${worst}`);
+  } finally {
+    await registerLikenessWasmKernels({ replace: true, matMulVariant: report.matMulVariant });
+  }
 });
 
 test("the deprecated fit(model, loss, data, options) shape trains exactly as fit(model, data, { loss })", async () => {
