@@ -77,6 +77,13 @@ export interface MatMulKernels {
   /** Multiply-adds from which a product runs on the Workers (the `minParallelWork` option). */
   readonly minParallelWork: number;
   /**
+   * Whether the Workers running now have each had {@link MATMUL_WARM_PRODUCTS} products to optimise
+   * their code: the first products on new Workers (at start, and after an idle stop) run slower
+   * (measured in Bun at 1024 × 512 × 512: 12–19 ms, then 9), so a time taken before is not their speed.
+   * False while no Workers run.
+   */
+  readonly threadsWarm: boolean;
+  /**
    * Start the Workers in the background if they were stopped (after `idleMs` without a threaded
    * product), so that a later product can use them; `threads` tells when they run. Does nothing
    * with one thread.
@@ -111,6 +118,8 @@ export interface MatMulKernels {
 }
 
 const SHARED_MAX_PAGES = 16384;
+/** Products new matmul Workers run before {@link MatMulKernels.threadsWarm} is true. */
+export const MATMUL_WARM_PRODUCTS = 3;
 const PARAMS_BYTES = 128;
 const PARALLEL_MIN_WORK = 2 ** 20;
 
@@ -272,6 +281,8 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
   const limit = threaded ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536;
 
   let pool: MatMulPool | null = null;
+  /** Products run on the current pool. */
+  let poolProducts = 0;
   let starting: Promise<void> | null = null;
   /** Pools replaced after a Worker failed; past MAX_WORKER_RESTARTS the kernels stay on one thread. */
   let restarts = 0;
@@ -283,7 +294,10 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
     starting ??= MatMulPool.start(multi(), memory, requested).then(
       (p) => {
         if (disposed) p.close();
-        else pool = p;
+        else {
+          pool = p;
+          poolProducts = 0;
+        }
       },
       () => {}, // stay on one thread
     ).finally(() => {
@@ -318,6 +332,9 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
     },
     maxThreads: threaded ? requested : 1,
     minParallelWork: minWork,
+    get threadsWarm() {
+      return pool !== null && poolProducts >= MATMUL_WARM_PRODUCTS;
+    },
     startThreads() {
       if (threaded && !disposed && !pool && !starting) void startPool();
     },
@@ -365,6 +382,7 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       if (p) {
         try {
           p.run(gemm, pp, u, wp, workBytes);
+          poolProducts++;
         } catch (e) {
           // WORKER_FAILED: the pool closed itself; the next large product starts a new one.
           if (pool === p) {

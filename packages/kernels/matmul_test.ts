@@ -6,6 +6,8 @@ import {
   createMatMulKernels,
   hasRelaxedSimd,
   hasWasmSimd,
+  hasWasmThreads,
+  MATMUL_WARM_PRODUCTS,
   type MatMulSpec,
   type MatMulVariant,
 } from "@likeness/kernels";
@@ -139,6 +141,37 @@ test("matmul: two threads give the same result as one, on shapes split across wo
   one.dispose();
   two.dispose();
 });
+
+test(
+  "matmul: threadsWarm turns true after MATMUL_WARM_PRODUCTS products on the Workers, and false again when they stop",
+  {
+    skip: !hasWasmThreads() && "no Worker / SharedArrayBuffer",
+  },
+  async () => {
+    const k = await createMatMulKernels({ threads: 2, minParallelWork: 0, idleMs: 150 });
+    try {
+      assert.equal(k.threads, 2);
+      assert.equal(k.threadsWarm, false);
+      const a = uniform(1, 16 * 24);
+      const b = uniform(2, 24 * 40);
+      for (let i = 0; i < MATMUL_WARM_PRODUCTS; i++) {
+        assert.equal(k.threadsWarm, false, `after ${i} products`);
+        k.matMul(a, b, { m: 16, n: 40, k: 24 });
+      }
+      assert.equal(k.threadsWarm, true);
+      // Idle past idleMs: the Workers stop; new ones start cold.
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(k.threads, 1);
+      assert.equal(k.threadsWarm, false);
+      k.startThreads();
+      for (let i = 0; i < 50 && k.threads === 1; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(k.threads, 2);
+      assert.equal(k.threadsWarm, false);
+    } finally {
+      k.dispose();
+    }
+  },
+);
 
 test("matmul: k = 0 gives the bias; empty outputs are empty", async () => {
   const k = await createMatMulKernels();

@@ -233,7 +233,8 @@ export function _matMulKernel(
       spec,
       be.typedArrayFromHeap(out) as Float32Array,
     );
-    if (choose) chooser.record(key, way, (performance.now() - t0) / m);
+    // New Workers' first products are slower than their speed (their code is not optimised yet).
+    if (choose && (way !== _WORKERS || k.threadsWarm)) chooser.record(key, way, (performance.now() - t0) / m);
     return out;
   };
 }
