@@ -14,7 +14,9 @@
  * model with a hot-add of an emoji it never saw, over HTTP.
  *
  * Flags: --quick, --size PX (input size, default 96), --emoji N (emoji to use, a seeded choice, default
- * 300 of the 1,860 that all three vendors draw; 0 = all), --blocks N (blocks to fine-tune, default 4), --epochs N
+ * 300 of the 1,860 that all three vendors draw; 0 = all), --train-emoji N (N more emoji, a seeded choice from
+ * the rest of the 1,860, that only train: the unseen and seen evaluations stay on the --emoji choice; default 0),
+ * --blocks N (blocks to fine-tune, default 4), --epochs N
  * (default 3; the head trains twice as many), --ssl-epochs N (default 2), --fashion N (unseen Fashion-MNIST test
  * images, default all 4000), --fashion-train N (seen-class training images for its head, default 1000),
  * --fashion-size PX (input size of the block_13 grid feature, default 80), --seed N,
@@ -236,11 +238,22 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const seenItems = all.filter((e) => e.unified !== hotAdd && !unseenSet.has(e.unified));
   const unseenItems = all.filter((e) => unseenSet.has(e.unified));
   const hotItems = all.filter((e) => e.unified === hotAdd);
+  // More training emoji, never evaluated: drawn from the emoji outside the --emoji choice, so none is
+  // an unseen (or the hot-add) emoji.
+  const extraWanted = numberFlag(args, "train-emoji", 0);
+  let extraItems: EmojiImage[] = [];
+  if (extraWanted > 0 && limit > 0) {
+    const chosen = new Set(emojiIds);
+    const rest = (await loadEmojiImages()).filter((e) => !chosen.has(e.unified));
+    const keep = new Set(createRng(seed + 3).shuffle([...new Set(rest.map((e) => e.unified))]).slice(0, extraWanted));
+    extraItems = rest.filter((e) => keep.has(e.unified));
+  }
+  const trainItems = [...seenItems, ...extraItems];
   wall.load = since(t0);
   note(
     `${emojiIds.length} emoji × 3 vendors: ${seenItems.length / 3} seen, ${
       unseenItems.length / 3
-    } unseen, 1 for hot-add`,
+    } unseen, 1 for hot-add; ${extraItems.length / 3} more emoji that only train`,
   );
 
   const labelsOf = (xs: EmojiImage[]) => xs.map((e) => e.unified);
@@ -287,10 +300,12 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const missesBefore = cache.stats.misses;
   const pSeen = await prefixOf(seenItems, "seen");
   const pUnseen = await prefixOf(unseenItems, "unseen");
+  const pExtra = extraItems.length ? await prefixOf(extraItems, `train-extra-${extraItems.length / 3}`) : undefined;
   const computed = cache.stats.misses - missesBefore;
   if (computed > 0) {
     speed.frozenFeatureImagesPerSecond = Math.round(
-      (seenItems.length + unseenItems.length) / (pSeen.seconds + pUnseen.seconds),
+      (seenItems.length + unseenItems.length + extraItems.length) /
+        (pSeen.seconds + pUnseen.seconds + (pExtra?.seconds ?? 0)),
     );
   }
   // the frozen feature (`fdim` values) = the (still untrained) suffix on the cached prefix output
@@ -302,15 +317,17 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   };
   const fSeen = await encodeSuffix(pSeen.m);
   const fUnseen = await encodeSuffix(pUnseen.m);
+  const fExtra = pExtra ? await encodeSuffix(pExtra.m) : undefined;
   wall.frozenFeatures = since(t1);
   await record("frozen", fSeen, fUnseen);
 
-  // ---- two seeded augmented views of every seen image (random resized crop, flip, colour jitter):
+  // ---- two seeded augmented views of every training image (random resized crop, flip, colour jitter):
   // extra labelled views for the supervised models, unlabelled pairs for self-supervised training
+  // (the seen emoji's first, so their views do not depend on --train-emoji)
   const views: Float32Array[] = [];
   const viewIds: number[] = [];
   const augRng = createRng(seed + 99);
-  seenItems.forEach((e, i) => {
+  trainItems.forEach((e, i) => {
     for (let v = 0; v < 2; v++) {
       views.push(augmentImage(e.image, augRng, { size }));
       viewIds.push(i);
@@ -326,26 +343,28 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const pViewsT = tf.tensor2d(pViews.data, [pViews.rows, pViews.cols]);
   // frozen features of the views (before any training step)
   const fViews = await encodeSuffix(pViews);
-  const viewLabels = viewIds.map((i) => seenItems[i].unified);
-  const concat = (a: Matrix, b: Matrix) => {
-    const d = new Float32Array((a.rows + b.rows) * a.cols);
-    d.set(a.data);
-    d.set(b.data, a.data.length);
-    return tf.tensor2d(d, [a.rows + b.rows, a.cols]);
+  const viewLabels = viewIds.map((i) => trainItems[i].unified);
+  const concat = (...ms: (Matrix | undefined)[]) => {
+    const parts = ms.filter((m): m is Matrix => m !== undefined);
+    const rows = parts.reduce((r, m) => r + m.rows, 0);
+    const d = new Float32Array(rows * parts[0].cols);
+    let at = 0;
+    for (const m of parts) d.set(m.data, (at += m.data.length) - m.data.length);
+    return tf.tensor2d(d, [rows, parts[0].cols]);
   };
 
   // ---- frozen + head (trained on the cached features of the seen emoji)
   const t2 = performance.now();
   const seenLabels = labelsOf(seenItems);
-  const classes = seenLabels.length / 3;
+  const classes = trainItems.length / 3;
   const batchSize = 3 * Math.min(32, classes);
   const featModel = new SimilarityModel(featureRows(fdim, `${prefix.identity()}:frozen`), head(seed, fdim), {
     normalize: true,
   });
   const fSeenT = tf.tensor2d(fSeen.data, [fSeen.rows, fdim]);
   const fUnseenT = tf.tensor2d(fUnseen.data, [fUnseen.rows, fdim]);
-  const fTrainT = concat(fSeen, fViews);
-  const trainLabels = [...seenLabels, ...viewLabels];
+  const fTrainT = concat(fSeen, fExtra, fViews);
+  const trainLabels = [...seenLabels, ...labelsOf(extraItems), ...viewLabels];
   const headRun = await train(featModel, fTrainT, trainLabels, {
     epochs: epochs * 2,
     seed,
@@ -368,7 +387,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const ftModel = new SimilarityModel(suffix, ftHead, { normalize: true });
   const pSeenT = tf.tensor2d(pSeen.m.data, [pSeen.m.rows, pSeen.m.cols]);
   const pUnseenT = tf.tensor2d(pUnseen.m.data, [pUnseen.m.rows, pUnseen.m.cols]);
-  const pTrainT = concat(pSeen.m, pViews);
+  const pTrainT = concat(pSeen.m, pExtra?.m, pViews);
   const ftRun = await train(ftModel, pTrainT, trainLabels, {
     epochs,
     seed: seed + 1,
@@ -397,7 +416,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     seed: seed + 2,
     lr: 1e-3,
     m: 2,
-    batchSize: 2 * Math.min(48, seenItems.length),
+    batchSize: 2 * Math.min(48, trainItems.length),
     backboneScale: 0.1,
     label: "self-supervised",
   });
@@ -595,6 +614,7 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
       speed,
       emoji: emojiIds.length,
       seenEmoji: seenItems.length / 3,
+      trainOnlyEmoji: extraItems.length / 3,
       unseenEmoji: unseenItems.length / 3,
       hotAddEmoji: hotItems[0] ? `${hotItems[0].unified} ${hotItems[0].name}` : undefined,
       inputSize: size,
