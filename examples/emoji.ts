@@ -476,7 +476,9 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
       fdim,
     ]);
     const m = new SimilarityModel(featureRows(fdim, `merge-${name}`), head(seed + 5, fdim), { normalize: true });
-    const sampler = groupAwareSampler(merged, { m: 2, batchSize: 2 * Math.min(32, classes), seed: seed + 5 });
+    // the merged sets hold the seen emoji only (not the --train-emoji ones)
+    const seenClasses = seenItems.length / 3;
+    const sampler = groupAwareSampler(merged, { m: 2, batchSize: 2 * Math.min(32, seenClasses), seed: seed + 5 });
     await train(m, inputs, merged.labels, {
       epochs: epochs * 2,
       seed: seed + 5,

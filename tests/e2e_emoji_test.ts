@@ -1,5 +1,6 @@
 /**
- * End-to-end: the emoji example's small variant (24 emoji × 3 vendors, 64 px) runs every model
+ * End-to-end: the emoji example's small variant (24 emoji × 3 vendors, 64 px, plus 12 emoji that only
+ * train) runs every model
  * (raw, frozen, frozen+head, fine-tuned, self-supervised), the merge variants, Fashion-MNIST with
  * the backbone, and serves its fine-tuned artifact with a hot-added emoji.
  */
@@ -18,9 +19,13 @@ test(
   async () => {
     const out = mkdtempSync(join(tmpdir(), "likeness-e2e-emoji-"));
     try {
-      const r = await emoji(["--quick", "--out", out]);
+      // 12 more emoji from outside the 24 that only train (the full run trains on all 1,560 such)
+      const r = await emoji(["--quick", "--train-emoji", "12", "--out", out]);
       await finish(r, out);
       const written = JSON.parse(readFileSync(join(out, "metrics.json"), "utf8"));
+      assert.equal(written.settings.trainOnlyEmoji, 12);
+      assert.equal(written.settings.seenEmoji, 12);
+      assert.equal(written.settings.unseenEmoji, 11);
       const byModel = written.settings.byModel as Record<string, Record<string, Record<string, number>>>;
       for (const split of ["unseen", "seen"]) {
         assert.deepEqual(Object.keys(byModel[split]).sort(), [
