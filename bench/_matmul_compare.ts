@@ -90,9 +90,11 @@ export async function compareMatMul(o: CompareOptions): Promise<MatMulComparison
           const [ts, to, cs, co]: number[][] = [[], [], [], []];
           use(stock);
           once([], []);
-          // Ours tries each way it can run a product three times before it settles (tfwasm's _WayChooser).
+          // Ours tries each way it can run a product three times before it settles (tfwasm's _WayChooser),
+          // and times new Workers only after their first MATMUL_WARM_PRODUCTS products: 3 × 3 + 8, then
+          // a few more while the first choice is checked every 4th product.
           use(ours);
-          for (let w = 0; w < 9; w++) once([], []);
+          for (let w = 0; w < 24; w++) once([], []);
           for (let r = 0; r < o.reps; r++) {
             use(stock);
             once(ts, cs);

@@ -79,7 +79,8 @@ export interface MatMulKernels {
   /**
    * Whether the Workers running now have each had {@link MATMUL_WARM_PRODUCTS} products to optimise
    * their code: the first products on new Workers (at start, and after an idle stop) run slower
-   * (measured in Bun at 1024 × 512 × 512: 12–19 ms, then 9), so a time taken before is not their speed.
+   * (measured at 160 × 784 × 256: up to 6.1 ms among their first 7 products, then 1.2–1.4 ms), so a time
+   * taken before is not their speed.
    * False while no Workers run.
    */
   readonly threadsWarm: boolean;
@@ -119,7 +120,7 @@ export interface MatMulKernels {
 
 const SHARED_MAX_PAGES = 16384;
 /** Products new matmul Workers run before {@link MatMulKernels.threadsWarm} is true. */
-export const MATMUL_WARM_PRODUCTS = 3;
+export const MATMUL_WARM_PRODUCTS = 8;
 const PARAMS_BYTES = 128;
 const PARALLEL_MIN_WORK = 2 ** 20;
 

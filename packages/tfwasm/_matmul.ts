@@ -35,7 +35,8 @@ export const _TFJS: _Way = 2;
  * be faster than packing B on every product. Each way is tried {@link _WARM_RUNS} + 1 times (the
  * first runs only warm it up: V8 runs a new module's code unoptimised until its second or third
  * call, measured 14 → 6 → 3 ms at 128 × 1280 × 512), then the fastest runs, and every
- * {@link _EXPLORE}th product of a shape tries another way again, so the choice follows the load. A
+ * {@link _EXPLORE}th product of a shape (every {@link _EXPLORE_EARLY}th among its first {@link _EARLY_CALLS}) tries another
+ * way again, so the choice follows the load. A
  * way's speed is the least of its last {@link _WINDOW} times: on a shared machine a run is its
  * time plus however long the OS left the thread waiting, and one such run (3 ms becoming 17) must
  * not hand the shape to a slower way for the next 16 products.
@@ -61,9 +62,10 @@ export class _WayChooser {
     const speed = (w: _Way) => Math.min(...e.recent[w]);
     let best = ways[0];
     for (const w of ways) if (speed(w) < speed(best)) best = w;
-    if (e.calls % _EXPLORE !== 0) return best;
+    const every = e.calls <= _EARLY_CALLS ? _EXPLORE_EARLY : _EXPLORE;
+    if (e.calls % every !== 0) return best;
     const others = ways.filter((w) => w !== best);
-    return others.length ? others[Math.floor(e.calls / _EXPLORE) % others.length] : best;
+    return others.length ? others[Math.floor(e.calls / every) % others.length] : best;
   }
 
   /**
@@ -90,6 +92,17 @@ export const _WINDOW = 4;
 
 /** Every how many products of a shape another way is tried again. */
 export const _EXPLORE = 16;
+
+/**
+ * Every how many products another way is tried during a shape's first {@link _EARLY_CALLS}: a way's
+ * one counted run after its warm-up can still be slow (new Workers on a new shape measured 5.0 ms where
+ * they settle at 1.3, at 160 × 784 × 256 in Bun), and one retry in 16 left such a shape on the slower way
+ * for its next 20 products.
+ */
+export const _EXPLORE_EARLY = 4;
+
+/** Products of a shape during which another way is tried every {@link _EXPLORE_EARLY}th. */
+export const _EARLY_CALLS = 64;
 
 /** The power of two at or above `m` (the row count a product's way is chosen by). */
 export function _rowBucket(m: number): number {

@@ -5,7 +5,18 @@ import { createRng } from "@likeness/core";
 import { assertClose } from "@likeness/core/testing";
 import { tf, type TfBackendName, useTfBackend } from "@likeness/tf";
 import { isLikenessWasmKernel, registerLikenessWasmKernels } from "@likeness/tfwasm";
-import { _EXPLORE, _IN_PLACE, _rowBucket, _TFJS, _WARM_RUNS, _WayChooser, _WINDOW, _WORKERS } from "./_matmul.ts";
+import {
+  _EARLY_CALLS,
+  _EXPLORE,
+  _EXPLORE_EARLY,
+  _IN_PLACE,
+  _rowBucket,
+  _TFJS,
+  _WARM_RUNS,
+  _WayChooser,
+  _WINDOW,
+  _WORKERS,
+} from "./_matmul.ts";
 
 function uniform(seed: number, shape: number[]): tf.Tensor {
   const rng = createRng(seed);
@@ -119,7 +130,7 @@ test("BatchMatMul outside what likeness covers falls back to tfjs's kernel", asy
   assert.deepEqual(got, [2, 3, 2, 2]);
 });
 
-test("matmul way chooser: tries each way three times, keeps the fastest, and retries another every 16th", () => {
+test("matmul way chooser: tries each way three times, keeps the fastest, retries another every 4th product of a new shape, then every 16th", () => {
   const c = new _WayChooser();
   const ways = [_IN_PLACE, _WORKERS, _TFJS];
   // Each way three times: its first two runs (compiling, optimising, starting Workers) are not counted.
@@ -131,12 +142,21 @@ test("matmul way chooser: tries each way three times, keeps the fastest, and ret
     assert.equal(c.pick("s", ways), way);
     c.record("s", way, ms);
   }
+  // Products 10 .. _EARLY_CALLS of the shape: another way every 4th (12, 16, …, 64), the others in turn.
+  const early: number[] = [];
+  const warmCalls = 3 * (_WARM_RUNS + 1);
+  for (let i = warmCalls + 1; i <= _EARLY_CALLS; i++) early.push(c.pick("s", ways));
+  const tries = Math.floor(_EARLY_CALLS / _EXPLORE_EARLY) - Math.floor(warmCalls / _EXPLORE_EARLY);
+  assert.equal(early.filter((w) => w !== _WORKERS).length, tries, "the fastest, but once in 4");
+  assert.equal(early.filter((w) => w === _IN_PLACE).length, tries / 2, "the others in turn");
+  assert.equal(early[0], _WORKERS);
+  // Then once in 16.
   const picked: number[] = [];
   for (let i = 0; i < 4 * _EXPLORE; i++) picked.push(c.pick("s", ways));
   assert.equal(picked.filter((w) => w === _WORKERS).length, 4 * _EXPLORE - 4, "the fastest, but once in 16");
   assert.equal(picked.filter((w) => w === _IN_PLACE).length, 2, "the others in turn");
   assert.equal(picked.filter((w) => w === _TFJS).length, 2);
-  assert.ok(picked.slice(0, _EXPLORE - 10).every((w) => w === _WORKERS));
+  assert.ok(picked.slice(0, _EXPLORE - 2).every((w) => w === _WORKERS));
   // One slow run (the thread descheduled) does not move the choice: the least of the last few counts.
   c.record("s", _WORKERS, 50);
   assert.equal(c.pick("s", ways), _WORKERS);
