@@ -92,9 +92,14 @@ export async function compareMatMul(o: CompareOptions): Promise<MatMulComparison
           once([], []);
           // Ours tries each way it can run a product three times before it settles (tfwasm's _WayChooser),
           // and times new Workers only after their first MATMUL_WARM_PRODUCTS products: 3 × 3 + 8, then
-          // a few more while the first choice is checked every 4th product.
+          // a few more while the first choice is checked every 4th product. Each warm-up yields to the
+          // event loop, as a training step does: Workers stopped while idle (an earlier row that ran
+          // PyTorch for 20 s) restart only when their start messages can arrive.
           use(ours);
-          for (let w = 0; w < 24; w++) once([], []);
+          for (let w = 0; w < 24; w++) {
+            once([], []);
+            await new Promise((r) => setTimeout(r, 1));
+          }
           for (let r = 0; r < o.reps; r++) {
             use(stock);
             once(ts, cs);
