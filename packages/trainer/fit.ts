@@ -19,6 +19,7 @@ import { batchLength, type EncoderBatch, type NamedTensor, type SimilarityModel 
 import { tf } from "@likeness/tf";
 // likeness's kernels inside tfjs-backend-wasm (conv gradients it lacks, faster matmul): registered on import.
 import "@likeness/tfwasm";
+import { setImmediate } from "node:timers";
 import type { BatchInfo, Callback, CallbackContext, EpochLog } from "./callbacks.ts";
 import { checkpointFromFiles, type CheckpointStore, checkpointToFiles } from "./checkpoint.ts";
 import { clipByGlobalNorm, globalNorm } from "./clip.ts";
@@ -26,6 +27,17 @@ import type { Optimizer } from "./optimizers.ts";
 import { OPTIMIZER_REGISTRY } from "./registry.ts";
 import { type FitProfile, FitProfiler } from "./profiler.ts";
 import { constantLr, type LrSchedule } from "./schedule.ts";
+
+/**
+ * Longest stretch of training steps, in ms, between two turns of the event loop. A step's awaits
+ * settle as microtasks, which never let a timer, an I/O callback or a Worker's message in: without
+ * these turns a long training starves a server in the same process, and matmul Workers that stopped
+ * while idle (their start messages are events) would not come back until training ended.
+ */
+const YIELD_EVERY_MS = 50;
+
+/** One turn of the event loop (setImmediate: without setTimeout's 1 ms clamp). */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Training data: items plus either one label per item (group losses; Quaterion's
@@ -374,6 +386,8 @@ class _FitRun {
   readonly profiler?: FitProfiler;
   stepsPerEpoch = 0;
   step = 0;
+  /** When the training loop last gave the event loop a turn. */
+  lastYield = performance.now();
   startEpoch = 0;
   history: EpochLog[] = [];
   lastSaved?: number;
@@ -646,6 +660,10 @@ class _FitRun {
         lr: this.lr,
       };
       for (const c of this.callbacks) c.onBatchEnd?.(info, this.ctx);
+      if (performance.now() - this.lastYield >= YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        this.lastYield = performance.now();
+      }
     }
     const nb = Math.max(1, batches.length);
     const log: EpochLog = {

@@ -147,6 +147,28 @@ test("early stopping stops and names the reason", async () => {
   assert.match(result.stopReason!, /^early_stopping: loss did not improve/);
 });
 
+test("a long training gives the event loop a turn: a timer set before fit runs before fit returns", async () => {
+  await useTfBackend("wasm");
+  let firedAtBatch = -1;
+  let batchesDone = 0;
+  setTimeout(() => (firedAtBatch = batchesDone), 0);
+  // 8 steps of at least 15 ms each (a busy callback): 120 ms, more than two of fit's 50 ms stretches.
+  await fit(mlp(), toyData(), {
+    loss: new ToyLoss(),
+    epochs: 4,
+    batchSize: 8,
+    callbacks: [{
+      onBatchEnd: () => {
+        const until = performance.now() + 15;
+        while (performance.now() < until) { /* a slow step */ }
+        batchesDone++;
+      },
+    }],
+  });
+  assert.equal(batchesDone, 8);
+  assert.ok(firedAtBatch >= 1 && firedAtBatch < 8, `the timer ran after batch ${firedAtBatch} of 8`);
+});
+
 test("typed errors: data smaller than a batch, missing labels, bad pairs", async () => {
   const d = toyData(2);
   await assert.rejects(
