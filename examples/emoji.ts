@@ -347,18 +347,21 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
   const fViews = await encodeSuffix(pViews);
   const viewLabels = viewIds.map((i) => trainItems[i].unified);
   const concat = (...ms: (Matrix | undefined)[]) => {
-    const parts = ms.filter((m): m is Matrix => m !== undefined);
-    const rows = parts.reduce((r, m) => r + m.rows, 0);
-    const d = new Float32Array(rows * parts[0].cols);
+    const parts = ms.filter((m) => m !== undefined);
+    const d = new Float32Array(parts.reduce((n, m) => n + m.data.length, 0));
     let at = 0;
-    for (const m of parts) d.set(m.data, (at += m.data.length) - m.data.length);
-    return tf.tensor2d(d, [rows, parts[0].cols]);
+    for (const m of parts) {
+      d.set(m.data, at);
+      at += m.data.length;
+    }
+    return tf.tensor2d(d, [d.length / parts[0].cols, parts[0].cols]);
   };
 
   // ---- frozen + head (trained on the cached features of the seen emoji)
   const t2 = performance.now();
   const seenLabels = labelsOf(seenItems);
   const classes = trainItems.length / 3;
+  const seenClasses = seenItems.length / 3;
   const batchSize = 3 * Math.min(32, classes);
   const featModel = new SimilarityModel(featureRows(fdim, `${prefix.identity()}:frozen`), head(seed, fdim), {
     normalize: true,
@@ -477,7 +480,6 @@ export async function main(argv: readonly string[] = []): Promise<ExampleResult>
     ]);
     const m = new SimilarityModel(featureRows(fdim, `merge-${name}`), head(seed + 5, fdim), { normalize: true });
     // the merged sets hold the seen emoji only (not the --train-emoji ones)
-    const seenClasses = seenItems.length / 3;
     const sampler = groupAwareSampler(merged, { m: 2, batchSize: 2 * Math.min(32, seenClasses), seed: seed + 5 });
     await train(m, inputs, merged.labels, {
       epochs: epochs * 2,

@@ -35,9 +35,9 @@ export const _TFJS: _Way = 2;
  * be faster than packing B on every product. Each way is tried {@link _WARM_RUNS} + 1 times (the
  * first runs only warm it up: V8 runs a new module's code unoptimised until its second or third
  * call, measured 14 → 6 → 3 ms at 128 × 1280 × 512), then the fastest runs, and every
- * {@link _EXPLORE}th product of a shape (every {@link _EXPLORE_EARLY}th among its first {@link _EARLY_CALLS}) tries another
- * way again, so the choice follows the load. A
- * way's speed is the least of its last {@link _WINDOW} times: on a shared machine a run is its
+ * {@link _EXPLORE}th product of a shape (every {@link _EXPLORE_EARLY}th among its first
+ * {@link _EARLY_CALLS}) tries another way again, so the choice follows the load. A way's speed is
+ * the least of its last {@link _WINDOW} times: on a shared machine a run is its
  * time plus however long the OS left the thread waiting, and one such run (3 ms becoming 17) must
  * not hand the shape to a slower way for the next 16 products.
  */

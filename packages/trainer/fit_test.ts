@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { ConvNetEncoder, LinearHead, MlpEncoder, sha256Hex, SimilarityModel } from "@likeness/models";
 import { EmbeddingCache } from "@likeness/cache";
 import { tf, useTfBackend } from "@likeness/tf";
+import { assertClose } from "@likeness/core/testing";
 import { hasRelaxedSimd } from "@likeness/kernels";
 import { registerLikenessWasmKernels } from "@likeness/tfwasm";
 import {
@@ -375,15 +376,20 @@ async function toyWasmRun(optimizer?: "sgd"): Promise<Float32Array> {
   return new Float32Array(flat(model));
 }
 
-test("training with the simd matmul build is bit-identical in Deno and Bun (pinned weight hash, dropout included)", async () => {
+/** Run `f` with tfwasm's `simd` matmul build registered, then put the build in use before back. */
+async function withSimdMatMul<T>(f: () => Promise<T>): Promise<T> {
   const before = (await registerLikenessWasmKernels({ replace: true })).matMulVariant;
   try {
     await registerLikenessWasmKernels({ replace: true, matMulVariant: "simd" });
-    const w = await toyWasmRun();
-    assert.equal((await sha256Hex(new Uint8Array(w.buffer))).slice(0, 16), "d61662820eaabbfb");
+    return await f();
   } finally {
     await registerLikenessWasmKernels({ replace: true, matMulVariant: before });
   }
+}
+
+test("training with the simd matmul build is bit-identical in Deno and Bun (pinned weight hash, dropout included)", async () => {
+  const w = await withSimdMatMul(() => toyWasmRun());
+  assert.equal((await sha256Hex(new Uint8Array(w.buffer))).slice(0, 16), "d61662820eaabbfb");
 });
 
 test("training with the default matmul build repeats exactly and stays within float rounding of the simd build", async () => {
@@ -394,15 +400,8 @@ test("training with the default matmul build repeats exactly and stays within fl
   // in exact arithmetic and ±1e-9 after rounding (here: the diagonal of the distance matrix) moves a
   // weight by up to lr in one build and not in the other (measured: 0.06 apart after 3 epochs).
   const a = await toyWasmRun("sgd");
-  try {
-    await registerLikenessWasmKernels({ replace: true, matMulVariant: "simd" });
-    const c = await toyWasmRun("sgd");
-    let worst = 0;
-    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - c[i]));
-    assert.ok(worst < 1e-5, `default vs simd build: largest weight difference ${worst}`);
-  } finally {
-    await registerLikenessWasmKernels({ replace: true, matMulVariant: report.matMulVariant });
-  }
+  const c = await withSimdMatMul(() => toyWasmRun("sgd"));
+  assertClose(a, c, { rtol: 0, atol: 1e-5, what: "default vs simd build, weights" });
 });
 
 test("the deprecated fit(model, loss, data, options) shape trains exactly as fit(model, data, { loss })", async () => {
