@@ -85,6 +85,9 @@ export class UseLiteEncoder {
     ) as ArrayBuffer;
     let model: tf.GraphModel;
     try {
+      // The weights become tensors of the current backend: start it first (a script that loads
+      // USE-lite before any tensor op would otherwise fail with tfjs's "not yet initialized").
+      await tf.ready();
       model = await tf.loadGraphModel(tf.io.fromMemory({
         modelTopology: modelJson.modelTopology as tf.io.ModelJSON["modelTopology"],
         weightSpecs: manifest.weights as tf.io.WeightsManifestEntry[],

@@ -26,46 +26,104 @@ export const _WORKERS: _Way = 1;
 /** tfjs-backend-wasm's own kernel (XNNPACK for a product without transposes). */
 export const _TFJS: _Way = 2;
 
+/** What a chooser keeps of one shape. */
+interface _Shape {
+  /** The last times per row by way (at most _WINDOW each). */
+  recent: number[][];
+  /** By way: whether `recent` still holds the times lent by another shape of the family. */
+  prior: boolean[];
+  /** Runs by way of this shape. */
+  runs: number[];
+  /** Products of this shape seen. */
+  calls: number;
+  /** Products between two tries of another way now. */
+  gap: number;
+  /** The product (by `calls`) that tries another way next; 0 until every way was measured. */
+  next: number;
+  /** The way being tried, until its time is recorded (-1: none). */
+  trying: number;
+}
+
 /**
  * Which way to run a product that can run more than one way, by the time each way took lately for
  * the same shape: the measured speeds differ with the load and with the operands. On a machine whose
  * other cores are busy the Workers get no time and the copies are pure loss (measured on 2 shared
  * cores: 160 × 784 × 256 in 2.5 ms through the Workers, 1.5 ms in place); on an idle one they halve
  * the time. tfjs's XNNPACK keeps B packed per tensor, so on the same B again (frozen weights) it can
- * be faster than packing B on every product. Each way is tried {@link _WARM_RUNS} + 1 times (the
- * first runs only warm it up: V8 runs a new module's code unoptimised until its second or third
- * call, measured 14 → 6 → 3 ms at 128 × 1280 × 512), then the fastest runs, and every
- * {@link _EXPLORE}th product of a shape (every {@link _EXPLORE_EARLY}th among its first
- * {@link _EARLY_CALLS}) tries another way again, so the choice follows the load. A way's speed is
- * the least of its last {@link _WINDOW} times: on a shared machine a run is its
- * time plus however long the OS left the thread waiting, and one such run (3 ms becoming 17) must
- * not hand the shape to a slower way for the next 16 products.
+ * be faster than packing B on every product.
+ *
+ * - **Warm-up.** A way's first {@link _WARM_RUNS} runs are not its speed: V8 runs a new module's
+ *   code unoptimised until its second or third call (measured 14 → 6 → 3 ms at 128 × 1280 × 512).
+ *   That is once per process for in place and the Workers (their code is the same whatever the
+ *   shape; new Workers are timed only once `threadsWarm`), so those runs are counted per chooser,
+ *   not per shape. tfjs's XNNPACK packs each weight on its first product, so its first
+ *   {@link _TFJS_WARM_RUNS} run of every shape is not counted.
+ * - **New shapes.** A shape is its row count rounded up to a power of two and the rest of the product
+ *   (its family: batch, K, N, transposes, activation). A new shape starts from the times of the last
+ *   shape of its family seen (and its gap between retries, below), each replaced by the new shape's
+ *   own first time of that way, so a
+ *   sentence encoder whose row count changes with each batch's tokens does not try every way again
+ *   on each new count.
+ * - **Choice.** Each way a shape can run is measured once, then the fastest runs: a way's speed is the
+ *   least of its last {@link _WINDOW} times (on a shared machine a run is its time plus however long
+ *   the OS left the thread waiting, and one such run must not hand the shape to a slower way).
+ * - **Retries.** Another way is tried again {@link _EXPLORE_EARLY} products after the last try;
+ *   each try that leaves the choice as it was doubles that gap, up to {@link _EXPLORE}, and a try that
+ *   wins sets it back, so the choice follows the load. Retries had a fixed gap of 4 during a shape's
+ *   first 64 products before: a sentence encoder, whose shapes change with each batch's token count,
+ *   ran one product in four on a slower way (USE-lite at batch 64: 293 sentences/s against 401 with
+ *   the Workers every time, Deno, 2 cores).
  */
 export class _WayChooser {
-  /** The last times per row, by way (at most _WINDOW each), runs by way, and products seen, by shape. */
-  readonly #ms = new Map<string, { recent: number[][]; runs: number[]; calls: number }>();
+  /** By shape: the last times per row by way (at most _WINDOW each), runs by way, products seen, and the retry schedule. */
+  readonly #ms = new Map<string, _Shape>();
+  /** By family: its shape seen last. */
+  readonly #family = new Map<string, _Shape>();
+  /** Runs per way across shapes (the warm-up of in place and of the Workers is once per process). */
+  readonly #runs = [0, 0, 0];
 
   /**
    * @param key the product's shape
    * @param ways the ways it can run (at least one)
+   * @param family what the shape shares with others whose times tell about it (the product without
+   *   its row count): a new shape starts from the times of the last one of its family
    * @returns the way to run it
    */
-  pick(key: string, ways: readonly _Way[]): _Way {
+  pick(key: string, ways: readonly _Way[], family?: string): _Way {
     let e = this.#ms.get(key);
     if (!e) {
       if (this.#ms.size >= 256) this.#ms.clear();
-      this.#ms.set(key, e = { recent: [[], [], []], runs: [0, 0, 0], calls: 0 });
+      // A shape of the same family (the same product at another row count) lends its times as a
+      // prior, each replaced by this shape's first counted time of that way.
+      const kin = family === undefined ? undefined : this.#family.get(family);
+      e = {
+        recent: kin ? kin.recent.map((r) => r.slice()) : [[], [], []],
+        prior: kin ? kin.recent.map((r) => r.length > 0) : [false, false, false],
+        runs: [0, 0, 0],
+        calls: 0,
+        gap: kin ? kin.gap : _EXPLORE_EARLY, // and how settled its choice was
+        next: 0,
+        trying: -1,
+      };
+      this.#ms.set(key, e);
+      if (family !== undefined) {
+        if (this.#family.size >= 256) this.#family.clear();
+        this.#family.set(family, e);
+      }
     }
     e.calls++;
     const untried = ways.find((w) => e.recent[w].length === 0);
     if (untried !== undefined) return untried;
-    const speed = (w: _Way) => Math.min(...e.recent[w]);
-    let best = ways[0];
-    for (const w of ways) if (speed(w) < speed(best)) best = w;
-    const every = e.calls <= _EARLY_CALLS ? _EXPLORE_EARLY : _EXPLORE;
-    if (e.calls % every !== 0) return best;
+    const best = this.#best(e, ways);
+    if (e.next === 0) e.next = e.calls + e.gap;
+    if (e.calls < e.next) return best;
     const others = ways.filter((w) => w !== best);
-    return others.length ? others[Math.floor(e.calls / every) % others.length] : best;
+    if (!others.length) return best;
+    e.trying = others[Math.floor(e.calls / e.gap) % others.length];
+    // The next try, unless this one's time comes back (an uncounted run, or a product that ran
+    // another way, leaves the gap as it was).
+    e.next = e.calls + e.gap;
+    return e.trying as _Way;
   }
 
   /**
@@ -76,33 +134,46 @@ export class _WayChooser {
   record(key: string, way: _Way, ms: number): void {
     const e = this.#ms.get(key);
     if (!e) return;
-    // A way's first runs pay its one-time costs (compiling, optimising, starting): not its speed.
-    if (e.runs[way]++ < _WARM_RUNS) return;
+    // A way's first runs pay its one-time costs (compiling, optimising, starting, packing): not its speed.
+    if (way === _TFJS ? e.runs[way]++ < _TFJS_WARM_RUNS : this.#runs[way]++ < _WARM_RUNS) return;
+    if (e.prior[way]) {
+      e.prior[way] = false;
+      e.recent[way] = [];
+    }
     const r = e.recent[way];
     r.push(ms);
     if (r.length > _WINDOW) r.shift();
+    if (e.trying === way) {
+      e.trying = -1;
+      const offered = ([_IN_PLACE, _WORKERS, _TFJS] as const).filter((w) => e.recent[w].length > 0);
+      e.gap = this.#best(e, offered) === way ? _EXPLORE_EARLY : Math.min(_EXPLORE, 2 * e.gap);
+      e.next = e.calls + e.gap;
+    }
+  }
+
+  /** The fastest of `ways` by the least of its recent times (the first on a tie). */
+  #best(e: _Shape, ways: readonly _Way[]): _Way {
+    const speed = (w: _Way) => Math.min(...e.recent[w]);
+    let best = ways[0];
+    for (const w of ways) if (speed(w) < speed(best)) best = w;
+    return best;
   }
 }
 
-/** Runs of a way that warm it up and are not counted. */
+/** Runs of in place and of the Workers, across shapes, that warm them up and are not counted. */
 export const _WARM_RUNS = 2;
+
+/** Runs of tfjs's kernel per shape that are not counted (XNNPACK packs a weight on its first product). */
+export const _TFJS_WARM_RUNS = 1;
 
 /** Times per way a choice is made from (their least). */
 export const _WINDOW = 4;
 
-/** Every how many products of a shape another way is tried again. */
+/** The longest gap, in products of a shape, between two tries of another way. */
 export const _EXPLORE = 16;
 
-/**
- * Every how many products another way is tried during a shape's first {@link _EARLY_CALLS}: a way's
- * one counted run after its warm-up can still be slow (new Workers on a new shape measured 5.0 ms where
- * they settle at 1.3, at 160 × 784 × 256 in Bun), and one retry in 16 left such a shape on the slower way
- * for its next 20 products.
- */
+/** The first gap between tries of another way, and the gap again after a try that won. */
 export const _EXPLORE_EARLY = 4;
-
-/** Products of a shape during which another way is tried every {@link _EXPLORE_EARLY}th. */
-export const _EARLY_CALLS = 64;
 
 /** The power of two at or above `m` (the row count a product's way is chosen by). */
 export function _rowBucket(m: number): number {
@@ -212,8 +283,9 @@ export function _matMulKernel(
     const choose = ways.length > 1 && work >= _CHOOSE_MIN;
     // Rows by power of two, time per row: products whose row count varies call by call (a sentence
     // encoder's tokens) share what was measured instead of exploring every way for each new count.
-    const key = choose ? `${batch} ${_rowBucket(m)} ${kk} ${n} ${at.transposeA} ${at.transposeB} ${activation}` : "";
-    let way = choose ? chooser.pick(key, ways) : ways[0] ?? _WORKERS;
+    const family = choose ? `${batch} ${kk} ${n} ${at.transposeA} ${at.transposeB} ${activation}` : "";
+    const key = choose ? `${_rowBucket(m)} ${family}` : "";
+    let way = choose ? chooser.pick(key, ways, family) : ways[0] ?? _WORKERS;
     if (way === _WORKERS && k.threads === 1) {
       k.startThreads(); // stopped while idle: run otherwise until they are back
       way = heap ? _IN_PLACE : _WORKERS;

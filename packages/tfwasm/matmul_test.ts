@@ -6,12 +6,12 @@ import { assertClose } from "@likeness/core/testing";
 import { tf, type TfBackendName, useTfBackend } from "@likeness/tf";
 import { isLikenessWasmKernel, registerLikenessWasmKernels } from "@likeness/tfwasm";
 import {
-  _EARLY_CALLS,
   _EXPLORE,
   _EXPLORE_EARLY,
   _IN_PLACE,
   _rowBucket,
   _TFJS,
+  _TFJS_WARM_RUNS,
   _WARM_RUNS,
   _WayChooser,
   _WINDOW,
@@ -130,43 +130,91 @@ test("BatchMatMul outside what likeness covers falls back to tfjs's kernel", asy
   assert.deepEqual(got, [2, 3, 2, 2]);
 });
 
-test("matmul way chooser: tries each way three times, keeps the fastest, retries another every 4th product of a new shape, then every 16th", () => {
+test("matmul way chooser: warms in place and the Workers once per process, tfjs once per shape, keeps the fastest", () => {
   const c = new _WayChooser();
   const ways = [_IN_PLACE, _WORKERS, _TFJS];
-  // Each way three times: its first two runs (compiling, optimising, starting Workers) are not counted.
-  for (const [way, ms] of [[_IN_PLACE, 2], [_WORKERS, 1], [_TFJS, 3]] as const) {
-    for (let warm = 0; warm < _WARM_RUNS; warm++) {
-      assert.equal(c.pick("s", ways), way);
-      c.record("s", way, 100);
-    }
-    assert.equal(c.pick("s", ways), way);
-    c.record("s", way, ms);
-  }
-  // Products 10 .. _EARLY_CALLS of the shape: another way every 4th (12, 16, …, 64), the others in turn.
-  const early: number[] = [];
-  const warmCalls = 3 * (_WARM_RUNS + 1);
-  for (let i = warmCalls + 1; i <= _EARLY_CALLS; i++) early.push(c.pick("s", ways));
-  const tries = Math.floor(_EARLY_CALLS / _EXPLORE_EARLY) - Math.floor(warmCalls / _EXPLORE_EARLY);
-  assert.equal(early.filter((w) => w !== _WORKERS).length, tries, "the fastest, but once in 4");
-  assert.equal(early.filter((w) => w === _IN_PLACE).length, tries / 2, "the others in turn");
-  assert.equal(early[0], _WORKERS);
-  // Then once in 16.
-  const picked: number[] = [];
-  for (let i = 0; i < 4 * _EXPLORE; i++) picked.push(c.pick("s", ways));
-  assert.equal(picked.filter((w) => w === _WORKERS).length, 4 * _EXPLORE - 4, "the fastest, but once in 16");
-  assert.equal(picked.filter((w) => w === _IN_PLACE).length, 2, "the others in turn");
-  assert.equal(picked.filter((w) => w === _TFJS).length, 2);
-  assert.ok(picked.slice(0, _EXPLORE - 2).every((w) => w === _WORKERS));
+  const run = (key: string, times: Record<number, number>) => {
+    const w = c.pick(key, ways);
+    c.record(key, w, times[w]);
+    return w;
+  };
+  const times = { [_IN_PLACE]: 2, [_WORKERS]: 1, [_TFJS]: 3 };
+  // First shape: in place and the Workers run 2 uncounted + 1 counted times, tfjs 1 + 1.
+  const first = Array.from({ length: 2 * (_WARM_RUNS + 1) + _TFJS_WARM_RUNS + 1 }, () => run("s", times));
+  assert.deepEqual(first, [
+    ...Array(_WARM_RUNS + 1).fill(_IN_PLACE),
+    ...Array(_WARM_RUNS + 1).fill(_WORKERS),
+    ...Array(_TFJS_WARM_RUNS + 1).fill(_TFJS),
+  ]);
+  assert.equal(run("s", times), _WORKERS, "then the fastest");
+  // A new shape: in place and the Workers are warm already (one run each); tfjs packs its weight again.
+  const second = Array.from({ length: 2 + _TFJS_WARM_RUNS + 1 }, () => run("t", times));
+  assert.deepEqual(second, [_IN_PLACE, _WORKERS, ...Array(_TFJS_WARM_RUNS + 1).fill(_TFJS)]);
+  assert.equal(run("t", times), _WORKERS);
+  assert.equal(c.pick("u", [_WORKERS]), _WORKERS, "only the ways offered");
+});
+
+test("matmul way chooser: a new row count starts from its family's times, replaced by its own", () => {
+  const c = new _WayChooser();
+  const ways = [_IN_PLACE, _WORKERS];
+  const run = (key: string, times: Record<number, number>) => {
+    const w = c.pick(key, ways, key.split(" ")[1]);
+    c.record(key, w, times[w]);
+    return w;
+  };
+  const fast = { [_IN_PLACE]: 2, [_WORKERS]: 1 };
+  while (run("64 f", fast) !== _WORKERS || c.pick("64 f", ways, "f") !== _WORKERS);
+  // Another row count of the family: the Workers at once, no way tried first.
+  const next = Array.from({ length: _EXPLORE_EARLY - 1 }, () => run("128 f", fast));
+  assert.ok(next.every((w) => w === _WORKERS), `picks ${next}`);
+  // Its own times replace the lent ones: here the Workers turn out slow, and in place wins.
+  for (let i = 0; i < _WINDOW; i++) c.record("128 f", _WORKERS, 9);
+  assert.equal(c.pick("128 f", ways, "f"), _IN_PLACE, "in place's lent time (2) beats the Workers' own (9)");
+  // Another family starts from nothing: each way is measured first (once: both are warm by now).
+  assert.equal(run("256 g", fast), _IN_PLACE);
+  assert.equal(run("256 g", fast), _WORKERS);
+  assert.equal(run("256 g", fast), _WORKERS);
+});
+
+test("matmul way chooser: retries another way after 4 products, doubling the gap up to 16 while the choice holds, back to 4 when a retry wins", () => {
+  const c = new _WayChooser();
+  const ways = [_IN_PLACE, _WORKERS];
+  const times = { [_IN_PLACE]: 2, [_WORKERS]: 1 };
+  const picks: number[] = [];
+  const run = () => {
+    const w = c.pick("s", ways);
+    c.record("s", w, times[w]);
+    picks.push(w);
+    return w;
+  };
+  while (picks.filter((w) => w === _WORKERS).length < _WARM_RUNS + 1) run();
+  picks.length = 0;
+  for (let i = 0; i < 60; i++) run();
+  // Products (1-based, from the first choice) that tried in place: the first within 4 products of the
+  // choice, then gaps of 8, 16, 16 (each try lost).
+  const tries = picks.flatMap((w, i) => (w === _IN_PLACE ? [i + 1] : []));
+  assert.ok(tries[0] <= _EXPLORE_EARLY + 1, `first try at ${tries[0]}`);
+  assert.deepEqual(
+    tries.slice(1).map((t, i) => t - tries[i]),
+    [2 * _EXPLORE_EARLY, _EXPLORE, _EXPLORE],
+    `tries at ${tries}`,
+  );
+  // The load changes: in place is now faster. Its next try wins, and another way is tried 4 products later.
+  times[_IN_PLACE] = 0.5;
+  picks.length = 0;
+  while (run() !== _IN_PLACE);
+  const won = picks.length;
+  assert.ok(won <= _EXPLORE, `in place tried again after ${won} products`);
+  for (let i = 0; i < 2 * _EXPLORE_EARLY; i++) run();
+  const after = picks.slice(won);
+  assert.equal(after.indexOf(_WORKERS), _EXPLORE_EARLY - 1, `after the win: ${after}`);
+  assert.equal(after.filter((w) => w === _WORKERS).length, 1, "then the gap doubles to 8");
   // One slow run (the thread descheduled) does not move the choice: the least of the last few counts.
-  c.record("s", _WORKERS, 50);
-  assert.equal(c.pick("s", ways), _WORKERS);
-  // The Workers slow down for good (a busy machine): in place wins once their last runs are all slow.
-  for (let i = 0; i < _WINDOW - 2; i++) c.record("s", _WORKERS, 5);
-  assert.equal(c.pick("s", ways), _WORKERS, "one fast run is still among the last ones");
-  c.record("s", _WORKERS, 5);
+  c.record("s", _IN_PLACE, 50);
   assert.equal(c.pick("s", ways), _IN_PLACE);
-  assert.equal(c.pick("s", [_WORKERS]), _WORKERS, "only the ways offered");
-  assert.equal(c.pick("other", ways), _IN_PLACE, "shapes are chosen separately");
+  // In place slows down for good: the Workers win once in place's last runs are all slow.
+  for (let i = 0; i < _WINDOW; i++) c.record("s", _IN_PLACE, 9);
+  assert.equal(c.pick("s", ways), _WORKERS);
 });
 
 test("BatchMatMul on wasm (likeness): large products give cpu's result whichever way they run", async () => {

@@ -26,7 +26,7 @@ import {
 } from "./_kernels.ts";
 import { _gatherV2 } from "./_gather.ts";
 import { _conv2d } from "./_conv2d.ts";
-import { _matMulKernel } from "./_matmul.ts";
+import { _matMulKernel, _WayChooser } from "./_matmul.ts";
 import { _slice, _splitV } from "./_slice.ts";
 
 /** The tfjs kernels this package provides for the `wasm` backend where it lacks them. */
@@ -146,20 +146,23 @@ export async function registerLikenessWasmKernels(options: RegisterOptions = {})
   const k = await _conv;
   const mm = await _matmul.get(mmVariant)!;
   const fallback = (name: string) => _before.get(name)?.kernelFunc as unknown as _KernelFunc | undefined;
+  // One chooser for every product kernel: their products run on the same kernels, so what one
+  // measured (the warm-up, a shape family's times) holds for the others.
+  const chooser = new _WayChooser();
   const funcs: Record<string, () => _KernelFunc> = {
     Conv2DBackpropFilter: () => _conv2dBackpropFilter(k),
     Conv2DBackpropInput: () => _conv2dBackpropInput(k),
     MaxPoolGrad: () => _maxPoolGrad(k),
     UnsortedSegmentSum: () => _unsortedSegmentSum(k),
-    BatchMatMul: () => _matMulKernel(mm, false, fallback("BatchMatMul")),
-    _FusedMatMul: () => _matMulKernel(mm, true, fallback("_FusedMatMul")),
+    BatchMatMul: () => _matMulKernel(mm, false, fallback("BatchMatMul"), chooser),
+    _FusedMatMul: () => _matMulKernel(mm, true, fallback("_FusedMatMul"), chooser),
     GatherV2: () => _gatherV2(fallback("GatherV2")),
     Slice: () => _slice(fallback("Slice")),
     SplitV: () => _splitV(fallback("SplitV")),
     // Pointwise (1×1) convolutions as our products (in place or on the Workers: the same bits either
     // way, so a frozen encoder gives the same output call after call; tfjs's XNNPACK sums in another order).
-    Conv2D: () => _conv2d(_matMulKernel(mm, true), false, fallback("Conv2D")),
-    FusedConv2D: () => _conv2d(_matMulKernel(mm, true), true, fallback("FusedConv2D")),
+    Conv2D: () => _conv2d(_matMulKernel(mm, true, undefined, chooser), false, fallback("Conv2D")),
+    FusedConv2D: () => _conv2d(_matMulKernel(mm, true, undefined, chooser), true, fallback("FusedConv2D")),
   };
   const registered: string[] = [];
   const replaced: string[] = [];
