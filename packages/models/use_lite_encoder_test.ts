@@ -3,6 +3,9 @@ import assert from "node:assert/strict";
 import { assertClose } from "@likeness/core/testing";
 import { loadUseLite, SimilarityModel } from "@likeness/models";
 import { useTfBackend } from "@likeness/tf";
+import { spawnSync } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
 
 function cos(a: Float32Array, b: Float32Array): number {
   let d = 0, na = 0, nb = 0;
@@ -90,4 +93,17 @@ test("USE-lite sorted by length and in groups equals each sentence alone, in inp
     () => use.encode(texts, { maxBatch: 0 }),
     (e: Error & { code?: string }) => e.code === "INVALID_ARGUMENT",
   );
+});
+
+test("USE-lite loads in a script whose first tfjs use it is (the backend starts on its own)", () => {
+  const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined;
+  const script = fileURLToPath(new URL("./testdata/use_lite_first.ts", import.meta.url));
+  const r = spawnSync(process.execPath, isDeno ? ["run", "-A", script] : [script], {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+  assert.deepEqual(out.shape, [1, 512]);
+  assert.ok(Math.abs(out.norm - 1) < 1e-4, `norm ${out.norm}`);
 });
