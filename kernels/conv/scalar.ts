@@ -3,6 +3,11 @@
 // simd.ts has the same exports and gives bit-identical results (same per-element order of
 // f32 multiply-then-add).
 import { endCol, firstCol } from "./common";
+import {
+  jA, jB, jCi, jCo, jH, jHo, jKh, jKw, jOut, jPl, jPt, jSh, jSw, jW, jWo, OP_FILTER_PARTS, OP_INPUT, OP_POOL_GRAD,
+  OP_SUM_PARTS,
+  readConvJob, sumParts,
+} from "./common";
 
 /**
  * dW[r, c, i, j] = Σ_{b, oh, ow} x[b, oh·sh − pt + r, ow·sw − pl + c, i] · dy[b, oh, ow, j].
@@ -17,28 +22,38 @@ export function conv2d_backprop_filter_f32(
 ): void {
   const total = <i32>kh * kw * ci * co;
   memory.fill(dw, 0, <usize>total << 2);
+  for (let b = 0; b < n; b++) {
+    filterImage(x, dy, part, b, h, w, ci, ho, wo, co, kh, kw, sh, sw, pt, pl);
+    addInto(dw, part, total);
+  }
+}
+
+/** Image b's partial of dW (its sum over oh, ow) into part (kh×kw×ci×co, overwritten). */
+export function filterImage(
+  x: usize, dy: usize, part: usize, b: i32,
+  h: i32, w: i32, ci: i32, ho: i32, wo: i32, co: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  const total = <i32>kh * kw * ci * co;
   const xs: usize = (<usize>sw * <usize>ci) << 2;
   const ds: usize = <usize>co << 2;
-  for (let b = 0; b < n; b++) {
-    memory.fill(part, 0, <usize>total << 2);
-    for (let oh = 0; oh < ho; oh++) {
-      const dyRow = dy + ((<usize>(b * ho + oh) * <usize>wo * <usize>co) << 2);
-      for (let r = 0; r < kh; r++) {
-        const ih = oh * sh - pt + r;
-        if (ih < 0 || ih >= h) continue;
-        const xRow = x + ((<usize>(b * h + ih) * <usize>w * <usize>ci) << 2);
-        for (let c = 0; c < kw; c++) {
-          const lo = firstCol(c, sw, pl);
-          const hi = endCol(c, sw, pl, w, wo);
-          if (lo >= hi) continue;
-          const xp = xRow + ((<usize>(lo * sw - pl + c) * <usize>ci) << 2);
-          const dp = dyRow + ((<usize>lo * <usize>co) << 2);
-          const wt = part + ((<usize>(r * kw + c) * <usize>ci * <usize>co) << 2);
-          tap(xp, dp, hi - lo, xs, ds, wt, ci, co);
-        }
+  memory.fill(part, 0, <usize>total << 2);
+  for (let oh = 0; oh < ho; oh++) {
+    const dyRow = dy + ((<usize>(b * ho + oh) * <usize>wo * <usize>co) << 2);
+    for (let r = 0; r < kh; r++) {
+      const ih = oh * sh - pt + r;
+      if (ih < 0 || ih >= h) continue;
+      const xRow = x + ((<usize>(b * h + ih) * <usize>w * <usize>ci) << 2);
+      for (let c = 0; c < kw; c++) {
+        const lo = firstCol(c, sw, pl);
+        const hi = endCol(c, sw, pl, w, wo);
+        if (lo >= hi) continue;
+        const xp = xRow + ((<usize>(lo * sw - pl + c) * <usize>ci) << 2);
+        const dp = dyRow + ((<usize>lo * <usize>co) << 2);
+        const wt = part + ((<usize>(r * kw + c) * <usize>ci * <usize>co) << 2);
+        tap(xp, dp, hi - lo, xs, ds, wt, ci, co);
       }
     }
-    addInto(dw, part, total);
   }
 }
 
@@ -90,10 +105,20 @@ export function conv2d_backprop_input_f32(
   kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
 ): void {
   transposeTaps(w, wt, kh * kw, ci, co);
-  memory.fill(dx, 0, (<usize>n * <usize>h * <usize>wd * <usize>ci) << 2);
+  inputImages(dy, wt, dx, 0, n, h, wd, ci, ho, wo, co, kh, kw, sh, sw, pt, pl);
+}
+
+/** dx of images [b0, b1) (overwritten) from dy and the taps already transposed into wt. */
+export function inputImages(
+  dy: usize, wt: usize, dx: usize, b0: i32, b1: i32,
+  h: i32, wd: i32, ci: i32, ho: i32, wo: i32, co: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  const img: usize = (<usize>h * <usize>wd * <usize>ci) << 2;
+  memory.fill(dx + <usize>b0 * img, 0, <usize>(b1 - b0) * img);
   const xs: usize = (<usize>sw * <usize>ci) << 2;
   const ds: usize = <usize>co << 2;
-  for (let b = 0; b < n; b++) {
+  for (let b = b0; b < b1; b++) {
     for (let oh = 0; oh < ho; oh++) {
       const dyRow = dy + ((<usize>(b * ho + oh) * <usize>wo * <usize>co) << 2);
       for (let r = 0; r < kh; r++) {
@@ -156,8 +181,18 @@ export function max_pool_grad_f32(
   n: i32, h: i32, w: i32, c: i32, ho: i32, wo: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
 ): void {
-  memory.fill(dx, 0, (<usize>n * <usize>h * <usize>w * <usize>c) << 2);
-  for (let b = 0; b < n; b++) {
+  poolGradImages(x, dy, dx, 0, n, h, w, c, ho, wo, kh, kw, sh, sw, pt, pl);
+}
+
+/** dx of images [b0, b1) (overwritten) of the max-pool gradient. */
+export function poolGradImages(
+  x: usize, dy: usize, dx: usize, b0: i32, b1: i32,
+  h: i32, w: i32, c: i32, ho: i32, wo: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  const img: usize = (<usize>h * <usize>w * <usize>c) << 2;
+  memory.fill(dx + <usize>b0 * img, 0, <usize>(b1 - b0) * img);
+  for (let b = b0; b < b1; b++) {
     const xImg = x + ((<usize>b * <usize>h * <usize>w * <usize>c) << 2);
     const dxImg = dx + ((<usize>b * <usize>h * <usize>w * <usize>c) << 2);
     for (let oh = 0; oh < ho; oh++) {
@@ -195,5 +230,22 @@ export function addInto(dst: usize, src: usize, count: i32): void {
   for (let t = 0; t < count; t++) {
     const o = <usize>t << 2;
     store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}
+
+/** Units [u0, u1) of the conv job at `p` (see `C_OP` in common.ts): run by the matmul modules' threads. */
+export function convUnits(p: usize, u0: i32, u1: i32): void {
+  const op = readConvJob(p);
+  if (op == OP_FILTER_PARTS) {
+    const total: usize = <usize>jKh * <usize>jKw * <usize>jCi * <usize>jCo;
+    for (let b = u0; b < u1; b++) {
+      filterImage(jA, jB, jOut + ((<usize>b * total) << 2), b, jH, jW, jCi, jHo, jWo, jCo, jKh, jKw, jSh, jSw, jPt, jPl);
+    }
+  } else if (op == OP_SUM_PARTS) {
+    sumParts(u0, u1);
+  } else if (op == OP_INPUT) {
+    inputImages(jA, jB, jOut, u0, u1, jH, jW, jCi, jHo, jWo, jCo, jKh, jKw, jSh, jSw, jPt, jPl);
+  } else if (op == OP_POOL_GRAD) {
+    poolGradImages(jA, jB, jOut, u0, u1, jH, jW, jCi, jHo, jWo, jKh, jKw, jSh, jSw, jPt, jPl);
   }
 }

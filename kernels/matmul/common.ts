@@ -1,6 +1,7 @@
 // deno-fmt-ignore-file (AssemblyScript: deno fmt would drop the @inline decorators)
 // Shared by the scalar and SIMD matmul builds: the job descriptor and the epilogue
 // (bias, activation). See README.md for the memory contract.
+import { C_OP, C_UNITS } from "../conv/common";
 
 // Job descriptor: i32 slots at `params` (byte offset), written by JS before every call.
 // Strides are in bytes; a batch stride of 0 broadcasts that operand over the batch.
@@ -99,8 +100,9 @@ export function epilogue(p: usize, b: i32, j0: i32, j1: i32): void {
   }
 }
 
-/** Units of work of a job: batch × ceil(N / NR) column panels. */
+/** Units of work of a job: batch × ceil(N / NR) column panels (a conv job: its own count). */
 export function units(p: usize): i32 {
+  if (param(p, C_OP) != 0) return param(p, C_UNITS);
   const n = param(p, P_N);
   return param(p, P_BATCH) * ((n + NR - 1) / NR);
 }

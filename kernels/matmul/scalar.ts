@@ -6,6 +6,8 @@ import {
 } from "./common";
 
 export { heapBase, units } from "./common";
+import { C_OP } from "../conv/common";
+import { convUnits } from "../conv/scalar";
 
 /** Bytes of private work memory a thread needs (none in this build). */
 export function workBytes(): i32 {
@@ -17,6 +19,11 @@ export function workBytes(): i32 {
  * per batch). `work` is unused here.
  */
 export function gemm(params: usize, u0: i32, u1: i32, work: usize): void {
+  // A conv job (the conv-gradient kernels on these threads): same descriptor block, C_OP set.
+  if (param(params, C_OP) != 0) {
+    convUnits(params, u0, u1);
+    return;
+  }
   const m = param(params, P_M);
   const n = param(params, P_N);
   const k = param(params, P_K);

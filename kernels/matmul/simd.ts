@@ -19,6 +19,8 @@ import {
 } from "./common";
 
 export { heapBase, units } from "./common";
+import { C_OP } from "../conv/common";
+import { convUnits } from "../conv/simd";
 
 /** k block: rows of a packed panel. */
 const KC: i32 = 256;
@@ -259,6 +261,11 @@ function tile1x8(a: usize, sak: usize, bp: usize, kc: i32, c: usize, valid: i32,
  * per batch), then the epilogue over those columns. `work`: workBytes() bytes private to the thread.
  */
 export function gemm(params: usize, u0: i32, u1: i32, work: usize): void {
+  // A conv job (the conv-gradient kernels on these threads): same descriptor block, C_OP set.
+  if (param(params, C_OP) != 0) {
+    convUnits(params, u0, u1);
+    return;
+  }
   const m = param(params, P_M);
   const n = param(params, P_N);
   const k = param(params, P_K);

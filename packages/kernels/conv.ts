@@ -10,6 +10,7 @@ import { wasmBytes as convScalar } from "./generated/conv_scalar.generated.ts";
 import { wasmBytes as convSimd } from "./generated/conv_simd.generated.ts";
 import { KernelModule, type Region } from "./wasm_module.ts";
 import { hasWasmSimd } from "./probe.ts";
+import { _RUN_CONV, type MatMulKernels } from "./matmul.ts";
 import type { Conv2DGeometry, Pool2DGeometry } from "./reference/conv.ts";
 
 export type { Conv2DGeometry, Pool2DGeometry } from "./reference/conv.ts";
@@ -21,6 +22,15 @@ export type ConvVariant = "scalar" | "simd";
 export interface ConvKernelsOptions {
   /** `simd` (default when the runtime supports WebAssembly SIMD) or `scalar`. */
   variant?: ConvVariant;
+  /**
+   * Matrix-product kernels whose threads the conv and max-pool gradients share (their modules hold
+   * these kernels too): while they run Workers, a gradient of at least their `minParallelWork`
+   * multiply-adds (comparisons for pooling) splits its batch's images across every thread, with the same bits as on one
+   * thread (each image's filter-gradient partial is computed alone and the partials are added in
+   * image order, as the one-thread kernel does). Without it, or while they run one thread, the
+   * gradients run here on the calling thread.
+   */
+  matmul?: MatMulKernels;
 }
 
 /**
@@ -132,6 +142,10 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
     if (!mod) throw new ValueError("INVALID_ARGUMENT", "Conv kernels were disposed: create new ones");
     return mod;
   };
+  const mm = options.matmul;
+  /** The matmul kernels a gradient of `work` multiply-adds runs on (their threads), or undefined. */
+  const shared = (work: number): MatMulKernels | undefined =>
+    mm !== undefined && mm.threads > 1 && work >= mm.minParallelWork ? mm : undefined;
   return {
     variant,
     conv2dBackpropFilter(x, dy, g, out) {
@@ -142,6 +156,24 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
       _checkLength(dy, dyLen, "dy", "N × Ho × Wo × Co");
       if (out) _checkLength(out, wLen, "out", "kh × kw × Ci × Co");
       _checkBytes(4 * (xLen + dyLen + 2 * wLen));
+      const parts = d.batch * wLen;
+      const work = dyLen * d.filterHeight * d.filterWidth * d.inChannels;
+      const on = 4 * (xLen + dyLen + wLen + parts) <= MAX_BYTES ? shared(work) : undefined;
+      if (on) {
+        // One partial per image (units: images), then their sum in image order (units: chunks of dW).
+        return on[_RUN_CONV]({
+          work,
+          inputs: [x, dy],
+          outLen: wLen,
+          scratchLen: parts,
+          geometry: _convArgs(d),
+          steps: [
+            { op: OP_FILTER_PARTS, units: d.batch, a: 0, b: 1, out: 3 },
+            { op: OP_SUM_PARTS, units: Math.ceil(wLen / SUM_CHUNK), a: 3, b: 3, out: 2 },
+          ],
+          out,
+        });
+      }
       return _runF32(m, "conv2d_backprop_filter_f32", [x, dy], wLen, wLen, _convArgs(d), out);
     },
     conv2dBackpropInput(dy, w, g, out) {
@@ -152,6 +184,20 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
       _checkLength(w, wLen, "w", "kh × kw × Ci × Co");
       if (out) _checkLength(out, xLen, "out", "N × H × W × Ci");
       _checkBytes(4 * (xLen + dyLen + 2 * wLen));
+      const work = dyLen * d.filterHeight * d.filterWidth * d.inChannels;
+      const on = shared(work);
+      if (on) {
+        // The taps transposed here (wt[t, j, i] = w[t, i, j], as the one-thread kernel does first), then units: images.
+        return on[_RUN_CONV]({
+          work,
+          inputs: [dy, _transposeTaps(w, d.filterHeight * d.filterWidth, d.inChannels, d.outChannels)],
+          outLen: xLen,
+          scratchLen: 0,
+          geometry: _convArgs(d),
+          steps: [{ op: OP_INPUT, units: d.batch, a: 0, b: 1, out: 2 }],
+          out,
+        });
+      }
       return _runF32(m, "conv2d_backprop_input_f32", [dy, w], xLen, wLen, _convArgs(d), out);
     },
     maxPoolGrad(x, dy, g, out) {
@@ -162,6 +208,19 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
       _checkLength(dy, dyLen, "dy", "N × Ho × Wo × C");
       if (out) _checkLength(out, xLen, "out", "N × H × W × C");
       _checkBytes(4 * (2 * xLen + dyLen));
+      const work = dyLen * d.filterHeight * d.filterWidth;
+      const on = shared(work);
+      if (on) {
+        return on[_RUN_CONV]({
+          work,
+          inputs: [x, dy],
+          outLen: xLen,
+          scratchLen: 0,
+          geometry: _convArgs(d),
+          steps: [{ op: OP_POOL_GRAD, units: d.batch, a: 0, b: 1, out: 2 }],
+          out,
+        });
+      }
       // The conv arguments without outChannels (pooling keeps the channel count).
       const args = [d.batch, d.inHeight, d.inWidth, d.inChannels, d.outHeight, d.outWidth, ..._convArgs(d).slice(7)];
       return _runF32(m, "max_pool_grad_f32", [x, dy], xLen, 0, args, out);
@@ -191,6 +250,20 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
       mod = undefined;
     },
   };
+}
+
+/** Conv ops of the matmul modules' conv jobs (kernels/conv/common.ts). */
+const OP_FILTER_PARTS = 1, OP_SUM_PARTS = 2, OP_INPUT = 3, OP_POOL_GRAD = 4;
+/** Elements of dW per unit of OP_SUM_PARTS (kernels/conv/common.ts). */
+const SUM_CHUNK = 1024;
+
+/** wt[t, j, i] = w[t, i, j] for each of `taps` ci × co blocks (what the input gradient reads). */
+function _transposeTaps(w: Float32Array, taps: number, ci: number, co: number): Float32Array {
+  const wt = new Float32Array(w.length);
+  for (let t = 0, o = 0; t < taps; t++, o += ci * co) {
+    for (let i = 0; i < ci; i++) for (let j = 0; j < co; j++) wt[o + j * ci + i] = w[o + i * co + j];
+  }
+  return wt;
 }
 
 /** Element counts of x (`N·H·W·Ci`), dy (`N·Ho·Wo·Co`) and the filter (`kh·kw·Ci·Co`). */

@@ -2,7 +2,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRng, type Rng } from "@likeness/core";
 import { assertClose } from "@likeness/core/testing";
-import { type Conv2DGeometry, type ConvKernels, createConvKernels, hasWasmSimd } from "@likeness/kernels";
+import {
+  type Conv2DGeometry,
+  type ConvKernels,
+  type ConvVariant,
+  createConvKernels,
+  createMatMulKernels,
+  hasRelaxedSimd,
+  hasWasmSimd,
+  type MatMulVariant,
+} from "@likeness/kernels";
 import {
   conv2dBackpropFilterRef,
   conv2dBackpropInputRef,
@@ -125,6 +134,55 @@ test("conv2dBackpropFilter and conv2dBackpropInput: scalar and SIMD builds agree
   }
   scalar.dispose();
   simd.dispose();
+});
+
+test("conv and max-pool gradients on the matmul kernels' two threads: the one-thread bits, every build, batches that split unevenly", async () => {
+  const rng = createRng(9);
+  const builds: Array<[MatMulVariant, ConvVariant]> = [["scalar", "scalar"]];
+  if (hasWasmSimd()) builds.push(["simd", "simd"]);
+  if (hasRelaxedSimd()) builds.push(["relaxed", "simd"]);
+  const cases: Array<[number[], number[], "same" | "valid"]> = [
+    ...CASES.map(([d, f, p]) =>
+      [[7, ...d.slice(1)], f, p === "same" ? "same" : "valid"] as [number[], number[], "same" | "valid"]
+    ),
+    [[9, 12, 12, 13, 17], [3, 3, 1, 1], "same"], // dW of 1,989 values: two chunks of the sum
+    [[5, 12, 12, 16, 32], [5, 5, 1, 1], "valid"],
+  ];
+  for (const [mmVariant, convVariant] of builds) {
+    const mm = await createMatMulKernels({ variant: mmVariant, threads: 2, minParallelWork: 0 });
+    const threaded = await createConvKernels({ variant: convVariant, matmul: mm });
+    const alone = await createConvKernels({ variant: convVariant });
+    try {
+      assert.equal(mm.threads, 2, "the Workers run");
+      for (const [dims, filt, pad] of cases) {
+        const g = geometry(dims, filt, pad);
+        const what = `${mmVariant} ${JSON.stringify([dims, filt, pad])}`;
+        const x = randn(rng, g.batch * g.inHeight * g.inWidth * g.inChannels);
+        const dy = randn(rng, g.batch * g.outHeight * g.outWidth * g.outChannels);
+        const w = randn(rng, g.filterHeight * g.filterWidth * g.inChannels * g.outChannels);
+        assert.deepEqual(threaded.conv2dBackpropFilter(x, dy, g), alone.conv2dBackpropFilter(x, dy, g), `dW ${what}`);
+        assert.deepEqual(threaded.conv2dBackpropInput(dy, w, g), alone.conv2dBackpropInput(dy, w, g), `dx ${what}`);
+        assertClose(threaded.conv2dBackpropFilter(x, dy, g), conv2dBackpropFilterRef(x, dy, g), {
+          rtol: 1e-5,
+          atol: 1e-4,
+          what,
+        });
+        const pg = { ...g, channels: g.inChannels };
+        const py = randn(rng, g.batch * g.outHeight * g.outWidth * g.inChannels);
+        assert.deepEqual(threaded.maxPoolGrad(x, py, pg), alone.maxPoolGrad(x, py, pg), `pool ${what}`);
+      }
+      // Into `out`, and below minParallelWork (the calling thread): the same again.
+      const g = geometry([3, 6, 6, 4, 8], [3, 3, 1, 1], "same");
+      const x = randn(rng, 3 * 36 * 4), dy = randn(rng, 3 * 36 * 8);
+      const out = new Float32Array(9 * 32);
+      assert.equal(threaded.conv2dBackpropFilter(x, dy, g, out), out);
+      assert.deepEqual(out, alone.conv2dBackpropFilter(x, dy, g));
+    } finally {
+      threaded.dispose();
+      alone.dispose();
+      mm.dispose();
+    }
+  }
 });
 
 test("maxPoolGrad matches the float64 reference, ties and padding included, and SIMD equals scalar", async () => {

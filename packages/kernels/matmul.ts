@@ -116,7 +116,32 @@ export interface MatMulKernels {
    * @throws RangeError when no Worker `tid` is running
    */
   [INJECT_WORKER_FAULT](how: "throw" | "exit", tid: number): void;
+  /** Internal (`createConvKernels({ matmul })`): run conv-gradient jobs on these kernels' threads. */
+  [_RUN_CONV](job: _ConvJob): Float32Array;
 }
+
+/** The key of {@link MatMulKernels}' internal conv hook (used by `createConvKernels`). */
+export const _RUN_CONV: unique symbol = Symbol("likeness.matmul.runConv");
+
+/**
+ * A conv-gradient job for the matmul modules' threads (internal): the inputs, the output and a
+ * scratch block are laid out in that order (regions 0 … n-1, n, n + 1), then each step runs
+ * `units` units of conv op `op` (kernels/conv/common.ts) on regions `a`, `b` and `out`.
+ */
+export interface _ConvJob {
+  /** Multiply-adds (decides whether the Workers take part). */
+  work: number;
+  inputs: Float32Array[];
+  outLen: number;
+  scratchLen: number;
+  /** n, h, w, ci, ho, wo, co, kh, kw, sh, sw, pt, pl. */
+  geometry: number[];
+  steps: { op: number; units: number; a: number; b: number; out: number }[];
+  out?: Float32Array;
+}
+
+/** i32 slots of a conv job in the descriptor (kernels/conv/common.ts: C_A, C_B, C_OUT, C_N, C_UNITS, C_OP). */
+const C_A = 0, C_B = 1, C_OUT = 2, C_N = 3, C_UNITS = 30, C_OP = 31;
 
 const SHARED_MAX_PAGES = 16384;
 /** Products new matmul Workers run before {@link MatMulKernels.threadsWarm} is true. */
@@ -206,6 +231,7 @@ function _writeParams(
   const { m, n, k } = job;
   const q = new Int32Array(buf, pp, PARAMS_BYTES >> 2);
   const f = new Float32Array(buf, pp, PARAMS_BYTES >> 2);
+  q.fill(0); // slot 31 (C_OP in kernels/conv/common.ts) must be 0: a product, not a conv job
   q[0] = at.a;
   q[1] = spec.transposeA ? 4 : k * 4;
   q[2] = spec.transposeA ? m * 4 : 4;
@@ -325,6 +351,60 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
     lastUse = performance.now();
     watchIdle();
   }
+  /** The pool a job of `work` multiply-adds runs on (null: this thread), starting one if needed. */
+  const acquire = (work: number): MatMulPool | null => {
+    if (pool?.broken) {
+      // A Worker died between products: drop the pool; a new one starts in the background.
+      pool.close();
+      pool = null;
+      restarts++;
+    }
+    const p = pool && work >= minWork ? pool : null;
+    if (!p && threaded && work >= minWork && !starting && restarts <= MAX_WORKER_RESTARTS) void startPool();
+    return p;
+  };
+  /**
+   * Offsets of params, the threads' work memory and `sizes` (bytes) laid out from `base`, each
+   * 16-byte aligned, with the memory grown to hold them.
+   */
+  const layout = (p: MatMulPool | null, sizes: number[], what: string, hint: string): number[] => {
+    const offs: number[] = [];
+    let at = base;
+    for (const sz of [PARAMS_BYTES, workBytes * (p ? p.threads : 1), ...sizes]) {
+      offs.push(at);
+      at = (at + sz + 15) & ~15;
+    }
+    if (at > limit) {
+      throw new ShapeError(
+        `Cannot ${what}: it needs ${Math.ceil(at / 2 ** 20)} MiB of WebAssembly memory but at most ${
+          Math.floor(limit / 2 ** 20)
+        } MiB can be used; ${hint}`,
+        "TOO_LARGE",
+      );
+    }
+    mod.ensure(at);
+    return offs;
+  };
+  /** Run units [0, u) of the job at `pp` on `p`'s threads (or on this one). */
+  const exec = (p: MatMulPool | null, pp: number, u: number, wp: number): void => {
+    if (!p) {
+      gemm(pp, 0, u, wp);
+      return;
+    }
+    try {
+      p.run(gemm, pp, u, wp, workBytes);
+      poolProducts++;
+    } catch (e) {
+      // WORKER_FAILED: the pool closed itself; the next large product starts a new one.
+      if (pool === p) {
+        pool = null;
+        restarts++;
+      }
+      throw e;
+    }
+    lastUse = performance.now();
+    watchIdle();
+  };
 
   return {
     variant,
@@ -345,59 +425,39 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       const result = out ?? new Float32Array(job.cLen);
       if (job.cLen === 0) return result;
       const { bias, prelu } = job;
-      if (pool?.broken) {
-        // A Worker died between products: drop the pool; a new one starts in the background.
-        pool.close();
-        pool = null;
-        restarts++;
-      }
-      const p = pool && job.work >= minWork ? pool : null;
-      if (!p && threaded && job.work >= minWork && !starting && restarts <= MAX_WORKER_RESTARTS) void startPool();
-      const threads = p ? p.threads : 1;
+      const p = acquire(job.work);
       // Layout: params | work × threads | A | B | C | bias | prelu, each 16-byte aligned.
-      const sizes = [PARAMS_BYTES, workBytes * threads, a.length * 4, b.length * 4, job.cLen * 4];
-      sizes.push((bias?.length ?? 0) * 4, (prelu?.length ?? 0) * 4);
-      const offs: number[] = [];
-      let at = base;
-      for (const s of sizes) {
-        offs.push(at);
-        at = (at + s + 15) & ~15;
-      }
-      if (at > limit) {
-        throw new ShapeError(
-          `Cannot compute matmul: it needs ${Math.ceil(at / 2 ** 20)} MiB of WebAssembly memory but at most ${
-            Math.floor(limit / 2 ** 20)
-          } MiB can be used; split the batch`,
-          "TOO_LARGE",
-        );
-      }
-      mod.ensure(at);
-      const [pp, wp, ap, bp, cp, biasp, prelup] = offs;
+      const sizes = [a.length * 4, b.length * 4, job.cLen * 4, (bias?.length ?? 0) * 4, (prelu?.length ?? 0) * 4];
+      const [pp, wp, ap, bp, cp, biasp, prelup] = layout(p, sizes, "compute matmul", "split the batch");
       const buf = memory.buffer;
       new Float32Array(buf, ap, a.length).set(a);
       new Float32Array(buf, bp, b.length).set(b);
       if (bias) new Float32Array(buf, biasp, bias.length).set(bias);
       if (prelu) new Float32Array(buf, prelup, prelu.length).set(prelu);
       _writeParams(buf, pp, job, spec, { a: ap, b: bp, c: cp, bias: biasp, prelu: prelup });
-      const u = units(pp);
-      if (p) {
-        try {
-          p.run(gemm, pp, u, wp, workBytes);
-          poolProducts++;
-        } catch (e) {
-          // WORKER_FAILED: the pool closed itself; the next large product starts a new one.
-          if (pool === p) {
-            pool = null;
-            restarts++;
-          }
-          throw e;
-        }
-        lastUse = performance.now();
-        watchIdle();
-      } else {
-        gemm(pp, 0, u, wp);
-      }
+      exec(p, pp, units(pp), wp);
       result.set(new Float32Array(memory.buffer, cp, job.cLen));
+      return result;
+    },
+    [_RUN_CONV](job: _ConvJob) {
+      if (disposed) throw new ValueError("INVALID_ARGUMENT", "These matmul kernels were disposed; create new ones");
+      const p = acquire(job.work);
+      const sizes = [...job.inputs.map((x) => x.length * 4), job.outLen * 4, job.scratchLen * 4];
+      const [pp, wp, ...regions] = layout(p, sizes, "run the conv kernel", "split the batch");
+      job.inputs.forEach((x, i) => new Float32Array(memory.buffer, regions[i], x.length).set(x));
+      for (const st of job.steps) {
+        const q = new Int32Array(memory.buffer, pp, PARAMS_BYTES >> 2);
+        q.fill(0);
+        q[C_A] = regions[st.a];
+        q[C_B] = regions[st.b];
+        q[C_OUT] = regions[st.out];
+        q.set(job.geometry, C_N);
+        q[C_UNITS] = st.units;
+        q[C_OP] = st.op;
+        exec(p, pp, st.units, wp);
+      }
+      const result = job.out ?? new Float32Array(job.outLen);
+      result.set(new Float32Array(memory.buffer, regions[job.inputs.length], job.outLen));
       return result;
     },
     dispose() {
@@ -489,7 +549,7 @@ export function createHeapMatMulKernels(
         },
       },
     };
-    // Synchronous (the module is under 4 KiB), so a tfjs kernel can create it on its first call.
+    // Synchronous (the module is about 8 KiB), so a tfjs kernel can create it on its first call.
     const instance = new WebAssembly.Instance(new WebAssembly.Module(BYTES[variant][0]() as BufferSource), imports);
     mod = new KernelModule(instance, memory);
   } catch (cause) {

@@ -42,13 +42,21 @@ export function _isPointwise(x: _TensorInfo, filter: _TensorInfo, a: _ConvAttrs)
  * @param matMul the `_FusedMatMul` kernel that runs pointwise convolutions
  * @param fused whether bias, activation and PReLU weights come with it
  * @param fallback the kernel registered before ours (tfjs-backend-wasm's)
+ * @param general other convolutions it runs (stride 1: `_conv2dForward`), null for those it leaves to `fallback`
  * @returns the kernel function
  */
-export function _conv2d(matMul: _KernelFunc, fused: boolean, fallback?: _KernelFunc): _KernelFunc {
+export function _conv2d(
+  matMul: _KernelFunc,
+  fused: boolean,
+  fallback?: _KernelFunc,
+  general?: (args: Parameters<_KernelFunc>[0]) => _TensorInfo | null,
+): _KernelFunc {
   return (args) => {
     const { x, filter, bias, preluActivationWeights } = args.inputs;
     const a = args.attrs as _ConvAttrs;
     if (!_isPointwise(x, filter, a)) {
+      const out = general && !fused ? general(args) : null;
+      if (out) return out;
       if (!fallback) {
         throw new Error(
           `${fused ? "FusedConv2D" : "Conv2D"} on wasm (likeness): only 1×1 stride-1 NHWC float32 convolutions ` +

@@ -69,7 +69,30 @@ test("FusedConv2D on wasm (likeness): bias and activations fused into the 1×1 p
   );
 });
 
-test("Conv2D on wasm (likeness): other convolutions (3×3, strides, dilation, explicit padding) run on tfjs's", async () => {
+test("Conv2D on wasm (likeness): stride-1 convolutions as the flipped input gradient match cpu (pads, tails, above and below the threads' threshold)", async () => {
+  await sameAsCpu(() => [
+    tf.conv2d(values(21, [3, 9, 8, 5]) as tf.Tensor4D, values(22, [3, 3, 5, 7]) as tf.Tensor4D, 1, "same"),
+    tf.conv2d(values(23, [2, 11, 10, 1]) as tf.Tensor4D, values(24, [5, 5, 1, 16]) as tf.Tensor4D, 1, "valid"),
+    tf.conv2d(values(25, [2, 8, 9, 9]) as tf.Tensor4D, values(26, [4, 2, 9, 17]) as tf.Tensor4D, 1, "same"),
+    tf.conv2d(values(27, [1, 7, 7, 3]) as tf.Tensor4D, values(28, [3, 3, 3, 4]) as tf.Tensor4D, 1, [[0, 0], [2, 1], [
+      0,
+      2,
+    ], [0, 0]]),
+    // 16 · 8 · 8 · 32 · 400 = 1.3 M multiply-adds: on the Workers (the MNIST convnet's second layer, batch 16).
+    tf.conv2d(values(29, [16, 12, 12, 16]) as tf.Tensor4D, values(30, [5, 5, 16, 32]) as tf.Tensor4D, 1, "valid"),
+  ], "stride 1");
+});
+
+test("Conv2D on wasm (likeness): a stride-1 convolution gives the same bits call after call", async () => {
+  await registerLikenessWasmKernels({ replace: true });
+  const f = () => [
+    tf.conv2d(values(31, [16, 12, 12, 16]) as tf.Tensor4D, values(32, [5, 5, 16, 32]) as tf.Tensor4D, 1, "valid"),
+  ];
+  const first = await on("wasm", f);
+  for (let i = 0; i < 4; i++) assert.deepEqual((await on("wasm", f))[0].data, first[0].data, `call ${i + 2}`);
+});
+
+test("Conv2D on wasm (likeness): other convolutions (strides, dilation) run on tfjs's", async () => {
   await sameAsCpu(() => [
     tf.conv2d(values(1, [2, 7, 6, 3]) as tf.Tensor4D, values(2, [3, 3, 3, 5]) as tf.Tensor4D, 1, "same"),
     tf.conv2d(values(3, [2, 7, 6, 3]) as tf.Tensor4D, values(4, [1, 1, 3, 5]) as tf.Tensor4D, 2, "valid"),

@@ -20,6 +20,7 @@ import { tf } from "@likeness/tf";
 import {
   _conv2dBackpropFilter,
   _conv2dBackpropInput,
+  _conv2dForward,
   type _KernelFunc,
   _maxPoolGrad,
   _unsortedSegmentSum,
@@ -28,6 +29,7 @@ import { _gatherV2 } from "./_gather.ts";
 import { _conv2d } from "./_conv2d.ts";
 import { _matMulKernel, _WayChooser } from "./_matmul.ts";
 import { _slice, _splitV } from "./_slice.ts";
+import { _sum } from "./_sum.ts";
 
 /** The tfjs kernels this package provides for the `wasm` backend where it lacks them. */
 export const LIKENESS_WASM_KERNELS: readonly string[] = ["Conv2DBackpropFilter", "UnsortedSegmentSum"];
@@ -44,6 +46,7 @@ export const LIKENESS_FASTER_WASM_KERNELS: readonly string[] = [
   "GatherV2",
   "Slice",
   "SplitV",
+  "Sum",
   "Conv2D",
   "FusedConv2D",
 ];
@@ -87,6 +90,10 @@ export interface RegisterReport {
 }
 
 let _conv: Promise<ConvKernels> | undefined;
+/** The conv build of the first call (the threaded conv kernels below use it too). */
+let _convVariant: ConvVariant | undefined;
+/** Conv kernels on each matmul kernels' threads. */
+const _convOn = new WeakMap<MatMulKernels, Promise<ConvKernels>>();
 /** Matmul kernels by variant (a later call may ask for another build). */
 const _matmul = new Map<MatMulVariant, Promise<MatMulKernels>>();
 let _matmulVariant: MatMulVariant | undefined;
@@ -102,7 +109,8 @@ const _defaultThreads = (): number => defaultThreads(4);
  * Register, for tfjs's `wasm` backend, each kernel of {@link LIKENESS_WASM_KERNELS} that it lacks
  * (Conv2DBackpropFilter, needed to train any convnet; UnsortedSegmentSum, the gradient of
  * `tf.gather`); with `replace: true` also likeness's faster Conv2DBackpropInput, MaxPoolGrad,
- * BatchMatMul and _FusedMatMul (multi-threaded), GatherV2, Slice, SplitV, and Conv2D / FusedConv2D for 1×1
+ * BatchMatMul and _FusedMatMul (multi-threaded), GatherV2, Slice, SplitV, Sum (over every axis but the
+ * last), and Conv2D / FusedConv2D for 1×1
  * stride-1 filters (as products; other convolutions fall back to tfjs's), replacing whatever is registered under these
  * names (the replaced kernel is kept: ours fall back to it for inputs they do not cover, and
  * {@link restoreTfjsWasmKernels} puts it back). Importing `@likeness/tfwasm` already calls this
@@ -127,6 +135,7 @@ export async function registerLikenessWasmKernels(options: RegisterOptions = {})
   if (!_conv) {
     const p = createConvKernels({ variant: options.variant });
     _conv = p;
+    _convVariant = options.variant;
     p.catch(() => {
       if (_conv === p) _conv = undefined;
     });
@@ -143,8 +152,12 @@ export async function registerLikenessWasmKernels(options: RegisterOptions = {})
       if (_matmul.get(mmVariant) === p) _matmul.delete(mmVariant);
     });
   }
-  const k = await _conv;
+  await _conv; // the single-thread build first: it validates the variant
   const mm = await _matmul.get(mmVariant)!;
+  // The conv gradients share the matmul kernels' Workers (a batch's images split across them).
+  let kp = _convOn.get(mm);
+  if (!kp) _convOn.set(mm, kp = createConvKernels({ variant: options.variant ?? _convVariant, matmul: mm }));
+  const k = await kp;
   const fallback = (name: string) => _before.get(name)?.kernelFunc as unknown as _KernelFunc | undefined;
   // One chooser for every product kernel: their products run on the same kernels, so what one
   // measured (the warm-up, a shape family's times) holds for the others.
@@ -159,9 +172,18 @@ export async function registerLikenessWasmKernels(options: RegisterOptions = {})
     GatherV2: () => _gatherV2(fallback("GatherV2")),
     Slice: () => _slice(fallback("Slice")),
     SplitV: () => _splitV(fallback("SplitV")),
+    Sum: () => _sum(fallback("Sum")),
     // Pointwise (1×1) convolutions as our products (in place or on the Workers: the same bits either
     // way, so a frozen encoder gives the same output call after call; tfjs's XNNPACK sums in another order).
-    Conv2D: () => _conv2d(_matMulKernel(mm, true, undefined, chooser), false, fallback("Conv2D")),
+    // Stride-1 convolutions as the input gradient of a flipped filter, when the kernels have Workers
+    // (on one thread XNNPACK is faster): always then, so a model's output does not change with them.
+    Conv2D: () =>
+      _conv2d(
+        _matMulKernel(mm, true, undefined, chooser),
+        false,
+        fallback("Conv2D"),
+        mm.maxThreads > 1 ? _conv2dForward(k) : undefined,
+      ),
     FusedConv2D: () => _conv2d(_matMulKernel(mm, true, undefined, chooser), true, fallback("FusedConv2D")),
   };
   const registered: string[] = [];
