@@ -111,6 +111,8 @@ export interface ConvKernels {
 }
 
 const MAX_BYTES = 2 ** 31 - 2 ** 20;
+/** Buffers a gradient may take on the matmul kernels' shared memory (half of its 1 GiB). */
+const SHARED_MAX_BYTES = 2 ** 29;
 
 /**
  * Instantiate the conv kernels.
@@ -143,9 +145,13 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
     return mod;
   };
   const mm = options.matmul;
-  /** The matmul kernels a gradient of `work` multiply-adds runs on (their threads), or undefined. */
-  const shared = (work: number): MatMulKernels | undefined =>
-    mm !== undefined && mm.threads > 1 && work >= mm.minParallelWork ? mm : undefined;
+  /**
+   * The matmul kernels a gradient of `work` multiply-adds over `bytes` of buffers runs on (their
+   * threads), or undefined: one thread, or buffers past half their 1 GiB shared memory (this
+   * module's own memory holds up to 2 GiB).
+   */
+  const shared = (work: number, bytes: number): MatMulKernels | undefined =>
+    mm !== undefined && mm.threads > 1 && work >= mm.minParallelWork && bytes <= SHARED_MAX_BYTES ? mm : undefined;
   return {
     variant,
     conv2dBackpropFilter(x, dy, g, out) {
@@ -158,7 +164,7 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
       _checkBytes(4 * (xLen + dyLen + 2 * wLen));
       const parts = d.batch * wLen;
       const work = dyLen * d.filterHeight * d.filterWidth * d.inChannels;
-      const on = 4 * (xLen + dyLen + wLen + parts) <= MAX_BYTES ? shared(work) : undefined;
+      const on = shared(work, 4 * (xLen + dyLen + wLen + parts));
       if (on) {
         // One partial per image (units: images), then their sum in image order (units: chunks of dW).
         return on[_RUN_CONV]({
@@ -185,7 +191,7 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
       if (out) _checkLength(out, xLen, "out", "N × H × W × Ci");
       _checkBytes(4 * (xLen + dyLen + 2 * wLen));
       const work = dyLen * d.filterHeight * d.filterWidth * d.inChannels;
-      const on = shared(work);
+      const on = shared(work, 4 * (xLen + dyLen + wLen));
       if (on) {
         // The taps transposed here (wt[t, j, i] = w[t, i, j], as the one-thread kernel does first), then units: images.
         return on[_RUN_CONV]({
@@ -209,7 +215,7 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
       if (out) _checkLength(out, xLen, "out", "N × H × W × C");
       _checkBytes(4 * (2 * xLen + dyLen));
       const work = dyLen * d.filterHeight * d.filterWidth;
-      const on = shared(work);
+      const on = shared(work, 4 * (2 * xLen + dyLen));
       if (on) {
         return on[_RUN_CONV]({
           work,

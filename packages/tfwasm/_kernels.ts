@@ -130,6 +130,9 @@ export function _conv2dBackpropInput(k: ConvKernels): _KernelFunc {
 /** Input channels from which `_conv2dForward` runs a convolution (fewer: tfjs's XNNPACK). */
 export const _FORWARD_MIN_CHANNELS = 4;
 
+/** Buffers past which `_conv2dForward` leaves a convolution to XNNPACK (the conv kernels' threaded limit). */
+const _FORWARD_MAX_BYTES = 2 ** 29;
+
 /**
  * Conv2D forward for stride 1 and dilation 1 (NHWC, float32, at least {@link _FORWARD_MIN_CHANNELS}
  * input channels, any padding up to the filter size), or null for any other convolution (the caller
@@ -167,6 +170,9 @@ export function _conv2dForward(k: ConvKernels): (args: Parameters<_KernelFunc>[0
       ),
     );
     if (g.padTop > kh - 1 || g.padLeft > kw - 1) return null;
+    // Past what the Workers' shared memory takes (see createConvKernels), XNNPACK: ours would run on one thread.
+    const bytes = 4 * g.batch * (g.inHeight * g.inWidth * ci + g.outHeight * g.outWidth * co) + 8 * kh * kw * ci * co;
+    if (bytes > _FORWARD_MAX_BYTES) return null;
     const be = backend as _WasmBackend;
     const flip: Conv2DGeometry = {
       batch: g.batch,
