@@ -10,7 +10,7 @@ import { wasmBytes as convScalar } from "./generated/conv_scalar.generated.ts";
 import { wasmBytes as convSimd } from "./generated/conv_simd.generated.ts";
 import { KernelModule, type Region } from "./wasm_module.ts";
 import { hasWasmSimd } from "./probe.ts";
-import { _RUN_CONV, type MatMulKernels } from "./matmul.ts";
+import { type _ConvJob, _RUN_CONV, type MatMulKernels } from "./matmul.ts";
 import type { Conv2DGeometry, Pool2DGeometry } from "./reference/conv.ts";
 
 export type { Conv2DGeometry, Pool2DGeometry } from "./reference/conv.ts";
@@ -152,6 +152,20 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
    */
   const shared = (work: number, bytes: number): MatMulKernels | undefined =>
     mm !== undefined && mm.threads > 1 && work >= mm.minParallelWork && bytes <= SHARED_MAX_BYTES ? mm : undefined;
+  /** Run `steps` on the matmul kernels' threads when they take this job, else return undefined. */
+  const onThreads = (
+    work: number,
+    d: Conv2DGeometry,
+    inputs: Float32Array[],
+    outLen: number,
+    scratchLen: number,
+    steps: _ConvJob["steps"],
+    out: Float32Array | undefined,
+  ): Float32Array | undefined => {
+    const bytes = 4 * (inputs.reduce((n, a) => n + a.length, 0) + outLen + scratchLen);
+    const on = shared(work, bytes);
+    return on?.[_RUN_CONV]({ work, inputs, outLen, scratchLen, geometry: _convArgs(d), steps, out });
+  };
   return {
     variant,
     conv2dBackpropFilter(x, dy, g, out) {
@@ -162,25 +176,14 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
       _checkLength(dy, dyLen, "dy", "N × Ho × Wo × Co");
       if (out) _checkLength(out, wLen, "out", "kh × kw × Ci × Co");
       _checkBytes(4 * (xLen + dyLen + 2 * wLen));
-      const parts = d.batch * wLen;
+      // One partial per image (units: images), then their sum in image order (units: chunks of dW).
+      const steps = [
+        { op: OP_FILTER_PARTS, units: d.batch, a: 0, b: 1, out: 3 },
+        { op: OP_SUM_PARTS, units: Math.ceil(wLen / SUM_CHUNK), a: 3, b: 3, out: 2 },
+      ];
       const work = dyLen * d.filterHeight * d.filterWidth * d.inChannels;
-      const on = shared(work, 4 * (xLen + dyLen + wLen + parts));
-      if (on) {
-        // One partial per image (units: images), then their sum in image order (units: chunks of dW).
-        return on[_RUN_CONV]({
-          work,
-          inputs: [x, dy],
-          outLen: wLen,
-          scratchLen: parts,
-          geometry: _convArgs(d),
-          steps: [
-            { op: OP_FILTER_PARTS, units: d.batch, a: 0, b: 1, out: 3 },
-            { op: OP_SUM_PARTS, units: Math.ceil(wLen / SUM_CHUNK), a: 3, b: 3, out: 2 },
-          ],
-          out,
-        });
-      }
-      return _runF32(m, "conv2d_backprop_filter_f32", [x, dy], wLen, wLen, _convArgs(d), out);
+      return onThreads(work, d, [x, dy], wLen, d.batch * wLen, steps, out) ??
+        _runF32(m, "conv2d_backprop_filter_f32", [x, dy], wLen, wLen, _convArgs(d), out);
     },
     conv2dBackpropInput(dy, w, g, out) {
       const m = live();
@@ -191,18 +194,11 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
       if (out) _checkLength(out, xLen, "out", "N × H × W × Ci");
       _checkBytes(4 * (xLen + dyLen + 2 * wLen));
       const work = dyLen * d.filterHeight * d.filterWidth * d.inChannels;
-      const on = shared(work, 4 * (xLen + dyLen + wLen));
-      if (on) {
+      if (shared(work, 4 * (xLen + dyLen + wLen))) {
         // The taps transposed here (wt[t, j, i] = w[t, i, j], as the one-thread kernel does first), then units: images.
-        return on[_RUN_CONV]({
-          work,
-          inputs: [dy, _transposeTaps(w, d.filterHeight * d.filterWidth, d.inChannels, d.outChannels)],
-          outLen: xLen,
-          scratchLen: 0,
-          geometry: _convArgs(d),
-          steps: [{ op: OP_INPUT, units: d.batch, a: 0, b: 1, out: 2 }],
-          out,
-        });
+        const wt = _transposeTaps(w, d.filterHeight * d.filterWidth, d.inChannels, d.outChannels);
+        const r = onThreads(work, d, [dy, wt], xLen, 0, [{ op: OP_INPUT, units: d.batch, a: 0, b: 1, out: 2 }], out);
+        if (r) return r;
       }
       return _runF32(m, "conv2d_backprop_input_f32", [dy, w], xLen, wLen, _convArgs(d), out);
     },
@@ -214,19 +210,9 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
       _checkLength(dy, dyLen, "dy", "N × Ho × Wo × C");
       if (out) _checkLength(out, xLen, "out", "N × H × W × C");
       _checkBytes(4 * (2 * xLen + dyLen));
-      const work = dyLen * d.filterHeight * d.filterWidth;
-      const on = shared(work, 4 * (2 * xLen + dyLen));
-      if (on) {
-        return on[_RUN_CONV]({
-          work,
-          inputs: [x, dy],
-          outLen: xLen,
-          scratchLen: 0,
-          geometry: _convArgs(d),
-          steps: [{ op: OP_POOL_GRAD, units: d.batch, a: 0, b: 1, out: 2 }],
-          out,
-        });
-      }
+      const pool = [{ op: OP_POOL_GRAD, units: d.batch, a: 0, b: 1, out: 2 }];
+      const r = onThreads(dyLen * d.filterHeight * d.filterWidth, d, [x, dy], xLen, 0, pool, out);
+      if (r) return r;
       // The conv arguments without outChannels (pooling keeps the channel count).
       const args = [d.batch, d.inHeight, d.inWidth, d.inChannels, d.outHeight, d.outWidth, ..._convArgs(d).slice(7)];
       return _runF32(m, "max_pool_grad_f32", [x, dy], xLen, 0, args, out);
