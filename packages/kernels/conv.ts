@@ -111,8 +111,11 @@ export interface ConvKernels {
 }
 
 const MAX_BYTES = 2 ** 31 - 2 ** 20;
-/** Buffers a gradient may take on the matmul kernels' shared memory (half of its 1 GiB). */
-const SHARED_MAX_BYTES = 2 ** 29;
+/**
+ * Bytes of buffers a conv job may take on the matmul kernels' shared memory (half of its 1 GiB);
+ * past it the gradients run on the calling thread. Internal (also `@likeness/tfwasm`'s bound).
+ */
+export const _CONV_SHARED_MAX_BYTES = 2 ** 29;
 
 /**
  * Instantiate the conv kernels.
@@ -151,7 +154,9 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
    * module's own memory holds up to 2 GiB).
    */
   const shared = (work: number, bytes: number): MatMulKernels | undefined =>
-    mm !== undefined && mm.threads > 1 && work >= mm.minParallelWork && bytes <= SHARED_MAX_BYTES ? mm : undefined;
+    mm !== undefined && mm.threads > 1 && work >= mm.minParallelWork && bytes <= _CONV_SHARED_MAX_BYTES
+      ? mm
+      : undefined;
   /** Run `steps` on the matmul kernels' threads when they take this job, else return undefined. */
   const onThreads = (
     work: number,

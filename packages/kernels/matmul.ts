@@ -351,6 +351,9 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
     lastUse = performance.now();
     watchIdle();
   }
+  const live = (): void => {
+    if (disposed) throw new ValueError("INVALID_ARGUMENT", "These matmul kernels were disposed; create new ones");
+  };
   /** The pool a job of `work` multiply-adds runs on (null: this thread), starting one if needed. */
   const acquire = (work: number): MatMulPool | null => {
     if (pool?.broken) {
@@ -420,7 +423,7 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       if (threaded && !disposed && !pool && !starting) void startPool();
     },
     matMul(a, b, spec, out) {
-      if (disposed) throw new ValueError("INVALID_ARGUMENT", "These matmul kernels were disposed; create new ones");
+      live();
       const job = _job(a, b, spec, out);
       const result = out ?? new Float32Array(job.cLen);
       if (job.cLen === 0) return result;
@@ -440,7 +443,7 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       return result;
     },
     [_RUN_CONV](job: _ConvJob) {
-      if (disposed) throw new ValueError("INVALID_ARGUMENT", "These matmul kernels were disposed; create new ones");
+      live();
       const p = acquire(job.work);
       const sizes = [...job.inputs.map((x) => x.length * 4), job.outLen * 4, job.scratchLen * 4];
       const [pp, wp, ...regions] = layout(p, sizes, "run the conv kernel", "split the batch");

@@ -49,14 +49,14 @@ function _float32(t: _TensorInfo, kernel: string, name: string): void {
 }
 
 /** Attributes tfjs passes to Conv2DBackpropFilter and Conv2DBackpropInput. */
-type _ConvGradAttrs = {
+export type _ConvGradAttrs = {
   strides: number | [number, number];
   pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
   dataFormat: "NHWC" | "NCHW";
   dimRoundingMode?: "floor" | "round" | "ceil";
 };
 
-type _Shape4 = [number, number, number, number];
+export type _Shape4 = [number, number, number, number];
 
 /**
  * Check a conv gradient's float32 inputs (in `float32Inputs` order) and its NHWC layout; returns the
@@ -86,7 +86,7 @@ function _convGradGeometry(
  * Make the float32 output of `shape`, then call `f` with heap views of `inputs` and of the output.
  * Views are taken after makeOutput: its allocation may grow (and detach) the heap.
  */
-function _runOnHeap(
+export function _runOnHeap(
   be: _WasmBackend,
   shape: number[],
   inputs: _TensorInfo[],
@@ -127,82 +127,6 @@ export function _conv2dBackpropInput(k: ConvKernels): _KernelFunc {
   };
 }
 
-/** Input channels from which `_conv2dForward` runs a convolution (fewer: tfjs's XNNPACK). */
-export const _FORWARD_MIN_CHANNELS = 4;
-
-/** Buffers past which `_conv2dForward` leaves a convolution to XNNPACK (the conv kernels' threaded limit). */
-const _FORWARD_MAX_BYTES = 2 ** 29;
-
-/**
- * Conv2D forward for stride 1 and dilation 1 (NHWC, float32, at least {@link _FORWARD_MIN_CHANNELS}
- * input channels, any padding up to the filter size), or null for any other convolution (the caller
- * runs tfjs's). A stride-1 convolution of x by K is the
- * input gradient of x taken as dy with the filter flipped in space and its channel axes swapped:
- * y[b, p, q, o] = Σ x[b, p − pt + r, q − pl + c, i] · K[r, c, i, o] is `conv2dBackpropInput` with
- * W'[kh−1−r, kw−1−c, o, i] = K[r, c, i, o] and padding kh−1−pt, kw−1−pl. It runs on the kernels'
- * threads (a batch's images split across them), where XNNPACK runs on one.
- */
-export function _conv2dForward(k: ConvKernels): (args: Parameters<_KernelFunc>[0]) => _TensorInfo | null {
-  return ({ inputs, backend, attrs }) => {
-    const { x, filter } = inputs;
-    const a = attrs as _ConvGradAttrs & { dilations?: number | [number, number] };
-    if (x.dtype !== "float32" || filter.dtype !== "float32" || x.shape.length !== 4 || filter.shape.length !== 4) {
-      return null;
-    }
-    const format = tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? "NHWC");
-    const dil = a.dilations ?? 1;
-    const one = (v: number | [number, number]) => (typeof v === "number" ? v === 1 : v[0] === 1 && v[1] === 1);
-    if (format !== "channelsLast" || !one(dil) || !one(a.strides)) return null;
-    const [kh, kw, ci, co] = filter.shape as _Shape4;
-    // Few input channels leave the input-gradient tiles one multiply-add per load and store
-    // (MNIST's first layer, 1 channel: 4.6 ms per batch of 128 against XNNPACK's 4.1).
-    if (ci < _FORWARD_MIN_CHANNELS) return null;
-    const g = _geometry(
-      tf.backend_util.computeConv2DInfo(
-        x.shape as _Shape4,
-        filter.shape as _Shape4,
-        1,
-        1,
-        a.pad,
-        a.dimRoundingMode,
-        false,
-        format,
-      ),
-    );
-    if (g.padTop > kh - 1 || g.padLeft > kw - 1) return null;
-    // Past what the Workers' shared memory takes (see createConvKernels), XNNPACK: ours would run on one thread.
-    const bytes = 4 * g.batch * (g.inHeight * g.inWidth * ci + g.outHeight * g.outWidth * co) + 8 * kh * kw * ci * co;
-    if (bytes > _FORWARD_MAX_BYTES) return null;
-    const be = backend as _WasmBackend;
-    const flip: Conv2DGeometry = {
-      batch: g.batch,
-      inHeight: g.outHeight,
-      inWidth: g.outWidth,
-      inChannels: co,
-      outHeight: g.inHeight,
-      outWidth: g.inWidth,
-      outChannels: ci,
-      filterHeight: kh,
-      filterWidth: kw,
-      strideHeight: 1,
-      strideWidth: 1,
-      padTop: kh - 1 - g.padTop,
-      padLeft: kw - 1 - g.padLeft,
-    };
-    const K = be.typedArrayFromHeap(filter) as Float32Array;
-    const w = new Float32Array(K.length);
-    for (let r = 0; r < kh; r++) {
-      for (let c = 0; c < kw; c++) {
-        const src = (r * kw + c) * ci * co, dst = ((kh - 1 - r) * kw + (kw - 1 - c)) * co * ci;
-        for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) w[dst + o * ci + i] = K[src + i * co + o];
-      }
-    }
-    return _runOnHeap(be, [g.batch, g.outHeight, g.outWidth, co], [x], ([xv], out) => {
-      k.conv2dBackpropInput(xv, w, flip, out);
-    });
-  };
-}
-
 /** MaxPoolGrad: NHWC, any window, strides and padding, dilation 1 (replaces tfjs's on request). */
 export function _maxPoolGrad(k: ConvKernels): _KernelFunc {
   return ({ inputs, backend, attrs }) => {
@@ -226,7 +150,7 @@ export function _maxPoolGrad(k: ConvKernels): _KernelFunc {
   };
 }
 
-function _geometry(info: tf.backend_util.Conv2DInfo): Conv2DGeometry {
+export function _geometry(info: tf.backend_util.Conv2DInfo): Conv2DGeometry {
   return {
     batch: info.batchSize,
     inHeight: info.inHeight,

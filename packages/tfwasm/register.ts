@@ -20,13 +20,12 @@ import { tf } from "@likeness/tf";
 import {
   _conv2dBackpropFilter,
   _conv2dBackpropInput,
-  _conv2dForward,
   type _KernelFunc,
   _maxPoolGrad,
   _unsortedSegmentSum,
 } from "./_kernels.ts";
 import { _gatherV2 } from "./_gather.ts";
-import { _conv2d } from "./_conv2d.ts";
+import { _conv2d, _conv2dForward } from "./_conv2d.ts";
 import { _matMulKernel, _WayChooser } from "./_matmul.ts";
 import { _slice, _splitV } from "./_slice.ts";
 import { _sum } from "./_sum.ts";
@@ -89,10 +88,10 @@ export interface RegisterReport {
   matMulVariant: MatMulVariant;
 }
 
-let _conv: Promise<ConvKernels> | undefined;
-/** The conv build of the first call (the threaded conv kernels below use it too). */
+/** The conv build of the first call that created conv kernels (later calls keep it), once fixed. */
 let _convVariant: ConvVariant | undefined;
-/** Conv kernels on each matmul kernels' threads. */
+let _convFixed = false;
+/** Conv kernels on each matmul kernels' threads (the gradients share their Workers). */
 const _convOn = new WeakMap<MatMulKernels, Promise<ConvKernels>>();
 /** Matmul kernels by variant (a later call may ask for another build). */
 const _matmul = new Map<MatMulVariant, Promise<MatMulKernels>>();
@@ -132,14 +131,6 @@ const _defaultThreads = (): number => defaultThreads(4);
  * ```
  */
 export async function registerLikenessWasmKernels(options: RegisterOptions = {}): Promise<RegisterReport> {
-  if (!_conv) {
-    const p = createConvKernels({ variant: options.variant });
-    _conv = p;
-    _convVariant = options.variant;
-    p.catch(() => {
-      if (_conv === p) _conv = undefined;
-    });
-  }
   // Default: the fastest build the runtime has, as every other likeness kernel. "relaxed" is one FMA
   // per step on V8 (one rounding, so results differ from Bun's in the last bits, each within float
   // tolerance of tfjs's own); "simd" (multiply, then add) gives the same bits in every runtime.
@@ -152,12 +143,17 @@ export async function registerLikenessWasmKernels(options: RegisterOptions = {})
       if (_matmul.get(mmVariant) === p) _matmul.delete(mmVariant);
     });
   }
-  await _conv; // the single-thread build first: it validates the variant
   const mm = await _matmul.get(mmVariant)!;
-  // The conv gradients share the matmul kernels' Workers (a batch's images split across them).
   let kp = _convOn.get(mm);
-  if (!kp) _convOn.set(mm, kp = createConvKernels({ variant: options.variant ?? _convVariant, matmul: mm }));
+  if (!kp) {
+    const p = createConvKernels({ variant: _convFixed ? _convVariant : options.variant, matmul: mm });
+    _convOn.set(mm, kp = p);
+    p.catch(() => {
+      if (_convOn.get(mm) === p) _convOn.delete(mm);
+    });
+  }
   const k = await kp;
+  if (!_convFixed) [_convFixed, _convVariant] = [true, k.variant];
   const fallback = (name: string) => _before.get(name)?.kernelFunc as unknown as _KernelFunc | undefined;
   // One chooser for every product kernel: their products run on the same kernels, so what one
   // measured (the warm-up, a shape family's times) holds for the others.
