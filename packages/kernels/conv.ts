@@ -122,7 +122,8 @@ export const _CONV_SHARED_MAX_BYTES = 2 ** 29;
  *
  * @param options build to use
  * @returns the kernels
- * @throws {ValueError} UNKNOWN_NAME for an unknown variant; UNSUPPORTED for `simd` without WebAssembly SIMD
+ * @throws {ValueError} UNKNOWN_NAME for an unknown variant; UNSUPPORTED for `simd` without WebAssembly SIMD;
+ *   INVALID_ARGUMENT for a `matmul` option that is not kernels from `createMatMulKernels`
  * @example
  * ```ts
  * import { createConvKernels } from "@likeness/kernels";
@@ -148,6 +149,12 @@ export async function createConvKernels(options: ConvKernelsOptions = {}): Promi
     return mod;
   };
   const mm = options.matmul;
+  if (mm !== undefined && typeof (mm as Partial<MatMulKernels>)[_RUN_CONV] !== "function") {
+    throw new ValueError(
+      "INVALID_ARGUMENT",
+      "Invalid matmul option: pass kernels from createMatMulKernels (their Workers run the gradients)",
+    );
+  }
   /**
    * The matmul kernels a gradient of `work` multiply-adds over `bytes` of buffers runs on (their
    * threads), or undefined: one thread, or buffers past half their 1 GiB shared memory (this

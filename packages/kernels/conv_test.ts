@@ -10,6 +10,7 @@ import {
   createMatMulKernels,
   hasRelaxedSimd,
   hasWasmSimd,
+  type MatMulKernels,
   type MatMulVariant,
 } from "@likeness/kernels";
 import {
@@ -265,6 +266,10 @@ test("conv kernels reject bad geometry, lengths, variants and use after dispose 
     code: "INVALID_ARGUMENT",
   });
   await assert.rejects(createConvKernels({ variant: "gpu" as "simd" }), { name: "ValueError", code: "UNKNOWN_NAME" });
+  await assert.rejects(createConvKernels({ matmul: { threads: 2 } as unknown as MatMulKernels }), {
+    name: "ValueError",
+    code: "INVALID_ARGUMENT",
+  });
   k.dispose();
   assert.throws(() => k.unsortedSegmentSum(new Float32Array(2), new Int32Array(1), 2, 1), /disposed/);
 });
