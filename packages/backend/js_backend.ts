@@ -25,6 +25,7 @@ import type {
   MiningOptions,
   Pairs,
   RetrievalMetrics,
+  SyncMiningOps,
   TopKOptions,
   TopKResult,
   Triplets,
@@ -65,12 +66,23 @@ class JsBackend implements Backend {
     threads: 1,
   };
 
-  pairwise(query: Matrix, reference: Matrix, metric: Metric): Promise<Matrix> {
-    return _settle(() => {
-      const m = _checkPairwise(query, reference, metric);
-      const r = pairwiseRef(query, reference, m);
+  readonly #sync: SyncMiningOps = {
+    pairwise(query, reference, metric) {
+      const r = pairwiseRef(query, reference, _checkPairwise(query, reference, metric));
       return { data: Float32Array.from(r.data), rows: r.rows, cols: r.cols };
-    });
+    },
+    normalize(m) {
+      const r = normalizeRef(m);
+      return { data: Float32Array.from(r.data), rows: r.rows, cols: r.cols };
+    },
+    batchHard: (dist, same, opts) => batchHardRef(dist, same, { smallerIsCloser: _checkBatchHard(dist, same, opts) }),
+    tripletMargin: (dist, same, opts) => tripletMarginRef(dist, same, _checkTriplet(dist, same, opts)),
+    pairMargin: (dist, same, opts) => pairMarginRef(dist, same, _checkPairMargin(dist, same, opts)),
+    multiSimilarity: (dist, same, opts) => multiSimilarityRef(dist, same, _checkMultiSimilarity(dist, same, opts)),
+  };
+
+  pairwise(query: Matrix, reference: Matrix, metric: Metric): Promise<Matrix> {
+    return _settle(() => this.#sync.pairwise(query, reference, metric));
   }
 
   norms(m: Matrix): Promise<Float32Array> {
@@ -78,10 +90,7 @@ class JsBackend implements Backend {
   }
 
   normalize(m: Matrix): Promise<Matrix> {
-    return _settle(() => {
-      const r = normalizeRef(m);
-      return { data: Float32Array.from(r.data), rows: r.rows, cols: r.cols };
-    });
+    return _settle(() => this.#sync.normalize(m));
   }
 
   topk(query: Matrix, reference: Matrix, opts: TopKOptions): Promise<TopKResult> {
@@ -93,7 +102,7 @@ class JsBackend implements Backend {
   }
 
   batchHard(dist: Matrix, same: Uint8Array, opts?: MiningOptions): Promise<BatchHardResult> {
-    return _settle(() => batchHardRef(dist, same, { smallerIsCloser: _checkBatchHard(dist, same, opts) }));
+    return _settle(() => this.#sync.batchHard(dist, same, opts));
   }
 
   tripletMargin(
@@ -101,7 +110,7 @@ class JsBackend implements Backend {
     same: Uint8Array,
     opts: MiningOptions & { margin: number; type: TripletType },
   ): Promise<Triplets> {
-    return _settle(() => tripletMarginRef(dist, same, _checkTriplet(dist, same, opts)));
+    return _settle(() => this.#sync.tripletMargin(dist, same, opts));
   }
 
   pairMargin(
@@ -109,11 +118,15 @@ class JsBackend implements Backend {
     same: Uint8Array,
     opts: MiningOptions & { posMargin: number; negMargin: number },
   ): Promise<Pairs> {
-    return _settle(() => pairMarginRef(dist, same, _checkPairMargin(dist, same, opts)));
+    return _settle(() => this.#sync.pairMargin(dist, same, opts));
   }
 
   multiSimilarity(dist: Matrix, same: Uint8Array, opts: MiningOptions & { epsilon: number }): Promise<Pairs> {
-    return _settle(() => multiSimilarityRef(dist, same, _checkMultiSimilarity(dist, same, opts)));
+    return _settle(() => this.#sync.multiSimilarity(dist, same, opts));
+  }
+
+  synchronous(): Promise<SyncMiningOps> {
+    return Promise.resolve(this.#sync);
   }
 
   retrievalMetrics(relevant: Uint8Array, relevantCount: Int32Array, k: number): Promise<RetrievalMetrics> {

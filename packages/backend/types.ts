@@ -22,6 +22,7 @@ export type {
   MiningOptions,
   Pairs,
   RetrievalMetrics,
+  Synchronous,
   TopKOptions,
   TopKResult,
   Triplets,
@@ -35,6 +36,7 @@ import type {
   MiningOptions,
   Pairs,
   RetrievalMetrics,
+  Synchronous,
   TopKOptions,
   TopKResult,
   Triplets,
@@ -77,6 +79,17 @@ export interface Backend {
    * and `relevantCount[i]` the number of relevant references for query i (R).
    */
   retrievalMetrics(relevant: Uint8Array, relevantCount: Int32Array, k: number): Promise<RetrievalMetrics>;
+  /**
+   * Optional, on the backends that compute on the calling thread (`js`, `wasm-simd`, `wasm`; not
+   * `webgpu`): the mining operations as plain calls, with the same results and errors returned or
+   * thrown. For callers that cannot await, such as a miner run inside tfjs's gradient tape.
+   */
+  synchronous?(): Promise<SyncMiningOps>;
   /** Release workers, GPU buffers and memory. */
   dispose(): void;
 }
+
+/** The operations a miner uses, as plain calls (from {@link Backend.synchronous}). */
+export type SyncMiningOps = Synchronous<
+  Pick<Backend, "pairwise" | "normalize" | "batchHard" | "tripletMargin" | "pairMargin" | "multiSimilarity">
+>;

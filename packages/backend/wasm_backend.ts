@@ -23,6 +23,7 @@ import type {
   MiningOptions,
   Pairs,
   RetrievalMetrics,
+  SyncMiningOps,
   TopKOptions,
   TopKResult,
   Triplets,
@@ -158,6 +159,20 @@ class WasmBackend implements Backend {
       _checkRetrieval(relevant, relevantCount, k);
       return this.#mining.retrievalMetrics(relevant, relevantCount, k);
     });
+  }
+
+  /** Pairwise and normalisation on the calling thread (never the Workers), and the mining kernels. */
+  async synchronous(): Promise<SyncMiningOps> {
+    const [dense, mining] = await Promise.all([this.#dense.synchronous(), this.#mining.synchronous()]);
+    return {
+      pairwise: (query, reference, metric) =>
+        dense.pairwise(query, reference, _checkPairwise(query, reference, metric)),
+      normalize: (m) => dense.normalize(m),
+      batchHard: (dist, same, o) => mining.batchHard(dist, same, { smallerIsCloser: _checkBatchHard(dist, same, o) }),
+      tripletMargin: (dist, same, o) => mining.tripletMargin(dist, same, _checkTriplet(dist, same, o)),
+      pairMargin: (dist, same, o) => mining.pairMargin(dist, same, _checkPairMargin(dist, same, o)),
+      multiSimilarity: (dist, same, o) => mining.multiSimilarity(dist, same, _checkMultiSimilarity(dist, same, o)),
+    };
   }
 
   dispose(): void {

@@ -10,6 +10,7 @@ import {
   type BackendInfo,
   largerIsCloser,
   type Metric,
+  type Synchronous,
   type TopKOptions,
   type TopKResult,
 } from "@likeness/kernels/types";
@@ -64,6 +65,13 @@ export interface DenseKernels {
   normalize(m: Matrix): Promise<Matrix>;
   /** Exact top-k per query, streamed over references in blocks (memory O(Q·k + block)). */
   topk(query: Matrix, reference: Matrix, options: TopKOptions): Promise<TopKResult>;
+  /**
+   * `pairwise`, `norms` and `normalize` as plain calls on the calling thread, once the module is
+   * started: the same results and errors, returned or thrown (for callers that cannot await, such
+   * as a loss inside tfjs's gradient tape). A call made while an async call of these kernels is in
+   * flight throws `ValueError` UNAVAILABLE: they share one memory.
+   */
+  synchronous(): Promise<SyncDenseKernels>;
   /** Stop the Workers and release memory; later calls throw. */
   dispose(): void;
   /**
@@ -72,6 +80,9 @@ export interface DenseKernels {
    */
   [INJECT_WORKER_FAULT](how: WorkerFault, tid: number): void;
 }
+
+/** The synchronous form of {@link DenseKernels} (from `synchronous()`). */
+export type SyncDenseKernels = Synchronous<Pick<DenseKernels, "pairwise" | "norms" | "normalize">>;
 
 const VARIANTS: readonly DenseVariant[] = ["scalar", "simd", "relaxed"];
 const BYTES: Record<DenseVariant, [() => Uint8Array, () => Uint8Array]> = {
@@ -99,6 +110,10 @@ function blockRows(m: KernelModule, d: number): number {
 /** Bytes of per-thread work memory the module's pairwise needs for dimension d (16-byte multiple). */
 function workBytes(m: KernelModule, d: number): number {
   return (m.fn<Fn>("workBytes")(d) + 15) & ~15;
+}
+
+function disposedError(): ValueError {
+  return new ValueError("INVALID_ARGUMENT", "These dense kernels were disposed; create new ones");
 }
 
 /** The started module and, with threads, the Worker pool over its shared memory. */
@@ -218,9 +233,13 @@ function readTopK(vals: Float32Array, slots: Int32Array, Q: number, k: number): 
 class DenseRuntime {
   readonly info: BackendInfo;
   #state: Promise<State> | null = null;
+  /** The started state, once `#state` resolved. */
+  #started: State | null = null;
   #pool: DensePool | null = null;
   #disposed = false;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Async calls queued or running. */
+  #inFlight = 0;
 
   constructor(readonly variant: DenseVariant, requested: number, readonly minWork: number) {
     const canThread = hasWasmThreads();
@@ -262,14 +281,25 @@ class DenseRuntime {
 
   /** Run `f` after every earlier call, with the started module. */
   serial<T>(f: (s: State) => Promise<T> | T): Promise<T> {
-    if (this.#disposed) {
-      return Promise.reject(new ValueError("INVALID_ARGUMENT", "These dense kernels were disposed; create new ones"));
-    }
-    this.#state ??= this.#start();
+    if (this.#disposed) return Promise.reject(disposedError());
+    this.#state ??= this.#start().then((s) => (this.#started = s));
     const state = this.#state;
-    const run = this.#queue.then(async () => f(await state));
+    this.#inFlight++;
+    const run = this.#queue.then(async () => f(await state)).finally(() => this.#inFlight--);
     this.#queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Run `f` now on the calling thread (the module started, no async call in flight). */
+  now<T>(f: (s: State) => T): T {
+    if (this.#disposed) throw disposedError();
+    if (this.#inFlight > 0 || !this.#started) {
+      throw new ValueError(
+        "UNAVAILABLE",
+        "These dense kernels are busy with an async call (they share one memory): await it before a synchronous call",
+      );
+    }
+    return f(this.#started);
   }
 
   /** Run a row job (`args` as `runSlice` takes them) over the pool when it is worth it, else here. */
@@ -306,13 +336,8 @@ class DenseRuntime {
 }
 
 /** Pairwise metric matrix on the started module. */
-async function runPairwise(
-  rt: DenseRuntime,
-  s: State,
-  query: Matrix,
-  reference: Matrix,
-  metric: Metric,
-): Promise<Matrix> {
+/** Lay out and copy in a pairwise job; `finish` reads the result once its rows have run. */
+function pairwiseJob(s: State, query: Matrix, reference: Matrix, metric: Metric) {
   const Q = query.rows, R = reference.rows, D = query.cols;
   const m = s.module;
   const threads = s.pool ? s.pool.threads : 1;
@@ -325,8 +350,32 @@ async function runPairwise(
     rows: Q,
     work: rw.offset,
   });
-  await rt.runRows(s, OP_PAIRWISE, args, Q, Q * R * D, stride);
-  return { data: m.f32(ro).slice(), rows: Q, cols: R };
+  return {
+    args,
+    rows: Q,
+    work: Q * R * D,
+    stride,
+    finish: (): Matrix => ({ data: m.f32(ro).slice(), rows: Q, cols: R }),
+  };
+}
+
+async function runPairwise(
+  rt: DenseRuntime,
+  s: State,
+  query: Matrix,
+  reference: Matrix,
+  metric: Metric,
+): Promise<Matrix> {
+  const j = pairwiseJob(s, query, reference, metric);
+  await rt.runRows(s, OP_PAIRWISE, j.args, j.rows, j.work, j.stride);
+  return j.finish();
+}
+
+/** {@link runPairwise} on the calling thread only. */
+function runPairwiseHere(s: State, query: Matrix, reference: Matrix, metric: Metric): Matrix {
+  const j = pairwiseJob(s, query, reference, metric);
+  runSlice(s.module.instance.exports, OP_PAIRWISE, j.args, 0, 1, j.rows, j.stride);
+  return j.finish();
 }
 
 /** Checked top-k inputs. */
@@ -417,58 +466,73 @@ export function createDenseKernels(options: DenseKernelsOptions = {}): DenseKern
     checkThreads(options.threads ?? 1, "dense kernels"),
     checkMinWork(options.minParallelWork),
   );
+  const checkPairwise = (query: Matrix, reference: Matrix, metric: Metric) => {
+    checkOneOf(metric, DENSE_METRICS, "metric");
+    checkPair(query, reference, "pairwise distance");
+  };
+  const norms = (s: State, x: Matrix): Float32Array => {
+    const m = s.module;
+    const [rx, ro] = layoutRegions(s, "norms", [x.rows * x.cols * 4, x.rows * 4]);
+    m.f32(rx).set(x.data);
+    m.fn<Fn>("norms")(rx.offset, x.rows, x.cols, ro.offset, 0);
+    return m.f32(ro).slice();
+  };
+  const normalize = (s: State, x: Matrix): Matrix => {
+    const m = s.module;
+    const [rx] = layoutRegions(s, "normalize", [x.rows * x.cols * 4]);
+    m.f32(rx).set(x.data);
+    m.fn<Fn>("normalize")(rx.offset, x.rows, x.cols, rx.offset);
+    return { data: m.f32(rx).slice(), rows: x.rows, cols: x.cols };
+  };
+  const sync: SyncDenseKernels = {
+    pairwise(query, reference, metric) {
+      checkPairwise(query, reference, metric);
+      return rt.now((s) => runPairwiseHere(s, query, reference, metric));
+    },
+    norms(x) {
+      checkMatrix(x, "input");
+      return rt.now((s) => norms(s, x));
+    },
+    normalize(x) {
+      checkMatrix(x, "input");
+      return rt.now((s) => normalize(s, x));
+    },
+  };
+  /** `f` after `check`, on the queue; a failed check rejects before anything is queued. */
+  const queued = <T>(check: () => void, f: (s: State) => T | Promise<T>): Promise<T> => {
+    try {
+      check();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return rt.serial(f);
+  };
   return {
     info: rt.info,
     variant,
 
     pairwise(query: Matrix, reference: Matrix, metric: Metric): Promise<Matrix> {
-      try {
-        checkOneOf(metric, DENSE_METRICS, "metric");
-        checkPair(query, reference, "pairwise distance");
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return rt.serial((s) => runPairwise(rt, s, query, reference, metric));
+      return queued(() => checkPairwise(query, reference, metric), (s) => runPairwise(rt, s, query, reference, metric));
     },
 
     norms(x: Matrix): Promise<Float32Array> {
-      try {
-        checkMatrix(x, "input");
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return rt.serial((s) => {
-        const m = s.module;
-        const [rx, ro] = layoutRegions(s, "norms", [x.rows * x.cols * 4, x.rows * 4]);
-        m.f32(rx).set(x.data);
-        m.fn<Fn>("norms")(rx.offset, x.rows, x.cols, ro.offset, 0);
-        return m.f32(ro).slice();
-      });
+      return queued(() => checkMatrix(x, "input"), (s) => norms(s, x));
     },
 
     normalize(x: Matrix): Promise<Matrix> {
-      try {
-        checkMatrix(x, "input");
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return rt.serial((s) => {
-        const m = s.module;
-        const [rx] = layoutRegions(s, "normalize", [x.rows * x.cols * 4]);
-        m.f32(rx).set(x.data);
-        m.fn<Fn>("normalize")(rx.offset, x.rows, x.cols, rx.offset);
-        return { data: m.f32(rx).slice(), rows: x.rows, cols: x.cols };
-      });
+      return queued(() => checkMatrix(x, "input"), (s) => normalize(s, x));
+    },
+
+    synchronous(): Promise<SyncDenseKernels> {
+      return rt.serial(() => sync);
     },
 
     topk(query: Matrix, reference: Matrix, options: TopKOptions): Promise<TopKResult> {
       let plan: TopKPlan;
-      try {
-        plan = planTopK(query, reference, options);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return rt.serial((s) => runTopK(rt, s, query, reference, plan));
+      return queued(
+        () => void (plan = planTopK(query, reference, options)),
+        (s) => runTopK(rt, s, query, reference, plan),
+      );
     },
 
     dispose(): void {

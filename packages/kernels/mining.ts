@@ -11,6 +11,7 @@ import type {
   MiningOptions,
   Pairs,
   RetrievalMetrics,
+  Synchronous,
   Triplets,
   TripletType,
 } from "@likeness/kernels/types";
@@ -82,9 +83,18 @@ export interface MiningKernels {
   multiSimilarity(dist: Matrix, same: Uint8Array, options: MiningOptions & { epsilon: number }): Promise<Pairs>;
   /** Retrieval metrics from a `Q × k` relevance mask and R per query. */
   retrievalMetrics(relevant: Uint8Array, relevantCount: Int32Array, k: number): Promise<RetrievalMetrics>;
+  /**
+   * The same kernels as plain calls on this thread, once the modules are instantiated: the same
+   * results and errors, returned or thrown instead of settled (for callers that cannot await,
+   * such as a loss inside tfjs's gradient tape).
+   */
+  synchronous(): Promise<SyncMiningKernels>;
   /** Release the modules' memory; later calls throw. */
   dispose(): void;
 }
+
+/** The synchronous form of {@link MiningKernels} (from `synchronous()`). */
+export type SyncMiningKernels = Synchronous<Omit<MiningKernels, "synchronous" | "dispose">>;
 
 /** Pair capacity of the first pass; larger outputs take a second, exactly sized pass. */
 const FIRST_PASS_PAIRS = 65536;
@@ -136,31 +146,35 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
     );
   }
   let modules: Promise<Modules> | undefined;
+  let loaded: Modules | undefined;
   let disposed = false;
-  const ready = (op: string): Promise<Modules> => {
-    if (disposed) {
-      return Promise.reject(
-        new ValueError(
-          "INVALID_ARGUMENT",
-          `Cannot ${op}: these kernels were disposed; call createMiningKernels() again`,
-        ),
-      );
-    }
-    modules ??= (async () => ({
-      mining: await KernelModule.create(variant === "simd" ? miningSimd() : miningScalar()),
-      metrics: await KernelModule.create(variant === "simd" ? metricsSimd() : metricsScalar()),
-    }))();
+  const disposedError = (op: string) =>
+    new ValueError("INVALID_ARGUMENT", `Cannot ${op}: these kernels were disposed; call createMiningKernels() again`);
+  const ready = (op: string): Promise<unknown> => {
+    if (disposed) return Promise.reject(disposedError(op));
+    modules ??= (async () => {
+      const m = {
+        mining: await KernelModule.create(variant === "simd" ? miningSimd() : miningScalar()),
+        metrics: await KernelModule.create(variant === "simd" ? metricsSimd() : metricsScalar()),
+      };
+      loaded = m;
+      return m;
+    })();
     return modules;
   };
+  /** The instantiated modules (only reached after `ready`, so only disposal can take them away). */
+  const now = (op: string): Modules => {
+    if (disposed || !loaded) throw disposedError(op);
+    return loaded;
+  };
 
-  return {
+  const sync: SyncMiningKernels = {
     variant,
-
-    async batchHard(dist, same, opts = {}) {
+    batchHard(dist, same, opts = {}) {
       // the finite scan runs in the kernel (below), not in JS
       const b = checkMiningInput(dist, same, "batch-hard mining", { finite: false });
       const sign = checkSmallerIsCloser(checkMiningOptions(opts, "batch-hard mining"), "batch-hard mining") ? 1 : -1;
-      const km = (await ready("mine batch-hard")).mining;
+      const km = now("mine batch-hard").mining;
       const [d, s, pos, neg, posD, negD] = plan(km, "mine batch-hard", 4 * b * b, b * b, 4 * b, 4 * b, 4 * b, 4 * b);
       // the kernel checks each row for non-finite values as it reads it (one pass over memory)
       copyIn(km, d, s, dist, same, "mine batch-hard", false);
@@ -193,7 +207,7 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
       };
     },
 
-    async tripletMargin(dist, same, opts) {
+    tripletMargin(dist, same, opts) {
       const op = "mine triplets";
       const what = "triplet mining";
       // the finite scan runs in the kernel (copyIn), not in JS
@@ -210,7 +224,7 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
         lo = 0;
         hi = margin;
       } else lo = margin;
-      const km = (await ready(op)).mining;
+      const km = now(op).mining;
       const run = km.fn<Fn>("triplet_margin_f32");
       const scratchBytes = 16 * b + 16;
       const [d, s, scratch] = plan(km, op, 4 * b * b, b * b, scratchBytes);
@@ -228,7 +242,7 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
       return { indices: copyOut(km.i32(out)), count };
     },
 
-    async pairMargin(dist, same, opts) {
+    pairMargin(dist, same, opts) {
       const op = "mine margin pairs";
       const what = "pair-margin mining";
       // the finite scan runs in the kernel (copyIn), not in JS
@@ -237,11 +251,11 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
       const sign = checkSmallerIsCloser(o, what) ? 1 : -1;
       const posMargin = checkFiniteNumber(o.posMargin, "posMargin", what);
       const negMargin = checkFiniteNumber(o.negMargin, "negMargin", what);
-      const km = (await ready(op)).mining;
+      const km = now(op).mining;
       return runPairs(km, "pair_margin_f32", dist, same, b, [sign, posMargin, negMargin], op);
     },
 
-    async multiSimilarity(dist, same, opts) {
+    multiSimilarity(dist, same, opts) {
       const op = "mine multi-similarity pairs";
       const what = "multi-similarity mining";
       // the finite scan runs in the kernel (copyIn), not in JS
@@ -249,14 +263,14 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
       const o = checkMiningOptions(opts, what);
       const sign = checkSmallerIsCloser(o, what) ? 1 : -1;
       const epsilon = checkFiniteNumber(o.epsilon, "epsilon", what);
-      const km = (await ready(op)).mining;
+      const km = now(op).mining;
       return runPairs(km, "multi_similarity_f32", dist, same, b, [sign, epsilon], op);
     },
 
-    async retrievalMetrics(relevant, relevantCount, k) {
+    retrievalMetrics(relevant, relevantCount, k) {
       const op = "compute retrieval metrics";
       const q = checkRetrievalInput(relevant, relevantCount, k);
-      const km = (await ready(op)).metrics;
+      const km = now(op).metrics;
       const [rel, cnt, out] = plan(km, op, q * k, 4 * q, 48);
       km.u8(rel).set(relevant);
       km.i32(cnt).set(relevantCount);
@@ -271,10 +285,22 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
         queries: v[5],
       };
     },
+  };
 
+  return {
+    variant,
+    batchHard: (dist, same, opts) => ready("mine batch-hard").then(() => sync.batchHard(dist, same, opts)),
+    tripletMargin: (dist, same, opts) => ready("mine triplets").then(() => sync.tripletMargin(dist, same, opts)),
+    pairMargin: (dist, same, opts) => ready("mine margin pairs").then(() => sync.pairMargin(dist, same, opts)),
+    multiSimilarity: (dist, same, opts) =>
+      ready("mine multi-similarity pairs").then(() => sync.multiSimilarity(dist, same, opts)),
+    retrievalMetrics: (relevant, relevantCount, k) =>
+      ready("compute retrieval metrics").then(() => sync.retrievalMetrics(relevant, relevantCount, k)),
+    synchronous: () => ready("run synchronously").then(() => sync),
     dispose() {
       disposed = true;
       modules = undefined;
+      loaded = undefined;
     },
   };
 }

@@ -6,6 +6,15 @@
  * @module
  */
 
+/**
+ * The synchronous form of an object of async methods: each method returns its result directly
+ * instead of a promise (the shape of `synchronous()` on the kernels and backends that compute on
+ * the calling thread).
+ */
+export type Synchronous<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : T[K];
+};
+
 /** Backend names, by default priority. */
 export type BackendName = "webgpu" | "wasm-simd" | "wasm" | "js";
 

@@ -17,11 +17,19 @@ import {
   ShapeError,
   ValueError,
 } from "@likeness/core";
-import type { Pairs, Triplets } from "@likeness/backend";
+import type { Pairs, SyncMiningOps, Triplets } from "@likeness/backend";
 import { createBackend, type CreateBackendOptions, largerIsCloser } from "@likeness/backend";
 import type { Distance } from "@likeness/losses";
 import { tf } from "@likeness/tf";
-import type { MinedIndices, MineOptions, MinerBackend, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
+import type {
+  MinedIndices,
+  MineOptions,
+  MinerBackend,
+  MinerDistance,
+  MinerInput,
+  MinerOptions,
+  SyncMiner,
+} from "./types.ts";
 
 export { LP_NORMALIZED } from "./distances.ts";
 
@@ -68,12 +76,103 @@ export interface _Prepared {
 }
 
 /**
+ * Where a miner's steps run: the backend's operations, async or plain, and how to read a tensor
+ * (`data()` or `dataSync()`).
+ */
+export interface _Ctx {
+  /** The backend's mining operations. */
+  readonly ops: MinerBackend | SyncMiningOps;
+  /** A tensor's values. */
+  read(t: tf.Tensor): unknown;
+}
+
+/**
+ * A miner's body, written once for both forms: it yields each backend call or tensor read as a
+ * step; `mine` awaits each step, the synchronous form runs it directly.
+ */
+export type _Steps<R> = Generator<(c: _Ctx) => unknown, R, unknown>;
+
+/**
+ * One step of a miner's body: `f`'s result, awaited or direct.
+ *
+ * @param f the call, given the context
+ * @returns (to `yield*`) the call's value
+ */
+export function* _step<T>(f: (c: _Ctx) => T | Promise<T>): _Steps<T> {
+  return (yield f) as T;
+}
+
+/** Drive steps; each step's value (or error) is passed back into the body, so its `finally` blocks run. */
+function drive<R>(steps: _Steps<R>, run: (step: (c: _Ctx) => unknown) => unknown): R {
+  let r = steps.next();
+  while (!r.done) {
+    let v: unknown;
+    try {
+      v = run(r.value);
+    } catch (e) {
+      r = steps.throw(e);
+      continue;
+    }
+    r = steps.next(v);
+  }
+  return r.value;
+}
+
+/**
+ * Run a miner's body on its backend, awaiting each step (what `mine` does).
+ *
+ * @param backend the miner's backend option (undefined: the shared default)
+ * @param steps the body
+ * @returns its result
+ */
+export async function _mine<R>(backend: MinerOptions["backend"], steps: _Steps<R>): Promise<R> {
+  const ctx: _Ctx = { ops: await (backend ?? _defaultBackend()), read: (t) => t.data() };
+  let r = steps.next();
+  while (!r.done) {
+    let v: unknown;
+    try {
+      v = await r.value(ctx);
+    } catch (e) {
+      r = steps.throw(e);
+      continue;
+    }
+    r = steps.next(v);
+  }
+  return r.value;
+}
+
+/**
+ * The synchronous form of a miner: its body run step by step with the backend's plain
+ * operations and `dataSync()`, or undefined when the backend has none (WebGPU).
+ *
+ * @param backend the miner's backend option (undefined: the shared default)
+ * @param body the miner's body for one call
+ * @returns the synchronous miner, or undefined
+ */
+export async function _synchronous(
+  backend: MinerOptions["backend"],
+  body: (embeddings: MinerInput, labels: readonly Label[], options?: MineOptions) => _Steps<MinedIndices>,
+): Promise<SyncMiner | undefined> {
+  const be = await (backend ?? _defaultBackend());
+  if (typeof be.synchronous !== "function") return undefined;
+  const ctx: _Ctx = { ops: await be.synchronous(), read: (t) => t.dataSync() };
+  return {
+    mine: (embeddings, labels, options) =>
+      drive(body(embeddings, labels, options), (step) => {
+        const v = step(ctx);
+        if (v instanceof Promise) throw new TypeError("A synchronous miner step returned a promise");
+        return v;
+      }),
+  };
+}
+
+/**
  * Convert a tensor or matrix to a validated matrix.
  *
  * @param embeddings tensor or matrix
- * @returns a checked matrix (a copy for tensors)
+ * @returns (to `yield*`) a checked matrix (a copy for tensors)
  */
-export async function _toMatrix(embeddings: MinerInput): Promise<Matrix> {
+export function* _toMatrix(embeddings: MinerInput): _Steps<Matrix> {
   let m: Matrix;
   if (embeddings && "data" in embeddings && embeddings.data instanceof Float32Array) {
     m = embeddings as Matrix;
@@ -85,8 +184,8 @@ export async function _toMatrix(embeddings: MinerInput): Promise<Matrix> {
     if (t.shape.length !== 2) {
       throw new ShapeError(`Cannot mine: embeddings must be 2-D (B×D) but have shape [${t.shape.join(", ")}]`);
     }
-    const data = await t.data();
-    // `data()` already returns a fresh copy; only other dtypes need converting
+    const data = yield* _step((c) => c.read(t as unknown as tf.Tensor));
+    // `data()` and `dataSync()` already return a fresh copy; only other dtypes need converting
     m = {
       data: data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>),
       rows: t.shape[0],
@@ -129,26 +228,22 @@ export function _checkDistance(d: MinerDistance | Distance): MinerDistance | Dis
 /**
  * Distance matrix of embeddings with themselves on the backend.
  *
- * @param backend backend
  * @param emb embeddings
  * @param distance distance spec
- * @returns B×B matrix
+ * @returns (to `yield*`) B×B matrix
  */
-export async function _distanceMatrix(
-  backend: MinerBackend,
-  emb: Matrix,
-  distance: MinerDistance | Distance,
-): Promise<Matrix> {
+export function* _distanceMatrix(emb: Matrix, distance: MinerDistance | Distance): _Steps<Matrix> {
   if (_isDistanceObject(distance)) {
     const m = tf.tidy(() => distance.matrix(tf.tensor2d(emb.data, [emb.rows, emb.cols])));
     try {
-      return { data: Float32Array.from(await m.data()), rows: emb.rows, cols: emb.rows };
+      const data = yield* _step((c) => c.read(m));
+      return { data: Float32Array.from(data as ArrayLike<number>), rows: emb.rows, cols: emb.rows };
     } finally {
       m.dispose();
     }
   }
-  const x = distance.normalize ? await backend.normalize(emb) : emb;
-  const dist = await backend.pairwise(x, x, distance.metric);
+  const x = distance.normalize ? yield* _step((c) => c.ops.normalize(emb)) : emb;
+  const dist = yield* _step((c) => c.ops.pairwise(x, x, distance.metric));
   const power = distance.power ?? 1;
   if (power !== 1) { for (let i = 0; i < dist.data.length; i++) dist.data[i] = dist.data[i] ** power; }
   return dist;
@@ -192,26 +287,23 @@ export function _sameMatrix(labels: readonly Label[], match: LabelMatcher): Uint
  * @param labels one label per row
  * @param options label matcher
  * @param distance distance spec
- * @param backend backend option (or undefined for the default)
- * @returns the prepared batch
+ * @returns (to `yield*`) the prepared batch
  */
-export async function _prepare(
+export function* _prepare(
   embeddings: MinerInput,
   labels: readonly Label[],
   options: MineOptions | undefined,
   distance: MinerDistance | Distance,
-  backend: MinerOptions["backend"],
-): Promise<_Prepared & { backend: MinerBackend }> {
-  const emb = await _toMatrix(embeddings);
+): _Steps<_Prepared> {
+  const emb = yield* _toMatrix(embeddings);
   checkLabels(labels, emb.rows);
   const match = options?.match ?? equalLabels;
   if (typeof match !== "function") {
     throw new ValueError("INVALID_ARGUMENT", "Invalid match option: expected a function (a, b) => boolean");
   }
   const same = _sameMatrix(labels, match);
-  const be = await (backend ?? _defaultBackend());
-  const dist = await _distanceMatrix(be, emb, distance);
-  return { emb, dist, same, smallerIsCloser: _smallerIsCloser(distance), backend: be };
+  const dist = yield* _distanceMatrix(emb, distance);
+  return { emb, dist, same, smallerIsCloser: _smallerIsCloser(distance) };
 }
 
 /**

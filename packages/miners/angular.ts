@@ -5,9 +5,9 @@
  */
 import { checkFiniteNumber } from "@likeness/core";
 import type { Label } from "@likeness/core";
-import { _defaultBackend, _toMatrix } from "./_base.ts";
+import { _mine, _step, type _Steps, _synchronous, _toMatrix } from "./_base.ts";
 import { checkLabels, equalLabels, sameLabelMatrix, ValueError } from "@likeness/core";
-import type { MinedIndices, MineOptions, Miner, MinerBackend, MinerInput } from "./types.ts";
+import type { MinedIndices, MineOptions, Miner, MinerBackend, MinerInput, SyncMiner } from "./types.ts";
 
 /** Options of {@link AngularMiner}. */
 export interface AngularMinerOptions {
@@ -68,14 +68,22 @@ export class AngularMiner implements Miner {
    * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
    * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
    */
-  async mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
-    const emb = await _toMatrix(embeddings);
+  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
+    return _mine(this.#backend, this.#steps(embeddings, labels, options));
+  }
+
+  /** {@link Miner.synchronous}. */
+  synchronous(): Promise<SyncMiner | undefined> {
+    return _synchronous(this.#backend, (e, l, o) => this.#steps(e, l, o));
+  }
+
+  *#steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
+    const emb = yield* _toMatrix(embeddings);
     const b = emb.rows;
     const d = emb.cols;
     checkLabels(labels, b);
     const same = sameLabelMatrix(labels, options?.match ?? equalLabels);
-    const backend = await (this.#backend ?? _defaultBackend());
-    const gram = (await backend.pairwise(emb, emb, "dot")).data;
+    const gram = (yield* _step((c) => c.ops.pairwise(emb, emb, "dot"))).data;
     const sums = new Float64Array(b);
     for (let i = 0; i < b; i++) for (let k = 0; k < d; k++) sums[i] += emb.data[i * d + k];
     const tanThreshold = Math.tan((this.angle * Math.PI) / 180);

@@ -7,8 +7,8 @@ import { checkFiniteNumber } from "@likeness/core";
 import type { Distance } from "@likeness/losses";
 import type { Label, Matrix } from "@likeness/core";
 import { checkOneOf, ValueError } from "@likeness/core";
-import { _checkDistance, _prepare, LP_NORMALIZED } from "./_base.ts";
-import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
+import { _checkDistance, _mine, _prepare, type _Steps, _synchronous, LP_NORMALIZED } from "./_base.ts";
+import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions, SyncMiner } from "./types.ts";
 
 /** Strategies of {@link BatchEasyHardMiner}. */
 export type BatchStrategy = "hard" | "semihard" | "easy" | "all";
@@ -157,8 +157,17 @@ export class BatchEasyHardMiner implements Miner {
    * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
    * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
    */
-  async mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
-    const { dist, same, smallerIsCloser } = await _prepare(embeddings, labels, options, this.distance, this.#backend);
+  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
+    return _mine(this.#backend, this.#steps(embeddings, labels, options));
+  }
+
+  /** {@link Miner.synchronous}. */
+  synchronous(): Promise<SyncMiner | undefined> {
+    return _synchronous(this.#backend, (e, l, o) => this.#steps(e, l, o));
+  }
+
+  *#steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
+    const { dist, same, smallerIsCloser } = yield* _prepare(embeddings, labels, options, this.distance);
     const b = dist.rows;
     // "far" = larger distance (or smaller similarity)
     const far: "min" | "max" = smallerIsCloser ? "max" : "min";

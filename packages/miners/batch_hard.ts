@@ -5,8 +5,8 @@
  */
 import type { Distance } from "@likeness/losses";
 import type { Label } from "@likeness/core";
-import { _checkDistance, _prepare, LP_NORMALIZED } from "./_base.ts";
-import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
+import { _checkDistance, _mine, _prepare, _step, type _Steps, _synchronous, LP_NORMALIZED } from "./_base.ts";
+import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions, SyncMiner } from "./types.ts";
 
 /**
  * BatchHardMiner (pytorch-metric-learning 2.8.1 semantics): for every anchor a with at least
@@ -53,9 +53,18 @@ export class BatchHardMiner implements Miner {
    * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
    * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
    */
-  async mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
-    const p = await _prepare(embeddings, labels, options, this.distance, this.#backend);
-    const r = await p.backend.batchHard(p.dist, p.same, { smallerIsCloser: p.smallerIsCloser });
+  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
+    return _mine(this.#backend, this.#steps(embeddings, labels, options));
+  }
+
+  /** {@link Miner.synchronous}. */
+  synchronous(): Promise<SyncMiner | undefined> {
+    return _synchronous(this.#backend, (e, l, o) => this.#steps(e, l, o));
+  }
+
+  *#steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
+    const p = yield* _prepare(embeddings, labels, options, this.distance);
+    const r = yield* _step((c) => c.ops.batchHard(p.dist, p.same, { smallerIsCloser: p.smallerIsCloser }));
     const triplets: [number, number, number][] = [];
     for (let a = 0; a < p.dist.rows; a++) {
       if (r.validPositive[a] && r.validNegative[a]) triplets.push([a, r.positive[a], r.negative[a]]);

@@ -6,9 +6,9 @@
 import { checkFiniteNumber } from "@likeness/core";
 import type { Distance } from "@likeness/losses";
 import type { Label } from "@likeness/core";
-import { _checkDistance, _fromPairs, _prepare } from "./_base.ts";
+import { _checkDistance, _fromPairs, _mine, _prepare, _step, type _Steps, _synchronous } from "./_base.ts";
 import { COSINE_SIMILARITY } from "./distances.ts";
-import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
+import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions, SyncMiner } from "./types.ts";
 
 /** Options of {@link MultiSimilarityMiner}. */
 export interface MultiSimilarityMinerOptions extends MinerOptions {
@@ -62,12 +62,18 @@ export class MultiSimilarityMiner implements Miner {
    * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
    * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
    */
-  async mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
-    const p = await _prepare(embeddings, labels, options, this.distance, this.#backend);
-    const pairs = await p.backend.multiSimilarity(p.dist, p.same, {
-      epsilon: this.epsilon,
-      smallerIsCloser: p.smallerIsCloser,
-    });
-    return _fromPairs(pairs);
+  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
+    return _mine(this.#backend, this.#steps(embeddings, labels, options));
+  }
+
+  /** {@link Miner.synchronous}. */
+  synchronous(): Promise<SyncMiner | undefined> {
+    return _synchronous(this.#backend, (e, l, o) => this.#steps(e, l, o));
+  }
+
+  *#steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
+    const p = yield* _prepare(embeddings, labels, options, this.distance);
+    const opts = { epsilon: this.epsilon, smallerIsCloser: p.smallerIsCloser };
+    return _fromPairs(yield* _step((c) => c.ops.multiSimilarity(p.dist, p.same, opts)));
   }
 }

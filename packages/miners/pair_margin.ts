@@ -6,8 +6,17 @@
 import { checkFiniteNumber } from "@likeness/core";
 import type { Distance } from "@likeness/losses";
 import type { Label } from "@likeness/core";
-import { _checkDistance, _fromPairs, _prepare, LP_NORMALIZED } from "./_base.ts";
-import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
+import {
+  _checkDistance,
+  _fromPairs,
+  _mine,
+  _prepare,
+  _step,
+  type _Steps,
+  _synchronous,
+  LP_NORMALIZED,
+} from "./_base.ts";
+import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions, SyncMiner } from "./types.ts";
 
 /** Options of {@link PairMarginMiner}. */
 export interface PairMarginMinerOptions extends MinerOptions {
@@ -64,13 +73,18 @@ export class PairMarginMiner implements Miner {
    * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
    * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
    */
-  async mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
-    const p = await _prepare(embeddings, labels, options, this.distance, this.#backend);
-    const pairs = await p.backend.pairMargin(p.dist, p.same, {
-      posMargin: this.posMargin,
-      negMargin: this.negMargin,
-      smallerIsCloser: p.smallerIsCloser,
-    });
-    return _fromPairs(pairs);
+  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
+    return _mine(this.#backend, this.#steps(embeddings, labels, options));
+  }
+
+  /** {@link Miner.synchronous}. */
+  synchronous(): Promise<SyncMiner | undefined> {
+    return _synchronous(this.#backend, (e, l, o) => this.#steps(e, l, o));
+  }
+
+  *#steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
+    const p = yield* _prepare(embeddings, labels, options, this.distance);
+    const opts = { posMargin: this.posMargin, negMargin: this.negMargin, smallerIsCloser: p.smallerIsCloser };
+    return _fromPairs(yield* _step((c) => c.ops.pairMargin(p.dist, p.same, opts)));
   }
 }

@@ -6,8 +6,17 @@
 import type { Distance } from "@likeness/losses";
 import { checkFiniteNumber, checkName, type Label, SEMIHARD_ALIASES } from "@likeness/core";
 import type { TripletType } from "@likeness/backend";
-import { _checkDistance, _fromTriplets, _prepare, LP_NORMALIZED } from "./_base.ts";
-import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
+import {
+  _checkDistance,
+  _fromTriplets,
+  _mine,
+  _prepare,
+  _step,
+  type _Steps,
+  _synchronous,
+  LP_NORMALIZED,
+} from "./_base.ts";
+import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions, SyncMiner } from "./types.ts";
 
 export type { TripletType };
 
@@ -73,13 +82,18 @@ export class TripletMarginMiner implements Miner {
    * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ; EMPTY_INPUT / SHAPE_MISMATCH for bad embeddings
    * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
    */
-  async mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
-    const p = await _prepare(embeddings, labels, options, this.distance, this.#backend);
-    const t = await p.backend.tripletMargin(p.dist, p.same, {
-      margin: this.margin,
-      type: this.type,
-      smallerIsCloser: p.smallerIsCloser,
-    });
-    return _fromTriplets(t);
+  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
+    return _mine(this.#backend, this.#steps(embeddings, labels, options));
+  }
+
+  /** {@link Miner.synchronous}. */
+  synchronous(): Promise<SyncMiner | undefined> {
+    return _synchronous(this.#backend, (e, l, o) => this.#steps(e, l, o));
+  }
+
+  *#steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
+    const p = yield* _prepare(embeddings, labels, options, this.distance);
+    const opts = { margin: this.margin, type: this.type, smallerIsCloser: p.smallerIsCloser };
+    return _fromTriplets(yield* _step((c) => c.ops.tripletMargin(p.dist, p.same, opts)));
   }
 }

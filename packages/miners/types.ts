@@ -14,7 +14,7 @@ export type { MinedIndices };
 /** The part of the `Backend` interface a miner uses (any full `Backend` fits). */
 export type MinerBackend = Pick<
   Backend,
-  "pairwise" | "normalize" | "batchHard" | "tripletMargin" | "pairMargin" | "multiSimilarity"
+  "pairwise" | "normalize" | "batchHard" | "tripletMargin" | "pairMargin" | "multiSimilarity" | "synchronous"
 >;
 
 /**
@@ -74,4 +74,24 @@ export interface Miner {
    * @returns triplets or positive/negative pairs, indices into the batch
    */
   mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices>;
+  /**
+   * The same miner as a plain call (same tuples, same errors, thrown), for callers that cannot
+   * await, such as `fit`, which mines inside tfjs's gradient tape and so runs the forward pass
+   * once per step instead of twice. Undefined when the backend computes asynchronously (WebGPU).
+   * Optional: a miner without it is awaited on a separate inference pass.
+   */
+  synchronous?(): Promise<SyncMiner | undefined>;
+}
+
+/** The synchronous form of a {@link Miner} (from `synchronous()`). */
+export interface SyncMiner {
+  /**
+   * Mine index tuples from a batch, on the calling thread.
+   *
+   * @param embeddings B×D embeddings (tensor, read with `dataSync()`, or matrix)
+   * @param labels one label per row
+   * @param options label matcher
+   * @returns triplets or positive/negative pairs, as `Miner.mine` resolves them
+   */
+  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): MinedIndices;
 }

@@ -75,6 +75,13 @@ export interface FitMiner {
    * @param labels one per row
    */
   mine(embeddings: tf.Tensor2D, labels: readonly Label[]): Promise<MinedIndices>;
+  /**
+   * Optional: the same miner as a plain call (`Miner.synchronous` of `@likeness/miners`). With
+   * one, `fit` mines inside the gradient tape on the step's own forward pass; without one (or
+   * when it resolves to undefined, as on WebGPU) it awaits `mine` on a separate inference pass
+   * first, so each step runs the forward twice.
+   */
+  synchronous?(): Promise<{ mine(embeddings: tf.Tensor2D, labels: readonly Label[]): MinedIndices } | undefined>;
 }
 
 /** What `fit` needs from an embedding cache (`@likeness/cache`'s EmbeddingCache fits). */
@@ -516,10 +523,16 @@ class _FitRun {
     return { target, run: () => this.model.forward(batch, fw), dispose: () => owned?.dispose() };
   }
 
-  /** Mining phase: mine tuples on an inference pass of the batch (forward time counted as forward). */
+  /** The miner's synchronous form, when it has one: it mines inside the tape (see `gradientStep`). */
+  syncMiner?: { mine(embeddings: tf.Tensor2D, labels: readonly Label[]): MinedIndices };
+
+  /**
+   * Mining phase of a miner without a synchronous form: mine tuples on an inference pass of the
+   * batch (forward time counted as forward).
+   */
   async mine(b: _Batch): Promise<void> {
     const miner = this.options.miner;
-    if (!miner) return;
+    if (!miner || this.syncMiner) return;
     const p = this.profiler;
     const emb = p ? p.time("forward", () => tf.tidy(() => b.run())) : tf.tidy(() => b.run());
     try {
@@ -541,10 +554,14 @@ class _FitRun {
         const f0 = performance.now();
         const e = b.run();
         const f1 = performance.now();
+        // A synchronous miner mines on this forward pass (outside the tape's gradient: it reads values)
+        if (this.syncMiner) b.target.indices = this.syncMiner.mine(e, b.target.labels!);
+        const m1 = performance.now();
         const l = loss.compute(e, b.target);
         const f2 = performance.now();
         p?.add("forward", f1 - f0);
-        p?.add("loss", f2 - f1);
+        if (this.syncMiner) p?.add("mining", m1 - f1);
+        p?.add("loss", f2 - m1);
         inner = f2 - f0;
         return l;
       }, this.vars);
@@ -688,6 +705,7 @@ class _FitRun {
   /** Every epoch from the resumed one, with the train begin and end callbacks. */
   async run(): Promise<FitResult> {
     await this.restore();
+    this.syncMiner = await this.options.miner?.synchronous?.();
     const resumedFrom = this.startEpoch;
     this.stepsPerEpoch = this.options.sampler ? this.options.sampler.batchesPerEpoch : this.batchesOf(0).length;
     for (const c of this.callbacks) await c.onTrainBegin?.(this.ctx);

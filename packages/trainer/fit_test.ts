@@ -14,6 +14,7 @@ import {
   earlyStopping,
   fit,
   FIT_PHASES,
+  type FitMiner,
   formatProfile,
   jsonlLogger,
   MemoryCheckpointStore,
@@ -21,6 +22,8 @@ import {
   sgd,
   stepLr,
 } from "@likeness/trainer";
+import { PmlTripletMarginLoss } from "@likeness/losses";
+import { TripletMarginMiner } from "@likeness/miners";
 import { toyData, ToyLoss } from "./_test_util.ts";
 
 const code = (c: string) => (e: Error & { code?: string }) => e.code === c;
@@ -333,6 +336,45 @@ test("a miner's tuples reach the loss; a convnet trains on the cpu backend", asy
   } finally {
     await useTfBackend("wasm");
   }
+});
+
+test("a miner with a synchronous form mines on the step's own forward pass, and trains exactly as without one", async () => {
+  await useTfBackend("wasm");
+  const data = toyData(16);
+  const run = async (miner: FitMiner) => {
+    const model = mlp(7, 0.2);
+    let forwards = 0;
+    const forward = model.forward.bind(model);
+    model.forward = (...a: Parameters<typeof forward>) => (forwards++, forward(...a));
+    const losses: number[] = [];
+    const opts = { epochs: 2, batchSize: 16, learningRate: 0.05, seed: 3, miner };
+    await fit(model, data, {
+      ...opts,
+      loss: new PmlTripletMarginLoss({ margin: 0.5 }),
+      callbacks: [{
+        onBatchEnd: (b) => void losses.push(b.loss),
+      }],
+    });
+    return { forwards, losses, weights: flat(model) };
+  };
+  const mined = new TripletMarginMiner({ margin: 0.5, type: "all" });
+  let syncCalls = 0;
+  const sync = (await mined.synchronous())!;
+  const one = await run({
+    mine: () => Promise.reject(new Error("the synchronous form should be used")),
+    synchronous: () => Promise.resolve({ mine: (e, l) => (syncCalls++, sync.mine(e, l)) }),
+  });
+  const two = await run({ mine: (e, l) => mined.mine(e, l) });
+  assert.equal(syncCalls, 4);
+  assert.equal(one.forwards, 4, "one forward per step");
+  assert.equal(two.forwards, 8, "an inference pass for mining, then the taped pass");
+  assert.ok(one.losses.every((v) => v > 0), JSON.stringify(one.losses));
+  assert.deepEqual(one.losses, two.losses);
+  assert.deepEqual(one.weights, two.weights);
+  // a synchronous form that resolves to undefined (WebGPU) falls back to mine()
+  const fallback = await run({ mine: (e, l) => mined.mine(e, l), synchronous: () => Promise.resolve(undefined) });
+  assert.equal(fallback.forwards, 8);
+  assert.deepEqual(fallback.weights, two.weights);
 });
 
 test("fit and encode leave no tensors behind", async () => {
