@@ -24,6 +24,7 @@ import { tf } from "@likeness/tf";
 import type {
   MinedIndices,
   MineOptions,
+  Miner,
   MinerBackend,
   MinerDistance,
   MinerInput,
@@ -125,7 +126,7 @@ function drive<R>(steps: _Steps<R>, run: (step: (c: _Ctx) => unknown) => unknown
  * @param steps the body
  * @returns its result
  */
-export async function _mine<R>(backend: MinerOptions["backend"], steps: _Steps<R>): Promise<R> {
+async function _mine<R>(backend: MinerOptions["backend"], steps: _Steps<R>): Promise<R> {
   const ctx: _Ctx = { ops: await (backend ?? _defaultBackend()), read: (t) => t.data() };
   let r = steps.next();
   while (!r.done) {
@@ -149,7 +150,7 @@ export async function _mine<R>(backend: MinerOptions["backend"], steps: _Steps<R
  * @param body the miner's body for one call
  * @returns the synchronous miner, or undefined
  */
-export async function _synchronous(
+async function _synchronous(
   backend: MinerOptions["backend"],
   body: (embeddings: MinerInput, labels: readonly Label[], options?: MineOptions) => _Steps<MinedIndices>,
 ): Promise<SyncMiner | undefined> {
@@ -164,6 +165,51 @@ export async function _synchronous(
         return v;
       }),
   };
+}
+
+/**
+ * What every miner shares: `mine` and `synchronous` run the miner's body (`_steps`) on its
+ * backend, awaited or direct.
+ */
+export abstract class _SteppedMiner implements Miner {
+  /** pytorch-metric-learning's class name. */
+  abstract readonly name: string;
+  readonly #backend: MinerOptions["backend"];
+
+  /** @param backend the backend option (undefined: the shared default) */
+  constructor(backend: MinerOptions["backend"]) {
+    this.#backend = backend;
+  }
+
+  /**
+   * Mine index tuples from a batch (which tuples: see the class).
+   *
+   * @param embeddings B×D tensor or matrix; not modified, not disposed
+   * @param labels one label per row
+   * @param options label matcher (default equality)
+   * @returns triplets, ordered by (a, p, n), or positive and negative pairs
+   * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ; EMPTY_INPUT / SHAPE_MISMATCH for bad embeddings
+   * @throws {ValueError} NON_FINITE for NaN or infinite embeddings (rejects)
+   */
+  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
+    return _mine(this.#backend, this._steps(embeddings, labels, options));
+  }
+
+  /**
+   * This miner as a plain call (see `Miner.synchronous`).
+   *
+   * @returns the synchronous miner, or undefined on a backend without synchronous operations (WebGPU)
+   */
+  synchronous(): Promise<SyncMiner | undefined> {
+    return _synchronous(this.#backend, (e, l, o) => this._steps(e, l, o));
+  }
+
+  /** The miner's body for one call, as steps (see {@link _Steps}). */
+  protected abstract _steps(
+    embeddings: MinerInput,
+    labels: readonly Label[],
+    options?: MineOptions,
+  ): _Steps<MinedIndices>;
 }
 
 /**

@@ -5,9 +5,9 @@
  */
 import { checkFiniteNumber } from "@likeness/core";
 import type { Label } from "@likeness/core";
-import { _mine, _step, type _Steps, _synchronous, _toMatrix } from "./_base.ts";
+import { _step, _SteppedMiner, type _Steps, _toMatrix } from "./_base.ts";
 import { checkLabels, equalLabels, sameLabelMatrix, ValueError } from "@likeness/core";
-import type { MinedIndices, MineOptions, Miner, MinerBackend, MinerInput, SyncMiner } from "./types.ts";
+import type { MinedIndices, MineOptions, MinerBackend, MinerInput } from "./types.ts";
 
 /** Options of {@link AngularMiner}. */
 export interface AngularMinerOptions {
@@ -39,45 +39,25 @@ const EPS = 1e-6;
  * console.log(triplets?.length);
  * ```
  */
-export class AngularMiner implements Miner {
+export class AngularMiner extends _SteppedMiner {
   /** Class name. */
   readonly name = "AngularMiner";
   /** Threshold in degrees. */
   readonly angle: number;
-  #backend: AngularMinerOptions["backend"];
 
   /**
    * @param options angle (20 degrees), backend
    * @throws {ValueError} INVALID_ARGUMENT when the angle is not in [0, 90]
    */
   constructor(options: AngularMinerOptions = {}) {
+    super(options.backend);
     this.angle = checkFiniteNumber(options.angle ?? 20, "angle", "AngularMiner");
     if (this.angle < 0 || this.angle > 90) {
       throw new ValueError("INVALID_ARGUMENT", `Invalid angle ${this.angle}: expected degrees in [0, 90]`);
     }
-    this.#backend = options.backend;
   }
 
-  /**
-   * Mine triplets.
-   *
-   * @param embeddings B×D tensor or matrix
-   * @param labels one label per row
-   * @param options label matcher (default equality)
-   * @returns `{ triplets }`, ordered by (a, p, n)
-   * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
-   * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
-   */
-  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
-    return _mine(this.#backend, this.#steps(embeddings, labels, options));
-  }
-
-  /** {@link Miner.synchronous}. */
-  synchronous(): Promise<SyncMiner | undefined> {
-    return _synchronous(this.#backend, (e, l, o) => this.#steps(e, l, o));
-  }
-
-  *#steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
+  protected *_steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
     const emb = yield* _toMatrix(embeddings);
     const b = emb.rows;
     const d = emb.cols;

@@ -7,8 +7,8 @@ import { checkFiniteNumber } from "@likeness/core";
 import type { Distance } from "@likeness/losses";
 import type { Label, Matrix } from "@likeness/core";
 import { checkOneOf, ValueError } from "@likeness/core";
-import { _checkDistance, _mine, _prepare, type _Steps, _synchronous, LP_NORMALIZED } from "./_base.ts";
-import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions, SyncMiner } from "./types.ts";
+import { _checkDistance, _prepare, _SteppedMiner, type _Steps, LP_NORMALIZED } from "./_base.ts";
+import type { MinedIndices, MineOptions, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
 
 /** Strategies of {@link BatchEasyHardMiner}. */
 export type BatchStrategy = "hard" | "semihard" | "easy" | "all";
@@ -91,7 +91,7 @@ function pickPerRow(
  * console.log(positivePairs, negativePairs);
  * ```
  */
-export class BatchEasyHardMiner implements Miner {
+export class BatchEasyHardMiner extends _SteppedMiner {
   /** Class name. */
   readonly name: string = "BatchEasyHardMiner";
   /** Positive strategy. */
@@ -104,7 +104,6 @@ export class BatchEasyHardMiner implements Miner {
   readonly allowedNegRange?: readonly [number, number];
   /** Distance. */
   readonly distance: MinerDistance | Distance;
-  #backend: MinerOptions["backend"];
 
   /**
    * @param options posStrategy ("easy"), negStrategy ("semihard"), ranges, distance, backend
@@ -112,6 +111,7 @@ export class BatchEasyHardMiner implements Miner {
    *   `semihard` strategies, `semihard` with `all`, or a bad range
    */
   constructor(options: BatchEasyHardMinerOptions = {}) {
+    super(options.backend);
     this.posStrategy = checkOneOf(options.posStrategy ?? "easy", BATCH_STRATEGIES, "posStrategy");
     this.negStrategy = checkOneOf(options.negStrategy ?? "semihard", BATCH_STRATEGIES, "negStrategy");
     if (this.posStrategy === "semihard" && this.negStrategy === "semihard") {
@@ -144,29 +144,9 @@ export class BatchEasyHardMiner implements Miner {
     this.allowedPosRange = options.allowedPosRange;
     this.allowedNegRange = options.allowedNegRange;
     this.distance = _checkDistance(options.distance ?? LP_NORMALIZED);
-    this.#backend = options.backend;
   }
 
-  /**
-   * Mine positive and negative pairs.
-   *
-   * @param embeddings B×D tensor or matrix
-   * @param labels one label per row
-   * @param options label matcher (default equality)
-   * @returns `{ positivePairs, negativePairs }`
-   * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
-   * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
-   */
-  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
-    return _mine(this.#backend, this.#steps(embeddings, labels, options));
-  }
-
-  /** {@link Miner.synchronous}. */
-  synchronous(): Promise<SyncMiner | undefined> {
-    return _synchronous(this.#backend, (e, l, o) => this.#steps(e, l, o));
-  }
-
-  *#steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
+  protected *_steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
     const { dist, same, smallerIsCloser } = yield* _prepare(embeddings, labels, options, this.distance);
     const b = dist.rows;
     // "far" = larger distance (or smaller similarity)

@@ -5,8 +5,8 @@
  */
 import type { Distance } from "@likeness/losses";
 import type { Label } from "@likeness/core";
-import { _checkDistance, _mine, _prepare, _step, type _Steps, _synchronous, LP_NORMALIZED } from "./_base.ts";
-import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions, SyncMiner } from "./types.ts";
+import { _checkDistance, _prepare, _step, _SteppedMiner, type _Steps, LP_NORMALIZED } from "./_base.ts";
+import type { MinedIndices, MineOptions, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
 
 /**
  * BatchHardMiner (pytorch-metric-learning 2.8.1 semantics): for every anchor a with at least
@@ -27,42 +27,22 @@ import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, Miner
  * console.log(triplets); // [[0, 1, 3], [1, 0, 3], [2, 3, 1], [3, 2, 1]]
  * ```
  */
-export class BatchHardMiner implements Miner {
+export class BatchHardMiner extends _SteppedMiner {
   /** Class name. */
   readonly name = "BatchHardMiner";
   /** Distance. */
   readonly distance: MinerDistance | Distance;
-  #backend: MinerOptions["backend"];
 
   /**
    * @param options distance (L2 of normalised rows), backend
    * @throws {ValueError} UNKNOWN_NAME for an unknown metric
    */
   constructor(options: MinerOptions = {}) {
+    super(options.backend);
     this.distance = _checkDistance(options.distance ?? LP_NORMALIZED);
-    this.#backend = options.backend;
   }
 
-  /**
-   * Mine one triplet per valid anchor.
-   *
-   * @param embeddings B×D tensor or matrix
-   * @param labels one label per row
-   * @param options label matcher (default equality)
-   * @returns `{ triplets }`, ordered by anchor
-   * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
-   * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
-   */
-  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
-    return _mine(this.#backend, this.#steps(embeddings, labels, options));
-  }
-
-  /** {@link Miner.synchronous}. */
-  synchronous(): Promise<SyncMiner | undefined> {
-    return _synchronous(this.#backend, (e, l, o) => this.#steps(e, l, o));
-  }
-
-  *#steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
+  protected *_steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
     const p = yield* _prepare(embeddings, labels, options, this.distance);
     const r = yield* _step((c) => c.ops.batchHard(p.dist, p.same, { smallerIsCloser: p.smallerIsCloser }));
     const triplets: [number, number, number][] = [];

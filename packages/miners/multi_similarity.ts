@@ -6,9 +6,9 @@
 import { checkFiniteNumber } from "@likeness/core";
 import type { Distance } from "@likeness/losses";
 import type { Label } from "@likeness/core";
-import { _checkDistance, _fromPairs, _mine, _prepare, _step, type _Steps, _synchronous } from "./_base.ts";
+import { _checkDistance, _fromPairs, _prepare, _step, _SteppedMiner, type _Steps } from "./_base.ts";
 import { COSINE_SIMILARITY } from "./distances.ts";
-import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions, SyncMiner } from "./types.ts";
+import type { MinedIndices, MineOptions, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
 
 /** Options of {@link MultiSimilarityMiner}. */
 export interface MultiSimilarityMinerOptions extends MinerOptions {
@@ -33,45 +33,25 @@ export interface MultiSimilarityMinerOptions extends MinerOptions {
  * console.log(positivePairs?.length, negativePairs?.length);
  * ```
  */
-export class MultiSimilarityMiner implements Miner {
+export class MultiSimilarityMiner extends _SteppedMiner {
   /** Class name. */
   readonly name = "MultiSimilarityMiner";
   /** Margin ε. */
   readonly epsilon: number;
   /** Distance. */
   readonly distance: MinerDistance | Distance;
-  #backend: MinerOptions["backend"];
 
   /**
    * @param options epsilon (0.1), distance (cosine similarity), backend
    * @throws {ValueError} INVALID_ARGUMENT for a non-finite epsilon; UNKNOWN_NAME for an unknown metric
    */
   constructor(options: MultiSimilarityMinerOptions = {}) {
+    super(options.backend);
     this.epsilon = checkFiniteNumber(options.epsilon ?? 0.1, "epsilon", "MultiSimilarityMiner");
     this.distance = _checkDistance(options.distance ?? COSINE_SIMILARITY);
-    this.#backend = options.backend;
   }
 
-  /**
-   * Mine positive and negative pairs.
-   *
-   * @param embeddings B×D tensor or matrix
-   * @param labels one label per row
-   * @param options label matcher (default equality)
-   * @returns `{ positivePairs, negativePairs }`, ordered by (a, j)
-   * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
-   * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
-   */
-  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
-    return _mine(this.#backend, this.#steps(embeddings, labels, options));
-  }
-
-  /** {@link Miner.synchronous}. */
-  synchronous(): Promise<SyncMiner | undefined> {
-    return _synchronous(this.#backend, (e, l, o) => this.#steps(e, l, o));
-  }
-
-  *#steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
+  protected *_steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
     const p = yield* _prepare(embeddings, labels, options, this.distance);
     const opts = { epsilon: this.epsilon, smallerIsCloser: p.smallerIsCloser };
     return _fromPairs(yield* _step((c) => c.ops.multiSimilarity(p.dist, p.same, opts)));

@@ -6,17 +6,8 @@
 import { checkFiniteNumber } from "@likeness/core";
 import type { Distance } from "@likeness/losses";
 import type { Label } from "@likeness/core";
-import {
-  _checkDistance,
-  _fromPairs,
-  _mine,
-  _prepare,
-  _step,
-  type _Steps,
-  _synchronous,
-  LP_NORMALIZED,
-} from "./_base.ts";
-import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions, SyncMiner } from "./types.ts";
+import { _checkDistance, _fromPairs, _prepare, _step, _SteppedMiner, type _Steps, LP_NORMALIZED } from "./_base.ts";
+import type { MinedIndices, MineOptions, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
 
 /** Options of {@link PairMarginMiner}. */
 export interface PairMarginMinerOptions extends MinerOptions {
@@ -41,7 +32,7 @@ export interface PairMarginMinerOptions extends MinerOptions {
  * console.log(positivePairs?.length, negativePairs?.length);
  * ```
  */
-export class PairMarginMiner implements Miner {
+export class PairMarginMiner extends _SteppedMiner {
   /** Class name. */
   readonly name = "PairMarginMiner";
   /** Positive margin. */
@@ -50,39 +41,19 @@ export class PairMarginMiner implements Miner {
   readonly negMargin: number;
   /** Distance. */
   readonly distance: MinerDistance | Distance;
-  #backend: MinerOptions["backend"];
 
   /**
    * @param options posMargin (0.2), negMargin (0.8), distance (L2 of normalised rows), backend
    * @throws {ValueError} INVALID_ARGUMENT for non-finite margins; UNKNOWN_NAME for an unknown metric
    */
   constructor(options: PairMarginMinerOptions = {}) {
+    super(options.backend);
     this.posMargin = checkFiniteNumber(options.posMargin ?? 0.2, "posMargin", "PairMarginMiner");
     this.negMargin = checkFiniteNumber(options.negMargin ?? 0.8, "negMargin", "PairMarginMiner");
     this.distance = _checkDistance(options.distance ?? LP_NORMALIZED);
-    this.#backend = options.backend;
   }
 
-  /**
-   * Mine positive and negative pairs.
-   *
-   * @param embeddings B×D tensor or matrix
-   * @param labels one label per row
-   * @param options label matcher (default equality)
-   * @returns `{ positivePairs, negativePairs }`, ordered by (a, j)
-   * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ
-   * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
-   */
-  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
-    return _mine(this.#backend, this.#steps(embeddings, labels, options));
-  }
-
-  /** {@link Miner.synchronous}. */
-  synchronous(): Promise<SyncMiner | undefined> {
-    return _synchronous(this.#backend, (e, l, o) => this.#steps(e, l, o));
-  }
-
-  *#steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
+  protected *_steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
     const p = yield* _prepare(embeddings, labels, options, this.distance);
     const opts = { posMargin: this.posMargin, negMargin: this.negMargin, smallerIsCloser: p.smallerIsCloser };
     return _fromPairs(yield* _step((c) => c.ops.pairMargin(p.dist, p.same, opts)));

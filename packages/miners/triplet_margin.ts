@@ -6,17 +6,8 @@
 import type { Distance } from "@likeness/losses";
 import { checkFiniteNumber, checkName, type Label, SEMIHARD_ALIASES } from "@likeness/core";
 import type { TripletType } from "@likeness/backend";
-import {
-  _checkDistance,
-  _fromTriplets,
-  _mine,
-  _prepare,
-  _step,
-  type _Steps,
-  _synchronous,
-  LP_NORMALIZED,
-} from "./_base.ts";
-import type { MinedIndices, MineOptions, Miner, MinerDistance, MinerInput, MinerOptions, SyncMiner } from "./types.ts";
+import { _checkDistance, _fromTriplets, _prepare, _step, _SteppedMiner, type _Steps, LP_NORMALIZED } from "./_base.ts";
+import type { MinedIndices, MineOptions, MinerDistance, MinerInput, MinerOptions } from "./types.ts";
 
 export type { TripletType };
 
@@ -50,7 +41,7 @@ export interface TripletMarginMinerOptions extends MinerOptions {
  * console.log(triplets?.length);
  * ```
  */
-export class TripletMarginMiner implements Miner {
+export class TripletMarginMiner extends _SteppedMiner {
   /** Class name. */
   readonly name = "TripletMarginMiner";
   /** Margin. */
@@ -59,39 +50,19 @@ export class TripletMarginMiner implements Miner {
   readonly type: TripletType;
   /** Distance. */
   readonly distance: MinerDistance | Distance;
-  #backend: MinerOptions["backend"];
 
   /**
    * @param options margin (0.2), type ("all"), distance (L2 of normalised rows), backend
    * @throws {ValueError} INVALID_ARGUMENT for a non-finite margin; UNKNOWN_NAME for an unknown type or metric
    */
   constructor(options: TripletMarginMinerOptions = {}) {
+    super(options.backend);
     this.margin = checkFiniteNumber(options.margin ?? 0.2, "margin", "TripletMarginMiner");
     this.type = checkName(options.type ?? "all", TRIPLET_TYPES, "triplet type", SEMIHARD_ALIASES);
     this.distance = _checkDistance(options.distance ?? LP_NORMALIZED);
-    this.#backend = options.backend;
   }
 
-  /**
-   * Mine triplets.
-   *
-   * @param embeddings B×D tensor or matrix
-   * @param labels one label per row
-   * @param options label matcher (default equality)
-   * @returns `{ triplets }`, ordered by (a, p, n)
-   * @throws {ShapeError} LABEL_MISMATCH when labels and rows differ; EMPTY_INPUT / SHAPE_MISMATCH for bad embeddings
-   * @throws {ValueError} NON_FINITE for NaN or infinite embeddings
-   */
-  mine(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): Promise<MinedIndices> {
-    return _mine(this.#backend, this.#steps(embeddings, labels, options));
-  }
-
-  /** {@link Miner.synchronous}. */
-  synchronous(): Promise<SyncMiner | undefined> {
-    return _synchronous(this.#backend, (e, l, o) => this.#steps(e, l, o));
-  }
-
-  *#steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
+  protected *_steps(embeddings: MinerInput, labels: readonly Label[], options?: MineOptions): _Steps<MinedIndices> {
     const p = yield* _prepare(embeddings, labels, options, this.distance);
     const opts = { margin: this.margin, type: this.type, smallerIsCloser: p.smallerIsCloser };
     return _fromTriplets(yield* _step((c) => c.ops.tripletMargin(p.dist, p.same, opts)));

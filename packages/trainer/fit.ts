@@ -729,8 +729,10 @@ class _FitRun {
  * own variables (proxies, centers, learned margins) are optimised with the model.
  *
  * Phases: the call is checked (model, loss, data, options), frozen features are computed, the
- * optimiser is made, a checkpoint is restored, then each step runs data → (mining) → forward →
- * loss → backward → optimiser; `profile: true` times each phase and each tfjs kernel.
+ * optimiser is made, a checkpoint is restored, then each step runs data → forward → (mining) →
+ * loss → backward → optimiser; `profile: true` times each phase and each tfjs kernel. A miner with
+ * a synchronous form (every `@likeness/miners` miner off WebGPU) mines on the step's own forward
+ * pass inside the tape; any other miner is awaited on a separate inference pass first.
  *
  * Non-finite losses stop training before the bad step is applied, so the model and checkpoint
  * `last` keep the last good state.
