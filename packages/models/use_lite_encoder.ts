@@ -25,6 +25,42 @@ export interface UseLiteArtifacts {
 /** Sentences per graph run of {@link UseLiteEncoder.encode} by default. */
 export const USE_LITE_MAX_BATCH = 32;
 
+/**
+ * What one more graph run costs, in padded token positions (measured: a run of one short sentence
+ * takes about as long as 100 positions of a large batch). {@link _lengthGroups} weighs it against
+ * the padding that a wider group of lengths adds.
+ */
+export const _USE_LITE_RUN_POSITIONS = 96;
+
+/**
+ * Cut sentences sorted by token count into consecutive groups of at most `maxBatch`, minimising
+ * the padded positions (each group pads to its longest sentence) plus {@link _USE_LITE_RUN_POSITIONS}
+ * per group (a dynamic programme over the sorted lengths).
+ *
+ * @param lengths token counts, ascending
+ * @param maxBatch most sentences per group
+ * @returns each group's end (exclusive), ascending; the last is `lengths.length`
+ */
+export function _lengthGroups(lengths: readonly number[], maxBatch: number): number[] {
+  const n = lengths.length;
+  const cost = new Float64Array(n + 1).fill(Infinity);
+  const from = new Int32Array(n + 1);
+  cost[0] = 0;
+  for (let j = 1; j <= n; j++) {
+    const longest = Math.max(1, lengths[j - 1]);
+    for (let i = Math.max(0, j - maxBatch); i < j; i++) {
+      const c = cost[i] + (j - i) * longest + _USE_LITE_RUN_POSITIONS;
+      if (c < cost[j]) {
+        cost[j] = c;
+        from[j] = i;
+      }
+    }
+  }
+  const ends: number[] = [];
+  for (let j = n; j > 0; j = from[j]) ends.push(j);
+  return ends.reverse();
+}
+
 /** Options of {@link UseLiteEncoder.encode}. */
 export interface UseLiteEncodeOptions {
   /** Sort the sentences by token count and run similar lengths together (default true). */
@@ -116,8 +152,9 @@ export class UseLiteEncoder {
 
   /**
    * Embed sentences. The graph pads every sentence of a call to the longest one's token count, so
-   * by default the sentences are sorted by token count and run in groups of at most `maxBatch`
-   * similar lengths (little padding, small intermediate tensors); rows come back in input order,
+   * by default the sentences are sorted by token count and cut into groups of at most `maxBatch`
+   * (the cut that pads least, counting each graph run as {@link _USE_LITE_RUN_POSITIONS} padded
+   * positions: {@link _lengthGroups}); rows come back in input order,
    * equal (within float tolerance) to embedding each sentence alone.
    *
    * @param batch an array of strings
@@ -150,8 +187,14 @@ export class UseLiteEncoder {
     if (order.length <= maxBatch && inInputOrder) return await this.#run(ids);
     const parts: tf.Tensor2D[] = [];
     try {
-      for (let s = 0; s < order.length; s += maxBatch) {
-        parts.push(await this.#run(order.slice(s, s + maxBatch).map((i) => ids[i])));
+      const ends = options.sortByLength ?? true
+        ? _lengthGroups(order.map((i) => ids[i].length), maxBatch)
+        : Array.from({ length: Math.ceil(order.length / maxBatch) }, (_, g) =>
+          Math.min(order.length, (g + 1) * maxBatch));
+      let s = 0;
+      for (const e of ends) {
+        parts.push(await this.#run(order.slice(s, e).map((i) => ids[i])));
+        s = e;
       }
       return tf.tidy(() => {
         const sorted = parts.length === 1 ? parts[0] : tf.concat(parts, 0);

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assertClose } from "@likeness/core/testing";
-import { loadUseLite, SimilarityModel } from "@likeness/models";
+import { _lengthGroups, _USE_LITE_RUN_POSITIONS, loadUseLite, SimilarityModel } from "@likeness/models";
+import { createRng } from "@likeness/core";
 import { useTfBackend } from "@likeness/tf";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
@@ -93,6 +94,40 @@ test("USE-lite sorted by length and in groups equals each sentence alone, in inp
     () => use.encode(texts, { maxBatch: 0 }),
     (e: Error & { code?: string }) => e.code === "INVALID_ARGUMENT",
   );
+});
+
+test("USE-lite's length groups: at most maxBatch each, covering every sentence, the least padding plus run cost", () => {
+  const cost = (lengths: number[], ends: number[]) => {
+    let s = 0;
+    let c = 0;
+    for (const e of ends) {
+      c += (e - s) * Math.max(1, lengths[e - 1]) + _USE_LITE_RUN_POSITIONS;
+      s = e;
+    }
+    return c;
+  };
+  // every partition into consecutive groups of at most maxBatch (brute force, for small n)
+  const best = (lengths: number[], maxBatch: number, from = 0): number => {
+    if (from === lengths.length) return 0;
+    let b = Infinity;
+    for (let e = from + 1; e <= Math.min(lengths.length, from + maxBatch); e++) {
+      b = Math.min(b, (e - from) * Math.max(1, lengths[e - 1]) + _USE_LITE_RUN_POSITIONS + best(lengths, maxBatch, e));
+    }
+    return b;
+  };
+  const rng = createRng(3);
+  for (let t = 0; t < 60; t++) {
+    const n = 1 + Math.floor(rng.next() * 12);
+    const lengths = Array.from({ length: n }, () => Math.floor(rng.next() * (t % 2 ? 300 : 40))).sort((a, b) => a - b);
+    const maxBatch = 1 + (t % 5);
+    const ends = _lengthGroups(lengths, maxBatch);
+    assert.equal(ends[ends.length - 1], n);
+    ends.forEach((e, g) => assert.ok(e - (g ? ends[g - 1] : 0) >= 1 && e - (g ? ends[g - 1] : 0) <= maxBatch));
+    assert.equal(cost(lengths, ends), best(lengths, maxBatch), JSON.stringify({ lengths, maxBatch, ends }));
+  }
+  // four short sentences and two long ones: two runs pad less than one costs
+  assert.deepEqual(_lengthGroups([5, 5, 5, 5, 200, 200], 32), [4, 6]);
+  assert.deepEqual(_lengthGroups([9, 10, 10, 11], 32), [4]);
 });
 
 test("USE-lite loads in a script whose first tfjs use it is (the backend starts on its own)", () => {
