@@ -335,7 +335,6 @@ class DenseRuntime {
   }
 }
 
-/** Pairwise metric matrix on the started module. */
 /** Lay out and copy in a pairwise job; `finish` reads the result once its rows have run. */
 function pairwiseJob(s: State, query: Matrix, reference: Matrix, metric: Metric) {
   const Q = query.rows, R = reference.rows, D = query.cols;
@@ -359,6 +358,7 @@ function pairwiseJob(s: State, query: Matrix, reference: Matrix, metric: Metric)
   };
 }
 
+/** Pairwise metric matrix on the started module. */
 async function runPairwise(
   rt: DenseRuntime,
   s: State,

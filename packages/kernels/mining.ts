@@ -145,20 +145,19 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
       `Invalid maxTriplets: expected an integer from 0 to ${Math.floor(0x7fffffff / 12)}, got ${maxTriplets}`,
     );
   }
-  let modules: Promise<Modules> | undefined;
+  let modules: Promise<void> | undefined;
   let loaded: Modules | undefined;
   let disposed = false;
   const disposedError = (op: string) =>
     new ValueError("INVALID_ARGUMENT", `Cannot ${op}: these kernels were disposed; call createMiningKernels() again`);
-  const ready = (op: string): Promise<unknown> => {
-    if (disposed) return Promise.reject(disposedError(op));
+  /** Instantiate the modules once; after disposal nothing is loaded, and `now` throws. */
+  const ready = (): Promise<unknown> => {
+    if (disposed) return Promise.resolve();
     modules ??= (async () => {
-      const m = {
+      loaded = {
         mining: await KernelModule.create(variant === "simd" ? miningSimd() : miningScalar()),
         metrics: await KernelModule.create(variant === "simd" ? metricsSimd() : metricsScalar()),
       };
-      loaded = m;
-      return m;
     })();
     return modules;
   };
@@ -289,14 +288,14 @@ export function createMiningKernels(options: MiningKernelsOptions = {}): MiningK
 
   return {
     variant,
-    batchHard: (dist, same, opts) => ready("mine batch-hard").then(() => sync.batchHard(dist, same, opts)),
-    tripletMargin: (dist, same, opts) => ready("mine triplets").then(() => sync.tripletMargin(dist, same, opts)),
-    pairMargin: (dist, same, opts) => ready("mine margin pairs").then(() => sync.pairMargin(dist, same, opts)),
-    multiSimilarity: (dist, same, opts) =>
-      ready("mine multi-similarity pairs").then(() => sync.multiSimilarity(dist, same, opts)),
+    // Each runs its synchronous form once the modules are there (which validates, then throws if disposed).
+    batchHard: (dist, same, opts) => ready().then(() => sync.batchHard(dist, same, opts)),
+    tripletMargin: (dist, same, opts) => ready().then(() => sync.tripletMargin(dist, same, opts)),
+    pairMargin: (dist, same, opts) => ready().then(() => sync.pairMargin(dist, same, opts)),
+    multiSimilarity: (dist, same, opts) => ready().then(() => sync.multiSimilarity(dist, same, opts)),
     retrievalMetrics: (relevant, relevantCount, k) =>
-      ready("compute retrieval metrics").then(() => sync.retrievalMetrics(relevant, relevantCount, k)),
-    synchronous: () => ready("run synchronously").then(() => sync),
+      ready().then(() => sync.retrievalMetrics(relevant, relevantCount, k)),
+    synchronous: () => disposed ? Promise.reject(disposedError("run synchronously")) : ready().then(() => sync),
     dispose() {
       disposed = true;
       modules = undefined;

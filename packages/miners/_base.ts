@@ -103,13 +103,17 @@ export function* _step<T>(f: (c: _Ctx) => T | Promise<T>): _Steps<T> {
   return (yield f) as T;
 }
 
-/** Drive steps; each step's value (or error) is passed back into the body, so its `finally` blocks run. */
-function drive<R>(steps: _Steps<R>, run: (step: (c: _Ctx) => unknown) => unknown): R {
+/**
+ * Run steps directly in a synchronous context; each step's value (or error) is passed back into
+ * the body, so its `finally` blocks run.
+ */
+function drive<R>(steps: _Steps<R>, ctx: _Ctx): R {
   let r = steps.next();
   while (!r.done) {
     let v: unknown;
     try {
-      v = run(r.value);
+      v = r.value(ctx);
+      if (v instanceof Promise) throw new TypeError("A synchronous miner step returned a promise");
     } catch (e) {
       r = steps.throw(e);
       continue;
@@ -157,14 +161,7 @@ async function _synchronous(
   const be = await (backend ?? _defaultBackend());
   if (typeof be.synchronous !== "function") return undefined;
   const ctx: _Ctx = { ops: await be.synchronous(), read: (t) => t.dataSync() };
-  return {
-    mine: (embeddings, labels, options) =>
-      drive(body(embeddings, labels, options), (step) => {
-        const v = step(ctx);
-        if (v instanceof Promise) throw new TypeError("A synchronous miner step returned a promise");
-        return v;
-      }),
-  };
+  return { mine: (embeddings, labels, options) => drive(body(embeddings, labels, options), ctx) };
 }
 
 /**

@@ -184,13 +184,13 @@ export class UseLiteEncoder {
     // Stable: equal lengths keep input order (Array.prototype.sort is stable).
     if (options.sortByLength ?? true) order.sort((a, b) => ids[a].length - ids[b].length);
     const inInputOrder = order.every((v, i) => v === i);
-    if (order.length <= maxBatch && inInputOrder) return await this.#run(ids);
+    const ends = options.sortByLength ?? true ? _lengthGroups(order.map((i) => ids[i].length), maxBatch) : Array.from(
+      { length: Math.ceil(order.length / maxBatch) },
+      (_, g) => Math.min(order.length, (g + 1) * maxBatch),
+    );
+    if (ends.length === 1 && inInputOrder) return await this.#run(ids);
     const parts: tf.Tensor2D[] = [];
     try {
-      const ends = options.sortByLength ?? true
-        ? _lengthGroups(order.map((i) => ids[i].length), maxBatch)
-        : Array.from({ length: Math.ceil(order.length / maxBatch) }, (_, g) =>
-          Math.min(order.length, (g + 1) * maxBatch));
       let s = 0;
       for (const e of ends) {
         parts.push(await this.#run(order.slice(s, e).map((i) => ids[i])));

@@ -81,7 +81,13 @@ export interface FitMiner {
    * when it resolves to undefined, as on WebGPU) it awaits `mine` on a separate inference pass
    * first, so each step runs the forward twice.
    */
-  synchronous?(): Promise<{ mine(embeddings: tf.Tensor2D, labels: readonly Label[]): MinedIndices } | undefined>;
+  synchronous?(): Promise<FitSyncMiner | undefined>;
+}
+
+/** The synchronous form of a {@link FitMiner}. */
+export interface FitSyncMiner {
+  /** Mine index tuples from a batch's embeddings, on the calling thread. */
+  mine(embeddings: tf.Tensor2D, labels: readonly Label[]): MinedIndices;
 }
 
 /** What `fit` needs from an embedding cache (`@likeness/cache`'s EmbeddingCache fits). */
@@ -524,7 +530,7 @@ class _FitRun {
   }
 
   /** The miner's synchronous form, when it has one: it mines inside the tape (see `gradientStep`). */
-  syncMiner?: { mine(embeddings: tf.Tensor2D, labels: readonly Label[]): MinedIndices };
+  syncMiner?: FitSyncMiner;
 
   /**
    * Mining phase of a miner without a synchronous form: mine tuples on an inference pass of the
