@@ -82,6 +82,10 @@ test("a synchronous miner throws the errors mine() rejects with", async () => {
     const bad = { data: new Float32Array(emb.data), rows: 6, cols: 3 };
     bad.data[4] = NaN;
     assert.throws(() => sync.mine(bad, [0, 0, 1, 1, 2, 2]), (e) => code(e) === "NON_FINITE", name);
+    const cube = tf.zeros([2, 3, 1]) as unknown as tf.Tensor2D;
+    assert.throws(() => sync.mine(cube, [0, 1]), (e) => code(e) === "SHAPE_MISMATCH", name);
+    cube.dispose();
+    assert.throws(() => sync.mine({} as unknown as tf.Tensor2D, [0]), (e) => code(e) === "SHAPE_MISMATCH", name);
   }
 });
 
