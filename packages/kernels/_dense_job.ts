@@ -324,7 +324,7 @@ export function blockedPhase(
 }
 
 interface WorkerInit {
-  bytes: Uint8Array;
+  module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   control: SharedArrayBuffer;
   tid: number;
@@ -344,10 +344,10 @@ export function workerMain(): void {
   };
   scope.onmessage = async (e: MessageEvent<WorkerInit>) => {
     scope.onmessage = null;
-    const { bytes, memory, control, tid } = e.data;
+    const { module, memory, control, tid } = e.data;
     let exports: WebAssembly.Exports;
     try {
-      const { instance } = await WebAssembly.instantiate(bytes as BufferSource, { env: { memory } });
+      const instance = await WebAssembly.instantiate(module, { env: { memory } });
       exports = instance.exports;
     } catch (cause) {
       scope.postMessage({ error: String(cause) });

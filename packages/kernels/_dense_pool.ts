@@ -146,7 +146,13 @@ export class DensePool {
     source: string = workerSource(),
   ): Promise<DensePool> {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
-    const workers = await startWorkers(source, threads, (tid) => ({ bytes, memory, control, tid }), "dense");
+    const workers = await startWorkers(
+      source,
+      threads,
+      bytes,
+      (tid, module) => ({ module, memory, control, tid }),
+      "dense",
+    );
     return new DensePool(workers, control);
   }
 

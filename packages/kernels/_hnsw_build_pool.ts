@@ -54,7 +54,7 @@ function workerMain(): void {
           throw new Error("kernel abort");
         },
       };
-      WebAssembly.instantiate(m.bytes, { env }).then(({ instance }) => {
+      WebAssembly.instantiate(m.module as WebAssembly.Module, { env }).then((instance) => {
         ex = instance.exports;
         self_.postMessage({ ready: true });
       }, (err) => self_.postMessage({ error: String(err) }));
@@ -124,7 +124,7 @@ export class HnswBuildPool {
    */
   static async start(bytes: Uint8Array, memory: WebAssembly.Memory, threads: number): Promise<HnswBuildPool> {
     const source = `(${workerMain.toString()})();`;
-    const workers = await startWorkers(source, threads, () => ({ init: true, bytes, memory }), "hnsw");
+    const workers = await startWorkers(source, threads, bytes, (_, module) => ({ init: true, module, memory }), "hnsw");
     return new HnswBuildPool(workers);
   }
 

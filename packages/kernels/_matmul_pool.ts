@@ -133,10 +133,12 @@ function workerMain(): void {
   };
   scope.onmessage = async (e: MessageEvent) => {
     scope.onmessage = null;
-    const { bytes, memory, control, tid } = e.data;
+    const { module, memory, control, tid } = e.data;
     let gemm: Gemm;
     try {
-      const { instance } = await WebAssembly.instantiate(bytes, { env: { memory, abort: () => {} } });
+      const instance = await WebAssembly.instantiate(module as WebAssembly.Module, {
+        env: { memory, abort: () => {} },
+      });
       gemm = instance.exports.gemm as Gemm;
     } catch (cause) {
       scope.postMessage({ error: String(cause) });
@@ -244,7 +246,13 @@ export class MatMulPool {
    */
   static async start(bytes: Uint8Array, memory: WebAssembly.Memory, threads: number): Promise<MatMulPool> {
     const control = new SharedArrayBuffer(CONTROL_INTS * 4);
-    const workers = await startWorkers(workerSource(), threads, (tid) => ({ bytes, memory, control, tid }), "matmul");
+    const workers = await startWorkers(
+      workerSource(),
+      threads,
+      bytes,
+      (tid, module) => ({ module, memory, control, tid }),
+      "matmul",
+    );
     return new MatMulPool(workers, control);
   }
 

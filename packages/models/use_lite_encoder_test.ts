@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { assertClose } from "@likeness/core/testing";
 import { _lengthGroups, _USE_LITE_RUN_POSITIONS, loadUseLite, SimilarityModel } from "@likeness/models";
 import { createRng } from "@likeness/core";
-import { useTfBackend } from "@likeness/tf";
+import { tf, useTfBackend } from "@likeness/tf";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -94,6 +94,27 @@ test("USE-lite sorted by length and in groups equals each sentence alone, in inp
     () => use.encode(texts, { maxBatch: 0 }),
     (e: Error & { code?: string }) => e.code === "INVALID_ARGUMENT",
   );
+});
+
+test("USE-lite's synchronous run (the dynamic ops' values fed in) equals executeAsync's, clipped and empty sentences too", async () => {
+  await useTfBackend("wasm");
+  const use = await loadUseLite();
+  const long = Array.from({ length: 90 }, (_, i) => `word${i} and`).join(" ");
+  const texts = ["", "How old are you?", long, "a", long + " more words at the end", "The weather is lovely today."];
+  assert.ok(use.tokenizer.encode(long).length > 128, "a sentence past the graph's clip length");
+  for (const options of [{}, { maxBatch: 2 }, { sortByLength: false }]) {
+    const sync = await use.encode(texts, options);
+    const viaAsync = await use.encode(texts, { ...options, _executeAsync: true });
+    assert.deepEqual(sync.shape, [texts.length, 512]);
+    // the same kernels on the same inputs (within float tolerance: our products may split differently)
+    assertClose(await sync.data(), await viaAsync.data(), { rtol: 1e-4, atol: 2e-5, what: JSON.stringify(options) });
+    tf.dispose([sync, viaAsync]);
+  }
+  // clipped at 128 tokens: words past it do not change the embedding
+  const e = await use.encode([long, long + " more words at the end"]);
+  const d = await e.data();
+  e.dispose();
+  assertClose(d.subarray(0, 512), d.subarray(512), { rtol: 1e-4, atol: 2e-5, what: "clipped" });
 });
 
 test("USE-lite's length groups: at most maxBatch each, covering every sentence, the least padding plus run cost", () => {
