@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createRng } from "@likeness/core";
 import { createMatMulKernels, hasWasmSimd, hasWasmThreads } from "@likeness/kernels";
 import { chunking, claimChunk } from "./_matmul_pool.ts";
+import { startWorkers } from "./_worker_pool.ts";
 
 function uniform(seed: number, n: number): Float32Array {
   const rng = createRng(seed);
@@ -34,6 +35,69 @@ test("matmul pool: a claim takes each chunk of its job once and none of another 
   assert.equal(claimChunk(ctl, 2, bits, 5, 3), -1);
   assert.equal(Atomics.load(ctl, 2), 6 << bits);
   assert.equal(claimChunk(ctl, 2, bits, 6, 3), 0);
+});
+
+test("worker pools hand each Worker the kernel compiled once, as a WebAssembly.Module", async (t) => {
+  if (typeof (globalThis as { Worker?: unknown }).Worker !== "function") return t.skip("no Worker");
+  // The smallest module that exports a function: (func (export "f") (result i32) i32.const 7).
+  const bytes = new Uint8Array([
+    0,
+    97,
+    115,
+    109,
+    1,
+    0,
+    0,
+    0,
+    1,
+    5,
+    1,
+    96,
+    0,
+    1,
+    127,
+    3,
+    2,
+    1,
+    0,
+    7,
+    5,
+    1,
+    1,
+    102,
+    0,
+    0,
+    10,
+    6,
+    1,
+    4,
+    0,
+    65,
+    7,
+    11,
+  ]);
+  const got: unknown[] = [];
+  // Ready only when the message carries a Module that instantiates to the export.
+  const source = `onmessage = async (e) => {
+    const ok = e.data.module instanceof WebAssembly.Module &&
+      (await WebAssembly.instantiate(e.data.module, {})).exports.f() === 7;
+    postMessage(ok ? { ready: true } : { error: "no module" });
+  };`;
+  const workers = await startWorkers(source, 3, bytes, (tid, module) => {
+    got.push(module);
+    return { tid, module };
+  }, "test");
+  try {
+    assert.equal(workers.length, 2);
+    assert.ok(got[0] instanceof WebAssembly.Module);
+    assert.equal(got[0], got[1], "one compiled module for every Worker");
+  } finally {
+    for (const w of workers) w.terminate();
+  }
+  await assert.rejects(
+    () => startWorkers(source, 2, new Uint8Array([0, 97, 115, 109]), (tid, module) => ({ tid, module }), "test"),
+    WebAssembly.CompileError,
+  );
 });
 
 test("matmul pool: many consecutive products of changing sizes on 2 threads equal 1 thread's, bit for bit", async (t) => {
