@@ -146,6 +146,20 @@ const C_A = 0, C_B = 1, C_OUT = 2, C_N = 3, C_UNITS = 30, C_OP = 31;
 const SHARED_MAX_PAGES = 16384;
 /** Products new matmul Workers run before {@link MatMulKernels.threadsWarm} is true. */
 export const MATMUL_WARM_PRODUCTS = 8;
+
+/**
+ * Products given the same {@link MatMulSpec.bKey} after which {@link createMatMulKernels}' kernels
+ * keep that B in their memory (not copied again while it stays): from the third, so a trained
+ * weight (a new tensor each step, used by its forward and its input-gradient product) is never
+ * kept, and a frozen one is copied twice in all.
+ */
+export const MATMUL_RESIDENT_AFTER = 2;
+
+/**
+ * Bytes of kept B operands (frozen weights) at most; past it every kept one is dropped and keeping
+ * starts over. USE-lite's products keep about 13 MiB.
+ */
+export const MATMUL_RESIDENT_BYTES = 64 * 2 ** 20;
 const PARAMS_BYTES = 128;
 const PARALLEL_MIN_WORK = 2 ** 20;
 
@@ -315,6 +329,32 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
   let restarts = 0;
   let disposed = false;
   let lastUse = 0;
+  /** Kept B operands by key: byte offset and floats; they fill [base, base + keptEnd). */
+  const kept = new Map<object, { at: number; length: number }>();
+  /** Products seen per key that is not kept yet. */
+  const sightings = new WeakMap<object, number>();
+  let keptEnd = 0;
+  /** Where B is kept for `key` (copying it there now if `key` is due), or -1: copy it per product. */
+  const residentB = (key: object | undefined, b: Float32Array): number => {
+    if (key === null || (typeof key !== "object" && typeof key !== "function")) return -1;
+    const hit = kept.get(key);
+    if (hit && hit.length === b.length) return hit.at;
+    const seen = (sightings.get(key) ?? 0) + 1;
+    sightings.set(key, seen);
+    const bytes = (b.length * 4 + 15) & ~15;
+    if (hit || seen <= MATMUL_RESIDENT_AFTER || bytes > MATMUL_RESIDENT_BYTES) return -1;
+    if (keptEnd + bytes > MATMUL_RESIDENT_BYTES) {
+      kept.clear();
+      keptEnd = 0;
+    }
+    const at = base + keptEnd;
+    if (at + bytes > limit) return -1;
+    mod.ensure(at + bytes);
+    new Float32Array(memory.buffer, at, b.length).set(b);
+    kept.set(key, { at, length: b.length });
+    keptEnd += bytes;
+    return at;
+  };
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const startPool = (): Promise<void> => {
@@ -367,12 +407,12 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
     return p;
   };
   /**
-   * Offsets of params, the threads' work memory and `sizes` (bytes) laid out from `base`, each
-   * 16-byte aligned, with the memory grown to hold them.
+   * Offsets of params, the threads' work memory and `sizes` (bytes) laid out after the kept B
+   * operands, each 16-byte aligned, with the memory grown to hold them.
    */
   const layout = (p: MatMulPool | null, sizes: number[], what: string, hint: string): number[] => {
     const offs: number[] = [];
-    let at = base;
+    let at = base + keptEnd;
     for (const sz of [PARAMS_BYTES, workBytes * (p ? p.threads : 1), ...sizes]) {
       offs.push(at);
       at = (at + sz + 15) & ~15;
@@ -429,12 +469,20 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       if (job.cLen === 0) return result;
       const { bias, prelu } = job;
       const p = acquire(job.work);
-      // Layout: params | work × threads | A | B | C | bias | prelu, each 16-byte aligned.
-      const sizes = [a.length * 4, b.length * 4, job.cLen * 4, (bias?.length ?? 0) * 4, (prelu?.length ?? 0) * 4];
-      const [pp, wp, ap, bp, cp, biasp, prelup] = layout(p, sizes, "compute matmul", "split the batch");
+      const keptB = residentB(spec.bKey, b);
+      // Layout: params | work × threads | A | B | C | bias | prelu, each 16-byte aligned (no B when kept).
+      const sizes = [
+        a.length * 4,
+        keptB < 0 ? b.length * 4 : 0,
+        job.cLen * 4,
+        (bias?.length ?? 0) * 4,
+        (prelu?.length ?? 0) * 4,
+      ];
+      const [pp, wp, ap, copyB, cp, biasp, prelup] = layout(p, sizes, "compute matmul", "split the batch");
+      const bp = keptB < 0 ? copyB : keptB;
       const buf = memory.buffer;
       new Float32Array(buf, ap, a.length).set(a);
-      new Float32Array(buf, bp, b.length).set(b);
+      if (keptB < 0) new Float32Array(buf, bp, b.length).set(b);
       if (bias) new Float32Array(buf, biasp, bias.length).set(bias);
       if (prelu) new Float32Array(buf, prelup, prelu.length).set(prelu);
       _writeParams(buf, pp, job, spec, { a: ap, b: bp, c: cp, bias: biasp, prelu: prelup });
@@ -465,6 +513,7 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
     },
     dispose() {
       disposed = true;
+      kept.clear();
       if (timer !== undefined) clearTimeout(timer);
       pool?.close();
       pool = null;

@@ -7,6 +7,8 @@ import {
   hasRelaxedSimd,
   hasWasmSimd,
   hasWasmThreads,
+  MATMUL_RESIDENT_AFTER,
+  MATMUL_RESIDENT_BYTES,
   MATMUL_WARM_PRODUCTS,
   type MatMulSpec,
   type MatMulVariant,
@@ -172,6 +174,56 @@ test(
     }
   },
 );
+
+test("matmul: a B given a key is kept from its third product (not copied again), and dropped past the byte bound", async () => {
+  const threads = hasWasmThreads() ? [1, 2] : [1];
+  for (const t of threads) {
+    const k = await createMatMulKernels({ variant: VARIANTS.at(-1), threads: t, minParallelWork: 0 });
+    const [m, n, kk] = [7, 20, 33];
+    const key = {};
+    const b = uniform(1, kk * n);
+    const other = uniform(2, kk * n);
+    const a = uniform(3, m * kk);
+    const spec = (bKey?: object): MatMulSpec => ({ m, n, k: kk, transposeB: true, bKey });
+    const plain = k.matMul(a, b, spec());
+    const withOther = k.matMul(a, other, spec());
+    // Until the key is due, each product copies the B it is given.
+    for (let i = 0; i < MATMUL_RESIDENT_AFTER; i++) {
+      assert.deepEqual(k.matMul(a, i ? other : b, spec(key)), i ? withOther : plain);
+    }
+    // Due: this product keeps its B ...
+    assert.deepEqual(k.matMul(a, b, spec(key)), plain, `${t} thread(s): the kept product`);
+    // ... and later ones read the kept B, whatever array comes with the key (the key promised the same values).
+    assert.deepEqual(k.matMul(a, other, spec(key)), plain, `${t} thread(s): B read from the kept copy`);
+    // Products around it, of other sizes and without keys, do not disturb the kept B.
+    const a2 = uniform(4, 40 * 50);
+    const b2 = uniform(5, 50 * 30);
+    check(VARIANTS.at(-1)!, k.matMul(a2, b2, { m: 40, n: 30, k: 50 }), a2, b2, { m: 40, n: 30, k: 50 });
+    assert.deepEqual(k.matMul(uniform(3, m * kk), b, spec(key)), plain);
+    // A key with another length is not the kept B: copied per product.
+    const short = uniform(6, kk * (n - 1));
+    const s = { m, n: n - 1, k: kk, transposeB: true };
+    check(VARIANTS.at(-1)!, k.matMul(a, short, { ...s, bKey: key }), a, short, s);
+    // Keys whose Bs pass the byte bound: all kept ones are dropped and keeping starts over, still right.
+    const big = Math.ceil(MATMUL_RESIDENT_BYTES / 4 / 3.5); // floats: four of them pass the bound
+    const rows = 2;
+    const cols = Math.ceil(big / 64);
+    const bigA = uniform(7, rows * 64);
+    const keys = [{}, {}, {}, {}, {}];
+    const bigBs = keys.map((_, i) => uniform(10 + i, 64 * cols));
+    for (let round = 0; round <= MATMUL_RESIDENT_AFTER + 1; round++) {
+      keys.forEach((bk, i) => {
+        const sp = { m: rows, n: cols, k: 64, bKey: bk };
+        const got = k.matMul(bigA, bigBs[i], sp);
+        const want = k.matMul(bigA, bigBs[i], { m: rows, n: cols, k: 64 });
+        assert.ok(got.every((v, j) => v === want[j]), `${t} thread(s): big B ${i}, round ${round}`);
+      });
+    }
+    // The first key's B was dropped: the array given is read again.
+    assert.deepEqual(k.matMul(a, other, spec(key)), withOther, `${t} thread(s): dropped, copied again`);
+    k.dispose();
+  }
+});
 
 test("matmul: k = 0 gives the bias; empty outputs are empty", async () => {
   const k = await createMatMulKernels();

@@ -308,6 +308,8 @@ export function _matMulKernel(
       transposeB: at.transposeB,
       activation,
       leakyreluAlpha: at.leakyreluAlpha ?? 0.2,
+      // tfjs never changes a tensor's data in place: a frozen weight is kept in our memory.
+      bKey: b.dataId,
     };
     // Views after makeOutput: its allocation may grow (and detach) the heap.
     if (bias) spec.bias = be.typedArrayFromHeap(bias) as Float32Array;

@@ -235,6 +235,35 @@ test("BatchMatMul on wasm (likeness): large products give cpu's result whichever
   }
 });
 
+test("BatchMatMul on wasm (likeness): a frozen weight over many products, and a new weight in its place, give cpu's results", async () => {
+  // The Workers keep a B they see a third time under the same tensor (MATMUL_RESIDENT_AFTER): a weight
+  // disposed and replaced by another (maybe at the same tfjs heap offset) must not be read from the kept copy.
+  await registerLikenessWasmKernels({ replace: true });
+  const [m, k, n] = [150, 96, 80];
+  const product = async (backend: TfBackendName, seed: number, weightSeed: number, calls: number) => {
+    await useTfBackend(backend);
+    const w = uniform(weightSeed, [k, n]);
+    const wt = uniform(weightSeed + 1, [n, k]);
+    const out: Float32Array[] = [];
+    for (let i = 0; i < calls; i++) {
+      const r = tf.tidy(
+        () => [tf.matMul(uniform(seed + i, [m, k]), w), tf.matMul(uniform(seed - i, [m, k]), wt, false, true)],
+      );
+      for (const t of r) out.push(Float32Array.from(t.dataSync()));
+      tf.dispose(r);
+    }
+    tf.dispose([w, wt]);
+    return out;
+  };
+  for (const weightSeed of [100, 200]) {
+    const wasm = await product("wasm", 7, weightSeed, 40);
+    const cpu = await product("cpu", 7, weightSeed, 40);
+    for (let i = 0; i < cpu.length; i++) {
+      assertClose(wasm[i], cpu[i], { rtol: 1e-5, atol: 1e-5, what: `weight ${weightSeed}, product ${i}` });
+    }
+  }
+});
+
 test("_rowBucket: the power of two at or above the row count", () => {
   assert.deepEqual([1, 2, 3, 4, 5, 17, 64, 65, 1269].map(_rowBucket), [1, 2, 4, 4, 8, 32, 64, 128, 2048]);
 });

@@ -34,6 +34,13 @@ export interface MatMulSpec {
   leakyreluAlpha?: number;
   /** Slopes of `prelu`: N values, or 1. */
   prelu?: ArrayLike<number>;
+  /**
+   * An identity for B's values (a frozen weight's tensor, say): products given the same key promise
+   * the same B, so the WebAssembly kernels may keep B in their memory and not copy it again
+   * (`MATMUL_RESIDENT_AFTER` in `matmul.ts`). Never give one key to other values. The reference
+   * ignores it.
+   */
+  bKey?: object;
 }
 
 function act(spec: MatMulSpec, x: number, j: number): number {
