@@ -24,6 +24,9 @@ export const P_ALPHA: i32 = 15;  // f32 bits: leaky-relu slope
 export const P_PRELU: i32 = 16;  // prelu slopes base (N floats, or 1 when P_PRELU_N = 1)
 export const P_PRELU_N: i32 = 17;
 export const P_BATCH: i32 = 18;  // batch count
+// SIMD builds: B already packed by packB (0: pack B's panels per product). Panel p's rows k0.. are
+// at P_BPACKED + (p · K + k0) · NR floats; B's batch stride must be 0 (one B for every batch).
+export const P_BPACKED: i32 = 19;
 
 export const ACT_LINEAR: i32 = 0;
 export const ACT_RELU: i32 = 1;

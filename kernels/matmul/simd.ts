@@ -15,7 +15,7 @@
 // more, a 1 × 8 tile on A in place for one; N % 8 columns are computed on zero padding and only
 // the valid columns are stored; K needs no tail (one k per step).
 import {
-  epilogue, NR, P_A, P_B, P_C, P_K, P_M, P_N, P_SAB, P_SAI, P_SAK, P_SBB, P_SBK, P_SBN, param,
+  epilogue, NR, P_A, P_B, P_BPACKED, P_C, P_K, P_M, P_N, P_SAB, P_SAI, P_SAK, P_SBB, P_SBK, P_SBN, param,
 } from "./common";
 
 export { heapBase, units } from "./common";
@@ -257,6 +257,20 @@ function tile1x8(a: usize, sak: usize, bp: usize, kc: i32, c: usize, valid: i32,
 }
 
 /**
+ * Pack the job's B (batch 0) at dst for P_BPACKED: every panel of NR columns with all its K rows
+ * (K × NR floats per panel, zeros past column N), panel after panel.
+ */
+export function packB(params: usize, dst: usize): void {
+  const n = param(params, P_N);
+  const k = param(params, P_K);
+  const b = <usize>param(params, P_B);
+  const sbk = <usize>param(params, P_SBK);
+  const sbn = <usize>param(params, P_SBN);
+  const panels = (n + NR - 1) / NR;
+  for (let p = 0; p < panels; p++) packPanel(b, sbk, sbn, 0, k, p * NR, n, dst + <usize>p * <usize>k * PANEL_ROW);
+}
+
+/**
  * Units [u0, u1) of the job at `params` (unit u: batch u / P, columns NR·(u % P) onward, P panels
  * per batch), then the epilogue over those columns. `work`: workBytes() bytes private to the thread.
  */
@@ -275,6 +289,7 @@ export function gemm(params: usize, u0: i32, u1: i32, work: usize): void {
   const sbk = <usize>param(params, P_SBK);
   const sbn = <usize>param(params, P_SBN);
   const ldc = <usize>n << 2;
+  const packed = <usize>param(params, P_BPACKED);
   const strip = work + <usize>KC * <usize>GP * PANEL_ROW;
   const tile = strip + STRIP_BYTES;
   let u = u0;
@@ -291,8 +306,15 @@ export function gemm(params: usize, u0: i32, u1: i32, work: usize): void {
     for (let k0 = 0; k0 < k; k0 += KC) {
       const kc = min(KC, k - k0);
       const first = k0 == 0;
-      const panelBytes = <usize>kc * PANEL_ROW;
-      for (let q = 0; q < g; q++) packPanel(bb, sbk, sbn, k0, kc, (p0 + q) * NR, n, work + <usize>q * panelBytes);
+      // Panel q of this group at bw + q · bStep: packed here per product, or already (P_BPACKED).
+      let bw = work;
+      let bStep = <usize>kc * PANEL_ROW;
+      if (packed != 0) {
+        bw = packed + (<usize>p0 * <usize>k + <usize>k0) * PANEL_ROW;
+        bStep = <usize>k * PANEL_ROW;
+      } else {
+        for (let q = 0; q < g; q++) packPanel(bb, sbk, sbn, k0, kc, (p0 + q) * NR, n, work + <usize>q * bStep);
+      }
       const ak = a + <usize>k0 * sak;
       const pack = sak >= PACK_MIN_SAK;
       const sRow: usize = 4;
@@ -313,7 +335,7 @@ export function gemm(params: usize, u0: i32, u1: i32, work: usize): void {
         for (let q = 0; q < g; q++) {
           const j0 = (p0 + q) * NR;
           const valid = min(NR, n - j0);
-          const bq = work + <usize>q * panelBytes;
+          const bq = bw + <usize>q * bStep;
           const cij = ci + (<usize>j0 << 2);
           if (valid == NR) tile6x8(src, ra, ka, bq, kc, cij, ldc, first);
           else tile6x8Tail(src, ra, ka, bq, kc, cij, ldc, MR, valid, first, tile);
@@ -326,7 +348,7 @@ export function gemm(params: usize, u0: i32, u1: i32, work: usize): void {
         const ci = c + <usize>i * ldc;
         for (let q = 0; q < g; q++) {
           const j0 = (p0 + q) * NR;
-          tile6x8Tail(strip, sRow, sK, work + <usize>q * panelBytes, kc, ci + (<usize>j0 << 2), ldc, rows, min(NR, n - j0), first, tile);
+          tile6x8Tail(strip, sRow, sK, bw + <usize>q * bStep, kc, ci + (<usize>j0 << 2), ldc, rows, min(NR, n - j0), first, tile);
         }
         i = m;
       }
@@ -336,7 +358,7 @@ export function gemm(params: usize, u0: i32, u1: i32, work: usize): void {
         const ci = c + <usize>i * ldc;
         for (let q = 0; q < g; q++) {
           const j0 = (p0 + q) * NR;
-          tile1x8(ai, sak, work + <usize>q * panelBytes, kc, ci + (<usize>j0 << 2), min(NR, n - j0), first, tile);
+          tile1x8(ai, sak, bw + <usize>q * bStep, kc, ci + (<usize>j0 << 2), min(NR, n - j0), first, tile);
         }
       }
     }

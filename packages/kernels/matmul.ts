@@ -161,6 +161,8 @@ export const MATMUL_RESIDENT_AFTER = 2;
  */
 export const MATMUL_RESIDENT_BYTES = 64 * 2 ** 20;
 const PARAMS_BYTES = 128;
+/** Slot of the packed B's offset in the job descriptor (kernels/matmul/common.ts). */
+const P_BPACKED = 19;
 const PARALLEL_MIN_WORK = 2 ** 20;
 
 const BYTES: Record<MatMulVariant, [() => Uint8Array, () => Uint8Array]> = {
@@ -329,31 +331,41 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
   let restarts = 0;
   let disposed = false;
   let lastUse = 0;
-  /** Kept B operands by key: byte offset and floats; they fill [base, base + keptEnd). */
-  const kept = new Map<object, { at: number; length: number }>();
+  /**
+   * Kept B operands by key, in [base, base + keptEnd): where, and the product they were kept for
+   * (`shape`: K, N, transposed; only the same product reads one, since a packed B is laid out for it).
+   * The SIMD builds keep B packed in panels (`packB`, read through P_BPACKED: no packing per
+   * product); the scalar build keeps it as given.
+   */
+  const kept = new Map<object, { at: number; shape: string }>();
   /** Products seen per key that is not kept yet. */
   const sightings = new WeakMap<object, number>();
   let keptEnd = 0;
-  /** Where B is kept for `key` (copying it there now if `key` is due), or -1: copy it per product. */
-  const residentB = (key: object | undefined, b: Float32Array): number => {
-    if (key === null || (typeof key !== "object" && typeof key !== "function")) return -1;
+  const packB = variant === "scalar" ? null : mod.fn<(params: number, dst: number) => void>("packB");
+  /**
+   * Where this product's B is kept (`fresh`: just allotted, to fill now), or null: copied per
+   * product (no key, not yet due, a B per batch, or another product under the key).
+   */
+  const keepB = (key: object | undefined, job: _Job, transposeB: boolean): { at: number; fresh: boolean } | null => {
+    if (key === null || (typeof key !== "object" && typeof key !== "function") || job.bb !== 1) return null;
+    const shape = `${job.k} ${job.n} ${transposeB}`;
     const hit = kept.get(key);
-    if (hit && hit.length === b.length) return hit.at;
+    if (hit) return hit.shape === shape ? { at: hit.at, fresh: false } : null;
     const seen = (sightings.get(key) ?? 0) + 1;
     sightings.set(key, seen);
-    const bytes = (b.length * 4 + 15) & ~15;
-    if (hit || seen <= MATMUL_RESIDENT_AFTER || bytes > MATMUL_RESIDENT_BYTES) return -1;
+    const floats = packB ? Math.ceil(job.n / 8) * 8 * job.k : job.k * job.n;
+    const bytes = (floats * 4 + 15) & ~15;
+    if (seen <= MATMUL_RESIDENT_AFTER || bytes > MATMUL_RESIDENT_BYTES) return null;
     if (keptEnd + bytes > MATMUL_RESIDENT_BYTES) {
       kept.clear();
       keptEnd = 0;
     }
     const at = base + keptEnd;
-    if (at + bytes > limit) return -1;
+    if (at + bytes > limit) return null;
     mod.ensure(at + bytes);
-    new Float32Array(memory.buffer, at, b.length).set(b);
-    kept.set(key, { at, length: b.length });
+    kept.set(key, { at, shape });
     keptEnd += bytes;
-    return at;
+    return { at, fresh: true };
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -469,23 +481,30 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
       if (job.cLen === 0) return result;
       const { bias, prelu } = job;
       const p = acquire(job.work);
-      const keptB = residentB(spec.bKey, b);
-      // Layout: params | work × threads | A | B | C | bias | prelu, each 16-byte aligned (no B when kept).
+      const keep = keepB(spec.bKey, job, spec.transposeB ?? false);
+      // B is copied per product, except where it is kept: as given (scalar), or packed (read
+      // through P_BPACKED), which it is from a copy here on its first product.
+      const copy = !keep || (packB !== null && keep.fresh);
+      // Layout: params | work × threads | A | B | C | bias | prelu, each 16-byte aligned.
       const sizes = [
         a.length * 4,
-        keptB < 0 ? b.length * 4 : 0,
+        copy ? b.length * 4 : 0,
         job.cLen * 4,
         (bias?.length ?? 0) * 4,
         (prelu?.length ?? 0) * 4,
       ];
       const [pp, wp, ap, copyB, cp, biasp, prelup] = layout(p, sizes, "compute matmul", "split the batch");
-      const bp = keptB < 0 ? copyB : keptB;
+      const bp = copy ? copyB : keep!.at;
       const buf = memory.buffer;
       new Float32Array(buf, ap, a.length).set(a);
-      if (keptB < 0) new Float32Array(buf, bp, b.length).set(b);
+      if (copy || keep!.fresh) new Float32Array(buf, bp, b.length).set(b);
       if (bias) new Float32Array(buf, biasp, bias.length).set(bias);
       if (prelu) new Float32Array(buf, prelup, prelu.length).set(prelu);
       _writeParams(buf, pp, job, spec, { a: ap, b: bp, c: cp, bias: biasp, prelu: prelup });
+      if (keep && packB) {
+        if (keep.fresh) packB(pp, keep.at);
+        new Int32Array(memory.buffer, pp, PARAMS_BYTES >> 2)[P_BPACKED] = keep.at;
+      }
       exec(p, pp, units(pp), wp);
       result.set(new Float32Array(memory.buffer, cp, job.cLen));
       return result;

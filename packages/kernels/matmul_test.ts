@@ -175,10 +175,10 @@ test(
   },
 );
 
-test("matmul: a B given a key is kept from its third product (not copied again), and dropped past the byte bound", async () => {
-  const threads = hasWasmThreads() ? [1, 2] : [1];
-  for (const t of threads) {
-    const k = await createMatMulKernels({ variant: VARIANTS.at(-1), threads: t, minParallelWork: 0 });
+test("matmul: a B given a key is kept from its third product (packed in the SIMD builds), and dropped past the byte bound", async () => {
+  const runs = VARIANTS.flatMap((v) => (hasWasmThreads() ? [1, 2] : [1]).map((t) => [v, t] as const));
+  for (const [v, t] of runs) {
+    const k = await createMatMulKernels({ variant: v, threads: t, minParallelWork: 0 });
     const [m, n, kk] = [7, 20, 33];
     const key = {};
     const b = uniform(1, kk * n);
@@ -192,18 +192,20 @@ test("matmul: a B given a key is kept from its third product (not copied again),
       assert.deepEqual(k.matMul(a, i ? other : b, spec(key)), i ? withOther : plain);
     }
     // Due: this product keeps its B ...
-    assert.deepEqual(k.matMul(a, b, spec(key)), plain, `${t} thread(s): the kept product`);
+    assert.deepEqual(k.matMul(a, b, spec(key)), plain, `${v}, ${t} thread(s): the kept product`);
     // ... and later ones read the kept B, whatever array comes with the key (the key promised the same values).
-    assert.deepEqual(k.matMul(a, other, spec(key)), plain, `${t} thread(s): B read from the kept copy`);
+    assert.deepEqual(k.matMul(a, other, spec(key)), plain, `${v}, ${t} thread(s): B read from the kept copy`);
     // Products around it, of other sizes and without keys, do not disturb the kept B.
     const a2 = uniform(4, 40 * 50);
     const b2 = uniform(5, 50 * 30);
-    check(VARIANTS.at(-1)!, k.matMul(a2, b2, { m: 40, n: 30, k: 50 }), a2, b2, { m: 40, n: 30, k: 50 });
+    check(v, k.matMul(a2, b2, { m: 40, n: 30, k: 50 }), a2, b2, { m: 40, n: 30, k: 50 });
     assert.deepEqual(k.matMul(uniform(3, m * kk), b, spec(key)), plain);
-    // A key with another length is not the kept B: copied per product.
+    // The same key in another product (B not transposed, or another N) is not the kept B: copied per product.
+    const plainB = { m, n: kk, k: n };
+    check(v, k.matMul(a.subarray(0, m * n), b, { ...plainB, bKey: key }), a.subarray(0, m * n), b, plainB);
     const short = uniform(6, kk * (n - 1));
     const s = { m, n: n - 1, k: kk, transposeB: true };
-    check(VARIANTS.at(-1)!, k.matMul(a, short, { ...s, bKey: key }), a, short, s);
+    check(v, k.matMul(a, short, { ...s, bKey: key }), a, short, s);
     // Keys whose Bs pass the byte bound: all kept ones are dropped and keeping starts over, still right.
     const big = Math.ceil(MATMUL_RESIDENT_BYTES / 4 / 3.5); // floats: four of them pass the bound
     const rows = 2;
@@ -216,11 +218,11 @@ test("matmul: a B given a key is kept from its third product (not copied again),
         const sp = { m: rows, n: cols, k: 64, bKey: bk };
         const got = k.matMul(bigA, bigBs[i], sp);
         const want = k.matMul(bigA, bigBs[i], { m: rows, n: cols, k: 64 });
-        assert.ok(got.every((v, j) => v === want[j]), `${t} thread(s): big B ${i}, round ${round}`);
+        assert.ok(got.every((v, j) => v === want[j]), `${v}, ${t} thread(s): big B ${i}, round ${round}`);
       });
     }
     // The first key's B was dropped: the array given is read again.
-    assert.deepEqual(k.matMul(a, other, spec(key)), withOther, `${t} thread(s): dropped, copied again`);
+    assert.deepEqual(k.matMul(a, other, spec(key)), withOther, `${v}, ${t} thread(s): dropped, copied again`);
     k.dispose();
   }
 });
