@@ -143,6 +143,14 @@ export interface _ConvJob {
 /** i32 slots of a conv job in the descriptor (kernels/conv/common.ts: C_A, C_B, C_OUT, C_N, C_UNITS, C_OP). */
 const C_A = 0, C_B = 1, C_OUT = 2, C_N = 3, C_UNITS = 30, C_OP = 31;
 
+/**
+ * Pages of the threaded builds' shared memory (1 GiB), which is created at that size and never grows:
+ * the `_mt` modules declare it as both their minimum and their maximum (kernels/matmul/build.json), so
+ * V8, which checks every load in code where it runs without its trap handler (Deno), checks against a
+ * size known when it compiles. Measured (Deno 2.9.6, 1024×512×512 on 2 threads): 8.85 → 8.34 ms; a
+ * minimum of 2048 pages with the maximum left above it gained nothing. The pages are only reserved
+ * until a product touches them.
+ */
 const SHARED_MAX_PAGES = 16384;
 /** Products new matmul Workers run before {@link MatMulKernels.threadsWarm} is true. */
 export const MATMUL_WARM_PRODUCTS = 8;
@@ -314,7 +322,7 @@ export async function createMatMulKernels(options: MatMulKernelsOptions = {}): P
   const [single, multi] = BYTES[variant];
   const threaded = requested > 1 && hasWasmThreads();
   const memory = threaded
-    ? new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true })
+    ? new WebAssembly.Memory({ initial: SHARED_MAX_PAGES, maximum: SHARED_MAX_PAGES, shared: true })
     : new WebAssembly.Memory({ initial: 1 });
   const mod = await KernelModule.create(threaded ? multi() : single(), memory);
   const gemm = mod.fn<Gemm>("gemm");
